@@ -1,0 +1,87 @@
+"""One frozen settings object, built by the entry point and passed down.
+
+Nothing reads the environment at import time: `Settings()` is called once in the CLI (or a
+test fixture) and handed to whatever needs it. With neither `KAFKA_BOOTSTRAP_SERVERS` nor
+`DATABASE_URL` set, the local services that `yiwang up` manages are used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.home() / ".cache" / "yiwang"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YIWANG_", frozen=True, extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    """Where local services keep jars, data, logs and pid files (outside the repository)."""
+
+    kafka_bootstrap_servers: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "YIWANG_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "YIWANG_DATABASE_URL")
+    )
+
+    kafka_port: int = 39092
+    kafka_controller_port: int = 39093
+    kafka_heap: str = "768m"
+    pg_port: int = 54329
+    pg_database: str = "yiwang"
+    pg_user: str = "yiwang"
+    pg_password: str = "yiwang"  # noqa: S105 - the local cluster listens on 127.0.0.1 only
+
+    topic_prefix: str = ""
+    """Prepended to every topic name: lets tests (and staging) share a broker safely."""
+    replication_factor: int = 1
+    """Replication factor for the topics `yiwang up` declares (1 on a single local broker)."""
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    metrics_port: int = 9108
+    log_level: str = "INFO"
+
+    @property
+    def uses_local_kafka(self) -> bool:
+        return not self.kafka_bootstrap_servers
+
+    @property
+    def uses_local_db(self) -> bool:
+        return not self.database_url
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def db_url(self) -> str:
+        """SQLAlchemy URL; `postgresql://` is normalised to the psycopg 3 driver."""
+        url = self.database_url or (
+            f"postgresql+psycopg://{self.pg_user}:{self.pg_password}"
+            f"@127.0.0.1:{self.pg_port}/{self.pg_database}"
+        )
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        elif url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+        return url
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    def topic(self, name: str) -> str:
+        """The broker-side name of a declared topic."""
+        return f"{self.topic_prefix}{name}"

@@ -1,0 +1,117 @@
+"""The `yiwang` command: one entry point for services, pipeline, tools and tests.
+
+Each domain package contributes its subcommands through a `register(subparsers)` function
+in its own `cli.py`; this module only assembles them, builds the settings once and turns a
+`ServiceError` into one clear line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from config.settings import Settings
+from deploy import stack
+from deploy.pipeline import run_pipeline
+from deploy.registry import REGISTRARS
+from deploy.services.common import ServiceError, say
+
+REPO = Path(__file__).resolve().parent.parent
+Handler = Callable[[Settings, argparse.Namespace], int]
+
+
+def _up(settings: Settings, args: argparse.Namespace) -> int:
+    report = stack.up(settings)
+    for line in report.notes:
+        say(line)
+    for line in report.changes:
+        say(line)
+    say("up: " + ("done" if report.changed else "everything was already up; nothing changed"))
+    return 0
+
+
+def _down(settings: Settings, args: argparse.Namespace) -> int:
+    stopped = stack.down(settings)
+    say("stopped " + ", ".join(stopped) if stopped else "nothing of ours was running")
+    return 0
+
+
+def _status(settings: Settings, args: argparse.Namespace) -> int:
+    data = stack.status(settings)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        stack.print_status(data)
+    return 0 if data["healthy"] else 1
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    _up(settings, args)
+    return run_pipeline(settings, rate=args.rate, workers=args.workers)
+
+
+def _test(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the test suite; the session fixtures bring the services up themselves."""
+    cmd = [sys.executable, "-m", "pytest", *args.pytest_args]
+    say("running " + " ".join(cmd[2:]))
+    os.chdir(REPO)
+    os.execv(sys.executable, cmd)  # noqa: S606 - replaces this process with pytest
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="yiwang", description="Yiwang 一网统管 incident dispatch")
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default: settings)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("up", help="install/start Kafka and PostGIS, create topics, migrate (idempotent)")
+    p.set_defaults(func=_up)
+    p = sub.add_parser("down", help="stop the local services that `up` started")
+    p.set_defaults(func=_down)
+    p = sub.add_parser("status", help="versions, reachability, topics, migration head")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_status)
+    p = sub.add_parser("run", help="the main job: services up, district loaded, pipeline running")
+    p.add_argument("--rate", type=float, default=20.0, help="simulated reports per second")
+    p.add_argument("--workers", type=int, default=1, help="stream worker processes")
+    p.set_defaults(func=_run)
+    p = sub.add_parser("test", help="run the test suite (extra arguments go to pytest)")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_test)
+
+    for register in REGISTRARS:
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        say(f"invalid settings: {exc}")
+        return 2
+    logging.basicConfig(
+        level=(args.log_level or settings.log_level).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for chatty in ("kafka", "aiokafka", "alembic"):  # connection chatter at INFO drowns the useful lines
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    handler: Handler = args.func
+    try:
+        return handler(settings, args)
+    except ServiceError as exc:
+        say(f"error: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

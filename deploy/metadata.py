@@ -1,0 +1,13 @@
+"""The SQLAlchemy metadata of every domain package, for Alembic and schema checks.
+
+Each domain keeps its own declarative base (geo, dispatch); this is the one place that
+knows them all.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+
+def all_metadata() -> list[MetaData]:
+    return []

@@ -1,0 +1,41 @@
+"""Apply and inspect Alembic migrations programmatically (no alembic.ini in the repo)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, pool
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(db_url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", db_url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str | None:
+    script = ScriptDirectory.from_config(alembic_config("postgresql+psycopg://unused"))
+    return script.get_current_head()
+
+
+def current_revision(db_url: str) -> str | None:
+    engine = create_engine(db_url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def upgrade(db_url: str) -> tuple[str | None, str | None]:
+    """Upgrade to head; returns (revision before, revision after)."""
+    before = current_revision(db_url)
+    command.upgrade(alembic_config(db_url), "head")
+    return before, current_revision(db_url)

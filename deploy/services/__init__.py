@@ -1,0 +1,1 @@
+"""Local Kafka and PostgreSQL/PostGIS, installed and started by the project itself."""

@@ -1,0 +1,306 @@
+"""PostgreSQL 15 + PostGIS 3 from Debian packages, in a cluster of our own.
+
+The cluster is named `yiwang` (port 54329 by default) so that `yiwang down` can stop exactly
+what `yiwang up` started and never touches another cluster on the machine. As root (or with
+passwordless sudo) it is a normal Debian cluster (`pg_createcluster`); as an ordinary user it
+lives under the settings' home and runs as that user.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from config.settings import Settings
+from deploy.services.common import (
+    ServiceError,
+    as_root_prefix,
+    port_open,
+    run,
+    say,
+    stream,
+    wait_until,
+)
+
+PG_MAJOR = "15"
+CLUSTER = "yiwang"
+PACKAGES = ("postgresql-15", "postgresql-15-postgis-3")
+BIN = Path(f"/usr/lib/postgresql/{PG_MAJOR}/bin")
+
+# Settings for a dispatch workload on a small machine: durable commits stay on.
+SERVER_OPTIONS = {
+    "listen_addresses": "127.0.0.1",
+    "max_connections": "200",
+    "shared_buffers": "256MB",
+    "work_mem": "16MB",
+    "maintenance_work_mem": "128MB",
+    "max_wal_size": "2GB",
+    "checkpoint_completion_target": "0.9",
+    "timezone": "UTC",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresState:
+    installed: bool
+    cluster_exists: bool
+    running: bool
+
+
+def missing_packages() -> list[str]:
+    if shutil.which("dpkg-query") is None:
+        return list(PACKAGES)
+    missing = []
+    for pkg in PACKAGES:
+        proc = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True, check=False
+        )
+        if "install ok installed" not in proc.stdout:
+            missing.append(pkg)
+    return missing
+
+
+class LocalPostgres:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port = settings.pg_port
+        self.privileged = os.geteuid() == 0 or _passwordless_sudo()
+        self.user_data_dir = settings.home / "postgres" / PG_MAJOR
+        self.socket_dir = settings.run_dir
+        self.log_file = (
+            Path(f"/var/log/postgresql/postgresql-{PG_MAJOR}-{CLUSTER}.log")
+            if self.privileged
+            else settings.log_dir / "postgres.log"
+        )
+
+    # --- state ---------------------------------------------------------------------
+    def cluster_exists(self) -> bool:
+        if self.privileged:
+            return Path(f"/etc/postgresql/{PG_MAJOR}/{CLUSTER}/postgresql.conf").exists()
+        return (self.user_data_dir / "PG_VERSION").exists()
+
+    def running(self) -> bool:
+        if not self.cluster_exists():
+            return False
+        if self.privileged:
+            proc = subprocess.run(
+                ["pg_lsclusters", "-h", PG_MAJOR, CLUSTER],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            return " online" in proc.stdout
+        pg_ctl = BIN / "pg_ctl"
+        return (
+            subprocess.run(
+                [str(pg_ctl), "status", "-D", str(self.user_data_dir)],
+                capture_output=True,
+                check=False,
+            ).returncode
+            == 0
+        )
+
+    def state(self) -> PostgresState:
+        return PostgresState(
+            installed=not missing_packages(),
+            cluster_exists=self.cluster_exists(),
+            running=self.running(),
+        )
+
+    # --- steps ---------------------------------------------------------------------
+    def ensure_packages(self) -> None:
+        missing = missing_packages()
+        if not missing:
+            return
+        if shutil.which("apt-get") is None:
+            raise ServiceError(
+                f"{', '.join(missing)} not installed and apt-get is not available (not Debian?): "
+                "install PostgreSQL 15 with PostGIS 3, or set DATABASE_URL to an existing one"
+            )
+        try:
+            root = as_root_prefix()
+        except ServiceError as exc:
+            raise ServiceError(
+                f"{', '.join(missing)} not installed and {exc}; or install them once with "
+                f"`sudo apt-get install -y {' '.join(PACKAGES)}`"
+            ) from exc
+        log = self.settings.log_dir / "apt.log"
+        say(f"installing {' '.join(missing)} from Debian (first run only)")
+        stream([*root, "apt-get", "update", "-q"], what="apt-get update", show=lambda _: None, log_file=log)
+
+        def progress(line: str) -> str | None:
+            if line.startswith(("Get:", "Setting up")):
+                return "  " + line.strip()[:100]
+            return None
+
+        stream(
+            [
+                *root,
+                "env",
+                "DEBIAN_FRONTEND=noninteractive",
+                "apt-get",
+                "install",
+                "-y",
+                "-q",
+                "--no-install-recommends",
+                *missing,
+            ],
+            what="apt-get install",
+            show=progress,
+            log_file=log,
+        )
+
+    def ensure_cluster(self) -> None:
+        if self.cluster_exists():
+            return
+        if self.privileged:
+            run(
+                [
+                    *as_root_prefix(),
+                    "pg_createcluster",
+                    PG_MAJOR,
+                    CLUSTER,
+                    "-p",
+                    str(self.port),
+                    "--start-conf=manual",
+                    "--",
+                    "--auth-local=peer",
+                    "--auth-host=scram-sha-256",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ],
+                what=f"pg_createcluster {PG_MAJOR} {CLUSTER}",
+            )
+            conf_text = _server_conf(SERVER_OPTIONS)
+            run(
+                [*as_root_prefix(), "tee", f"/etc/postgresql/{PG_MAJOR}/{CLUSTER}/conf.d/yiwang.conf"],
+                what="write conf.d/yiwang.conf",
+                input_text=conf_text,
+            )
+        else:
+            self.user_data_dir.mkdir(parents=True, exist_ok=True)
+            pwfile = self.settings.run_dir / "pg.pw"
+            pwfile.parent.mkdir(parents=True, exist_ok=True)
+            pwfile.write_text(self.settings.pg_password + "\n")
+            run(
+                [
+                    str(BIN / "initdb"),
+                    "-D",
+                    str(self.user_data_dir),
+                    "-U",
+                    "postgres",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ],
+                what="initdb",
+            )
+            pwfile.unlink()
+            with (self.user_data_dir / "postgresql.auto.conf").open("a") as conf:
+                conf.write(
+                    _server_conf(
+                        {
+                            **SERVER_OPTIONS,
+                            "port": str(self.port),
+                            "unix_socket_directories": str(self.socket_dir),
+                        }
+                    )
+                )
+        say(f"created PostgreSQL {PG_MAJOR} cluster '{CLUSTER}' on port {self.port}")
+
+    def start(self) -> str:
+        self.ensure_packages()
+        self.ensure_cluster()
+        if self.running():
+            return "reused"
+        if port_open(self.port):
+            raise ServiceError(
+                f"port {self.port} is taken by another process: stop it, set YIWANG_PG_PORT, "
+                "or set DATABASE_URL to use an existing PostgreSQL"
+            )
+        say(f"starting PostgreSQL {PG_MAJOR} ('{CLUSTER}') on 127.0.0.1:{self.port}")
+        if self.privileged:
+            run(
+                [*as_root_prefix(), "pg_ctlcluster", PG_MAJOR, CLUSTER, "start"],
+                what=f"pg_ctlcluster {PG_MAJOR} {CLUSTER} start (log: {self.log_file})",
+            )
+        else:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            run(
+                [str(BIN / "pg_ctl"), "start", "-w", "-D", str(self.user_data_dir), "-l", str(self.log_file)],
+                what=f"pg_ctl start (log: {self.log_file})",
+            )
+        if not wait_until(lambda: port_open(self.port), timeout_s=30):
+            raise ServiceError(f"PostgreSQL did not open port {self.port}; see {self.log_file}")
+        return "started"
+
+    def stop(self) -> bool:
+        if not self.running():
+            return False
+        say(f"stopping PostgreSQL cluster '{CLUSTER}'")
+        if self.privileged:
+            run(
+                [*as_root_prefix(), "pg_ctlcluster", PG_MAJOR, CLUSTER, "stop", "-m", "fast"],
+                what="pg_ctlcluster stop",
+            )
+        else:
+            run(
+                [str(BIN / "pg_ctl"), "stop", "-m", "fast", "-D", str(self.user_data_dir)], what="pg_ctl stop"
+            )
+        return True
+
+    # --- database, role and extension ----------------------------------------------
+    def psql(self, sql: str, *, database: str = "postgres") -> str:
+        if self.privileged:
+            cmd = [*as_root_prefix(), "runuser", "-u", "postgres", "--", "psql"]
+            if os.geteuid() != 0:
+                cmd = ["sudo", "-n", "-u", "postgres", "psql"]
+            cmd += ["-p", str(self.port)]
+        else:
+            cmd = ["psql", "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres"]
+        cmd += ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql]
+        return run(cmd, what=f"psql ({sql.split(maxsplit=1)[0]} …)")
+
+    def ensure_database(self, name: str | None = None) -> bool:
+        """Role, database and PostGIS extension; returns True when something was created."""
+        s = self.settings
+        database = _identifier(name or s.pg_database)
+        user = _identifier(s.pg_user)
+        password = s.pg_password.replace("'", "''")
+        created = False
+        if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{user}'").strip():  # noqa: S608
+            self.psql(f"CREATE ROLE \"{user}\" LOGIN PASSWORD '{password}'")
+            created = True
+        if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'").strip():  # noqa: S608
+            self.psql(f'CREATE DATABASE "{database}" OWNER "{user}"')
+            created = True
+        if not self.psql("SELECT 1 FROM pg_extension WHERE extname = 'postgis'", database=database).strip():
+            self.psql("CREATE EXTENSION postgis", database=database)
+            created = True
+        return created
+
+    def drop_database(self, name: str) -> None:
+        self.psql(f'DROP DATABASE IF EXISTS "{_identifier(name)}" WITH (FORCE)')
+
+
+def _identifier(name: str) -> str:
+    """Role and database names come from settings; only plain identifiers are accepted."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", name):
+        raise ServiceError(f"{name!r} is not a plain PostgreSQL identifier (letters, digits, _)")
+    return name
+
+
+def _server_conf(options: dict[str, str]) -> str:
+    return "".join(f"{key} = '{value}'\n" for key, value in options.items())
+
+
+def _passwordless_sudo() -> bool:
+    if shutil.which("sudo") is None:
+        return False
+    return subprocess.run(["sudo", "-n", "true"], capture_output=True, check=False).returncode == 0

@@ -1,0 +1,213 @@
+"""`yiwang up`, `down` and `status`: the services, topics and schema, idempotently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from config.settings import Settings
+from config.topics import load_topics
+from deploy import migrate
+from deploy.services.common import ServiceError, say
+from deploy.services.kafka import LocalKafka, broker_reachable, pinned_version
+from deploy.services.postgres import LocalPostgres
+from deploy.topics import admin_client, ensure_topics, partition_counts
+
+
+@dataclass
+class UpReport:
+    changes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def up(settings: Settings) -> UpReport:
+    report = UpReport()
+    # Kafka
+    if settings.uses_local_kafka:
+        outcome = LocalKafka(settings).start()
+        (report.changes if outcome == "started" else report.notes).append(
+            f"Kafka {pinned_version()} {outcome} at {settings.bootstrap_servers}"
+        )
+    else:
+        if not broker_reachable(settings.bootstrap_servers):
+            raise ServiceError(
+                f"KAFKA_BOOTSTRAP_SERVERS={settings.bootstrap_servers} does not answer: "
+                "check the address, or unset it to use the local broker"
+            )
+        report.notes.append(f"Kafka: using existing broker at {settings.bootstrap_servers}")
+    # PostgreSQL + PostGIS
+    if settings.uses_local_db:
+        pg = LocalPostgres(settings)
+        outcome = pg.start()
+        (report.changes if outcome == "started" else report.notes).append(
+            f"PostgreSQL {outcome} on 127.0.0.1:{settings.pg_port}"
+        )
+        if pg.ensure_database():
+            report.changes.append(f"created database {settings.pg_database} with PostGIS")
+    else:
+        check_database(settings)
+        report.notes.append(f"PostgreSQL: using existing database {masked_url(settings.db_url)}")
+    # topics
+    admin = admin_client(settings)
+    try:
+        topics = ensure_topics(admin, load_topics(), settings)
+    finally:
+        admin.close()
+    if topics.created:
+        report.changes.append(f"created {len(topics.created)} topics: {', '.join(topics.created)}")
+    else:
+        report.notes.append(f"all {len(topics.existing)} declared topics present")
+    for line in topics.mismatched:
+        report.notes.append(f"WARNING topic {line}")
+    # schema
+    before, after = migrate.upgrade(settings.db_url)
+    if before != after:
+        report.changes.append(f"migrated database {before or 'empty'} -> {after}")
+    else:
+        report.notes.append(f"database schema at head ({after})")
+    return report
+
+
+def down(settings: Settings) -> list[str]:
+    """Stop the local services that `up` manages; never an external one."""
+    stopped = []
+    if settings.uses_local_kafka and LocalKafka(settings).stop():
+        stopped.append("Kafka")
+    if settings.uses_local_db and LocalPostgres(settings).stop():
+        stopped.append("PostgreSQL")
+    return stopped
+
+
+def check_database(settings: Settings) -> None:
+    try:
+        engine = create_engine(settings.db_url, poolclass=pool.NullPool, connect_args={"connect_timeout": 5})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except SQLAlchemyError as exc:
+        raise ServiceError(
+            f"DATABASE_URL {masked_url(settings.db_url)} does not answer: "
+            f"{str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}"
+        ) from exc
+
+
+def masked_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def status(settings: Settings) -> dict[str, Any]:
+    """Everything a person needs first when something is wrong, as plain data."""
+    out: dict[str, Any] = {}
+    kafka: dict[str, Any] = {
+        "mode": "local" if settings.uses_local_kafka else "external",
+        "bootstrap_servers": settings.bootstrap_servers,
+    }
+    if settings.uses_local_kafka:
+        local = LocalKafka(settings)
+        kafka |= {"version": local.version, "pid": local.pid(), "log": str(local.log_file)}
+    kafka["reachable"] = broker_reachable(settings.bootstrap_servers, timeout_ms=3000)
+    topics: list[dict[str, Any]] = []
+    if kafka["reachable"]:
+        admin = admin_client(settings)
+        try:
+            kafka["broker_api_version"] = ".".join(map(str, admin._client.check_version()))
+            declared = load_topics()
+            counts = partition_counts(admin, [settings.topic(s.name) for s in declared])
+            for spec in declared:
+                actual = counts.get(settings.topic(spec.name))
+                topics.append(
+                    {
+                        "name": settings.topic(spec.name),
+                        "declared": spec.partitions,
+                        "actual": actual,
+                        "ok": actual == spec.partitions,
+                    }
+                )
+        finally:
+            admin.close()
+    out["kafka"] = kafka
+    out["topics"] = topics
+
+    db: dict[str, Any] = {
+        "mode": "local" if settings.uses_local_db else "external",
+        "url": masked_url(settings.db_url),
+    }
+    if settings.uses_local_db:
+        pg = LocalPostgres(settings)
+        state = pg.state()
+        db |= {
+            "installed": state.installed,
+            "cluster": state.cluster_exists,
+            "running": state.running,
+            "log": str(pg.log_file),
+        }
+    try:
+        engine = create_engine(settings.db_url, poolclass=pool.NullPool, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            db["postgresql"] = conn.execute(text("SHOW server_version")).scalar_one()
+            db["postgis"] = conn.execute(
+                text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+            ).scalar_one_or_none()
+        engine.dispose()
+        db["reachable"] = True
+        db["migration_current"] = migrate.current_revision(settings.db_url)
+    except SQLAlchemyError as exc:
+        db["reachable"] = False
+        db["error"] = str(getattr(exc, "orig", exc)).splitlines()[0]
+    db["migration_head"] = migrate.head_revision()
+    out["database"] = db
+    out["healthy"] = bool(
+        kafka["reachable"]
+        and db["reachable"]
+        and all(t["ok"] for t in topics)
+        and db.get("migration_current") == db["migration_head"]
+    )
+    return out
+
+
+def print_status(data: dict[str, Any]) -> None:
+    k, d = data["kafka"], data["database"]
+    mark = {True: "up", False: "DOWN"}
+    lines = [
+        f"Kafka      {mark[k['reachable']]:4}  {k['mode']} {k['bootstrap_servers']}"
+        + (f"  jars {k['version']}" if "version" in k else "")
+        + (f"  broker API {k['broker_api_version']}" if "broker_api_version" in k else "")
+        + (f"  pid {k['pid']}" if k.get("pid") else ""),
+    ]
+    if "log" in k:
+        lines.append(f"           log {k['log']}")
+    lines.append(
+        f"PostGIS    {mark[d['reachable']]:4}  {d['mode']} {d['url']}"
+        + (
+            f"  PostgreSQL {d['postgresql']}, PostGIS {d['postgis']}"
+            if d["reachable"]
+            else f"  ({d.get('error', 'unreachable')})"
+        )
+    )
+    if "log" in d:
+        lines.append(f"           log {d['log']}")
+    current = d.get("migration_current")
+    lines.append(
+        f"Schema     {'ok' if current == d['migration_head'] else 'BEHIND':4}  "
+        f"database at {current or '-'}, code head {d['migration_head']}"
+    )
+    topics = data["topics"]
+    bad = [t for t in topics if not t["ok"]]
+    lines.append(
+        f"Topics     {'ok' if topics and not bad else 'CHECK':4}  "
+        f"{len(topics) - len(bad)}/{len(topics)} as declared"
+    )
+    for t in topics:
+        actual = "missing" if t["actual"] is None else f"{t['actual']} partitions"
+        flag = "" if t["ok"] else f"   <- declared {t['declared']}"
+        lines.append(f"           {t['name']:28} {actual}{flag}")
+    print("\n".join(lines))
+    say("healthy" if data["healthy"] else "NOT healthy: see the lines marked above")

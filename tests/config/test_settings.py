@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from config.settings import Settings
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in (
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "DATABASE_URL",
+        "YIWANG_HOME",
+        "YIWANG_TOPIC_PREFIX",
+        "YIWANG_KAFKA_PORT",
+        "YIWANG_PG_PORT",
+        "YIWANG_DATABASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_defaults_point_at_the_local_services(clean_env: pytest.MonkeyPatch) -> None:
+    s = Settings()
+    assert s.uses_local_kafka and s.uses_local_db
+    assert s.bootstrap_servers == "127.0.0.1:39092"
+    assert s.db_url == "postgresql+psycopg://yiwang:yiwang@127.0.0.1:54329/yiwang"
+    assert s.home == Path.home() / ".cache" / "yiwang"
+    assert s.topic("incidents") == "incidents"
+
+
+def test_environment_points_at_existing_servers(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka-1:9092,kafka-2:9092")
+    clean_env.setenv("DATABASE_URL", "postgresql://u:p@db.example:5432/dispatch")
+    s = Settings()
+    assert not s.uses_local_kafka and not s.uses_local_db
+    assert s.bootstrap_servers == "kafka-1:9092,kafka-2:9092"
+    assert s.db_url == "postgresql+psycopg://u:p@db.example:5432/dispatch"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+    ],
+)
+def test_database_url_uses_psycopg3(clean_env: pytest.MonkeyPatch, given: str, expected: str) -> None:
+    clean_env.setenv("DATABASE_URL", given)
+    assert Settings().db_url == expected
+
+
+def test_prefixed_settings_and_ports(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    clean_env.setenv("YIWANG_TOPIC_PREFIX", "staging.")
+    clean_env.setenv("YIWANG_KAFKA_PORT", "19092")
+    clean_env.setenv("YIWANG_HOME", str(tmp_path))
+    s = Settings()
+    assert s.topic("dispatch.tasks") == "staging.dispatch.tasks"
+    assert s.bootstrap_servers == "127.0.0.1:19092"
+    assert s.log_dir == tmp_path / "logs"
+
+
+def test_settings_are_frozen_and_validated(clean_env: pytest.MonkeyPatch) -> None:
+    s = Settings()
+    with pytest.raises(ValidationError):
+        s.kafka_port = 1  # type: ignore[misc]
+    clean_env.setenv("YIWANG_PG_PORT", "not-a-port")
+    with pytest.raises(ValidationError, match="pg_port"):
+        Settings()

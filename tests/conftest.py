@@ -1,0 +1,103 @@
+"""Session fixtures: the real Kafka broker and the real PostGIS, started once per session.
+
+The project's own `deploy.stack.up` brings the local services up (installing what is
+missing), exactly as `yiwang up` does. Each test session then gets its own topic prefix and
+a freshly created test database, so a running main job and the tests never see each
+other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from config.topics import load_topics
+from deploy import migrate, stack
+from deploy.services.postgres import LocalPostgres
+from deploy.topics import admin_client, ensure_topics
+
+TEST_DATABASE = "yiwang_test"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--soak", action="store_true", help="also run the long soak tests")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--soak"):
+        return
+    skip = pytest.mark.skip(reason="soak test: run with --soak")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    """The settings `yiwang up` would use on this machine (environment honoured)."""
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def services(base_settings: Settings) -> Settings:
+    """Bring the local services up (idempotent) and return settings isolated for this session."""
+    stack.up(base_settings)
+    overrides: dict[str, object] = {"topic_prefix": f"test-{uuid.uuid4().hex[:8]}."}
+    if base_settings.uses_local_db:
+        pg = LocalPostgres(base_settings)
+        pg.drop_database(TEST_DATABASE)
+        pg.ensure_database(TEST_DATABASE)
+        overrides["pg_database"] = TEST_DATABASE
+    settings = base_settings.model_copy(update=overrides)
+    migrate.upgrade(settings.db_url)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def kafka(services: Settings) -> Iterator[Settings]:
+    """The real broker with this session's prefixed topics created; deleted afterwards."""
+    admin = admin_client(services)
+    report = ensure_topics(admin, load_topics(), services)
+    yield services
+    if report.created:
+        admin.delete_topics(report.created, raise_errors=False)
+    admin.close()
+
+
+@pytest.fixture(scope="session")
+def engine(services: Settings) -> Iterator[Engine]:
+    eng = create_engine(services.db_url, pool_size=5)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        yield conn
+        trans.rollback()
+
+
+@pytest.fixture
+def db_session(db_connection: Connection) -> Iterator[Session]:
+    """An ORM session whose commits become savepoints of the rolled-back outer transaction."""
+    session = Session(bind=db_connection, join_transaction_mode="create_savepoint")
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -1,0 +1,56 @@
+"""`yiwang up` / `status` against the real services, and the clear-error paths."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from config.settings import Settings
+from deploy import stack
+from deploy.cli import main
+from deploy.services.common import ServiceError
+from deploy.services.kafka import LocalKafka, pinned_version
+
+pytestmark = [pytest.mark.kafka, pytest.mark.db]
+
+
+def test_second_up_changes_nothing(kafka: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    report = stack.up(kafka)  # the session fixture already ran it once
+    assert not report.changed, report.changes
+    assert any("reused" in n or "existing" in n for n in report.notes)
+    assert main(["up"]) == 0
+    assert "nothing changed" in capsys.readouterr().err
+
+
+def test_status_shows_versions_topics_and_migration_head(kafka: Settings) -> None:
+    data = stack.status(kafka)
+    assert data["kafka"]["reachable"] is True
+    assert data["kafka"]["broker_api_version"].split(".")[0] in {"3", "4"}
+    if kafka.uses_local_kafka:
+        assert data["kafka"]["version"] == pinned_version()
+    assert data["database"]["postgresql"].startswith("15")
+    assert data["database"]["postgis"].startswith("3.")
+    assert data["database"]["migration_current"] == data["database"]["migration_head"]
+    names = {t["name"] for t in data["topics"]}
+    assert kafka.topic("incidents") in names
+    assert all(t["ok"] for t in data["topics"])
+    assert data["healthy"] is True
+
+
+def test_status_marks_missing_topics(services: Settings) -> None:
+    lonely = services.model_copy(update={"topic_prefix": "nobody-declared-these."})
+    data = stack.status(lonely)
+    assert data["healthy"] is False
+    assert all(t["actual"] is None and not t["ok"] for t in data["topics"])
+
+
+def test_taken_port_is_one_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        settings = Settings(home=tmp_path, kafka_port=port, kafka_controller_port=port + 1)
+        with pytest.raises(ServiceError, match=f"port {port} is taken"):
+            LocalKafka(settings).start()
