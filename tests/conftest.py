@@ -22,8 +22,6 @@ from deploy import migrate, stack
 from deploy.services.postgres import LocalPostgres
 from deploy.topics import admin_client, ensure_topics
 
-TEST_DATABASE = "yiwang_test"
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--soak", action="store_true", help="also run the long soak tests")
@@ -45,18 +43,26 @@ def base_settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def services(base_settings: Settings) -> Settings:
-    """Bring the local services up (idempotent) and return settings isolated for this session."""
+def services(base_settings: Settings) -> Iterator[Settings]:
+    """Bring the local services up (idempotent) and return settings isolated for this session.
+
+    Several test sessions may run at once on one machine (developers, CI): each gets its own
+    topic prefix and its own database, dropped at the end.
+    """
     stack.up(base_settings)
-    overrides: dict[str, object] = {"topic_prefix": f"test-{uuid.uuid4().hex[:8]}."}
+    session_id = uuid.uuid4().hex[:8]
+    overrides: dict[str, object] = {"topic_prefix": f"test-{session_id}."}
+    pg: LocalPostgres | None = None
+    database = f"yiwang_test_{session_id}"
     if base_settings.uses_local_db:
         pg = LocalPostgres(base_settings)
-        pg.drop_database(TEST_DATABASE)
-        pg.ensure_database(TEST_DATABASE)
-        overrides["pg_database"] = TEST_DATABASE
+        pg.ensure_database(database)
+        overrides["pg_database"] = database
     settings = base_settings.model_copy(update=overrides)
     migrate.upgrade(settings.db_url)
-    return settings
+    yield settings
+    if pg is not None:
+        pg.drop_database(database)
 
 
 @pytest.fixture(scope="session")
