@@ -8,7 +8,6 @@ means the shift runs past midnight, and `start == end` is a full 24 hours (the d
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -17,6 +16,7 @@ from typing import Any
 
 from config.policy import CONFIG_DIR, PolicyError
 from dispatch.sla.calendar import WorkingCalendar, parse_clock_time
+from dispatch.sla.files import read_policy
 
 _ONE_DAY = timedelta(days=1)
 
@@ -108,9 +108,4 @@ def parse_rosters(doc: dict[str, Any], origin: str = "rosters") -> dict[str, Ros
 
 
 def load_rosters(path: Path = CONFIG_DIR / "rosters.toml") -> dict[str, Roster]:
-    try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path}: {exc}") from exc
-    return parse_rosters(doc, origin=str(path))
+    return parse_rosters(read_policy(path), origin=str(path))

@@ -41,31 +41,17 @@ class Deadlines:
         return found
 
     def deadline(
-        self,
-        category: str,
-        priority: Priority,
-        clock: ClockName,
-        start: datetime,
-        area: Area = Area.CITY,
+        self, category: str, priority: Priority, clock: ClockName, start: datetime, area: Area = Area.CITY
     ) -> datetime | None:
         """When `clock` of a case runs out if it starts at `start` and never pauses; None: no limit."""
         limits = self.limits(category, priority, area)
         budget = limits.budget(clock)
-        if budget is None:
-            return None
-        return self.tk.scale(limits.kind).add(start, budget)
+        return None if budget is None else self.tk.scale(limits.kind).add(start, budget)
 
     def start(
-        self,
-        category: str,
-        priority: Priority,
-        clock: ClockName,
-        at: datetime,
-        area: Area = Area.CITY,
+        self, category: str, priority: Priority, clock: ClockName, at: datetime, area: Area = Area.CITY
     ) -> ClockState | None:
         """A fresh running clock for a case, or None when the case makes no such promise."""
         limits = self.limits(category, priority, area)
         budget = limits.budget(clock)
-        if budget is None:
-            return None
-        return ClockState.start(clock, limits.kind, budget, at)
+        return None if budget is None else ClockState.start(clock, limits.kind, budget, at)

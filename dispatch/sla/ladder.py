@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
@@ -22,6 +21,7 @@ from typing import Any, TypeVar
 
 from config.policy import CONFIG_DIR, PolicyError
 from dispatch.sla.clocks import ClockName
+from dispatch.sla.files import read_policy
 
 
 class EscalationAction(StrEnum):
@@ -161,9 +161,4 @@ def parse_escalation(doc: dict[str, Any], origin: str = "escalation") -> Escalat
 
 
 def load_escalation(path: Path = CONFIG_DIR / "escalation.toml") -> EscalationPolicy:
-    try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path}: {exc}") from exc
-    return parse_escalation(doc, origin=str(path))
+    return parse_escalation(read_policy(path), origin=str(path))

@@ -12,7 +12,6 @@ smaller of the category's and the priority's default, both read in the (new) pri
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -22,6 +21,7 @@ from typing import Any
 from config.policy import CONFIG_DIR, Category, Duration, PolicyError, Priority, Taxonomy
 from dispatch.sla.calendar import ClockKind, WorkingHours, parse_hours
 from dispatch.sla.clocks import CaseLimits, ClockName
+from dispatch.sla.files import read_policy
 
 _NATURAL_DAY = timedelta(days=1)
 
@@ -179,12 +179,7 @@ def parse_sla(doc: dict[str, Any], origin: str = "sla") -> SlaPolicy:
 
 def load_sla(path: Path = CONFIG_DIR / "sla.toml", taxonomy: Taxonomy | None = None) -> SlaPolicy:
     """Load and check `config/sla.toml` (against the taxonomy too, when one is given)."""
-    try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path}: {exc}") from exc
-    policy = parse_sla(doc, origin=str(path))
+    policy = parse_sla(read_policy(path), origin=str(path))
     if taxonomy is not None:
         policy.check(taxonomy)
     return policy

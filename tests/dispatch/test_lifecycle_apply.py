@@ -14,8 +14,7 @@ from dispatch.lifecycle.machine import REPORT_ROLES, apply, clock_effects, open_
 from dispatch.lifecycle.states import Action, CaseState, Role
 from dispatch.sla.clocks import ClockEffect, ClockName, ClockOp
 from dispatch.sla.policy import SlaPolicy
-from tests.dispatch.helpers import sh
-from tests.dispatch.test_lifecycle_table import ACTORS, snapshot
+from tests.dispatch.helpers import ACTORS, sh, snapshot
 
 AT = sh(2025, 3, 3, 10)
 OPERATOR = ACTORS[Role.OPERATOR]
