@@ -183,8 +183,10 @@ class MergeWindowRow(DispatchBase):
     """Recently reported incidents that a new report may still merge into (kept small: pruned)."""
 
     __tablename__ = "merge_window"
-    __table_args__ = (Index("ix_merge_window_geom", "geom", postgresql_using="gist"),
-                      Index("ix_merge_window_last", "last_at"))
+    __table_args__ = (
+        Index("ix_merge_window_geom", "geom", postgresql_using="gist"),
+        Index("ix_merge_window_last", "last_at"),
+    )
 
     incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     family: Mapped[str] = mapped_column(String(32))

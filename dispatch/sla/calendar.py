@@ -192,6 +192,11 @@ class WorkingCalendar:
     def last(self) -> date:
         return self._first + timedelta(days=self._ndays - 1)
 
+    @property
+    def horizon(self) -> datetime:
+        """The first instant the calendar knows nothing about (midnight after its last day)."""
+        return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=self._tz)
+
     def is_workday(self, day: date) -> bool:
         """Whether `day` is a statutory working day (调休 Saturdays are, holiday Mondays are not)."""
         i = (day - self._first).days

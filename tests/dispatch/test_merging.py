@@ -12,8 +12,9 @@ POLICY = MergePolicy(radius_m=250, window=timedelta(minutes=30), never_merge=fro
 M = 1 / 111_195
 
 
-def incident(iid: str, *, dlat_m: float = 0, family: str = "public_facilities", minutes: int = 0,
-             span: int = 0) -> OpenIncident:
+def incident(
+    iid: str, *, dlat_m: float = 0, family: str = "public_facilities", minutes: int = 0, span: int = 0
+) -> OpenIncident:
     first = T0 + timedelta(minutes=minutes)
     return OpenIncident(iid, family, 106.45, 29.55 + dlat_m * M, first, first + timedelta(minutes=span))
 
@@ -36,17 +37,18 @@ def test_same_family_close_and_recent_merges() -> None:
 @pytest.mark.parametrize(
     ("cand", "s"),
     [
-        (incident("a", dlat_m=260), sighting()),                       # too far
-        (incident("a", family="road_traffic"), sighting()),              # other family
-        (incident("a", minutes=0), sighting(minutes=31)),               # too late
-        (incident("a", minutes=40), sighting(minutes=0)),               # too early
-        (incident("a"), sighting(family="public_service")),             # never merged
+        (incident("a", dlat_m=260), sighting()),  # too far
+        (incident("a", family="road_traffic"), sighting()),  # other family
+        (incident("a", minutes=0), sighting(minutes=31)),  # too late
+        (incident("a", minutes=40), sighting(minutes=0)),  # too early
+        (incident("a"), sighting(family="public_service")),  # never merged
     ],
 )
 def test_no_match(cand: OpenIncident, s: Sighting) -> None:
     if s.family == "public_service":
-        cand = OpenIncident(cand.incident_id, "public_service", cand.lon, cand.lat, cand.first_at,
-                            cand.last_at)
+        cand = OpenIncident(
+            cand.incident_id, "public_service", cand.lon, cand.lat, cand.first_at, cand.last_at
+        )
     assert find_match(s, [cand], POLICY) is None
 
 
