@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from producers.cli import register as producers_cli
+
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-REGISTRARS: tuple[Registrar, ...] = ()
+REGISTRARS: tuple[Registrar, ...] = (producers_cli,)
