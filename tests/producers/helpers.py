@@ -34,25 +34,23 @@ def sample_files(source: Source | str) -> list[Path]:
 
 
 def read_topic(
-    settings: Settings, topic: str, *, expect: int, timeout_s: float = 20.0
+    settings: Settings, topic: str, *, timeout_s: float = 20.0
 ) -> list[tuple[bytes | None, bytes, dict[str, bytes]]]:
-    """Every record of a real topic from the beginning: (key, value, headers). Stops at `expect`
-    records or the timeout, and returns what it has (the caller asserts the count)."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, consumer_timeout_ms=500
-    )
+    """Every record of a real topic, from the beginning up to the end offsets seen at the start:
+    (key, value, headers). Call it after the producer has flushed."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
     try:
         parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        assert parts, f"topic {topic} does not exist"
         consumer.assign(parts)
         consumer.seek_to_beginning(*parts)
+        ends = consumer.end_offsets(parts)
         out: list[tuple[bytes | None, bytes, dict[str, bytes]]] = []
         deadline = time.monotonic() + timeout_s
-        while len(out) < expect and time.monotonic() < deadline:
+        while any(consumer.position(p) < ends[p] for p in parts):
+            assert time.monotonic() < deadline, f"could not read {topic} to its end in {timeout_s}s"
             for batch in consumer.poll(timeout_ms=300).values():
                 out.extend((r.key, r.value, dict(r.headers)) for r in batch)
-        time.sleep(0.3)
-        for batch in consumer.poll(timeout_ms=300).values():  # anything beyond what we expected shows up too
-            out.extend((r.key, r.value, dict(r.headers)) for r in batch)
         return out
     finally:
         consumer.close()
