@@ -19,13 +19,12 @@ from producers.errors import PublishError
 from producers.feed import Feeder, Summary
 from producers.inputs import read_file, read_stream, watch
 from producers.ledger import Ledger
+from producers.open311.agencies import new_key
+from producers.open311.serve import PREFIX, serve
+from producers.paths import ledger_path
 from producers.publisher import Publisher
 from schemas.dead_letter import Origin
 from schemas.report import Source
-
-
-def ledger_path(settings: Settings) -> Path:
-    return settings.home / "producers" / "ledger.sqlite3"
 
 
 def note(message: str) -> None:
@@ -94,6 +93,28 @@ def _produce(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if summary.clean else 1
 
 
+def _open311_serve(settings: Settings, args: argparse.Namespace) -> int:
+    publisher = open_publisher(settings, list(Source))
+    if publisher is None:
+        return 1
+    note(f"Open311 GeoReport v2 on http://{args.host}:{args.port}{PREFIX}/discovery.json; Ctrl-C stops")
+    try:
+        serve(settings, publisher, host=args.host, port=args.port, agencies=args.agencies)
+    finally:
+        publisher.close()
+    return 0
+
+
+def _open311_key(settings: Settings, args: argparse.Namespace) -> int:
+    key, digest = new_key()
+    print(f"api key for {args.source} (give it to the agency; it is not stored): {key}")
+    print("add to config/agencies.toml:")
+    print(
+        f'[[agency]]\nname = "{args.name or args.source}"\nsource = "{args.source}"\nkey_sha256 = "{digest}"'
+    )
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "produce",
@@ -117,3 +138,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="remember published report ids for this run only, not under YIWANG_HOME",
     )
     p.set_defaults(func=_produce)
+
+    o = sub.add_parser("open311", help="the Open311 GeoReport v2 HTTP intake (serve, key)")
+    osub = o.add_subparsers(dest="open311_command", required=True, metavar="ACTION")
+    s = osub.add_parser(
+        "serve", help=f"serve Open311 at {PREFIX} (publishes onto the agency's reports.<source>)"
+    )
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8311)
+    s.add_argument("--agencies", type=Path, default=None, help="API keys file (default config/agencies.toml)")
+    s.set_defaults(func=_open311_serve)
+    k = osub.add_parser(
+        "key", help="make a new API key for an agency and print its config/agencies.toml entry"
+    )
+    k.add_argument("source", choices=[x.value for x in Source])
+    k.add_argument("--name", default=None, help="the agency's name for people")
+    k.set_defaults(func=_open311_key)

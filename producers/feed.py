@@ -139,6 +139,23 @@ class Feeder:
         self._pending.append(_Pending(self.publisher.send_dead_letter(letter), None))
         return letter
 
+    def reject_now(
+        self,
+        source: Source | str,
+        rejection: Rejection,
+        *,
+        received_at: datetime,
+        stage: Stage,
+        timeout: float = 30.0,
+    ) -> DeadLetter:
+        """Dead-letter one record and wait for the broker (the HTTP intake answers only when durable)."""
+        letter = dlq.from_rejection(str(source), rejection, stage=stage, received_at=received_at)
+        try:
+            self.publisher.send_dead_letter(letter).get(timeout=timeout)
+        except Exception as exc:
+            raise PublishError(f"dead letter {letter.dlq_id} not acknowledged: {type(exc).__name__}") from exc
+        return letter
+
     def drain(self, *, block: bool = False, timeout: float = 130.0) -> None:
         """Account for acknowledged sends (all of them when `block`)."""
         if block:
