@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+from geo.models import GeoBase
+
 
 def all_metadata() -> list[MetaData]:
-    return []
+    return [GeoBase.metadata]

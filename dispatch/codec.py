@@ -1,0 +1,151 @@
+"""Cases, events and clocks as JSON documents: one codec for the database and the wire.
+
+The tables store `CaseSnapshot` remainders and `ClockState`s as JSONB, and `dispatch.events`
+carries each event with the snapshot after it, so a consumer (or `yiwang rebuild`) never has
+to re-run the rules. Durations are seconds; times are ISO-8601 in UTC with an offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from config.policy import Duration
+from dispatch.lifecycle.case import Actor, CaseEvent, CaseSnapshot
+from dispatch.lifecycle.states import Action, CaseState, Role
+from dispatch.sla.calendar import ClockKind
+from dispatch.sla.clocks import ClockName, ClockState, ClockStatus
+
+Doc = dict[str, Any]
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
+def when(text: str) -> datetime:
+    at = datetime.fromisoformat(text)
+    if at.tzinfo is None:
+        raise ValueError(f"time without an offset: {text!r}")
+    return at
+
+
+def _duration(d: Duration | None) -> str | None:
+    return None if d is None else str(d)
+
+
+def clock_doc(c: ClockState) -> Doc:
+    return {
+        "kind": c.kind.value,
+        "budget_s": c.budget.total_seconds(),
+        "started_at": iso(c.started_at),
+        "status": c.status.value,
+        "since": iso(c.since),
+        "used_s": c.used.total_seconds(),
+        "extended_s": c.extended.total_seconds(),
+        "steps_taken": c.steps_taken,
+    }
+
+
+def clock_from(name: str, d: Mapping[str, Any]) -> ClockState:
+    return ClockState(
+        name=ClockName(name),
+        kind=ClockKind(d["kind"]),
+        budget=timedelta(seconds=d["budget_s"]),
+        started_at=when(d["started_at"]),
+        status=ClockStatus(d["status"]),
+        since=when(d["since"]),
+        used=timedelta(seconds=d["used_s"]),
+        extended=timedelta(seconds=d["extended_s"]),
+        steps_taken=int(d["steps_taken"]),
+    )
+
+
+def clocks_doc(clocks: Mapping[ClockName, ClockState]) -> Doc:
+    return {name.value: clock_doc(c) for name, c in sorted(clocks.items())}
+
+
+def clocks_from(doc: Mapping[str, Any]) -> dict[ClockName, ClockState]:
+    return {ClockName(name): clock_from(name, d) for name, d in doc.items()}
+
+
+def case_doc(c: CaseSnapshot) -> Doc:
+    return {
+        "case_id": c.case_id,
+        "state": c.state.value,
+        "street_code": c.street_code,
+        "sources": sorted(c.sources),
+        "version": c.version,
+        "updated_at": iso(c.updated_at),
+        "assignee_id": c.assignee_id,
+        "previous_state": c.previous_state.value if c.previous_state else None,
+        "returns": c.returns,
+        "returned_by": sorted(c.returned_by),
+        "reworks": c.reworks,
+        "reopens": c.reopens,
+        "extension_requests": c.extension_requests,
+        "requested_extension": _duration(c.requested_extension),
+        "merged_into": c.merged_into,
+    }
+
+
+def case_from(d: Mapping[str, Any]) -> CaseSnapshot:
+    requested = d.get("requested_extension")
+    previous = d.get("previous_state")
+    return CaseSnapshot(
+        case_id=d["case_id"],
+        state=CaseState(d["state"]),
+        street_code=d.get("street_code"),
+        sources=frozenset(d.get("sources", ())),
+        version=int(d["version"]),
+        updated_at=when(d["updated_at"]),
+        assignee_id=d.get("assignee_id"),
+        previous_state=CaseState(previous) if previous else None,
+        returns=int(d.get("returns", 0)),
+        returned_by=frozenset(d.get("returned_by", ())),
+        reworks=int(d.get("reworks", 0)),
+        reopens=int(d.get("reopens", 0)),
+        extension_requests=int(d.get("extension_requests", 0)),
+        requested_extension=Duration.parse(requested) if requested else None,
+        merged_into=d.get("merged_into"),
+    )
+
+
+def event_doc(e: CaseEvent) -> Doc:
+    return {
+        "event_id": e.event_id,
+        "case_id": e.case_id,
+        "sequence": e.sequence,
+        "action": e.action.value,
+        "from_state": e.from_state.value if e.from_state else None,
+        "to_state": e.to_state.value,
+        "actor": {"role": e.actor.role.value, "id": e.actor.actor_id, "street_code": e.actor.street_code},
+        "at": iso(e.at),
+        "reason": e.reason,
+        "assignee_id": e.assignee_id,
+        "merged_into": e.merged_into,
+        "extension": _duration(e.extension),
+        "street_code": e.street_code,
+        "sources": sorted(e.sources),
+    }
+
+
+def event_from(d: Mapping[str, Any]) -> CaseEvent:
+    actor = d["actor"]
+    extension = d.get("extension")
+    return CaseEvent(
+        case_id=d["case_id"],
+        sequence=int(d["sequence"]),
+        action=Action(d["action"]),
+        from_state=CaseState(d["from_state"]) if d.get("from_state") else None,
+        to_state=CaseState(d["to_state"]),
+        actor=Actor(Role(actor["role"]), actor["id"], actor.get("street_code")),
+        at=when(d["at"]),
+        reason=d.get("reason"),
+        assignee_id=d.get("assignee_id"),
+        merged_into=d.get("merged_into"),
+        extension=Duration.parse(extension) if extension else None,
+        street_code=d.get("street_code"),
+        sources=frozenset(d.get("sources", ())),
+    )

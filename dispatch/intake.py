@@ -1,0 +1,297 @@
+"""From located reports to decisions: merge into an incident, or open a case and dispatch it.
+
+This is the pure heart of the stream intake. The caller (streams/) has already validated and
+geolocated each report, loaded the incidents it may merge into (under a per-street database
+lock) and the people who may take it (with their open work); `IntakeRules.decide` returns, for
+each report, either `Merged` or `Opened` with the case's events, clocks and routing decision.
+It reads no clock of its own (`now` is an argument) and does no I/O, so tests drive it directly.
+
+Identifiers are derived, not random, so that reprocessing a report after a crash yields the
+same incident, task and events (idempotent writes downstream):
+incident = uuid5(report_id), task = uuid5(incident, dispatch event sequence).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from config.policy import Category, Priority, Taxonomy, load_taxonomy, load_workforce
+from dispatch.lifecycle.case import Actor, CaseEvent, CaseSnapshot
+from dispatch.lifecycle.machine import apply, open_case
+from dispatch.lifecycle.states import Action, Role
+from dispatch.merging import MergePolicy, OpenIncident, Sighting, find_match
+from dispatch.routing.rosters import load_rosters
+from dispatch.routing.router import Router
+from dispatch.routing.values import Candidate, RoutingDecision, RoutingIncident
+from dispatch.sla.calendar import Timekeeper
+from dispatch.sla.clocks import ClockName, ClockState, apply_effects
+from dispatch.sla.deadlines import Deadlines, timekeeper_for
+from dispatch.sla.errors import CalendarRangeError
+from dispatch.sla.escalation import next_step
+from dispatch.sla.ladder import EscalationPolicy, load_escalation
+from dispatch.sla.policy import Area, SlaPolicy, load_sla
+
+ID_NAMESPACE = uuid.UUID("3b5c0d8e-9a41-5f3e-8d2b-6c7e1f9a2d40")
+INTAKE_ACTOR = Actor(Role.SYSTEM, "intake")
+
+
+def incident_id_for(report_id: str) -> str:
+    return str(uuid.uuid5(ID_NAMESPACE, f"incident\x1f{report_id}"))
+
+
+def task_id_for(incident_id: str, sequence: int) -> str:
+    return str(uuid.uuid5(ID_NAMESPACE, f"task\x1f{incident_id}\x1f{sequence}"))
+
+
+def area_of(street_name: str | None) -> Area:
+    """Towns (镇/乡) are rural for the verification limit; streets (街道) are the city."""
+    return Area.RURAL if street_name and street_name.endswith(("镇", "乡")) else Area.CITY
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedReport:
+    """A validated report with its WGS84 point (if any) and its place in the grid hierarchy."""
+
+    report_id: str
+    source: str
+    category: Category
+    priority: Priority
+    received_at: datetime
+    reported_at: datetime
+    lon: float | None
+    lat: float | None
+    district_code: str
+    street_code: str | None
+    street_name: str | None
+    community_code: str | None
+    grid_code: str | None
+    placement_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    report: LocatedReport
+    incident_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    report: LocatedReport
+    incident_id: str
+    case: CaseSnapshot
+    events: tuple[CaseEvent, ...]
+    clocks: dict[ClockName, ClockState]
+    decision: RoutingDecision
+    task_id: str | None
+    next_sla_at: datetime | None
+    sla_note: str | None
+
+
+Decision = Merged | Opened
+
+
+class _Fresh:
+    """Incidents opened earlier in the same batch, bucketed by family and ~radius-sized cell."""
+
+    def __init__(self, cell_deg: float) -> None:
+        self.cell = cell_deg
+        self.cells: dict[tuple[str, int, int], list[OpenIncident]] = defaultdict(list)
+
+    def _key(self, family: str, lon: float, lat: float) -> tuple[str, int, int]:
+        return family, math.floor(lon / self.cell), math.floor(lat / self.cell)
+
+    def add(self, incident: OpenIncident) -> None:
+        self.cells[self._key(incident.family, incident.lon, incident.lat)].append(incident)
+
+    def near(self, family: str, lon: float, lat: float) -> list[OpenIncident]:
+        fam, x, y = self._key(family, lon, lat)
+        out: list[OpenIncident] = []
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                out.extend(self.cells.get((fam, x + dx, y + dy), ()))
+        return out
+
+    def touch(self, incident: OpenIncident, at: datetime) -> None:
+        """Record a merge: the incident's window now also reaches from `at` for later reports.
+
+        A stored incident enters the fresh set here; the stored copy may still be offered too,
+        which is harmless (same id, and the rule prefers neither copy over the other).
+        """
+        if at <= incident.last_at:
+            return
+        bucket = self.cells[self._key(incident.family, incident.lon, incident.lat)]
+        newer = replace(incident, last_at=at)
+        if incident in bucket:
+            bucket[bucket.index(incident)] = newer
+        else:
+            bucket.append(newer)
+
+
+class IntakeRules:
+    """The policies the intake applies, loaded once per worker."""
+
+    def __init__(
+        self,
+        *,
+        taxonomy: Taxonomy,
+        merge: MergePolicy,
+        router: Router,
+        deadlines: Deadlines,
+        escalation: EscalationPolicy,
+        sla: SlaPolicy,
+    ) -> None:
+        self.taxonomy = taxonomy
+        self.merge = merge
+        self.router = router
+        self.deadlines = deadlines
+        self.escalation = escalation
+        self.sla = sla
+        self.tk: Timekeeper = deadlines.tk
+
+    @classmethod
+    def load(cls) -> IntakeRules:
+        taxonomy = load_taxonomy()
+        sla = load_sla(taxonomy=taxonomy)
+        tk = timekeeper_for(sla)
+        escalation = load_escalation()
+        router = Router(
+            taxonomy=taxonomy,
+            workforce=load_workforce(),
+            rosters=load_rosters(),
+            calendar=tk.working,
+            returns_to_lead=escalation.returns_to_lead,
+        )
+        return cls(
+            taxonomy=taxonomy,
+            merge=MergePolicy.load(),
+            router=router,
+            deadlines=Deadlines(sla, taxonomy, tk),
+            escalation=escalation,
+            sla=sla,
+        )
+
+    # --- the batch -------------------------------------------------------------------
+    def decide(
+        self,
+        reports: Sequence[LocatedReport],
+        *,
+        nearby: Sequence[Sequence[OpenIncident]],
+        candidates: Callable[[LocatedReport], Sequence[Candidate]],
+        now: datetime,
+    ) -> list[Decision]:
+        """Decide every report of a batch, in order; later reports see earlier ones' incidents.
+
+        `nearby[i]` are the stored open incidents near report i (any superset is fine: the merge
+        rule filters); `candidates(report)` the people who may take it, with their open work as
+        stored. Work assigned earlier in this batch is added to their counts here.
+        """
+        fresh = _Fresh(self.merge.search_degrees)
+        assigned: Counter[str] = Counter()
+        out: list[Decision] = []
+        for report, stored in zip(reports, nearby, strict=True):
+            family = report.category.family
+            if report.lon is not None and report.lat is not None:
+                sighting = Sighting(family, report.lon, report.lat, report.reported_at)
+                pool = [*stored, *fresh.near(family, report.lon, report.lat)]
+                match = find_match(sighting, pool, self.merge)
+                if match is not None:
+                    fresh.touch(match, report.reported_at)
+                    out.append(Merged(report, match.incident_id))
+                    continue
+            opened = self._open(report, candidates(report), assigned, now)
+            if report.lon is not None and report.lat is not None:
+                fresh.add(
+                    OpenIncident(
+                        opened.incident_id,
+                        family,
+                        report.lon,
+                        report.lat,
+                        report.reported_at,
+                        report.reported_at,
+                    )
+                )
+            if opened.decision.worker_id is not None:
+                assigned[opened.decision.worker_id] += 1
+            out.append(opened)
+        return out
+
+    def _open(
+        self, report: LocatedReport, people: Sequence[Candidate], assigned: Counter[str], now: datetime
+    ) -> Opened:
+        incident_id = incident_id_for(report.report_id)
+        limits = self.deadlines.limits(report.category.code, report.priority, area_of(report.street_name))
+        ext = self.sla.extension
+        result = open_case(
+            incident_id,
+            street_code=report.street_code,
+            sources=frozenset({report.source}),
+            actor=INTAKE_ACTOR,
+            at=report.received_at,
+        )
+        events = [result.event]
+        clocks = apply_effects({}, result.clock_effects, report.received_at, limits=limits, tk=self.tk)
+        result = apply(result.case, Action.REGISTER, INTAKE_ACTOR, now, extension_policy=ext)
+        events.append(result.event)
+        clocks = apply_effects(clocks, result.clock_effects, now, limits=limits, tk=self.tk)
+        if assigned:
+            people = [
+                replace(c, open_tasks=c.open_tasks + assigned[c.worker_id]) if c.worker_id in assigned else c
+                for c in people
+            ]
+        decision = self.router.route(
+            RoutingIncident(
+                incident_id,
+                report.category.code,
+                report.priority,
+                report.grid_code,
+                report.community_code,
+                report.street_code,
+                report.lon,
+                report.lat,
+            ),
+            people,
+            now,
+        )
+        task_id: str | None = None
+        case = result.case
+        if decision.worker_id is not None:
+            result = apply(
+                case,
+                Action.DISPATCH,
+                INTAKE_ACTOR,
+                now,
+                decision.reason,
+                extension_policy=ext,
+                assignee=decision.worker_id,
+            )
+            events.append(result.event)
+            clocks = apply_effects(clocks, result.clock_effects, now, limits=limits, tk=self.tk)
+            task_id = task_id_for(incident_id, result.event.sequence)
+            case = result.case
+        next_at, note = self.next_check(clocks, now)
+        return Opened(report, incident_id, case, tuple(events), clocks, decision, task_id, next_at, note)
+
+    def next_check(
+        self, clocks: dict[ClockName, ClockState], now: datetime
+    ) -> tuple[datetime | None, str | None]:
+        """When the SLA tracker must next look at these clocks (None: never), and why not if not.
+
+        A working-time limit that runs past the last day the calendar knows is not guessed: the
+        check is set to the calendar's end, where the tracker raises the alarm (see the note).
+        """
+        soonest: datetime | None = None
+        note: str | None = None
+        for clock in clocks.values():
+            try:
+                at = next_step(self.escalation, clock, now, self.tk).at
+            except CalendarRangeError as exc:
+                note = str(exc)
+                at = self.tk.working.horizon
+            if at is not None and (soonest is None or at < soonest):
+                soonest = at
+        return soonest, note

@@ -1,0 +1,145 @@
+"""Cases and their events as values: the snapshot a caller loads, the event it records.
+
+The database is a projection of the events (DESIGN §4), so `advance(snapshot, event)` — the only
+place a snapshot changes — is also how a rebuild folds `dispatch.events` back into snapshots
+(`replay`). It checks nothing: events were checked by `machine.apply` before they were written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from config.policy import Duration
+from dispatch.lifecycle.errors import LifecycleError
+from dispatch.lifecycle.states import Action, CaseState, Role
+from dispatch.sla.clocks import ClockEffect
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts. `actor_id`: a worker id, an operator's login, an agency's source code.
+
+    `street_code` scopes an operator to one street (None: the whole district).
+    """
+
+    role: Role
+    actor_id: str
+    street_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSnapshot:
+    """What the lifecycle needs to know about a case to decide the next transition."""
+
+    case_id: str
+    state: CaseState
+    street_code: str | None
+    sources: frozenset[str]  # agency source codes that reported it (they may reopen it)
+    version: int  # events applied so far; the next event's sequence is version + 1
+    updated_at: datetime
+    assignee_id: str | None = None
+    previous_state: CaseState | None = None  # where unpark / approve / deny go back to
+    returns: int = 0
+    returned_by: frozenset[str] = frozenset()
+    reworks: int = 0
+    reopens: int = 0
+    extension_requests: int = 0
+    requested_extension: Duration | None = None
+    merged_into: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """One transition, as recorded on `dispatch.events` and projected into the database.
+
+    `event_id` (case id and sequence) is the idempotency key: replaying an event changes nothing.
+    `assignee_id` is the holder after the event (new on dispatch and reassign).
+    `street_code` and `sources` are set on the `report` event only, so a rebuild needs no other input.
+    """
+
+    case_id: str
+    sequence: int
+    action: Action
+    from_state: CaseState | None
+    to_state: CaseState
+    actor: Actor
+    at: datetime
+    reason: str | None = None
+    assignee_id: str | None = None
+    merged_into: str | None = None
+    extension: Duration | None = None
+    street_code: str | None = None
+    sources: frozenset[str] = frozenset()
+
+    @property
+    def event_id(self) -> str:
+        return f"{self.case_id}:{self.sequence}"
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionResult:
+    """What to persist and publish: the event, the snapshot after it, and its clock effects."""
+
+    case: CaseSnapshot
+    event: CaseEvent
+    clock_effects: tuple[ClockEffect, ...]
+
+
+def advance(case: CaseSnapshot | None, event: CaseEvent) -> CaseSnapshot:
+    """The snapshot after `event` (`case` is None for the `report` event that creates it)."""
+    if case is None:
+        if event.action is not Action.REPORT:
+            raise LifecycleError(f"event {event.event_id}: a case begins with a report, not {event.action}")
+        return CaseSnapshot(
+            case_id=event.case_id,
+            state=event.to_state,
+            street_code=event.street_code,
+            sources=event.sources,
+            version=event.sequence,
+            updated_at=event.at,
+        )
+    if event.case_id != case.case_id or event.sequence != case.version + 1:
+        raise LifecycleError(
+            f"event {event.event_id} does not follow case {case.case_id} at version {case.version}"
+        )
+    out = replace(case, state=event.to_state, version=event.sequence, updated_at=event.at)
+    action = event.action
+    if action in (Action.DISPATCH, Action.REASSIGN):
+        out = replace(out, assignee_id=event.assignee_id)
+    elif action is Action.RETURN:
+        out = replace(
+            out,
+            assignee_id=None,
+            returns=case.returns + 1,
+            returned_by=case.returned_by | {event.actor.actor_id},
+        )
+    elif action is Action.REQUEST_EXTENSION:
+        out = replace(
+            out,
+            previous_state=case.state,
+            extension_requests=case.extension_requests + 1,
+            requested_extension=event.extension,
+        )
+    elif action is Action.PARK:
+        out = replace(out, previous_state=case.state)
+    elif action in (Action.APPROVE_EXTENSION, Action.DENY_EXTENSION, Action.UNPARK):
+        out = replace(out, previous_state=None, requested_extension=None)
+    elif action is Action.FAIL_VERIFICATION:
+        out = replace(out, reworks=case.reworks + 1)
+    elif action is Action.REOPEN:
+        out = replace(out, reopens=case.reopens + 1)
+    elif action is Action.MERGE:
+        out = replace(out, merged_into=event.merged_into)
+    return out
+
+
+def replay(events: Iterable[CaseEvent]) -> CaseSnapshot:
+    """Fold a case's events, in sequence order, back into its snapshot."""
+    case: CaseSnapshot | None = None
+    for event in events:
+        case = advance(case, event)
+    if case is None:
+        raise LifecycleError("no events to replay")
+    return case

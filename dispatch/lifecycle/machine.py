@@ -1,0 +1,225 @@
+"""`open_case` and `apply`: every transition is checked here before anything is written.
+
+The caller loads a `CaseSnapshot`, calls `apply`, and on success persists `result.event`
+(keyed by its `event_id`), stores `result.case`, applies `result.clock_effects` to the case's
+clocks (`dispatch.sla.clocks.apply_effects`) and publishes the event. A refusal raises before any
+of that, with the state, action and role in the message.
+
+Who may act on *this* case, beyond the role the table names:
+- a grid worker only on a case they hold (`assignee_id`);
+- a street-scoped operator only on cases of their street; a district operator on any;
+- an agency only on a case it reported (`sources`);
+- a citizen's identity is the API's to check (the lifecycle does not know reporters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from config.policy import Duration
+from dispatch.lifecycle.case import Actor, CaseEvent, CaseSnapshot, TransitionResult, advance
+from dispatch.lifecycle.errors import DetailError, IllegalTransition, LifecycleError, NotYours
+from dispatch.lifecycle.states import Action, CaseState, Role
+from dispatch.lifecycle.table import REPORT_EFFECTS, TABLE, Next, Rule
+from dispatch.sla.clocks import ClockEffect, ClockOp
+from dispatch.sla.policy import ExtensionPolicy
+
+REPORT_ROLES: frozenset[Role] = frozenset({Role.SYSTEM, Role.OPERATOR})
+"""Who may open a case: the intake stream (agency feeds) or an operator taking a call."""
+
+_NAMES_ASSIGNEE = frozenset({Action.DISPATCH, Action.REASSIGN})
+
+
+def open_case(
+    case_id: str,
+    *,
+    street_code: str | None,
+    sources: frozenset[str],
+    actor: Actor,
+    at: datetime,
+) -> TransitionResult:
+    """The `report` event that creates a case in state `reported` and starts its register clock."""
+    _check_time(at)
+    if not case_id:
+        raise DetailError("case_id", "must be non-empty")
+    if actor.role not in REPORT_ROLES:
+        raise IllegalTransition(CaseState.REPORTED, Action.REPORT, actor.role, _only(REPORT_ROLES))
+    if actor.role is Role.OPERATOR and actor.street_code not in (None, street_code):
+        raise NotYours(
+            CaseState.REPORTED,
+            Action.REPORT,
+            actor.role,
+            f"the case is in street {street_code}, "
+            f"outside operator {actor.actor_id}'s street {actor.street_code}",
+        )
+    event = CaseEvent(
+        case_id=case_id,
+        sequence=1,
+        action=Action.REPORT,
+        from_state=None,
+        to_state=CaseState.REPORTED,
+        actor=actor,
+        at=at,
+        street_code=street_code,
+        sources=sources,
+    )
+    return TransitionResult(advance(None, event), event, REPORT_EFFECTS)
+
+
+def apply(
+    case: CaseSnapshot,
+    action: Action,
+    actor: Actor,
+    at: datetime,
+    reason: str | None = None,
+    *,
+    extension_policy: ExtensionPolicy,
+    assignee: str | None = None,
+    merged_into: str | None = None,
+    extension: Duration | None = None,
+) -> TransitionResult:
+    """Check `action` by `actor` on `case` at `at` and describe its event and clock effects.
+
+    Details: `assignee` (dispatch, reassign), `merged_into` (merge), `extension` (the amount asked
+    for on request_extension; on approve_extension an optional smaller grant, else the request).
+    """
+    _check_time(at)
+    state, role = case.state, actor.role
+    rule = TABLE.get((state, action))
+    if rule is None:
+        allowed = sorted(a for (s, a) in TABLE if s is state)
+        why = f"no such transition (from {state}: {', '.join(allowed) or 'none'})"
+        raise IllegalTransition(state, action, role, why)
+    if role not in rule.roles:
+        raise IllegalTransition(state, action, role, _only(rule.roles))
+    _check_owner(case, action, actor)
+    text = _check_reason(rule, reason)
+    _check_details(case, action, assignee, merged_into, extension)
+    granted = _check_extension(case, action, actor, extension, extension_policy)
+    target = _target(case, rule)
+    event = CaseEvent(
+        case_id=case.case_id,
+        sequence=case.version + 1,
+        action=action,
+        from_state=state,
+        to_state=target,
+        actor=actor,
+        at=at,
+        reason=text,
+        assignee_id=assignee if action in _NAMES_ASSIGNEE else case.assignee_id,
+        merged_into=merged_into,
+        extension=granted,
+    )
+    return TransitionResult(advance(case, event), event, clock_effects(event))
+
+
+def clock_effects(event: CaseEvent) -> tuple[ClockEffect, ...]:
+    """The clock effects of a recorded event, as `apply` returned them (for the SLA tracker)."""
+    if event.from_state is None:
+        return REPORT_EFFECTS
+    rule = TABLE.get((event.from_state, event.action))
+    if rule is None:
+        raise LifecycleError(
+            f"event {event.event_id}: ({event.from_state}, {event.action}) is not in the table"
+        )
+    return tuple(replace(e, amount=event.extension) if e.op is ClockOp.EXTEND else e for e in rule.effects)
+
+
+def _check_time(at: datetime) -> None:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise DetailError("at", f"naive datetime {at.isoformat()}; pass a timezone-aware datetime")
+
+
+def _only(roles: frozenset[Role]) -> str:
+    return f"only {', '.join(sorted(roles))} may"
+
+
+def _check_owner(case: CaseSnapshot, action: Action, actor: Actor) -> None:
+    role = actor.role
+    if role is Role.GRID_WORKER and actor.actor_id != case.assignee_id:
+        why = f"worker {actor.actor_id} does not hold this case (assignee: {case.assignee_id})"
+    elif role is Role.OPERATOR and actor.street_code not in (None, case.street_code):
+        why = (
+            f"the case is in street {case.street_code}, outside {actor.actor_id}'s street {actor.street_code}"
+        )
+    elif role is Role.AGENCY and actor.actor_id not in case.sources:
+        why = f"agency {actor.actor_id} did not report this case"
+    else:
+        return
+    raise NotYours(case.state, action, role, why)
+
+
+def _check_reason(rule: Rule, reason: str | None) -> str | None:
+    text = reason.strip() if reason is not None else None
+    if rule.reason and not text:
+        raise DetailError("reason", f"{rule.action} needs a reason")
+    return text or None
+
+
+def _check_details(
+    case: CaseSnapshot,
+    action: Action,
+    assignee: str | None,
+    merged_into: str | None,
+    extension: Duration | None,
+) -> None:
+    if action in _NAMES_ASSIGNEE:
+        if not assignee:
+            raise DetailError("assignee", f"{action} needs the worker who gets the task")
+        if action is Action.REASSIGN and assignee == case.assignee_id:
+            raise DetailError("assignee", f"{assignee} already holds the case")
+    elif assignee is not None:
+        raise DetailError("assignee", f"only dispatch and reassign name an assignee, not {action}")
+    if action is Action.MERGE:
+        if not merged_into:
+            raise DetailError("merged_into", "merge needs the case this one duplicates")
+        if merged_into == case.case_id:
+            raise DetailError("merged_into", "a case cannot be merged into itself")
+    elif merged_into is not None:
+        raise DetailError("merged_into", f"only merge names a case to merge into, not {action}")
+    if extension is not None and action not in (Action.REQUEST_EXTENSION, Action.APPROVE_EXTENSION):
+        raise DetailError("extension", f"only extension requests and approvals carry an amount, not {action}")
+
+
+def _check_extension(
+    case: CaseSnapshot,
+    action: Action,
+    actor: Actor,
+    extension: Duration | None,
+    policy: ExtensionPolicy,
+) -> Duration | None:
+    """The amount asked for (request) or granted (approve); None for every other action."""
+    if action is Action.REQUEST_EXTENSION:
+        if case.extension_requests >= policy.max_count:
+            raise IllegalTransition(
+                case.state,
+                action,
+                actor.role,
+                f"{case.extension_requests} extension request(s) already made, at most {policy.max_count}",
+            )
+        if extension is None:
+            raise DetailError("extension", "request_extension needs the amount asked for")
+        if not policy.allows(extension):
+            raise DetailError("extension", f"{extension} is more than the {policy.max} allowed")
+        return extension
+    if action is Action.APPROVE_EXTENSION:
+        requested = case.requested_extension
+        if requested is None:
+            raise LifecycleError(f"case {case.case_id}: extension_requested without a requested amount")
+        if extension is None:
+            return requested
+        if policy.length(extension) > policy.length(requested):
+            raise DetailError("extension", f"the grant {extension} exceeds the {requested} requested")
+        return extension
+    return None
+
+
+def _target(case: CaseSnapshot, rule: Rule) -> CaseState:
+    if rule.target is Next.SAME:
+        return case.state
+    if rule.target is Next.PREVIOUS:
+        if case.previous_state is None:
+            raise LifecycleError(f"case {case.case_id}: in {case.state} without a previous state")
+        return case.previous_state
+    return rule.target

@@ -1,0 +1,206 @@
+"""The dispatch tables: a projection of the events, written in batches by the stream intake,
+the SLA tracker and the API.
+
+Statuses are text columns constrained to the domain enums' values (a CHECK per column, made
+from the enums), so adding a state is a migration, and no bare string escapes the enums.
+Clocks are stored on the incident as JSON (one row per incident, not one per clock), with
+`next_sla_at` indexed so the SLA tracker can claim due incidents with SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class DispatchBase(DeclarativeBase):
+    pass
+
+
+TZ = DateTime(timezone=True)
+
+
+class ReportRow(DispatchBase):
+    """One agency report as received (after validation), and where it went."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("source", "source_ref", name="uq_reports_source_ref"),
+        Index("ix_reports_incident", "incident_id"),
+    )
+
+    report_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    source_ref: Mapped[str] = mapped_column(String(128))
+    incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    merged: Mapped[bool] = mapped_column(Boolean)
+    category: Mapped[str] = mapped_column(String(48))
+    priority: Mapped[str] = mapped_column(String(2))
+    reported_at: Mapped[datetime] = mapped_column(TZ)
+    received_at: Mapped[datetime] = mapped_column(TZ)
+    ingested_at: Mapped[datetime] = mapped_column(TZ, server_default=text("now()"))
+    crs: Mapped[str | None] = mapped_column(String(8))
+    geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    address: Mapped[str | None] = mapped_column(Text)
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    placement: Mapped[str] = mapped_column(String(16))
+    placement_reason: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    reporter: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    """Personal data: never logged, exported to metrics or returned outside the agency's scope."""
+    body: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    kafka_topic: Mapped[str | None] = mapped_column(String(128))
+    kafka_partition: Mapped[int | None] = mapped_column(Integer)
+    kafka_offset: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class IncidentRow(DispatchBase):
+    """A case (案卷): one or more reports of the same event, and its lifecycle state."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_state", "state"),
+        Index("ix_incidents_street_state", "street_code", "state"),
+        Index("ix_incidents_grid", "grid_code"),
+        Index("ix_incidents_next_sla", "next_sla_at", postgresql_where=text("next_sla_at IS NOT NULL")),
+        Index("ix_incidents_geom", "geom", postgresql_using="gist"),
+    )
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    state: Mapped[str] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(48))
+    family: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[str] = mapped_column(String(2))
+    agency_led: Mapped[bool] = mapped_column(Boolean)
+    district_code: Mapped[str] = mapped_column(String(6))
+    street_code: Mapped[str | None] = mapped_column(String(9))
+    community_code: Mapped[str | None] = mapped_column(String(12))
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    layer_version: Mapped[str | None] = mapped_column(String(64))
+    placement_reason: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    address: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    sources: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
+    report_count: Mapped[int] = mapped_column(Integer)
+    first_reported_at: Mapped[datetime] = mapped_column(TZ)
+    last_reported_at: Mapped[datetime] = mapped_column(TZ)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+    closed_at: Mapped[datetime | None] = mapped_column(TZ)
+    assignee_id: Mapped[str | None] = mapped_column(String(32))
+    current_task_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    returns: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    reworks: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    reopens: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    case: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    """The lifecycle snapshot fields not worth a column (previous state, returned_by …)."""
+    clocks: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    """SLA clock states by clock name; deadlines are derived from them, never stored stale."""
+    policy_id: Mapped[str] = mapped_column(String(64))
+    """The escalation policy in force when the case was created (frozen; see sla_policies)."""
+    next_sla_at: Mapped[datetime | None] = mapped_column(TZ)
+    light: Mapped[str] = mapped_column(String(8), server_default=text("'green'"))
+    escalation_level: Mapped[str | None] = mapped_column(String(16))
+
+
+class TaskRow(DispatchBase):
+    """One assignment of a case to a person (main) or a supporting grid task (assist)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_incident", "incident_id"),
+        Index("ix_tasks_assignee_active", "assignee_id", postgresql_where=text("status = 'active'")),
+    )
+
+    task_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.incident_id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(12))
+    assignee_id: Mapped[str] = mapped_column(String(32))
+    assignee_level: Mapped[str] = mapped_column(String(12))
+    assignee_role: Mapped[str] = mapped_column(String(32))
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    street_code: Mapped[str | None] = mapped_column(String(9))
+    routing_reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    accepted_at: Mapped[datetime | None] = mapped_column(TZ)
+    arrived_at: Mapped[datetime | None] = mapped_column(TZ)
+    resolved_at: Mapped[datetime | None] = mapped_column(TZ)
+    ended_at: Mapped[datetime | None] = mapped_column(TZ)
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    photos: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+
+
+class EventRow(DispatchBase):
+    """Every transition of every case, in order: the record the tables are a projection of."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_at", "at"),
+        Index("ix_events_unpublished", "at", postgresql_where=text("published_at IS NULL")),
+    )
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(24))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(TZ)
+    reason: Mapped[str | None] = mapped_column(Text)
+    task_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    street_code: Mapped[str | None] = mapped_column(String(9))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    published_at: Mapped[datetime | None] = mapped_column(TZ)
+    """Outbox marker for writers not driven by a Kafka input (API, SLA tracker)."""
+
+
+class MergeWindowRow(DispatchBase):
+    """Recently reported incidents that a new report may still merge into (kept small: pruned)."""
+
+    __tablename__ = "merge_window"
+    __table_args__ = (
+        Index("ix_merge_window_geom", "geom", postgresql_using="gist"),
+        Index("ix_merge_window_last", "last_at"),
+    )
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    family: Mapped[str] = mapped_column(String(32))
+    street_code: Mapped[str | None] = mapped_column(String(9))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    first_at: Mapped[datetime] = mapped_column(TZ)
+    last_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class SlaPolicyRow(DispatchBase):
+    """Each escalation/SLA policy ever in force, by content hash; cases point at theirs."""
+
+    __tablename__ = "sla_policies"
+
+    policy_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    first_used_at: Mapped[datetime] = mapped_column(TZ, server_default=text("now()"))

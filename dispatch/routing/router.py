@@ -1,0 +1,250 @@
+"""Who gets this report: the one place that decides (DESIGN §6).
+
+Rule, in order:
+1. the category's eligible forces (taxonomy), as workers of the incident's grid (grid-level
+   forces) or of its community (community-level forces), on shift now by their roster;
+2. among them: least open work, then nearest last known position (unknown positions last), then
+   the force the taxonomy lists first, then worker id — so the same input always picks the same
+   person;
+3. nobody eligible on shift: the community lead, else the street center, else the district center
+   (each on shift, least open work first); nobody at all: `UNROUTED`, for the district board.
+A point outside every grid goes straight to the district center (属地兜底). P0 reports and
+agency-led categories are led by the agency's own dispatch: the decision is an `assist` task.
+A case handed back `returns_to_lead` times skips step 1: a human sorts it out.
+
+Everything per category is precomputed at construction; a call makes one pass over the
+candidates and evaluates each roster at most once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from math import asin, cos, inf, radians, sin, sqrt
+
+from config.policy import Level, Priority, Taxonomy, Workforce
+from dispatch.routing.rosters import Roster, on_shift
+from dispatch.routing.values import (
+    Candidate,
+    DecisionKind,
+    RoutingDecision,
+    RoutingError,
+    RoutingIncident,
+    RoutingRule,
+)
+from dispatch.sla.calendar import WorkingCalendar
+
+_EARTH_RADIUS_M = 6_371_008.8
+_LADDER: dict[Level, RoutingRule] = {
+    "community": RoutingRule.COMMUNITY_LEAD,
+    "street": RoutingRule.STREET_CENTER,
+    "district": RoutingRule.DISTRICT_CENTER,
+}
+_TIERS: tuple[RoutingRule, ...] = (
+    RoutingRule.ELIGIBLE_WORKER,
+    RoutingRule.COMMUNITY_LEAD,
+    RoutingRule.STREET_CENTER,
+    RoutingRule.DISTRICT_CENTER,
+)
+
+
+def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres (WGS84 mean radius): plenty for "who is nearer"."""
+    p1, p2 = radians(lat1), radians(lat2)
+    h = sin((p2 - p1) / 2) ** 2 + cos(p1) * cos(p2) * sin(radians(lon2 - lon1) / 2) ** 2
+    return 2 * _EARTH_RADIUS_M * asin(sqrt(h))
+
+
+@dataclass(frozen=True, slots=True)
+class _CategoryRule:
+    ranks: dict[str, int]  # eligible force -> preference (0 = most suitable)
+    agency_led: bool
+    lead_department: str
+
+
+class Router:
+    """Routing rules bound to the taxonomy, the workforce levels, the rosters and the calendar."""
+
+    __slots__ = ("_calendar", "_categories", "_force_level", "_ladder_rule", "_returns_to_lead", "_rosters")
+
+    def __init__(
+        self,
+        *,
+        taxonomy: Taxonomy,
+        workforce: Workforce,
+        rosters: Mapping[str, Roster],
+        calendar: WorkingCalendar,
+        returns_to_lead: int,
+    ) -> None:
+        self._categories = {
+            code: _CategoryRule(
+                ranks={force: i for i, force in enumerate(c.forces)},
+                agency_led=c.agency_led,
+                lead_department=c.lead_department,
+            )
+            for code, c in taxonomy.categories.items()
+        }
+        self._force_level: dict[str, Level] = {f.code: f.level for f in workforce.forces.values()}
+        self._ladder_rule: dict[str, RoutingRule] = {}
+        for role in workforce.roles.values():
+            if role.level not in _LADDER:
+                raise RoutingError(f"ladder role {role.code!r}: level {role.level} is not a ladder level")
+            self._ladder_rule[role.code] = _LADDER[role.level]
+        self._rosters = dict(rosters)
+        self._calendar = calendar
+        self._returns_to_lead = returns_to_lead
+
+    def route(
+        self,
+        incident: RoutingIncident,
+        candidates: Iterable[Candidate],
+        now: datetime,
+        *,
+        exclude: Collection[str] = (),
+        returns: int = 0,
+    ) -> RoutingDecision:
+        """Pick the assignee for `incident` among `candidates` at `now` (see the module doc)."""
+        if now.tzinfo is None:
+            raise RoutingError(f"now: naive datetime {now.isoformat()}; pass a timezone-aware datetime")
+        rule = self._categories.get(incident.category)
+        if rule is None:
+            raise RoutingError(f"category: unknown category {incident.category!r}")
+        best: dict[RoutingRule, tuple[tuple[int, float, int, str], Candidate]] = {}
+        off_shift = 0
+        on_duty: dict[str, bool] = {}
+        for c in candidates:
+            if c.worker_id in exclude:
+                continue
+            tier, rank = self._tier(incident, rule, c)
+            if tier is None:
+                continue
+            on = on_duty.get(c.roster)
+            if on is None:
+                on = on_duty[c.roster] = on_shift(self._roster(c), now, self._calendar)
+            if not on:
+                if tier is RoutingRule.ELIGIBLE_WORKER:
+                    off_shift += 1
+                continue
+            key = (c.open_tasks, _distance(incident, c), rank, c.worker_id)
+            held = best.get(tier)
+            if held is None or key < held[0]:
+                best[tier] = (key, c)
+        return self._decide(incident, rule, best, off_shift, returns)
+
+    def reroute_after_return(
+        self,
+        incident: RoutingIncident,
+        candidates: Iterable[Candidate],
+        now: datetime,
+        *,
+        returned_by: Collection[str],
+        returns: int,
+    ) -> RoutingDecision:
+        """Route a case handed back (回退): never to a worker who returned it; `returns` counted."""
+        return self.route(incident, candidates, now, exclude=frozenset(returned_by), returns=returns)
+
+    def _tier(
+        self, incident: RoutingIncident, rule: _CategoryRule, c: Candidate
+    ) -> tuple[RoutingRule | None, int]:
+        rank = rule.ranks.get(c.role)
+        if rank is not None:
+            if incident.grid_code is None:
+                return None, 0
+            if self._force_level[c.role] == "grid":
+                here = c.grid_code == incident.grid_code
+            else:
+                here = incident.community_code is not None and c.community_code == incident.community_code
+            return (RoutingRule.ELIGIBLE_WORKER if here else None), rank
+        ladder = self._ladder_rule.get(c.role)
+        if ladder is None:
+            if c.role in self._force_level:
+                return None, 0  # a force not eligible for this category
+            raise RoutingError(
+                f"candidate {c.worker_id}: role {c.role!r} is neither a force nor a ladder role"
+            )
+        if incident.grid_code is None and ladder is not RoutingRule.DISTRICT_CENTER:
+            return None, 0
+        if ladder is RoutingRule.COMMUNITY_LEAD:
+            here = incident.community_code is not None and c.community_code == incident.community_code
+        elif ladder is RoutingRule.STREET_CENTER:
+            here = incident.street_code is not None and c.street_code == incident.street_code
+        else:
+            here = True
+        return (ladder if here else None), 0
+
+    def _roster(self, c: Candidate) -> Roster:
+        roster = self._rosters.get(c.roster)
+        if roster is None:
+            raise RoutingError(f"candidate {c.worker_id}: roster {c.roster!r} is not in the rosters")
+        return roster
+
+    def _decide(
+        self,
+        incident: RoutingIncident,
+        rule: _CategoryRule,
+        best: dict[RoutingRule, tuple[tuple[int, float, int, str], Candidate]],
+        off_shift: int,
+        returns: int,
+    ) -> RoutingDecision:
+        assist = rule.agency_led or incident.priority is Priority.P0
+        notes: list[str] = []
+        if assist:
+            notes.append(f"agency-led ({rule.lead_department} leads): the grid assists")
+        if returns:
+            notes.append(f"handed back {returns} time(s)")
+        tiers = _TIERS
+        if incident.grid_code is None:
+            notes.append("outside every grid (属地兜底)")
+            tiers = (RoutingRule.DISTRICT_CENTER,)
+        elif returns >= self._returns_to_lead:
+            notes.append(f"{returns} returns reach the limit of {self._returns_to_lead}: a lead decides")
+            tiers = _TIERS[1:]
+        for tier in tiers:
+            held = best.get(tier)
+            if held is None:
+                notes.append(_missing(tier, off_shift, rule))
+                continue
+            key, c = held
+            notes.append(_picked(tier, c, key[1]))
+            return RoutingDecision(
+                incident_id=incident.incident_id,
+                kind=DecisionKind.ASSIST if assist else DecisionKind.MAIN,
+                rule=tier,
+                worker_id=c.worker_id,
+                role=c.role,
+                reason="; ".join(notes),
+                lead_department=rule.lead_department,
+                returns=returns,
+                distance_m=None if key[1] == inf else round(key[1], 1),
+            )
+        notes.append("nobody on shift at any level: put it on the district board")
+        return RoutingDecision(
+            incident_id=incident.incident_id,
+            kind=DecisionKind.ASSIST if assist else DecisionKind.MAIN,
+            rule=RoutingRule.UNROUTED,
+            worker_id=None,
+            role=None,
+            reason="; ".join(notes),
+            lead_department=rule.lead_department,
+            returns=returns,
+        )
+
+
+def _distance(incident: RoutingIncident, c: Candidate) -> float:
+    if incident.lon is None or incident.lat is None or c.lon is None or c.lat is None:
+        return inf
+    return haversine_m(incident.lon, incident.lat, c.lon, c.lat)
+
+
+def _missing(tier: RoutingRule, off_shift: int, rule: _CategoryRule) -> str:
+    if tier is RoutingRule.ELIGIBLE_WORKER:
+        forces = ", ".join(rule.ranks)
+        return f"no eligible worker on shift (forces {forces}; {off_shift} off shift)"
+    return f"no {tier.value.replace('_', ' ')} on shift"
+
+
+def _picked(tier: RoutingRule, c: Candidate, distance: float) -> str:
+    where = "position unknown" if distance == inf else f"{distance:.0f} m away"
+    who = "eligible worker" if tier is RoutingRule.ELIGIBLE_WORKER else tier.value.replace("_", " ")
+    return f"{who} {c.worker_id} ({c.role}): on shift, {c.open_tasks} open task(s), {where}"

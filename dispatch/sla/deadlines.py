@@ -1,0 +1,57 @@
+"""Deadlines for the hot path: "when is this case overdue", in one place.
+
+The router computes a new task's deadlines thousands of times a second; the SLA tracker starts
+clocks for every transition. Limits depend only on (category, priority, area), a small set, so
+they are computed once and kept; what remains per call is a dict lookup and one calendar add.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from config.policy import Priority, Taxonomy
+from dispatch.sla.calendar import Timekeeper, WorkingCalendar
+from dispatch.sla.clocks import CaseLimits, ClockName, ClockState
+from dispatch.sla.policy import Area, SlaPolicy
+
+
+def timekeeper_for(policy: SlaPolicy) -> Timekeeper:
+    """Both time scales for a policy: its working hours on the statutory Chinese calendar."""
+    return Timekeeper(WorkingCalendar.chinese(policy.hours, policy.timezone))
+
+
+class Deadlines:
+    """The SLA policy bound to a taxonomy and the time scales, with limits cached per case kind."""
+
+    __slots__ = ("_cache", "policy", "taxonomy", "tk")
+
+    def __init__(self, policy: SlaPolicy, taxonomy: Taxonomy, tk: Timekeeper) -> None:
+        policy.check(taxonomy)
+        self.policy = policy
+        self.taxonomy = taxonomy
+        self.tk = tk
+        self._cache: dict[tuple[str, Priority, Area], CaseLimits] = {}
+
+    def limits(self, category: str, priority: Priority, area: Area = Area.CITY) -> CaseLimits:
+        key = (category, priority, area)
+        found = self._cache.get(key)
+        if found is None:
+            found = self.policy.limits(self.taxonomy.category(category), priority, area)
+            self._cache[key] = found
+        return found
+
+    def deadline(
+        self, category: str, priority: Priority, clock: ClockName, start: datetime, area: Area = Area.CITY
+    ) -> datetime | None:
+        """When `clock` of a case runs out if it starts at `start` and never pauses; None: no limit."""
+        limits = self.limits(category, priority, area)
+        budget = limits.budget(clock)
+        return None if budget is None else self.tk.scale(limits.kind).add(start, budget)
+
+    def start(
+        self, category: str, priority: Priority, clock: ClockName, at: datetime, area: Area = Area.CITY
+    ) -> ClockState | None:
+        """A fresh running clock for a case, or None when the case makes no such promise."""
+        limits = self.limits(category, priority, area)
+        budget = limits.budget(clock)
+        return None if budget is None else ClockState.start(clock, limits.kind, budget, at)

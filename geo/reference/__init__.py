@@ -1,0 +1,24 @@
+"""The shipped reference district (Shapingba, 500106) and the generator that made it.
+
+>>> d = load_reference()
+>>> (len(d.streets), len(d.communities), len(d.grids))
+(22, 160, 940)
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from geo.reference.district import Area, Building, Grid, Level, ReferenceDistrict, Street, Worker
+from geo.reference.store import DATA_DIR, read_district
+
+__all__ = ["Area", "Building", "Grid", "Level", "ReferenceDistrict", "Street", "Worker", "load_reference"]
+
+
+@cache
+def load_reference(name: str = "shapingba") -> ReferenceDistrict:
+    """The shipped data set, read from geo/reference/data/<name>/ (no network, no database)."""
+    folder = DATA_DIR / name
+    if not (folder / "manifest.json").exists():
+        raise FileNotFoundError(f"no reference district {name!r} in {DATA_DIR}")
+    return read_district(folder)

@@ -1,0 +1,91 @@
+"""DESIGN §4 written out by hand, independently of `dispatch.lifecycle.table`, for the tests to check against.
+
+One line per (state, action): the roles allowed, whether a reason is required, and the resulting
+state ("same": unchanged, "previous": back to where the case was before). Every (state, action)
+not listed must be refused for every role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dispatch.lifecycle.states import Action, CaseState, Role
+
+SPEC_TEXT = """
+# state               action              roles                              reason  to
+reported              register            system operator                    -       registered
+reported              reject              operator                           yes     rejected
+reported              merge               system operator                    -       merged
+reported              escalate            system operator                    yes     same
+registered            dispatch            system operator                    -       dispatched
+registered            merge               operator                           -       merged
+registered            park                operator                           yes     parked
+registered            escalate            system operator                    yes     same
+dispatched            accept              grid_worker                        -       accepted
+dispatched            return              grid_worker                        yes     returned
+dispatched            reassign            system operator                    yes     dispatched
+dispatched            park                operator                           yes     parked
+dispatched            merge               operator                           -       merged
+dispatched            escalate            system operator                    yes     same
+accepted              arrive              grid_worker                        -       on_site
+accepted              resolve             grid_worker                        -       resolved
+accepted              return              grid_worker                        yes     returned
+accepted              request_extension   grid_worker                        yes     extension_requested
+accepted              reassign            operator                           yes     dispatched
+accepted              park                operator                           yes     parked
+accepted              merge               operator                           -       merged
+accepted              escalate            system operator                    yes     same
+on_site               resolve             grid_worker                        -       resolved
+on_site               return              grid_worker                        yes     returned
+on_site               request_extension   grid_worker                        yes     extension_requested
+on_site               reassign            operator                           yes     dispatched
+on_site               park                operator                           yes     parked
+on_site               merge               operator                           -       merged
+on_site               escalate            system operator                    yes     same
+extension_requested   approve_extension   operator                           -       previous
+extension_requested   deny_extension      operator                           yes     previous
+extension_requested   escalate            system operator                    yes     same
+parked                unpark              operator                           -       previous
+parked                escalate            system operator                    yes     same
+resolved              verify              operator                           -       verified
+resolved              fail_verification   operator                           yes     rework
+resolved              escalate            system operator                    yes     same
+verified              close               system operator                    -       closed
+verified              reopen              operator agency citizen            yes     reopened
+verified              escalate            system operator                    yes     same
+closed                reopen              operator agency citizen            yes     reopened
+rework                accept              grid_worker                        -       accepted
+rework                return              grid_worker                        yes     returned
+rework                reassign            system operator                    yes     dispatched
+rework                merge               operator                           -       merged
+rework                escalate            system operator                    yes     same
+returned              dispatch            system operator                    -       dispatched
+returned              merge               operator                           -       merged
+returned              escalate            system operator                    yes     same
+reopened              dispatch            system operator                    -       dispatched
+reopened              merge               operator                           -       merged
+reopened              escalate            system operator                    yes     same
+"""
+
+
+@dataclass(frozen=True)
+class Cell:
+    roles: frozenset[Role]
+    reason: bool
+    to: str  # a CaseState value, "same" or "previous"
+
+
+def _parse(text: str) -> dict[tuple[CaseState, Action], Cell]:
+    spec: dict[tuple[CaseState, Action], Cell] = {}
+    for line in text.strip().splitlines():
+        if line.startswith("#"):
+            continue
+        state, action, *rest = line.split()
+        *roles, reason, to = rest
+        key = (CaseState(state), Action(action))
+        assert key not in spec, key
+        spec[key] = Cell(frozenset(Role(r) for r in roles), reason == "yes", to)
+    return spec
+
+
+SPEC = _parse(SPEC_TEXT)
