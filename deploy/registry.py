@@ -6,7 +6,8 @@ import argparse
 from collections.abc import Callable
 
 from geo import cli as geo_cli
+from producers.cli import register as producers_cli
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-REGISTRARS: tuple[Registrar, ...] = (geo_cli.register,)
+REGISTRARS: tuple[Registrar, ...] = (geo_cli.register, producers_cli)

@@ -1,0 +1,207 @@
+"""Emergency alerts as OASIS CAP 1.2 (Common Alerting Protocol) messages.
+
+One `<alert>` per message (or several inside any wrapper element). `identifier` is the
+source_ref, `sent` the report time. Category: the first `<eventCode>` value found in
+config/sources.toml (e.g. GB/T 35965.1 "11B03" 暴雨), else the first CAP `<category>`;
+priority from `<severity>`. The location is a representative point of the alert area —
+the area-weighted centroid of the largest `<polygon>`, else the centre of the first
+`<circle>` — with `accuracy_m` covering the area, and the whole area is kept under
+`location.area` (CAP's "lat,lon" pairs turned into [lon, lat], radius km → m). An alert with
+only `<areaDesc>` becomes an address-only report. Only `status` Actual is dispatched; Ack and
+Error messages are not incidents. CAP specifics ride along under the extra field `cap`.
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET  # parsed trees come from xmlsafe (defusedxml)
+from collections.abc import Iterator
+from typing import Any
+
+from shapely.geometry import Polygon
+
+from producers.adapters import fields as f
+from producers.adapters.records import guarded, reject
+from producers.adapters.xmlsafe import child_text, parse, serialise
+from producers.canonical import build_report
+from producers.errors import FieldError
+from producers.outcome import Context, Outcome
+from schemas.report import MAX_ADDRESS, MAX_DESCRIPTION, MAX_SOURCE_REF, Crs, RawFormat, Report
+
+NATIVES = {
+    "source_ref": "identifier",
+    "reported_at": "sent",
+    "category": "info.eventCode",
+    "description": "info.description",
+    "location.address": "info.area.areaDesc",
+}
+DISPATCHED_TYPES = ("Alert", "Update", "Cancel")
+EARTH_M_PER_DEG = 111_320.0
+
+
+def _pairs(text: str, *, field: str, native: str) -> list[tuple[float, float]]:
+    """CAP "lat,lon lat,lon …" → [(lon, lat), …]."""
+    out: list[tuple[float, float]] = []
+    for token in text.split():
+        parts = token.split(",")
+        if len(parts) != 2:
+            raise FieldError(field, f"{f.show(token)} is not a 'lat,lon' pair", native)
+        lat = f.number(parts[0], field=field, native=native, lo=-90, hi=90)
+        lon = f.number(parts[1], field=field, native=native, lo=-180, hi=180)
+        out.append((lon, lat))
+    return out
+
+
+def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    dx = (a[0] - b[0]) * EARTH_M_PER_DEG * math.cos(math.radians((a[1] + b[1]) / 2))
+    dy = (a[1] - b[1]) * EARTH_M_PER_DEG
+    return math.hypot(dx, dy)
+
+
+def _area(info: ET.Element) -> tuple[dict[str, Any], tuple[float, float, float] | None]:
+    """The kept area and its representative point (lon, lat, accuracy_m)."""
+    polygons: list[list[tuple[float, float]]] = []
+    circles: list[dict[str, float]] = []
+    names: list[str] = []
+    for a, area in enumerate(info.findall("area")):
+        name = (child_text(area, "areaDesc") or "").strip()
+        if name:
+            names.append(name)
+        for p, poly in enumerate(area.findall("polygon")):
+            field = f"location.area.polygons[{len(polygons)}]"
+            ring = _pairs("".join(poly.itertext()), field=field, native=f"area[{a}].polygon[{p}]")
+            if len(ring) < 4 or ring[0] != ring[-1]:
+                raise FieldError(
+                    field,
+                    "a CAP polygon needs at least 4 pairs, the first equal to the last",
+                    f"area[{a}].polygon[{p}]",
+                )
+            polygons.append(ring)
+        for c, circle in enumerate(area.findall("circle")):
+            field, native = f"location.area.circles[{len(circles)}]", f"area[{a}].circle[{c}]"
+            parts = "".join(circle.itertext()).split()
+            if len(parts) != 2:
+                raise FieldError(field, "expected 'lat,lon radius_km'", native)
+            ((lon, lat),) = _pairs(parts[0], field=field, native=native)
+            radius_km = f.number(parts[1], field=field, native=native, lo=0, hi=1000)
+            circles.append({"lon": lon, "lat": lat, "radius_m": max(radius_km * 1000, 1.0)})
+    description = "；".join(names)[:MAX_ADDRESS] or None
+    kept = {
+        "polygons": [[list(p) for p in ring] for ring in polygons],
+        "circles": circles,
+        "description": description,
+    }
+    if polygons:
+        shapes = [Polygon(ring) for ring in polygons]
+        largest = max(range(len(shapes)), key=lambda i: shapes[i].area)
+        shape, ring = shapes[largest], polygons[largest]
+        centre = shape.centroid if shape.area > 0 else shape.exterior.centroid
+        point = (float(centre.x), float(centre.y))
+        return kept, (*point, max(_metres(point, v) for v in ring))
+    if circles:
+        first = circles[0]
+        return kept, (first["lon"], first["lat"], first["radius_m"])
+    return kept, None
+
+
+def _info(alert: ET.Element) -> ET.Element:
+    infos = alert.findall("info")
+    if not infos:
+        raise FieldError("$", "a CAP alert needs an <info> block", "info")
+    chinese = [i for i in infos if (child_text(i, "language") or "").lower().startswith("zh")]
+    return (chinese or infos)[0]
+
+
+def _category(info: ET.Element, ctx: Context) -> str:
+    codes = [(child_text(e, "value") or "").strip() for e in info.findall("eventCode")]
+    kinds = [(c.text or "").strip() for c in info.findall("category")]
+    for candidate in (*codes, *kinds):
+        if candidate in ctx.config.categories:
+            return ctx.config.categories[candidate]
+    first = next(iter(codes or kinds), None)
+    return f.category(ctx.config, first, native="info.eventCode", label="CAP event code/category")
+
+
+def _cap_extra(alert: ET.Element, info: ET.Element) -> dict[str, Any]:
+    keys_alert = ("sender", "status", "msgType", "scope", "references")
+    keys_info = (
+        "event",
+        "urgency",
+        "severity",
+        "certainty",
+        "effective",
+        "expires",
+        "senderName",
+        "instruction",
+    )
+    extra = {k: child_text(alert, k) for k in keys_alert} | {k: child_text(info, k) for k in keys_info}
+    return {k: v.strip()[:MAX_DESCRIPTION] for k, v in extra.items() if v and v.strip()}
+
+
+def _report(item: tuple[ET.Element, bytes], ctx: Context) -> Report:
+    alert, raw = item
+    status = (child_text(alert, "status") or "").strip()
+    if status != "Actual":
+        raise FieldError("$", f"status {f.show(status)}: only Actual alerts are dispatched", "status")
+    kind = (child_text(alert, "msgType") or "").strip()
+    if kind not in DISPATCHED_TYPES:
+        raise FieldError(
+            "$",
+            f"msgType {f.show(kind)} is not an incident (expected {', '.join(DISPATCHED_TYPES)})",
+            "msgType",
+        )
+    info = _info(alert)
+    area, point = _area(info)
+    headline = (child_text(info, "headline") or "").strip()
+    body = (child_text(info, "description") or "").strip()
+    description = "\n".join(t for t in (headline, body) if t)
+    if len(description) > MAX_DESCRIPTION:
+        raise FieldError(
+            "description", f"{len(description)} characters, at most {MAX_DESCRIPTION}", "info.description"
+        )
+    lon, lat, accuracy = point if point else (None, None, None)
+    return build_report(
+        ctx,
+        source_ref=f.text(
+            child_text(alert, "identifier"), field="source_ref", native="identifier", max_len=MAX_SOURCE_REF
+        )
+        or "",
+        reported_at=f.timestamp(
+            child_text(alert, "sent"),
+            field="reported_at",
+            native="sent",
+            tz=ctx.config.timezone,
+            received_at=ctx.received_at,
+        ),
+        category=_category(info, ctx),
+        priority=f.priority(ctx.config, (child_text(info, "severity") or "").strip(), native="info.severity"),
+        lon=lon,
+        lat=lat,
+        crs=Crs.WGS84 if point else None,
+        accuracy_m=accuracy,
+        address=area["description"],
+        area=area if (area["polygons"] or area["circles"]) else None,
+        description=description,
+        raw_text=raw.decode("utf-8"),
+        raw_format=RawFormat.XML,
+        extra={"cap": _cap_extra(alert, info)},
+        natives=NATIVES,
+    )
+
+
+def adapt(data: bytes, ctx: Context) -> Iterator[Outcome]:
+    try:
+        root = parse(data)
+    except FieldError as exc:
+        yield reject(exc, data, ctx.at())
+        return
+    if root.tag == "alert":
+        yield guarded(_report, (root, data), ctx, raw=data, origin=ctx.at())
+        return
+    alerts = root.findall(".//alert")
+    if not alerts:
+        yield reject(FieldError("$", f"expected a CAP <alert>, got <{root.tag}>"), data, ctx.at())
+        return
+    for i, alert in enumerate(alerts):
+        raw = serialise(alert).encode("utf-8")
+        yield guarded(_report, (alert, raw), ctx, raw=raw, origin=ctx.at(record=f"alert[{i}]"))

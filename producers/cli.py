@@ -1,0 +1,156 @@
+"""`yiwang produce`, `yiwang simulate` and `yiwang open311 serve`: the producers' commands.
+
+Thin edges: they build the publisher and ledger from the settings, hand inputs to the
+`Feeder`, print progress on stderr and the summary on stdout, and exit non-zero when any
+record was rejected or could not be published.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kafka.errors import KafkaError
+
+from config.settings import Settings
+from producers.adapters.registry import LINE_ORIENTED
+from producers.errors import PublishError
+from producers.feed import Feeder, Summary
+from producers.inputs import read_file, read_stream, watch
+from producers.ledger import Ledger
+from producers.open311.agencies import new_key
+from producers.open311.serve import PREFIX, serve
+from producers.paths import ledger_path
+from producers.publisher import Publisher
+from schemas.dead_letter import Origin
+from schemas.report import Source
+
+
+def note(message: str) -> None:
+    print(f"yiwang: {message}", file=sys.stderr, flush=True)
+
+
+def open_publisher(settings: Settings, sources: list[Source]) -> Publisher | None:
+    """A connected publisher whose topics exist, or None after saying what is wrong."""
+    try:
+        publisher = Publisher(settings)
+    except KafkaError as exc:
+        note(
+            f"cannot reach Kafka at {settings.bootstrap_servers} ({type(exc).__name__}): "
+            "run `yiwang up` or set KAFKA_BOOTSTRAP_SERVERS"
+        )
+        return None
+    try:
+        publisher.require_topics(sources)
+    except (PublishError, KafkaError) as exc:
+        publisher.close()
+        note(str(exc) or type(exc).__name__)
+        return None
+    return publisher
+
+
+def _per_file(path: Path, summary: Summary) -> None:
+    note(
+        f"{path.name}: published {summary.published}, rejected {len(summary.rejected)}, "
+        f"duplicates {summary.duplicates}"
+    )
+
+
+def _produce(settings: Settings, args: argparse.Namespace) -> int:
+    source = Source(args.source)
+    target = Path(args.path)
+    if args.path != "-" and not target.exists():
+        note(f"{target}: no such file or directory")
+        return 2
+    publisher = open_publisher(settings, [source])
+    if publisher is None:
+        return 1
+    ledger = Ledger(None if args.no_ledger else ledger_path(settings))
+    feeder = Feeder(publisher, ledger)
+    try:
+        if args.path == "-":
+            for chunk in read_stream(sys.stdin.buffer, by_line=source in LINE_ORIENTED):
+                feeder.feed(source, chunk.data, Origin(file=chunk.file, line=chunk.line))
+        elif target.is_dir():
+            note(
+                f"reading {target} "
+                + ("once" if args.once else "and watching it for new files; Ctrl-C stops")
+            )
+            for path in watch(target, once=args.once, poll_s=args.poll):
+                _per_file(path, feeder.feed(source, path.read_bytes(), Origin(file=str(path))))
+        else:
+            chunk = read_file(target)
+            feeder.feed(source, chunk.data, Origin(file=chunk.file))
+    except KeyboardInterrupt:
+        note("interrupted; finishing what was sent")
+    finally:
+        summary = feeder.finish()
+        publisher.close()
+        ledger.close()
+    for line in summary.lines():
+        print(line, flush=True)
+    return 0 if summary.clean else 1
+
+
+def _open311_serve(settings: Settings, args: argparse.Namespace) -> int:
+    publisher = open_publisher(settings, list(Source))
+    if publisher is None:
+        return 1
+    note(f"Open311 GeoReport v2 on http://{args.host}:{args.port}{PREFIX}/discovery.json; Ctrl-C stops")
+    try:
+        serve(settings, publisher, host=args.host, port=args.port, agencies=args.agencies)
+    finally:
+        publisher.close()
+    return 0
+
+
+def _open311_key(settings: Settings, args: argparse.Namespace) -> int:
+    key, digest = new_key()
+    print(f"api key for {args.source} (give it to the agency; it is not stored): {key}")
+    print("add to config/agencies.toml:")
+    print(
+        f'[[agency]]\nname = "{args.name or args.source}"\nsource = "{args.source}"\nkey_sha256 = "{digest}"'
+    )
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "produce",
+        help="publish an agency export onto reports.<source> (bad records go to reports.dlq)",
+        description="Adapt SOURCE's own export format into canonical reports and publish them. "
+        "PATH is a file, - for standard input, or a directory watched for new files.",
+    )
+    p.add_argument(
+        "source", choices=[s.value for s in Source], help="which agency system the input comes from"
+    )
+    p.add_argument("path", metavar="FILE|-|DIR")
+    p.add_argument(
+        "--once", action="store_true", help="with a directory: read the files there now, then exit"
+    )
+    p.add_argument(
+        "--poll", type=float, default=1.0, help="with a directory: seconds between looks (default 1)"
+    )
+    p.add_argument(
+        "--no-ledger",
+        action="store_true",
+        help="remember published report ids for this run only, not under YIWANG_HOME",
+    )
+    p.set_defaults(func=_produce)
+
+    o = sub.add_parser("open311", help="the Open311 GeoReport v2 HTTP intake (serve, key)")
+    osub = o.add_subparsers(dest="open311_command", required=True, metavar="ACTION")
+    s = osub.add_parser(
+        "serve", help=f"serve Open311 at {PREFIX} (publishes onto the agency's reports.<source>)"
+    )
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8311)
+    s.add_argument("--agencies", type=Path, default=None, help="API keys file (default config/agencies.toml)")
+    s.set_defaults(func=_open311_serve)
+    k = osub.add_parser(
+        "key", help="make a new API key for an agency and print its config/agencies.toml entry"
+    )
+    k.add_argument("source", choices=[x.value for x in Source])
+    k.add_argument("--name", default=None, help="the agency's name for people")
+    k.set_defaults(func=_open311_key)

@@ -1,0 +1,243 @@
+"""Open311 GeoReport v2 over HTTP: discovery, services, POST and GET requests, JSON and XML.
+
+    router = create_router(settings, publisher)           # mount under /open311/v2
+    app.include_router(router, prefix="/open311/v2")
+
+A POST is authenticated by its `api_key` (one per agency, config/agencies.toml), mapped by
+`mapping.to_report` and published on the agency's own `reports.<source>` topic; the answer
+comes only once the broker has acknowledged it. A request that cannot be mapped is answered
+400 with the field-naming reason and dead-lettered (stage `open311`, api_key removed).
+Errors use Open311's format (`[{code, description}]`, or `<errors>` in XML) with 4xx codes.
+Handlers read the raw request themselves, so the errors keep that format in whatever app
+mounts the router.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from config.settings import Settings
+from producers.errors import FieldError, PublishError
+from producers.feed import Feeder
+from producers.ledger import Ledger
+from producers.open311 import services
+from producers.open311.agencies import Directory, load_directory
+from producers.open311.mapping import raw_form, to_report
+from producers.open311.render import FORMATS, error, respond
+from producers.open311.store import RECEIVED_NOTE, ReceivedOnly, RequestLog, StatusSource
+from producers.outcome import Rejection
+from producers.paths import ledger_path, request_log_path
+from producers.publisher import Publisher
+from schemas.dead_letter import Origin, Stage
+
+MAX_SPAN = timedelta(days=90)
+
+
+class Refusal(Exception):
+    """An Open311 error answer (status + description), raised by the steps of a handler."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def _when(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Refusal(
+            400, f"{name}: {value[:40]!r} is not a W3C datetime (e.g. 2025-06-01T00:00:00Z)"
+        ) from None
+    if parsed.tzinfo is None:
+        raise Refusal(400, f"{name}: needs a time zone (e.g. Z or +08:00)")
+    return parsed.astimezone(UTC)
+
+
+def _request_view(row: Mapping[str, Any], status: StatusSource) -> dict[str, Any]:
+    update = status.statuses([row["service_request_id"]]).get(row["service_request_id"])
+    return {
+        "service_request_id": row["service_request_id"],
+        "status": update.status if update else "open",
+        "status_notes": update.status_notes if update else RECEIVED_NOTE,
+        "service_name": row["service_name"],
+        "service_code": row["service_code"],
+        "description": row["description"],
+        "agency_responsible": (update.agency_responsible if update else None) or row["agency_responsible"],
+        "service_notice": None,
+        "requested_datetime": row["requested_datetime"],
+        "updated_datetime": update.updated_at.isoformat() if update else row["requested_datetime"],
+        "expected_datetime": None,
+        "address": row["address"],
+        "address_id": None,
+        "zipcode": None,
+        "lat": row["lat"],
+        "long": row["long"],
+        "media_url": row["media_url"],
+    }
+
+
+class Open311Intake:
+    """The state behind the endpoints; each method returns data or raises `Refusal`."""
+
+    def __init__(self, feeder: Feeder, directory: Directory, log: RequestLog, status: StatusSource) -> None:
+        self.feeder = feeder
+        self.directory = directory
+        self.log = log
+        self.status = status
+
+    def check(self, fmt: str, request: Request) -> None:
+        if fmt not in FORMATS:
+            raise Refusal(404, f"format {fmt[:20]!r} is not supported: use .json or .xml")
+        wanted = request.query_params.get("jurisdiction_id")
+        if wanted and wanted != self.directory.jurisdiction_id:
+            raise Refusal(
+                404, f"jurisdiction_id {wanted[:40]!r} not found (this is {self.directory.jurisdiction_id})"
+            )
+
+    def definition(self, code: str) -> dict[str, Any]:
+        if code not in self.feeder.taxonomy.categories:
+            raise Refusal(404, f"service_code {code[:40]!r} not found")
+        return services.definition(self.feeder.taxonomy, code)
+
+    async def form(self, request: Request) -> dict[str, str]:
+        try:
+            parsed = await request.form()
+        except Exception:  # python-multipart / starlette raise several types for a malformed body
+            raise Refusal(
+                400, "the body is not a valid form (application/x-www-form-urlencoded or multipart)"
+            ) from None
+        if any(isinstance(v, UploadFile) for v in parsed.values()):
+            raise Refusal(400, "media uploads are not accepted: send media_url")
+        return {k: str(v) for k, v in parsed.items()}
+
+    async def accept(self, form: dict[str, str]) -> list[dict[str, Any]]:
+        agency = self.directory.authenticate(form.get("api_key"))
+        if agency is None:
+            raise Refusal(403, "api_key is missing" if not form.get("api_key") else "api_key is not valid")
+        ctx = self.feeder.context(agency.source, Origin(file="open311 POST /requests", record=agency.name))
+        try:
+            report = to_report(form, ctx)
+        except FieldError as exc:
+            rejection = Rejection(exc.field, exc.reason, raw_form(form), ctx.origin)
+            try:
+                await run_in_threadpool(
+                    self.feeder.reject_now,
+                    agency.source,
+                    rejection,
+                    received_at=ctx.received_at,
+                    stage=Stage.OPEN311,
+                )
+            except PublishError:
+                raise Refusal(
+                    503, "the request was refused and could not be dead-lettered; try again"
+                ) from None
+            raise Refusal(400, exc.reason) from None
+        try:
+            fresh = await run_in_threadpool(self.feeder.publish_one, report)
+        except PublishError:
+            raise Refusal(503, "the request could not be stored; try again (it is safe to repeat)") from None
+        category = self.feeder.taxonomy.categories[report.category]
+        self.log.record(report, service_name=category.zh, agency=category.lead_department)
+        notice = "received" if fresh else "already received: the same request was sent before"
+        return [{"service_request_id": str(report.report_id), "service_notice": notice, "account_id": None}]
+
+    def find(self, query: Mapping[str, str]) -> list[dict[str, Any]]:
+        if ids := [i.strip() for i in query.get("service_request_id", "").split(",") if i.strip()]:
+            rows = self.log.get(ids[:200])
+        else:
+            end = _when(query.get("end_date"), "end_date") or datetime.now(UTC)
+            start = _when(query.get("start_date"), "start_date") or end - MAX_SPAN
+            if end - start > MAX_SPAN or start > end:
+                raise Refusal(400, "start_date..end_date must be ordered and span at most 90 days")
+            codes = [c.strip() for c in query.get("service_code", "").split(",") if c.strip()]
+            rows = self.log.search(codes=codes, start=start, end=end)
+        views = [_request_view(r, self.status) for r in rows]
+        wanted = {s.strip() for s in query.get("status", "").split(",") if s.strip()}
+        return [v for v in views if v["status"] in wanted] if wanted else views
+
+    def one(self, request_id: str) -> list[dict[str, Any]]:
+        rows = self.log.get([request_id])
+        if not rows:
+            raise Refusal(404, f"service_request_id {request_id[:60]!r} not found")
+        return [_request_view(rows[0], self.status)]
+
+
+def create_router(
+    settings: Settings,
+    publisher: Publisher,
+    *,
+    directory: Directory | None = None,
+    ledger: Ledger | None = None,
+    log: RequestLog | None = None,
+    status: StatusSource | None = None,
+) -> APIRouter:
+    """The Open311 endpoints; `ledger` and `log` default to files under settings.home."""
+    intake = Open311Intake(
+        Feeder(publisher, ledger or Ledger(ledger_path(settings))),
+        directory or load_directory(),
+        log or RequestLog(request_log_path(settings)),
+        status or ReceivedOnly(),
+    )
+    router = APIRouter(tags=["open311"])
+
+    @router.get("/discovery.{fmt}")
+    async def discovery(fmt: str, request: Request) -> Response:
+        try:
+            intake.check(fmt, request)
+        except Refusal as r:
+            return error(fmt, r.status, [r.description])
+        base = str(request.url).split("/discovery.")[0]
+        return respond(fmt, services.discovery(intake.directory, base), root="discovery")
+
+    @router.get("/services.{fmt}")
+    async def service_list(fmt: str, request: Request) -> Response:
+        try:
+            intake.check(fmt, request)
+        except Refusal as r:
+            return error(fmt, r.status, [r.description])
+        return respond(fmt, services.service_list(intake.feeder.taxonomy), root="services", item="service")
+
+    @router.get("/services/{code}.{fmt}")
+    async def service_definition(code: str, fmt: str, request: Request) -> Response:
+        try:
+            intake.check(fmt, request)
+            return respond(fmt, intake.definition(code), root="service_definition")
+        except Refusal as r:
+            return error(fmt, r.status, [r.description])
+
+    @router.post("/requests.{fmt}")
+    async def post_request(fmt: str, request: Request) -> Response:
+        try:
+            intake.check(fmt, request)
+            body = await intake.accept(await intake.form(request))
+        except Refusal as r:
+            return error(fmt, r.status, [r.description])
+        return respond(fmt, body, root="service_requests", item="request")
+
+    @router.get("/requests.{fmt}")
+    async def get_requests(fmt: str, request: Request) -> Response:
+        try:
+            intake.check(fmt, request)
+            return respond(fmt, intake.find(request.query_params), root="service_requests", item="request")
+        except Refusal as r:
+            return error(fmt, r.status, [r.description])
+
+    @router.get("/requests/{request_id}.{fmt}")
+    async def get_request(request_id: str, fmt: str, request: Request) -> Response:
+        try:
+            intake.check(fmt, request)
+            return respond(fmt, intake.one(request_id), root="service_requests", item="request")
+        except Refusal as r:
+            return error(fmt, r.status, [r.description])
+
+    return router

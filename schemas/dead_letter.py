@@ -1,0 +1,79 @@
+"""Dead letter v1: a record that could not become a canonical report, kept with its raw bytes.
+
+Published on `reports.dlq` (header schema=dead_letter.v1) by the producers (stage `adapter`
+or `open311`) and by the stream intake (stage `intake`). A person looks at every one, so the
+reason names the field; it never contains personal data. `schemas/dead_letter.v1.json` is
+generated from this model (`python -m schemas.export`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Literal
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+SCHEMA_NAME = "dead_letter.v1"
+DLQ_NAMESPACE = uuid.UUID("0c9a8f4e-57d2-5b6c-8e1f-3a4d6b7c9e20")
+
+
+class Stage(StrEnum):
+    ADAPTER = "adapter"  # an agency export could not be mapped (producers/adapters)
+    OPEN311 = "open311"  # an Open311 POST could not be mapped (producers/open311)
+    INTAKE = "intake"  # a report on reports.<source> failed stream validation (streams/)
+
+
+class RawEncoding(StrEnum):
+    UTF8 = "utf-8"
+    BASE64 = "base64"
+
+
+class Origin(BaseModel):
+    """Where the record was read: a file and line/record, or a topic position."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    file: str | None = None
+    line: int | None = Field(default=None, ge=1)
+    record: str | None = Field(default=None, description="e.g. incidents[3], Case[12]")
+    topic: str | None = None
+    partition: int | None = Field(default=None, ge=0)
+    offset: int | None = Field(default=None, ge=0)
+
+
+class DeadLetter(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        frozen=True,
+        title="Yiwang dead letter v1",
+        json_schema_extra={
+            "$id": "https://yiwang.invalid/schemas/dead_letter.v1.json",
+            "description": "A rejected feed record on reports.dlq: raw bytes and a field-naming reason.",
+        },
+    )
+
+    schema_version: Literal[1] = 1
+    dlq_id: uuid.UUID = Field(
+        description="uuid5 of (source, stage, field, raw): the same bad record, the same id"
+    )
+    source: str = Field(min_length=1, max_length=40, description="the feed (police, hotline, …)")
+    stage: Stage
+    field: str = Field(
+        min_length=1, max_length=200, description="path of the offending field; $ = the record"
+    )
+    reason: str = Field(min_length=1, max_length=2000, description="names the field; never personal data")
+    raw: str = Field(description="the record's bytes: text when valid UTF-8, else base64")
+    raw_encoding: RawEncoding
+    received_at: AwareDatetime
+    origin: Origin = Field(default_factory=Origin)
+    source_ref: str | None = Field(default=None, max_length=128)
+
+
+def encode(letter: DeadLetter) -> bytes:
+    return orjson.dumps(letter.model_dump(mode="json"))
+
+
+def decode(data: bytes | str) -> DeadLetter:
+    return DeadLetter.model_validate_json(data)

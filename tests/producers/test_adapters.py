@@ -1,0 +1,242 @@
+"""Each adapter reads its system's samples into the expected canonical reports, and turns bad
+records into rejections that name the field (pure: no Kafka)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from producers.outcome import Rejection
+from schemas.report import Crs, Report, report_id_for
+from tests.producers.helpers import RECEIVED, adapt, sample_files
+
+EXPECTED_SAMPLES = {
+    # source: [(source_ref, category, priority, crs or None), ...] in file order
+    "police": [
+        ("500106202506010001", "theft", "P2", "cgcs2000"),
+        ("500106202506010002", "traffic_accident", "P1", "wgs84"),
+        ("500106202506010003", "neighbour_dispute", "P3", None),
+        ("500106202506010004", "violent_crime", "P0", "cgcs2000"),
+    ],
+    "citymgmt": [
+        ("SZCG500106202506010012", "exposed_garbage", "P3", "cgcs2000"),
+        ("SZCG500106202506010013", "manhole_cover_missing", "P1", "cgcs2000"),
+        ("SZCG500106202506010014", "waterlogging", "P1", None),
+    ],
+    "emergency": [
+        ("SPB-YJ-2025-0601-0007", "gas_leak", "P0", "wgs84"),
+        ("SPB-YJ-2025-0601-0009", "geological_hazard", "P2", None),
+        ("50010641600000_20250601074500", "severe_weather_alert", "P1", "wgs84"),
+    ],
+    "fire": [
+        ("119-500106-20250601-0017", "fire", "P1", "cgcs2000"),
+        ("119-500106-20250601-0018", "rescue", "P2", "cgcs2000"),
+        ("119-500106-20250601-0019", "gas_leak", "P0", None),
+    ],
+    "cyberspace": [
+        ("WX-500106-20250601-0031", "online_rumor", "P3", None),
+        ("WX-500106-20250601-0032", "fraud_tip", "P2", None),
+        ("WX-500106-20250601-0033", "public_disturbance", "P1", None),
+    ],
+    "hotline": [
+        ("CQ12345-20250601-000123", "streetlight_out", "P3", None),
+        ("CQ12345-20250601-000124", "water_outage", "P2", "bd09"),
+        ("CQ12345-20250601-000125", "illegal_construction", "P4", None),
+        ("CQ12345-20250601-000126", "hotline_consultation", "P4", None),
+    ],
+    "patrol": [
+        ("XC-500106-20250601-000201", "exposed_garbage", "P3", "gcj02"),
+        ("XC-500106-20250601-000202", "manhole_cover_missing", "P1", "gcj02"),
+        ("XC-500106-20250601-000203", "waterlogging", "P1", "bd09"),
+    ],
+}
+
+
+def _reports(source: str) -> list[Report]:
+    out: list[Report] = []
+    for path in sample_files(source):
+        outcomes = adapt(source, path.read_bytes())
+        assert not [o for o in outcomes if isinstance(o, Rejection)], f"{path.name}: {outcomes}"
+        out.extend(o for o in outcomes if isinstance(o, Report))
+    return out
+
+
+@pytest.mark.parametrize("source", sorted(EXPECTED_SAMPLES))
+def test_samples_map_to_the_expected_reports(source: str) -> None:
+    got = [
+        (r.source_ref, r.category, r.priority.value, r.location.crs.value if r.location.crs else None)
+        for r in _reports(source)
+    ]
+    assert sorted(got) == sorted(EXPECTED_SAMPLES[source])
+    for r in _reports(source):
+        assert r.source == source
+        assert r.report_id == report_id_for(source, r.source_ref)
+        assert r.received_at == RECEIVED
+        assert r.reported_at.utcoffset() is not None and r.reported_at < RECEIVED
+        assert r.raw.text
+
+
+def test_local_times_are_read_in_shanghai_and_sent_in_utc() -> None:
+    first = next(r for r in _reports("police") if r.source_ref == "500106202506010001")
+    assert first.reported_at == datetime(2025, 5, 31, 23, 42, 13, tzinfo=UTC)
+
+
+def test_patrol_keeps_gcj02_coordinates_unconverted_and_photos() -> None:
+    r = next(r for r in _reports("patrol") if r.source_ref.endswith("000201"))
+    assert (r.location.lon, r.location.lat, r.location.crs) == (106.46342, 29.54981, Crs.GCJ02)
+    assert r.location.accuracy_m == 6.0
+    assert [a.uri for a in r.attachments] == [
+        "oss://yiwang-patrol/2025/06/01/000201-1.jpg",
+        "oss://yiwang-patrol/2025/06/01/000201-2.jpg",
+    ]
+    assert r.reporter is not None and r.reporter.account == "W0012345"
+
+
+def test_cap_polygon_becomes_its_centroid_and_the_area_is_kept() -> None:
+    r = next(r for r in _reports("emergency") if r.source_ref.startswith("5001064"))
+    assert r.location.area is not None and len(r.location.area.polygons[0]) == 6
+    assert 106.39 < (r.location.lon or 0) < 106.48 and 29.57 < (r.location.lat or 0) < 29.66
+    assert r.location.accuracy_m is not None and 2_000 < r.location.accuracy_m < 10_000
+    assert r.model_extra is not None and r.model_extra["cap"]["severity"] == "Severe"
+
+
+def test_cap_circle_becomes_its_centre_with_the_radius_as_accuracy() -> None:
+    r = next(r for r in _reports("emergency") if r.source_ref.endswith("0007"))
+    assert (r.location.lon, r.location.lat, r.location.accuracy_m) == (106.4688, 29.5461, 300.0)
+    assert r.location.area is not None and r.location.area.circles[0].radius_m == 300.0
+
+
+def test_csv_raw_is_the_exact_row_including_a_multiline_field() -> None:
+    r = next(r for r in _reports("fire") if r.source_ref.endswith("0019"))
+    assert r.raw.text.startswith("119-500106-20250601-0019,") and "\n现场有明显气味" in r.raw.text
+    assert "现场有明显气味" in r.description
+
+
+def test_hotline_falls_back_from_classification_to_appeal_type() -> None:
+    r = next(r for r in _reports("hotline") if r.source_ref.endswith("000126"))
+    assert r.category == "hotline_consultation" and r.location.lon is None and r.location.address
+
+
+def _police(**fields: object) -> bytes:
+    record: dict[str, object] = {
+        "jjdbh": "T-1",
+        "bjsj": "2025-06-01 07:42:13",
+        "ajlb": "0103",
+        "bjnr": "x",
+        "afdz": "沙坪坝区小龙坎正街 1 号",
+        "zbx": 106.45,
+        "zby": 29.55,
+        "bjrdh": "13800000009",
+    }
+    record.update(fields)
+    return json.dumps({k: v for k, v in record.items() if v is not ...}, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "fragment"),
+    [
+        ({"zby": 95.2}, "location.lat", "location.lat (zby): 95.2 is out of range [-90, 90]"),
+        ({"zbx": "NaN"}, "location.lon", "not a finite number"),
+        ({"zbx": 106.4, "zby": ...}, "location.lat", "location.lat (zby): is missing"),
+        ({"zbxt": "EPSG:3857"}, "location.crs", "unknown coordinate system"),
+        ({"bjsj": "yesterday"}, "reported_at", "reported_at (bjsj): 'yesterday' is not a timestamp"),
+        ({"bjsj": "2031-01-01 00:00:00"}, "reported_at", "is in the future"),
+        ({"bjsj": "1999-12-31 23:00:00"}, "reported_at", "is before 2000"),
+        ({"ajlb": "9999"}, "category", "category (ajlb): unknown 警情类别 code '9999'"),
+        ({"ajlb": ["0103"]}, "category", "expected a code, got list"),
+        ({"bjnr": "长" * 4001}, "description", "description (bjnr): 4001 characters, at most 4000"),
+        ({"jjdbh": ...}, "source_ref", "source_ref (jjdbh): is missing"),
+        ({"jjdbh": True}, "source_ref", "expected text, got bool"),
+        ({"afdz": ..., "zbx": ..., "zby": ...}, "location", "neither coordinates nor an address"),
+        ({"bjrdh": 13800000009.5}, "reporter.phone", "expected text, got float"),
+    ],
+)
+def test_police_rejections_name_the_field(fields: dict[str, object], field: str, fragment: str) -> None:
+    (outcome,) = adapt("police", _police(**fields))
+    assert isinstance(outcome, Rejection), outcome
+    assert outcome.field == field
+    assert fragment in outcome.reason
+    assert outcome.reason.startswith(field)
+    assert "13800000009" not in outcome.reason
+
+
+def test_one_bad_line_of_json_lines_rejects_only_itself() -> None:
+    good = _police()
+    data = good + b"\n" + b'{"jjdbh": "T-2", "bjsj": ' + b"\n" + _police(jjdbh="T-3") + b"\n"
+    outcomes = adapt("police", data)
+    assert [type(o).__name__ for o in outcomes] == ["Report", "Rejection", "Report"]
+    bad = outcomes[1]
+    assert isinstance(bad, Rejection) and bad.origin.line == 2 and bad.raw == b'{"jjdbh": "T-2", "bjsj": '
+
+
+@pytest.mark.parametrize(
+    ("source", "data", "field", "fragment"),
+    [
+        ("police", b'{"incidents": [', "$", "invalid JSON"),
+        ("police", b"\xff\xfe{}", "$", "invalid UTF-8 at byte 0"),
+        ("citymgmt", b"<CaseFeed><Case>", "$", "invalid XML"),
+        (
+            "citymgmt",
+            b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+            b"<CaseFeed>&b;</CaseFeed>",
+            "$",
+            "XML refused",
+        ),
+        ("citymgmt", b'<!DOCTYPE x SYSTEM "file:///etc/passwd"><CaseFeed/>', "$", "XML refused"),
+        (
+            "emergency",
+            b"<alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'><identifier>1</identifier></alert>",
+            "$",
+            "only Actual",
+        ),
+        ("fire", "出警单号,接警时间\n1,2\n".encode(), "$", "the header lacks columns ['灾情类型']"),
+        (
+            "fire",
+            "出警单号,接警时间,灾情类型\n1,2025-06-01 07:00:00\n".encode(),
+            "$",
+            "the row has 2 fields, the header has 3",
+        ),
+        (
+            "fire",
+            "出警单号,接警时间,灾情类型\n1,2025-06-01 07:00:00,火山\n".encode(),
+            "category",
+            "unknown 灾情类型 '火山'",
+        ),
+        (
+            "cyberspace",
+            "线索编号：A\n发现时间：2025-06-01 07:00\n线索类型：网络谣言\n".encode(),
+            "location.address",
+            "is missing",
+        ),
+        ("hotline", b'{"orders": {"a": 1}}', "$", "'orders' must be an array"),
+        (
+            "patrol",
+            b'{"reportNo": "P", "reportedAt": "2025-06-01", "eventType": "PATROL_GARBAGE", '
+            b'"lng": 1, "lat": 2}',
+            "reported_at",
+            "epoch milliseconds",
+        ),
+    ],
+)
+def test_malformed_inputs_become_field_naming_rejections(
+    source: str, data: bytes, field: str, fragment: str
+) -> None:
+    outcomes = adapt(source, data)
+    assert len(outcomes) == 1 and isinstance(outcomes[0], Rejection), outcomes
+    assert outcomes[0].field == field
+    assert fragment in outcomes[0].reason
+    assert outcomes[0].raw
+
+
+def test_invalid_utf8_in_one_csv_line_rejects_that_line_only() -> None:
+    header = "出警单号,接警时间,灾情类型,地址\n".encode()
+    row = "{},2025-06-01 07:00:00,火灾,沙坪坝区 1 号\n"
+    data = (
+        header + row.format("A").encode() + b"B,2025-06-01 07:00:00,\xe7\x81,x\n" + row.format("C").encode()
+    )
+    outcomes = adapt("fire", data)
+    rejected = [o for o in outcomes if isinstance(o, Rejection)]
+    assert len(outcomes) == 3 and len(rejected) == 1
+    assert rejected[0].origin.line == 3 and "invalid UTF-8" in rejected[0].reason
