@@ -233,12 +233,12 @@ class IntakeService:
             origin = origins[d.report.report_id][0]
             if isinstance(d, Merged):
                 out.reports.append(
-                    report_row(report, d.report, incident_id=d.incident_id, merged=True, origin=origin)
+                    report_row(report, d.report, incident_id=d.incident_id, merged=True, origin=origin, now=now)
                 )
                 out.merges[d.incident_id].add(d.report.source, d.report.reported_at)
                 continue
             out.reports.append(
-                report_row(report, d.report, incident_id=d.incident_id, merged=False, origin=origin)
+                report_row(report, d.report, incident_id=d.incident_id, merged=False, origin=origin, now=now)
             )
             out.incidents.append(incident_row(d, report, now=now, policy_id=self.policy_id))
             task = task_row(d, now=now)
