@@ -173,7 +173,7 @@ class TaskRow(DispatchBase):
     revision: Mapped[int] = mapped_column(Integer)
     """Every change of the task: newer snapshots win on replay."""
     assignee_id: Mapped[str] = mapped_column(String(64))
-    assignee_level: Mapped[str] = mapped_column(String(12))
+    assignee_level: Mapped[str] = mapped_column(String(24))
     assignee_role: Mapped[str] = mapped_column(String(32))
     grid_code: Mapped[str | None] = mapped_column(String(15))
     street_code: Mapped[str | None] = mapped_column(String(9))

@@ -33,6 +33,7 @@ def report_row(
     incident_id: str,
     merged: bool,
     origin: tuple[str, int, int] | None,
+    now: datetime,
 ) -> Row:
     body = report.model_dump(mode="json", exclude={"reporter"})
     return {

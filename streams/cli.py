@@ -27,7 +27,11 @@ def _worker(settings: Settings, args: argparse.Namespace) -> NoReturn:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("worker", help="run the stream processors (intake: validate, locate, merge, route)")
-    p.add_argument("--metrics-port", type=int, default=None,
-                   help="Prometheus metrics port (default: YIWANG_METRICS_PORT, 9108; 0 = off)")
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="Prometheus metrics port (default: YIWANG_METRICS_PORT, 9108; 0 = off)",
+    )
     p.add_argument("--faust-log-level", default="warn", choices=["crit", "error", "warn", "info", "debug"])
     p.set_defaults(func=_worker)

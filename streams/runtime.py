@@ -107,9 +107,38 @@ class IntakeRuntime:
             return await intake_sql.prune_merge_window(self.conn, horizon)
 
     async def handle(self, records: Sequence[Inbound]) -> BatchResult:
-        """Process one batch; on database failure, reconnect and retry until it goes through."""
+        """Process one batch, whatever it holds; returns once every record is accounted for.
+
+        Database unavailable: reconnect and retry the same batch, with a growing pause.
+        Anything else going wrong (a record PostgreSQL refuses, a bug met on one record):
+        split the batch and retry the halves, down to the single record, which becomes a
+        dead letter with its raw bytes. The rest of the batch goes through.
+        """
         if self.service is None:
             await self.start()
+        assert self.service is not None
+        try:
+            return await self._retrying(records)
+        except Exception as exc:
+            if len(records) == 1:
+                log.exception(
+                    "intake: record %s:%d@%d refused; dead-lettered",
+                    records[0].topic,
+                    records[0].partition,
+                    records[0].offset,
+                )
+                await self.service.dead_letter(records[0], exc)
+                return BatchResult(records=1, dead_letters=1)
+            log.warning(
+                "intake: batch of %d failed (%s); splitting it to find the record",
+                len(records),
+                type(exc).__name__,
+            )
+            mid = len(records) // 2
+            first, second = await self.handle(records[:mid]), await self.handle(records[mid:])
+            return first.plus(second)
+
+    async def _retrying(self, records: Sequence[Inbound]) -> BatchResult:
         assert self.service is not None
         backoff = 0.5
         while True:

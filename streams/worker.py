@@ -44,7 +44,10 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
 
     @app.agent(source, concurrency=1)
     async def intake(stream: Any) -> AsyncIterator[None]:
-        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+        # noack_take, then ack by hand after the batch is committed and published: faust's
+        # take()/take_events() ack the batch in a `finally`, so a worker stopped mid-batch
+        # would commit offsets of records it never processed.
+        async for events in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
             records = [
                 Inbound(
                     e.message.topic,
@@ -57,6 +60,8 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
                 for e in events
             ]
             await runtime.handle(records)
+            for event in events:
+                await stream.ack(event)
             yield None
 
     @app.timer(REFRESH_EVERY_S)  # type: ignore[untyped-decorator]

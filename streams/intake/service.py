@@ -55,6 +55,18 @@ class BatchResult:
     published: int = 0
     latencies: list[float] = field(default_factory=list)
 
+    def plus(self, other: BatchResult) -> BatchResult:
+        return BatchResult(
+            self.records + other.records,
+            self.dead_letters + other.dead_letters,
+            self.replayed + other.replayed,
+            self.opened + other.opened,
+            self.merged + other.merged,
+            self.tasks + other.tasks,
+            self.published + other.published,
+            self.latencies + other.latencies,
+        )
+
 
 @dataclass
 class _Outputs:
@@ -139,6 +151,21 @@ class IntakeService:
         result.latencies = [(committed - at).total_seconds() for at in out.produced_at.values()]
         self._count(result, reports)
         return result
+
+    async def dead_letter(self, record: Inbound, exc: Exception) -> None:
+        """Keep a record the pipeline could not process (after isolating it), with the reason."""
+        source = source_of(record.topic, self.settings.topic_prefix)
+        reason = f"$: could not be processed ({type(exc).__name__}); kept for review"
+        sqlstate = getattr(exc, "sqlstate", None)
+        if sqlstate:
+            reason = (
+                f"$: refused by the database (SQLSTATE {sqlstate}, {type(exc).__name__}); kept for review"
+            )
+        letter = dead_letter(
+            source, Stage.INTAKE, record.value, "$", reason, origin=record.origin, received_at=self.clock()
+        )
+        await self.publish(self.topics[DLQ_TOPIC], letter.source.encode(), encode(letter), DLQ_HEADERS)
+        self.metrics.dead_letters.labels(letter.stage.value, "$").inc()
 
     # --- steps -----------------------------------------------------------------------
     def _decode(
@@ -233,7 +260,9 @@ class IntakeService:
             origin = origins[d.report.report_id][0]
             if isinstance(d, Merged):
                 out.reports.append(
-                    report_row(report, d.report, incident_id=d.incident_id, merged=True, origin=origin, now=now)
+                    report_row(
+                        report, d.report, incident_id=d.incident_id, merged=True, origin=origin, now=now
+                    )
                 )
                 out.merges[d.incident_id].add(d.report.source, d.report.reported_at)
                 continue

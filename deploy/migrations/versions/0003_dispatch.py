@@ -138,7 +138,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('assignee_id', sa.String(length=64), nullable=False),
-    sa.Column('assignee_level', sa.String(length=12), nullable=False),
+    sa.Column('assignee_level', sa.String(length=24), nullable=False),
     sa.Column('assignee_role', sa.String(length=32), nullable=False),
     sa.Column('grid_code', sa.String(length=15), nullable=True),
     sa.Column('street_code', sa.String(length=9), nullable=True),
