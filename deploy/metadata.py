@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+from dispatch.models import DispatchBase
 from geo.models import GeoBase
 
 
 def all_metadata() -> list[MetaData]:
-    return [GeoBase.metadata]
+    return [GeoBase.metadata, DispatchBase.metadata]

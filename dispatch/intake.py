@@ -71,6 +71,8 @@ class LocatedReport:
     community_code: str | None
     grid_code: str | None
     placement_reason: str | None
+    placement: str = "point"  # point | address | fallback: how the place was found
+    layer_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

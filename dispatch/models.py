@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -29,6 +31,29 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from dispatch.lifecycle.states import Action, CaseState
+from dispatch.routing.values import DecisionKind
+
+
+class TaskStatus(StrEnum):
+    ACTIVE = "active"  # the assignee holds it (dispatched, accepted, on site, resolving)
+    DONE = "done"  # resolved and the case verified or closed
+    RETURNED = "returned"  # handed back (回退): the case is routed again
+    REASSIGNED = "reassigned"  # taken away (by an operator, or the SLA tracker when unaccepted)
+    CANCELLED = "cancelled"  # the case was merged, rejected or closed around it
+
+
+class Light(StrEnum):
+    GREEN = "green"
+    YELLOW = "yellow"  # 80 % of a limit used
+    RED = "red"  # a limit passed
+
+
+def one_of(column: str, values: type[StrEnum], name: str) -> CheckConstraint:
+    """A CHECK that keeps a text column inside a domain enum (the enum is the source of truth)."""
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
 
 
 class DispatchBase(DeclarativeBase):
@@ -45,6 +70,7 @@ class ReportRow(DispatchBase):
     __table_args__ = (
         UniqueConstraint("source", "source_ref", name="uq_reports_source_ref"),
         Index("ix_reports_incident", "incident_id"),
+        Index("ix_reports_ingested", "ingested_at"),
     )
 
     report_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -82,11 +108,16 @@ class IncidentRow(DispatchBase):
         Index("ix_incidents_grid", "grid_code"),
         Index("ix_incidents_next_sla", "next_sla_at", postgresql_where=text("next_sla_at IS NOT NULL")),
         Index("ix_incidents_geom", "geom", postgresql_using="gist"),
+        one_of("state", CaseState, "ck_incidents_state"),
+        one_of("light", Light, "ck_incidents_light"),
     )
 
     incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     state: Mapped[str] = mapped_column(String(24))
     version: Mapped[int] = mapped_column(Integer)
+    """Lifecycle events applied (the next event's sequence is version + 1)."""
+    revision: Mapped[int] = mapped_column(Integer)
+    """Every change, lifecycle or not (a report merged in): newer snapshots win on replay."""
     category: Mapped[str] = mapped_column(String(48))
     family: Mapped[str] = mapped_column(String(32))
     priority: Mapped[str] = mapped_column(String(2))
@@ -95,7 +126,7 @@ class IncidentRow(DispatchBase):
     street_code: Mapped[str | None] = mapped_column(String(9))
     community_code: Mapped[str | None] = mapped_column(String(12))
     grid_code: Mapped[str | None] = mapped_column(String(15))
-    layer_version: Mapped[str | None] = mapped_column(String(64))
+    layer_version: Mapped[int | None] = mapped_column(Integer)
     placement_reason: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
     address: Mapped[str | None] = mapped_column(Text)
@@ -107,7 +138,7 @@ class IncidentRow(DispatchBase):
     created_at: Mapped[datetime] = mapped_column(TZ)
     updated_at: Mapped[datetime] = mapped_column(TZ)
     closed_at: Mapped[datetime | None] = mapped_column(TZ)
-    assignee_id: Mapped[str | None] = mapped_column(String(32))
+    assignee_id: Mapped[str | None] = mapped_column(String(64))
     current_task_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     merged_into: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     returns: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
@@ -131,13 +162,17 @@ class TaskRow(DispatchBase):
     __table_args__ = (
         Index("ix_tasks_incident", "incident_id"),
         Index("ix_tasks_assignee_active", "assignee_id", postgresql_where=text("status = 'active'")),
+        one_of("status", TaskStatus, "ck_tasks_status"),
+        one_of("kind", DecisionKind, "ck_tasks_kind"),
     )
 
     task_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.incident_id"))
     kind: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(12))
-    assignee_id: Mapped[str] = mapped_column(String(32))
+    revision: Mapped[int] = mapped_column(Integer)
+    """Every change of the task: newer snapshots win on replay."""
+    assignee_id: Mapped[str] = mapped_column(String(64))
     assignee_level: Mapped[str] = mapped_column(String(12))
     assignee_role: Mapped[str] = mapped_column(String(32))
     grid_code: Mapped[str | None] = mapped_column(String(15))
@@ -160,6 +195,7 @@ class EventRow(DispatchBase):
     __table_args__ = (
         Index("ix_events_at", "at"),
         Index("ix_events_unpublished", "at", postgresql_where=text("published_at IS NULL")),
+        one_of("action", Action, "ck_events_action"),
     )
 
     incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

@@ -1,0 +1,164 @@
+"""Rows of the dispatch tables as JSON-ready documents: what is written is what is published.
+
+The intake (and later the API and the SLA tracker) build these dicts, COPY them into
+PostgreSQL, and publish the very same documents on `incidents`, `dispatch.tasks` and
+`dispatch.events`. `yiwang rebuild` reads them back from the topics and upserts them with the
+same store code, so the tables are a projection of the topics (newest `revision` wins).
+
+Values are JSON-native: ids and times as strings, points as EWKT ('SRID=4326;POINT(lon lat)').
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dispatch.codec import case_doc, clocks_doc, event_doc, iso
+from dispatch.intake import LocatedReport, Opened
+from dispatch.lifecycle.case import CaseEvent
+from dispatch.models import Light, TaskStatus
+from schemas.report import Report
+
+Row = dict[str, Any]
+
+
+def ewkt(lon: float | None, lat: float | None) -> str | None:
+    return None if lon is None or lat is None else f"SRID=4326;POINT({lon!r} {lat!r})"
+
+
+def report_row(
+    report: Report,
+    where: LocatedReport,
+    *,
+    incident_id: str,
+    merged: bool,
+    origin: tuple[str, int, int] | None,
+) -> Row:
+    body = report.model_dump(mode="json", exclude={"reporter"})
+    return {
+        "report_id": str(report.report_id),
+        "source": report.source.value,
+        "source_ref": report.source_ref,
+        "incident_id": incident_id,
+        "merged": merged,
+        "category": report.category,
+        "priority": where.priority.value,
+        "reported_at": iso(report.reported_at),
+        "received_at": iso(report.received_at),
+        "crs": report.location.crs.value if report.location.crs else None,
+        "geom": ewkt(where.lon, where.lat),
+        "address": report.location.address,
+        "grid_code": where.grid_code,
+        "placement": where.placement,
+        "placement_reason": where.placement_reason,
+        "description": report.description,
+        "reporter": report.reporter.model_dump(mode="json") if report.reporter else None,
+        "body": body,
+        "kafka_topic": origin[0] if origin else None,
+        "kafka_partition": origin[1] if origin else None,
+        "kafka_offset": origin[2] if origin else None,
+    }
+
+
+def incident_row(opened: Opened, report: Report, *, now: datetime, policy_id: str) -> Row:
+    where, case = opened.report, opened.case
+    return {
+        "incident_id": opened.incident_id,
+        "state": case.state.value,
+        "version": case.version,
+        "revision": 1,
+        "category": where.category.code,
+        "family": where.category.family,
+        "priority": where.priority.value,
+        "agency_led": where.category.agency_led,
+        "district_code": where.district_code,
+        "street_code": where.street_code,
+        "community_code": where.community_code,
+        "grid_code": where.grid_code,
+        "layer_version": where.layer_version,
+        "placement_reason": where.placement_reason,
+        "geom": ewkt(where.lon, where.lat),
+        "address": report.location.address,
+        "description": report.description,
+        "sources": sorted(case.sources),
+        "report_count": 1,
+        "first_reported_at": iso(where.reported_at),
+        "last_reported_at": iso(where.reported_at),
+        "created_at": iso(now),
+        "updated_at": iso(now),
+        "closed_at": None,
+        "assignee_id": case.assignee_id,
+        "current_task_id": opened.task_id,
+        "merged_into": None,
+        "returns": case.returns,
+        "reworks": case.reworks,
+        "reopens": case.reopens,
+        "case": case_doc(case),
+        "clocks": clocks_doc(opened.clocks),
+        "policy_id": policy_id,
+        "next_sla_at": iso(opened.next_sla_at) if opened.next_sla_at else None,
+        "light": Light.GREEN.value,
+        "escalation_level": None,
+    }
+
+
+def task_row(opened: Opened, *, now: datetime) -> Row | None:
+    decision, where = opened.decision, opened.report
+    if opened.task_id is None or decision.worker_id is None or decision.role is None:
+        return None
+    return {
+        "task_id": opened.task_id,
+        "incident_id": opened.incident_id,
+        "kind": decision.kind.value,
+        "status": TaskStatus.ACTIVE.value,
+        "revision": 1,
+        "assignee_id": decision.worker_id,
+        "assignee_level": decision.rule.value,
+        "assignee_role": decision.role,
+        "grid_code": where.grid_code,
+        "street_code": where.street_code,
+        "routing_reason": decision.reason,
+        "created_at": iso(now),
+        "accepted_at": None,
+        "arrived_at": None,
+        "resolved_at": None,
+        "ended_at": None,
+        "end_reason": None,
+        "notes": None,
+        "photos": [],
+    }
+
+
+def event_row(event: CaseEvent, *, grid_code: str | None, task_id: str | None) -> Row:
+    doc = event_doc(event)
+    return {
+        "incident_id": event.case_id,
+        "sequence": event.sequence,
+        "action": event.action.value,
+        "from_state": doc["from_state"],
+        "to_state": doc["to_state"],
+        "actor_role": event.actor.role.value,
+        "actor_id": event.actor.actor_id,
+        "at": doc["at"],
+        "reason": event.reason,
+        "task_id": task_id,
+        "grid_code": grid_code,
+        "street_code": event.street_code or None,
+        "data": doc,
+        "published_at": None,
+    }
+
+
+def merge_window_row(opened: Opened) -> Row | None:
+    where = opened.report
+    point = ewkt(where.lon, where.lat)
+    if point is None:
+        return None
+    return {
+        "incident_id": opened.incident_id,
+        "family": where.category.family,
+        "street_code": where.street_code,
+        "geom": point,
+        "first_at": iso(where.reported_at),
+        "last_at": iso(where.reported_at),
+    }
