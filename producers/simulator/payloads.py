@@ -15,7 +15,7 @@ import heapq
 import math
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -175,16 +175,7 @@ def _render(
     payload = RENDER[source](draft)
     if kind in malform.BYTE_LEVEL:
         payload = malform.break_bytes(kind, payload, draft)
-    broken = Expected(
-        False,
-        expected.event_id,
-        draft.ref,
-        field_name,
-        kind,
-        expected.address_only,
-        expected.crs,
-        expected.burst,
-    )
+    broken = replace(expected, ok=False, source_ref=draft.ref, field=field_name, malformation=kind)
     return Simulated(source, payload, broken)
 
 
@@ -246,14 +237,7 @@ def generate(
                         later = at + timedelta(seconds=world.rng.uniform(30, 600))
                         heapq.heappush(followups, (later, world.seq + len(followups), other, event, burst))
             if burst:
-                expected = Expected(
-                    expected.ok,
-                    expected.event_id,
-                    expected.source_ref,
-                    address_only=expected.address_only,
-                    crs=expected.crs,
-                    burst=True,
-                )
+                expected = replace(expected, burst=True)
             yield _render(world, source, draft, expected, malformed_share)
             made += 1
     assert made == count
