@@ -17,6 +17,7 @@ from pathlib import Path
 
 from config.settings import Settings
 from deploy import stack
+from deploy.migrate import SchemaAheadError
 from deploy.pipeline import run_pipeline
 from deploy.registry import REGISTRARS
 from deploy.services.common import ServiceError, say
@@ -105,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.func
     try:
         return handler(settings, args)
-    except ServiceError as exc:
+    except (ServiceError, SchemaAheadError) as exc:
         say(f"error: {exc}")
         return 1
     except KeyboardInterrupt:

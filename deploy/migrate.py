@@ -34,8 +34,22 @@ def current_revision(db_url: str) -> str | None:
         engine.dispose()
 
 
+def known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config("postgresql+psycopg://unused"))
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+class SchemaAheadError(RuntimeError):
+    """The database was migrated by newer code than this checkout."""
+
+
 def upgrade(db_url: str) -> tuple[str | None, str | None]:
     """Upgrade to head; returns (revision before, revision after)."""
     before = current_revision(db_url)
+    if before is not None and before not in known_revisions():
+        raise SchemaAheadError(
+            f"the database is at migration {before!r}, which this checkout does not know: newer code "
+            "migrated it. Use that code, or point YIWANG_PG_DATABASE / DATABASE_URL elsewhere"
+        )
     command.upgrade(alembic_config(db_url), "head")
     return before, current_revision(db_url)

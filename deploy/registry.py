@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from geo import cli as geo_cli
 from producers.cli import register as producers_cli
+from streams import cli as streams_cli
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-REGISTRARS: tuple[Registrar, ...] = (geo_cli.register, producers_cli)
+REGISTRARS: tuple[Registrar, ...] = (geo_cli.register, producers_cli, streams_cli.register)

@@ -28,34 +28,51 @@ class UpReport:
         return bool(self.changes)
 
 
-def up(settings: Settings) -> UpReport:
+def up(settings: Settings, *, migrate_database: bool = True) -> UpReport:
+    """Services, topics and (unless told not to) the schema of the configured database."""
     report = UpReport()
-    # Kafka
+    _kafka_up(settings, report)
+    _postgres_up(settings, report)
+    _topics_up(settings, report)
+    if migrate_database:
+        before, after = migrate.upgrade(settings.db_url)
+        if before != after:
+            report.changes.append(f"migrated database {before or 'empty'} -> {after}")
+        else:
+            report.notes.append(f"database schema at head ({after})")
+    return report
+
+
+def _kafka_up(settings: Settings, report: UpReport) -> None:
     if settings.uses_local_kafka:
         outcome = LocalKafka(settings).start()
         (report.changes if outcome == "started" else report.notes).append(
             f"Kafka {pinned_version()} {outcome} at {settings.bootstrap_servers}"
         )
-    else:
-        if not broker_reachable(settings.bootstrap_servers):
-            raise ServiceError(
-                f"KAFKA_BOOTSTRAP_SERVERS={settings.bootstrap_servers} does not answer: "
-                "check the address, or unset it to use the local broker"
-            )
-        report.notes.append(f"Kafka: using existing broker at {settings.bootstrap_servers}")
-    # PostgreSQL + PostGIS
-    if settings.uses_local_db:
-        pg = LocalPostgres(settings)
-        outcome = pg.start()
-        (report.changes if outcome == "started" else report.notes).append(
-            f"PostgreSQL {outcome} on 127.0.0.1:{settings.pg_port}"
+        return
+    if not broker_reachable(settings.bootstrap_servers):
+        raise ServiceError(
+            f"KAFKA_BOOTSTRAP_SERVERS={settings.bootstrap_servers} does not answer: "
+            "check the address, or unset it to use the local broker"
         )
-        if pg.ensure_database():
-            report.changes.append(f"created database {settings.pg_database} with PostGIS")
-    else:
+    report.notes.append(f"Kafka: using existing broker at {settings.bootstrap_servers}")
+
+
+def _postgres_up(settings: Settings, report: UpReport) -> None:
+    if not settings.uses_local_db:
         check_database(settings)
         report.notes.append(f"PostgreSQL: using existing database {masked_url(settings.db_url)}")
-    # topics
+        return
+    pg = LocalPostgres(settings)
+    outcome = pg.start()
+    (report.changes if outcome == "started" else report.notes).append(
+        f"PostgreSQL {outcome} on 127.0.0.1:{settings.pg_port}"
+    )
+    if pg.ensure_database():
+        report.changes.append(f"created database {settings.pg_database} with PostGIS")
+
+
+def _topics_up(settings: Settings, report: UpReport) -> None:
     admin = admin_client(settings)
     try:
         topics = ensure_topics(admin, load_topics(), settings)
@@ -67,13 +84,6 @@ def up(settings: Settings) -> UpReport:
         report.notes.append(f"all {len(topics.existing)} declared topics present")
     for line in topics.mismatched:
         report.notes.append(f"WARNING topic {line}")
-    # schema
-    before, after = migrate.upgrade(settings.db_url)
-    if before != after:
-        report.changes.append(f"migrated database {before or 'empty'} -> {after}")
-    else:
-        report.notes.append(f"database schema at head ({after})")
-    return report
 
 
 def down(settings: Settings) -> list[str]:

@@ -45,6 +45,7 @@ def report_row(
         "priority": where.priority.value,
         "reported_at": iso(report.reported_at),
         "received_at": iso(report.received_at),
+        "ingested_at": iso(now),
         "crs": report.location.crs.value if report.location.crs else None,
         "geom": ewkt(where.lon, where.lat),
         "address": report.location.address,

@@ -46,8 +46,10 @@ def parse_when(text: str) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=SHANGHAI)
 
 
-def _engine(settings: Settings) -> Engine:
-    return create_engine(settings.db_url, pool_size=1)
+def geo_engine(settings: Settings) -> Engine:
+    """An engine that never shows bound parameters (worker phones) in logs or errors,
+    even with SQL echo switched on."""
+    return create_engine(settings.db_url, pool_size=1, hide_parameters=True)
 
 
 def _refused(exc: LayerError) -> int:
@@ -58,7 +60,7 @@ def _refused(exc: LayerError) -> int:
 
 
 def _load(settings: Settings, args: argparse.Namespace) -> int:
-    engine = _engine(settings)
+    engine = geo_engine(settings)
     try:
         with engine.begin() as conn:
             lines = service.load_reference_set(conn, load_reference(), effective_from=args.effective_from)
@@ -91,7 +93,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
         say(f"error: cannot read {path}: {exc}")
         return 1
     source = f"file:{path.name}:sha256-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
-    engine = _engine(settings)
+    engine = geo_engine(settings)
     try:
         with engine.begin() as conn:
             result = service.import_layers(
@@ -114,7 +116,7 @@ def _locate(settings: Settings, args: argparse.Namespace) -> int:
     if (args.address is None) == (args.lon is None or args.lat is None):
         say("error: give either LON LAT or --address TEXT")
         return 2
-    engine = _engine(settings)
+    engine = geo_engine(settings)
     try:
         indexes = load_indexes(engine)
         index = indexes.at(when)

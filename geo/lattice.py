@@ -13,7 +13,7 @@ degrees of an edge. That is what makes "identical to PostGIS" hold on shared bou
 layers on import changes nothing that matters; imports are validated after snapping.
 
 >>> snap_value(106.45000001)
-106.45000004768372
+106.44999980926514
 >>> snap_value(snap_value(29.5)) == 29.5
 True
 """

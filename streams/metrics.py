@@ -31,28 +31,58 @@ class PipelineMetrics:
     @classmethod
     def create(cls, registry: CollectorRegistry) -> PipelineMetrics:
         return cls(
-            reports_in=Counter("yiwang_reports_in_total", "Reports consumed, by source", ["source"],
-                               registry=registry),
-            dead_letters=Counter("yiwang_dead_letters_total", "Records sent to the DLQ, by stage and reason",
-                                 ["stage", "reason"], registry=registry),
-            incidents_created=Counter("yiwang_incidents_created_total", "New incidents, by priority",
-                                      ["priority"], registry=registry),
-            reports_merged=Counter("yiwang_reports_merged_total", "Reports merged into an existing incident",
-                                   registry=registry),
-            tasks_created=Counter("yiwang_tasks_created_total", "Tasks created, by kind and assignee level",
-                                  ["kind", "level"], registry=registry),
+            reports_in=Counter(
+                "yiwang_reports_in_total", "Reports consumed, by source", ["source"], registry=registry
+            ),
+            dead_letters=Counter(
+                "yiwang_dead_letters_total",
+                "Records sent to the DLQ, by stage and reason",
+                ["stage", "reason"],
+                registry=registry,
+            ),
+            incidents_created=Counter(
+                "yiwang_incidents_created_total",
+                "New incidents, by priority",
+                ["priority"],
+                registry=registry,
+            ),
+            reports_merged=Counter(
+                "yiwang_reports_merged_total", "Reports merged into an existing incident", registry=registry
+            ),
+            tasks_created=Counter(
+                "yiwang_tasks_created_total",
+                "Tasks created, by kind and assignee level",
+                ["kind", "level"],
+                registry=registry,
+            ),
             duplicates_replayed=Counter(
                 "yiwang_reports_replayed_total",
                 "Reports seen again after a restart or redelivery (idempotently skipped)",
-                registry=registry),
-            batch_size=Histogram("yiwang_intake_batch_size", "Reports per intake batch",
-                                 buckets=(1, 10, 50, 100, 250, 500, 1000, 2000), registry=registry),
-            stage_seconds=Histogram("yiwang_stage_seconds", "Time per batch in each pipeline stage",
-                                    ["stage"], buckets=STAGE_BUCKETS, registry=registry),
+                registry=registry,
+            ),
+            batch_size=Histogram(
+                "yiwang_intake_batch_size",
+                "Reports per intake batch",
+                buckets=(1, 10, 50, 100, 250, 500, 1000, 2000),
+                registry=registry,
+            ),
+            stage_seconds=Histogram(
+                "yiwang_stage_seconds",
+                "Time per batch in each pipeline stage",
+                ["stage"],
+                buckets=STAGE_BUCKETS,
+                registry=registry,
+            ),
             report_to_task_seconds=Histogram(
                 "yiwang_report_to_task_seconds",
                 "From the report entering Kafka to its task being committed in PostgreSQL",
-                buckets=LATENCY_BUCKETS, registry=registry),
-            consumer_lag=Gauge("yiwang_consumer_lag", "Records behind the end of each input partition",
-                               ["topic", "partition"], registry=registry),
+                buckets=LATENCY_BUCKETS,
+                registry=registry,
+            ),
+            consumer_lag=Gauge(
+                "yiwang_consumer_lag",
+                "Records behind the end of each input partition",
+                ["topic", "partition"],
+                registry=registry,
+            ),
         )

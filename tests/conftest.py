@@ -49,7 +49,7 @@ def services(base_settings: Settings) -> Iterator[Settings]:
     Several test sessions may run at once on one machine (developers, CI): each gets its own
     topic prefix and its own database, dropped at the end.
     """
-    stack.up(base_settings)
+    stack.up(base_settings, migrate_database=False)  # the main database is not the tests' business
     session_id = uuid.uuid4().hex[:8]
     overrides: dict[str, object] = {"topic_prefix": f"test-{session_id}."}
     pg: LocalPostgres | None = None

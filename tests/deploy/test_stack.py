@@ -16,10 +16,15 @@ from deploy.services.kafka import LocalKafka, pinned_version
 pytestmark = [pytest.mark.kafka, pytest.mark.db]
 
 
-def test_second_up_changes_nothing(kafka: Settings, capsys: pytest.CaptureFixture[str]) -> None:
-    report = stack.up(kafka)  # the session fixture already ran it once
+def test_second_up_changes_nothing(
+    kafka: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = stack.up(kafka)  # the session fixtures already brought all of it up
     assert not report.changed, report.changes
     assert any("reused" in n or "existing" in n for n in report.notes)
+    # the command line, pointed at this session's topics and database, says so too
+    monkeypatch.setenv("YIWANG_TOPIC_PREFIX", kafka.topic_prefix)
+    monkeypatch.setenv("YIWANG_PG_DATABASE", kafka.pg_database)
     assert main(["up"]) == 0
     assert "nothing changed" in capsys.readouterr().err
 

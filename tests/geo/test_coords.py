@@ -29,7 +29,11 @@ EVILTRANSFORM = [
     (39.911954, 116.377817, 39.91334545536069, 116.38404722455657),  # Beijing
 ]
 # The geotool / pyxis test vector (WGS84 -> GCJ-02 -> BD-09), published with 1e-6 tolerance.
-GEOTOOL = ((121.0917077, 30.6107779), (121.09626935575027, 30.608604331756705), (121.10271732371203, 30.61484572185035))
+GEOTOOL = (
+    (121.0917077, 30.6107779),
+    (121.09626935575027, 30.608604331756705),
+    (121.10271732371203, 30.61484572185035),
+)
 
 M_PER_DEG = 111_320.0
 
@@ -77,7 +81,10 @@ def test_agrees_with_prcoords_across_china() -> None:
 def test_round_trip_below_half_a_metre_everywhere_in_the_district() -> None:
     lons, lats = np.meshgrid(np.linspace(106.24, 106.50, 120), np.linspace(29.49, 29.76, 120))
     lons, lats = lons.ravel(), lats.ravel()
-    for crs, forward in ((Crs.GCJ02, wgs84_to_gcj02), (Crs.BD09, lambda x, y: gcj02_to_bd09(*wgs84_to_gcj02(x, y)))):
+    for crs, forward in (
+        (Crs.GCJ02, wgs84_to_gcj02),
+        (Crs.BD09, lambda x, y: gcj02_to_bd09(*wgs84_to_gcj02(x, y))),
+    ):
         worst = 0.0
         for lon, lat in zip(lons.tolist(), lats.tolist(), strict=True):
             back = to_wgs84(*forward(lon, lat), crs)
@@ -115,8 +122,10 @@ def test_cgcs2000_is_taken_as_wgs84() -> None:
     assert to_wgs84(106.45, 29.56, Crs.WGS84) == (106.45, 29.56)
 
 
-@pytest.mark.parametrize(("lon", "lat", "field"), [(math.nan, 29.5, "lon"), (106.4, math.inf, "lat"),
-                                                   (190.0, 29.5, "lon"), (106.4, -91.0, "lat")])
+@pytest.mark.parametrize(
+    ("lon", "lat", "field"),
+    [(math.nan, 29.5, "lon"), (106.4, math.inf, "lat"), (190.0, 29.5, "lon"), (106.4, -91.0, "lat")],
+)
 def test_bad_values_name_the_field(lon: float, lat: float, field: str) -> None:
     with pytest.raises(CoordinateError, match=f"^{field}:"):
         to_wgs84(lon, lat, Crs.GCJ02)

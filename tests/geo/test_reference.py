@@ -120,7 +120,9 @@ def test_workers(reference: ReferenceDistrict) -> None:
         level = (policy.roles if w.is_role else policy.forces)[w.force].level
         assert w.level.value == level
         if level == "grid":
-            assert w.grid_code is not None and grids[w.grid_code].geometry.covers(shapely.Point(w.home_lon, w.home_lat))
+            assert w.grid_code is not None and grids[w.grid_code].geometry.covers(
+                shapely.Point(w.home_lon, w.home_lat)
+            )
         elif level == "community":
             assert w.grid_code is None and w.community_code in communities
             assert communities[w.community_code].geometry.covers(shapely.Point(w.home_lon, w.home_lat))
@@ -159,8 +161,9 @@ def test_shipped_files_are_what_the_generator_makes() -> None:
 
 
 def test_counts_are_parameters() -> None:
-    params = load_params(overrides=("counts.streets=5", "counts.communities=18", "counts.grids=60",
-                                    "counts.buildings=400"))
+    params = load_params(
+        overrides=("counts.streets=5", "counts.communities=18", "counts.grids=60", "counts.buildings=400")
+    )
     small = generate(params, "test")
     assert (len(small.streets), len(small.communities), len(small.grids)) == (5, 18, 60)
     assert len(small.buildings) == 400

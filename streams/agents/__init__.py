@@ -1,0 +1,1 @@
+"""faust agents: thin edges that hand batches to the services in streams/."""

@@ -1,0 +1,33 @@
+"""`yiwang worker`: run the stream processors (as many processes as you like)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import NoReturn
+
+import faust
+from prometheus_client import start_http_server
+
+from config.settings import Settings
+from streams.worker import build_worker
+
+log = logging.getLogger(__name__)
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> NoReturn:
+    app = build_worker(settings)
+    port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
+    if port:
+        start_http_server(port, addr=settings.api_host)
+        log.info("worker metrics on http://%s:%d/metrics", settings.api_host, port)
+    worker = faust.Worker(app, loglevel=args.faust_log_level, quiet=True)
+    worker.execute_from_commandline()  # runs until stopped; exits the process
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("worker", help="run the stream processors (intake: validate, locate, merge, route)")
+    p.add_argument("--metrics-port", type=int, default=None,
+                   help="Prometheus metrics port (default: YIWANG_METRICS_PORT, 9108; 0 = off)")
+    p.add_argument("--faust-log-level", default="warn", choices=["crit", "error", "warn", "info", "debug"])
+    p.set_defaults(func=_worker)

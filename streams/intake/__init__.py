@@ -1,0 +1,1 @@
+"""The intake stage: agency reports in, incidents and tasks out (see `service`)."""

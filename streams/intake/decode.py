@@ -1,0 +1,83 @@
+"""Kafka record -> canonical report, or a dead letter that names the field.
+
+Adapters validate before publishing, but the topics are open to any agency that speaks the
+canonical contract, so the intake trusts nothing: bytes that are not JSON, a report that
+breaks the schema, a category that is not in the taxonomy, or a report published on another
+source's topic all become dead letters with the raw bytes kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+from pydantic import ValidationError
+
+from config.policy import Taxonomy
+from producers.canonical import field_error
+from producers.dlq import dead_letter
+from schemas.dead_letter import DeadLetter, Origin, Stage
+from schemas.report import Report
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One record as consumed, before anything is trusted."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    timestamp_ms: int | None
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(topic=self.topic, partition=self.partition, offset=self.offset)
+
+    @property
+    def produced_at(self) -> datetime | None:
+        if self.timestamp_ms is None or self.timestamp_ms <= 0:
+            return None
+        return datetime.fromtimestamp(self.timestamp_ms / 1000, UTC)
+
+
+def source_of(topic: str, prefix: str) -> str:
+    """`reports.police` (after the deployment's topic prefix) -> `police`."""
+    name = topic.removeprefix(prefix)
+    return name.removeprefix("reports.")
+
+
+def decode(record: Inbound, *, source: str, taxonomy: Taxonomy, now: datetime) -> Report | DeadLetter:
+    def reject(field: str, reason: str, source_ref: str | None = None) -> DeadLetter:
+        return dead_letter(
+            source,
+            Stage.INTAKE,
+            record.value,
+            field,
+            reason,
+            origin=record.origin,
+            received_at=now,
+            source_ref=source_ref,
+        )
+
+    try:
+        doc = orjson.loads(record.value)
+    except orjson.JSONDecodeError as exc:
+        return reject("$", f"$: not JSON ({str(exc).split(':', 1)[0]})")
+    if not isinstance(doc, dict):
+        return reject("$", f"$: expected a JSON object, got {type(doc).__name__}")
+    try:
+        report = Report.model_validate(doc)
+    except ValidationError as exc:
+        error = field_error(exc)
+        ref = doc.get("source_ref") if isinstance(doc.get("source_ref"), str) else None
+        return reject(error.field, error.reason, ref[:128] if ref else None)
+    if report.source.value != source:
+        return reject(
+            "source", f"source: {report.source.value!r} published on the {source!r} feed", report.source_ref
+        )
+    if report.category not in taxonomy.categories:
+        return reject("category", f"category: {report.category!r} is not a taxonomy code", report.source_ref)
+    return report

@@ -1,0 +1,197 @@
+"""The intake's reads and merge updates against PostgreSQL, one statement per batch each.
+
+Writes of new rows go through `dispatch.store` (COPY + upsert); this module holds the
+intake-specific SQL: which reports were already processed, per-street locks, open incidents
+near each report, people's open work, and folding merged reports into their incidents.
+All of it runs inside the batch's single transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+
+from dispatch.intake import LocatedReport
+from dispatch.merging import MergePolicy, OpenIncident
+
+Row = dict[str, Any]
+
+# A row of `incidents` as the JSON document the rows module builds (geom as EWKT).
+INCIDENT_JSON = sql.SQL("""to_jsonb(i.*) - 'geom' || jsonb_build_object(
+    'geom', CASE WHEN i.geom IS NULL THEN NULL ELSE 'SRID=4326;' || ST_AsText(i.geom) END)""")
+SELECT_INCIDENTS = sql.SQL("SELECT {} FROM incidents i WHERE incident_id = ANY(%s::uuid[])").format(
+    INCIDENT_JSON
+)
+MERGE_INTO = sql.SQL("""
+    WITH u AS (
+        SELECT * FROM unnest(%s::uuid[], %s::int[], %s::text[], %s::timestamptz[])
+            AS u(incident_id, n, sources, last_at)
+    ), merged AS (
+        SELECT u.*, ARRAY(SELECT DISTINCT s FROM unnest(i.sources || string_to_array(u.sources, ',')) s
+                          ORDER BY s) AS all_sources
+        FROM u JOIN incidents i USING (incident_id)
+    )
+    UPDATE incidents i SET
+        report_count = i.report_count + m.n,
+        sources = m.all_sources,
+        "case" = jsonb_set(i."case", '{{sources}}', to_jsonb(m.all_sources)),
+        last_reported_at = GREATEST(i.last_reported_at, m.last_at),
+        revision = i.revision + 1,
+        updated_at = %s
+    FROM merged m WHERE i.incident_id = m.incident_id
+    RETURNING {}
+""").format(INCIDENT_JSON)
+
+
+def lock_key(street_code: str) -> int:
+    """A stable 64-bit advisory-lock key per street (same in every worker process)."""
+    return int.from_bytes(
+        hashlib.blake2b(f"street:{street_code}".encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+async def known_reports(conn: AsyncConnection[Any], report_ids: Sequence[str]) -> dict[str, str]:
+    """report_id -> incident_id for reports already processed (a redelivery after a crash)."""
+    if not report_ids:
+        return {}
+    cur = await conn.execute(
+        "SELECT report_id::text, incident_id::text FROM reports WHERE report_id = ANY(%s::uuid[])",
+        (list(report_ids),),
+    )
+    return {r[0]: r[1] for r in await cur.fetchall()}
+
+
+async def lock_streets(conn: AsyncConnection[Any], street_codes: Iterable[str]) -> None:
+    """Serialise merging per street across workers; sorted, so two batches never deadlock."""
+    for code in sorted(set(street_codes)):
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(code),))
+
+
+async def nearby(
+    conn: AsyncConnection[Any], reports: Sequence[LocatedReport], policy: MergePolicy
+) -> list[list[OpenIncident]]:
+    """For each report, the open incidents of its family in the merge window's box around it."""
+    out: list[list[OpenIncident]] = [[] for _ in reports]
+    todo = [
+        (i, r)
+        for i, r in enumerate(reports)
+        if r.lon is not None and r.lat is not None and r.category.family not in policy.never_merge
+    ]
+    if not todo:
+        return out
+    d = policy.search_degrees
+    cur = await conn.execute(
+        """
+        SELECT b.i, m.incident_id::text, m.family, ST_X(m.geom), ST_Y(m.geom), m.first_at, m.last_at
+        FROM unnest(%s::int[], %s::float8[], %s::float8[], %s::text[], %s::timestamptz[])
+             AS b(i, lon, lat, family, at)
+        JOIN merge_window m
+          ON m.family = b.family
+         AND m.geom && ST_MakeEnvelope(b.lon - %s, b.lat - %s, b.lon + %s, b.lat + %s, 4326)
+         AND m.last_at >= b.at - %s AND m.first_at <= b.at + %s
+        """,
+        (
+            [i for i, _ in todo],
+            [r.lon for _, r in todo],
+            [r.lat for _, r in todo],
+            [r.category.family for _, r in todo],
+            [r.reported_at for _, r in todo],
+            d,
+            d,
+            d,
+            d,
+            policy.window,
+            policy.window,
+        ),
+    )
+    for i, iid, family, lon, lat, first_at, last_at in await cur.fetchall():
+        out[i].append(OpenIncident(iid, family, lon, lat, first_at, last_at))
+    return out
+
+
+async def open_work(conn: AsyncConnection[Any], worker_ids: Iterable[str]) -> dict[str, int]:
+    ids = list(worker_ids)
+    if not ids:
+        return {}
+    cur = await conn.execute(
+        "SELECT assignee_id, count(*) FROM tasks WHERE status = 'active' AND assignee_id = ANY(%s) "
+        "GROUP BY assignee_id",
+        (ids,),
+    )
+    return {r[0]: int(r[1]) for r in await cur.fetchall()}
+
+
+@dataclass
+class MergeIn:
+    """Reports of one batch that merged into one incident."""
+
+    count: int = 0
+    sources: set[str] = field(default_factory=set)
+    last_at: datetime | None = None
+
+    def add(self, source: str, at: datetime) -> None:
+        self.count += 1
+        self.sources.add(source)
+        self.last_at = at if self.last_at is None or at > self.last_at else self.last_at
+
+
+async def merge_into(conn: AsyncConnection[Any], merges: dict[str, MergeIn], now: datetime) -> list[Row]:
+    """Fold merged reports into their incidents; returns the updated incident rows."""
+    if not merges:
+        return []
+    ids = list(merges)
+    cur = await conn.execute(
+        MERGE_INTO,
+        (
+            ids,
+            [merges[i].count for i in ids],
+            [",".join(sorted(merges[i].sources)) for i in ids],
+            [merges[i].last_at for i in ids],
+            now,
+        ),
+    )
+    rows = [r[0] for r in await cur.fetchall()]
+    await conn.execute(
+        "UPDATE merge_window m SET last_at = GREATEST(m.last_at, u.last_at) "
+        "FROM unnest(%s::uuid[], %s::timestamptz[]) AS u(incident_id, last_at) "
+        "WHERE m.incident_id = u.incident_id",
+        (ids, [merges[i].last_at for i in ids]),
+    )
+    return rows
+
+
+async def replay_rows(
+    conn: AsyncConnection[Any], incident_ids: Sequence[str]
+) -> tuple[list[Row], list[Row], list[Row]]:
+    """Current incident, task and event rows of incidents whose reports were seen before.
+
+    After a crash between commit and publish, the redelivered reports find their rows here
+    and the intake publishes them again (consumers are idempotent on ids and revisions).
+    """
+    if not incident_ids:
+        return [], [], []
+    ids = list(set(incident_ids))
+    incidents = await conn.execute(SELECT_INCIDENTS, (ids,))
+    tasks = await conn.execute(
+        "SELECT to_jsonb(t.*) FROM tasks t WHERE incident_id = ANY(%s::uuid[])", (ids,)
+    )
+    events = await conn.execute(
+        "SELECT to_jsonb(e.*) FROM events e WHERE incident_id = ANY(%s::uuid[]) "
+        "ORDER BY incident_id, sequence",
+        (ids,),
+    )
+    return (
+        [r[0] for r in await incidents.fetchall()],
+        [r[0] for r in await tasks.fetchall()],
+        [r[0] for r in await events.fetchall()],
+    )
+
+
+async def prune_merge_window(conn: AsyncConnection[Any], before: datetime) -> int:
+    cur = await conn.execute("DELETE FROM merge_window WHERE last_at < %s", (before,))
+    return cur.rowcount

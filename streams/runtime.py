@@ -1,0 +1,135 @@
+"""What a stream worker holds while it runs: the database connection, the grid index, the
+gazetteer and the directory, with reconnection and periodic refresh.
+
+Database trouble (PostgreSQL restarting, a dropped connection) never crashes the worker and
+never skips a batch: the batch is retried on a fresh connection with a growing pause, and the
+input offsets are not acknowledged until it went through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+
+from config.settings import Settings
+from dispatch import store
+from dispatch.intake import IntakeRules
+from geo.index import GridIndexes, load_indexes
+from geo.service import gazetteer_from_db
+from streams.intake import store as intake_sql
+from streams.intake.decode import Inbound
+from streams.intake.directory import Directory
+from streams.intake.locate import Locator
+from streams.intake.service import BatchResult, IntakeService, Publish
+from streams.metrics import PipelineMetrics
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_S = 30.0
+
+
+def libpq_url(db_url: str) -> str:
+    """The SQLAlchemy URL as a plain libpq URL for psycopg."""
+    return make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def connect(settings: Settings) -> AsyncConnection[Any]:
+    conn = await psycopg.AsyncConnection.connect(
+        libpq_url(settings.db_url), options="-c TimeZone=UTC", application_name="yiwang-worker"
+    )
+    await store.prepare(conn)
+    return conn
+
+
+class IntakeRuntime:
+    def __init__(self, settings: Settings, metrics: PipelineMetrics, publish: Publish) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.publish = publish
+        self.engine: Engine = create_engine(settings.db_url, pool_size=2)
+        self.conn: AsyncConnection[Any] | None = None
+        self.service: IntakeService | None = None
+        self.indexes: GridIndexes | None = None
+
+    def _load(self) -> IntakeService:
+        """Index, gazetteer and directory from PostGIS (blocking; at start and on refresh)."""
+        with self.engine.connect() as conn:
+            indexes = load_indexes(conn)
+            if not indexes.versions:
+                raise RuntimeError("no grid layer loaded: run `yiwang geo load` first")
+            gazetteer = gazetteer_from_db(conn, indexes.versions[-1].id)
+            directory = Directory.load(conn)
+        rules = IntakeRules.load()
+        self.indexes = indexes
+        log.info(
+            "intake: %d layer version(s), %d buildings, %d people in the directory",
+            len(indexes.versions),
+            len(gazetteer),
+            directory.size,
+        )
+        return IntakeService(
+            settings=self.settings,
+            rules=rules,
+            locator=Locator(indexes, gazetteer, rules.taxonomy),
+            directory=directory,
+            metrics=self.metrics,
+            publish=self.publish,
+        )
+
+    async def start(self) -> None:
+        self.service = await asyncio.to_thread(self._load)
+        self.conn = await connect(self.settings)
+
+    async def refresh(self) -> None:
+        """Pick up new layer versions and directory changes without a restart."""
+        if self.indexes is None or self.service is None:
+            return
+        indexes = self.indexes
+        with self.engine.connect() as conn:
+            changed = await asyncio.to_thread(indexes.refresh, conn)
+            directory = Directory.load(conn)
+        self.service.directory = directory
+        if changed:
+            log.info("intake: grid layers changed; now %d version(s)", len(indexes.versions))
+
+    async def prune(self) -> int:
+        if self.conn is None or self.service is None:
+            return 0
+        horizon = datetime.now(UTC) - 2 * self.service.rules.merge.window
+        async with self.conn.transaction():
+            return await intake_sql.prune_merge_window(self.conn, horizon)
+
+    async def handle(self, records: Sequence[Inbound]) -> BatchResult:
+        """Process one batch; on database failure, reconnect and retry until it goes through."""
+        if self.service is None:
+            await self.start()
+        assert self.service is not None
+        backoff = 0.5
+        while True:
+            try:
+                if self.conn is None or self.conn.closed:
+                    self.conn = await connect(self.settings)
+                return await self.service.process(records, self.conn)
+            except psycopg.OperationalError as exc:
+                log.warning(
+                    "intake: database unavailable (%s); retrying the batch in %.1fs",
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                    backoff,
+                )
+                if self.conn is not None:
+                    await self.conn.close()
+                self.conn = None
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            await self.conn.close()
+        self.engine.dispose()

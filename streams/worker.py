@@ -1,0 +1,73 @@
+"""The stream worker: a faust app whose intake agent reads every `reports.<source>` topic.
+
+Several workers can run at once (one process each); Kafka shares the partitions between
+them, and PostgreSQL advisory locks per street keep duplicate merging correct across them.
+The agent runs with concurrency 1 and at-least-once delivery (see streams/app.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import faust
+from prometheus_client import REGISTRY, CollectorRegistry
+
+from config.settings import Settings
+from schemas.report import Source
+from streams.app import create_app
+from streams.intake.decode import Inbound
+from streams.metrics import PipelineMetrics
+from streams.runtime import IntakeRuntime
+
+log = logging.getLogger(__name__)
+BATCH_MAX = 1000
+BATCH_WITHIN_S = 0.02
+REFRESH_EVERY_S = 120.0
+PRUNE_EVERY_S = 300.0
+
+
+def report_topics(settings: Settings) -> list[str]:
+    return [settings.topic(f"reports.{s.value}") for s in Source]
+
+
+def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) -> faust.App:
+    app = create_app(settings, app_id="yiwang-intake")
+    metrics = PipelineMetrics.create(registry)
+
+    async def publish(topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+        return await app.producer.send(topic, key, value, None, None, headers)
+
+    runtime = IntakeRuntime(settings, metrics, publish)
+    source = app.topic(*report_topics(settings), key_serializer="raw", value_serializer="raw")
+
+    @app.agent(source, concurrency=1)
+    async def intake(stream: Any) -> AsyncIterator[None]:
+        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+            records = [
+                Inbound(
+                    e.message.topic,
+                    e.message.partition,
+                    e.message.offset,
+                    e.message.key,
+                    e.message.value or b"",
+                    int(e.message.timestamp * 1000) if e.message.timestamp else None,
+                )
+                for e in events
+            ]
+            await runtime.handle(records)
+            yield None
+
+    @app.timer(REFRESH_EVERY_S)  # type: ignore[untyped-decorator]
+    async def refresh() -> None:
+        await runtime.refresh()
+
+    @app.timer(PRUNE_EVERY_S)  # type: ignore[untyped-decorator]
+    async def prune() -> None:
+        removed = await runtime.prune()
+        if removed:
+            log.info("intake: pruned %d incidents out of the merge window", removed)
+
+    app.yiwang_runtime = runtime  # type: ignore[attr-defined]  # for tests and shutdown
+    return app

@@ -1,0 +1,17 @@
+"""The runnable examples in geo's docstrings are tests too."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["geo.coords", "geo.lattice", "geo.index", "geo.gazetteer", "geo.reference", "geo.reference.layout"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), verbose=False)
+    assert result.attempted > 0, f"{name} has no example"
+    assert result.failed == 0
