@@ -35,7 +35,7 @@ class Publisher:
         settings: Settings,
         *,
         client_id: str = "yiwang-producer",
-        linger_ms: int = 5,
+        linger_ms: int = 50,
         batch_size: int = 256 * 1024,
     ) -> None:
         self.settings = settings
@@ -74,17 +74,20 @@ class Publisher:
     def topic_for(self, source: Source | str) -> str:
         return report_topic(self.settings, source)
 
+    def send(self, topic: str, value: bytes, *, key: bytes, headers: list[tuple[str, bytes]]) -> Any:
+        return self._producer.send(topic, value=value, key=key, headers=headers)
+
     def send_report(self, report: Report) -> Any:
-        return self._producer.send(
+        return self.send(
             self.topic_for(report.source),
-            value=encode(report),
+            encode(report),
             key=report.source_ref.encode("utf-8"),
             headers=REPORT_HEADERS,
         )
 
     def send_dead_letter(self, letter: DeadLetter) -> Any:
-        return self._producer.send(
-            self.dlq_topic, value=dlq.encode(letter), key=letter.source.encode("utf-8"), headers=dlq.HEADERS
+        return self.send(
+            self.dlq_topic, dlq.encode(letter), key=letter.source.encode("utf-8"), headers=dlq.HEADERS
         )
 
     def flush(self, timeout: float | None = None) -> None:

@@ -240,3 +240,94 @@ def test_invalid_utf8_in_one_csv_line_rejects_that_line_only() -> None:
     rejected = [o for o in outcomes if isinstance(o, Rejection)]
     assert len(outcomes) == 3 and len(rejected) == 1
     assert rejected[0].origin.line == 3 and "invalid UTF-8" in rejected[0].reason
+
+
+CAP_THUNDERSTORM = b"""<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>KSTO1055887203</identifier>
+  <sender>KSTO@NWS.NOAA.GOV</sender>
+  <sent>2003-06-17T14:57:00-07:00</sent>
+  <status>Actual</status>
+  <msgType>Alert</msgType>
+  <scope>Public</scope>
+  <info>
+    <category>Met</category>
+    <event>SEVERE THUNDERSTORM</event>
+    <responseType>Shelter</responseType>
+    <urgency>Immediate</urgency>
+    <severity>Severe</severity>
+    <certainty>Observed</certainty>
+    <eventCode><valueName>SAME</valueName><value>SVR</value></eventCode>
+    <expires>2003-06-17T16:00:00-07:00</expires>
+    <senderName>NATIONAL WEATHER SERVICE SACRAMENTO CA</senderName>
+    <headline>SEVERE THUNDERSTORM WARNING</headline>
+    <description>AT 254 PM PDT A SEVERE THUNDERSTORM WAS LOCATED NEAR THE COUNTY LINE.</description>
+    <area>
+      <areaDesc>EXTREME NORTH CENTRAL TUOLUMNE COUNTY IN CALIFORNIA</areaDesc>
+      <polygon>38.47,-120.14 38.34,-119.95 38.52,-119.74 38.62,-119.89 38.47,-120.14</polygon>
+      <geocode><valueName>SAME</valueName><value>006109</value></geocode>
+    </area>
+  </info>
+</alert>"""
+
+CAP_EARTHQUAKE = """<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>TRI13970876.2</identifier>
+  <sender>trinet@caltech.edu</sender>
+  <sent>2003-06-11T20:56:00-07:00</sent>
+  <status>Actual</status>
+  <msgType>Update</msgType>
+  <scope>Public</scope>
+  <references>trinet@caltech.edu,TRI13970876.1,2003-06-11T20:30:00-07:00</references>
+  <info>
+    <language>en-US</language>
+    <category>Geo</category>
+    <event>Earthquake</event>
+    <urgency>Past</urgency>
+    <severity>Minor</severity>
+    <certainty>Observed</certainty>
+    <headline>EQ 3.4 Imperial County CA</headline>
+    <area>
+      <areaDesc>1 km WSW of Brawley, CA</areaDesc>
+      <circle>32.9525,-115.5527 0</circle>
+    </area>
+  </info>
+  <info>
+    <language>zh-CN</language>
+    <category>Geo</category>
+    <event>地震</event>
+    <urgency>Past</urgency>
+    <severity>Minor</severity>
+    <certainty>Observed</certainty>
+    <headline>加州帝国县 3.4 级地震</headline>
+    <area>
+      <areaDesc>布劳利西南偏西 1 公里</areaDesc>
+      <circle>32.9525,-115.5527 0</circle>
+    </area>
+  </info>
+</alert>""".encode()
+
+
+def test_real_world_cap_polygon_and_circle_alerts() -> None:
+    (storm,) = adapt("emergency", CAP_THUNDERSTORM)
+    assert isinstance(storm, Report), storm
+    assert storm.category == "severe_weather_alert" and storm.priority == "P1"
+    assert storm.reported_at == datetime(2003, 6, 17, 21, 57, tzinfo=UTC)
+    assert storm.location.area is not None and storm.location.area.polygons[0][0] == (-120.14, 38.47)
+    assert -120.14 < (storm.location.lon or 0) < -119.74 and 38.34 < (storm.location.lat or 0) < 38.62
+    assert storm.location.address == "EXTREME NORTH CENTRAL TUOLUMNE COUNTY IN CALIFORNIA"
+
+    (quake,) = adapt("emergency", CAP_EARTHQUAKE)
+    assert isinstance(quake, Report), quake
+    assert quake.category == "geological_hazard" and quake.priority == "P3"
+    assert (quake.location.lon, quake.location.lat) == (-115.5527, 32.9525)
+    assert quake.location.accuracy_m == 1.0  # a zero radius is a point: kept as a 1 m circle
+    assert quake.description.startswith("加州帝国县")  # the Chinese <info> block is preferred
+    assert quake.model_extra is not None and quake.model_extra["cap"]["msgType"] == "Update"
+    assert quake.model_extra["cap"]["references"].startswith("trinet@caltech.edu,TRI13970876.1")
+
+
+def test_several_alerts_in_one_wrapper_each_become_a_report() -> None:
+    body = CAP_THUNDERSTORM.split(b"?>", 1)[1] + CAP_EARTHQUAKE.split(b"?>", 1)[1]
+    outcomes = adapt("emergency", b"<alerts>" + body + b"</alerts>")
+    assert [o.source_ref for o in outcomes if isinstance(o, Report)] == ["KSTO1055887203", "TRI13970876.2"]

@@ -1,0 +1,40 @@
+"""The simulator's view of a reference district (geo.reference): buildings as places, with
+their street and whether it is low-lying."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from geo.reference import ReferenceDistrict, load_reference
+from producers.simulator.model import Place, SimDistrict
+
+
+def from_reference(district: ReferenceDistrict) -> SimDistrict:
+    streets = {s.code: s for s in district.streets}
+    grid_street = {g.code: g for g in district.grids}
+    places: list[Place] = []
+    for b in district.buildings:
+        grid = grid_street.get(b.grid_code)
+        street = streets.get(grid.street_code) if grid is not None else None
+        if street is None:
+            continue
+        places.append(
+            Place(
+                b.building_id,
+                b.address,
+                b.lon,
+                b.lat,
+                b.grid_code,
+                street.code,
+                street.name,
+                street.low_lying,
+            )
+        )
+    if not places:
+        raise ValueError(f"reference district {district.code} has no buildings to report from")
+    return SimDistrict(district.code, district.name, tuple(places), tuple(p for p in places if p.low_lying))
+
+
+@cache
+def load_district(name: str = "shapingba") -> SimDistrict:
+    return from_reference(load_reference(name))
