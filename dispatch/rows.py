@@ -131,7 +131,11 @@ def task_row(opened: Opened, *, now: datetime) -> Row | None:
     }
 
 
-def event_row(event: CaseEvent, *, grid_code: str | None, task_id: str | None) -> Row:
+def event_row(
+    event: CaseEvent, *, grid_code: str | None, task_id: str | None, published_at: datetime | None = None
+) -> Row:
+    """`published_at`: set by writers that publish right after their commit and recover by
+    replaying their input (the intake); None leaves the event to the outbox relay (API, SLA)."""
     doc = event_doc(event)
     return {
         "incident_id": event.case_id,
@@ -147,7 +151,7 @@ def event_row(event: CaseEvent, *, grid_code: str | None, task_id: str | None) -
         "grid_code": grid_code,
         "street_code": event.street_code or None,
         "data": doc,
-        "published_at": None,
+        "published_at": iso(published_at) if published_at else None,
     }
 
 

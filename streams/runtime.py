@@ -21,12 +21,12 @@ from sqlalchemy.engine import make_url
 
 from config.settings import Settings
 from dispatch import store
+from dispatch.directory import Directory
 from dispatch.intake import IntakeRules
 from geo.index import GridIndexes, load_indexes
 from geo.service import gazetteer_from_db
 from streams.intake import store as intake_sql
 from streams.intake.decode import Inbound
-from streams.intake.directory import Directory
 from streams.intake.locate import Locator
 from streams.intake.service import BatchResult, IntakeService, Publish
 from streams.metrics import PipelineMetrics

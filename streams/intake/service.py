@@ -25,6 +25,7 @@ from psycopg import AsyncConnection
 
 from config.settings import Settings
 from dispatch import store
+from dispatch.directory import Directory
 from dispatch.intake import IntakeRules, LocatedReport, Merged, Opened
 from dispatch.rows import event_row, incident_row, merge_window_row, report_row, task_row
 from producers.dlq import DLQ_TOPIC, dead_letter
@@ -33,7 +34,6 @@ from schemas.dead_letter import DeadLetter, Stage, encode
 from schemas.report import Report
 from streams.intake import store as sql
 from streams.intake.decode import Inbound, decode, source_of
-from streams.intake.directory import Directory
 from streams.intake.locate import Locator
 from streams.metrics import PipelineMetrics
 
@@ -276,7 +276,12 @@ class IntakeService:
             for event in d.events:
                 is_dispatch = event.sequence == len(d.events) and task is not None
                 out.events.append(
-                    event_row(event, grid_code=d.report.grid_code, task_id=d.task_id if is_dispatch else None)
+                    event_row(
+                        event,
+                        grid_code=d.report.grid_code,
+                        task_id=d.task_id if is_dispatch else None,
+                        published_at=now,
+                    )
                 )
             window = merge_window_row(d)
             if window is not None:
