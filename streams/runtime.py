@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
@@ -86,6 +87,13 @@ class IntakeRuntime:
     async def start(self) -> None:
         self.service = await asyncio.to_thread(self._load)
         self.conn = await connect(self.settings)
+        # the escalation policy in force is stored once; cases point at it by fingerprint
+        escalation = self.service.rules.escalation
+        async with self.conn.transaction():
+            await self.conn.execute(
+                "INSERT INTO sla_policies (policy_id, body) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (escalation.fingerprint, Jsonb(escalation.to_document())),
+            )
 
     async def refresh(self) -> None:
         """Pick up new layer versions and directory changes without a restart."""
