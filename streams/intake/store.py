@@ -23,7 +23,7 @@ Row = dict[str, Any]
 
 # A row of `incidents` as the JSON document the rows module builds (geom as EWKT).
 INCIDENT_JSON = sql.SQL("""to_jsonb(i.*) - 'geom' || jsonb_build_object(
-    'geom', CASE WHEN i.geom IS NULL THEN NULL ELSE 'SRID=4326;' || ST_AsText(i.geom) END)""")
+    'geom', CASE WHEN i.geom IS NULL THEN NULL ELSE 'SRID=4326;' || ST_AsText(i.geom, 17) END)""")
 SELECT_INCIDENTS = sql.SQL("SELECT {} FROM incidents i WHERE incident_id = ANY(%s::uuid[])").format(
     INCIDENT_JSON
 )
