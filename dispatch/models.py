@@ -220,7 +220,9 @@ class MergeWindowRow(DispatchBase):
 
     __tablename__ = "merge_window"
     __table_args__ = (
-        Index("ix_merge_window_geom", "geom", postgresql_using="gist"),
+        # one GiST over (family, last_at, geom) answers "same family, recent, in this box" in one
+        # probe (btree_gist); a geometry-only index would return every incident ever seen there
+        Index("ix_merge_window_probe", "family", "last_at", "geom", postgresql_using="gist"),
         Index("ix_merge_window_last", "last_at"),
     )
 

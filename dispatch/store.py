@@ -106,7 +106,10 @@ def newest(rows: Iterable[Row], key: Sequence[str]) -> list[Row]:
 
 
 async def upsert(conn: AsyncConnection[Any], spec: Upsert, rows: Sequence[Row]) -> int:
-    """COPY `rows` into the staging table and upsert them; returns rows inserted or updated."""
+    """COPY `rows` into the staging table and upsert them; returns rows inserted or updated.
+
+    One call per table per transaction: the staging tables empty themselves at commit.
+    """
     if not rows:
         return 0
     columns, json_cols = spec.columns, spec.json_columns
@@ -121,6 +124,4 @@ async def upsert(conn: AsyncConnection[Any], spec: Upsert, rows: Sequence[Row]) 
                     tuple(Jsonb(row[c]) if c in json_cols and row[c] is not None else row[c] for c in columns)
                 )
         await cur.execute(spec.sql())
-        count = cur.rowcount
-        await cur.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(spec.stage)))
-    return count
+        return cur.rowcount

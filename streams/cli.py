@@ -29,8 +29,10 @@ def _worker(settings: Settings, args: argparse.Namespace) -> NoReturn:
 
 def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
     if not args.yes:
-        say("rebuild empties the dispatch tables (reports, incidents, tasks, events) and refills them "
-            "from the topics; run again with --yes to do it")
+        say(
+            "rebuild empties the dispatch tables (reports, incidents, tasks, events) and refills them "
+            "from the topics; run again with --yes to do it"
+        )
         return 2
     try:
         result = run_rebuild(settings, force=args.force)

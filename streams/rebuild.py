@@ -45,8 +45,12 @@ class RebuildResult:
 
 def _read(settings: Settings, topic: str) -> Iterator[dict[str, Any]]:
     consumer = KafkaConsumer(
-        settings.topic(topic), bootstrap_servers=settings.bootstrap_servers, group_id=None,
-        auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=3000,
+        settings.topic(topic),
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=3000,
         client_id="yiwang-rebuild",
     )
     try:
@@ -73,8 +77,9 @@ async def _flush(conn: AsyncConnection[Any], spec: store.Upsert, rows: list[dict
 async def rebuild(settings: Settings, *, force: bool = False) -> RebuildResult:
     group = settings.topic("yiwang-intake")
     if not force and active_members(settings, group):
-        raise RebuildRefused(f"consumer group {group} has running members: stop the workers first "
-                             "(or pass --force)")
+        raise RebuildRefused(
+            f"consumer group {group} has running members: stop the workers first (or pass --force)"
+        )
     result = RebuildResult()
     conn = await connect(settings)
     try:

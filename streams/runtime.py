@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg import AsyncConnection
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, set_json_dumps
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
@@ -45,8 +46,13 @@ async def connect(settings: Settings) -> AsyncConnection[Any]:
     conn = await psycopg.AsyncConnection.connect(
         libpq_url(settings.db_url), options="-c TimeZone=UTC", application_name="yiwang-worker"
     )
+    set_json_dumps(_orjson_text, conn)  # JSONB written through orjson: datetimes native, ~10x faster
     await store.prepare(conn)
     return conn
+
+
+def _orjson_text(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
 
 
 class IntakeRuntime:

@@ -238,10 +238,7 @@ class IntakeService:
         radius = self.rules.merge.radius_m
         streets = {r.street_code for r in located if r.street_code}
         for r in located:
-            if r.lon is not None and r.lat is not None and r.layer_version is not None:
-                index = self.locator.indexes.at(r.reported_at) if r.street_code else None
-                if index is not None:
-                    streets.update(index.streets_within(r.lon, r.lat, radius))
+            streets.update(self.locator.streets_near(r, radius))
         await sql.lock_streets(conn, streets)
         near = await sql.nearby(conn, located, self.rules.merge)
         loads = await sql.open_work(conn, self.directory.ids(located))

@@ -67,9 +67,15 @@ async def known_reports(conn: AsyncConnection[Any], report_ids: Sequence[str]) -
 
 
 async def lock_streets(conn: AsyncConnection[Any], street_codes: Iterable[str]) -> None:
-    """Serialise merging per street across workers; sorted, so two batches never deadlock."""
-    for code in sorted(set(street_codes)):
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(code),))
+    """Serialise merging per street across workers; in key order, so two batches never deadlock.
+
+    One statement: PostgreSQL evaluates volatile functions of the select list after ORDER BY.
+    """
+    keys = sorted({lock_key(code) for code in street_codes})
+    if keys:
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", (keys,)
+        )
 
 
 async def nearby(
