@@ -96,7 +96,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('incident_id')
     )
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")  # trusted: the database owner may create it
-    op.create_index('ix_merge_window_probe', 'merge_window', ['family', 'last_at', 'geom'], unique=False,
+    op.create_index('ix_merge_window_probe', 'merge_window', ['family', 'first_at', 'last_at', 'geom'], unique=False,
                     postgresql_using='gist')
     op.create_index('ix_merge_window_last', 'merge_window', ['last_at'], unique=False)
     op.create_table('reports',
