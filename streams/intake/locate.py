@@ -8,7 +8,6 @@ report that cannot be placed is not lost: it goes to the district center with th
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from datetime import datetime
 
@@ -28,27 +27,6 @@ class Locator:
         self.indexes = indexes
         self.gazetteer = gazetteer
         self.taxonomy = taxonomy
-        self._near: dict[tuple[int, str, float], tuple[str, ...]] = {}
-
-    def streets_near(self, report: LocatedReport, radius_m: float) -> tuple[str, ...]:
-        """Streets within `radius_m` of anywhere in the report's grid (a superset for the point).
-
-        Computed once per grid: most grids are far from any other street, and a superset only
-        means taking one more lock than strictly needed.
-        """
-        if report.grid_code is None or report.layer_version is None:
-            return ()
-        key = (report.layer_version, report.grid_code, radius_m)
-        found = self._near.get(key)
-        if found is None:
-            index = self.indexes.at(report.reported_at)
-            grid = next(g for g in index.grids if g.code == report.grid_code)
-            x0, y0, x1, y1 = grid.geometry.bounds
-            half_diagonal_m = math.hypot((x1 - x0) * 97_000, (y1 - y0) * 111_000) / 2
-            centre = grid.geometry.centroid
-            found = tuple(index.streets_within(centre.x, centre.y, radius_m + half_diagonal_m))
-            self._near[key] = found
-        return found
 
     def index_for(self, report: Report, now: datetime) -> GridIndex | None:
         for when in (report.reported_at, report.received_at, now):

@@ -27,7 +27,7 @@ from config.settings import Settings
 from dispatch import store
 from dispatch.directory import Directory
 from dispatch.intake import IntakeRules, LocatedReport, Merged, Opened
-from dispatch.merging import OpenIncident
+from dispatch.merging import OpenIncident, lock_keys
 from dispatch.rows import event_row, incident_row, merge_window_row, report_row, task_row
 from producers.dlq import DLQ_TOPIC, dead_letter
 from producers.dlq import HEADERS as DLQ_HEADERS
@@ -128,8 +128,7 @@ class IntakeService:
             # phase 1, one round trip: locks, what was seen before, merge candidates, open work
             t2 = time.perf_counter()
             async with conn.pipeline():
-                streets = self._streets_to_lock(located)
-                await sql.lock_streets(conn, streets)
+                await sql.lock(conn, self._lock_keys(located))
                 seen = await sql.known_reports(conn, [str(r.report_id) for r in reports])
                 near_q = await sql.nearby(conn, located, self.rules.merge)
                 work_q = await sql.open_work(conn, self.directory.ids(located))
@@ -247,13 +246,14 @@ class IntakeService:
             sent += 1
         return sent
 
-    def _streets_to_lock(self, located: list[LocatedReport]) -> set[str]:
-        """Each report's street, and any street within the merge radius of its grid."""
-        radius = self.rules.merge.radius_m
-        streets = {r.street_code for r in located if r.street_code}
+    def _lock_keys(self, located: list[LocatedReport]) -> set[int]:
+        """The merge cells of every report that may merge (see dispatch.merging.lock_keys)."""
+        policy = self.rules.merge
+        keys: set[int] = set()
         for r in located:
-            streets.update(self.locator.streets_near(r, radius))
-        return streets
+            if r.lon is not None and r.lat is not None and r.category.family not in policy.never_merge:
+                keys.update(lock_keys(r.category.family, r.lon, r.lat, policy))
+        return keys
 
     def _decide(
         self,

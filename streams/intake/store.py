@@ -10,7 +10,6 @@ waiting for any answer (one round trip per phase instead of one per statement).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,13 +64,6 @@ class Pending(Generic[T]):
         return self.parse(await self.cursor.fetchall())
 
 
-def lock_key(street_code: str) -> int:
-    """A stable 64-bit advisory-lock key per street (same in every worker process)."""
-    return int.from_bytes(
-        hashlib.blake2b(f"street:{street_code}".encode(), digest_size=8).digest(), "big", signed=True
-    )
-
-
 async def known_reports(conn: AsyncConnection[Any], report_ids: Sequence[str]) -> Pending[dict[str, str]]:
     """report_id -> incident_id for reports already processed (a redelivery after a crash)."""
     if not report_ids:
@@ -83,15 +75,15 @@ async def known_reports(conn: AsyncConnection[Any], report_ids: Sequence[str]) -
     return Pending(cur, lambda rows: {r[0]: r[1] for r in rows}, {})
 
 
-async def lock_streets(conn: AsyncConnection[Any], street_codes: Iterable[str]) -> None:
-    """Serialise merging per street across workers; in key order, so two batches never deadlock.
+async def lock(conn: AsyncConnection[Any], keys: Iterable[int]) -> None:
+    """Transaction-scoped advisory locks on merge cells, in key order (no two batches deadlock).
 
     One statement: PostgreSQL evaluates volatile functions of the select list after ORDER BY.
     """
-    keys = sorted({lock_key(code) for code in street_codes})
-    if keys:
+    ordered = sorted(set(keys))
+    if ordered:
         await conn.execute(
-            "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", (keys,)
+            "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", (ordered,)
         )
 
 
