@@ -125,16 +125,17 @@ def sustained(
     return rate, n, rss
 
 
-def latency(settings: Settings, home: Path, records: list[Record], rate: float) -> list[float]:
+def latency(settings: Settings, home: Path, records: list[Record], rate: float, workers: int) -> list[float]:
     """Seconds from each report's broker timestamp to its task's, at a steady send rate."""
-    proc = start_worker(settings, home, "latency")
+    procs = [start_worker(settings, home, f"latency-{i}") for i in range(workers)]
     try:
-        time.sleep(8)  # the worker loads the index and joins the group before the clock starts
+        time.sleep(10)  # the workers load the index and join the group before the clock starts
         began_ms = int(time.time() * 1000)
         sent = produce(settings, records, rate=rate)
-        wait_caught_up(settings, [proc])
+        wait_caught_up(settings, procs)
     finally:
-        stop(proc)
+        for proc in procs:
+            stop(proc)
     by_incident = {incident_id_for(rid): t for rid, t in sent.items()}
     out: list[float] = []
     for _, value, ts in timestamps(settings, "dispatch.tasks", after_ms=began_ms):
@@ -184,6 +185,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--rate", type=float, default=1000.0)
     ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--latency-workers", type=int, default=2)
     args = ap.parse_args()
     base = Settings()
     print(f"pipeline benchmark on {os.cpu_count()} cores; Kafka and PostgreSQL on the same machine")
@@ -224,7 +226,13 @@ def main() -> None:
         floor = noop_latency(
             settings, home, canonical_records(settings, count, seed=7, days_ago=40), args.rate
         )
-        lat = latency(settings, home, canonical_records(settings, count, seed=8, days_ago=50), args.rate)
+        lat = latency(
+            settings,
+            home,
+            canonical_records(settings, count, seed=8, days_ago=50),
+            args.rate,
+            args.latency_workers,
+        )
         p50, p99 = percentile(lat, 50), percentile(lat, 99)
         f50, f99 = percentile(floor, 50), percentile(floor, 99)
         rows.append(
@@ -237,7 +245,7 @@ def main() -> None:
         )
         rows.append(
             (
-                f"report->task latency at {args.rate:,.0f}/s ({len(lat):,} tasks)",
+                f"report->task at {args.rate:,.0f}/s, {args.latency_workers} worker(s), {len(lat):,} tasks",
                 f"p50 {p50 * 1000:.0f} ms",
                 f"p99 {p99 * 1000:.0f} ms",
                 f"p99 {p99 / TARGET_P99_S:.2f} x target 250 ms",

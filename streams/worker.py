@@ -20,6 +20,7 @@ from schemas.report import Source
 from streams.app import create_app
 from streams.intake.decode import Inbound
 from streams.metrics import PipelineMetrics
+from streams.outputs import Outputs
 from streams.runtime import IntakeRuntime, SystemicFailure
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,8 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
     app = create_app(settings, app_id="yiwang-intake")
     metrics = PipelineMetrics.create(registry)
 
-    async def publish(topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
-        return await app.producer.send(topic, key, value, None, None, headers)
-
-    runtime = IntakeRuntime(settings, metrics, publish)
+    outputs = Outputs(settings)
+    runtime = IntakeRuntime(settings, metrics, outputs.send)
     source = app.topic(*report_topics(settings), key_serializer="raw", value_serializer="raw")
 
     @app.agent(source, concurrency=1)

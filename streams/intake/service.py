@@ -12,6 +12,7 @@ it — becomes a dead letter with its raw bytes and a reason; the rest of the ba
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import defaultdict
@@ -40,7 +41,8 @@ from streams.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, bytes | None, bytes, list[tuple[str, bytes]]], Awaitable[Any]]
+Publish = Callable[[str, bytes | None, bytes, list[tuple[str, bytes]]], Awaitable[Awaitable[Any]]]
+"""Send a record; the awaitable it returns completes when the broker has acknowledged it."""
 Row = dict[str, Any]
 JSON_HEADERS = [("content-type", b"application/json")]
 
@@ -186,7 +188,9 @@ class IntakeService:
         letter = dead_letter(
             source, Stage.INTAKE, record.value, "$", reason, origin=record.origin, received_at=self.clock()
         )
-        await self.publish(self.topics[DLQ_TOPIC], letter.source.encode(), encode(letter), DLQ_HEADERS)
+        await (
+            await self.publish(self.topics[DLQ_TOPIC], letter.source.encode(), encode(letter), DLQ_HEADERS)
+        )
         self.metrics.dead_letters.labels(letter.stage.value, "$").inc()
 
     # --- steps -----------------------------------------------------------------------
@@ -221,30 +225,30 @@ class IntakeService:
         replay: tuple[list[Row], list[Row], list[Row]],
         letters: list[DeadLetter],
     ) -> int:
-        """Everything the batch committed, on its topics; returns the number of records sent."""
-        sent = 0
+        """Everything the batch committed, on its topics, delivered (acknowledged by the broker)
+        before this returns, so the input is never acknowledged ahead of its outputs."""
+        pending: list[Awaitable[Any]] = []
         by_incident: dict[str, list[Row]] = defaultdict(list)
         for row in out.reports:
             by_incident[row["incident_id"]].append(row)
+        topics = self.topics
         for row in [*out.incidents, *merged_rows, *replay[0]]:
             doc = {"incident": row, "reports": by_incident.get(str(row["incident_id"]), [])}
-            await self.publish(self.topics["incidents"], _key(row), orjson.dumps(doc), JSON_HEADERS)
-            sent += 1
+            pending.append(
+                await self.publish(topics["incidents"], _key(row), orjson.dumps(doc), JSON_HEADERS)
+            )
         for row in [*out.tasks, *replay[1]]:
-            await self.publish(
-                self.topics["dispatch.tasks"], _key(row), orjson.dumps({"task": row}), JSON_HEADERS
-            )
-            sent += 1
+            value = orjson.dumps({"task": row})
+            pending.append(await self.publish(topics["dispatch.tasks"], _key(row), value, JSON_HEADERS))
         for row in [*out.events, *replay[2]]:
-            await self.publish(
-                self.topics["dispatch.events"], _key(row), orjson.dumps({"event": row}), JSON_HEADERS
-            )
-            sent += 1
+            value = orjson.dumps({"event": row})
+            pending.append(await self.publish(topics["dispatch.events"], _key(row), value, JSON_HEADERS))
         for letter in letters:
-            await self.publish(self.topics[DLQ_TOPIC], letter.source.encode(), encode(letter), DLQ_HEADERS)
+            key = letter.source.encode()
+            pending.append(await self.publish(topics[DLQ_TOPIC], key, encode(letter), DLQ_HEADERS))
             self.metrics.dead_letters.labels(letter.stage.value, letter.field.split(".")[0]).inc()
-            sent += 1
-        return sent
+        await asyncio.gather(*pending)
+        return len(pending)
 
     def _lock_keys(self, located: list[LocatedReport]) -> set[int]:
         """The merge cells of every report that may merge (see dispatch.merging.lock_keys)."""
