@@ -34,7 +34,11 @@ class Settings(BaseSettings):
     kafka_port: int = 39092
     kafka_controller_port: int = 39093
     kafka_heap: str = "768m"
+    kafka_jars: Path | None = None
+    """Where the broker's jars are (default: under home); lets a second broker share them."""
     pg_port: int = 54329
+    pg_cluster: str = Field(default="yiwang", pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    """The Debian cluster name `up` creates and `down` stops (nothing else is ever touched)."""
     pg_database: str = "yiwang"
     pg_user: str = "yiwang"
     pg_password: str = "yiwang"  # noqa: S105 - the local cluster listens on 127.0.0.1 only

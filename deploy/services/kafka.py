@@ -57,7 +57,7 @@ class LocalKafka:
         self.settings = settings
         self.version = pinned_version()
         root = settings.home / "kafka"
-        self.lib_dir = root / self.version / "lib"
+        self.lib_dir = settings.kafka_jars or root / self.version / "lib"
         self.data_dir = root / f"data-{self.version}"
         self.config_path = root / "server.properties"
         self.pid_file = settings.run_dir / "kafka.pid"

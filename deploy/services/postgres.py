@@ -27,7 +27,6 @@ from deploy.services.common import (
 )
 
 PG_MAJOR = "15"
-CLUSTER = "yiwang"
 PACKAGES = ("postgresql-15", "postgresql-15-postgis-3")
 BIN = Path(f"/usr/lib/postgresql/{PG_MAJOR}/bin")
 
@@ -69,11 +68,12 @@ class LocalPostgres:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.port = settings.pg_port
+        self.cluster = settings.pg_cluster
         self.privileged = os.geteuid() == 0 or _passwordless_sudo()
-        self.user_data_dir = settings.home / "postgres" / PG_MAJOR
+        self.user_data_dir = settings.home / "postgres" / PG_MAJOR / settings.pg_cluster
         self.socket_dir = settings.run_dir
         self.log_file = (
-            Path(f"/var/log/postgresql/postgresql-{PG_MAJOR}-{CLUSTER}.log")
+            Path(f"/var/log/postgresql/postgresql-{PG_MAJOR}-{self.cluster}.log")
             if self.privileged
             else settings.log_dir / "postgres.log"
         )
@@ -81,7 +81,7 @@ class LocalPostgres:
     # --- state ---------------------------------------------------------------------
     def cluster_exists(self) -> bool:
         if self.privileged:
-            return Path(f"/etc/postgresql/{PG_MAJOR}/{CLUSTER}/postgresql.conf").exists()
+            return Path(f"/etc/postgresql/{PG_MAJOR}/{self.cluster}/postgresql.conf").exists()
         return (self.user_data_dir / "PG_VERSION").exists()
 
     def running(self) -> bool:
@@ -89,7 +89,7 @@ class LocalPostgres:
             return False
         if self.privileged:
             proc = subprocess.run(
-                ["pg_lsclusters", "-h", PG_MAJOR, CLUSTER],
+                ["pg_lsclusters", "-h", PG_MAJOR, self.cluster],
                 capture_output=True,
                 text=True,
                 check=False,
@@ -164,7 +164,7 @@ class LocalPostgres:
                     *as_root_prefix(),
                     "pg_createcluster",
                     PG_MAJOR,
-                    CLUSTER,
+                    self.cluster,
                     "-p",
                     str(self.port),
                     "--start-conf=manual",
@@ -174,11 +174,11 @@ class LocalPostgres:
                     "--encoding=UTF8",
                     "--locale=C.UTF-8",
                 ],
-                what=f"pg_createcluster {PG_MAJOR} {CLUSTER}",
+                what=f"pg_createcluster {PG_MAJOR} {self.cluster}",
             )
             conf_text = _server_conf(SERVER_OPTIONS)
             run(
-                [*as_root_prefix(), "tee", f"/etc/postgresql/{PG_MAJOR}/{CLUSTER}/conf.d/yiwang.conf"],
+                [*as_root_prefix(), "tee", f"/etc/postgresql/{PG_MAJOR}/{self.cluster}/conf.d/yiwang.conf"],
                 what="write conf.d/yiwang.conf",
                 input_text=conf_text,
             )
@@ -213,7 +213,7 @@ class LocalPostgres:
                         }
                     )
                 )
-        say(f"created PostgreSQL {PG_MAJOR} cluster '{CLUSTER}' on port {self.port}")
+        say(f"created PostgreSQL {PG_MAJOR} cluster '{self.cluster}' on port {self.port}")
 
     def start(self) -> str:
         self.ensure_packages()
@@ -225,11 +225,11 @@ class LocalPostgres:
                 f"port {self.port} is taken by another process: stop it, set YIWANG_PG_PORT, "
                 "or set DATABASE_URL to use an existing PostgreSQL"
             )
-        say(f"starting PostgreSQL {PG_MAJOR} ('{CLUSTER}') on 127.0.0.1:{self.port}")
+        say(f"starting PostgreSQL {PG_MAJOR} ('{self.cluster}') on 127.0.0.1:{self.port}")
         if self.privileged:
             run(
-                [*as_root_prefix(), "pg_ctlcluster", PG_MAJOR, CLUSTER, "start"],
-                what=f"pg_ctlcluster {PG_MAJOR} {CLUSTER} start (log: {self.log_file})",
+                [*as_root_prefix(), "pg_ctlcluster", PG_MAJOR, self.cluster, "start"],
+                what=f"pg_ctlcluster {PG_MAJOR} {self.cluster} start (log: {self.log_file})",
             )
         else:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -244,10 +244,10 @@ class LocalPostgres:
     def stop(self) -> bool:
         if not self.running():
             return False
-        say(f"stopping PostgreSQL cluster '{CLUSTER}'")
+        say(f"stopping PostgreSQL cluster '{self.cluster}'")
         if self.privileged:
             run(
-                [*as_root_prefix(), "pg_ctlcluster", PG_MAJOR, CLUSTER, "stop", "-m", "fast"],
+                [*as_root_prefix(), "pg_ctlcluster", PG_MAJOR, self.cluster, "stop", "-m", "fast"],
                 what="pg_ctlcluster stop",
             )
         else:
