@@ -12,7 +12,6 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 DEV_JWT_SECRET = "yiwang-dev-secret-not-for-production"  # noqa: S105 - documented dev default
 
 
