@@ -36,7 +36,8 @@ from dispatch.cases.work import Assignment, CaseRules, CaseWork, Changes, routin
 from dispatch.intake import IntakeRules, area_of
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.lifecycle.errors import DetailError, LifecycleError
-from dispatch.lifecycle.states import OPEN, Action, CaseState
+from dispatch.lifecycle.case import Actor
+from dispatch.lifecycle.states import OPEN, Action, CaseState, Role
 from dispatch.sla.ladder import EscalationPolicy, LadderTarget, parse_escalation
 from dispatch.sla.policy import Area
 
@@ -171,8 +172,8 @@ class CaseFlows:
             merge = command.merged_into if command.action is Action.MERGE else None
             locked = await q.lock_incidents(conn, [incident_id, *([merge] if merge else [])])
             incident = locked.get(incident_id)
-            if incident is None:
-                raise CaseNotFound(incident_id)
+            if incident is None or not in_scope(command.actor, incident):
+                raise CaseNotFound(incident_id)  # out of scope looks exactly like absent
             tasks = await q.tasks_of(conn, [incident_id])
             work = CaseWork(incident, tasks, await self.rules_for(conn, incident), now)
             route = await self.router_for(conn, incident) if command.action in ROUTING_ACTIONS else _no_route
@@ -256,6 +257,18 @@ class CaseFlows:
             await q.mark_published(conn, events, self.clock())
         self.metrics.relayed.inc(len(events))
         return len(events)
+
+
+def in_scope(actor: Actor, incident: Row) -> bool:
+    """Whether the case is the actor's to see at all (checked before the lifecycle's rules, so
+    a refusal never tells an outsider the state of a case that is not theirs)."""
+    if actor.role is Role.OPERATOR:
+        return actor.street_code is None or actor.street_code == incident.get("street_code")
+    if actor.role is Role.GRID_WORKER:
+        return actor.actor_id == incident.get("assignee_id")
+    if actor.role is Role.AGENCY:
+        return actor.actor_id in (incident.get("sources") or ())
+    return True
 
 
 def _no_route(work: CaseWork, why: Action) -> Assignment | None:

@@ -7,8 +7,16 @@ vocabularies (actions, steps, levels, lights, KPI names, street codes): no perso
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from psycopg import AsyncConnection
+
+from dispatch.kpi.queries import KpiGroup, kpis, open_tasks
+
+KPI_WINDOW = timedelta(days=30)
+_RATIOS = ("on_time_acceptance", "on_time_resolution", "on_time_closing", "rework_rate")
 
 
 @dataclass(frozen=True)
@@ -91,3 +99,17 @@ class DispatchMetrics:
                 registry=registry,
             ),
         )
+
+    async def refresh(self, conn: AsyncConnection[Any], now: datetime) -> None:
+        """Set the gauges from the database (on a scrape of the API, or a worker timer)."""
+        self.open_tasks.clear()
+        for level, light, count in await open_tasks(conn):
+            self.open_tasks.labels(level, light).set(count)
+        self.kpi.clear()
+        self.overdue.clear()
+        for row in await kpis(conn, since=now - KPI_WINDOW, until=now, group=KpiGroup.STREET):
+            street = row["key"] or "unplaced"
+            for name in _RATIOS:
+                if row[name] is not None:
+                    self.kpi.labels(name, street).set(row[name])
+            self.overdue.labels(street).set(row["overdue"])

@@ -157,7 +157,12 @@ async def test_extension_and_parking_pause_the_clock(
         await act(h, iid, m(5), Command(Action.ACCEPT, me))
         await act(h, iid, m(10), Command(Action.ARRIVE, me))
         # resolve started at 0 (dispatch); 60 min used when the extension is asked for
-        await act(h, iid, m(60), Command(Action.REQUEST_EXTENSION, me, reason="需协调供水公司", extension=Duration(2, "h")))
+        await act(
+            h,
+            iid,
+            m(60),
+            Command(Action.REQUEST_EXTENSION, me, reason="需协调供水公司", extension=Duration(2, "h")),
+        )
         assert (await incident(h, iid))["next_sla_at"] is None  # nothing runs while it is decided
         await run_at(h, m(130))
         assert await steps(h, iid) == []
