@@ -64,12 +64,12 @@ async def _make(settings: Settings, engine: Engine, district: ReferenceDistrict)
     return World(*cases)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world(kafka: Settings, engine: Engine, district: ReferenceDistrict) -> World:
     return asyncio.run(_make(kafka, engine, district))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def client(kafka: Settings, world: World) -> Iterator[TestClient]:
     with TestClient(create_app(kafka)) as c:
         yield c
@@ -101,6 +101,6 @@ class Tokens:
         return {"Authorization": f"Bearer {issue_token(other, principal)}"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tokens(kafka: Settings) -> Tokens:
     return Tokens(kafka)
