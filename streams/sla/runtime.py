@@ -1,9 +1,11 @@
 """What `yiwang worker` runs for the SLA: the tracker every `sla_tick_s`, the outbox relay, the
 directory refresh; built lazily on the first tick, reconnecting when PostgreSQL goes away.
 
-Installed on the worker's faust app as timers (`install`): faust timers run in every worker
-process, which is safe because the tracker claims incidents with SKIP LOCKED and the relay
-claims events the same way.
+Installed on the worker's faust app as a dependency service (`install`), with its own Kafka
+producer: faust timers and tasks only start once the consumer group has assigned partitions,
+which after a kill -9 waits for the dead member's session to time out (about a minute). The
+deadlines must not wait for that: they are recovered from PostgreSQL as soon as the process
+starts. Every worker process runs one; the tracker and the relay claim rows with SKIP LOCKED.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 
 import faust
 import psycopg
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from mode import Service
 from psycopg import AsyncConnection
 from sqlalchemy import Engine, create_engine
 
@@ -102,33 +106,61 @@ class SlaRuntime:
         self.engine.dispose()
 
 
-def install(app: faust.App, settings: Settings, metrics: DispatchMetrics) -> SlaRuntime:
+class SlaService(Service):
+    """The tracker, the relay and the refresh as loops of a mode service (started with the app)."""
+
+    def __init__(self, settings: Settings, metrics: DispatchMetrics, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.producer: AIOKafkaProducer | None = None  # created on start, inside the event loop
+        self.runtime = SlaRuntime(settings, metrics, self._send)
+
+    async def _send(self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+        if self.producer is None:
+            raise KafkaError("the SLA producer is not started")
+        return await self.producer.send(topic, value, key=key, headers=headers)
+
+    async def on_start(self) -> None:
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.bootstrap_servers, enable_idempotence=True, acks="all"
+        )
+        await self.producer.start()
+
+    async def on_stop(self) -> None:
+        await self.runtime.close()
+        if self.producer is not None:
+            await self.producer.stop()
+
+    @Service.task
+    async def _tracker(self) -> None:
+        while not self.should_stop:
+            result = await self.runtime.tick()
+            if result is not None and result.steps:
+                log.info(
+                    "sla: %d step(s) on %d incident(s), %d reassigned",
+                    result.steps,
+                    result.claimed,
+                    result.reassigned,
+                )
+            await self.sleep(self.settings.sla_tick_s)
+
+    @Service.task
+    async def _relay(self) -> None:
+        while not self.should_stop:
+            await self.sleep(RELAY_EVERY_S)
+            relayed = await self.runtime.relay()
+            if relayed:
+                log.info("outbox: relayed %d event(s)", relayed)
+
+    @Service.task
+    async def _refresh(self) -> None:
+        while not self.should_stop:
+            await self.sleep(REFRESH_EVERY_S)
+            await self.runtime.refresh()
+
+
+def install(app: faust.App, settings: Settings, metrics: DispatchMetrics) -> SlaService:
     """Add the SLA tracker, the outbox relay and the directory refresh to a worker app."""
-
-    async def send(topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
-        return await app.producer.send(topic, key, value, None, None, headers)
-
-    runtime = SlaRuntime(settings, metrics, send)
-
-    @app.timer(settings.sla_tick_s)  # type: ignore[untyped-decorator]
-    async def sla_tick() -> None:
-        result = await runtime.tick()
-        if result is not None and result.steps:
-            log.info(
-                "sla: %d step(s) on %d incident(s), %d reassigned",
-                result.steps,
-                result.claimed,
-                result.reassigned,
-            )
-
-    @app.timer(RELAY_EVERY_S)  # type: ignore[untyped-decorator]
-    async def outbox_relay() -> None:
-        relayed = await runtime.relay()
-        if relayed:
-            log.info("outbox: relayed %d event(s)", relayed)
-
-    @app.timer(REFRESH_EVERY_S)  # type: ignore[untyped-decorator]
-    async def sla_refresh() -> None:
-        await runtime.refresh()
-
-    return runtime
+    service = SlaService(settings, metrics, loop=app.loop)
+    app.add_dependency(service)
+    return service
