@@ -35,8 +35,8 @@ from dispatch.cases.people import People
 from dispatch.cases.work import Assignment, CaseRules, CaseWork, Changes, routing_incident
 from dispatch.intake import IntakeRules, area_of
 from dispatch.kpi.metrics import DispatchMetrics
-from dispatch.lifecycle.errors import DetailError, LifecycleError
 from dispatch.lifecycle.case import Actor
+from dispatch.lifecycle.errors import DetailError, LifecycleError
 from dispatch.lifecycle.states import OPEN, Action, CaseState, Role
 from dispatch.sla.ladder import EscalationPolicy, LadderTarget, parse_escalation
 from dispatch.sla.policy import Area

@@ -12,9 +12,8 @@ step, and the `overtaken` flag tells consumers to notify only the highest level.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from dispatch.cases.work import Assignment, CaseWork
@@ -46,6 +45,24 @@ def _level(target: LadderTarget) -> str:
     return target.value if target is not LadderTarget.UNIT_LEADER else LadderTarget.DISTRICT_CENTER.value
 
 
+def _about(work: CaseWork) -> dict[str, Any]:
+    """What every escalation document says about the case."""
+    inc = work.incident
+    current = work.current_task
+    return {
+        "incident_id": work.incident_id,
+        "task_id": current["task_id"] if current else None,
+        "assignee_id": work.case.assignee_id,
+        "state": work.state.value,
+        "priority": inc.get("priority"),
+        "category": inc.get("category"),
+        "grid_code": inc.get("grid_code"),
+        "community_code": inc.get("community_code"),
+        "street_code": inc.get("street_code"),
+        "at": iso(work.now),
+    }
+
+
 def escalation_doc(
     work: CaseWork,
     clock_name: ClockName,
@@ -57,13 +74,9 @@ def escalation_doc(
     """The `sla.escalations` document of one step (see README, "SLA tracking and escalation")."""
     assert result.step is not None and result.index is not None and result.at is not None
     step = result.step
-    inc = work.incident
-    clock = work.clocks[clock_name]
-    current = work.current_task
     return {
         "key": f"{work.incident_id}:{clock_name.value}:{run}:{result.index}",
-        "incident_id": work.incident_id,
-        "task_id": current["task_id"] if current else None,
+        **_about(work),
         "clock": clock_name.value,
         "run_started_at": run,
         "step": step.name,
@@ -76,16 +89,8 @@ def escalation_doc(
         "level": _level(step.target),
         "fraction": step.at,
         "due_at": iso(result.at),
-        "at": iso(work.now),
         "overtaken": result.overtaken,
-        "budget_s": clock.budget.total_seconds(),
-        "assignee_id": work.case.assignee_id,
-        "state": work.state.value,
-        "priority": inc.get("priority"),
-        "category": inc.get("category"),
-        "grid_code": inc.get("grid_code"),
-        "community_code": inc.get("community_code"),
-        "street_code": inc.get("street_code"),
+        "budget_s": work.clocks[clock_name].budget.total_seconds(),
     }
 
 
@@ -131,12 +136,9 @@ def take_due_steps(work: CaseWork, *, route: Route, targets: Targets) -> StepOut
 
 def manual_escalation(work: CaseWork, actor: Actor, level: LadderTarget, targets: Targets) -> dict[str, Any]:
     """The escalation document of an operator's escalation by hand (step "manual")."""
-    inc = work.incident
-    current = work.current_task
     return {
         "key": None,
-        "incident_id": work.incident_id,
-        "task_id": current["task_id"] if current else None,
+        **_about(work),
         "clock": None,
         "run_started_at": None,
         "step": "manual",
@@ -149,30 +151,7 @@ def manual_escalation(work: CaseWork, actor: Actor, level: LadderTarget, targets
         "level": _level(level),
         "fraction": None,
         "due_at": None,
-        "at": iso(work.now),
         "overtaken": False,
         "budget_s": None,
-        "assignee_id": work.case.assignee_id,
-        "state": work.state.value,
-        "priority": inc.get("priority"),
-        "category": inc.get("category"),
-        "grid_code": inc.get("grid_code"),
-        "community_code": inc.get("community_code"),
-        "street_code": inc.get("street_code"),
         "by": actor.actor_id,
     }
-
-
-def due(next_sla_at: datetime | None, now: datetime) -> bool:
-    return next_sla_at is not None and next_sla_at <= now
-
-
-def people_by_target(
-    people: Mapping[str, list[str]],
-) -> Targets:
-    """A `Targets` over ids already grouped by ladder target (built by the caller from the directory)."""
-
-    def targets(target: LadderTarget) -> list[str]:
-        return list(people.get(target.value, ()))
-
-    return targets

@@ -62,7 +62,7 @@ def _worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         "YIWANG_PG_DATABASE": settings.pg_database,
         "YIWANG_HOME": str(settings.home),
     }
-    return subprocess.Popen(  # noqa: S603 - our own CLI
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -88,7 +88,8 @@ def _steps(engine: Engine, ids: list[str]) -> dict[str, list[str]]:
         rows = conn.execute(
             text(
                 "SELECT incident_id::text, data #>> '{escalation,step}' FROM events "
-                "WHERE action = 'escalate' AND incident_id = ANY(CAST(:ids AS uuid[])) ORDER BY incident_id, sequence"
+                "WHERE action = 'escalate' AND incident_id = ANY(CAST(:ids AS uuid[])) "
+                "ORDER BY incident_id, sequence"
             ),
             {"ids": ids},
         ).all()
@@ -103,7 +104,8 @@ def _unpublished(engine: Engine, ids: list[str]) -> int:
         return int(
             conn.execute(
                 text(
-                    "SELECT count(*) FROM events WHERE published_at IS NULL AND incident_id = ANY(CAST(:ids AS uuid[]))"
+                    "SELECT count(*) FROM events "
+                    "WHERE published_at IS NULL AND incident_id = ANY(CAST(:ids AS uuid[]))"
                 ),
                 {"ids": ids},
             ).scalar_one()

@@ -35,7 +35,8 @@ async def incident(h: Harness, iid: str) -> dict[str, Any]:
 async def steps(h: Harness, iid: str) -> list[tuple[str, str, bool]]:
     """(clock, step, overtaken) of every escalation event of the incident, in order."""
     cur = await h.conn.execute(
-        "SELECT data->'escalation' FROM events WHERE incident_id = %s AND action = 'escalate' ORDER BY sequence",
+        "SELECT data->'escalation' FROM events WHERE incident_id = %s AND action = 'escalate' "
+        "ORDER BY sequence",
         (iid,),
     )
     return [(d["clock"], d["step"], d["overtaken"]) for (d,) in await cur.fetchall()]
@@ -91,7 +92,8 @@ async def test_unaccepted_task_goes_yellow_then_red_and_is_reassigned(
         red = (
             await (
                 await h.conn.execute(
-                    "SELECT data->'escalation' FROM events WHERE incident_id = %s AND data->'escalation'->>'step' = 'red'",
+                    "SELECT data->'escalation' FROM events "
+                    "WHERE incident_id = %s AND data->'escalation'->>'step' = 'red'",
                     (iid,),
                 )
             ).fetchone()
@@ -121,7 +123,8 @@ async def test_resolve_clock_climbs_the_whole_ladder_in_order(
         assert last["light"] == "red" and last["escalation_level"] == "district_center"
         assert last["next_sla_at"] is None  # the ladder is exhausted
         cur = await h.conn.execute(
-            "SELECT data->'escalation' FROM events WHERE incident_id = %s AND data->'escalation'->>'step' = 'district'",
+            "SELECT data->'escalation' FROM events "
+            "WHERE incident_id = %s AND data->'escalation'->>'step' = 'district'",
             (iid,),
         )
         (district_step,) = (await cur.fetchone()) or (None,)

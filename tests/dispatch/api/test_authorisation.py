@@ -91,6 +91,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("method", "path", "body", "expected"), ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS]
 )
 def test_every_caller_against_every_endpoint(
+    *,
     client: TestClient,
     world: World,
     tokens: Tokens,
