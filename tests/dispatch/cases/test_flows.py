@@ -183,3 +183,25 @@ async def test_relay_publishes_what_a_crash_left(
         )
         assert "park" in [d["action"] for d in published(kafka, "dispatch.events", "event", iid)]
         assert [d["revision"] for d in published(kafka, "incidents", "incident", iid)][-1] == 2
+
+
+async def test_a_p0_assist_task_stays_an_assist_when_routed_again(
+    kafka: Settings, engine: Engine, district: ReferenceDistrict
+) -> None:
+    async with harness(kafka, engine) as h:
+        (iid,) = await h.report([report_in(district, 550, category="fire", source="fire")])
+        incident = await one(
+            h.conn, "SELECT to_jsonb(i) - 'geom' FROM incidents i WHERE incident_id = %s", iid
+        )
+        task = await one(
+            h.conn, "SELECT to_jsonb(t) FROM tasks t WHERE task_id = %s", incident["current_task_id"]
+        )
+        assert task["kind"] == "assist"
+        later(h, minutes=1)
+        out = await h.flows.transition(
+            h.conn,
+            iid,
+            Command(Action.RETURN, Actor(Role.GRID_WORKER, incident["assignee_id"]), reason="非本网格"),
+        )
+        new = next(t for t in out.tasks if t["task_id"] == out.incident["current_task_id"])
+        assert new["kind"] == "assist" and new["assignee_id"] != incident["assignee_id"]
