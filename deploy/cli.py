@@ -15,12 +15,16 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy import create_engine
+
 from config.settings import Settings
 from deploy import stack
 from deploy.migrate import SchemaAheadError
 from deploy.pipeline import run_pipeline
 from deploy.registry import REGISTRARS
 from deploy.services.common import ServiceError, say
+from geo.reference import load_reference
+from geo.service import load_reference_set
 
 REPO = Path(__file__).resolve().parent.parent
 Handler = Callable[[Settings, argparse.Namespace], int]
@@ -53,6 +57,9 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     _up(settings, args)
+    with create_engine(settings.db_url).begin() as conn:
+        for line in load_reference_set(conn, load_reference()):
+            say(line)
     return run_pipeline(settings, rate=args.rate, workers=args.workers)
 
 

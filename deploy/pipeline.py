@@ -26,14 +26,27 @@ class Stage:
     argv: tuple[str, ...]
 
 
-def pipeline_stages(*, rate: float, workers: int) -> list[Stage]:
-    """What the main job runs, in start order. Filled in as the pipeline grows."""
-    del rate, workers
-    return []
+SIMULATION_HOUR_S = 3600
+
+
+def pipeline_stages(settings: Settings, *, rate: float, workers: int) -> list[Stage]:
+    """What the main job runs, in start order: stream workers, then the simulated feeds.
+
+    Each worker serves its metrics on its own port (metrics_port, +1, …). The simulator runs
+    an hour at a time (a fresh seed each hour) and is restarted by the supervisor.
+    """
+    stages = [
+        Stage(f"worker-{i + 1}", ("worker", "--metrics-port", str(settings.metrics_port + i)))
+        for i in range(workers)
+    ]
+    if rate > 0:
+        stages.append(Stage("simulator", ("simulate", "--rate", str(rate),
+                                          "--duration", str(SIMULATION_HOUR_S))))
+    return stages
 
 
 def run_pipeline(settings: Settings, *, rate: float, workers: int) -> int:
-    stages = pipeline_stages(rate=rate, workers=workers)
+    stages = pipeline_stages(settings, rate=rate, workers=workers)
     if not stages:
         say("services are up; no pipeline stages exist yet")
         return 0
@@ -63,7 +76,8 @@ def run_pipeline(settings: Settings, *, rate: float, workers: int) -> int:
         for stage, proc in list(procs.items()):
             code = proc.poll()
             if code is not None and not stopping:
-                say(f"{stage.name} exited with code {code}; restarting in {RESTART_BACKOFF_S:.0f}s")
+                how = "finished" if code == 0 else f"exited with code {code}"
+                say(f"{stage.name} {how}; restarting in {RESTART_BACKOFF_S:.0f}s")
                 time.sleep(RESTART_BACKOFF_S)
                 spawn(stage)
     say("stopping the pipeline")

@@ -20,14 +20,20 @@ from dispatch.sla.clocks import ClockName, ClockState, ClockStatus
 Doc = dict[str, Any]
 
 
+def utc(at: datetime) -> datetime:
+    """Times in documents are aware UTC datetimes; orjson writes them as RFC 3339 strings."""
+    return at.astimezone(UTC)
+
+
 def iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
 
-def when(text: str) -> datetime:
-    at = datetime.fromisoformat(text)
+def when(value: str | datetime) -> datetime:
+    """A time from a document: a datetime (built here) or an ISO string (read back)."""
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     if at.tzinfo is None:
-        raise ValueError(f"time without an offset: {text!r}")
+        raise ValueError(f"time without an offset: {value!r}")
     return at
 
 
@@ -39,9 +45,9 @@ def clock_doc(c: ClockState) -> Doc:
     return {
         "kind": c.kind.value,
         "budget_s": c.budget.total_seconds(),
-        "started_at": iso(c.started_at),
+        "started_at": utc(c.started_at),
         "status": c.status.value,
-        "since": iso(c.since),
+        "since": utc(c.since),
         "used_s": c.used.total_seconds(),
         "extended_s": c.extended.total_seconds(),
         "steps_taken": c.steps_taken,
@@ -62,8 +68,12 @@ def clock_from(name: str, d: Mapping[str, Any]) -> ClockState:
     )
 
 
+_CLOCK_ORDER = tuple(ClockName)
+
+
 def clocks_doc(clocks: Mapping[ClockName, ClockState]) -> Doc:
-    return {name.value: clock_doc(c) for name, c in sorted(clocks.items())}
+    """In the enum's order (register, accept, on_site, resolve, verify): stable documents."""
+    return {name.value: clock_doc(clocks[name]) for name in _CLOCK_ORDER if name in clocks}
 
 
 def clocks_from(doc: Mapping[str, Any]) -> dict[ClockName, ClockState]:
@@ -77,7 +87,7 @@ def case_doc(c: CaseSnapshot) -> Doc:
         "street_code": c.street_code,
         "sources": sorted(c.sources),
         "version": c.version,
-        "updated_at": iso(c.updated_at),
+        "updated_at": utc(c.updated_at),
         "assignee_id": c.assignee_id,
         "previous_state": c.previous_state.value if c.previous_state else None,
         "returns": c.returns,
@@ -121,7 +131,7 @@ def event_doc(e: CaseEvent) -> Doc:
         "from_state": e.from_state.value if e.from_state else None,
         "to_state": e.to_state.value,
         "actor": {"role": e.actor.role.value, "id": e.actor.actor_id, "street_code": e.actor.street_code},
-        "at": iso(e.at),
+        "at": utc(e.at),
         "reason": e.reason,
         "assignee_id": e.assignee_id,
         "merged_into": e.merged_into,

@@ -8,6 +8,7 @@ incident, so the outcome does not depend on the order candidates arrive in.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import tomllib
 from collections.abc import Iterable
@@ -64,6 +65,34 @@ class OpenIncident:
     lat: float
     first_at: datetime
     last_at: datetime
+
+
+LOCK_CELL_DEG = 0.006
+"""Lock cell size: larger than the merge diameter (500 m) in both directions at these latitudes."""
+
+
+def lock_keys(family: str, lon: float, lat: float, policy: MergePolicy) -> list[int]:
+    """Advisory-lock keys that serialise every pair of reports that could merge.
+
+    A report locks each (family, cell) its merge disc touches, its own cell included. Two
+    reports within the radius share a cell (the other's cell lies in each one's disc), and a
+    report and any incident it could join share the incident's cell; reports farther apart
+    rarely share one, so workers contend only where duplicates are actually possible.
+
+    >>> policy = MergePolicy(250, timedelta(minutes=30), frozenset())
+    >>> len(lock_keys("road_traffic", 106.4531, 29.5512, policy))
+    4
+    """
+    dlat = policy.radius_m / 111_000
+    dlon = policy.radius_m / (111_320 * math.cos(math.radians(lat)))
+    x0, x1 = math.floor((lon - dlon) / LOCK_CELL_DEG), math.floor((lon + dlon) / LOCK_CELL_DEG)
+    y0, y1 = math.floor((lat - dlat) / LOCK_CELL_DEG), math.floor((lat + dlat) / LOCK_CELL_DEG)
+    return [_key(family, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+def _key(family: str, x: int, y: int) -> int:
+    digest = hashlib.blake2b(f"{family}:{x}:{y}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

@@ -222,7 +222,10 @@ class MergeWindowRow(DispatchBase):
 
     __tablename__ = "merge_window"
     __table_args__ = (
-        Index("ix_merge_window_geom", "geom", postgresql_using="gist"),
+        # one GiST over (family, first_at, last_at, geom) answers "same family, active around
+        # this time, in this box" in one probe (btree_gist), bounded on both sides in time even
+        # when a backlog arrives late; a geometry-only index returns every incident ever there
+        Index("ix_merge_window_probe", "family", "first_at", "last_at", "geom", postgresql_using="gist"),
         Index("ix_merge_window_last", "last_at"),
     )
 

@@ -5,7 +5,8 @@ PostgreSQL, and publish the very same documents on `incidents`, `dispatch.tasks`
 `dispatch.events`. `yiwang rebuild` reads them back from the topics and upserts them with the
 same store code, so the tables are a projection of the topics (newest `revision` wins).
 
-Values are JSON-native: ids and times as strings, points as EWKT ('SRID=4326;POINT(lon lat)').
+Values are what orjson and psycopg both take natively: ids as strings, times as aware
+datetimes in UTC (RFC 3339 strings once published), points as EWKT ('SRID=4326;POINT(lon lat)').
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dispatch.codec import case_doc, clocks_doc, event_doc, iso
+from dispatch.codec import case_doc, clocks_doc, event_doc, utc
 from dispatch.intake import LocatedReport, Opened
 from dispatch.lifecycle.case import CaseEvent
 from dispatch.models import Light, TaskStatus
@@ -44,9 +45,9 @@ def report_row(
         "merged": merged,
         "category": report.category,
         "priority": where.priority.value,
-        "reported_at": iso(report.reported_at),
-        "received_at": iso(report.received_at),
-        "ingested_at": iso(now),
+        "reported_at": utc(report.reported_at),
+        "received_at": utc(report.received_at),
+        "ingested_at": utc(now),
         "crs": report.location.crs.value if report.location.crs else None,
         "geom": ewkt(where.lon, where.lat),
         "address": report.location.address,
@@ -84,10 +85,10 @@ def incident_row(opened: Opened, report: Report, *, now: datetime, policy_id: st
         "description": report.description,
         "sources": sorted(case.sources),
         "report_count": 1,
-        "first_reported_at": iso(where.reported_at),
-        "last_reported_at": iso(where.reported_at),
-        "created_at": iso(now),
-        "updated_at": iso(now),
+        "first_reported_at": utc(where.reported_at),
+        "last_reported_at": utc(where.reported_at),
+        "created_at": utc(now),
+        "updated_at": utc(now),
         "closed_at": None,
         "assignee_id": case.assignee_id,
         "current_task_id": opened.task_id,
@@ -98,7 +99,7 @@ def incident_row(opened: Opened, report: Report, *, now: datetime, policy_id: st
         "case": case_doc(case),
         "clocks": clocks_doc(opened.clocks),
         "policy_id": policy_id,
-        "next_sla_at": iso(opened.next_sla_at) if opened.next_sla_at else None,
+        "next_sla_at": utc(opened.next_sla_at) if opened.next_sla_at else None,
         "light": Light.GREEN.value,
         "escalation_level": None,
         "sla_note": opened.sla_note,
@@ -121,7 +122,7 @@ def task_row(opened: Opened, *, now: datetime) -> Row | None:
         "grid_code": where.grid_code,
         "street_code": where.street_code,
         "routing_reason": decision.reason,
-        "created_at": iso(now),
+        "created_at": utc(now),
         "accepted_at": None,
         "arrived_at": None,
         "resolved_at": None,
@@ -152,7 +153,7 @@ def event_row(
         "grid_code": grid_code,
         "street_code": event.street_code or None,
         "data": doc,
-        "published_at": iso(published_at) if published_at else None,
+        "published_at": utc(published_at) if published_at else None,
     }
 
 
@@ -166,6 +167,6 @@ def merge_window_row(opened: Opened) -> Row | None:
         "family": where.category.family,
         "street_code": where.street_code,
         "geom": point,
-        "first_at": iso(where.reported_at),
-        "last_at": iso(where.reported_at),
+        "first_at": utc(where.reported_at),
+        "last_at": utc(where.reported_at),
     }

@@ -15,13 +15,13 @@ import argparse
 import gzip
 import hashlib
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, create_engine
 
+from config.console import say
 from config.settings import Settings
 from geo import service
 from geo.coords import CoordinateError, Crs, to_wgs84
@@ -30,11 +30,6 @@ from geo.layers import LayerError, parse_features
 from geo.reference import load_reference
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def say(message: str) -> None:
-    """Progress and errors go to stderr; stdout carries only the JSON answer."""
-    sys.stderr.write(f"yiwang: {message}\n")
 
 
 def parse_when(text: str) -> datetime:

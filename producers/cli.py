@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kafka.errors import KafkaError
 
+from config.console import say as note
 from config.policy import Duration
 from config.settings import Settings
 from producers.adapters.registry import LINE_ORIENTED
@@ -29,10 +30,6 @@ from producers.publisher import Publisher
 from producers.simulator.run import SimulationResult, simulate
 from schemas.dead_letter import Origin
 from schemas.report import Source
-
-
-def note(message: str) -> None:
-    print(f"yiwang: {message}", file=sys.stderr, flush=True)
 
 
 def open_publisher(settings: Settings, sources: list[Source], *, linger_ms: int = 50) -> Publisher | None:

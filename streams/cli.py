@@ -9,7 +9,9 @@ from typing import NoReturn
 import faust
 from prometheus_client import start_http_server
 
+from config.console import say
 from config.settings import Settings
+from streams.rebuild import RebuildRefused, run_rebuild
 from streams.worker import build_worker
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,22 @@ def _worker(settings: Settings, args: argparse.Namespace) -> NoReturn:
     worker.execute_from_commandline()  # runs until stopped; exits the process
 
 
+def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.yes:
+        say(
+            "rebuild empties the dispatch tables (reports, incidents, tasks, events) and refills them "
+            "from the topics; run again with --yes to do it"
+        )
+        return 2
+    try:
+        result = run_rebuild(settings, force=args.force)
+    except RebuildRefused as exc:
+        say(f"error: {exc}")
+        return 1
+    say(f"rebuilt from {result.messages} messages: " + ", ".join(f"{t} {n}" for t, n in result.rows.items()))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("worker", help="run the stream processors (intake: validate, locate, merge, route)")
     p.add_argument(
@@ -35,3 +53,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--faust-log-level", default="warn", choices=["crit", "error", "warn", "info", "debug"])
     p.set_defaults(func=_worker)
+    p = sub.add_parser("rebuild", help="refill the dispatch tables from the incidents/tasks/events topics")
+    p.add_argument("--yes", action="store_true", help="really empty and refill the tables")
+    p.add_argument("--force", action="store_true", help="even while workers are running (not advised)")
+    p.set_defaults(func=_rebuild)

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg import AsyncConnection
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, set_json_dumps
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from config.settings import Settings
-from dispatch import store
 from dispatch.directory import Directory
 from dispatch.intake import IntakeRules
 from geo.index import GridIndexes, load_indexes
@@ -34,6 +34,14 @@ from streams.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
+ISOLATED_FAILURES_LIMIT = 25
+"""Records dead-lettered one after another with nothing succeeding in between: that is not a
+few poisoned records but a systemic fault (a bug, a broken schema); stop instead of sending
+the whole feed to the DLQ."""
+
+
+class SystemicFailure(RuntimeError):
+    """Every record fails: the worker must stop loudly (its supervisor restarts it)."""
 
 
 def libpq_url(db_url: str) -> str:
@@ -45,8 +53,12 @@ async def connect(settings: Settings) -> AsyncConnection[Any]:
     conn = await psycopg.AsyncConnection.connect(
         libpq_url(settings.db_url), options="-c TimeZone=UTC", application_name="yiwang-worker"
     )
-    await store.prepare(conn)
+    set_json_dumps(_orjson_text, conn)  # JSONB written through orjson: datetimes native, ~10x faster
     return conn
+
+
+def _orjson_text(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
 
 
 class IntakeRuntime:
@@ -58,6 +70,7 @@ class IntakeRuntime:
         self.conn: AsyncConnection[Any] | None = None
         self.service: IntakeService | None = None
         self.indexes: GridIndexes | None = None
+        self.isolated_failures = 0
 
     def _load(self) -> IntakeService:
         """Index, gazetteer and directory from PostGIS (blocking; at start and on refresh)."""
@@ -126,9 +139,15 @@ class IntakeRuntime:
             await self.start()
         assert self.service is not None
         try:
-            return await self._retrying(records)
+            result = await self._retrying(records)
         except Exception as exc:
             if len(records) == 1:
+                self.isolated_failures += 1
+                if self.isolated_failures >= ISOLATED_FAILURES_LIMIT:
+                    raise SystemicFailure(
+                        f"{self.isolated_failures} records in a row failed ({type(exc).__name__}): "
+                        "stopping rather than dead-lettering the whole feed"
+                    ) from exc
                 log.exception(
                     "intake: record %s:%d@%d refused; dead-lettered",
                     records[0].topic,
@@ -145,6 +164,8 @@ class IntakeRuntime:
             mid = len(records) // 2
             first, second = await self.handle(records[:mid]), await self.handle(records[mid:])
             return first.plus(second)
+        self.isolated_failures = 0
+        return result
 
     async def _retrying(self, records: Sequence[Inbound]) -> BatchResult:
         assert self.service is not None

@@ -8,6 +8,7 @@ The agent runs with concurrency 1 and at-least-once delivery (see streams/app.py
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,7 +21,7 @@ from schemas.report import Source
 from streams.app import create_app
 from streams.intake.decode import Inbound
 from streams.metrics import PipelineMetrics
-from streams.runtime import IntakeRuntime
+from streams.runtime import IntakeRuntime, SystemicFailure
 from streams.sla.runtime import install as install_sla
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,13 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
                 )
                 for e in events
             ]
-            await runtime.handle(records)
+            try:
+                await runtime.handle(records)
+            except SystemicFailure:
+                # nothing of this batch is acknowledged: it is processed again after the restart
+                log.critical("intake: systemic failure; the worker stops", exc_info=True)
+                logging.shutdown()
+                os._exit(3)
             for event in events:
                 await stream.ack(event)
             yield None

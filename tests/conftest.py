@@ -21,6 +21,8 @@ from config.topics import load_topics
 from deploy import migrate, stack
 from deploy.services.postgres import LocalPostgres
 from deploy.topics import admin_client, ensure_topics
+from geo import service as geo_service
+from geo.reference import ReferenceDistrict, load_reference
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -103,6 +105,28 @@ def db_session(db_connection: Connection) -> Iterator[Session]:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def reference() -> ReferenceDistrict:
+    """The shipped reference district (Shapingba), read from the repository's files."""
+    return load_reference()
+
+
+@pytest.fixture(scope="session")
+def loaded(engine: Engine, reference: ReferenceDistrict) -> int:
+    """The reference set committed to the session database; returns its layer version id.
+
+    Tests that change layers do it on `db_connection` (rolled back), on top of this.
+    """
+    with engine.begin() as conn:
+        geo_service.load_reference_set(conn, reference)
+    with engine.connect() as conn:
+        version = geo_service.in_force(
+            geo_service.list_versions(conn, reference.code), reference.effective_from
+        )
+    assert version is not None
+    return version.id
 
 
 def in_ci() -> bool:

@@ -7,19 +7,17 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from config.console import say
+
+__all__ = ["ServiceError", "say"]
+
 
 class ServiceError(RuntimeError):
     """A service cannot be brought up; the message says what is wrong and what to do."""
-
-
-def say(message: str) -> None:
-    """Progress for a person, on stderr so that stdout stays machine-readable."""
-    print(f"yiwang: {message}", file=sys.stderr, flush=True)
 
 
 def require_tool(name: str, hint: str) -> str:

@@ -35,6 +35,7 @@ BIN = Path(f"/usr/lib/postgresql/{PG_MAJOR}/bin")
 SERVER_OPTIONS = {
     "listen_addresses": "127.0.0.1",
     "max_connections": "200",
+    "max_locks_per_transaction": "256",  # the intake locks a few merge cells per report
     "shared_buffers": "256MB",
     "work_mem": "16MB",
     "maintenance_work_mem": "128MB",

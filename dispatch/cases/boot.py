@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg import AsyncConnection
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, set_json_dumps
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from config.policy import Taxonomy
 from config.settings import Settings
-from dispatch import store
 from dispatch.cases.people import People
 from dispatch.directory import Directory
 from dispatch.sla.ladder import EscalationPolicy
@@ -34,8 +34,12 @@ def load_people(engine: Engine, taxonomy: Taxonomy) -> People:
 
 
 async def prepare(conn: AsyncConnection[Any]) -> None:
-    """A connection for the flows: UTC session, the staging tables of `dispatch.store`."""
-    await store.prepare(conn)
+    """A connection for the flows: JSONB written through orjson (aware datetimes native)."""
+    set_json_dumps(_orjson_text, conn)
+
+
+def _orjson_text(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
 
 
 async def connect(settings: Settings, *, application_name: str) -> AsyncConnection[Any]:

@@ -183,7 +183,11 @@ class CaseFlows:
                 changes.append(await self._absorb(conn, locked, command, changes[0].incident, now))
             await self.write(conn, changes)
             reports = await q.original_reports(conn, sorted(needs_reports(changes[0].events)))
-            outcome = Outcome(changes[0].incident, changes[0].tasks, changes[0].events)
+            # as JSON (times as RFC 3339 text): a replay from `api_requests` answers the same
+            doc = orjson.loads(
+                orjson.dumps(Outcome(changes[0].incident, changes[0].tasks, changes[0].events).doc())
+            )
+            outcome = Outcome(doc["incident"], doc["tasks"], doc["events"])
             if key is not None:
                 await q.store_response(conn, actor_key, key, outcome.doc())
         for event in outcome.events:

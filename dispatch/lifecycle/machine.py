@@ -29,6 +29,7 @@ REPORT_ROLES: frozenset[Role] = frozenset({Role.SYSTEM, Role.OPERATOR})
 """Who may open a case: the intake stream (agency feeds) or an operator taking a call."""
 
 _NAMES_ASSIGNEE = frozenset({Action.DISPATCH, Action.REASSIGN})
+_EXTEND = ClockOp.EXTEND  # enum members looked up once: the hot path applies thousands a second
 
 
 def open_case(
@@ -123,7 +124,9 @@ def clock_effects(event: CaseEvent) -> tuple[ClockEffect, ...]:
         raise LifecycleError(
             f"event {event.event_id}: ({event.from_state}, {event.action}) is not in the table"
         )
-    return tuple(replace(e, amount=event.extension) if e.op is ClockOp.EXTEND else e for e in rule.effects)
+    if event.extension is None:  # the table's effects carry no amount: nothing to fill in
+        return rule.effects
+    return tuple(replace(e, amount=event.extension) if e.op is _EXTEND else e for e in rule.effects)
 
 
 def _check_time(at: datetime) -> None:

@@ -49,6 +49,16 @@ def source_of(topic: str, prefix: str) -> str:
     return name.removeprefix("reports.")
 
 
+def _source_ref(value: bytes) -> str | None:
+    """The record's source_ref if it has a usable one (for the dead letter), else None."""
+    try:
+        doc = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    ref = doc.get("source_ref") if isinstance(doc, dict) else None
+    return ref[:128] if isinstance(ref, str) and ref else None
+
+
 def decode(record: Inbound, *, source: str, taxonomy: Taxonomy, now: datetime) -> Report | DeadLetter:
     def reject(field: str, reason: str, source_ref: str | None = None) -> DeadLetter:
         return dead_letter(
@@ -63,17 +73,15 @@ def decode(record: Inbound, *, source: str, taxonomy: Taxonomy, now: datetime) -
         )
 
     try:
-        doc = orjson.loads(record.value)
-    except orjson.JSONDecodeError as exc:
-        return reject("$", f"$: not JSON ({str(exc).split(':', 1)[0]})")
-    if not isinstance(doc, dict):
-        return reject("$", f"$: expected a JSON object, got {type(doc).__name__}")
-    try:
-        report = Report.model_validate(doc)
+        report = Report.model_validate_json(record.value)  # one pass: parse and validate
     except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        if first["type"] == "json_invalid":
+            return reject("$", f"$: not JSON ({first['msg']})")
+        if first["type"] == "model_type" and not first["loc"]:
+            return reject("$", "$: expected a JSON object")
         error = field_error(exc)
-        ref = doc.get("source_ref") if isinstance(doc.get("source_ref"), str) else None
-        return reject(error.field, error.reason, ref[:128] if ref else None)
+        return reject(error.field, error.reason, _source_ref(record.value))
     if report.source.value != source:
         return reject(
             "source", f"source: {report.source.value!r} published on the {source!r} feed", report.source_ref

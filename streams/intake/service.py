@@ -27,6 +27,7 @@ from config.settings import Settings
 from dispatch import store
 from dispatch.directory import Directory
 from dispatch.intake import IntakeRules, LocatedReport, Merged, Opened
+from dispatch.merging import OpenIncident, lock_keys
 from dispatch.rows import event_row, incident_row, merge_window_row, report_row, task_row
 from producers.dlq import DLQ_TOPIC, dead_letter
 from producers.dlq import HEADERS as DLQ_HEADERS
@@ -120,25 +121,46 @@ class IntakeService:
         reports, origins, letters = self._decode(records, now)
         stage.labels("decode").observe(time.perf_counter() - t0)
 
+        t1 = time.perf_counter()
+        located = self.locator.locate(reports, now)
+        stage.labels("locate").observe(time.perf_counter() - t1)
         async with conn.transaction():
-            known = await sql.known_reports(conn, [str(r.report_id) for r in reports])
-            fresh = [r for r in reports if str(r.report_id) not in known]
-            t1 = time.perf_counter()
-            located = self.locator.locate(fresh, now)
-            stage.labels("locate").observe(time.perf_counter() - t1)
+            # phase 1, one round trip: locks, what was seen before, merge candidates, open work
             t2 = time.perf_counter()
-            out, poisoned = await self._decide(conn, fresh, located, origins, now)
-            letters += poisoned
-            stage.labels("decide").observe(time.perf_counter() - t2)
+            async with conn.pipeline():
+                await sql.lock(conn, self._lock_keys(located))
+                seen = await sql.known_reports(conn, [str(r.report_id) for r in reports])
+                near_q = await sql.nearby(conn, located, self.rules.merge)
+                work_q = await sql.open_work(conn, self.directory.ids(located))
+                known, near, loads = await seen.result(), await near_q.result(), await work_q.result()
+            stage.labels("read").observe(time.perf_counter() - t2)
             t3 = time.perf_counter()
-            await store.upsert(conn, store.REPORTS, out.reports)
-            await store.upsert(conn, store.INCIDENTS, out.incidents)
-            merged_rows = await sql.merge_into(conn, out.merges, now)
-            await store.upsert(conn, store.TASKS, out.tasks)
-            await store.upsert(conn, store.EVENTS, out.events)
-            await store.upsert(conn, store.MERGE_WINDOW, out.window)
+            fresh = [i for i, r in enumerate(reports) if str(r.report_id) not in known]
+            out, poisoned = self._decide(
+                [reports[i] for i in fresh],
+                [located[i] for i in fresh],
+                [near[i] for i in fresh],
+                loads=loads,
+                origins=origins,
+                now=now,
+            )
+            letters += poisoned
+            stage.labels("decide").observe(time.perf_counter() - t3)
+            # phase 2, one round trip: every write of the batch
+            t4 = time.perf_counter()
+            async with conn.pipeline():
+                for spec, rows in (
+                    (store.REPORTS, out.reports),
+                    (store.INCIDENTS, out.incidents),
+                    (store.TASKS, out.tasks),
+                    (store.EVENTS, out.events),
+                    (store.MERGE_WINDOW, out.window),
+                ):
+                    await store.send(conn, spec, rows)
+                merged_q = await sql.merge_into(conn, out.merges, now)
+                merged_rows = await merged_q.result()
             replay = await sql.replay_rows(conn, list(known.values()))
-            stage.labels("write").observe(time.perf_counter() - t3)
+            stage.labels("write").observe(time.perf_counter() - t4)
         committed = datetime.now(UTC)
         t4 = time.perf_counter()
         result.published = await self._publish(out, merged_rows, replay, letters)
@@ -224,27 +246,28 @@ class IntakeService:
             sent += 1
         return sent
 
-    async def _decide(
+    def _lock_keys(self, located: list[LocatedReport]) -> set[int]:
+        """The merge cells of every report that may merge (see dispatch.merging.lock_keys)."""
+        policy = self.rules.merge
+        keys: set[int] = set()
+        for r in located:
+            if r.lon is not None and r.lat is not None and r.category.family not in policy.never_merge:
+                keys.update(lock_keys(r.category.family, r.lon, r.lat, policy))
+        return keys
+
+    def _decide(
         self,
-        conn: AsyncConnection[Any],
         reports: list[Report],
         located: list[LocatedReport],
+        near: list[list[OpenIncident]],
+        *,
+        loads: dict[str, int],
         origins: dict[str, tuple[tuple[str, int, int], datetime | None]],
         now: datetime,
     ) -> tuple[_Outputs, list[DeadLetter]]:
         out = _Outputs()
         if not located:
             return out, []
-        radius = self.rules.merge.radius_m
-        streets = {r.street_code for r in located if r.street_code}
-        for r in located:
-            if r.lon is not None and r.lat is not None and r.layer_version is not None:
-                index = self.locator.indexes.at(r.reported_at) if r.street_code else None
-                if index is not None:
-                    streets.update(index.streets_within(r.lon, r.lat, radius))
-        await sql.lock_streets(conn, streets)
-        near = await sql.nearby(conn, located, self.rules.merge)
-        loads = await sql.open_work(conn, self.directory.ids(located))
         candidates = self.directory.for_batch(located, loads)
         by_id = {str(r.report_id): r for r in reports}
         try:

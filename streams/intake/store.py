@@ -1,29 +1,31 @@
 """The intake's reads and merge updates against PostgreSQL, one statement per batch each.
 
-Writes of new rows go through `dispatch.store` (COPY + upsert); this module holds the
-intake-specific SQL: which reports were already processed, per-street locks, open incidents
-near each report, people's open work, and folding merged reports into their incidents.
-All of it runs inside the batch's single transaction.
+Writes of new rows go through `dispatch.store`; this module holds the intake-specific SQL:
+which reports were already processed, per-street locks, open incidents near each report,
+people's open work, and folding merged reports into their incidents. All of it runs inside
+the batch's single transaction, in psycopg pipelines: each function only *sends* its
+statement and returns a `Pending`, so the service sends all of a phase's statements before
+waiting for any answer (one round trip per phase instead of one per statement).
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection, AsyncCursor, sql
 
 from dispatch.intake import LocatedReport
 from dispatch.merging import MergePolicy, OpenIncident
 
 Row = dict[str, Any]
+T = TypeVar("T")
 
 # A row of `incidents` as the JSON document the rows module builds (geom as EWKT).
 INCIDENT_JSON = sql.SQL("""to_jsonb(i.*) - 'geom' || jsonb_build_object(
-    'geom', CASE WHEN i.geom IS NULL THEN NULL ELSE 'SRID=4326;' || ST_AsText(i.geom) END)""")
+    'geom', CASE WHEN i.geom IS NULL THEN NULL ELSE 'SRID=4326;' || ST_AsText(i.geom, 17) END)""")
 SELECT_INCIDENTS = sql.SQL("SELECT {} FROM incidents i WHERE incident_id = ANY(%s::uuid[])").format(
     INCIDENT_JSON
 )
@@ -48,33 +50,46 @@ MERGE_INTO = sql.SQL("""
 """).format(INCIDENT_JSON)
 
 
-def lock_key(street_code: str) -> int:
-    """A stable 64-bit advisory-lock key per street (same in every worker process)."""
-    return int.from_bytes(
-        hashlib.blake2b(f"street:{street_code}".encode(), digest_size=8).digest(), "big", signed=True
-    )
+@dataclass(frozen=True, slots=True)
+class Pending(Generic[T]):
+    """A statement sent in a pipeline; `result()` waits for its answer and parses it."""
+
+    cursor: AsyncCursor[Any] | None
+    parse: Callable[[list[Any]], T]
+    empty: T
+
+    async def result(self) -> T:
+        if self.cursor is None:
+            return self.empty
+        return self.parse(await self.cursor.fetchall())
 
 
-async def known_reports(conn: AsyncConnection[Any], report_ids: Sequence[str]) -> dict[str, str]:
+async def known_reports(conn: AsyncConnection[Any], report_ids: Sequence[str]) -> Pending[dict[str, str]]:
     """report_id -> incident_id for reports already processed (a redelivery after a crash)."""
     if not report_ids:
-        return {}
+        return Pending(None, dict, {})
     cur = await conn.execute(
         "SELECT report_id::text, incident_id::text FROM reports WHERE report_id = ANY(%s::uuid[])",
         (list(report_ids),),
     )
-    return {r[0]: r[1] for r in await cur.fetchall()}
+    return Pending(cur, lambda rows: {r[0]: r[1] for r in rows}, {})
 
 
-async def lock_streets(conn: AsyncConnection[Any], street_codes: Iterable[str]) -> None:
-    """Serialise merging per street across workers; sorted, so two batches never deadlock."""
-    for code in sorted(set(street_codes)):
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(code),))
+async def lock(conn: AsyncConnection[Any], keys: Iterable[int]) -> None:
+    """Transaction-scoped advisory locks on merge cells, in key order (no two batches deadlock).
+
+    One statement: PostgreSQL evaluates volatile functions of the select list after ORDER BY.
+    """
+    ordered = sorted(set(keys))
+    if ordered:
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", (ordered,)
+        )
 
 
 async def nearby(
     conn: AsyncConnection[Any], reports: Sequence[LocatedReport], policy: MergePolicy
-) -> list[list[OpenIncident]]:
+) -> Pending[list[list[OpenIncident]]]:
     """For each report, the open incidents of its family in the merge window's box around it."""
     out: list[list[OpenIncident]] = [[] for _ in reports]
     todo = [
@@ -83,7 +98,7 @@ async def nearby(
         if r.lon is not None and r.lat is not None and r.category.family not in policy.never_merge
     ]
     if not todo:
-        return out
+        return Pending(None, lambda _: out, out)
     d = policy.search_degrees
     cur = await conn.execute(
         """
@@ -109,21 +124,25 @@ async def nearby(
             policy.window,
         ),
     )
-    for i, iid, family, lon, lat, first_at, last_at in await cur.fetchall():
-        out[i].append(OpenIncident(iid, family, lon, lat, first_at, last_at))
-    return out
+
+    def parse(rows: list[Any]) -> list[list[OpenIncident]]:
+        for i, iid, family, lon, lat, first_at, last_at in rows:
+            out[i].append(OpenIncident(iid, family, lon, lat, first_at, last_at))
+        return out
+
+    return Pending(cur, parse, out)
 
 
-async def open_work(conn: AsyncConnection[Any], worker_ids: Iterable[str]) -> dict[str, int]:
+async def open_work(conn: AsyncConnection[Any], worker_ids: Iterable[str]) -> Pending[dict[str, int]]:
     ids = list(worker_ids)
     if not ids:
-        return {}
+        return Pending(None, dict, {})
     cur = await conn.execute(
         "SELECT assignee_id, count(*) FROM tasks WHERE status = 'active' AND assignee_id = ANY(%s) "
         "GROUP BY assignee_id",
         (ids,),
     )
-    return {r[0]: int(r[1]) for r in await cur.fetchall()}
+    return Pending(cur, lambda rows: {r[0]: int(r[1]) for r in rows}, {})
 
 
 @dataclass
@@ -140,10 +159,12 @@ class MergeIn:
         self.last_at = at if self.last_at is None or at > self.last_at else self.last_at
 
 
-async def merge_into(conn: AsyncConnection[Any], merges: dict[str, MergeIn], now: datetime) -> list[Row]:
-    """Fold merged reports into their incidents; returns the updated incident rows."""
+async def merge_into(
+    conn: AsyncConnection[Any], merges: dict[str, MergeIn], now: datetime
+) -> Pending[list[Row]]:
+    """Fold merged reports into their incidents; the result is the updated incident rows."""
     if not merges:
-        return []
+        return Pending(None, list, [])
     ids = list(merges)
     cur = await conn.execute(
         MERGE_INTO,
@@ -155,14 +176,13 @@ async def merge_into(conn: AsyncConnection[Any], merges: dict[str, MergeIn], now
             now,
         ),
     )
-    rows = [r[0] for r in await cur.fetchall()]
     await conn.execute(
         "UPDATE merge_window m SET last_at = GREATEST(m.last_at, u.last_at) "
         "FROM unnest(%s::uuid[], %s::timestamptz[]) AS u(incident_id, last_at) "
         "WHERE m.incident_id = u.incident_id",
         (ids, [merges[i].last_at for i in ids]),
     )
-    return rows
+    return Pending(cur, lambda rows: [r[0] for r in rows], [])
 
 
 async def replay_rows(

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
-from dispatch.merging import MergePolicy, OpenIncident, Sighting, distance_m, find_match
+from dispatch.merging import MergePolicy, OpenIncident, Sighting, distance_m, find_match, lock_keys
 
 T0 = datetime(2025, 7, 1, 8, 0, tzinfo=UTC)
 POLICY = MergePolicy(radius_m=250, window=timedelta(minutes=30), never_merge=frozenset({"public_service"}))
@@ -69,3 +72,25 @@ def test_distance_is_metric() -> None:
     assert distance_m(106.45, 29.55, 106.45, 29.55 + 250 * M) == pytest.approx(250, rel=1e-3)
     assert distance_m(106.45, 29.55, 106.45 + 0.01, 29.55) == pytest.approx(968, rel=0.01)
     assert POLICY.search_degrees * 111_000 * 0.87 > POLICY.radius_m  # the box covers the circle
+
+
+@given(
+    lon=st.floats(106.24, 106.50),
+    lat=st.floats(29.49, 29.76),
+    bearing=st.floats(0, 2 * math.pi),
+    metres=st.floats(0, 250),
+)
+def test_reports_that_could_merge_always_share_a_lock(
+    lon: float, lat: float, bearing: float, metres: float
+) -> None:
+    lon2 = lon + metres * math.cos(bearing) / (111_320 * math.cos(math.radians(lat)))
+    lat2 = lat + metres * math.sin(bearing) / 111_195
+    assume(distance_m(lon, lat, lon2, lat2) <= POLICY.radius_m)
+    assert set(lock_keys("f", lon, lat, POLICY)) & set(lock_keys("f", lon2, lat2, POLICY))
+
+
+def test_far_apart_or_other_family_reports_do_not_contend() -> None:
+    near = set(lock_keys("f", 106.40, 29.60, POLICY))
+    assert not near & set(lock_keys("f", 106.45, 29.60, POLICY))  # ~4.8 km away
+    assert not near & set(lock_keys("g", 106.40, 29.60, POLICY))  # other family
+    assert 1 <= len(near) <= 4

@@ -95,7 +95,9 @@ def upgrade() -> None:
     sa.Column('last_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('incident_id')
     )
-    op.create_index('ix_merge_window_geom', 'merge_window', ['geom'], unique=False, postgresql_using='gist')
+    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")  # trusted: the database owner may create it
+    op.create_index('ix_merge_window_probe', 'merge_window', ['family', 'first_at', 'last_at', 'geom'], unique=False,
+                    postgresql_using='gist')
     op.create_index('ix_merge_window_last', 'merge_window', ['last_at'], unique=False)
     op.create_table('reports',
     sa.Column('report_id', sa.UUID(), nullable=False),
@@ -169,7 +171,7 @@ def downgrade() -> None:
     op.drop_index('ix_reports_incident', table_name='reports')
     op.drop_table('reports')
     op.drop_index('ix_merge_window_last', table_name='merge_window')
-    op.drop_index('ix_merge_window_geom', table_name='merge_window', postgresql_using='gist')
+    op.drop_index('ix_merge_window_probe', table_name='merge_window', postgresql_using='gist')
     op.drop_table('merge_window')
     op.drop_index('ix_incidents_street_state', table_name='incidents')
     op.drop_index('ix_incidents_state', table_name='incidents')

@@ -1,4 +1,4 @@
-"""The runnable examples in geo's docstrings are tests too."""
+"""The runnable examples in docstrings are tests too."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ import importlib
 
 import pytest
 
-MODULES = ["geo.coords", "geo.lattice", "geo.index", "geo.gazetteer", "geo.reference", "geo.reference.layout"]
+MODULES = [
+    "config.policy",
+    "config.topics",
+    "dispatch.merging",
+    "geo.coords",
+    "geo.lattice",
+    "geo.index",
+    "geo.gazetteer",
+    "geo.reference",
+    "geo.reference.layout",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

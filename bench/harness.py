@@ -1,0 +1,179 @@
+"""Shared plumbing for the end-to-end benchmarks: an isolated topic prefix and database,
+canonical reports made by the real simulator and adapters, worker processes, timestamps.
+
+A benchmark never touches the main job's topics or database: it gets `bench-<id>.` topics
+and a `yiwang_bench_<id>` database, both removed at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from sqlalchemy import create_engine
+
+from config.policy import load_taxonomy
+from config.settings import Settings
+from config.topics import load_topics
+from deploy import migrate, stack
+from deploy.services.postgres import LocalPostgres
+from deploy.topics import admin_client, ensure_topics
+from geo.reference import load_reference
+from geo.service import load_reference_set
+from producers.adapters.registry import ADAPTERS
+from producers.outcome import Context, Rejection
+from producers.simulator import generate
+from producers.sources import load_sources
+from schemas.dead_letter import Origin
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    topic: str
+    key: bytes
+    value: bytes
+    report_id: str
+
+
+@contextmanager
+def isolated(base: Settings, name: str) -> Iterator[Settings]:
+    """Topics and a database of the benchmark's own; removed afterwards."""
+    stack.up(base, migrate_database=False)
+    run_id = uuid.uuid4().hex[:6]
+    database = f"yiwang_bench_{run_id}"
+    pg = LocalPostgres(base)
+    pg.ensure_database(database)
+    settings = base.model_copy(update={"topic_prefix": f"bench-{name}-{run_id}.", "pg_database": database})
+    migrate.upgrade(settings.db_url)
+    admin = admin_client(settings)
+    created = ensure_topics(admin, load_topics(), settings).created
+    engine = create_engine(settings.db_url)
+    with engine.begin() as conn:
+        load_reference_set(conn, load_reference())
+    engine.dispose()
+    try:
+        yield settings
+    finally:
+        admin.delete_topics(created + extra_topics(admin, settings), raise_errors=False)
+        admin.close()
+        pg.drop_database(database)
+
+
+def extra_topics(admin: KafkaAdminClient, settings: Settings) -> list[str]:
+    """Topics made during the run under the benchmark's prefix (the noop sinks)."""
+    names: list[str] = admin.list_topics()
+    return [n for n in names if n.startswith(settings.topic_prefix)]
+
+
+def canonical_records(settings: Settings, count: int, *, seed: int, days_ago: int) -> list[Record]:
+    """`count` valid reports made by the simulator and the real adapters (no malformed share)."""
+    sources, taxonomy = load_sources(), load_taxonomy()
+    start = datetime.now(UTC) - timedelta(days=days_ago)
+    out: list[Record] = []
+    received = datetime.now(UTC)
+    for item in generate(seed, count, start=start, span=timedelta(days=1), malformed_share=0.0):
+        ctx = Context(sources[item.source], taxonomy, received, Origin())
+        for report in ADAPTERS[item.source](item.payload, ctx):
+            if isinstance(report, Rejection):
+                continue
+            out.append(
+                Record(
+                    settings.topic(f"reports.{report.source.value}"),
+                    report.source_ref.encode(),
+                    report.model_dump_json().encode(),
+                    str(report.report_id),
+                )
+            )
+    return out
+
+
+def produce(settings: Settings, records: list[Record], *, rate: float | None = None) -> dict[str, float]:
+    """Publish records (as fast as possible, or at `rate` per second); returns send time by report id."""
+    producer = KafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5, batch_size=256 * 1024
+    )
+    sent: dict[str, float] = {}
+    began = time.monotonic()
+    for i, r in enumerate(records):
+        if rate is not None:
+            ahead = began + i / rate - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+        producer.send(r.topic, key=r.key, value=r.value)
+        sent[r.report_id] = time.time()
+    producer.flush()
+    producer.close()
+    return sent
+
+
+def env_for(settings: Settings, home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YIWANG_")}
+    env |= {
+        "YIWANG_TOPIC_PREFIX": settings.topic_prefix,
+        "YIWANG_PG_DATABASE": settings.pg_database,
+        "YIWANG_HOME": str(home),
+        **extra,
+    }
+    return env
+
+
+def start_worker(settings: Settings, home: Path, name: str) -> subprocess.Popen[bytes]:
+    home.mkdir(parents=True, exist_ok=True)
+    log = (home / f"{name}.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "deploy.cli", "worker", "--metrics-port", "0"],
+        cwd=REPO,
+        env=env_for(settings, home),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def timestamps(settings: Settings, topic: str, *, after_ms: int) -> list[tuple[bytes, bytes, int]]:
+    """(key, value, broker timestamp in ms) of the records on `topic` produced after `after_ms`."""
+    consumer = KafkaConsumer(
+        settings.topic(topic),
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=3000,
+    )
+    out = [(m.key, m.value, m.timestamp) for m in consumer if m.timestamp >= after_ms]
+    consumer.close()
+    return out
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]

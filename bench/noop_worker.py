@@ -1,0 +1,49 @@
+"""The ceiling for the pipeline benchmark: the same faust client, consuming the same report
+topics in the same batches and producing one record per record read, doing no work.
+
+Run by bench/pipeline.py as a subprocess (env: BENCH_TOPICS comma-separated, BENCH_SINK,
+BENCH_GROUP, BENCH_EXPECT). Prints one line `noop <records> <seconds>` when it has read
+BENCH_EXPECT records, measured from its first batch to its last.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import faust
+
+from config.settings import Settings
+from streams.app import create_app
+from streams.worker import BATCH_MAX, BATCH_WITHIN_S
+
+
+def main() -> None:
+    settings = Settings()
+    app = create_app(settings, app_id=os.environ["BENCH_GROUP"])
+    source = app.topic(*os.environ["BENCH_TOPICS"].split(","), key_serializer="raw", value_serializer="raw")
+    sink, expect = os.environ["BENCH_SINK"], int(os.environ["BENCH_EXPECT"])
+    state: dict[str, float] = {"n": 0, "t0": 0.0}
+
+    @app.agent(source, concurrency=1)
+    async def noop(stream: Any) -> AsyncIterator[None]:
+        async for events in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
+            if not state["t0"]:
+                state["t0"] = time.perf_counter()
+            for event in events:
+                await app.producer.send(sink, event.message.key, event.message.value, None, None, None)
+            for event in events:
+                await stream.ack(event)
+            state["n"] += len(events)
+            if state["n"] >= expect:
+                print(f"noop {int(state['n'])} {time.perf_counter() - state['t0']:.3f}", flush=True)
+                os._exit(0)
+            yield None
+
+    faust.Worker(app, loglevel="warn", quiet=True).execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""The whole pipeline against the real broker and PostGIS: sustained reports/s and latency.
+
+    .venv/bin/python -m bench.pipeline [--reports 40000] [--workers 1 2] [--rate 1000] [--seconds 30]
+
+1. Ceiling: the same faust client reading the same report topics in the same batches and
+   writing one record per record read, doing no work (bench/noop_worker.py), on the same
+   records the pipeline then processes.
+2. Sustained: a backlog of valid reports (simulator -> real adapters -> canonical JSON) is
+   consumed by 1 or 2 `yiwang worker` processes; rate = reports committed in PostgreSQL per
+   second, from the first batch's commit to the last.
+3. Latency at a steady rate: reports sent at --rate per second; report-to-task latency is the
+   task record's broker timestamp on `dispatch.tasks` minus the report record's, i.e. from the
+   report entering Kafka to its task being committed and published. Beside it, the no-op
+   client's latency at the same rate.
+Each number is printed beside its limit measured in the same run and the DESIGN §10 target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+from kafka.admin import NewTopic
+from sqlalchemy import create_engine, text
+
+from bench.harness import (
+    REPO,
+    Record,
+    canonical_records,
+    env_for,
+    isolated,
+    percentile,
+    produce,
+    rss_mb,
+    start_worker,
+    stop,
+    timestamps,
+)
+from config.settings import Settings
+from deploy.topics import admin_client
+from dispatch.intake import incident_id_for
+from streams.lag import total_lag
+from streams.worker import report_topics
+
+TARGET_SUSTAINED = 5000
+TARGET_P99_S = 0.250
+TARGET_RSS_MB = 300
+
+
+def noop_rate(settings: Settings, home: Path, expect: int, tag: str) -> tuple[float, str]:
+    """Records/s of the no-op client over the records already on the report topics."""
+    sink = settings.topic(f"noop.{tag}")
+    admin = admin_client(settings)
+    admin.create_topics([NewTopic(sink, 6, 1)])
+    admin.wait_for_topics([sink])
+    admin.close()
+    env = env_for(
+        settings,
+        home,
+        BENCH_TOPICS=",".join(report_topics(settings)),
+        BENCH_SINK=sink,
+        BENCH_GROUP=f"noop-{tag}",
+        BENCH_EXPECT=str(expect),
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.noop_worker"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    found = re.search(r"noop (\d+) ([\d.]+)", out.stdout + out.stderr)  # faust routes print() to its log
+    if found is None:
+        raise RuntimeError(f"noop worker failed: {out.stdout[-2000:]}{out.stderr[-2000:]}")
+    return int(found[1]) / float(found[2]), sink
+
+
+def wait_caught_up(settings: Settings, procs: list[subprocess.Popen[bytes]], timeout_s: float = 900) -> None:
+    group, topics = settings.topic("yiwang-intake"), report_topics(settings)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            raise RuntimeError("a worker died; see its log")
+        if total_lag(settings.bootstrap_servers, group, topics) == 0:
+            return
+        time.sleep(0.5)
+    raise RuntimeError("the pipeline did not catch up")
+
+
+def committed_rate(settings: Settings, report_ids: list[str]) -> tuple[float, int]:
+    engine = create_engine(settings.db_url)
+    with engine.connect() as conn:
+        n, first, last = conn.execute(
+            text(
+                "SELECT count(*), min(ingested_at), max(ingested_at) FROM reports WHERE report_id = ANY(:ids)"
+            ),
+            {"ids": report_ids},
+        ).one()
+    engine.dispose()
+    seconds = (last - first).total_seconds() if n > 1 else float("nan")
+    return n / seconds, n
+
+
+def sustained(
+    settings: Settings, home: Path, records: list[Record], workers: int
+) -> tuple[float, int, float]:
+    """Workers consume the backlog already on the topics; (reports/s, reports, max RSS MB)."""
+    procs = [start_worker(settings, home, f"w{workers}-{i}") for i in range(workers)]
+    try:
+        wait_caught_up(settings, procs)
+        rss = max(rss_mb(p.pid) for p in procs)
+    finally:
+        for p in procs:
+            stop(p)
+    rate, n = committed_rate(settings, [r.report_id for r in records])
+    return rate, n, rss
+
+
+def latency(settings: Settings, home: Path, records: list[Record], rate: float) -> list[float]:
+    """Seconds from each report's broker timestamp to its task's, at a steady send rate."""
+    proc = start_worker(settings, home, "latency")
+    try:
+        time.sleep(8)  # the worker loads the index and joins the group before the clock starts
+        began_ms = int(time.time() * 1000)
+        sent = produce(settings, records, rate=rate)
+        wait_caught_up(settings, [proc])
+    finally:
+        stop(proc)
+    by_incident = {incident_id_for(rid): t for rid, t in sent.items()}
+    out: list[float] = []
+    for _, value, ts in timestamps(settings, "dispatch.tasks", after_ms=began_ms):
+        task = orjson.loads(value)["task"]
+        sent_at = by_incident.get(task["incident_id"])
+        if sent_at is not None:
+            out.append(ts / 1000 - sent_at)
+    return out
+
+
+def noop_latency(settings: Settings, home: Path, records: list[Record], rate: float) -> list[float]:
+    sink = settings.topic("noop.latency")
+    admin = admin_client(settings)
+    admin.create_topics([NewTopic(sink, 6, 1)])
+    admin.wait_for_topics([sink])
+    admin.close()
+    env = env_for(
+        settings,
+        home,
+        BENCH_TOPICS=",".join(report_topics(settings)),
+        BENCH_SINK=sink,
+        BENCH_GROUP="noop-latency",
+        BENCH_EXPECT=str(len(records)),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.noop_worker"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(6)
+    began_ms = int(time.time() * 1000)
+    sent = produce(settings, records, rate=rate)
+    proc.wait(timeout=300)
+    by_key = {r.key: sent[r.report_id] for r in records}
+    return [
+        ts / 1000 - by_key[key]
+        for key, _, ts in timestamps(settings, "noop.latency", after_ms=began_ms)
+        if key in by_key
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reports", type=int, default=40_000)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--rate", type=float, default=1000.0)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    args = ap.parse_args()
+    base = Settings()
+    print(f"pipeline benchmark on {os.cpu_count()} cores; Kafka and PostgreSQL on the same machine")
+    rows: list[tuple[str, str, str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp, isolated(base, "pipe") as settings:
+        home = Path(tmp)
+        backlog = {
+            w: canonical_records(settings, args.reports, seed=100 + w, days_ago=10 * (k + 1))
+            for k, w in enumerate(args.workers)
+        }
+        first = args.workers[0]
+        produce(settings, backlog[first])
+        ceiling, _ = noop_rate(settings, home, len(backlog[first]), "ceiling")
+        rows.append(("no-op consume+produce (same client)", f"{ceiling:,.0f} rec/s", "", "the ceiling"))
+        for k, w in enumerate(args.workers):
+            if k:  # the first backlog is on the topics already (the no-op client read it)
+                produce(settings, backlog[w])
+            rate, n, rss = sustained(settings, home, backlog[w], w)
+            rows.append(
+                (
+                    f"sustained, {w} worker(s), {n:,} reports",
+                    f"{rate:,.0f} rep/s",
+                    f"{rate / ceiling:.2f} x ceiling",
+                    f"{rate / TARGET_SUSTAINED:.2f} x target 5,000/s",
+                )
+            )
+            rows.append(
+                (
+                    f"  worker RSS after {n:,} reports",
+                    f"{rss:,.0f} MB",
+                    "",
+                    f"{rss / TARGET_RSS_MB:.2f} x limit 300 MB",
+                )
+            )
+    with tempfile.TemporaryDirectory() as tmp, isolated(base, "lat") as settings:
+        home = Path(tmp)
+        count = int(args.rate * args.seconds)
+        floor = noop_latency(
+            settings, home, canonical_records(settings, count, seed=7, days_ago=40), args.rate
+        )
+        lat = latency(settings, home, canonical_records(settings, count, seed=8, days_ago=50), args.rate)
+        p50, p99 = percentile(lat, 50), percentile(lat, 99)
+        f50, f99 = percentile(floor, 50), percentile(floor, 99)
+        rows.append(
+            (
+                f"no-op latency at {args.rate:,.0f}/s",
+                f"p50 {f50 * 1000:.0f} ms",
+                f"p99 {f99 * 1000:.0f} ms",
+                "the floor",
+            )
+        )
+        rows.append(
+            (
+                f"report->task latency at {args.rate:,.0f}/s ({len(lat):,} tasks)",
+                f"p50 {p50 * 1000:.0f} ms",
+                f"p99 {p99 * 1000:.0f} ms",
+                f"p99 {p99 / TARGET_P99_S:.2f} x target 250 ms",
+            )
+        )
+    print(f"\n{'measure':<48}{'value':>16}{'beside':>20}   against")
+    for name, value, beside, against in rows:
+        print(f"{name:<48}{value:>16}{beside:>20}   {against}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""`yiwang rebuild`: the dispatch tables again, from the topics they are a projection of.
+
+Every row the pipeline writes is also published (`incidents` with the reports it absorbed,
+`dispatch.tasks`, `dispatch.events`), so reading those topics from the beginning and
+upserting with the same idempotent store code gives the same tables: for each incident and
+task the newest revision wins, reports and events are insert-once. The merge window is then
+derived from the open incidents. Run it with the workers stopped: it refuses while the intake
+group has members.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from kafka import KafkaAdminClient, KafkaConsumer
+from psycopg import AsyncConnection
+
+from config.settings import Settings
+from dispatch import store
+from dispatch.merging import MergePolicy
+from streams.runtime import connect
+
+log = logging.getLogger(__name__)
+TABLES = ("merge_window", "events", "tasks", "reports", "incidents")
+BATCH = 5000
+
+
+class RebuildRefused(RuntimeError):
+    pass
+
+
+@dataclass
+class RebuildResult:
+    messages: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def count(self, spec: store.Upsert, n: int) -> None:
+        self.rows[spec.table.name] = self.rows.get(spec.table.name, 0) + n
+
+
+def _read(settings: Settings, topic: str) -> Iterator[dict[str, Any]]:
+    consumer = KafkaConsumer(
+        settings.topic(topic),
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=3000,
+        client_id="yiwang-rebuild",
+    )
+    try:
+        for message in consumer:
+            yield orjson.loads(message.value)
+    finally:
+        consumer.close()
+
+
+def active_members(settings: Settings, group: str) -> int:
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="yiwang-rebuild")
+    try:
+        described = admin.describe_groups([group])
+    finally:
+        admin.close()
+    return sum(len(g.get("members") or []) for g in described.values())
+
+
+async def _flush(conn: AsyncConnection[Any], spec: store.Upsert, rows: list[dict[str, Any]]) -> int:
+    async with conn.transaction():
+        return await store.upsert(conn, spec, rows)
+
+
+async def rebuild(settings: Settings, *, force: bool = False) -> RebuildResult:
+    group = settings.topic("yiwang-intake")
+    if not force and active_members(settings, group):
+        raise RebuildRefused(
+            f"consumer group {group} has running members: stop the workers first (or pass --force)"
+        )
+    result = RebuildResult()
+    conn = await connect(settings)
+    try:
+        async with conn.transaction():
+            await conn.execute("TRUNCATE " + ", ".join(TABLES))
+        plan: dict[str, list[tuple[store.Upsert, str]]] = {
+            "incidents": [(store.INCIDENTS, "incident"), (store.REPORTS, "reports")],
+            "dispatch.tasks": [(store.TASKS, "task")],
+            "dispatch.events": [(store.EVENTS, "event")],
+        }
+        for topic, targets in plan.items():
+            pending: dict[store.Upsert, list[dict[str, Any]]] = {spec: [] for spec, _ in targets}
+            for doc in _read(settings, topic):
+                result.messages += 1
+                for spec, key in targets:
+                    value = doc.get(key)
+                    pending[spec].extend(value if isinstance(value, list) else [value] if value else [])
+                    if len(pending[spec]) >= BATCH:
+                        result.count(spec, await _flush(conn, spec, pending[spec]))
+                        pending[spec] = []
+            for spec, rows in pending.items():
+                result.count(spec, await _flush(conn, spec, rows))
+            log.info("rebuild: %s read; rows so far %s", topic, result.rows)
+        window = MergePolicy.load().window
+        async with conn.transaction():
+            cur = await conn.execute(
+                "INSERT INTO merge_window (incident_id, family, street_code, geom, first_at, last_at) "
+                "SELECT incident_id, family, street_code, geom, first_reported_at, last_reported_at "
+                "FROM incidents WHERE geom IS NOT NULL AND state NOT IN ('closed', 'merged', 'rejected') "
+                "AND last_reported_at >= now() - 2 * %s::interval",
+                (window,),
+            )
+            result.rows["merge_window"] = cur.rowcount
+    finally:
+        await conn.close()
+    return result
+
+
+def run_rebuild(settings: Settings, *, force: bool = False) -> RebuildResult:
+    return asyncio.run(rebuild(settings, force=force))
