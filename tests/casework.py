@@ -3,14 +3,15 @@ Kafka): the reference district loaded once, canonical reports placed in its grid
 harness that runs the real intake (`IntakeRuntime` → `IntakeService.process`) and the real
 case flows over one database connection and one real producer.
 
-Conftests import the fixtures from here (`from tests.casework import district, anyio_backend`).
+Conftests of the case tests' folders import the fixtures from here; `kafka` and
+`engine` are overridden there, so those tests run on a database and topics of their own.
 """
 
 from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,10 +23,14 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 from psycopg import AsyncConnection
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 
 from config.policy import Priority, Taxonomy, load_taxonomy
 from config.settings import Settings
+from config.topics import load_topics
+from deploy import migrate
+from deploy.services.postgres import LocalPostgres
+from deploy.topics import admin_client, ensure_topics
 from dispatch.cases.boot import connect, load_people, store_policy
 from dispatch.cases.flows import CaseFlows
 from dispatch.intake import IntakeRules
@@ -49,10 +54,53 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def district(engine: Engine) -> ReferenceDistrict:
-    """The reference district's layers, buildings and workers in the session database."""
+def cases(services: Settings) -> Iterator[Settings]:
+    """Settings with a database and a topic prefix of their own for the case tests, so that
+    tests elsewhere that reconcile whole tables or topics (the pipeline test) never see them."""
+    settings = services.model_copy(
+        update={
+            "topic_prefix": f"{services.topic_prefix}cases.",
+            "pg_database": f"{services.pg_database}_cases",
+        }
+    )
+    pg = LocalPostgres(services) if services.uses_local_db else None
+    if pg is not None:
+        pg.ensure_database(settings.pg_database)
+    migrate.upgrade(settings.db_url)
+    admin = admin_client(settings)
+    report = ensure_topics(admin, load_topics(), settings)
+    yield settings
+    if report.created:
+        admin.delete_topics(report.created, raise_errors=False)
+    admin.close()
+    if pg is not None:
+        pg.drop_database(settings.pg_database)
+
+
+@pytest.fixture(scope="session")
+def cases_engine(cases: Settings) -> Iterator[Engine]:
+    eng = create_engine(cases.db_url, pool_size=5)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def kafka(cases: Settings) -> Settings:
+    """Overrides the root `kafka` in the case tests' folders: their own database and topics."""
+    return cases
+
+
+@pytest.fixture(scope="session")
+def engine(cases_engine: Engine) -> Engine:
+    """Overrides the root `engine` in the case tests' folders."""
+    return cases_engine
+
+
+@pytest.fixture(scope="session")
+def district(cases_engine: Engine) -> ReferenceDistrict:
+    """The reference district's layers, buildings and workers in the case tests' database."""
     reference = load_reference()
-    with engine.begin() as conn:
+    with cases_engine.begin() as conn:
         service.load_reference_set(conn, reference)
     return reference
 

@@ -17,9 +17,9 @@ from dispatch.api.app import create_app
 from dispatch.api.auth import ApiRole, Principal, issue_token
 from geo.reference import ReferenceDistrict
 from schemas.report import Report
-from tests.casework import anyio_backend, district, harness, report_in
+from tests.casework import anyio_backend, cases, cases_engine, district, engine, harness, kafka, report_in
 
-__all__ = ["anyio_backend", "district"]
+__all__ = ["anyio_backend", "cases", "cases_engine", "district", "engine", "kafka"]
 STREET_A, STREET_B = "500106001", "500106002"
 
 

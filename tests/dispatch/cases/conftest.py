@@ -1,3 +1,5 @@
-from tests.casework import anyio_backend, district
+"""The case tests run on a database and topics of their own (see tests/casework.py)."""
 
-__all__ = ["anyio_backend", "district"]
+from tests.casework import anyio_backend, cases, cases_engine, district, engine, kafka
+
+__all__ = ["anyio_backend", "cases", "cases_engine", "district", "engine", "kafka"]

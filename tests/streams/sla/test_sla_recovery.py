@@ -25,9 +25,10 @@ from dispatch.lifecycle.states import Action, Role
 from geo.reference import ReferenceDistrict
 from tests.casework import harness, report_in
 from tests.producers.helpers import read_topic
+from tests.streams.harness import worker_env
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 N = 12
 FIRST_DUE_S = 15.0  # the district steps fall due from 15 s after setup, one every 0.75 s
 LADDER = ["yellow", "red", "street", "district"]
@@ -56,12 +57,7 @@ async def _setup(settings: Settings, engine: Engine, district: ReferenceDistrict
 
 
 def _worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "YIWANG_TOPIC_PREFIX": settings.topic_prefix,
-        "YIWANG_PG_DATABASE": settings.pg_database,
-        "YIWANG_HOME": str(settings.home),
-    }
+    env = worker_env(settings, settings.home)
     return subprocess.Popen(
         [
             sys.executable,
