@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEV_JWT_SECRET = "yiwang-dev-secret-not-for-production"  # noqa: S105 - documented dev default
+
 
 def _default_home() -> Path:
     return Path.home() / ".cache" / "yiwang"
@@ -52,6 +54,19 @@ class Settings(BaseSettings):
     api_port: int = 8080
     metrics_port: int = 9108
     log_level: str = "INFO"
+
+    jwt_secret: str = DEV_JWT_SECRET
+    """HS256 key for API tokens. The default is for development only: the API warns when it is used."""
+    token_ttl_s: int = 8 * 3600
+    """Lifetime of a token issued by login or `yiwang token` (a shift), unless asked otherwise."""
+    accounts_file: Path | None = None
+    """Operator and grid-worker logins (salted scrypt hashes); None: config/accounts.toml."""
+    sla_tick_s: float = 1.0
+    """How often the SLA tracker claims due incidents."""
+
+    @property
+    def uses_dev_jwt_secret(self) -> bool:
+        return self.jwt_secret == DEV_JWT_SECRET
 
     @property
     def uses_local_kafka(self) -> bool:

@@ -153,6 +153,8 @@ class IncidentRow(DispatchBase):
     next_sla_at: Mapped[datetime | None] = mapped_column(TZ)
     light: Mapped[str] = mapped_column(String(8), server_default=text("'green'"))
     escalation_level: Mapped[str | None] = mapped_column(String(16))
+    sla_note: Mapped[str | None] = mapped_column(Text)
+    """Why a clock could not be scheduled (a working-time limit past the calendar's data): an alarm."""
 
 
 class TaskRow(DispatchBase):
@@ -243,3 +245,21 @@ class SlaPolicyRow(DispatchBase):
     policy_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     body: Mapped[dict[str, Any]] = mapped_column(JSONB)
     first_used_at: Mapped[datetime] = mapped_column(TZ, server_default=text("now()"))
+
+
+class ApiRequestRow(DispatchBase):
+    """Idempotency keys of API commands: a retried POST returns the stored answer, applied once.
+
+    Keyed by the caller and its key, so two callers can never collide; `fingerprint` is a hash
+    of the command, so a key reused for a different command is refused instead of replayed.
+    """
+
+    __tablename__ = "api_requests"
+    __table_args__ = (Index("ix_api_requests_created", "created_at"),)
+
+    actor: Mapped[str] = mapped_column(String(96), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=text("now()"))

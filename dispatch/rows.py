@@ -102,6 +102,7 @@ def incident_row(opened: Opened, report: Report, *, now: datetime, policy_id: st
         "next_sla_at": utc(opened.next_sla_at) if opened.next_sla_at else None,
         "light": Light.GREEN.value,
         "escalation_level": None,
+        "sla_note": opened.sla_note,
     }
 
 

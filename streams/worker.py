@@ -16,12 +16,14 @@ import faust
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from config.settings import Settings
+from dispatch.kpi.metrics import DispatchMetrics
 from schemas.report import Source
 from streams.app import create_app
 from streams.intake.decode import Inbound
 from streams.metrics import PipelineMetrics
 from streams.outputs import Outputs
 from streams.runtime import IntakeRuntime, SystemicFailure
+from streams.sla.runtime import install as install_sla
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 1000
@@ -81,4 +83,6 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
             log.info("intake: pruned %d incidents out of the merge window", removed)
 
     app.yiwang_runtime = runtime  # type: ignore[attr-defined]  # for tests and shutdown
+    # the SLA tracker and the outbox relay of API/tracker events run in every worker (SKIP LOCKED)
+    app.yiwang_sla = install_sla(app, settings, DispatchMetrics.create(registry))  # type: ignore[attr-defined]
     return app

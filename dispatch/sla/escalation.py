@@ -18,6 +18,7 @@ from datetime import datetime
 
 from dispatch.sla.calendar import Timekeeper
 from dispatch.sla.clocks import ClockName, ClockState, ClockStatus
+from dispatch.sla.errors import CalendarRangeError
 from dispatch.sla.ladder import EscalationAction, EscalationPolicy, LadderTarget, Step
 
 
@@ -70,7 +71,12 @@ def next_step(policy: EscalationPolicy, clock: ClockState, now: datetime, tk: Ti
     due = at <= now
     overtaken = False
     if due and index + 1 < len(ladder.steps):
-        later = clock.reaches(ladder.steps[index + 1].at, tk)
+        try:
+            later = clock.reaches(ladder.steps[index + 1].at, tk)
+        except CalendarRangeError:
+            # the later step lies past the calendar's data, hence after `now` (which is within
+            # it, or `at` above could not have been computed): it is certainly not due yet
+            later = None
         overtaken = later is not None and later <= now
     return StepResult(
         at=at,

@@ -237,3 +237,16 @@ def _with(change: dict[str, Any]) -> dict[str, Any]:
 def test_bad_ladders_are_refused_naming_the_field(doc: dict[str, Any], message: str) -> None:
     with pytest.raises(PolicyError, match=message):
         parse_escalation(doc)
+
+
+def test_a_due_step_is_returned_when_the_next_lies_past_the_calendar(
+    escalation: EscalationPolicy, tk: Timekeeper
+) -> None:
+    # a 20-working-day resolve clock from 25 Nov 2026: red (100 %) falls in December, the street
+    # step (200 %) after the installed calendar's last day; red must still be taken when due
+    budget = tk.working.day * 20
+    clock = ClockState.start(ClockName.RESOLVE, ClockKind.WORKING, budget, sh(2026, 11, 25, 10))
+    clock = clock.after_step(0)
+    result = next_step(escalation, clock, sh(2026, 12, 31, 20), tk)
+    assert result.due and result.step is not None and result.step.name == "red"
+    assert result.overtaken is False

@@ -66,7 +66,10 @@ class Worker:
         self._fh = self.log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "deploy.cli", "worker", "--metrics-port", "0"],
-            cwd=REPO, env=worker_env(settings, home), stdout=self._fh, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=worker_env(settings, home),
+            stdout=self._fh,
+            stderr=subprocess.STDOUT,
         )
 
     def alive(self) -> bool:
@@ -154,8 +157,11 @@ def publish_raw(settings: Settings, topic: str, values: list[bytes]) -> None:
 
 def read_topic(settings: Settings, topic: str) -> list[dict[str, Any]]:
     consumer = KafkaConsumer(
-        settings.topic(topic), bootstrap_servers=settings.bootstrap_servers, group_id=None,
-        auto_offset_reset="earliest", consumer_timeout_ms=2000,
+        settings.topic(topic),
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=2000,
     )
     out = [orjson.loads(m.value) for m in consumer]
     consumer.close()

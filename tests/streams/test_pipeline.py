@@ -41,20 +41,44 @@ def _counts(engine: Engine) -> dict[str, int]:
 def _bad_records(settings: Settings) -> int:
     """Records that pass no adapter: published straight onto the topics, as a rogue agency might."""
     valid = {
-        "schema_version": 1, "report_id": str(report_id_for("police", "RAW-1")), "source": "police",
-        "source_ref": "RAW-1", "reported_at": "2025-06-10T09:00:00+08:00",
-        "received_at": "2025-06-10T09:00:01+08:00", "category": "theft", "priority": "P2",
-        "location": {"lon": 106.45, "lat": 29.55, "crs": "wgs84"}, "description": "x",
+        "schema_version": 1,
+        "report_id": str(report_id_for("police", "RAW-1")),
+        "source": "police",
+        "source_ref": "RAW-1",
+        "reported_at": "2025-06-10T09:00:00+08:00",
+        "received_at": "2025-06-10T09:00:01+08:00",
+        "category": "theft",
+        "priority": "P2",
+        "location": {"lon": 106.45, "lat": 29.55, "crs": "wgs84"},
+        "description": "x",
         "raw": {"format": "json", "text": "{}"},
     }
-    nul = {**valid, "source_ref": "RAW-2", "report_id": str(report_id_for("police", "RAW-2")),
-           "description": "bad \u0000 byte"}
-    wrong_topic = {**valid, "source": "fire", "source_ref": "RAW-3",
-                   "report_id": str(report_id_for("fire", "RAW-3"))}
-    unknown = {**valid, "source_ref": "RAW-4", "report_id": str(report_id_for("police", "RAW-4")),
-               "category": "alien_landing"}
-    values = [b"\xff\xfe not json", b"[1, 2]", orjson.dumps({"source": "police"}), orjson.dumps(nul),
-              orjson.dumps(wrong_topic), orjson.dumps(unknown)]
+    nul = {
+        **valid,
+        "source_ref": "RAW-2",
+        "report_id": str(report_id_for("police", "RAW-2")),
+        "description": "bad \u0000 byte",
+    }
+    wrong_topic = {
+        **valid,
+        "source": "fire",
+        "source_ref": "RAW-3",
+        "report_id": str(report_id_for("fire", "RAW-3")),
+    }
+    unknown = {
+        **valid,
+        "source_ref": "RAW-4",
+        "report_id": str(report_id_for("police", "RAW-4")),
+        "category": "alien_landing",
+    }
+    values = [
+        b"\xff\xfe not json",
+        b"[1, 2]",
+        orjson.dumps({"source": "police"}),
+        orjson.dumps(nul),
+        orjson.dumps(wrong_topic),
+        orjson.dumps(unknown),
+    ]
     publish_raw(settings, "reports.police", values)
     return len(values)
 
@@ -76,21 +100,33 @@ def test_simulated_feeds_end_as_tasks_merges_or_dead_letters(
             stored = {r[0] for r in conn.execute(text("SELECT report_id::text FROM reports"))}
             merged = conn.execute(text("SELECT count(*) FROM reports WHERE merged")).scalar_one()
             opened = conn.execute(text("SELECT count(*) FROM reports WHERE NOT merged")).scalar_one()
-            per_incident = conn.execute(text(
-                "SELECT i.report_count, count(r.*) FROM incidents i JOIN reports r USING (incident_id) "
-                "GROUP BY i.incident_id, i.report_count")).all()
-            dispatched = conn.execute(text(
-                "SELECT count(*) FROM incidents WHERE state = 'dispatched'")).scalar_one()
-            unrouted = conn.execute(text(
-                "SELECT count(*) FROM incidents WHERE state = 'registered'")).scalar_one()
-            tasks_per_incident = conn.execute(text(
-                "SELECT count(*) FROM tasks GROUP BY incident_id HAVING count(*) > 1")).all()
-            gaps = conn.execute(text(
-                "SELECT incident_id FROM events GROUP BY incident_id "
-                "HAVING count(*) <> max(sequence) OR min(sequence) <> 1")).all()
-            versions = conn.execute(text(
-                "SELECT count(*) FROM incidents i WHERE version <> "
-                "(SELECT max(sequence) FROM events e WHERE e.incident_id = i.incident_id)")).scalar_one()
+            per_incident = conn.execute(
+                text(
+                    "SELECT i.report_count, count(r.*) FROM incidents i JOIN reports r USING (incident_id) "
+                    "GROUP BY i.incident_id, i.report_count"
+                )
+            ).all()
+            dispatched = conn.execute(
+                text("SELECT count(*) FROM incidents WHERE state = 'dispatched'")
+            ).scalar_one()
+            unrouted = conn.execute(
+                text("SELECT count(*) FROM incidents WHERE state = 'registered'")
+            ).scalar_one()
+            tasks_per_incident = conn.execute(
+                text("SELECT count(*) FROM tasks GROUP BY incident_id HAVING count(*) > 1")
+            ).all()
+            gaps = conn.execute(
+                text(
+                    "SELECT incident_id FROM events GROUP BY incident_id "
+                    "HAVING count(*) <> max(sequence) OR min(sequence) <> 1"
+                )
+            ).all()
+            versions = conn.execute(
+                text(
+                    "SELECT count(*) FROM incidents i WHERE version <> "
+                    "(SELECT max(sequence) FROM events e WHERE e.incident_id = i.incident_id)"
+                )
+            ).scalar_one()
             event_ids = conn.execute(text("SELECT incident_id::text FROM incidents")).scalars().all()
 
         letters = read_topic(kafka, "reports.dlq")
@@ -124,8 +160,9 @@ def test_simulated_feeds_end_as_tasks_merges_or_dead_letters(
         ok = [i for i in items if i.expected.ok and i.expected.source_ref]
         by_event: dict[str, set[str]] = defaultdict(set)
         with engine.connect() as conn:
-            incident_of = dict(conn.execute(text(
-                "SELECT source || ':' || source_ref, incident_id::text FROM reports")).all())
+            incident_of = dict(
+                conn.execute(text("SELECT source || ':' || source_ref, incident_id::text FROM reports")).all()
+            )
         for item in ok:
             iid = incident_of.get(f"{item.source.value}:{item.expected.source_ref}")
             if iid is not None:

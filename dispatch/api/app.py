@@ -1,0 +1,145 @@
+"""The API app factory: `create_app(settings)`; nothing is built at import time.
+
+The lifespan opens the database pool (autocommit connections in UTC, each with the staging
+tables of `dispatch.store`), a Kafka producer (unless a sender is given), loads the rules and
+the workforce directory, and runs the outbox relay every few seconds. `/metrics` serves the
+dispatch metrics (gauges refreshed from the database on each scrape). With an Open311
+publisher, the Open311 GeoReport v2 router is mounted at `/open311/v2`, its GET requests
+answering from the dispatch database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from fastapi import FastAPI
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import create_engine
+from starlette.responses import Response
+
+from config.settings import Settings
+from dispatch.api import errors, routes_agency, routes_auth, routes_operator, routes_worker
+from dispatch.api.accounts import load_accounts
+from dispatch.api.state import ApiState
+from dispatch.api.status import DispatchStatus
+from dispatch.cases.boot import libpq_url, load_people, prepare, store_policy
+from dispatch.cases.flows import CaseFlows, Sender
+from dispatch.intake import IntakeRules
+from dispatch.kpi.metrics import DispatchMetrics
+from producers.open311.api import create_router as open311_router
+from producers.publisher import Publisher
+
+log = logging.getLogger(__name__)
+RELAY_EVERY_S = 5.0
+OPEN311_PREFIX = "/open311/v2"
+
+
+async def _relay_forever(state: ApiState) -> None:
+    while True:
+        await asyncio.sleep(RELAY_EVERY_S)
+        try:
+            async with state.pool.connection() as conn:
+                while await state.flows.relay(conn):
+                    pass
+        except (psycopg.OperationalError, KafkaError, OSError) as exc:
+            log.warning("api: outbox relay failed (%s); retrying in %.0fs", exc, RELAY_EVERY_S)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    registry: CollectorRegistry | None = None,
+    send: Sender | None = None,
+    open311: Publisher | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The API. `send` replaces the app's own Kafka producer; `open311` mounts Open311."""
+    registry = registry if registry is not None else CollectorRegistry()
+    metrics = DispatchMetrics.create(registry)
+    engine = create_engine(settings.db_url, pool_size=2)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.uses_dev_jwt_secret:
+            log.warning(
+                "api: tokens are signed with the development secret; set YIWANG_JWT_SECRET in production"
+            )
+        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+            libpq_url(settings.db_url),
+            kwargs={"autocommit": True, "options": "-c TimeZone=UTC", "application_name": "yiwang-api"},
+            configure=prepare,
+            min_size=1,
+            max_size=8,
+            open=False,
+        )
+        await pool.open(wait=True)
+        producer: AIOKafkaProducer | None = None
+        sender = send
+        if sender is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=settings.bootstrap_servers, enable_idempotence=True, acks="all"
+            )
+            await producer.start()
+            kafka = producer
+
+            async def produce(topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+                return await kafka.send(topic, value, key=key, headers=headers)
+
+            sender = produce
+        rules = await asyncio.to_thread(IntakeRules.load)
+        people = await asyncio.to_thread(load_people, engine, rules.taxonomy)
+        extra = {"clock": clock} if clock is not None else {}
+        flows = CaseFlows(settings, rules, people, sender, metrics=metrics, **extra)
+        async with pool.connection() as conn:
+            await store_policy(conn, rules.escalation)
+        state = ApiState(settings, pool, flows, metrics, load_accounts(settings.accounts_file))
+        app.state.yiwang = state
+        relay = asyncio.create_task(_relay_forever(state))
+        try:
+            yield
+        finally:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+            await pool.close()
+            if producer is not None:
+                await producer.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Yiwang 一网统管 dispatch API",
+        version="1",
+        description="Operators, grid workers and agencies. Authenticate with a bearer token.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (routes_auth, routes_worker, routes_operator, routes_agency):
+        app.include_router(module.router)
+    if open311 is not None:
+        app.include_router(
+            open311_router(settings, open311, status=DispatchStatus(engine)), prefix=OPEN311_PREFIX
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        state: ApiState = app.state.yiwang
+        async with state.pool.connection() as conn:
+            await metrics.refresh(conn, datetime.now(UTC))
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,91 @@
+"""Signed tokens (JWT, HS256 with `settings.jwt_secret`) and the caller they describe.
+
+Roles and their scope, carried in the token and checked on every request:
+- `grid_worker` — `worker`: only that worker's own tasks;
+- `operator`    — `street`: one street's incidents and tasks; absent: the whole district;
+- `agency`      — `source`: the status of that source's own reports.
+An expired, forged, malformed or scope-less token is refused with 401 before any handler runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import jwt
+
+from config.settings import Settings
+from dispatch.lifecycle.case import Actor
+from dispatch.lifecycle.states import Role
+
+ISSUER = "yiwang"
+ALGORITHM = "HS256"
+
+
+class ApiRole(StrEnum):
+    GRID_WORKER = "grid_worker"
+    OPERATOR = "operator"
+    AGENCY = "agency"
+
+
+class AuthError(Exception):
+    """The request carries no valid token (401)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    role: ApiRole
+    subject: str  # a worker id, an operator's login, an agency's source code
+    street: str | None = None  # operators: their street; None = the district
+
+    def actor(self) -> Actor:
+        return Actor(
+            Role(self.role.value), self.subject, self.street if self.role is ApiRole.OPERATOR else None
+        )
+
+    def claims(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"sub": self.subject, "role": self.role.value}
+        if self.role is ApiRole.GRID_WORKER:
+            out["worker"] = self.subject
+        elif self.role is ApiRole.AGENCY:
+            out["source"] = self.subject
+        elif self.street:
+            out["street"] = self.street
+        return out
+
+
+def issue_token(
+    settings: Settings, principal: Principal, *, ttl: timedelta | None = None, now: datetime | None = None
+) -> str:
+    issued = now or datetime.now(UTC)
+    life = ttl if ttl is not None else timedelta(seconds=settings.token_ttl_s)
+    claims = {**principal.claims(), "iss": ISSUER, "iat": issued, "exp": issued + life}
+    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+
+
+def read_token(settings: Settings, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise AuthError("token expired: log in again") from None
+    except jwt.InvalidTokenError as exc:
+        raise AuthError(f"invalid token ({type(exc).__name__})") from None
+    try:
+        role = ApiRole(str(claims.get("role")))
+    except ValueError:
+        raise AuthError("invalid token (unknown role)") from None
+    subject = str(claims["sub"])
+    if role is ApiRole.GRID_WORKER and claims.get("worker") != subject:
+        raise AuthError("invalid token (a grid worker token names its worker)")
+    if role is ApiRole.AGENCY and claims.get("source") != subject:
+        raise AuthError("invalid token (an agency token names its source)")
+    street = claims.get("street") if role is ApiRole.OPERATOR else None
+    return Principal(role, subject, str(street) if street else None)

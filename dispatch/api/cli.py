@@ -1,0 +1,77 @@
+"""`yiwang api`, `yiwang token` and `yiwang hash-secret`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+from datetime import timedelta
+
+import uvicorn
+
+from config.settings import Settings
+from dispatch.api.accounts import hash_secret
+from dispatch.api.app import create_app
+from dispatch.api.auth import ApiRole, Principal, issue_token
+from producers.publisher import Publisher
+
+log = logging.getLogger(__name__)
+
+
+def _api(settings: Settings, args: argparse.Namespace) -> int:
+    publisher = None if args.no_open311 else Publisher(settings, client_id="yiwang-api-open311")
+    app = create_app(settings, open311=publisher)
+    port = args.port if args.port is not None else settings.api_port
+    try:
+        uvicorn.run(app, host=args.host or settings.api_host, port=port, log_level=settings.log_level.lower())
+    finally:
+        if publisher is not None:
+            publisher.close()
+    return 0
+
+
+def principal_from(args: argparse.Namespace) -> Principal:
+    role = ApiRole(args.role)
+    if role is ApiRole.GRID_WORKER:
+        if not args.worker:
+            raise SystemExit("yiwang token: --role grid_worker needs --worker ID")
+        return Principal(role, args.worker)
+    if role is ApiRole.AGENCY:
+        if not args.source:
+            raise SystemExit("yiwang token: --role agency needs --source SOURCE")
+        return Principal(role, args.source)
+    return Principal(role, args.name or ("street-" + args.street if args.street else "district"), args.street)
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.uses_dev_jwt_secret:
+        log.warning("signing with the development secret; set YIWANG_JWT_SECRET in production")
+    ttl = timedelta(seconds=args.ttl) if args.ttl else None
+    print(issue_token(settings, principal_from(args), ttl=ttl))
+    return 0
+
+
+def _hash(settings: Settings, args: argparse.Namespace) -> int:
+    secret = getpass.getpass("password or PIN: ")
+    print(hash_secret(secret))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("api", help="serve the dispatch API (operators, grid workers, agencies, Open311)")
+    p.add_argument("--port", type=int, default=None, help="default: YIWANG_API_PORT (8080)")
+    p.add_argument("--host", default=None, help="default: YIWANG_API_HOST (127.0.0.1)")
+    p.add_argument("--no-open311", action="store_true", help="do not mount /open311/v2")
+    p.set_defaults(func=_api)
+
+    p = sub.add_parser("token", help="issue an API token (signed with YIWANG_JWT_SECRET)")
+    p.add_argument("--role", required=True, choices=[r.value for r in ApiRole])
+    p.add_argument("--worker", help="grid_worker: the worker id")
+    p.add_argument("--street", help="operator: one street's code (omit: the whole district)")
+    p.add_argument("--source", help="agency: its source code (hotline, police, ...)")
+    p.add_argument("--name", help="operator: the login the token names")
+    p.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default: YIWANG_TOKEN_TTL_S)")
+    p.set_defaults(func=_token)
+
+    p = sub.add_parser("hash-secret", help="print the salted scrypt hash of a password or PIN (accounts)")
+    p.set_defaults(func=_hash)

@@ -1,0 +1,67 @@
+"""Domain errors to HTTP, at the edge only. Bodies are {"detail": …} plus what names the cause.
+
+- IllegalTransition → 409 with state, action and role;
+- NotYours, CaseNotFound, NotFound → 404: out of scope looks exactly like absent (nothing leaks);
+- DetailError → 422 naming the field; KeyReused → 422 naming the Idempotency-Key header;
+- AuthError → 401; Forbidden (wrong role) → 403;
+- CalendarRangeError → 503: the working calendar needs its next year's data.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from dispatch.api.auth import AuthError
+from dispatch.api.state import Forbidden
+from dispatch.cases.flows import CaseNotFound, KeyReused
+from dispatch.lifecycle.errors import DetailError, IllegalTransition, NotYours
+from dispatch.sla.errors import CalendarRangeError
+
+
+class NotFound(Exception):
+    """Absent, or outside the caller's scope (the same answer for both)."""
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AuthError)
+    async def unauthorized(request: Request, exc: AuthError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+
+    @app.exception_handler(NotYours)
+    async def not_yours(request: Request, exc: NotYours) -> JSONResponse:
+        return JSONResponse({"detail": "not found in your scope"}, status_code=404)
+
+    @app.exception_handler(CaseNotFound)
+    async def no_case(request: Request, exc: CaseNotFound) -> JSONResponse:
+        return JSONResponse({"detail": "not found in your scope"}, status_code=404)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc) or "not found in your scope"}, status_code=404)
+
+    @app.exception_handler(IllegalTransition)
+    async def illegal(request: Request, exc: IllegalTransition) -> JSONResponse:
+        body = {
+            "detail": str(exc),
+            "state": exc.state.value,
+            "action": exc.action.value,
+            "role": exc.role.value,
+        }
+        return JSONResponse(body, status_code=409)
+
+    @app.exception_handler(DetailError)
+    async def detail(request: Request, exc: DetailError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
+
+    @app.exception_handler(KeyReused)
+    async def reused(request: Request, exc: KeyReused) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "field": "Idempotency-Key"}, status_code=422)
+
+    @app.exception_handler(CalendarRangeError)
+    async def calendar(request: Request, exc: CalendarRangeError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)

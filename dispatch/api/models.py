@@ -1,0 +1,73 @@
+"""Request bodies and path vocabularies of the API (pydantic), with their limits."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch.lifecycle.states import Action
+from dispatch.sla.ladder import LadderTarget
+
+
+class WorkerAction(StrEnum):
+    ACCEPT = "accept"  # 签收
+    ARRIVE = "arrive"  # 到场
+    RESOLVE = "resolve"  # 处置反馈 (note + photo references)
+    RETURN = "return"  # 回退 (reason)
+    REQUEST_EXTENSION = "request_extension"  # 延期申请 (reason + extension)
+
+
+class OperatorAction(StrEnum):
+    DISPATCH = "dispatch"
+    REASSIGN = "reassign"
+    MERGE = "merge"
+    APPROVE_EXTENSION = "approve_extension"
+    DENY_EXTENSION = "deny_extension"
+    VERIFY = "verify"
+    CLOSE = "close"
+    REWORK = "rework"  # verification failed: back for rework (fail_verification)
+    PARK = "park"
+    UNPARK = "unpark"
+    REJECT = "reject"
+    ESCALATE = "escalate"
+    REOPEN = "reopen"
+
+    @property
+    def lifecycle(self) -> Action:
+        return Action.FAIL_VERIFICATION if self is OperatorAction.REWORK else Action(self.value)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class WorkerCommand(_Body):
+    reason: str | None = Field(default=None, max_length=2000, description="return / request_extension")
+    note: str | None = Field(default=None, max_length=4000, description="resolve: what was done")
+    photos: list[str] = Field(
+        default_factory=list, max_length=20, description="resolve: photo object keys/URLs"
+    )
+    extension: str | None = Field(
+        default=None, max_length=16, description='request_extension: e.g. "3d", "4h"'
+    )
+
+
+class OperatorCommand(_Body):
+    reason: str | None = Field(default=None, max_length=2000)
+    assignee: str | None = Field(
+        default=None, max_length=64, description="dispatch/reassign; omit: the router picks"
+    )
+    merged_into: UUID | None = Field(default=None, description="merge: the incident this one duplicates")
+    extension: str | None = Field(
+        default=None, max_length=16, description="approve_extension: a smaller grant"
+    )
+    level: LadderTarget | None = Field(default=None, description="escalate: community_lead, street_center, …")
+
+
+class Login(_Body):
+    username: str | None = Field(default=None, max_length=64, description="operators")
+    password: str | None = Field(default=None, max_length=256)
+    worker_id: str | None = Field(default=None, max_length=64, description="grid workers")
+    pin: str | None = Field(default=None, max_length=32)

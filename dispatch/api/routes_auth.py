@@ -1,0 +1,44 @@
+"""Login for people: operators with their password, grid workers with their PIN."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from dispatch.api.auth import ApiRole, AuthError, Principal, issue_token
+from dispatch.api.models import Login
+from dispatch.api.state import Caller, State
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/login")
+async def login(body: Login, state: State) -> dict[str, Any]:
+    """A token for an operator (username + password) or a grid worker (worker_id + PIN)."""
+    accounts = state.accounts
+    principal: Principal | None = None
+    if body.username is not None and body.password is not None:
+        account = await run_in_threadpool(accounts.operator, body.username, body.password)
+        if account is not None:
+            principal = Principal(ApiRole.OPERATOR, account.login, account.street)
+    elif (
+        body.worker_id is not None
+        and body.pin is not None
+        and await run_in_threadpool(accounts.worker, body.worker_id, body.pin)
+    ):
+        principal = Principal(ApiRole.GRID_WORKER, body.worker_id)
+    if principal is None:
+        raise AuthError("unknown login or wrong password/PIN")
+    return {
+        "access_token": issue_token(state.settings, principal),
+        "token_type": "bearer",
+        "expires_in": state.settings.token_ttl_s,
+        **principal.claims(),
+    }
+
+
+@router.get("/me")
+async def me(caller: Caller) -> dict[str, Any]:
+    return caller.claims()

@@ -1,0 +1,164 @@
+"""Operators (the whole district, or one street): the board, the map, the KPIs, and every
+command on a case — dispatch, reassign, merge, extensions, verify and close or rework, park,
+reject, escalate by hand, reopen. A street operator never reads or changes another street's
+case: those answer 404, and asking for another street in a filter answers 403."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from dispatch.api import board
+from dispatch.api.commands import IdempotencyKey, answer, duration
+from dispatch.api.errors import NotFound
+from dispatch.api.models import OperatorAction, OperatorCommand
+from dispatch.api.state import Forbidden, Operator, State
+from dispatch.api.views import deadlines, masked_reporter
+from dispatch.cases.commands import Command
+from dispatch.kpi.queries import KpiGroup, Period, kpis
+
+router = APIRouter(tags=["operator"])
+Many = Annotated[list[str] | None, Query()]
+
+
+def _scope(caller: Operator, street: str | None) -> str | None:
+    """The operator's street; refuses a filter naming another street (403)."""
+    if caller.street is not None and street is not None and street != caller.street:
+        raise Forbidden(f"operator {caller.subject} sees street {caller.street} only")
+    return caller.street
+
+
+def _summary(row: dict[str, Any], state: State) -> dict[str, Any]:
+    clocks = row.pop("clocks", None)
+    return {**row, "deadlines": deadlines(clocks, state.flows.rules.tk)}
+
+
+@router.get("/incidents")
+async def list_incidents(
+    *,
+    caller: Operator,
+    state: State,
+    state_: Annotated[list[str] | None, Query(alias="state")] = None,
+    priority: Many = None,
+    light: Many = None,
+    street: str | None = None,
+    community: str | None = None,
+    grid: str | None = None,
+    source: str | None = None,
+    category: str | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="text in the description or address")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=board.MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    scope = _scope(caller, street)
+    query = board.IncidentQuery(
+        tuple(state_ or ()),
+        tuple(priority or ()),
+        tuple(light or ()),
+        street,
+        community,
+        grid,
+        source,
+        category,
+        q,
+        since,
+        until,
+        limit,
+        offset,
+    )
+    async with state.pool.connection() as conn:
+        total, rows = await board.list_incidents(conn, scope, query)
+    return {"total": total, "limit": limit, "offset": offset, "items": [_summary(r, state) for r in rows]}
+
+
+@router.get("/incidents/{incident_id}")
+async def incident_detail(incident_id: UUID, caller: Operator, state: State) -> dict[str, Any]:
+    """The case, its reports (reporters masked), its events timeline and its tasks."""
+    async with state.pool.connection() as conn:
+        row = await board.incident(conn, caller.street, str(incident_id))
+        if row is None:
+            raise NotFound()
+        reports = await board.reports_of(conn, str(incident_id))
+        events = await board.events_of(conn, str(incident_id))
+        tasks = await board.tasks_of(conn, str(incident_id))
+    for report in reports:
+        report["reporter"] = masked_reporter(report.get("reporter"))
+    return {"incident": _summary(row, state), "reports": reports, "events": events, "tasks": tasks}
+
+
+@router.get("/tasks")
+async def list_tasks(
+    *,
+    caller: Operator,
+    state: State,
+    status: Many = None,
+    assignee: str | None = None,
+    level: str | None = None,
+    street: str | None = None,
+    grid: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=board.MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    scope = _scope(caller, street)
+    query = board.TaskQuery(tuple(status or ("active",)), assignee, level, street, grid, limit, offset)
+    async with state.pool.connection() as conn:
+        total, rows = await board.list_tasks(conn, scope, query)
+    return {"total": total, "limit": limit, "offset": offset, "items": rows}
+
+
+@router.get("/map")
+async def map_layer(caller: Operator, state: State, include_closed: bool = False) -> dict[str, Any]:
+    """GeoJSON FeatureCollection: incidents as points (priority, light, state), and the grids
+    with open items (open and overdue counts)."""
+    async with state.pool.connection() as conn:
+        points, grids = await board.map_features(conn, caller.street, open_only=not include_closed)
+    return {"type": "FeatureCollection", "features": [*grids, *points]}
+
+
+@router.get("/kpi")
+async def kpi(
+    *,
+    caller: Operator,
+    state: State,
+    group: KpiGroup = KpiGroup.STREET,
+    period: Period = Period.ALL,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
+    """按时签收率, 按期处置率, 按期结案率, 返工率, 超期数 (default: the last 30 days)."""
+    end = until or datetime.now(UTC)
+    start = since or end - timedelta(days=30)
+    async with state.pool.connection() as conn:
+        rows = await kpis(conn, since=start, until=end, group=group, period=period, street=caller.street)
+    return {"since": start.isoformat(), "until": end.isoformat(), "items": rows}
+
+
+@router.post("/incidents/{incident_id}/{action}")
+async def act_on_incident(
+    *,
+    incident_id: UUID,
+    action: OperatorAction,
+    caller: Operator,
+    state: State,
+    response: Response,
+    key: IdempotencyKey = None,
+    body: OperatorCommand | None = None,
+) -> dict[str, Any]:
+    body = body or OperatorCommand()
+    command = Command(
+        action.lifecycle,
+        caller.actor(),
+        reason=body.reason,
+        assignee=body.assignee,
+        merged_into=str(body.merged_into) if body.merged_into else None,
+        extension=duration(body.extension),
+        level=body.level,
+    )
+    async with state.pool.connection() as conn:
+        outcome = await state.flows.transition(conn, str(incident_id), command, key=key)
+    return answer(outcome, response)

@@ -1,0 +1,69 @@
+"""What the API process holds, and the FastAPI dependencies that hand it to the endpoints.
+
+`ApiState` is built by the app's lifespan (or given by a test): the database pool, the case
+flows (with their rules, people and publisher), the KPI metrics. Endpoints get it, and the
+caller, through `Annotated` dependencies; a role dependency refuses other roles with 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from config.settings import Settings
+from dispatch.api.accounts import Accounts
+from dispatch.api.auth import ApiRole, AuthError, Principal, read_token
+from dispatch.cases.flows import CaseFlows
+from dispatch.kpi.metrics import DispatchMetrics
+
+
+@dataclass
+class ApiState:
+    settings: Settings
+    pool: AsyncConnectionPool[AsyncConnection[Any]]
+    flows: CaseFlows
+    metrics: DispatchMetrics
+    accounts: Accounts
+
+
+class Forbidden(Exception):
+    """An authenticated caller outside the endpoint's role (403)."""
+
+
+def app_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.yiwang
+    return state
+
+
+State = Annotated[ApiState, Depends(app_state)]
+_bearer = HTTPBearer(auto_error=False, description="a token from POST /auth/login or `yiwang token`")
+
+
+def principal(
+    state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthError("missing bearer token")
+    return read_token(state.settings, credentials.credentials)
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def _role(role: ApiRole) -> Any:
+    def check(caller: Caller) -> Principal:
+        if caller.role is not role:
+            raise Forbidden(f"this endpoint is for the {role} role, not {caller.role}")
+        return caller
+
+    return Depends(check)
+
+
+Worker = Annotated[Principal, _role(ApiRole.GRID_WORKER)]
+Operator = Annotated[Principal, _role(ApiRole.OPERATOR)]
+Agency = Annotated[Principal, _role(ApiRole.AGENCY)]

@@ -1,0 +1,62 @@
+"""Building the case flows of a process: rules, people, a database connection.
+
+Blocking loads (policies from config/, the workforce directory from PostgreSQL) are plain
+functions the caller runs in a thread; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb, set_json_dumps
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from config.policy import Taxonomy
+from config.settings import Settings
+from dispatch.cases.people import People
+from dispatch.directory import Directory
+from dispatch.sla.ladder import EscalationPolicy
+
+
+def libpq_url(db_url: str) -> str:
+    """The SQLAlchemy URL as a plain libpq URL for psycopg."""
+    return make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def load_people(engine: Engine, taxonomy: Taxonomy) -> People:
+    with engine.connect() as conn:
+        directory = Directory.load(conn)
+    return People(directory, {c.code: c.lead_department for c in taxonomy.categories.values()})
+
+
+async def prepare(conn: AsyncConnection[Any]) -> None:
+    """A connection for the flows: JSONB written through orjson (aware datetimes native)."""
+    set_json_dumps(_orjson_text, conn)
+
+
+def _orjson_text(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+async def connect(settings: Settings, *, application_name: str) -> AsyncConnection[Any]:
+    """An autocommit connection: every unit of work opens its own `conn.transaction()`."""
+    conn = await psycopg.AsyncConnection.connect(
+        libpq_url(settings.db_url),
+        options="-c TimeZone=UTC",
+        application_name=application_name,
+        autocommit=True,
+    )
+    await prepare(conn)
+    return conn
+
+
+async def store_policy(conn: AsyncConnection[Any], policy: EscalationPolicy) -> None:
+    """The escalation policy in force, stored once by fingerprint (cases point at it)."""
+    await conn.execute(
+        "INSERT INTO sla_policies (policy_id, body) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (policy.fingerprint, Jsonb(policy.to_document())),
+    )

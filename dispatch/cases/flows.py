@@ -1,0 +1,279 @@
+"""Side effects of case changes: one transaction per command, then publish, then mark.
+
+Order (STYLE 4): load the incident `FOR UPDATE`, work the change out in memory
+(`dispatch.cases.work`), write the incident (revision + 1), its tasks and its events with
+`published_at` NULL in ONE transaction, commit, publish the documents
+(`dispatch.cases.documents`), and mark the events published. A crash or a broker outage
+between commit and mark leaves the events unpublished: `relay` (run periodically by the
+worker and the API) publishes them and everything they imply. Consumers are idempotent on
+event ids and revisions, so a document published twice changes nothing.
+
+Idempotency for HTTP retries: with a key, the command is recorded in `api_requests` in the same
+transaction; a retry with the same key returns the stored answer and applies nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import orjson
+from psycopg import AsyncConnection
+
+from config.policy import Priority
+from config.settings import Settings
+from dispatch import store
+from dispatch.cases import queries as q
+from dispatch.cases.commands import Command, Route, perform
+from dispatch.cases.documents import HEADERS, Message, messages, needs_reports
+from dispatch.cases.people import People
+from dispatch.cases.work import Assignment, CaseRules, CaseWork, Changes, routing_incident
+from dispatch.intake import IntakeRules, area_of
+from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.lifecycle.case import Actor
+from dispatch.lifecycle.errors import DetailError, LifecycleError
+from dispatch.lifecycle.states import OPEN, Action, CaseState, Role
+from dispatch.sla.ladder import EscalationPolicy, LadderTarget, parse_escalation
+from dispatch.sla.policy import Area
+
+log = logging.getLogger(__name__)
+Row = dict[str, Any]
+Conn = AsyncConnection[Any]
+ROUTING_ACTIONS = frozenset({Action.RETURN, Action.REOPEN, Action.REASSIGN, Action.DISPATCH})
+
+
+class Sender(Protocol):
+    """Send one record; the returned awaitable resolves when the broker acknowledged it
+    (aiokafka's `AIOKafkaProducer.send`, faust's `app.producer.send`, wrapped)."""
+
+    def __call__(
+        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> Awaitable[Awaitable[Any]]: ...
+
+
+class CaseNotFound(LifecycleError):
+    def __init__(self, incident_id: str) -> None:
+        self.incident_id = incident_id
+        super().__init__(f"incident {incident_id} not found")
+
+
+class KeyReused(LifecycleError):
+    """An idempotency key sent again with a different command."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a command changed (as stored and published); `replayed`: an idempotent retry."""
+
+    incident: Row
+    tasks: list[Row]
+    events: list[Row]
+    replayed: bool = False
+
+    def doc(self) -> Row:
+        return {"incident": self.incident, "tasks": self.tasks, "events": self.events}
+
+
+def fingerprint(incident_id: str, command: Command) -> str:
+    body = orjson.dumps(
+        {"incident_id": incident_id, **command.fingerprint_fields()}, option=orjson.OPT_SORT_KEYS
+    )
+    return hashlib.sha256(body).hexdigest()
+
+
+class CaseFlows:
+    """The case flows of one process (API or worker), over its rules, people and publisher."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        rules: IntakeRules,
+        people: People,
+        send: Sender,
+        *,
+        metrics: DispatchMetrics,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.rules = rules
+        self.people = people
+        self.send = send
+        self.metrics = metrics
+        self.clock = clock
+        self._policies: dict[str, EscalationPolicy] = {rules.escalation.fingerprint: rules.escalation}
+        self._areas: dict[str, Area] = {}
+
+    # --- what a case is computed with ------------------------------------------------------
+    async def rules_for(self, conn: Conn, incident: Row) -> CaseRules:
+        policy_id = str(incident["policy_id"])
+        policy = self._policies.get(policy_id)
+        if policy is None:
+            body = await q.policy_body(conn, policy_id)
+            if body is None:
+                raise LifecycleError(
+                    f"incident {incident['incident_id']}: escalation policy {policy_id} is missing"
+                )
+            policy = self._policies[policy_id] = parse_escalation(body, origin=f"sla_policies/{policy_id}")
+        street = incident.get("street_code")
+        area = Area.CITY
+        if street:
+            if street not in self._areas:
+                self._areas[street] = area_of(await q.street_name(conn, street))
+            area = self._areas[street]
+        limits = self.rules.deadlines.limits(incident["category"], Priority(incident["priority"]), area)
+        return CaseRules(limits, policy, self.rules.tk, self.rules.sla.extension)
+
+    async def router_for(self, conn: Conn, incident: Row) -> Route:
+        """A router over the people around the case, with their open work as stored now."""
+        near = self.people.near(incident)
+        candidates = People.loaded(near, await q.open_work(conn, (c.worker_id for c in near)))
+        router = self.rules.router
+
+        def route(work: CaseWork, why: Action) -> Assignment | None:
+            where = routing_incident(work.incident)
+            case = work.case
+            if why is Action.RETURN:
+                decision = router.reroute_after_return(
+                    where, candidates, work.now, returned_by=case.returned_by, returns=case.returns
+                )
+            elif why is Action.REASSIGN and case.assignee_id:
+                decision = router.route(
+                    where, candidates, work.now, exclude={case.assignee_id}, returns=case.returns
+                )
+            else:
+                decision = router.route(where, candidates, work.now, returns=case.returns)
+            return Assignment.from_decision(decision)
+
+        return route
+
+    def targets_for(self, work: CaseWork) -> Callable[[LadderTarget], list[str]]:
+        return lambda target: self.people.targets(work.incident, work.case.assignee_id, target)
+
+    # --- commands ---------------------------------------------------------------------------
+    async def transition(
+        self, conn: Conn, incident_id: str, command: Command, *, key: str | None = None
+    ) -> Outcome:
+        """Apply one command to one case (see the module doc); lifecycle errors propagate."""
+        now = self.clock()
+        actor_key = f"{command.actor.role.value}:{command.actor.actor_id}"
+        async with conn.transaction():
+            if key is not None:
+                fp = fingerprint(incident_id, command)
+                fresh, stored_fp, response = await q.claim_key(conn, actor_key, key, fp, incident_id)
+                if not fresh:
+                    if stored_fp != fp or response is None:
+                        raise KeyReused(f"Idempotency-Key {key!r} was already used for a different command")
+                    return Outcome(response["incident"], response["tasks"], response["events"], replayed=True)
+            merge = command.merged_into if command.action is Action.MERGE else None
+            locked = await q.lock_incidents(conn, [incident_id, *([merge] if merge else [])])
+            incident = locked.get(incident_id)
+            if incident is None or not in_scope(command.actor, incident):
+                raise CaseNotFound(incident_id)  # out of scope looks exactly like absent
+            tasks = await q.tasks_of(conn, [incident_id])
+            work = CaseWork(incident, tasks, await self.rules_for(conn, incident), now)
+            route = await self.router_for(conn, incident) if command.action in ROUTING_ACTIONS else _no_route
+            perform(work, command, route=route, roles=self.people.roles, targets=self.targets_for(work))
+            changes = [work.finish()]
+            if merge:
+                changes.append(await self._absorb(conn, locked, command, changes[0].incident, now))
+            await self.write(conn, changes)
+            reports = await q.original_reports(conn, sorted(needs_reports(changes[0].events)))
+            # as JSON (times as RFC 3339 text): a replay from `api_requests` answers the same
+            doc = orjson.loads(
+                orjson.dumps(Outcome(changes[0].incident, changes[0].tasks, changes[0].events).doc())
+            )
+            outcome = Outcome(doc["incident"], doc["tasks"], doc["events"])
+            if key is not None:
+                await q.store_response(conn, actor_key, key, outcome.doc())
+        for event in outcome.events:
+            self.metrics.transitions.labels(event["action"], event["actor_role"]).inc()
+        await self.publish(conn, changes, reports)
+        return outcome
+
+    async def _absorb(
+        self, conn: Conn, locked: dict[str, Row], command: Command, merged: Row, now: datetime
+    ) -> Changes:
+        """The merge target takes the merged case's sources and reports (and so its feedback)."""
+        target_id = str(command.merged_into)
+        target = locked.get(target_id)
+        scope = command.actor.street_code
+        if (
+            target is None
+            or CaseState(target["state"]) not in OPEN
+            or (scope is not None and target.get("street_code") != scope)
+        ):
+            raise DetailError("merged_into", f"no open incident {target_id} in your scope to merge into")
+        tasks = await q.tasks_of(conn, [target_id])
+        work = CaseWork(target, tasks, await self.rules_for(conn, target), now)
+        work.absorb(merged)
+        return work.finish()
+
+    # --- writing and publishing ------------------------------------------------------------
+    async def write(self, conn: Conn, changes: Sequence[Changes]) -> None:
+        await store.upsert(conn, store.INCIDENTS, [c.incident for c in changes])
+        await store.upsert(conn, store.TASKS, [t for c in changes for t in c.tasks])
+        await store.upsert(conn, store.EVENTS, [e for c in changes for e in c.events])
+        await q.leave_merge_window(conn, [str(c.incident["incident_id"]) for c in changes if c.closed_window])
+
+    async def deliver(self, out: Sequence[Message]) -> None:
+        """Send every message and wait for the broker's acknowledgements."""
+        pending = [await self.send(self.settings.topic(m.topic), m.key, m.value, HEADERS) for m in out]
+        await asyncio.gather(*pending)
+        for m in out:
+            self.metrics.published.labels(
+                m.topic.split(".")[0] if m.topic.startswith("feedback.") else m.topic
+            ).inc()
+
+    async def publish(self, conn: Conn, changes: Sequence[Changes], reports: dict[str, list[Row]]) -> bool:
+        """After commit: publish and mark; on failure leave the events to the relay."""
+        events = [e for c in changes for e in c.events]
+        out = messages([c.incident for c in changes], [t for c in changes for t in c.tasks], events, reports)
+        try:
+            await self.deliver(out)
+        except Exception:  # the broker is unavailable; the outbox keeps the events
+            log.warning(
+                "publishing %d documents failed; the outbox relay will retry", len(out), exc_info=True
+            )
+            return False
+        async with conn.transaction():
+            await q.mark_published(conn, events, self.clock())
+        return True
+
+    async def relay(self, conn: Conn, *, limit: int = 500) -> int:
+        """Publish events left unpublished (with their incident, tasks and feedback); returns how many."""
+        async with conn.transaction():
+            events = await q.claim_unpublished(conn, limit)
+            if not events:
+                return 0
+            ids = sorted({str(e["incident_id"]) for e in events})
+            out = messages(
+                await q.incidents(conn, ids),
+                await q.tasks_of(conn, ids),
+                events,
+                await q.original_reports(conn, sorted(needs_reports(events))),
+            )
+            await self.deliver(out)
+            await q.mark_published(conn, events, self.clock())
+        self.metrics.relayed.inc(len(events))
+        return len(events)
+
+
+def in_scope(actor: Actor, incident: Row) -> bool:
+    """Whether the case is the actor's to see at all (checked before the lifecycle's rules, so
+    a refusal never tells an outsider the state of a case that is not theirs)."""
+    if actor.role is Role.OPERATOR:
+        return actor.street_code is None or actor.street_code == incident.get("street_code")
+    if actor.role is Role.GRID_WORKER:
+        return actor.actor_id == incident.get("assignee_id")
+    if actor.role is Role.AGENCY:
+        return actor.actor_id in (incident.get("sources") or ())
+    return True
+
+
+def _no_route(work: CaseWork, why: Action) -> Assignment | None:
+    raise AssertionError(f"{why} does not route")

@@ -1,0 +1,166 @@
+"""The SQL of the case flows and the SLA tracker (async psycopg, inside the caller's transaction).
+
+Rows come back as the same JSON documents `dispatch.rows` builds (geometry as EWKT), so what is
+loaded, changed and written back is also exactly what is published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+from psycopg.types.json import Jsonb
+
+Row = dict[str, Any]
+Conn = AsyncConnection[Any]
+
+INCIDENT_JSON = sql.SQL("""to_jsonb(i.*) - 'geom' || jsonb_build_object(
+    'geom', CASE WHEN i.geom IS NULL THEN NULL ELSE 'SRID=4326;' || ST_AsText(i.geom) END)""")
+
+
+async def lock_incidents(conn: Conn, incident_ids: Sequence[str]) -> dict[str, Row]:
+    """The incidents, locked FOR UPDATE in id order (two flows never deadlock on a pair)."""
+    cur = await conn.execute(
+        sql.SQL(
+            "SELECT {} FROM incidents i WHERE incident_id = ANY(%s::uuid[]) ORDER BY incident_id FOR UPDATE"
+        ).format(INCIDENT_JSON),
+        (sorted(set(incident_ids)),),
+    )
+    return {r[0]["incident_id"]: r[0] for r in await cur.fetchall()}
+
+
+async def incidents(conn: Conn, incident_ids: Sequence[str]) -> list[Row]:
+    cur = await conn.execute(
+        sql.SQL("SELECT {} FROM incidents i WHERE incident_id = ANY(%s::uuid[])").format(INCIDENT_JSON),
+        (list(incident_ids),),
+    )
+    return [r[0] for r in await cur.fetchall()]
+
+
+async def tasks_of(conn: Conn, incident_ids: Sequence[str]) -> list[Row]:
+    cur = await conn.execute(
+        "SELECT to_jsonb(t.*) FROM tasks t WHERE incident_id = ANY(%s::uuid[]) ORDER BY created_at, task_id",
+        (list(incident_ids),),
+    )
+    return [r[0] for r in await cur.fetchall()]
+
+
+async def policy_body(conn: Conn, policy_id: str) -> dict[str, Any] | None:
+    cur = await conn.execute("SELECT body FROM sla_policies WHERE policy_id = %s", (policy_id,))
+    row = await cur.fetchone()
+    return None if row is None else dict(row[0])
+
+
+async def street_name(conn: Conn, street_code: str) -> str | None:
+    cur = await conn.execute(
+        "SELECT name FROM geo_street WHERE code = %s ORDER BY version_id DESC LIMIT 1", (street_code,)
+    )
+    row = await cur.fetchone()
+    return None if row is None else str(row[0])
+
+
+async def open_work(conn: Conn, worker_ids: Iterable[str]) -> dict[str, int]:
+    ids = sorted(set(worker_ids))
+    if not ids:
+        return {}
+    cur = await conn.execute(
+        "SELECT assignee_id, count(*) FROM tasks WHERE status = 'active' AND assignee_id = ANY(%s) "
+        "GROUP BY assignee_id",
+        (ids,),
+    )
+    return {r[0]: int(r[1]) for r in await cur.fetchall()}
+
+
+async def original_reports(conn: Conn, incident_ids: Sequence[str]) -> dict[str, list[Row]]:
+    """The reports of each incident and of every case merged into it (transitively), without
+    personal data: what feedback needs."""
+    if not incident_ids:
+        return {}
+    cur = await conn.execute(
+        """
+        WITH RECURSIVE family(root, incident_id) AS (
+            SELECT i, i FROM unnest(%s::uuid[]) AS i
+            UNION
+            SELECT f.root, m.incident_id FROM incidents m JOIN family f ON m.merged_into = f.incident_id
+        )
+        SELECT f.root::text, r.report_id::text, r.source, r.source_ref
+        FROM family f JOIN reports r ON r.incident_id = f.incident_id
+        ORDER BY f.root, r.received_at, r.report_id
+        """,
+        (list(incident_ids),),
+    )
+    out: dict[str, list[Row]] = {}
+    for root, report_id, source, source_ref in await cur.fetchall():
+        out.setdefault(root, []).append({"report_id": report_id, "source": source, "source_ref": source_ref})
+    return out
+
+
+async def leave_merge_window(conn: Conn, incident_ids: Sequence[str]) -> None:
+    if incident_ids:
+        await conn.execute(
+            "DELETE FROM merge_window WHERE incident_id = ANY(%s::uuid[])", (list(incident_ids),)
+        )
+
+
+# --- idempotency keys --------------------------------------------------------------------
+async def claim_key(
+    conn: Conn, actor: str, key: str, fingerprint: str, incident_id: str
+) -> tuple[bool, str | None, dict[str, Any] | None]:
+    """(fresh, stored fingerprint, stored response). A concurrent twin waits on the row lock."""
+    cur = await conn.execute(
+        "INSERT INTO api_requests (actor, key, fingerprint, incident_id) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT DO NOTHING RETURNING key",
+        (actor, key, fingerprint, incident_id),
+    )
+    if await cur.fetchone() is not None:
+        return True, None, None
+    cur = await conn.execute(
+        "SELECT fingerprint, response FROM api_requests WHERE actor = %s AND key = %s", (actor, key)
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return False, row[0], row[1]
+
+
+async def store_response(conn: Conn, actor: str, key: str, response: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE api_requests SET response = %s WHERE actor = %s AND key = %s", (Jsonb(response), actor, key)
+    )
+
+
+# --- outbox ------------------------------------------------------------------------------
+async def mark_published(conn: Conn, events: Iterable[Row], at: datetime) -> None:
+    keys = [(str(e["incident_id"]), int(e["sequence"])) for e in events]
+    if not keys:
+        return
+    await conn.execute(
+        "UPDATE events e SET published_at = %s "
+        "FROM unnest(%s::uuid[], %s::int[]) AS k(incident_id, sequence) "
+        "WHERE e.incident_id = k.incident_id AND e.sequence = k.sequence AND e.published_at IS NULL",
+        (at, [k[0] for k in keys], [k[1] for k in keys]),
+    )
+
+
+async def claim_unpublished(conn: Conn, limit: int) -> list[Row]:
+    """Events still to publish (a crash between commit and publish), locked so relays share."""
+    cur = await conn.execute(
+        "SELECT to_jsonb(e.*) FROM events e WHERE published_at IS NULL "
+        "ORDER BY at, incident_id, sequence LIMIT %s FOR UPDATE SKIP LOCKED",
+        (limit,),
+    )
+    return [r[0] for r in await cur.fetchall()]
+
+
+# --- the SLA tracker ----------------------------------------------------------------------
+async def claim_due(conn: Conn, now: datetime, limit: int) -> list[Row]:
+    """Incidents whose next SLA check is due, locked; other trackers skip them (SKIP LOCKED)."""
+    cur = await conn.execute(
+        sql.SQL(
+            "SELECT {} FROM incidents i WHERE next_sla_at <= %s "
+            "ORDER BY next_sla_at LIMIT %s FOR UPDATE SKIP LOCKED"
+        ).format(INCIDENT_JSON),
+        (now, limit),
+    )
+    return [r[0] for r in await cur.fetchall()]

@@ -1,0 +1,166 @@
+"""What `yiwang worker` runs for the SLA: the tracker every `sla_tick_s`, the outbox relay, the
+directory refresh; built lazily on the first tick, reconnecting when PostgreSQL goes away.
+
+Installed on the worker's faust app as a dependency service (`install`), with its own Kafka
+producer: faust timers and tasks only start once the consumer group has assigned partitions,
+which after a kill -9 waits for the dead member's session to time out (about a minute). The
+deadlines must not wait for that: they are recovered from PostgreSQL as soon as the process
+starts. Every worker process runs one; the tracker and the relay claim rows with SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import faust
+import psycopg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from mode import Service
+from psycopg import AsyncConnection
+from sqlalchemy import Engine, create_engine
+
+from config.settings import Settings
+from dispatch.cases.boot import connect, load_people, store_policy
+from dispatch.cases.flows import CaseFlows, Sender
+from dispatch.intake import IntakeRules
+from dispatch.kpi.metrics import DispatchMetrics
+from streams.sla.tracker import Pass, SlaTracker
+
+log = logging.getLogger(__name__)
+RELAY_EVERY_S = 5.0
+REFRESH_EVERY_S = 120.0
+
+
+class SlaRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: DispatchMetrics,
+        send: Sender,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.send = send
+        self.clock = clock
+        self.engine: Engine = create_engine(settings.db_url, pool_size=1)
+        self.conn: AsyncConnection[Any] | None = None
+        self.flows: CaseFlows | None = None
+        self.tracker: SlaTracker | None = None
+
+    async def start(self) -> None:
+        rules = await asyncio.to_thread(IntakeRules.load)
+        people = await asyncio.to_thread(load_people, self.engine, rules.taxonomy)
+        extra = {"clock": self.clock} if self.clock is not None else {}
+        self.flows = CaseFlows(self.settings, rules, people, self.send, metrics=self.metrics, **extra)
+        self.tracker = SlaTracker(self.flows)
+        self.conn = await connect(self.settings, application_name="yiwang-sla")
+        await store_policy(self.conn, rules.escalation)
+        log.info("sla: tracker ready (%d people in the directory)", len(people.roles))
+
+    async def _guarded(
+        self, what: str, job: Callable[[CaseFlows, AsyncConnection[Any]], Awaitable[Any]]
+    ) -> Any:
+        """Run one periodic job; a lost database or broker is logged and retried next time."""
+        try:
+            if self.flows is None:
+                await self.start()
+            assert self.flows is not None
+            if self.conn is None or self.conn.closed:
+                self.conn = await connect(self.settings, application_name="yiwang-sla")
+            return await job(self.flows, self.conn)
+        except (psycopg.OperationalError, KafkaError, OSError) as exc:
+            log.warning("sla: %s failed (%s: %s); retrying at the next tick", what, type(exc).__name__, exc)
+            if self.conn is not None and not self.conn.closed:
+                await self.conn.close()
+            self.conn = None
+            return None
+
+    async def tick(self) -> Pass | None:
+        async def job(flows: CaseFlows, conn: AsyncConnection[Any]) -> Pass:
+            assert self.tracker is not None
+            return await self.tracker.run_once(conn)
+
+        result: Pass | None = await self._guarded("tracker pass", job)
+        return result
+
+    async def relay(self) -> int:
+        async def job(flows: CaseFlows, conn: AsyncConnection[Any]) -> int:
+            return await flows.relay(conn)
+
+        return int(await self._guarded("outbox relay", job) or 0)
+
+    async def refresh(self) -> None:
+        if self.flows is not None:
+            self.flows.people = await asyncio.to_thread(load_people, self.engine, self.flows.rules.taxonomy)
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            await self.conn.close()
+        self.engine.dispose()
+
+
+class SlaService(Service):
+    """The tracker, the relay and the refresh as loops of a mode service (started with the app)."""
+
+    def __init__(self, settings: Settings, metrics: DispatchMetrics, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.producer: AIOKafkaProducer | None = None  # created on start, inside the event loop
+        self.runtime = SlaRuntime(settings, metrics, self._send)
+
+    async def _send(self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+        if self.producer is None:
+            raise KafkaError("the SLA producer is not started")
+        return await self.producer.send(topic, value, key=key, headers=headers)
+
+    async def on_start(self) -> None:
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.bootstrap_servers, enable_idempotence=True, acks="all"
+        )
+        await self.producer.start()
+
+    async def on_stop(self) -> None:
+        await self.runtime.close()
+        if self.producer is not None:
+            await self.producer.stop()
+
+    @Service.task
+    async def _tracker(self) -> None:
+        while not self.should_stop:
+            result = await self.runtime.tick()
+            if result is not None and result.steps:
+                log.info(
+                    "sla: %d step(s) on %d incident(s), %d reassigned",
+                    result.steps,
+                    result.claimed,
+                    result.reassigned,
+                )
+            await self.sleep(self.settings.sla_tick_s)
+
+    @Service.task
+    async def _relay(self) -> None:
+        while not self.should_stop:
+            await self.sleep(RELAY_EVERY_S)
+            relayed = await self.runtime.relay()
+            if relayed:
+                log.info("outbox: relayed %d event(s)", relayed)
+
+    @Service.task
+    async def _refresh(self) -> None:
+        while not self.should_stop:
+            await self.sleep(REFRESH_EVERY_S)
+            await self.runtime.refresh()
+
+
+def install(app: faust.App, settings: Settings, metrics: DispatchMetrics) -> SlaService:
+    """Add the SLA tracker, the outbox relay and the directory refresh to a worker app."""
+    service = SlaService(settings, metrics, loop=app.loop)
+    app.add_dependency(service)
+    return service

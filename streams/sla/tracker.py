@@ -1,0 +1,117 @@
+"""One pass of the SLA tracker: every due step of every due incident, exactly once.
+
+Deadlines are state, not timers: each incident stores its clocks (with the ladder steps already
+taken) and `next_sla_at`, the earliest instant anything can be due. A pass claims due incidents
+with `SELECT … FOR UPDATE SKIP LOCKED` (trackers in several workers share the work and never
+take the same incident at once), takes their due steps, and writes the escalation events, the
+clocks with `after_step(index)` and the new `next_sla_at` in the same transaction. A tracker
+killed at any point either committed a step (it is recorded and never due again) or did not
+(the incident is still due and the next pass takes it): no step is lost, none is taken twice.
+
+An incident that cannot be worked (a clock past the working calendar's data, or a bug met on
+one case) never stops the pass: it gets a note and an alarm, and is looked at again later.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from dispatch.cases import queries as q
+from dispatch.cases.flows import CaseFlows
+from dispatch.cases.steps import StepOutcome, take_due_steps
+from dispatch.cases.work import CaseWork, Changes
+from dispatch.codec import iso, when
+from dispatch.lifecycle.errors import LifecycleError
+from dispatch.lifecycle.states import Action
+from dispatch.sla.errors import SlaError
+
+log = logging.getLogger(__name__)
+RECHECK = timedelta(hours=1)
+"""How soon an incident whose clocks cannot be read (calendar data missing) is looked at again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    claimed: int
+    steps: int
+    reassigned: int
+    alarms: int
+    published: bool
+
+
+class SlaTracker:
+    def __init__(self, flows: CaseFlows, *, batch: int = 200) -> None:
+        self.flows = flows
+        self.batch = batch
+
+    async def run_once(self, conn: AsyncConnection[Any], now: datetime | None = None) -> Pass:
+        """Claim up to `batch` due incidents at `now` (default: the flows' clock) and step them."""
+        now = now or self.flows.clock()
+        metrics = self.flows.metrics
+        steps = reassigned = alarms = 0
+        changes: list[Changes] = []
+        async with conn.transaction():
+            due = await q.claim_due(conn, now, self.batch)
+            if due:
+                oldest = min(when(str(i["next_sla_at"])) for i in due)
+                metrics.sla_lag.set(max((now - oldest).total_seconds(), 0.0))
+            else:
+                metrics.sla_lag.set(0.0)
+            for incident in due:
+                try:
+                    async with conn.transaction():  # a savepoint: one bad case never blocks the rest
+                        change, outcome = await self._step(conn, incident, now)
+                        await self.flows.write(conn, [change])
+                except (LifecycleError, SlaError) as exc:
+                    log.exception(
+                        "sla: incident %s could not be stepped; re-checking later", incident["incident_id"]
+                    )
+                    await self._defer(conn, str(incident["incident_id"]), now, f"{type(exc).__name__}: {exc}")
+                    alarms += 1
+                    continue
+                changes.append(change)
+                steps += outcome.steps
+                reassigned += outcome.reassigned
+                if outcome.alarm:
+                    alarms += 1
+        for change in changes:
+            for event in change.events:
+                self.flows.metrics.transitions.labels(event["action"], event["actor_role"]).inc()
+                escalation = event["data"].get("escalation")
+                if event["action"] == Action.ESCALATE.value and escalation:
+                    metrics.escalations.labels(escalation["step"], escalation["clock"] or "manual").inc()
+        metrics.reassigned.inc(reassigned)
+        metrics.calendar_alarms.inc(alarms)
+        published = await self.flows.publish(conn, changes, {}) if changes else True
+        return Pass(len(due), steps, reassigned, alarms, published)
+
+    async def _step(
+        self, conn: AsyncConnection[Any], incident: dict[str, Any], now: datetime
+    ) -> tuple[Changes, StepOutcome]:
+        flows = self.flows
+        incident_id = str(incident["incident_id"])
+        tasks = await q.tasks_of(conn, [incident_id])
+        work = CaseWork(incident, tasks, await flows.rules_for(conn, incident), now)
+        route = await flows.router_for(conn, incident)
+        outcome = take_due_steps(
+            work, route=lambda w: route(w, Action.REASSIGN), targets=flows.targets_for(work)
+        )
+        change = work.finish()
+        if outcome.alarm:
+            change.incident["sla_note"] = outcome.alarm
+            log.warning("sla: incident %s: %s", incident_id, outcome.alarm)
+        nxt = change.incident.get("next_sla_at")
+        if nxt is not None and when(str(nxt)) <= now:
+            change.incident["next_sla_at"] = iso(now + RECHECK)
+        return change, outcome
+
+    async def _defer(self, conn: AsyncConnection[Any], incident_id: str, now: datetime, note: str) -> None:
+        await conn.execute(
+            "UPDATE incidents SET next_sla_at = %s, sla_note = %s WHERE incident_id = %s",
+            (now + RECHECK, note[:2000], incident_id),
+        )

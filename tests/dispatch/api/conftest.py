@@ -1,0 +1,106 @@
+"""API fixtures: a small world of real cases (made by the real intake) in two streets, the app
+with its lifespan (real pool, real producer), and tokens for every kind of caller."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from config.settings import Settings
+from dispatch.api.app import create_app
+from dispatch.api.auth import ApiRole, Principal, issue_token
+from geo.reference import ReferenceDistrict
+from schemas.report import Report
+from tests.casework import anyio_backend, cases, cases_engine, district, engine, harness, kafka, report_in
+
+__all__ = ["anyio_backend", "cases", "cases_engine", "district", "engine", "kafka"]
+STREET_A, STREET_B = "500106001", "500106002"
+
+
+@dataclass(frozen=True)
+class Case:
+    incident_id: str
+    task_id: str
+    assignee: str
+    report: Report
+
+
+@dataclass(frozen=True)
+class World:
+    a1: Case  # street A, hotline: the authorisation matrix (stays dispatched)
+    a2: Case  # street A, hotline: a worker's flow to closing over HTTP
+    a3: Case  # street A, patrol: idempotency and refusals
+    b1: Case  # street B, police
+
+
+def _grids(district: ReferenceDistrict, street: str) -> list[int]:
+    return [i for i, g in enumerate(district.grids) if g.street_code == street]
+
+
+async def _make(settings: Settings, engine: Engine, district: ReferenceDistrict) -> World:
+    a, b = _grids(district, STREET_A), _grids(district, STREET_B)
+    reports = [
+        report_in(district, a[0], category="manhole_cover_missing", source="hotline"),
+        report_in(district, a[4], category="water_outage", source="hotline"),
+        report_in(district, a[8], category="fallen_tree", source="patrol"),
+        report_in(district, b[0], category="road_blocked", source="police"),
+    ]
+    async with harness(settings, engine) as h:
+        ids = await h.report(reports)
+        cases = []
+        for iid, report in zip(ids, reports, strict=True):
+            cur = await h.conn.execute(
+                "SELECT current_task_id::text, assignee_id FROM incidents WHERE incident_id = %s", (iid,)
+            )
+            row = await cur.fetchone()
+            assert row is not None and row[0] is not None, "the reference district routes every test case"
+            cases.append(Case(iid, row[0], row[1], report))
+    return World(*cases)
+
+
+@pytest.fixture(scope="session")
+def world(kafka: Settings, engine: Engine, district: ReferenceDistrict) -> World:
+    return asyncio.run(_make(kafka, engine, district))
+
+
+@pytest.fixture(scope="session")
+def client(kafka: Settings, world: World) -> Iterator[TestClient]:
+    with TestClient(create_app(kafka)) as c:
+        yield c
+
+
+@dataclass(frozen=True)
+class Tokens:
+    settings: Settings
+
+    def of(
+        self, principal: Principal, *, ttl: timedelta | None = None, now: datetime | None = None
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issue_token(self.settings, principal, ttl=ttl, now=now)}"}
+
+    def worker(self, worker_id: str) -> dict[str, str]:
+        return self.of(Principal(ApiRole.GRID_WORKER, worker_id))
+
+    def operator(self, street: str | None = None) -> dict[str, str]:
+        return self.of(Principal(ApiRole.OPERATOR, f"op-{street or 'district'}", street))
+
+    def agency(self, source: str) -> dict[str, str]:
+        return self.of(Principal(ApiRole.AGENCY, source))
+
+    def expired(self, principal: Principal) -> dict[str, str]:
+        return self.of(principal, ttl=timedelta(minutes=5), now=datetime.now(UTC) - timedelta(hours=1))
+
+    def forged(self, principal: Principal) -> dict[str, str]:
+        other = self.settings.model_copy(update={"jwt_secret": "not-the-secret-but-just-as-long-as-it-0123"})
+        return {"Authorization": f"Bearer {issue_token(other, principal)}"}
+
+
+@pytest.fixture(scope="session")
+def tokens(kafka: Settings) -> Tokens:
+    return Tokens(kafka)

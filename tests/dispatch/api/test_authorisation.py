@@ -1,0 +1,179 @@
+"""The authorisation matrix: every kind of caller against every endpoint.
+
+Commands are probed with a transition the case's state refuses (409), so an authorised caller
+is told "illegal transition" while nothing changes, and every other caller is stopped before
+the lifecycle: 401 (no, expired or forged token), 403 (wrong role or a filter naming another
+street), 404 (another worker's task, another street's case, another agency's report).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dispatch.api.auth import ApiRole, Principal
+from tests.dispatch.api.conftest import STREET_A, STREET_B, Tokens, World
+
+pytestmark = [pytest.mark.db, pytest.mark.kafka]
+
+CALLERS = (
+    "worker_a",  # holds a1's task
+    "worker_b",  # holds b1's task (not a1's)
+    "op_district",
+    "op_a",  # street A only
+    "op_b",  # street B only
+    "agency_hotline",  # reported a1
+    "agency_police",  # reported b1, not a1
+    "none",
+    "expired",
+    "forged",
+    "garbage",
+)
+
+
+def headers(caller: str, world: World, tokens: Tokens) -> dict[str, str]:
+    table = {
+        "worker_a": lambda: tokens.worker(world.a1.assignee),
+        "worker_b": lambda: tokens.worker(world.b1.assignee),
+        "op_district": lambda: tokens.operator(None),
+        "op_a": lambda: tokens.operator(STREET_A),
+        "op_b": lambda: tokens.operator(STREET_B),
+        "agency_hotline": lambda: tokens.agency("hotline"),
+        "agency_police": lambda: tokens.agency("police"),
+        "none": dict,
+        "expired": lambda: tokens.expired(Principal(ApiRole.OPERATOR, "op-district")),
+        "forged": lambda: tokens.forged(Principal(ApiRole.OPERATOR, "op-district")),
+        "garbage": lambda: {"Authorization": "Bearer not.a.token"},
+    }
+    result: dict[str, str] = table[caller]()
+    return result
+
+
+WORKER = {"worker_a": 200, "worker_b": 200}
+OPS = {"op_district": 200, "op_a": 200, "op_b": 200}
+UNAUTH = {"none": 401, "expired": 401, "forged": 401, "garbage": 401}
+
+
+def expect(**specific: int) -> dict[str, int]:
+    """403 for every authenticated caller not named, 401 for the unauthenticated ones."""
+    out = dict.fromkeys(CALLERS, 403)
+    out.update(UNAUTH)
+    out.update(specific)
+    return out
+
+
+# (method, path template, json body, expected status by caller)
+ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
+    ("GET", "/auth/me", None, {**dict.fromkeys(CALLERS, 200), **UNAUTH}),
+    ("GET", "/worker/tasks", None, expect(**WORKER)),
+    ("GET", "/worker/tasks/{a1_task}", None, expect(worker_a=200, worker_b=404)),
+    ("POST", "/worker/tasks/{a1_task}/arrive", None, expect(worker_a=409, worker_b=404)),
+    ("POST", "/worker/tasks/{a1_task}/resolve", {"note": "x"}, expect(worker_a=409, worker_b=404)),
+    ("GET", "/incidents", None, expect(**OPS)),
+    ("GET", "/incidents?street=" + STREET_B, None, expect(op_district=200, op_a=403, op_b=200)),
+    ("GET", "/incidents/{a1}", None, expect(op_district=200, op_a=200, op_b=404)),
+    ("GET", "/incidents/{b1}", None, expect(op_district=200, op_a=404, op_b=200)),
+    ("POST", "/incidents/{a1}/verify", None, expect(op_district=409, op_a=409, op_b=404)),
+    ("POST", "/incidents/{b1}/close", None, expect(op_district=409, op_a=404, op_b=409)),
+    ("POST", "/incidents/{a1}/unpark", None, expect(op_district=409, op_a=409, op_b=404)),
+    ("GET", "/tasks", None, expect(**OPS)),
+    ("GET", "/tasks?street=" + STREET_A, None, expect(op_district=200, op_a=200, op_b=403)),
+    ("GET", "/map", None, expect(**OPS)),
+    ("GET", "/kpi", None, expect(**OPS)),
+    ("GET", "/agency/reports/{a1_report}", None, expect(agency_hotline=200, agency_police=404)),
+    ("GET", "/agency/reports?source_ref={a1_ref}", None, expect(agency_hotline=200, agency_police=200)),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"), ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS]
+)
+def test_every_caller_against_every_endpoint(
+    *,
+    client: TestClient,
+    world: World,
+    tokens: Tokens,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    expected: dict[str, int],
+) -> None:
+    url = path.format(
+        a1=world.a1.incident_id,
+        b1=world.b1.incident_id,
+        a1_task=world.a1.task_id,
+        a1_report=world.a1.report.report_id,
+        a1_ref=world.a1.report.source_ref,
+    )
+    got = {}
+    for caller in CALLERS:
+        response = client.request(method, url, json=body, headers=headers(caller, world, tokens))
+        got[caller] = response.status_code
+        if response.status_code == 409:
+            refusal = response.json()
+            assert {"state", "action", "role"} <= set(refusal), refusal
+        if response.status_code == 404:
+            assert world.b1.incident_id not in response.text and STREET_B not in response.text
+    assert got == expected
+    # nothing the probes did changed a case
+    state = client.get(f"/incidents/{world.a1.incident_id}", headers=tokens.operator()).json()["incident"]
+    assert state["state"] == "dispatched" and state["revision"] == 1
+
+
+def test_lists_hold_only_the_callers_scope(client: TestClient, world: World, tokens: Tokens) -> None:
+    for street, mine, theirs in ((STREET_A, world.a1, world.b1), (STREET_B, world.b1, world.a1)):
+        op = tokens.operator(street)
+        incidents = client.get("/incidents?limit=200", headers=op).json()["items"]
+        assert {i["street_code"] for i in incidents} == {street}
+        assert mine.incident_id in {i["incident_id"] for i in incidents}
+        assert theirs.incident_id not in {i["incident_id"] for i in incidents}
+        tasks = client.get("/tasks?limit=200", headers=op).json()["items"]
+        assert tasks and {t["street_code"] for t in tasks} == {street}
+        features = client.get("/map", headers=op).json()["features"]
+        assert features and all(
+            f["properties"]["grid_code"].startswith(street) for f in features if f["properties"]["grid_code"]
+        )
+        kpi = client.get("/kpi?group=grid", headers=op).json()["items"]
+        assert all(row["key"].startswith(street) for row in kpi)
+    district = client.get("/incidents?limit=200", headers=tokens.operator()).json()["items"]
+    assert {world.a1.incident_id, world.b1.incident_id} <= {i["incident_id"] for i in district}
+    mine = client.get("/worker/tasks", headers=tokens.worker(world.b1.assignee)).json()["items"]
+    assert mine and {t["assignee_id"] for t in mine} == {world.b1.assignee}
+    assert world.a1.task_id not in {t["task_id"] for t in mine}
+    police = client.get(
+        f"/agency/reports?source_ref={world.a1.report.source_ref}", headers=tokens.agency("police")
+    )
+    assert police.json()["items"] == []
+
+
+def test_login_issues_tokens_for_people(client: TestClient) -> None:
+    ok = client.post("/auth/login", json={"username": "xiaolongkan", "password": "xiaolongkan-dev"})
+    assert ok.status_code == 200 and ok.json()["street"] == STREET_A
+    me = client.get("/auth/me", headers={"Authorization": f"Bearer {ok.json()['access_token']}"})
+    assert me.json() == {"sub": "xiaolongkan", "role": "operator", "street": STREET_A}
+    assert (
+        client.post("/auth/login", json={"username": "xiaolongkan", "password": "wrong"}).status_code == 401
+    )
+    assert client.post("/auth/login", json={"username": "nobody", "password": "x"}).status_code == 401
+    worker = client.post("/auth/login", json={"worker_id": "500106001001001-grid_worker-1", "pin": "1234"})
+    assert worker.status_code == 200 and worker.json()["role"] == "grid_worker"
+    assert (
+        client.post(
+            "/auth/login", json={"worker_id": "500106001001001-grid_worker-1", "pin": "0000"}
+        ).status_code
+        == 401
+    )
+
+
+def test_openapi_lists_the_endpoints(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {
+        "/worker/tasks",
+        "/incidents",
+        "/incidents/{incident_id}/{action}",
+        "/map",
+        "/kpi",
+        "/auth/login",
+    } <= set(paths)
