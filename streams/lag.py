@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import CoordinatorNotAvailableError, KafkaTimeoutError, RetriableError
 
 
 def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> dict[TopicPartition, int]:
@@ -34,5 +35,10 @@ def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> dict[TopicPa
         admin.close()
 
 
-def total_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
-    return sum(group_lag(bootstrap, group, topics).values())
+def total_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int | None:
+    """Records behind in all; None while the broker cannot tell yet (a coordinator moving or
+    starting up after a broker restart): ask again."""
+    try:
+        return sum(group_lag(bootstrap, group, topics).values())
+    except (RetriableError, CoordinatorNotAvailableError, KafkaTimeoutError):
+        return None

@@ -27,10 +27,6 @@ from sqlalchemy import Engine, create_engine
 
 from config.policy import Priority, Taxonomy, load_taxonomy
 from config.settings import Settings
-from config.topics import load_topics
-from deploy import migrate
-from deploy.services.postgres import LocalPostgres
-from deploy.topics import admin_client, ensure_topics
 from dispatch.cases.boot import connect, load_people, store_policy
 from dispatch.cases.flows import CaseFlows
 from dispatch.intake import IntakeRules
@@ -41,6 +37,7 @@ from schemas.report import Crs, Location, Raw, RawFormat, Report, Reporter, enco
 from streams.intake.decode import Inbound
 from streams.metrics import PipelineMetrics
 from streams.runtime import IntakeRuntime
+from tests.conftest import own_topics_and_database
 
 SH = ZoneInfo("Asia/Shanghai")
 WEDNESDAY_10 = datetime(2026, 11, 25, 10, 0, tzinfo=SH)
@@ -57,24 +54,8 @@ def anyio_backend() -> str:
 def cases(services: Settings) -> Iterator[Settings]:
     """Settings with a database and a topic prefix of their own for the case tests, so that
     tests elsewhere that reconcile whole tables or topics (the pipeline test) never see them."""
-    settings = services.model_copy(
-        update={
-            "topic_prefix": f"{services.topic_prefix}cases.",
-            "pg_database": f"{services.pg_database}_cases",
-        }
-    )
-    pg = LocalPostgres(services) if services.uses_local_db else None
-    if pg is not None:
-        pg.ensure_database(settings.pg_database)
-    migrate.upgrade(settings.db_url)
-    admin = admin_client(settings)
-    report = ensure_topics(admin, load_topics(), settings)
-    yield settings
-    if report.created:
-        admin.delete_topics(report.created, raise_errors=False)
-    admin.close()
-    if pg is not None:
-        pg.drop_database(settings.pg_database)
+    with own_topics_and_database(services, "cases") as settings:
+        yield settings
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine
@@ -76,6 +77,32 @@ def kafka(services: Settings) -> Iterator[Settings]:
     if report.created:
         admin.delete_topics(report.created, raise_errors=False)
     admin.close()
+
+
+@contextmanager
+def own_topics_and_database(services: Settings, name: str) -> Iterator[Settings]:
+    """Settings with a topic prefix and a migrated database of their own, removed afterwards:
+    for tests that reconcile whole topics or tables and must not see other tests' records."""
+    settings = services.model_copy(
+        update={
+            "topic_prefix": f"{services.topic_prefix}{name}.",
+            "pg_database": f"{services.pg_database}_{name}",
+        }
+    )
+    pg = LocalPostgres(services) if services.uses_local_db else None
+    if pg is not None:
+        pg.ensure_database(settings.pg_database)
+    migrate.upgrade(settings.db_url)
+    admin = admin_client(settings)
+    created = ensure_topics(admin, load_topics(), settings).created
+    try:
+        yield settings
+    finally:
+        if created:
+            admin.delete_topics(created, raise_errors=False)
+        admin.close()
+        if pg is not None:
+            pg.drop_database(settings.pg_database)
 
 
 @pytest.fixture(scope="session")

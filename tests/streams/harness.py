@@ -110,7 +110,7 @@ def wait_caught_up(settings: Settings, workers: list[Worker], *, timeout_s: floa
     topics = report_topics(settings)
     group = settings.topic(INTAKE_GROUP)
     deadline = time.monotonic() + timeout_s
-    lag = -1
+    lag: int | None = None
     while time.monotonic() < deadline:
         for w in workers:
             assert w.alive(), f"worker died:\n{w.tail()}"

@@ -7,17 +7,21 @@ and the counts reconcile exactly. Publishing everything again changes nothing.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from config.settings import Settings
+from geo.reference import ReferenceDistrict
+from geo.service import load_reference_set
 from producers.simulator import generate
 from schemas.report import report_id_for
 from streams.rebuild import run_rebuild
+from tests.conftest import own_topics_and_database
 from tests.streams.harness import (
     publish_raw,
     publish_simulated,
@@ -28,6 +32,17 @@ from tests.streams.harness import (
 
 pytestmark = [pytest.mark.kafka, pytest.mark.db]
 COUNT = 1200
+
+
+@pytest.fixture(scope="module")
+def pipeline(services: Settings, reference: ReferenceDistrict) -> Iterator[tuple[Settings, Engine]]:
+    """Topics and a database of this test's own: it reconciles them whole."""
+    with own_topics_and_database(services, "pipeline") as settings:
+        engine = create_engine(settings.db_url)
+        with engine.begin() as conn:
+            load_reference_set(conn, reference)
+        yield settings, engine
+        engine.dispose()
 
 
 def _counts(engine: Engine) -> dict[str, int]:
@@ -84,8 +99,9 @@ def _bad_records(settings: Settings) -> int:
 
 
 def test_simulated_feeds_end_as_tasks_merges_or_dead_letters(
-    kafka: Settings, engine: Engine, loaded: int, tmp_path: Path
+    pipeline: tuple[Settings, Engine], tmp_path: Path
 ) -> None:
+    kafka, engine = pipeline
     items = list(generate(11, COUNT, start=datetime.now(UTC) - timedelta(hours=2), span=timedelta(hours=2)))
     planned_rejections = sum(not i.expected.ok for i in items)
     published, adapter_rejections = publish_simulated(kafka, items)
