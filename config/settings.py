@@ -101,6 +101,20 @@ class Settings(BaseSettings):
     def run_dir(self) -> Path:
         return self.home / "run"
 
+    def to_env(self) -> dict[str, str]:
+        """These settings as environment variables, for a child process (`yiwang worker` …)."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            if name == "kafka_bootstrap_servers":
+                env["KAFKA_BOOTSTRAP_SERVERS"] = str(value)
+            elif name == "database_url":
+                env["DATABASE_URL"] = str(value)
+            else:
+                env[f"YIWANG_{name.upper()}"] = str(value)
+        return env
+
     def topic(self, name: str) -> str:
         """The broker-side name of a declared topic."""
         return f"{self.topic_prefix}{name}"

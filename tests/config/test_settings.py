@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,16 +11,9 @@ from config.settings import Settings
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in (
-        "KAFKA_BOOTSTRAP_SERVERS",
-        "DATABASE_URL",
-        "YIWANG_HOME",
-        "YIWANG_TOPIC_PREFIX",
-        "YIWANG_KAFKA_PORT",
-        "YIWANG_PG_PORT",
-        "YIWANG_DATABASE_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("YIWANG_") or name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"):
+            monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
 
@@ -71,3 +65,16 @@ def test_settings_are_frozen_and_validated(clean_env: pytest.MonkeyPatch) -> Non
     clean_env.setenv("YIWANG_PG_PORT", "not-a-port")
     with pytest.raises(ValidationError, match="pg_port"):
         Settings()
+
+
+def test_settings_travel_to_a_child_process_through_the_environment(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    s = Settings(home=tmp_path, kafka_port=19092, pg_cluster="other", topic_prefix="x.",
+                 database_url="postgresql://u@h/d")
+    env = s.to_env()
+    assert env["YIWANG_KAFKA_PORT"] == "19092" and env["DATABASE_URL"] == "postgresql://u@h/d"
+    assert "KAFKA_BOOTSTRAP_SERVERS" not in env
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    assert Settings() == s

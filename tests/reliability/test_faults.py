@@ -12,14 +12,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 
 from config.settings import Settings
 from deploy.services.kafka import LocalKafka
 from deploy.services.postgres import LocalPostgres
+from dispatch.codec import clocks_from
+from dispatch.intake import IntakeRules
 from tests.reliability.load import Load
 from tests.streams.harness import Worker, read_topic, wait_caught_up
 
@@ -30,7 +33,7 @@ ARTEFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 @pytest.fixture(scope="module")
 def fault_engine(fault_env: Settings) -> Engine:
-    return create_engine(fault_env.db_url)
+    return create_engine(fault_env.db_url, pool_pre_ping=True)  # PostgreSQL restarts under it
 
 
 def _dlq_by_stage(settings: Settings) -> dict[str, int]:
@@ -38,6 +41,20 @@ def _dlq_by_stage(settings: Settings) -> dict[str, int]:
     for letter in read_topic(settings, "reports.dlq"):
         out[letter["stage"]] = out.get(letter["stage"], 0) + 1
     return out
+
+
+def _lost_deadlines(conn: Connection) -> int:
+    """Open cases whose stored next SLA check is missing or later than their clocks say."""
+    rules, now = IntakeRules.load(), datetime.now(UTC)
+    lost = 0
+    rows = conn.execute(
+        text("SELECT clocks, next_sla_at FROM incidents WHERE state NOT IN ('closed', 'merged', 'rejected')")
+    )
+    for clocks, stored in rows:
+        due, _ = rules.next_check(clocks_from(clocks), now)
+        if due is not None and (stored is None or stored > due + timedelta(seconds=1)):
+            lost += 1
+    return lost
 
 
 def _reconcile(engine: Engine, expected: set[str]) -> dict[str, int]:
@@ -69,6 +86,16 @@ def _reconcile(engine: Engine, expected: set[str]) -> dict[str, int]:
                     "(SELECT count(*) FROM reports r WHERE r.incident_id = i.incident_id)"
                 )
             ).scalar_one(),
+            "escalation steps taken": conn.execute(
+                text("SELECT count(*) FROM events WHERE action = 'escalate'")
+            ).scalar_one(),
+            "steps taken twice": conn.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT data->'escalation'->>'key' FROM events "
+                    "WHERE action = 'escalate' GROUP BY 1 HAVING count(*) > 1) x"
+                )
+            ).scalar_one(),
+            "deadlines lost or late": _lost_deadlines(conn),
         }
 
 
@@ -112,6 +139,7 @@ def _scenario(
     assert table["adapter dead letters"] == table["refused by adapters (planned)"]
     assert table["cases with 2+ active tasks"] == 0
     assert table["cases with gaps in events"] == 0 and table["report counts off"] == 0
+    assert table["steps taken twice"] == 0 and table["deadlines lost or late"] == 0
 
 
 def test_kill_9_a_worker_and_restart_it(fault_env: Settings, fault_engine: Engine, tmp_path: Path) -> None:

@@ -40,19 +40,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def worker_env(settings: Settings, home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YIWANG_")}
-    env |= {
-        "YIWANG_TOPIC_PREFIX": settings.topic_prefix,
-        "YIWANG_PG_DATABASE": settings.pg_database,
-        "YIWANG_HOME": str(home),
-    }
-    if not settings.uses_local_db:
-        env["DATABASE_URL"] = settings.db_url
-    if not settings.uses_local_kafka:
-        env["KAFKA_BOOTSTRAP_SERVERS"] = settings.bootstrap_servers
-    else:
-        env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-    return env
+    """The parent's environment without its Yiwang settings, plus exactly these settings."""
+    ours = ("YIWANG_", "KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    return env | settings.model_copy(update={"home": home}).to_env()
 
 
 class Worker:
