@@ -5,11 +5,20 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from deploy import monitor
 from dispatch.api import cli as api_cli
+from dispatch.web import cli as web_cli
 from geo import cli as geo_cli
 from producers.cli import register as producers_cli
 from streams import cli as streams_cli
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-REGISTRARS: tuple[Registrar, ...] = (geo_cli.register, producers_cli, streams_cli.register, api_cli.register)
+REGISTRARS: tuple[Registrar, ...] = (
+    geo_cli.register,
+    producers_cli,
+    streams_cli.register,
+    api_cli.register,
+    web_cli.register,
+    monitor.register,
+)

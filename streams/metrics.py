@@ -7,8 +7,10 @@ categories, reasons and levels are closed vocabularies.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from kafka import TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -86,3 +88,9 @@ class PipelineMetrics:
                 registry=registry,
             ),
         )
+
+    def record_lag(self, lags: Mapping[TopicPartition, int]) -> int:
+        """Set the lag gauge of every input partition (from `streams.lag.group_lag`); the total."""
+        for tp, behind in lags.items():
+            self.consumer_lag.labels(tp.topic, str(tp.partition)).set(behind)
+        return sum(lags.values())

@@ -7,12 +7,14 @@ The agent runs with concurrency 1 and at-least-once delivery (see streams/app.py
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 import faust
+from kafka.errors import KafkaError
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from config.settings import Settings
@@ -20,6 +22,7 @@ from dispatch.kpi.metrics import DispatchMetrics
 from schemas.report import Source
 from streams.app import create_app
 from streams.intake.decode import Inbound
+from streams.lag import group_lag
 from streams.metrics import PipelineMetrics
 from streams.outputs import Outputs
 from streams.runtime import IntakeRuntime, SystemicFailure
@@ -30,6 +33,8 @@ BATCH_MAX = 1000
 BATCH_WITHIN_S = 0.02
 REFRESH_EVERY_S = 120.0
 PRUNE_EVERY_S = 300.0
+LAG_EVERY_S = 10.0
+INTAKE_APP_ID = "yiwang-intake"
 
 
 def report_topics(settings: Settings) -> list[str]:
@@ -37,7 +42,7 @@ def report_topics(settings: Settings) -> list[str]:
 
 
 def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) -> faust.App:
-    app = create_app(settings, app_id="yiwang-intake")
+    app = create_app(settings, app_id=INTAKE_APP_ID)
     metrics = PipelineMetrics.create(registry)
 
     outputs = Outputs(settings)
@@ -81,6 +86,19 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
         removed = await runtime.prune()
         if removed:
             log.info("intake: pruned %d incidents out of the merge window", removed)
+
+    @app.timer(LAG_EVERY_S)  # type: ignore[untyped-decorator]
+    async def lag() -> None:
+        # committed offsets of the whole group against the ends: what every worker still has to do
+        topics = report_topics(settings)
+        try:
+            lags = await asyncio.to_thread(
+                group_lag, settings.bootstrap_servers, settings.topic(INTAKE_APP_ID), topics
+            )
+        except (KafkaError, OSError) as exc:
+            log.info("intake: consumer lag not measured this time (%s)", exc)
+            return
+        metrics.record_lag(lags)
 
     app.yiwang_runtime = runtime  # type: ignore[attr-defined]  # for tests and shutdown
     # the SLA tracker and the outbox relay of API/tracker events run in every worker (SKIP LOCKED)

@@ -22,21 +22,33 @@ import psycopg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from starlette.responses import Response
 
 from config.settings import Settings
-from dispatch.api import errors, routes_agency, routes_auth, routes_operator, routes_worker
+from dispatch.api import (
+    errors,
+    routes_agency,
+    routes_auth,
+    routes_live,
+    routes_operator,
+    routes_photos,
+    routes_reference,
+    routes_worker,
+)
 from dispatch.api.accounts import load_accounts
+from dispatch.api.live import LiveFeed
 from dispatch.api.state import ApiState
 from dispatch.api.status import DispatchStatus
 from dispatch.cases.boot import libpq_url, load_people, prepare, store_policy
 from dispatch.cases.flows import CaseFlows, Sender
 from dispatch.intake import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.web.pages import create_router as pages_router
 from producers.open311.api import create_router as open311_router
 from producers.publisher import Publisher
 
@@ -56,6 +68,27 @@ async def _relay_forever(state: ApiState) -> None:
             log.warning("api: outbox relay failed (%s); retrying in %.0fs", exc, RELAY_EVERY_S)
 
 
+def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: Engine) -> None:
+    """Error handlers, compression, the routers and the pages."""
+    errors.install(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # never event streams (Starlette excludes them)
+    for module in (
+        routes_auth,
+        routes_photos,
+        routes_worker,
+        routes_operator,
+        routes_live,
+        routes_reference,
+        routes_agency,
+    ):
+        app.include_router(module.router)
+    app.include_router(pages_router())
+    if open311 is not None:
+        app.include_router(
+            open311_router(settings, open311, status=DispatchStatus(engine)), prefix=OPEN311_PREFIX
+        )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -63,8 +96,10 @@ def create_app(
     send: Sender | None = None,
     open311: Publisher | None = None,
     clock: Callable[[], datetime] | None = None,
+    live: bool = True,
 ) -> FastAPI:
-    """The API. `send` replaces the app's own Kafka producer; `open311` mounts Open311."""
+    """The API and the pages. `send` replaces the app's own Kafka producer; `open311` mounts
+    Open311; `live` runs the board's feed (a Kafka consumer of events and escalations)."""
     registry = registry if registry is not None else CollectorRegistry()
     metrics = DispatchMetrics.create(registry)
     engine = create_engine(settings.db_url, pool_size=2)
@@ -103,12 +138,15 @@ def create_app(
         flows = CaseFlows(settings, rules, people, sender, metrics=metrics, **extra)
         async with pool.connection() as conn:
             await store_policy(conn, rules.escalation)
-        state = ApiState(settings, pool, flows, metrics, load_accounts(settings.accounts_file))
+        feed = await LiveFeed.started(settings) if live else None
+        state = ApiState(settings, pool, flows, metrics, load_accounts(settings.accounts_file), feed)
         app.state.yiwang = state
         relay = asyncio.create_task(_relay_forever(state))
         try:
             yield
         finally:
+            if feed is not None:
+                await feed.stop()
             relay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await relay
@@ -123,13 +161,7 @@ def create_app(
         description="Operators, grid workers and agencies. Authenticate with a bearer token.",
         lifespan=lifespan,
     )
-    errors.install(app)
-    for module in (routes_auth, routes_worker, routes_operator, routes_agency):
-        app.include_router(module.router)
-    if open311 is not None:
-        app.include_router(
-            open311_router(settings, open311, status=DispatchStatus(engine)), prefix=OPEN311_PREFIX
-        )
+    _mount(app, settings, open311, engine)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:

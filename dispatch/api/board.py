@@ -44,6 +44,7 @@ class IncidentQuery:
     until: datetime | None = None
     limit: int = 50
     offset: int = 0
+    escalated: bool | None = None  # True: escalated beyond the assignee (any ladder level)
 
 
 @dataclass
@@ -86,6 +87,8 @@ def _incident_where(scope: str | None, f: IncidentQuery) -> _Where:
         w.add("i.first_reported_at >= %s", f.since)
     if f.until:
         w.add("i.first_reported_at < %s", f.until)
+    if f.escalated is not None:
+        w.add("i.escalation_level IS NOT NULL" if f.escalated else "i.escalation_level IS NULL")
     return w
 
 

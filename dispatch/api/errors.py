@@ -4,6 +4,7 @@
 - NotYours, CaseNotFound, NotFound → 404: out of scope looks exactly like absent (nothing leaks);
 - DetailError → 422 naming the field; KeyReused → 422 naming the Idempotency-Key header;
 - AuthError → 401; Forbidden (wrong role) → 403;
+- PhotoError → 413 too large, 415 not a JPEG/PNG/WebP, 422 otherwise, naming the field `photo`;
 - CalendarRangeError → 503: the working calendar needs its next year's data.
 """
 
@@ -13,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from dispatch.api.auth import AuthError
+from dispatch.api.photos import PhotoError
 from dispatch.api.state import Forbidden
 from dispatch.cases.flows import CaseNotFound, KeyReused
 from dispatch.lifecycle.errors import DetailError, IllegalTransition, NotYours
@@ -61,6 +63,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(KeyReused)
     async def reused(request: Request, exc: KeyReused) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "field": "Idempotency-Key"}, status_code=422)
+
+    @app.exception_handler(PhotoError)
+    async def photo(request: Request, exc: PhotoError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=exc.status)
 
     @app.exception_handler(CalendarRangeError)
     async def calendar(request: Request, exc: CalendarRangeError) -> JSONResponse:

@@ -7,7 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch.lifecycle.states import Action
+from dispatch.lifecycle.states import Action, CaseState, Role
+from dispatch.lifecycle.table import rule_for
 from dispatch.sla.ladder import LadderTarget
 
 
@@ -37,6 +38,21 @@ class OperatorAction(StrEnum):
     @property
     def lifecycle(self) -> Action:
         return Action.FAIL_VERIFICATION if self is OperatorAction.REWORK else Action(self.value)
+
+
+def operator_actions(state: CaseState) -> list[dict[str, object]]:
+    """What an operator may do to a case in this state (from the transition table), and
+    whether each needs a reason: the pages offer exactly these.
+
+    >>> [a["action"] for a in operator_actions(CaseState.RESOLVED)]
+    ['verify', 'rework', 'escalate']
+    """
+    out: list[dict[str, object]] = []
+    for action in OperatorAction:
+        rule = rule_for(state, action.lifecycle)
+        if rule is not None and Role.OPERATOR in rule.roles:
+            out.append({"action": action.value, "reason": rule.reason})
+    return out
 
 
 class _Body(BaseModel):

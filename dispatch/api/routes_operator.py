@@ -14,11 +14,12 @@ from fastapi import APIRouter, Query, Response
 from dispatch.api import board
 from dispatch.api.commands import IdempotencyKey, answer, duration
 from dispatch.api.errors import NotFound
-from dispatch.api.models import OperatorAction, OperatorCommand
+from dispatch.api.models import OperatorAction, OperatorCommand, operator_actions
 from dispatch.api.state import Forbidden, Operator, State
 from dispatch.api.views import deadlines, masked_reporter
 from dispatch.cases.commands import Command
 from dispatch.kpi.queries import KpiGroup, Period, kpis
+from dispatch.lifecycle.states import CaseState
 
 router = APIRouter(tags=["operator"])
 Many = Annotated[list[str] | None, Query()]
@@ -52,6 +53,7 @@ async def list_incidents(
     q: Annotated[str | None, Query(max_length=100, description="text in the description or address")] = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    escalated: Annotated[bool | None, Query(description="true: escalated past the assignee")] = None,
     limit: Annotated[int, Query(ge=1, le=board.MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
@@ -70,6 +72,7 @@ async def list_incidents(
         until,
         limit,
         offset,
+        escalated,
     )
     async with state.pool.connection() as conn:
         total, rows = await board.list_incidents(conn, scope, query)
@@ -88,7 +91,13 @@ async def incident_detail(incident_id: UUID, caller: Operator, state: State) -> 
         tasks = await board.tasks_of(conn, str(incident_id))
     for report in reports:
         report["reporter"] = masked_reporter(report.get("reporter"))
-    return {"incident": _summary(row, state), "reports": reports, "events": events, "tasks": tasks}
+    return {
+        "incident": _summary(row, state),
+        "reports": reports,
+        "events": events,
+        "tasks": tasks,
+        "actions": operator_actions(CaseState(row["state"])),
+    }
 
 
 @router.get("/tasks")

@@ -18,6 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 from config.settings import Settings
 from dispatch.api.accounts import Accounts
 from dispatch.api.auth import ApiRole, AuthError, Principal, read_token
+from dispatch.api.live import LiveFeed
 from dispatch.cases.flows import CaseFlows
 from dispatch.kpi.metrics import DispatchMetrics
 
@@ -29,6 +30,7 @@ class ApiState:
     flows: CaseFlows
     metrics: DispatchMetrics
     accounts: Accounts
+    live: LiveFeed | None = None  # the board's feed of events and escalations (None: off)
 
 
 class Forbidden(Exception):

@@ -1,0 +1,170 @@
+"""The live board's feed: every case event and escalation, as it reaches Kafka, to the
+operators whose scope it is in.
+
+One consumer per API process reads `dispatch.events` and `sla.escalations` (no consumer
+group: every API process sees everything, from the end of each partition at its start) and
+fans each record out to the subscribed pages. A subscriber has a bounded queue; one that
+falls behind gets a `resync` item instead of an ever-growing backlog, and its page reloads
+the board. A street operator only ever receives items whose `street_code` is theirs.
+
+`board_item` (pure) turns a record into what a page needs to decide what to refresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+QUEUE_SIZE = 256
+RETRY_S = 5.0
+TOPICS = ("dispatch.events", "sla.escalations")
+
+Item = dict[str, Any]
+
+
+def board_item(topic: str, value: bytes) -> Item | None:
+    """What a page is told about one record; None for a record that is not for the board."""
+    try:
+        doc = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    if topic == "sla.escalations":
+        return {
+            "kind": "escalation",
+            "incident_id": doc.get("incident_id"),
+            "step": doc.get("step"),
+            "level": doc.get("level"),
+            "clock": doc.get("clock"),
+            "priority": doc.get("priority"),
+            "category": doc.get("category"),
+            "state": doc.get("state"),
+            "grid_code": doc.get("grid_code"),
+            "street_code": doc.get("street_code"),
+            "at": doc.get("at"),
+        }
+    event = doc.get("event")
+    if not isinstance(event, dict):
+        return None
+    return {
+        "kind": "event",
+        "incident_id": event.get("incident_id"),
+        "action": event.get("action"),
+        "to_state": event.get("to_state"),
+        "actor_role": event.get("actor_role"),
+        "grid_code": event.get("grid_code"),
+        "street_code": event.get("street_code"),
+        "at": event.get("at"),
+    }
+
+
+def in_scope(item: Item, scope: str | None) -> bool:
+    """A district operator (scope None) sees everything; a street operator their street only
+    (and every `resync`, which names no case)."""
+    return scope is None or item.get("kind") == "resync" or item.get("street_code") == scope
+
+
+@dataclass(eq=False)
+class Subscriber:
+    scope: str | None
+    queue: asyncio.Queue[Item] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+
+    def offer(self, item: Item) -> None:
+        if not in_scope(item, self.scope):
+            return
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            # fell behind: drop the backlog, ask the page to reload the board instead
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait({"kind": "resync"})
+
+
+class LiveFeed:
+    """The consumer task and its subscribers (build it with `started`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.topics = {settings.topic(t): t for t in TOPICS}
+        self.subscribers: set[Subscriber] = set()
+        self.ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def started(cls, settings: Settings, *, wait_s: float = 20.0) -> LiveFeed:
+        """A running feed; waits (up to `wait_s`) until it reads from the ends of its topics."""
+        feed = cls(settings)
+        feed._task = asyncio.create_task(feed._run())
+        try:
+            await asyncio.wait_for(feed.ready.wait(), wait_s)
+        except TimeoutError:
+            log.warning("live feed: Kafka not ready after %.0fs; the board updates once it is", wait_s)
+        return feed
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @asynccontextmanager
+    async def subscribe(self, scope: str | None) -> AsyncIterator[Subscriber]:
+        sub = Subscriber(scope)
+        self.subscribers.add(sub)
+        try:
+            yield sub
+        finally:
+            self.subscribers.discard(sub)
+
+    def publish(self, item: Item) -> None:
+        for sub in list(self.subscribers):
+            sub.offer(item)
+
+    async def _run(self) -> None:
+        while True:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.settings.bootstrap_servers,
+                group_id=None,
+                enable_auto_commit=False,
+                client_id="yiwang-api-live",
+            )
+            try:
+                await consumer.start()
+                partitions = [
+                    TopicPartition(topic, p)
+                    for topic in self.topics
+                    for p in sorted(await consumer.partitions_for_topic(topic) or ())
+                ]
+                consumer.assign(partitions)
+                await consumer.seek_to_end(*partitions)
+                for tp in partitions:  # resolve the end offsets now: nothing later is missed
+                    await consumer.position(tp)
+                self.ready.set()
+                while True:
+                    batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+                    for tp, records in batches.items():
+                        for record in records:
+                            item = board_item(self.topics[tp.topic], record.value or b"")
+                            if item is not None:
+                                self.publish(item)
+            except (KafkaError, OSError) as exc:
+                log.warning("live feed: %s; reconnecting in %.0fs", exc, RETRY_S)
+                for sub in list(self.subscribers):
+                    sub.offer({"kind": "resync"})
+            finally:
+                await consumer.stop()
+            await asyncio.sleep(RETRY_S)

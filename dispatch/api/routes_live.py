@@ -1,0 +1,45 @@
+"""`GET /live`: the board's server-sent events — each case event and escalation in the
+operator's scope as `event: item` with a JSON `data` line, and a comment every few seconds
+so proxies keep the connection open. Pages read it with fetch() (the token goes in the
+Authorization header, never in the URL)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from dispatch.api.live import Item
+from dispatch.api.state import Operator, State
+
+router = APIRouter(tags=["operator"])
+HEARTBEAT_S = 15.0
+
+
+def sse(item: Item) -> bytes:
+    return b"event: item\ndata: " + orjson.dumps(item) + b"\n\n"
+
+
+@router.get("/live", response_class=StreamingResponse)
+async def live(request: Request, caller: Operator, state: State) -> Response:
+    """Server-sent events: new case events and escalations in your scope, as they happen."""
+    feed = state.live
+    if feed is None:
+        return JSONResponse({"detail": "this API runs without the live feed"}, status_code=503)
+
+    async def stream() -> AsyncIterator[bytes]:
+        async with feed.subscribe(caller.street) as sub:
+            yield b": connected\nretry: 3000\n\n"
+            while not await request.is_disconnected():
+                try:
+                    item = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_S)
+                except TimeoutError:
+                    yield b": ping\n\n"
+                    continue
+                yield sse(item)
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
