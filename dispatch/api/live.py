@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 
 from config.settings import Settings
 
@@ -77,6 +77,11 @@ def in_scope(item: Item, scope: str | None) -> bool:
     return scope is None or item.get("kind") == "resync" or item.get("street_code") == scope
 
 
+def _report_death(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("live feed stopped: the board no longer updates live", exc_info=task.exception())
+
+
 @dataclass(eq=False)
 class Subscriber:
     scope: str | None
@@ -109,6 +114,7 @@ class LiveFeed:
         """A running feed; waits (up to `wait_s`) until it reads from the ends of its topics."""
         feed = cls(settings)
         feed._task = asyncio.create_task(feed._run())
+        feed._task.add_done_callback(_report_death)
         try:
             await asyncio.wait_for(feed.ready.wait(), wait_s)
         except TimeoutError:
@@ -136,22 +142,26 @@ class LiveFeed:
 
     async def _run(self) -> None:
         while True:
+            # no group: every partition is assigned to this consumer, starting at its end
             consumer = AIOKafkaConsumer(
+                *self.topics,
                 bootstrap_servers=self.settings.bootstrap_servers,
                 group_id=None,
                 enable_auto_commit=False,
+                auto_offset_reset="latest",
                 client_id="yiwang-api-live",
             )
             try:
                 await consumer.start()
-                partitions = [
-                    TopicPartition(topic, p)
-                    for topic in self.topics
-                    for p in sorted(await consumer.partitions_for_topic(topic) or ())
-                ]
-                consumer.assign(partitions)
-                await consumer.seek_to_end(*partitions)
-                for tp in partitions:  # resolve the end offsets now: nothing later is missed
+                for _ in range(100):
+                    if {tp.topic for tp in consumer.assignment()} == set(self.topics):
+                        break
+                    await asyncio.sleep(0.1)
+                else:
+                    raise UnknownTopicOrPartitionError(
+                        f"topics {sorted(self.topics)} not found (run `yiwang up`)"
+                    )
+                for tp in consumer.assignment():  # resolve the end offsets now: nothing later is missed
                     await consumer.position(tp)
                 self.ready.set()
                 while True:

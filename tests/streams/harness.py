@@ -49,14 +49,16 @@ def worker_env(settings: Settings, home: Path) -> dict[str, str]:
 class Worker:
     """One `yiwang worker` process with its log file."""
 
-    def __init__(self, settings: Settings, home: Path, name: str = "worker") -> None:
+    def __init__(
+        self, settings: Settings, home: Path, name: str = "worker", *, metrics_port: int = 0
+    ) -> None:
         self.settings = settings
         self.home = home
         self.log = home / f"{name}.log"
         home.mkdir(parents=True, exist_ok=True)
         self._fh = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "deploy.cli", "worker", "--metrics-port", "0"],
+            [sys.executable, "-m", "deploy.cli", "worker", "--metrics-port", str(metrics_port)],
             cwd=REPO,
             env=worker_env(settings, home),
             stdout=self._fh,

@@ -121,7 +121,8 @@ function drawMap() {
   state.map.render(state.focus, state.counts, (f) => {
     const c = [...state.counts.entries()].filter(([code]) => code.startsWith(f.id)).reduce(
       (acc, [, v]) => ({ open: acc.open + v.open, overdue: acc.overdue + v.overdue }), { open: 0, overdue: 0 });
-    return c.open ? `${f.properties.name} ${c.open}/${c.overdue}` : f.properties.name;
+    if (!c.open) return f.properties.name;
+    return `${f.properties.name} ${t('open_count')}${c.open}${c.overdue ? ` ${t('overdue_count')}${c.overdue}` : ''}`;
   });
   state.map.markers(state.points, visible, openDetail);
 }
@@ -182,7 +183,7 @@ function onLive(itemDoc) {
       : `${actionName(itemDoc.action)} → ${stateName(itemDoc.to_state)}`;
     const cat = itemDoc.category ? categoryName(state.categories, itemDoc.category) : '';
     const ticker = $('#ticker');
-    ticker.prepend(h('li', { class: `tick ${itemDoc.kind}`, onclick: () => openDetail(itemDoc.incident_id) },
+    ticker.prepend(h('li', { class: `tick ${itemDoc.kind}`, dataset: { id: itemDoc.incident_id }, onclick: () => openDetail(itemDoc.incident_id) },
       h('span', { class: 'meta' }, when(itemDoc.at)), ` ${what} ${cat} · ${nameOf(itemDoc.grid_code)}`));
     while (ticker.children.length > 40) ticker.lastChild.remove();
   }

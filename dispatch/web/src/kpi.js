@@ -51,7 +51,7 @@ function table(rows) {
   el.append(h('tr', {}, h('th', {}, t('street')), ...RATIOS.map((k) => h('th', {}, t(k))), h('th', {}, t('overdue'))));
   for (const r of rows) {
     el.append(h('tr', {}, h('td', {}, names.get(r.key) || r.key || '—'),
-      ...RATIOS.map((k) => h('td', {}, r[k] === null ? '—' : `${pct(r[k])}%`)), h('td', {}, String(r.overdue))));
+      ...RATIOS.map((k) => h('td', {}, r[k] == null ? '—' : `${pct(r[k])}%`)), h('td', {}, String(r.overdue))));
   }
 }
 

@@ -2,7 +2,7 @@
 // operator actions the API says are possible in its state, each with the inputs it needs.
 import { api, ApiError, newKey, query, session } from '../common/api.js';
 import { h, clear, toast } from '../common/dom.js';
-import { t, stateName, actionName, lightName, sourceName, levelName, categoryName, when } from '../common/i18n.js';
+import { t, stateName, actionName, lightName, sourceName, levelName, clockName, categoryName, when } from '../common/i18n.js';
 
 const OPEN = ['reported', 'registered', 'dispatched', 'accepted', 'on_site', 'returned', 'rework', 'reopened'];
 const LEVELS = ['community_lead', 'street_center', 'district_center'];
@@ -73,7 +73,7 @@ export async function showDetail(panel, id, ctx) {
     },
   }, actionName(a.action)));
   const deadlines = Object.entries(inc.deadlines || {}).map(([clock, c]) =>
-    h('li', {}, `${clock}: ${c.deadline ? when(c.deadline) : '—'} (${c.status})`));
+    h('li', {}, `${clockName(clock)}：${c.deadline ? when(c.deadline) : '—'}（${clockName(c.status)}）`));
   const place = [ctx.nameOf(inc.street_code), ctx.nameOf(inc.community_code), ctx.nameOf(inc.grid_code)].filter(Boolean).join(' / ');
   clear(panel).append(
     h('header', { class: 'detail-head' },

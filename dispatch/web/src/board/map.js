@@ -71,7 +71,10 @@ export class DistrictMap {
     this.k = t.k;
     this.view.setAttribute('transform', `translate(${t.x},${t.y}) scale(${t.k})`);
     for (const c of this.gMarkers.children) c.setAttribute('r', String(MARKER_R / t.k));
-    for (const l of this.gLabels.children) l.setAttribute('font-size', String(12 / t.k));
+    for (const l of this.gLabels.children) {
+      l.setAttribute('font-size', String(12 / t.k));
+      l.setAttribute('stroke-width', String(3 / t.k));
+    }
   }
 
   zoomTo(feature) {
@@ -110,7 +113,7 @@ export class DistrictMap {
     this.gLabels.replaceChildren(
       ...children.map((f) => {
         const [x, y] = this.path.centroid(f);
-        const text = svgEl('text', { x, y, 'font-size': 12 / this.k, 'text-anchor': 'middle' });
+        const text = svgEl('text', { x, y, 'font-size': 12 / this.k, 'stroke-width': 3 / this.k, 'text-anchor': 'middle' });
         text.textContent = labelOf(f);
         return text;
       }),

@@ -233,6 +233,13 @@ const LEVELS = {
   en: { community_lead: 'community lead', street_center: 'street center', district_center: 'district center' },
 };
 
+const CLOCKS = {
+  zh: { register: '立案派遣', accept: '签收', on_site: '到场', resolve: '处置', verify: '核查',
+    running: '计时中', paused: '已暂停', stopped: '已停止' },
+  en: { register: 'register', accept: 'accept', on_site: 'on site', resolve: 'resolve', verify: 'verify',
+    running: 'running', paused: 'paused', stopped: 'stopped' },
+};
+
 export function lang() {
   const l = localStorage.getItem(LANG_KEY);
   return l === 'en' ? 'en' : 'zh';
@@ -249,6 +256,7 @@ export const actionName = (a) => pick(ACTIONS, a);
 export const lightName = (l) => pick(LIGHTS, l);
 export const sourceName = (s) => pick(SOURCES, s);
 export const levelName = (l) => pick(LEVELS, l);
+export const clockName = (c) => pick(CLOCKS, c);
 export const STATE_CODES = Object.keys(STATES.zh);
 export const SOURCE_CODES = Object.keys(SOURCES.zh);
 

@@ -1,0 +1,64 @@
+"""The live feed's pure parts: what a page is told about a record, and who is told."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+
+from dispatch.api.live import QUEUE_SIZE, Subscriber, board_item, in_scope
+
+
+def test_events_and_escalations_become_board_items() -> None:
+    event = {
+        "event": {
+            "incident_id": "i1",
+            "action": "dispatch",
+            "to_state": "dispatched",
+            "street_code": "500106001",
+            "grid_code": "500106001001001",
+            "actor_role": "system",
+            "at": "2026-11-25T02:00:00+00:00",
+            "data": {"secret": "never sent"},
+        }
+    }
+    item = board_item("dispatch.events", orjson.dumps(event))
+    assert item is not None and item["kind"] == "event" and item["action"] == "dispatch"
+    assert "data" not in item
+    escalation = {
+        "incident_id": "i2",
+        "step": "red",
+        "level": "community_lead",
+        "street_code": "500106002",
+        "target_ids": ["someone"],
+        "priority": "P1",
+    }
+    item = board_item("sla.escalations", orjson.dumps(escalation))
+    assert item is not None and item["kind"] == "escalation" and item["step"] == "red"
+    assert "target_ids" not in item
+    assert board_item("dispatch.events", b"not json") is None
+    assert board_item("dispatch.events", b"[1, 2]") is None
+    assert board_item("dispatch.events", b'{"task": {}}') is None
+
+
+def test_a_street_operator_hears_only_their_street_and_resyncs() -> None:
+    ours = {"kind": "event", "street_code": "500106001"}
+    theirs = {"kind": "event", "street_code": "500106002"}
+    unplaced = {"kind": "event", "street_code": None}
+    assert in_scope(ours, "500106001") and not in_scope(theirs, "500106001")
+    assert not in_scope(unplaced, "500106001") and in_scope(unplaced, None)
+    assert in_scope({"kind": "resync"}, "500106001")
+
+
+def test_a_subscriber_that_falls_behind_gets_one_resync() -> None:
+    async def run() -> list[dict[str, object]]:
+        sub = Subscriber("500106001")
+        for i in range(QUEUE_SIZE + 10):
+            sub.offer({"kind": "event", "street_code": "500106001", "n": i})
+            sub.offer({"kind": "event", "street_code": "500106002", "n": i})
+        return [sub.queue.get_nowait() for _ in range(sub.queue.qsize())]
+
+    items = asyncio.run(run())
+    assert items[0] == {"kind": "resync"}
+    assert all(i.get("street_code") in (None, "500106001") for i in items)
+    assert len(items) < QUEUE_SIZE
