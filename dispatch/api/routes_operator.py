@@ -170,4 +170,6 @@ async def act_on_incident(
     )
     async with state.pool.connection() as conn:
         outcome = await state.flows.transition(conn, str(incident_id), command, key=key)
+    if action is OperatorAction.ESCALATE and not outcome.replayed:
+        state.metrics.escalations.labels("manual", "manual").inc()  # the tracker counts its own steps
     return answer(outcome, response)

@@ -144,8 +144,8 @@ function crumbs() {
 function setFocus(focus) {
   state.focus = focus;
   const m = state.map;
-  m.zoomTo(focus.grid ? m.grids.get(focus.grid) : focus.community ? m.communities.get(focus.community)
-    : focus.street ? m.streets.get(focus.street) : null);
+  if (focus.grid) m.zoomTo(m.grids.get(focus.grid), 0.4); // the grid with its neighbours around it
+  else m.zoomTo(focus.community ? m.communities.get(focus.community) : focus.street ? m.streets.get(focus.street) : null);
   crumbs();
   drawMap();
   refreshColumns();
@@ -198,7 +198,7 @@ function setLive(on) {
 }
 
 async function main() {
-  shell(() => { fillSelects(); crumbs(); refreshColumns(); });
+  shell(() => { fillSelects(); crumbs(); drawMap(); refreshColumns(); });
   $('#who').textContent = `${me.sub} · ${me.street || ''}`;
   const [layers, categories] = await Promise.all([api('/reference/layers'), api('/reference/categories')]);
   state.layers = layers;

@@ -95,7 +95,7 @@ def test_photos_are_checked_stored_and_read_back_in_scope_only(
 ) -> None:
     grid = next(i for i, g in enumerate(district.grids) if g.street_code == STREET_A)
 
-    async def make() -> tuple[str, str]:
+    async def make() -> tuple[str, str, str]:
         async with harness(kafka, engine) as h:
             (iid,) = await h.report([report_in(district, grid, category="fallen_tree", source="patrol")])
             cur = await h.conn.execute(
@@ -103,9 +103,9 @@ def test_photos_are_checked_stored_and_read_back_in_scope_only(
             )
             row = await cur.fetchone()
             assert row is not None
-            return row[0], row[1]
+            return iid, row[0], row[1]
 
-    task_id, assignee = asyncio.run(make())
+    incident_id, task_id, assignee = asyncio.run(make())
     me = tokens.worker(assignee)
     c, home = photo_client
     not_image = c.post(
@@ -142,3 +142,12 @@ def test_photos_are_checked_stored_and_read_back_in_scope_only(
         404,
         422,
     )
+
+    # an escalation by hand is counted beside the tracker's steps
+    escalated = c.post(
+        f"/incidents/{incident_id}/escalate",
+        headers=tokens.operator(STREET_A),
+        json={"level": "street_center", "reason": "群众反映强烈"},
+    )
+    assert escalated.status_code == 200, escalated.text
+    assert 'yiwang_sla_escalations_total{clock="manual",step="manual"} 1.0' in c.get("/metrics").text

@@ -77,13 +77,13 @@ export class DistrictMap {
     }
   }
 
-  zoomTo(feature) {
+  zoomTo(feature, fill = 0.88) {
     if (!feature) {
       select(this.svg).call(this.zoom.transform, zoomIdentity);
       return;
     }
     const [[x0, y0], [x1, y1]] = this.path.bounds(feature);
-    const scale = Math.min(80, 0.88 / Math.max((x1 - x0) / this.width, (y1 - y0) / this.height));
+    const scale = Math.min(80, fill / Math.max((x1 - x0) / this.width, (y1 - y0) / this.height));
     const t = zoomIdentity
       .translate(this.width / 2 - (scale * (x0 + x1)) / 2, this.height / 2 - (scale * (y0 + y1)) / 2)
       .scale(scale);
