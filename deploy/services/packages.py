@@ -25,12 +25,17 @@ def missing_packages(packages: Sequence[str]) -> list[str]:
     return missing
 
 
-def ensure_packages(settings: Settings, packages: Sequence[str], *, purpose: str) -> None:
-    """Install whichever of `packages` is missing (`apt-get install --no-install-recommends`)."""
+def ensure_packages(
+    settings: Settings, packages: Sequence[str], *, purpose: str, otherwise: str = ""
+) -> None:
+    """Install whichever of `packages` is missing (`apt-get install --no-install-recommends`);
+    `otherwise` names an alternative for the error when that is impossible."""
     missing = missing_packages(packages)
     if not missing:
         return
-    hint = f"install them once with `sudo apt-get install -y {' '.join(missing)}`"
+    hint = f"install them once with `sudo apt-get install -y {' '.join(missing)}`" + (
+        f", {otherwise}" if otherwise else ""
+    )
     if shutil.which("apt-get") is None:
         raise ServiceError(f"{', '.join(missing)} ({purpose}) not installed and apt-get is missing: {hint}")
     try:

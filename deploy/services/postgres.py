@@ -16,15 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.settings import Settings
-from deploy.services.common import (
-    ServiceError,
-    as_root_prefix,
-    port_open,
-    run,
-    say,
-    stream,
-    wait_until,
-)
+from deploy.services.common import ServiceError, as_root_prefix, port_open, run, say, wait_until
+from deploy.services.packages import ensure_packages as ensure_debian_packages
+from deploy.services.packages import missing_packages as missing_debian_packages
 
 PG_MAJOR = "15"
 PACKAGES = ("postgresql-15", "postgresql-15-postgis-3")
@@ -52,16 +46,7 @@ class PostgresState:
 
 
 def missing_packages() -> list[str]:
-    if shutil.which("dpkg-query") is None:
-        return list(PACKAGES)
-    missing = []
-    for pkg in PACKAGES:
-        proc = subprocess.run(
-            ["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True, check=False
-        )
-        if "install ok installed" not in proc.stdout:
-            missing.append(pkg)
-    return missing
+    return missing_debian_packages(PACKAGES)
 
 
 class LocalPostgres:
@@ -114,45 +99,11 @@ class LocalPostgres:
 
     # --- steps ---------------------------------------------------------------------
     def ensure_packages(self) -> None:
-        missing = missing_packages()
-        if not missing:
-            return
-        if shutil.which("apt-get") is None:
-            raise ServiceError(
-                f"{', '.join(missing)} not installed and apt-get is not available (not Debian?): "
-                "install PostgreSQL 15 with PostGIS 3, or set DATABASE_URL to an existing one"
-            )
-        try:
-            root = as_root_prefix()
-        except ServiceError as exc:
-            raise ServiceError(
-                f"{', '.join(missing)} not installed and {exc}; or install them once with "
-                f"`sudo apt-get install -y {' '.join(PACKAGES)}`"
-            ) from exc
-        log = self.settings.log_dir / "apt.log"
-        say(f"installing {' '.join(missing)} from Debian (first run only)")
-        stream([*root, "apt-get", "update", "-q"], what="apt-get update", show=lambda _: None, log_file=log)
-
-        def progress(line: str) -> str | None:
-            if line.startswith(("Get:", "Setting up")):
-                return "  " + line.strip()[:100]
-            return None
-
-        stream(
-            [
-                *root,
-                "env",
-                "DEBIAN_FRONTEND=noninteractive",
-                "apt-get",
-                "install",
-                "-y",
-                "-q",
-                "--no-install-recommends",
-                *missing,
-            ],
-            what="apt-get install",
-            show=progress,
-            log_file=log,
+        ensure_debian_packages(
+            self.settings,
+            PACKAGES,
+            purpose="PostgreSQL 15 with PostGIS 3",
+            otherwise="or set DATABASE_URL to an existing PostGIS",
         )
 
     def ensure_cluster(self) -> None:
