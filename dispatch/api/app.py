@@ -5,7 +5,9 @@ tables of `dispatch.store`), a Kafka producer (unless a sender is given), loads 
 the workforce directory, and runs the outbox relay every few seconds. `/metrics` serves the
 dispatch metrics (gauges refreshed from the database on each scrape). With an Open311
 publisher, the Open311 GeoReport v2 router is mounted at `/open311/v2`, its GET requests
-answering from the dispatch database.
+answering from the dispatch database. The pages (`/board`, `/board/kpi`, `/m`, `/login`) are
+served from the built bundle (dispatch/web), and the board's live feed (`/live`) runs a Kafka
+consumer of events and escalations in the lifespan too.
 """
 
 from __future__ import annotations
