@@ -57,9 +57,12 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     _up(settings, args)
-    with create_engine(settings.db_url).begin() as conn:
+    engine = create_engine(settings.db_url)
+    with engine.begin() as conn:
         for line in load_reference_set(conn, load_reference()):
             say(line)
+    engine.dispose()
+    say(f"command center: http://{settings.api_host}:{settings.api_port}/docs (dev logins in the README)")
     return run_pipeline(settings, rate=args.rate, workers=args.workers)
 
 

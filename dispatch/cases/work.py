@@ -29,8 +29,7 @@ from dispatch.routing.values import DecisionKind, RoutingDecision, RoutingIncide
 from dispatch.rows import event_row
 from dispatch.sla.calendar import Timekeeper
 from dispatch.sla.clocks import CaseLimits, ClockName, ClockState, ClockStatus, apply_effects
-from dispatch.sla.errors import CalendarRangeError
-from dispatch.sla.escalation import next_step
+from dispatch.sla.escalation import next_check
 from dispatch.sla.ladder import EscalationPolicy, LadderTarget
 from dispatch.sla.policy import ExtensionPolicy
 
@@ -121,27 +120,6 @@ def task_kind(incident: Mapping[str, Any]) -> DecisionKind:
 
 def level_of_role(role: str) -> str:
     return role if role in LADDER_ROLES else "eligible_worker"
-
-
-def next_check(
-    policy: EscalationPolicy, clocks: Mapping[ClockName, ClockState], now: datetime, tk: Timekeeper
-) -> tuple[datetime | None, str | None]:
-    """When the SLA tracker must next look at these clocks (None: never), and an alarm note.
-
-    A working-time step beyond the calendar's data is not guessed: the check is set to the
-    calendar's horizon, where the tracker raises the alarm again and re-checks later.
-    """
-    soonest: datetime | None = None
-    note: str | None = None
-    for clock in clocks.values():
-        try:
-            at = next_step(policy, clock, now, tk).at
-        except CalendarRangeError as exc:
-            note = f"clock {clock.name}: {exc}"
-            at = max(tk.working.horizon, now)
-        if at is not None and (soonest is None or at < soonest):
-            soonest = at
-    return soonest, note
 
 
 def light_of(policy: EscalationPolicy, clocks: Iterable[ClockState]) -> Light:
