@@ -186,17 +186,22 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=1000.0)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--latency-workers", type=int, default=2)
+    ap.add_argument("--skip-sustained", action="store_true", help="only the latency measurement")
     args = ap.parse_args()
     base = Settings()
     print(f"pipeline benchmark on {os.cpu_count()} cores; Kafka and PostgreSQL on the same machine")
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp, isolated(base, "pipe") as settings:
+        if args.skip_sustained:
+            args.workers = []
         home = Path(tmp)
         backlog = {
             w: canonical_records(settings, args.reports, seed=100 + w, days_ago=10 * (k + 1))
             for k, w in enumerate(args.workers)
         }
-        first = args.workers[0]
+        if not args.workers:
+            backlog = {0: canonical_records(settings, args.reports, seed=99, days_ago=60)}
+        first = args.workers[0] if args.workers else 0
         produce(settings, backlog[first])
         ceiling, _ = noop_rate(settings, home, len(backlog[first]), "ceiling")
         rows.append(("no-op consume+produce (same client)", f"{ceiling:,.0f} rec/s", "", "the ceiling"))
