@@ -54,8 +54,8 @@ TARGET_P99_S = 0.250
 TARGET_RSS_MB = 300
 
 
-def noop_rate(settings: Settings, home: Path, expect: int, tag: str) -> tuple[float, str]:
-    """Records/s of the no-op client over the records already on the report topics."""
+def noop_env(settings: Settings, home: Path, tag: str, expect: int) -> tuple[dict[str, str], str]:
+    """The no-op client's environment and its sink topic (created here: nothing auto-creates)."""
     sink = settings.topic(f"noop.{tag}")
     admin = admin_client(settings)
     admin.create_topics([NewTopic(sink, 6, 1)])
@@ -69,6 +69,12 @@ def noop_rate(settings: Settings, home: Path, expect: int, tag: str) -> tuple[fl
         BENCH_GROUP=f"noop-{tag}",
         BENCH_EXPECT=str(expect),
     )
+    return env, sink
+
+
+def noop_rate(settings: Settings, home: Path, expect: int, tag: str) -> tuple[float, str]:
+    """Records/s of the no-op client over the records already on the report topics."""
+    env, sink = noop_env(settings, home, tag, expect)
     out = subprocess.run(
         [sys.executable, "-m", "bench.noop_worker"],
         cwd=REPO,
@@ -147,19 +153,7 @@ def latency(settings: Settings, home: Path, records: list[Record], rate: float, 
 
 
 def noop_latency(settings: Settings, home: Path, records: list[Record], rate: float) -> list[float]:
-    sink = settings.topic("noop.latency")
-    admin = admin_client(settings)
-    admin.create_topics([NewTopic(sink, 6, 1)])
-    admin.wait_for_topics([sink])
-    admin.close()
-    env = env_for(
-        settings,
-        home,
-        BENCH_TOPICS=",".join(report_topics(settings)),
-        BENCH_SINK=sink,
-        BENCH_GROUP="noop-latency",
-        BENCH_EXPECT=str(len(records)),
-    )
+    env, _ = noop_env(settings, home, "latency", len(records))
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.noop_worker"],
         cwd=REPO,
