@@ -54,8 +54,8 @@ TARGET_P99_S = 0.250
 TARGET_RSS_MB = 300
 
 
-def noop_rate(settings: Settings, home: Path, expect: int, tag: str) -> tuple[float, str]:
-    """Records/s of the no-op client over the records already on the report topics."""
+def noop_env(settings: Settings, home: Path, tag: str, expect: int) -> tuple[dict[str, str], str]:
+    """The no-op client's environment and its sink topic (created here: nothing auto-creates)."""
     sink = settings.topic(f"noop.{tag}")
     admin = admin_client(settings)
     admin.create_topics([NewTopic(sink, 6, 1)])
@@ -69,6 +69,12 @@ def noop_rate(settings: Settings, home: Path, expect: int, tag: str) -> tuple[fl
         BENCH_GROUP=f"noop-{tag}",
         BENCH_EXPECT=str(expect),
     )
+    return env, sink
+
+
+def noop_rate(settings: Settings, home: Path, expect: int, tag: str) -> tuple[float, str]:
+    """Records/s of the no-op client over the records already on the report topics."""
+    env, sink = noop_env(settings, home, tag, expect)
     out = subprocess.run(
         [sys.executable, "-m", "bench.noop_worker"],
         cwd=REPO,
@@ -147,19 +153,7 @@ def latency(settings: Settings, home: Path, records: list[Record], rate: float, 
 
 
 def noop_latency(settings: Settings, home: Path, records: list[Record], rate: float) -> list[float]:
-    sink = settings.topic("noop.latency")
-    admin = admin_client(settings)
-    admin.create_topics([NewTopic(sink, 6, 1)])
-    admin.wait_for_topics([sink])
-    admin.close()
-    env = env_for(
-        settings,
-        home,
-        BENCH_TOPICS=",".join(report_topics(settings)),
-        BENCH_SINK=sink,
-        BENCH_GROUP="noop-latency",
-        BENCH_EXPECT=str(len(records)),
-    )
+    env, _ = noop_env(settings, home, "latency", len(records))
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.noop_worker"],
         cwd=REPO,
@@ -186,17 +180,22 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=1000.0)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--latency-workers", type=int, default=2)
+    ap.add_argument("--skip-sustained", action="store_true", help="only the latency measurement")
     args = ap.parse_args()
     base = Settings()
     print(f"pipeline benchmark on {os.cpu_count()} cores; Kafka and PostgreSQL on the same machine")
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp, isolated(base, "pipe") as settings:
+        if args.skip_sustained:
+            args.workers = []
         home = Path(tmp)
         backlog = {
             w: canonical_records(settings, args.reports, seed=100 + w, days_ago=10 * (k + 1))
             for k, w in enumerate(args.workers)
         }
-        first = args.workers[0]
+        if not args.workers:
+            backlog = {0: canonical_records(settings, args.reports, seed=99, days_ago=60)}
+        first = args.workers[0] if args.workers else 0
         produce(settings, backlog[first])
         ceiling, _ = noop_rate(settings, home, len(backlog[first]), "ceiling")
         rows.append(("no-op consume+produce (same client)", f"{ceiling:,.0f} rec/s", "", "the ceiling"))

@@ -109,7 +109,8 @@ class Taxonomy:
             raise PolicyError(f"unknown category {code!r}") from None
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """A policy file; a broken one is reported naming its path."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -195,11 +196,11 @@ def parse_taxonomy(doc: dict[str, Any], workforce: Workforce, origin: str = "tax
 
 @cache
 def load_workforce(path: Path = CONFIG_DIR / "forces.toml") -> Workforce:
-    return parse_workforce(_read(path), origin=str(path))
+    return parse_workforce(read_toml(path), origin=str(path))
 
 
 @cache
 def load_taxonomy(
     path: Path = CONFIG_DIR / "taxonomy.toml", forces_path: Path = CONFIG_DIR / "forces.toml"
 ) -> Taxonomy:
-    return parse_taxonomy(_read(path), load_workforce(forces_path), origin=str(path))
+    return parse_taxonomy(read_toml(path), load_workforce(forces_path), origin=str(path))

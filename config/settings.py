@@ -7,6 +7,7 @@ test fixture) and handed to whatever needs it. With neither `KAFKA_BOOTSTRAP_SER
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
@@ -118,3 +119,13 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """The broker-side name of a declared topic."""
         return f"{self.topic_prefix}{name}"
+
+
+OWN_VARIABLES = ("YIWANG_", "KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
+
+
+def child_environment(settings: Settings, parent: Mapping[str, str], **extra: str) -> dict[str, str]:
+    """The parent's environment minus its own Yiwang settings, plus exactly `settings`: what a
+    child `yiwang …` process gets so that it sees the same topics, database and ports."""
+    env = {k: v for k, v in parent.items() if not k.startswith(OWN_VARIABLES)}
+    return env | settings.to_env() | extra

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
+from config.logs import configure_logging
 from config.settings import Settings
 from deploy import stack
 from deploy.migrate import SchemaAheadError
@@ -57,9 +57,12 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     _up(settings, args)
-    with create_engine(settings.db_url).begin() as conn:
+    engine = create_engine(settings.db_url)
+    with engine.begin() as conn:
         for line in load_reference_set(conn, load_reference()):
             say(line)
+    engine.dispose()
+    say(f"command center: http://{settings.api_host}:{settings.api_port}/docs (dev logins in the README)")
     return run_pipeline(settings, rate=args.rate, workers=args.workers)
 
 
@@ -104,12 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         say(f"invalid settings: {exc}")
         return 2
-    logging.basicConfig(
-        level=(args.log_level or settings.log_level).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for chatty in ("kafka", "aiokafka", "alembic"):  # connection chatter at INFO drowns the useful lines
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    configure_logging(args.log_level or settings.log_level)
     handler: Handler = args.func
     try:
         return handler(settings, args)

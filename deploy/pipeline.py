@@ -30,7 +30,7 @@ SIMULATION_HOUR_S = 3600
 
 
 def pipeline_stages(settings: Settings, *, rate: float, workers: int) -> list[Stage]:
-    """What the main job runs, in start order: stream workers, then the simulated feeds.
+    """What the main job runs, in start order: stream workers, the API, the simulated feeds.
 
     Each worker serves its metrics on its own port (metrics_port, +1, …). The simulator runs
     an hour at a time (a fresh seed each hour) and is restarted by the supervisor.
@@ -39,6 +39,7 @@ def pipeline_stages(settings: Settings, *, rate: float, workers: int) -> list[St
         Stage(f"worker-{i + 1}", ("worker", "--metrics-port", str(settings.metrics_port + i)))
         for i in range(workers)
     ]
+    stages.append(Stage("api", ("api", "--port", str(settings.api_port), "--host", settings.api_host)))
     if rate > 0:
         stages.append(Stage("simulator", ("simulate", "--rate", str(rate),
                                           "--duration", str(SIMULATION_HOUR_S))))

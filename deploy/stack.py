@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import create_engine, pool, text
@@ -16,6 +17,11 @@ from deploy.services.common import ServiceError, say
 from deploy.services.kafka import LocalKafka, broker_reachable, pinned_version
 from deploy.services.postgres import LocalPostgres
 from deploy.topics import admin_client, ensure_topics, partition_counts
+from dispatch.sla.deadlines import timekeeper_for
+from dispatch.sla.policy import load_sla
+
+CALENDAR_WARNING_DAYS = 45
+"""Warn this long before working-time deadlines could run past the calendar's known days."""
 
 
 @dataclass
@@ -174,6 +180,13 @@ def status(settings: Settings) -> dict[str, Any]:
         db["error"] = str(getattr(exc, "orig", exc)).splitlines()[0]
     db["migration_head"] = migrate.head_revision()
     out["database"] = db
+    calendar = timekeeper_for(load_sla()).working
+    days_left = (calendar.last - datetime.now(calendar.tz).date()).days
+    out["calendar"] = {
+        "known_until": calendar.last.isoformat(),
+        "days_left": days_left,
+        "ok": days_left >= CALENDAR_WARNING_DAYS,
+    }
     out["healthy"] = bool(
         kafka["reachable"]
         and db["reachable"]
@@ -208,6 +221,12 @@ def print_status(data: dict[str, Any]) -> None:
     lines.append(
         f"Schema     {'ok' if current == d['migration_head'] else 'BEHIND':4}  "
         f"database at {current or '-'}, code head {d['migration_head']}"
+    )
+    cal = data["calendar"]
+    lines.append(
+        f"Calendar   {'ok' if cal['ok'] else 'SOON':4}  working days known until {cal['known_until']} "
+        f"({cal['days_left']} days left)"
+        + ("" if cal["ok"] else ": add next year to config/holidays.toml or upgrade chinese-calendar")
     )
     topics = data["topics"]
     bad = [t for t in topics if not t["ok"]]

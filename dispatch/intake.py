@@ -31,8 +31,7 @@ from dispatch.routing.values import Candidate, RoutingDecision, RoutingIncident
 from dispatch.sla.calendar import Timekeeper
 from dispatch.sla.clocks import ClockName, ClockState, apply_effects
 from dispatch.sla.deadlines import Deadlines, timekeeper_for
-from dispatch.sla.errors import CalendarRangeError
-from dispatch.sla.escalation import next_step
+from dispatch.sla.escalation import next_check
 from dispatch.sla.ladder import EscalationPolicy, load_escalation
 from dispatch.sla.policy import Area, SlaPolicy, load_sla
 
@@ -281,19 +280,5 @@ class IntakeRules:
     def next_check(
         self, clocks: dict[ClockName, ClockState], now: datetime
     ) -> tuple[datetime | None, str | None]:
-        """When the SLA tracker must next look at these clocks (None: never), and why not if not.
-
-        A working-time limit that runs past the last day the calendar knows is not guessed: the
-        check is set to the calendar's end, where the tracker raises the alarm (see the note).
-        """
-        soonest: datetime | None = None
-        note: str | None = None
-        for clock in clocks.values():
-            try:
-                at = next_step(self.escalation, clock, now, self.tk).at
-            except CalendarRangeError as exc:
-                note = str(exc)
-                at = self.tk.working.horizon
-            if at is not None and (soonest is None or at < soonest):
-                soonest = at
-        return soonest, note
+        """When the SLA tracker must next look at these clocks, and an alarm note if any."""
+        return next_check(self.escalation, clocks, now, self.tk)

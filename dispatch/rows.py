@@ -110,19 +110,49 @@ def task_row(opened: Opened, *, now: datetime) -> Row | None:
     decision, where = opened.decision, opened.report
     if opened.task_id is None or decision.worker_id is None or decision.role is None:
         return None
+    return new_task_row(
+        task_id=opened.task_id,
+        incident_id=opened.incident_id,
+        kind=decision.kind.value,
+        assignee_id=decision.worker_id,
+        level=decision.rule.value,
+        role=decision.role,
+        grid_code=where.grid_code,
+        street_code=where.street_code,
+        reason=decision.reason,
+        created_at=utc(now),
+        revision=1,
+    )
+
+
+def new_task_row(
+    *,
+    task_id: str,
+    incident_id: str,
+    kind: str,
+    assignee_id: str,
+    level: str,
+    role: str,
+    grid_code: str | None,
+    street_code: str | None,
+    reason: str,
+    created_at: datetime | str,
+    revision: int,
+) -> Row:
+    """A task as it starts: active, nothing stamped yet (the intake and the case flows)."""
     return {
-        "task_id": opened.task_id,
-        "incident_id": opened.incident_id,
-        "kind": decision.kind.value,
+        "task_id": task_id,
+        "incident_id": incident_id,
+        "kind": kind,
         "status": TaskStatus.ACTIVE.value,
-        "revision": 1,
-        "assignee_id": decision.worker_id,
-        "assignee_level": decision.rule.value,
-        "assignee_role": decision.role,
-        "grid_code": where.grid_code,
-        "street_code": where.street_code,
-        "routing_reason": decision.reason,
-        "created_at": utc(now),
+        "revision": revision,
+        "assignee_id": assignee_id,
+        "assignee_level": level,
+        "assignee_role": role,
+        "grid_code": grid_code,
+        "street_code": street_code,
+        "routing_reason": reason,
+        "created_at": created_at,
         "accepted_at": None,
         "arrived_at": None,
         "resolved_at": None,

@@ -71,6 +71,8 @@ class IntakeRuntime:
         self.service: IntakeService | None = None
         self.indexes: GridIndexes | None = None
         self.isolated_failures = 0
+        self._conn_lock = asyncio.Lock()
+        """The batch and the periodic prune share one connection: one at a time."""
 
     def _load(self) -> IntakeService:
         """Index, gazetteer and directory from PostGIS (blocking; at start and on refresh)."""
@@ -124,7 +126,7 @@ class IntakeRuntime:
         if self.conn is None or self.service is None:
             return 0
         horizon = datetime.now(UTC) - 2 * self.service.rules.merge.window
-        async with self.conn.transaction():
+        async with self._conn_lock, self.conn.transaction():
             return await intake_sql.prune_merge_window(self.conn, horizon)
 
     async def handle(self, records: Sequence[Inbound]) -> BatchResult:
@@ -172,9 +174,10 @@ class IntakeRuntime:
         backoff = 0.5
         while True:
             try:
-                if self.conn is None or self.conn.closed:
-                    self.conn = await connect(self.settings)
-                return await self.service.process(records, self.conn)
+                async with self._conn_lock:
+                    if self.conn is None or self.conn.closed:
+                        self.conn = await connect(self.settings)
+                    return await self.service.process(records, self.conn)
             except psycopg.OperationalError as exc:
                 log.warning(
                     "intake: database unavailable (%s); retrying the batch in %.1fs",

@@ -26,11 +26,10 @@ from dispatch.lifecycle.machine import apply
 from dispatch.lifecycle.states import Action, CaseState
 from dispatch.models import Light, TaskStatus
 from dispatch.routing.values import DecisionKind, RoutingDecision, RoutingIncident
-from dispatch.rows import event_row
+from dispatch.rows import event_row, new_task_row
 from dispatch.sla.calendar import Timekeeper
 from dispatch.sla.clocks import CaseLimits, ClockName, ClockState, ClockStatus, apply_effects
-from dispatch.sla.errors import CalendarRangeError
-from dispatch.sla.escalation import next_step
+from dispatch.sla.escalation import next_check
 from dispatch.sla.ladder import EscalationPolicy, LadderTarget
 from dispatch.sla.policy import ExtensionPolicy
 
@@ -121,27 +120,6 @@ def task_kind(incident: Mapping[str, Any]) -> DecisionKind:
 
 def level_of_role(role: str) -> str:
     return role if role in LADDER_ROLES else "eligible_worker"
-
-
-def next_check(
-    policy: EscalationPolicy, clocks: Mapping[ClockName, ClockState], now: datetime, tk: Timekeeper
-) -> tuple[datetime | None, str | None]:
-    """When the SLA tracker must next look at these clocks (None: never), and an alarm note.
-
-    A working-time step beyond the calendar's data is not guessed: the check is set to the
-    calendar's horizon, where the tracker raises the alarm again and re-checks later.
-    """
-    soonest: datetime | None = None
-    note: str | None = None
-    for clock in clocks.values():
-        try:
-            at = next_step(policy, clock, now, tk).at
-        except CalendarRangeError as exc:
-            note = f"clock {clock.name}: {exc}"
-            at = max(tk.working.horizon, now)
-        if at is not None and (soonest is None or at < soonest):
-            soonest = at
-    return soonest, note
 
 
 def light_of(policy: EscalationPolicy, clocks: Iterable[ClockState]) -> Light:
@@ -322,27 +300,19 @@ class CaseWork:
 
     def _new_task(self, event: CaseEvent, assignment: Assignment) -> str:
         task_id = task_id_for(self.incident_id, event.sequence)
-        self.tasks[task_id] = {
-            "task_id": task_id,
-            "incident_id": self.incident_id,
-            "kind": assignment.kind.value,
-            "status": TaskStatus.ACTIVE.value,
-            "revision": 0,
-            "assignee_id": assignment.worker_id,
-            "assignee_level": assignment.level,
-            "assignee_role": assignment.role,
-            "grid_code": self.incident.get("grid_code"),
-            "street_code": self.incident.get("street_code"),
-            "routing_reason": assignment.reason,
-            "created_at": iso(self.now),
-            "accepted_at": None,
-            "arrived_at": None,
-            "resolved_at": None,
-            "ended_at": None,
-            "end_reason": None,
-            "notes": None,
-            "photos": [],
-        }
+        self.tasks[task_id] = new_task_row(
+            task_id=task_id,
+            incident_id=self.incident_id,
+            kind=assignment.kind.value,
+            assignee_id=assignment.worker_id,
+            level=assignment.level,
+            role=assignment.role,
+            grid_code=self.incident.get("grid_code"),
+            street_code=self.incident.get("street_code"),
+            reason=assignment.reason,
+            created_at=iso(self.now),
+            revision=0,
+        )
         self._touch(self.tasks[task_id])
         self.incident["current_task_id"] = task_id
         return task_id

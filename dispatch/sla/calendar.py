@@ -125,6 +125,56 @@ def _on(t: time) -> timedelta:
     return timedelta(hours=t.hour, minutes=t.minute, seconds=t.second, microseconds=t.microsecond)
 
 
+@dataclass(frozen=True, slots=True)
+class YearSchedule:
+    """One year's statutory schedule as published: holidays off, make-up working days on."""
+
+    year: int
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+    source: str = ""
+
+    def is_workday(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+
+def parse_holidays(doc: dict[str, object], origin: str = "holidays") -> list[YearSchedule]:
+    """`config/holidays.toml`: every date checked to lie in its year and to make sense."""
+    entries = doc.get("year", [])
+    if not isinstance(entries, list):
+        raise PolicyError(f"{origin}: expected [[year]] tables")
+    out: list[YearSchedule] = []
+    for entry in entries:
+        year = entry.get("year") if isinstance(entry, dict) else None
+        if not isinstance(year, int):
+            raise PolicyError(f"{origin}: every [[year]] needs an integer 'year'")
+        assert isinstance(entry, dict)
+
+        def dates(key: str, year: int = year, entry: dict[str, object] = entry) -> frozenset[date]:
+            values = entry.get(key, [])
+            if not isinstance(values, list):
+                raise PolicyError(f"{origin}: year {year}: '{key}' must be a list of dates")
+            days: set[date] = set()
+            for value in values:
+                try:
+                    day = date.fromisoformat(str(value))
+                except ValueError:
+                    raise PolicyError(f"{origin}: year {year}: {key}: {value!r} is not a date") from None
+                if day.year != year:
+                    raise PolicyError(f"{origin}: year {year}: {key}: {day} is in another year")
+                days.add(day)
+            return frozenset(days)
+
+        holidays, workdays = dates("holidays"), dates("workdays")
+        wrong = sorted(d for d in workdays if d.weekday() < 5)
+        if wrong:
+            raise PolicyError(f"{origin}: year {year}: workdays {wrong[0]} is already a weekday")
+        out.append(YearSchedule(year, holidays, workdays, str(entry.get("source", ""))))
+    return out
+
+
 class WorkingCalendar:
     """Working time over a contiguous range of days for which the workday schedule is known."""
 
@@ -161,15 +211,34 @@ class WorkingCalendar:
         self._cum = cum
 
     @classmethod
-    def chinese(cls, hours: WorkingHours, tz_name: str = "Asia/Shanghai") -> WorkingCalendar:
-        """The statutory calendar over every year the installed chinese-calendar has data for."""
+    def chinese(
+        cls, hours: WorkingHours, tz_name: str = "Asia/Shanghai", extra: Sequence[YearSchedule] = ()
+    ) -> WorkingCalendar:
+        """The statutory calendar over every year the installed chinese-calendar has data for,
+        then the following years published in config/holidays.toml (`extra`)."""
         years = [d.year for d in chinese_calendar_data.holidays]
+        first, last = min(years), max(years)
+        added: dict[int, YearSchedule] = {}
+        for schedule in sorted(extra, key=lambda y: y.year):
+            if schedule.year <= last:
+                continue  # the package knows this year: it wins
+            if schedule.year != last + 1:
+                raise PolicyError(
+                    f"holidays: year {schedule.year} does not follow {last}, the last year known"
+                )
+            added[schedule.year] = schedule
+            last = schedule.year
+
+        def is_workday(day: date) -> bool:
+            schedule = added.get(day.year)
+            return chinese_calendar.is_workday(day) if schedule is None else schedule.is_workday(day)
+
         return cls(
             hours=hours,
             tz=ZoneInfo(tz_name),
-            first=date(min(years), 1, 1),
-            last=date(max(years), 12, 31),
-            is_workday=chinese_calendar.is_workday,
+            first=date(first, 1, 1),
+            last=date(last, 12, 31),
+            is_workday=is_workday,
         )
 
     @property

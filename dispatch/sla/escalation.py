@@ -13,6 +13,7 @@ each flagged `overtaken` when a later one is already due too, so the worker can 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,3 +88,24 @@ def next_step(policy: EscalationPolicy, clock: ClockState, now: datetime, tk: Ti
         overtaken=overtaken,
         reassign=step.reassign_unaccepted and clock.name is ClockName.ACCEPT,
     )
+
+
+def next_check(
+    policy: EscalationPolicy, clocks: Mapping[ClockName, ClockState], now: datetime, tk: Timekeeper
+) -> tuple[datetime | None, str | None]:
+    """When the SLA tracker must next look at these clocks (None: never), and an alarm note.
+
+    A working-time step beyond the calendar's data is not guessed: the check is set to the
+    calendar's horizon, where the tracker raises the alarm again and re-checks later.
+    """
+    soonest: datetime | None = None
+    note: str | None = None
+    for clock in clocks.values():
+        try:
+            at = next_step(policy, clock, now, tk).at
+        except CalendarRangeError as exc:
+            note = f"clock {clock.name}: {exc}"
+            at = max(tk.working.horizon, now)
+        if at is not None and (soonest is None or at < soonest):
+            soonest = at
+    return soonest, note

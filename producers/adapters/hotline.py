@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from producers.adapters import fields as f
-from producers.adapters.records import JsonRecord, as_object, guarded, json_records
+from producers.adapters.records import JsonRecord, adapt_json, as_object
 from producers.canonical import build_report
 from producers.errors import FieldError
 from producers.outcome import Context, Outcome
@@ -146,9 +146,4 @@ def _report(record: JsonRecord, ctx: Context) -> Report:
 
 
 def adapt(data: bytes, ctx: Context) -> Iterator[Outcome]:
-    for item in json_records(data, ctx, list_key="orders"):
-        yield (
-            guarded(_report, item, ctx, raw=item.raw, origin=item.origin)
-            if isinstance(item, JsonRecord)
-            else item
-        )
+    return adapt_json(data, ctx, list_key="orders", build=_report)

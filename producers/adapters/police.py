@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from producers.adapters import fields as f
-from producers.adapters.records import JsonRecord, as_object, guarded, json_records
+from producers.adapters.records import JsonRecord, adapt_json, as_object
 from producers.canonical import build_report
 from producers.outcome import Context, Outcome
 from schemas.report import MAX_ADDRESS, MAX_DESCRIPTION, MAX_SOURCE_REF, RawFormat, Report
@@ -75,8 +75,4 @@ def _report(record: JsonRecord, ctx: Context) -> Report:
 
 
 def adapt(data: bytes, ctx: Context) -> Iterator[Outcome]:
-    for item in json_records(data, ctx, list_key="incidents"):
-        if isinstance(item, JsonRecord):
-            yield guarded(_report, item, ctx, raw=item.raw, origin=item.origin)
-        else:
-            yield item
+    return adapt_json(data, ctx, list_key="incidents", build=_report)

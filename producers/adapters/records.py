@@ -139,3 +139,16 @@ def as_object(record: JsonRecord) -> dict[str, Any]:
     if not isinstance(record.value, dict):
         raise FieldError("$", f"expected a JSON object, got {type(record.value).__name__}")
     return record.value
+
+
+def adapt_json(
+    data: bytes, ctx: Context, *, list_key: str, build: Callable[[JsonRecord, Context], Report]
+) -> Iterator[Outcome]:
+    """The whole of a JSON export's adapter once `build` maps one record: every record guarded,
+    every unreadable one already a rejection."""
+    for item in json_records(data, ctx, list_key=list_key):
+        yield (
+            guarded(build, item, ctx, raw=item.raw, origin=item.origin)
+            if isinstance(item, JsonRecord)
+            else item
+        )

@@ -53,6 +53,9 @@ class SlaRuntime:
         self.conn: AsyncConnection[Any] | None = None
         self.flows: CaseFlows | None = None
         self.tracker: SlaTracker | None = None
+        self._one_at_a_time = asyncio.Lock()
+        """The tracker pass and the outbox relay share one connection: never at the same time
+        (interleaved transactions on one connection corrupt each other's nesting)."""
 
     async def start(self) -> None:
         rules = await asyncio.to_thread(IntakeRules.load)
@@ -68,6 +71,12 @@ class SlaRuntime:
         self, what: str, job: Callable[[CaseFlows, AsyncConnection[Any]], Awaitable[Any]]
     ) -> Any:
         """Run one periodic job; a lost database or broker is logged and retried next time."""
+        async with self._one_at_a_time:
+            return await self._run(what, job)
+
+    async def _run(
+        self, what: str, job: Callable[[CaseFlows, AsyncConnection[Any]], Awaitable[Any]]
+    ) -> Any:
         try:
             if self.flows is None:
                 await self.start()

@@ -64,3 +64,9 @@ def fault_env(
     kafka.stop()
     pg.drop_database(settings.pg_database)
     pg.stop()
+
+
+# the case-test fixtures (own database and topics, the district loaded there)
+from tests.casework import anyio_backend, cases, cases_engine, district  # noqa: E402
+
+__all__ = ["anyio_backend", "cases", "cases_engine", "district", "fault_env"]

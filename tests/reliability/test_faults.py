@@ -108,12 +108,13 @@ def _scenario(
     seed: int,
     fault: Callable[[list[Worker]], None],
     workers: int = 1,
+    seconds: float = SECONDS,
 ) -> None:
     dlq_before = _dlq_by_stage(settings)
     running = [Worker(settings, tmp_path / f"{name}-{i}", f"w{i}") for i in range(workers)]
     try:
         time.sleep(4)  # the workers load the district and join the group
-        load = Load(settings, seed, RATE, SECONDS).start()
+        load = Load(settings, seed, RATE, seconds).start()
         time.sleep(FAULT_AT)
         fault(running)
         load.wait()
@@ -134,7 +135,7 @@ def _scenario(
     print(f"\nreconciliation after {name}:")
     for key, value in table.items():
         print(f"  {key:<32}{value:>8}")
-    assert table["payloads sent"] == int(RATE * SECONDS) and table["failed to publish"] == 0
+    assert table["payloads sent"] == int(RATE * seconds) and table["failed to publish"] == 0
     assert table["stored reports"] == table["expected reports"], "a published report was lost"
     assert table["adapter dead letters"] == table["refused by adapters (planned)"]
     assert table["cases with 2+ active tasks"] == 0
@@ -177,3 +178,30 @@ def test_two_workers_one_killed(fault_env: Settings, fault_engine: Engine, tmp_p
         workers[1].kill()  # the survivor takes over its partitions after the rebalance
 
     _scenario("rebalance", fault_env, fault_engine, tmp_path, seed=304, fault=fault, workers=2)
+
+
+@pytest.mark.slow
+def test_soak_repeated_kills_and_a_broker_restart(
+    fault_env: Settings, fault_engine: Engine, tmp_path: Path
+) -> None:
+    """`pytest --soak`: three minutes at 500/s, two workers, one of them killed with -9 and
+    restarted every 30 s, the broker restarted once half way."""
+    soak_s = 180.0
+
+    def faults(workers: list[Worker]) -> None:
+        began = time.monotonic()
+        restarted_broker = False
+        n = 0
+        while time.monotonic() - began < soak_s - FAULT_AT - 20:
+            time.sleep(30)
+            victim = n % len(workers)
+            workers[victim].kill()
+            workers[victim] = Worker(fault_env, tmp_path / f"soak-{n}", f"w{victim}-{n}")
+            n += 1
+            if not restarted_broker and time.monotonic() - began > soak_s / 2:
+                broker = LocalKafka(fault_env)
+                broker.stop()
+                broker.start()
+                restarted_broker = True
+
+    _scenario("soak", fault_env, fault_engine, tmp_path, seed=305, fault=faults, workers=2, seconds=soak_s)

@@ -22,7 +22,7 @@ import orjson
 from kafka import KafkaConsumer, KafkaProducer
 
 from config.policy import load_taxonomy
-from config.settings import Settings
+from config.settings import Settings, child_environment
 from producers.adapters.registry import ADAPTERS
 from producers.feed import Feeder
 from producers.ledger import Ledger
@@ -40,10 +40,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def worker_env(settings: Settings, home: Path) -> dict[str, str]:
-    """The parent's environment without its Yiwang settings, plus exactly these settings."""
-    ours = ("YIWANG_", "KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-    return env | settings.model_copy(update={"home": home}).to_env()
+    return child_environment(settings.model_copy(update={"home": home}), os.environ)
 
 
 class Worker:
