@@ -62,8 +62,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         for line in load_reference_set(conn, load_reference()):
             say(line)
     engine.dispose()
-    say(f"command center: http://{settings.api_host}:{settings.api_port}/board, grid workers /m, API /docs "
-        "(development logins in the README)")
+    say(
+        f"command center: http://{settings.api_host}:{settings.api_port}/board, grid workers /m, API /docs "
+        "(development logins in the README)"
+    )
     return run_pipeline(settings, rate=args.rate, workers=args.workers)
 
 

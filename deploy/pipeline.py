@@ -41,8 +41,9 @@ def pipeline_stages(settings: Settings, *, rate: float, workers: int) -> list[St
     ]
     stages.append(Stage("api", ("api", "--port", str(settings.api_port), "--host", settings.api_host)))
     if rate > 0:
-        stages.append(Stage("simulator", ("simulate", "--rate", str(rate),
-                                          "--duration", str(SIMULATION_HOUR_S))))
+        stages.append(
+            Stage("simulator", ("simulate", "--rate", str(rate), "--duration", str(SIMULATION_HOUR_S)))
+        )
     return stages
 
 

@@ -25,8 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from producers.adapters import fields as f
-from producers.adapters.records import guarded, reject
-from producers.adapters.xmlsafe import child_text, parse, serialise
+from producers.adapters.xmlsafe import adapt_xml, child_text
 from producers.canonical import build_report
 from producers.errors import FieldError
 from producers.outcome import Context, Outcome
@@ -138,20 +137,11 @@ def _report(item: tuple[ET.Element, bytes], ctx: Context) -> Report:
 
 
 def adapt(data: bytes, ctx: Context) -> Iterator[Outcome]:
-    try:
-        root = parse(data)
-    except FieldError as exc:
-        yield reject(exc, data, ctx.at())
-        return
-    if root.tag == "Case":
-        yield guarded(_report, (root, data), ctx, raw=data, origin=ctx.at())
-        return
-    cases = root.findall("Case")
-    if root.tag != "CaseFeed" or not cases:
-        yield reject(
-            FieldError("$", f"expected <CaseFeed> with <Case> elements, got <{root.tag}>"), data, ctx.at()
-        )
-        return
-    for i, case in enumerate(cases):
-        raw = serialise(case).encode("utf-8")
-        yield guarded(_report, (case, raw), ctx, raw=raw, origin=ctx.at(record=f"Case[{i}]"))
+    return adapt_xml(
+        data,
+        ctx,
+        single="Case",
+        build=_report,
+        expected="expected <CaseFeed> with <Case> elements",
+        records=lambda root: root.findall("Case") if root.tag == "CaseFeed" else [],
+    )

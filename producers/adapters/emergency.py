@@ -21,8 +21,7 @@ from typing import Any
 from shapely.geometry import Polygon
 
 from producers.adapters import fields as f
-from producers.adapters.records import guarded, reject
-from producers.adapters.xmlsafe import child_text, parse, serialise
+from producers.adapters.xmlsafe import adapt_xml, child_text
 from producers.canonical import build_report
 from producers.errors import FieldError
 from producers.outcome import Context, Outcome
@@ -190,18 +189,11 @@ def _report(item: tuple[ET.Element, bytes], ctx: Context) -> Report:
 
 
 def adapt(data: bytes, ctx: Context) -> Iterator[Outcome]:
-    try:
-        root = parse(data)
-    except FieldError as exc:
-        yield reject(exc, data, ctx.at())
-        return
-    if root.tag == "alert":
-        yield guarded(_report, (root, data), ctx, raw=data, origin=ctx.at())
-        return
-    alerts = root.findall(".//alert")
-    if not alerts:
-        yield reject(FieldError("$", f"expected a CAP <alert>, got <{root.tag}>"), data, ctx.at())
-        return
-    for i, alert in enumerate(alerts):
-        raw = serialise(alert).encode("utf-8")
-        yield guarded(_report, (alert, raw), ctx, raw=raw, origin=ctx.at(record=f"alert[{i}]"))
+    return adapt_xml(
+        data,
+        ctx,
+        single="alert",
+        build=_report,
+        expected="expected a CAP <alert>",
+        records=lambda root: root.findall(".//alert"),
+    )

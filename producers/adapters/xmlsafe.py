@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET  # only the Element type and serialising
+from collections.abc import Callable, Iterator
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from producers.adapters.fields import decode_utf8
+from producers.adapters.records import guarded, reject
 from producers.errors import FieldError
+from producers.outcome import Context, Outcome
+from schemas.report import Report
 
 _DECLARED = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 
@@ -58,3 +62,32 @@ def child_text(element: ET.Element, tag: str) -> str | None:
 
 def serialise(element: ET.Element) -> str:
     return ET.tostring(element, encoding="unicode")
+
+
+def adapt_xml(
+    data: bytes,
+    ctx: Context,
+    *,
+    single: str,
+    records: Callable[[ET.Element], list[ET.Element]],
+    expected: str,
+    build: Callable[[tuple[ET.Element, bytes], Context], Report],
+) -> Iterator[Outcome]:
+    """The whole of an XML export's adapter once `build` maps one record: a document that is
+    one `single` record, or a container whose `records(root)` are each guarded and kept with
+    their own serialised XML as raw; anything else is one rejection naming what was expected."""
+    try:
+        root = parse(data)
+    except FieldError as exc:
+        yield reject(exc, data, ctx.at())
+        return
+    if root.tag == single:
+        yield guarded(build, (root, data), ctx, raw=data, origin=ctx.at())
+        return
+    found = records(root)
+    if not found:
+        yield reject(FieldError("$", f"{expected}, got <{root.tag}>"), data, ctx.at())
+        return
+    for i, element in enumerate(found):
+        raw = serialise(element).encode("utf-8")
+        yield guarded(build, (element, raw), ctx, raw=raw, origin=ctx.at(record=f"{single}[{i}]"))

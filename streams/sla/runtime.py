@@ -74,9 +74,7 @@ class SlaRuntime:
         async with self._one_at_a_time:
             return await self._run(what, job)
 
-    async def _run(
-        self, what: str, job: Callable[[CaseFlows, AsyncConnection[Any]], Awaitable[Any]]
-    ) -> Any:
+    async def _run(self, what: str, job: Callable[[CaseFlows, AsyncConnection[Any]], Awaitable[Any]]) -> Any:
         try:
             if self.flows is None:
                 await self.start()

@@ -70,8 +70,13 @@ def test_settings_are_frozen_and_validated(clean_env: pytest.MonkeyPatch) -> Non
 def test_settings_travel_to_a_child_process_through_the_environment(
     clean_env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    s = Settings(home=tmp_path, kafka_port=19092, pg_cluster="other", topic_prefix="x.",
-                 database_url="postgresql://u@h/d")
+    s = Settings(
+        home=tmp_path,
+        kafka_port=19092,
+        pg_cluster="other",
+        topic_prefix="x.",
+        database_url="postgresql://u@h/d",
+    )
     env = s.to_env()
     assert env["YIWANG_KAFKA_PORT"] == "19092" and env["DATABASE_URL"] == "postgresql://u@h/d"
     assert "KAFKA_BOOTSTRAP_SERVERS" not in env
