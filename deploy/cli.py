@@ -102,9 +102,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def split_test_args(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """`yiwang test -k x --soak`: everything after `test` belongs to pytest, options included
+    (argparse would take `-k` for one of ours). Returns (our arguments, pytest's or None)."""
+    if "test" in argv and all(a.startswith("-") for a in argv[: argv.index("test")]):
+        cut = argv.index("test") + 1
+        return argv[:cut], argv[cut:]
+    return argv, None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    ours, for_pytest = split_test_args(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(ours)
+    if for_pytest is not None:
+        args.pytest_args = for_pytest
     try:
         settings = Settings()
     except ValueError as exc:

@@ -9,7 +9,7 @@ import pytest
 
 from config.settings import Settings
 from deploy import stack
-from deploy.cli import main
+from deploy.cli import main, split_test_args
 from deploy.services.common import ServiceError
 from deploy.services.kafka import LocalKafka, pinned_version
 
@@ -59,3 +59,18 @@ def test_taken_port_is_one_clear_error(tmp_path: Path) -> None:
         settings = Settings(home=tmp_path, kafka_port=port, kafka_controller_port=port + 1)
         with pytest.raises(ServiceError, match=f"port {port} is taken"):
             LocalKafka(settings).start()
+
+
+@pytest.mark.parametrize(
+    ("argv", "ours", "theirs"),
+    [
+        (["test", "-q", "-k", "topics", "--soak"], ["test"], ["-q", "-k", "topics", "--soak"]),
+        (["test"], ["test"], []),
+        (["status", "--json"], ["status", "--json"], None),
+        (["locate", "--address", "test"], ["locate", "--address", "test"], None),
+    ],
+)
+def test_pytest_options_pass_through_the_test_command(
+    argv: list[str], ours: list[str], theirs: list[str] | None
+) -> None:
+    assert split_test_args(argv) == (ours, theirs)
