@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaProducer
 from sqlalchemy import create_engine
 
 from config.policy import load_taxonomy
@@ -35,6 +35,7 @@ from producers.outcome import Context, Rejection
 from producers.simulator import generate
 from producers.sources import load_sources
 from schemas.dead_letter import Origin
+from streams.read import records_to_end
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -160,16 +161,8 @@ def rss_mb(pid: int) -> float:
 
 def timestamps(settings: Settings, topic: str, *, after_ms: int) -> list[tuple[bytes, bytes, int]]:
     """(key, value, broker timestamp in ms) of the records on `topic` produced after `after_ms`."""
-    consumer = KafkaConsumer(
-        settings.topic(topic),
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=3000,
-    )
-    out = [(m.key, m.value, m.timestamp) for m in consumer if m.timestamp >= after_ms]
-    consumer.close()
-    return out
+    records = records_to_end(settings.bootstrap_servers, settings.topic(topic))
+    return [(r.key, r.value, r.timestamp) for r in records if r.timestamp >= after_ms]
 
 
 def percentile(values: list[float], p: float) -> float:

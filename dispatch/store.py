@@ -117,7 +117,6 @@ MERGE_WINDOW = Upsert(
     ("incident_id",),
     "DO UPDATE SET last_at = GREATEST(merge_window.last_at, EXCLUDED.last_at)",
 )
-ALL = (REPORTS, INCIDENTS, TASKS, EVENTS, MERGE_WINDOW)
 
 
 def newest(rows: Iterable[Row], key: Sequence[str]) -> list[Row]:

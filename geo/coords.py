@@ -54,7 +54,7 @@ _INVERSE_MAX_STEPS = 30
 
 
 class Crs(StrEnum):
-    """The coordinate systems a feed may declare."""
+    """The coordinate system a feed declares; intake converts, adapters never do (DESIGN §7)."""
 
     WGS84 = "wgs84"
     CGCS2000 = "cgcs2000"

@@ -20,6 +20,32 @@ import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.policy import Priority
+from geo.coords import Crs
+
+__all__ = [  # Crs is geo's: one vocabulary of coordinate systems for the contract and geo
+    "MAX_ADDRESS",
+    "MAX_ATTACHMENTS",
+    "MAX_DESCRIPTION",
+    "MAX_RAW",
+    "MAX_SOURCE_REF",
+    "OFFSET_TIME",
+    "REPORT_NAMESPACE",
+    "SCHEMA_NAME",
+    "Area",
+    "Attachment",
+    "Circle",
+    "Crs",
+    "Location",
+    "Raw",
+    "RawFormat",
+    "Report",
+    "Reporter",
+    "Source",
+    "as_dict",
+    "decode",
+    "encode",
+    "report_id_for",
+]
 
 SCHEMA_NAME = "report.v1"
 """The value of the `schema` header on `reports.<source>` records."""
@@ -45,15 +71,6 @@ class Source(StrEnum):
     CYBERSPACE = "cyberspace"  # 网信
     HOTLINE = "hotline"  # 12345
     PATROL = "patrol"  # 网格巡查 app
-
-
-class Crs(StrEnum):
-    """The coordinate system a feed declares; intake converts, adapters never do (DESIGN §7)."""
-
-    WGS84 = "wgs84"
-    CGCS2000 = "cgcs2000"
-    GCJ02 = "gcj02"
-    BD09 = "bd09"
 
 
 class RawFormat(StrEnum):

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from kafka import KafkaAdminClient, KafkaConsumer
+from kafka import KafkaAdminClient
 from psycopg import AsyncConnection
 
 from config.settings import Settings
 from dispatch import store
 from dispatch.merging import MergePolicy
+from streams.read import records_to_end
 from streams.runtime import connect
 
 log = logging.getLogger(__name__)
@@ -44,20 +45,8 @@ class RebuildResult:
 
 
 def _read(settings: Settings, topic: str) -> Iterator[dict[str, Any]]:
-    consumer = KafkaConsumer(
-        settings.topic(topic),
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        consumer_timeout_ms=3000,
-        client_id="yiwang-rebuild",
-    )
-    try:
-        for message in consumer:
-            yield orjson.loads(message.value)
-    finally:
-        consumer.close()
+    for record in records_to_end(settings.bootstrap_servers, settings.topic(topic)):
+        yield orjson.loads(record.value)
 
 
 def active_members(settings: Settings, group: str) -> int:

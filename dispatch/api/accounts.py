@@ -13,8 +13,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from config.policy import CONFIG_DIR, PolicyError
-from dispatch.sla.files import read_policy
+from config.policy import CONFIG_DIR, PolicyError, read_toml
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
@@ -69,7 +68,7 @@ _DECOY = hash_secret("decoy", salt=b"\0" * 16)
 
 def load_accounts(path: Path | None = None) -> Accounts:
     where = path or CONFIG_DIR / "accounts.toml"
-    doc = read_policy(where)
+    doc = read_toml(where)
     operators: dict[str, OperatorAccount] = {}
     for i, entry in enumerate(doc.get("operator", [])):
         login, password = entry.get("login"), entry.get("password")

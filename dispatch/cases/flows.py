@@ -131,7 +131,9 @@ class CaseFlows:
     async def router_for(self, conn: Conn, incident: Row) -> Route:
         """A router over the people around the case, with their open work as stored now."""
         near = self.people.near(incident)
-        candidates = People.loaded(near, await q.open_work(conn, (c.worker_id for c in near)))
+        candidates = People.loaded(
+            near, await (await q.open_work(conn, (c.worker_id for c in near))).result()
+        )
         router = self.rules.router
 
         def route(work: CaseWork, why: Action) -> Assignment | None:

@@ -6,15 +6,17 @@ loaded, changed and written back is also exactly what is published.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection, AsyncCursor, sql
 from psycopg.types.json import Jsonb
 
 Row = dict[str, Any]
 Conn = AsyncConnection[Any]
+T = TypeVar("T")
 
 INCIDENT_JSON = sql.SQL("""to_jsonb(i.*) - 'geom' || jsonb_build_object(
     'geom', CASE WHEN i.geom IS NULL THEN NULL ELSE 'SRID=4326;' || ST_AsText(i.geom) END)""")
@@ -61,16 +63,32 @@ async def street_name(conn: Conn, street_code: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-async def open_work(conn: Conn, worker_ids: Iterable[str]) -> dict[str, int]:
+@dataclass(frozen=True, slots=True)
+class Pending(Generic[T]):
+    """A statement sent (in a psycopg pipeline it waits to be flushed with the others);
+    `result()` waits for its answer and parses it."""
+
+    cursor: AsyncCursor[Any] | None
+    parse: Callable[[list[Any]], T]
+    empty: T
+
+    async def result(self) -> T:
+        if self.cursor is None:
+            return self.empty
+        return self.parse(await self.cursor.fetchall())
+
+
+async def open_work(conn: Conn, worker_ids: Iterable[str]) -> Pending[dict[str, int]]:
+    """Active tasks per person: "least open work" in routing (intake, re-routing, reassigning)."""
     ids = sorted(set(worker_ids))
     if not ids:
-        return {}
+        return Pending(None, dict, {})
     cur = await conn.execute(
         "SELECT assignee_id, count(*) FROM tasks WHERE status = 'active' AND assignee_id = ANY(%s) "
         "GROUP BY assignee_id",
         (ids,),
     )
-    return {r[0]: int(r[1]) for r in await cur.fetchall()}
+    return Pending(cur, lambda rows: {r[0]: int(r[1]) for r in rows}, {})
 
 
 async def original_reports(conn: Conn, incident_ids: Sequence[str]) -> dict[str, list[Row]]:

@@ -14,9 +14,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from config.policy import CONFIG_DIR, PolicyError
+from config.policy import CONFIG_DIR, PolicyError, read_toml
 from dispatch.sla.calendar import WorkingCalendar, parse_clock_time
-from dispatch.sla.files import read_policy
 
 _ONE_DAY = timedelta(days=1)
 
@@ -108,4 +107,4 @@ def parse_rosters(doc: dict[str, Any], origin: str = "rosters") -> dict[str, Ros
 
 
 def load_rosters(path: Path = CONFIG_DIR / "rosters.toml") -> dict[str, Roster]:
-    return parse_rosters(read_policy(path), origin=str(path))
+    return parse_rosters(read_toml(path), origin=str(path))

@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from config.policy import CONFIG_DIR, Priority, Taxonomy
+from config.policy import CONFIG_DIR, Priority, Taxonomy, read_toml
 from dispatch.sla.calendar import Timekeeper, WorkingCalendar, parse_holidays
 from dispatch.sla.clocks import CaseLimits, ClockName, ClockState
-from dispatch.sla.files import read_policy
 from dispatch.sla.policy import Area, SlaPolicy
 
 HOLIDAYS_FILE = CONFIG_DIR / "holidays.toml"
@@ -22,7 +21,7 @@ HOLIDAYS_FILE = CONFIG_DIR / "holidays.toml"
 def timekeeper_for(policy: SlaPolicy, holidays: Path = HOLIDAYS_FILE) -> Timekeeper:
     """Both time scales for a policy: its working hours on the statutory Chinese calendar,
     extended by the years published in config/holidays.toml."""
-    extra = parse_holidays(read_policy(holidays), str(holidays)) if holidays.exists() else []
+    extra = parse_holidays(read_toml(holidays), str(holidays)) if holidays.exists() else []
     return Timekeeper(WorkingCalendar.chinese(policy.hours, policy.timezone, extra))
 
 

@@ -19,9 +19,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
-from config.policy import CONFIG_DIR, PolicyError
+from config.policy import CONFIG_DIR, PolicyError, read_toml
 from dispatch.sla.clocks import ClockName
-from dispatch.sla.files import read_policy
 
 
 class EscalationAction(StrEnum):
@@ -161,4 +160,4 @@ def parse_escalation(doc: dict[str, Any], origin: str = "escalation") -> Escalat
 
 
 def load_escalation(path: Path = CONFIG_DIR / "escalation.toml") -> EscalationPolicy:
-    return parse_escalation(read_policy(path), origin=str(path))
+    return parse_escalation(read_toml(path), origin=str(path))

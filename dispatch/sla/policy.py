@@ -18,10 +18,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from config.policy import CONFIG_DIR, Category, Duration, PolicyError, Priority, Taxonomy
+from config.policy import CONFIG_DIR, Category, Duration, PolicyError, Priority, Taxonomy, read_toml
 from dispatch.sla.calendar import ClockKind, WorkingHours, parse_hours
 from dispatch.sla.clocks import CaseLimits, ClockName
-from dispatch.sla.files import read_policy
 
 _NATURAL_DAY = timedelta(days=1)
 
@@ -179,7 +178,7 @@ def parse_sla(doc: dict[str, Any], origin: str = "sla") -> SlaPolicy:
 
 def load_sla(path: Path = CONFIG_DIR / "sla.toml", taxonomy: Taxonomy | None = None) -> SlaPolicy:
     """Load and check `config/sla.toml` (against the taxonomy too, when one is given)."""
-    policy = parse_sla(read_policy(path), origin=str(path))
+    policy = parse_sla(read_toml(path), origin=str(path))
     if taxonomy is not None:
         policy.check(taxonomy)
     return policy

@@ -26,6 +26,7 @@ from psycopg import AsyncConnection
 
 from config.settings import Settings
 from dispatch import store
+from dispatch.cases.queries import open_work
 from dispatch.directory import Directory
 from dispatch.intake import IntakeRules, LocatedReport, Merged, Opened
 from dispatch.merging import OpenIncident, lock_keys
@@ -133,7 +134,7 @@ class IntakeService:
                 await sql.lock(conn, self._lock_keys(located))
                 seen = await sql.known_reports(conn, [str(r.report_id) for r in reports])
                 near_q = await sql.nearby(conn, located, self.rules.merge)
-                work_q = await sql.open_work(conn, self.directory.ids(located))
+                work_q = await open_work(conn, self.directory.ids(located))
                 known, near, loads = await seen.result(), await near_q.result(), await work_q.result()
             stage.labels("read").observe(time.perf_counter() - t2)
             t3 = time.perf_counter()

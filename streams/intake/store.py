@@ -10,18 +10,18 @@ waiting for any answer (one round trip per phase instead of one per statement).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from psycopg import AsyncConnection, AsyncCursor, sql
+from psycopg import AsyncConnection, sql
 
+from dispatch.cases.queries import Pending
 from dispatch.intake import LocatedReport
 from dispatch.merging import MergePolicy, OpenIncident
 
 Row = dict[str, Any]
-T = TypeVar("T")
 
 # A row of `incidents` as the JSON document the rows module builds (geom as EWKT).
 INCIDENT_JSON = sql.SQL("""to_jsonb(i.*) - 'geom' || jsonb_build_object(
@@ -48,20 +48,6 @@ MERGE_INTO = sql.SQL("""
     FROM merged m WHERE i.incident_id = m.incident_id
     RETURNING {}
 """).format(INCIDENT_JSON)
-
-
-@dataclass(frozen=True, slots=True)
-class Pending(Generic[T]):
-    """A statement sent in a pipeline; `result()` waits for its answer and parses it."""
-
-    cursor: AsyncCursor[Any] | None
-    parse: Callable[[list[Any]], T]
-    empty: T
-
-    async def result(self) -> T:
-        if self.cursor is None:
-            return self.empty
-        return self.parse(await self.cursor.fetchall())
 
 
 async def known_reports(conn: AsyncConnection[Any], report_ids: Sequence[str]) -> Pending[dict[str, str]]:
@@ -131,18 +117,6 @@ async def nearby(
         return out
 
     return Pending(cur, parse, out)
-
-
-async def open_work(conn: AsyncConnection[Any], worker_ids: Iterable[str]) -> Pending[dict[str, int]]:
-    ids = list(worker_ids)
-    if not ids:
-        return Pending(None, dict, {})
-    cur = await conn.execute(
-        "SELECT assignee_id, count(*) FROM tasks WHERE status = 'active' AND assignee_id = ANY(%s) "
-        "GROUP BY assignee_id",
-        (ids,),
-    )
-    return Pending(cur, lambda rows: {r[0]: int(r[1]) for r in rows}, {})
 
 
 @dataclass

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-from kafka import KafkaConsumer, TopicPartition
 
 from config.policy import load_taxonomy
 from config.settings import Settings
@@ -15,6 +12,7 @@ from producers.outcome import Context, Outcome
 from producers.sources import load_sources
 from schemas.dead_letter import Origin
 from schemas.report import Source
+from streams.read import records_to_end
 
 SAMPLES = Path(__file__).resolve().parents[2] / "producers" / "samples"
 RECEIVED = datetime(2025, 6, 1, 4, 0, tzinfo=UTC)
@@ -38,19 +36,5 @@ def read_topic(
 ) -> list[tuple[bytes | None, bytes, dict[str, bytes]]]:
     """Every record of a real topic, from the beginning up to the end offsets seen at the start:
     (key, value, headers). Call it after the producer has flushed."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
-    try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        assert parts, f"topic {topic} does not exist"
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        ends = consumer.end_offsets(parts)
-        out: list[tuple[bytes | None, bytes, dict[str, bytes]]] = []
-        deadline = time.monotonic() + timeout_s
-        while any(consumer.position(p) < ends[p] for p in parts):
-            assert time.monotonic() < deadline, f"could not read {topic} to its end in {timeout_s}s"
-            for batch in consumer.poll(timeout_ms=300).values():
-                out.extend((r.key, r.value, dict(r.headers)) for r in batch)
-        return out
-    finally:
-        consumer.close()
+    records = records_to_end(settings.bootstrap_servers, topic, timeout_s=timeout_s)
+    return [(r.key, r.value, dict(r.headers)) for r in records]

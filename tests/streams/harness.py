@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 
 from config.policy import load_taxonomy
 from config.settings import Settings, child_environment
@@ -33,6 +33,7 @@ from producers.sources import load_sources
 from schemas.dead_letter import Origin
 from schemas.report import Report
 from streams.lag import total_lag
+from streams.read import records_to_end
 from streams.worker import report_topics
 
 INTAKE_GROUP = "yiwang-intake"
@@ -146,16 +147,7 @@ def publish_raw(settings: Settings, topic: str, values: list[bytes]) -> None:
 
 
 def read_topic(settings: Settings, topic: str) -> list[dict[str, Any]]:
-    consumer = KafkaConsumer(
-        settings.topic(topic),
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=2000,
-    )
-    out = [orjson.loads(m.value) for m in consumer]
-    consumer.close()
-    return out
+    return [orjson.loads(r.value) for r in records_to_end(settings.bootstrap_servers, settings.topic(topic))]
 
 
 def canonical(report: Report) -> bytes:
