@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 from dispatch.models import DispatchBase
+from dispatch.notices.models import NoticeBase
 from geo.models import GeoBase
 
 
 def all_metadata() -> list[MetaData]:
-    return [GeoBase.metadata, DispatchBase.metadata]
+    return [GeoBase.metadata, DispatchBase.metadata, NoticeBase.metadata]

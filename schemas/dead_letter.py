@@ -23,6 +23,7 @@ class Stage(StrEnum):
     ADAPTER = "adapter"  # an agency export could not be mapped (producers/adapters)
     OPEN311 = "open311"  # an Open311 POST could not be mapped (producers/open311)
     INTAKE = "intake"  # a report on reports.<source> failed stream validation (streams/)
+    NOTICES = "notices"  # a dispatch.events record the notices agent could not read
 
 
 class RawEncoding(StrEnum):

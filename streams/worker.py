@@ -20,6 +20,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from config.settings import Settings
 from dispatch.kpi.metrics import DispatchMetrics
 from schemas.report import Source
+from streams.agents.notices import install as install_notices
 from streams.app import create_app
 from streams.intake.decode import Inbound
 from streams.lag import group_lag
@@ -101,6 +102,7 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
         metrics.record_lag(lags)
 
     app.yiwang_runtime = runtime  # type: ignore[attr-defined]  # for tests and shutdown
+    app.yiwang_notices = install_notices(app, settings, outputs)  # type: ignore[attr-defined]
     # the SLA tracker and the outbox relay of API/tracker events run in every worker (SKIP LOCKED)
     app.yiwang_sla = install_sla(app, settings, DispatchMetrics.create(registry))  # type: ignore[attr-defined]
     return app

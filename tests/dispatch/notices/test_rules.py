@@ -1,0 +1,153 @@
+"""The notices' pure rules: which notices an event makes, the state table, climbing, policy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from config.policy import PolicyError
+from dispatch.notices.models import Desk, DeskError, DeskLevel, NoticeAction, NoticeKind, NoticeState
+from dispatch.notices.rules import (
+    TRANSITIONS,
+    CaseEventDoc,
+    NoticeRefused,
+    advance,
+    check_answer,
+    climbed,
+    load_notice_policy,
+    notices_for,
+    parse_notice_policy,
+)
+
+AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+GRID = "500106001001003"
+POLICY = load_notice_policy()
+
+
+def event(case_action: str = "escalate", **escalation: Any) -> CaseEventDoc:
+    data = {"escalation": {"step": "red", "action": "urge", "target": "community_lead", **escalation}}
+    return CaseEventDoc.model_validate(
+        {
+            "incident_id": "6f1c0e0e-0000-4000-8000-000000000001",
+            "sequence": 7,
+            "action": case_action,
+            "actor_id": "sla",
+            "at": AT.isoformat(),
+            "reason": "red: resolve clock at 100% of its limit",
+            "grid_code": GRID,
+            "street_code": GRID[:9],
+            "data": data if case_action == "escalate" else {},
+        }
+    )
+
+
+def test_an_urge_is_one_notice_to_the_community_lead_with_its_receive_limit() -> None:
+    (n,) = notices_for(event(), POLICY)
+    assert n.desk == Desk(DeskLevel.COMMUNITY_LEAD, GRID[:12])
+    assert n.kind is NoticeKind.URGE and n.notice_id == f"{n.event_id}>community_lead:{GRID[:12]}"
+    assert n.receive_by == AT + POLICY.receive_within[NoticeKind.URGE]
+    assert n.title.startswith("催办")
+
+
+def test_the_same_event_makes_the_same_ids() -> None:
+    assert [n.notice_id for n in notices_for(event(), POLICY)] == [
+        n.notice_id for n in notices_for(event(), POLICY)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("escalation", "expected"),
+    [
+        ({"overtaken": True}, []),  # after an outage only the highest level is told
+        ({"action": "remind", "target": "assignee", "step": "yellow"}, []),  # the worker's, not a desk's
+        ({"action": "escalate", "target": "street_center"}, [("escalate", f"street_center:{GRID[:9]}")]),
+        (
+            {
+                "action": "supervise",
+                "target": "district_center",
+                "copy_to_ids": ["unit:城管局"],
+            },
+            [("supervise", "district_center:500106"), ("whistle", "department:城管局")],
+        ),
+        (
+            {"step": "manual", "action": "escalate", "target": "street_center"},
+            [("manual", f"street_center:{GRID[:9]}")],
+        ),
+    ],
+)
+def test_which_desks_hear_of_a_step(escalation: dict[str, Any], expected: list[tuple[str, str]]) -> None:
+    assert [(n.kind.value, str(n.desk)) for n in notices_for(event(**escalation), POLICY)] == expected
+
+
+def test_a_reassignment_tells_the_community_lead_and_other_events_nothing() -> None:
+    (n,) = notices_for(event("reassign"), POLICY)
+    assert n.kind is NoticeKind.REASSIGN and n.desk == Desk(DeskLevel.COMMUNITY_LEAD, GRID[:12])
+    assert notices_for(event("accept"), POLICY) == []
+
+
+def test_the_state_table_allows_exactly_receive_answer_and_climb() -> None:
+    for state in NoticeState:
+        for action in NoticeAction:
+            if (state, action) in TRANSITIONS:
+                assert advance(state, action) is TRANSITIONS[(state, action)]
+            else:
+                with pytest.raises(NoticeRefused):
+                    advance(state, action)
+    assert advance(NoticeState.SENT, NoticeAction.RECEIVE) is NoticeState.RECEIVED
+    assert advance(NoticeState.RECEIVED, NoticeAction.ANSWER) is NoticeState.ANSWERED
+
+
+def test_an_unreceived_supervision_climbs_one_rung_and_stops_at_the_district() -> None:
+    (community,) = notices_for(event(action="supervise"), POLICY)
+    assert climbed(community, POLICY, community.receive_by - timedelta(seconds=1)) is None
+    street = climbed(community, POLICY, community.receive_by)
+    assert street is not None and street.desk == Desk(DeskLevel.STREET_CENTER, GRID[:9]) and street.rung == 1
+    assert (
+        street.notice_id == community.notice_id + "^" and street.data["climbed_from"] == community.notice_id
+    )
+    district = climbed(street, POLICY, street.receive_by)
+    assert district is not None and district.desk == Desk(DeskLevel.DISTRICT_CENTER, "500106")
+    assert climbed(district, POLICY, district.receive_by + timedelta(days=1)) is None
+
+
+def test_an_urge_does_not_climb() -> None:
+    (n,) = notices_for(event(), POLICY)
+    assert climbed(n, POLICY, n.receive_by + timedelta(days=1)) is None
+
+
+def test_an_answer_names_what_and_a_future_aware_date() -> None:
+    assert check_answer("  明早派人更换井盖 ", AT + timedelta(hours=1), AT) == "明早派人更换井盖"
+    with pytest.raises(NoticeRefused, match="answer"):
+        check_answer(" ", AT + timedelta(hours=1), AT)
+    with pytest.raises(NoticeRefused, match="by"):
+        check_answer("x", AT - timedelta(hours=1), AT)
+    with pytest.raises(NoticeRefused, match="by"):
+        check_answer("x", datetime(2026, 11, 26, 10, 0), AT)  # noqa: DTZ001 - naive on purpose
+
+
+def test_desk_names_parse_or_say_why() -> None:
+    assert str(Desk.parse("department:城管局")) == "department:城管局"
+    for bad in ("street_center", "mayor:1", "community_lead:"):
+        with pytest.raises(DeskError):
+            Desk.parse(bad)
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"receive_within": {"urge": "2h"}}, "receive_within.escalate"),
+        (
+            {"receive_within": dict.fromkeys([k.value for k in NoticeKind], "2h") | {"urge": "soon"}},
+            "bad duration",
+        ),
+        (
+            {"receive_within": dict.fromkeys([k.value for k in NoticeKind], "2h"), "climb": {"kinds": ["x"]}},
+            "climb.kinds",
+        ),
+    ],
+)
+def test_a_bad_policy_names_its_field(doc: dict[str, Any], field: str) -> None:
+    with pytest.raises(PolicyError, match=field):
+        parse_notice_policy(doc)
