@@ -1,4 +1,5 @@
-"""People's logins: operators with a password, grid workers with a PIN; never in plain text.
+"""People's logins: operators and the ladder's desks with a password, grid workers with a PIN;
+never in plain text.
 
 `config/accounts.toml` (or `settings.accounts_file`) lists them with salted scrypt hashes
 (`scrypt$n$r$p$salt$hash`, hex; `yiwang hash-secret` makes one). Agencies do not log in: they
@@ -10,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from config.policy import CONFIG_DIR, PolicyError, read_toml
+from dispatch.notices.models import Desk, DeskError
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
@@ -46,9 +48,23 @@ class OperatorAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class DeskAccount:
+    login: str
+    name: str
+    desk: str  # `<level>:<code>`, e.g. community_lead:500106001001
+    password: str  # the stored hash
+
+
+@dataclass(frozen=True, slots=True)
 class Accounts:
     operators: dict[str, OperatorAccount]
     worker_pins: dict[str, str]  # worker id -> PIN hash
+    desks: dict[str, DeskAccount] = field(default_factory=dict)
+
+    def desk(self, login: str, password: str) -> DeskAccount | None:
+        account = self.desks.get(login)
+        ok = verify_secret(password, account.password if account else _DECOY)
+        return account if ok and account is not None else None
 
     def operator(self, login: str, password: str) -> OperatorAccount | None:
         account = self.operators.get(login)
@@ -86,4 +102,16 @@ def load_accounts(path: Path | None = None) -> Accounts:
         if not isinstance(worker_id, str) or not isinstance(pin, str) or not pin.startswith("scrypt$"):
             raise PolicyError(f"{where}: worker[{i}] needs 'worker_id' and 'pin' (a scrypt hash)")
         pins[worker_id] = pin
-    return Accounts(operators, pins)
+    desks: dict[str, DeskAccount] = {}
+    for i, entry in enumerate(doc.get("desk", [])):
+        login, password, desk = entry.get("login"), entry.get("password"), entry.get("desk")
+        if not isinstance(login, str) or not login or not isinstance(password, str):
+            raise PolicyError(f"{where}: desk[{i}] needs 'login' and 'password' (a scrypt hash)")
+        if not password.startswith("scrypt$") or login in operators:
+            raise PolicyError(f"{where}: desk {login!r}: a scrypt hash and a login no operator uses")
+        try:
+            name = str(Desk.parse(str(desk)))
+        except DeskError as exc:
+            raise PolicyError(f"{where}: desk[{i}].desk: {exc}") from None
+        desks[login] = DeskAccount(login, str(entry.get("name", login)), name, password)
+    return Accounts(operators, pins, desks)

@@ -37,6 +37,7 @@ from dispatch.api import (
     routes_agency,
     routes_auth,
     routes_live,
+    routes_notices,
     routes_operator,
     routes_photos,
     routes_reference,
@@ -82,6 +83,7 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_live,
         routes_reference,
         routes_agency,
+        routes_notices,
     ):
         app.include_router(module.router)
     app.include_router(pages_router())

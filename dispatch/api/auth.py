@@ -3,7 +3,8 @@
 Roles and their scope, carried in the token and checked on every request:
 - `grid_worker` — `worker`: only that worker's own tasks;
 - `operator`    — `street`: one street's incidents and tasks; absent: the whole district;
-- `agency`      — `source`: the status of that source's own reports.
+- `agency`      — `source`: the status of that source's own reports;
+- `desk`        — `desk`: one desk of the ladder (`community_lead:<community>`, …): its notices.
 An expired, forged, malformed or scope-less token is refused with 401 before any handler runs.
 """
 
@@ -19,6 +20,7 @@ import jwt
 from config.settings import Settings
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.states import Role
+from dispatch.notices.models import Desk, DeskError
 
 ISSUER = "yiwang"
 ALGORITHM = "HS256"
@@ -28,6 +30,7 @@ class ApiRole(StrEnum):
     GRID_WORKER = "grid_worker"
     OPERATOR = "operator"
     AGENCY = "agency"
+    DESK = "desk"  # a desk of the escalation ladder: its inbox of notices
 
 
 class AuthError(Exception):
@@ -39,6 +42,7 @@ class Principal:
     role: ApiRole
     subject: str  # a worker id, an operator's login, an agency's source code
     street: str | None = None  # operators: their street; None = the district
+    desk: str | None = None  # desks: `<level>:<code>` (dispatch.notices.models.Desk)
 
     def actor(self) -> Actor:
         return Actor(
@@ -51,6 +55,8 @@ class Principal:
             out["worker"] = self.subject
         elif self.role is ApiRole.AGENCY:
             out["source"] = self.subject
+        elif self.role is ApiRole.DESK:
+            out["desk"] = self.desk
         elif self.street:
             out["street"] = self.street
         return out
@@ -88,4 +94,10 @@ def read_token(settings: Settings, token: str) -> Principal:
     if role is ApiRole.AGENCY and claims.get("source") != subject:
         raise AuthError("invalid token (an agency token names its source)")
     street = claims.get("street") if role is ApiRole.OPERATOR else None
-    return Principal(role, subject, str(street) if street else None)
+    desk = claims.get("desk") if role is ApiRole.DESK else None
+    if role is ApiRole.DESK:
+        try:
+            desk = str(Desk.parse(str(desk)))
+        except DeskError:
+            raise AuthError("invalid token (a desk token names its desk)") from None
+    return Principal(role, subject, str(street) if street else None, desk)

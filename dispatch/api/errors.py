@@ -5,7 +5,9 @@
 - DetailError → 422 naming the field; KeyReused → 422 naming the Idempotency-Key header;
 - AuthError → 401; Forbidden (wrong role) → 403;
 - PhotoError → 413 too large, 415 not a JPEG/PNG/WebP, 422 otherwise, naming the field `photo`;
-- CalendarRangeError → 503: the working calendar needs its next year's data.
+- CalendarRangeError → 503: the working calendar needs its next year's data;
+- NoticeNotFound → 404 (another desk's notice looks absent); NoticeRefused → 409;
+  NoticeInputError → 422 naming the field.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dispatch.api.photos import PhotoError
 from dispatch.api.state import Forbidden
 from dispatch.cases.flows import CaseNotFound, KeyReused
 from dispatch.lifecycle.errors import DetailError, IllegalTransition, NotYours
+from dispatch.notices.flows import NoticeNotFound
+from dispatch.notices.rules import NoticeInputError, NoticeRefused
 from dispatch.sla.errors import CalendarRangeError
 
 
@@ -67,6 +71,19 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PhotoError)
     async def photo(request: Request, exc: PhotoError) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=exc.status)
+
+    @app.exception_handler(NoticeNotFound)
+    async def no_notice(request: Request, exc: NoticeNotFound) -> JSONResponse:
+        return JSONResponse({"detail": "not found in your scope"}, status_code=404)
+
+    @app.exception_handler(NoticeRefused)
+    async def notice_refused(request: Request, exc: NoticeRefused) -> JSONResponse:
+        body = {"detail": str(exc), "state": exc.state.value, "action": exc.action.value, "role": "desk"}
+        return JSONResponse(body, status_code=409)
+
+    @app.exception_handler(NoticeInputError)
+    async def notice_input(request: Request, exc: NoticeInputError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
 
     @app.exception_handler(CalendarRangeError)
     async def calendar(request: Request, exc: CalendarRangeError) -> JSONResponse:

@@ -16,13 +16,15 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 @router.post("/login")
 async def login(body: Login, state: State) -> dict[str, Any]:
-    """A token for an operator (username + password) or a grid worker (worker_id + PIN)."""
+    """A token for an operator or a desk (username + password) or a grid worker (worker_id + PIN)."""
     accounts = state.accounts
     principal: Principal | None = None
     if body.username is not None and body.password is not None:
         account = await run_in_threadpool(accounts.operator, body.username, body.password)
         if account is not None:
             principal = Principal(ApiRole.OPERATOR, account.login, account.street)
+        elif (desk := await run_in_threadpool(accounts.desk, body.username, body.password)) is not None:
+            principal = Principal(ApiRole.DESK, desk.login, desk=desk.desk)
     elif (
         body.worker_id is not None
         and body.pin is not None

@@ -7,7 +7,7 @@ caller, through `Annotated` dependencies; a role dependency refuses other roles 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -21,6 +21,8 @@ from dispatch.api.auth import ApiRole, AuthError, Principal, read_token
 from dispatch.api.live import LiveFeed
 from dispatch.cases.flows import CaseFlows
 from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.notices.flows import NoticeFlows
+from dispatch.notices.rules import load_notice_policy
 
 
 @dataclass
@@ -31,6 +33,7 @@ class ApiState:
     metrics: DispatchMetrics
     accounts: Accounts
     live: LiveFeed | None = None  # the board's feed of events and escalations (None: off)
+    notices: NoticeFlows = field(default_factory=lambda: NoticeFlows(load_notice_policy()))
 
 
 class Forbidden(Exception):
@@ -69,3 +72,4 @@ def _role(role: ApiRole) -> Any:
 Worker = Annotated[Principal, _role(ApiRole.GRID_WORKER)]
 Operator = Annotated[Principal, _role(ApiRole.OPERATOR)]
 Agency = Annotated[Principal, _role(ApiRole.AGENCY)]
+DeskCaller = Annotated[Principal, _role(ApiRole.DESK)]

@@ -54,6 +54,19 @@ class NoticeError(Exception):
 class NoticeRefused(NoticeError):
     """A desk action the notice's state does not allow (409 at the API)."""
 
+    def __init__(self, state: NoticeState, action: NoticeAction) -> None:
+        self.state = state
+        self.action = action
+        super().__init__(f"a notice that is {state.value} cannot take {action.value}")
+
+
+class NoticeInputError(NoticeError):
+    """A desk's input that cannot be taken, naming its field (422 at the API)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
 
 class NoticePolicy(BaseModel):
     """`config/notices.toml` as read: receive limits per kind, which kinds climb."""
@@ -284,7 +297,7 @@ TRANSITIONS: dict[tuple[NoticeState, NoticeAction], NoticeState] = {
 def advance(state: NoticeState, action: NoticeAction) -> NoticeState:
     target = TRANSITIONS.get((state, action))
     if target is None:
-        raise NoticeRefused(f"a notice that is {state.value} cannot be {action.value}d")
+        raise NoticeRefused(state, action)
     return target
 
 
@@ -292,11 +305,11 @@ def check_answer(text: str, due: datetime, now: datetime) -> str:
     """The answer's text, trimmed; its promised date must be timezone-aware and not past."""
     what = text.strip()
     if not what:
-        raise NoticeRefused("answer: say what the unit will do")
+        raise NoticeInputError("what", "say what the unit will do")
     if due.tzinfo is None:
-        raise NoticeRefused("by: a date with its time zone offset")
+        raise NoticeInputError("by", "a date with its time zone offset")
     if due < now:
-        raise NoticeRefused("by: the promised date has already passed")
+        raise NoticeInputError("by", "the promised date has already passed")
     return what
 
 

@@ -15,6 +15,10 @@ from sqlalchemy import Engine
 from config.settings import Settings
 from dispatch.api.app import create_app
 from dispatch.api.auth import ApiRole, Principal, issue_token
+from dispatch.cases.boot import connect
+from dispatch.notices.flows import NoticeFlows
+from dispatch.notices.models import Desk
+from dispatch.notices.rules import CaseEventDoc, load_notice_policy
 from geo.reference import ReferenceDistrict
 from schemas.report import Report
 from tests.casework import anyio_backend, cases, cases_engine, district, engine, harness, kafka, report_in
@@ -93,6 +97,9 @@ class Tokens:
     def agency(self, source: str) -> dict[str, str]:
         return self.of(Principal(ApiRole.AGENCY, source))
 
+    def desk(self, desk: str) -> dict[str, str]:
+        return self.of(Principal(ApiRole.DESK, f"lead-{desk}", desk=desk))
+
     def expired(self, principal: Principal) -> dict[str, str]:
         return self.of(principal, ttl=timedelta(minutes=5), now=datetime.now(UTC) - timedelta(hours=1))
 
@@ -104,3 +111,64 @@ class Tokens:
 @pytest.fixture(scope="session")
 def tokens(kafka: Settings) -> Tokens:
     return Tokens(kafka)
+
+
+@dataclass(frozen=True)
+class Notices:
+    desk_a: str  # the community lead of a1's community
+    desk_b: str
+    a1_sent: str  # a notice on a1 not received yet
+    a1_received: str  # a notice on a1 received
+    b1_received: str
+
+
+def _escalated(incident: dict[str, object], sequence: int) -> CaseEventDoc:
+    """An operator's escalation of the case to its community lead, as `dispatch.events` carries it
+    (recorded straight into the notices: the world's cases themselves must not change)."""
+    return CaseEventDoc.model_validate(
+        {
+            "incident_id": incident["incident_id"],
+            "sequence": sequence,
+            "action": "escalate",
+            "actor_id": "op-district",
+            "at": datetime.now(UTC).isoformat(),
+            "reason": "群众反复投诉",
+            "grid_code": incident["grid_code"],
+            "street_code": incident["street_code"],
+            "data": {"escalation": {"step": "manual", "action": "escalate", "target": "community_lead"}},
+        }
+    )
+
+
+async def _notices(settings: Settings, world: World) -> Notices:
+    flows = NoticeFlows(load_notice_policy())
+    conn = await connect(settings, application_name="yiwang-test")
+    try:
+        cur = await conn.execute(
+            "SELECT incident_id::text, grid_code, street_code FROM incidents "
+            "WHERE incident_id = ANY(%s::uuid[])",
+            ([world.a1.incident_id, world.b1.incident_id],),
+        )
+        rows = {
+            r[0]: {"incident_id": r[0], "grid_code": r[1], "street_code": r[2]} for r in await cur.fetchall()
+        }
+        a1, b1 = rows[world.a1.incident_id], rows[world.b1.incident_id]
+        a_sent, a_received = (
+            await flows.record(conn, [_escalated(a1, 9001)]),
+            await flows.record(conn, [_escalated(a1, 9002)]),
+        )
+        (b_received,) = await flows.record(conn, [_escalated(b1, 9001)])
+        desk_a, desk_b = (
+            f"community_lead:{str(a1['grid_code'])[:12]}",
+            f"community_lead:{str(b1['grid_code'])[:12]}",
+        )
+        await flows.receive(conn, Desk.parse(desk_a), a_received[0], "lead-a")
+        await flows.receive(conn, Desk.parse(desk_b), b_received, "lead-b")
+        return Notices(desk_a, desk_b, a_sent[0], a_received[0], b_received)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def world_notices(kafka: Settings, world: World) -> Notices:
+    return asyncio.run(_notices(kafka, world))

@@ -8,13 +8,15 @@ street), 404 (another worker's task, another street's case, another agency's rep
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 
 from dispatch.api.auth import ApiRole, Principal
-from tests.dispatch.api.conftest import STREET_A, STREET_B, Tokens, World
+from tests.dispatch.api.conftest import STREET_A, STREET_B, Notices, Tokens, World
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
 
@@ -26,6 +28,8 @@ CALLERS = (
     "op_b",  # street B only
     "agency_hotline",  # reported a1
     "agency_police",  # reported b1, not a1
+    "desk_a",  # the community lead of a1's community
+    "desk_b",  # the community lead of b1's community
     "none",
     "expired",
     "forged",
@@ -33,7 +37,7 @@ CALLERS = (
 )
 
 
-def headers(caller: str, world: World, tokens: Tokens) -> dict[str, str]:
+def headers(caller: str, world: World, tokens: Tokens, world_notices: Notices) -> dict[str, str]:
     table = {
         "worker_a": lambda: tokens.worker(world.a1.assignee),
         "worker_b": lambda: tokens.worker(world.b1.assignee),
@@ -42,6 +46,8 @@ def headers(caller: str, world: World, tokens: Tokens) -> dict[str, str]:
         "op_b": lambda: tokens.operator(STREET_B),
         "agency_hotline": lambda: tokens.agency("hotline"),
         "agency_police": lambda: tokens.agency("police"),
+        "desk_a": lambda: tokens.desk(world_notices.desk_a),
+        "desk_b": lambda: tokens.desk(world_notices.desk_b),
         "none": dict,
         "expired": lambda: tokens.expired(Principal(ApiRole.OPERATOR, "op-district")),
         "forged": lambda: tokens.forged(Principal(ApiRole.OPERATOR, "op-district")),
@@ -52,6 +58,7 @@ def headers(caller: str, world: World, tokens: Tokens) -> dict[str, str]:
 
 
 WORKER = {"worker_a": 200, "worker_b": 200}
+ANSWER = {"what": "马上处理", "by": (datetime.now(UTC) + timedelta(days=1)).isoformat()}
 OPS = {"op_district": 200, "op_a": 200, "op_b": 200}
 UNAUTH = {"none": 401, "expired": 401, "forged": 401, "garbage": 401}
 
@@ -84,6 +91,12 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/kpi", None, expect(**OPS)),
     ("GET", "/agency/reports/{a1_report}", None, expect(agency_hotline=200, agency_police=404)),
     ("GET", "/agency/reports?source_ref={a1_ref}", None, expect(agency_hotline=200, agency_police=200)),
+    ("GET", "/notices", None, expect(desk_a=200, desk_b=200)),
+    ("POST", "/notices/{a1_sent}/answer", ANSWER, expect(desk_a=409, desk_b=404)),
+    ("POST", "/notices/{a1_received}/receive", None, expect(desk_a=409, desk_b=404)),
+    ("POST", "/notices/{b1_received}/receive", None, expect(desk_a=404, desk_b=409)),
+    ("GET", "/incidents/{a1}/notices", None, expect(op_district=200, op_a=200, op_b=404)),
+    ("GET", "/notices/kpi", None, expect(**OPS)),
 ]
 
 
@@ -95,6 +108,7 @@ def test_every_caller_against_every_endpoint(
     client: TestClient,
     world: World,
     tokens: Tokens,
+    world_notices: Notices,
     method: str,
     path: str,
     body: dict[str, Any] | None,
@@ -106,10 +120,15 @@ def test_every_caller_against_every_endpoint(
         a1_task=world.a1.task_id,
         a1_report=world.a1.report.report_id,
         a1_ref=world.a1.report.source_ref,
+        a1_sent=quote(world_notices.a1_sent),
+        a1_received=quote(world_notices.a1_received),
+        b1_received=quote(world_notices.b1_received),
     )
     got = {}
     for caller in CALLERS:
-        response = client.request(method, url, json=body, headers=headers(caller, world, tokens))
+        response = client.request(
+            method, url, json=body, headers=headers(caller, world, tokens, world_notices)
+        )
         got[caller] = response.status_code
         if response.status_code == 409:
             refusal = response.json()
@@ -148,6 +167,22 @@ def test_lists_hold_only_the_callers_scope(client: TestClient, world: World, tok
     assert police.json()["items"] == []
 
 
+def test_a_desk_sees_only_its_own_notices(
+    client: TestClient, world: World, tokens: Tokens, world_notices: Notices
+) -> None:
+    for desk, mine, theirs in (
+        (world_notices.desk_a, world.a1, world.b1),
+        (world_notices.desk_b, world.b1, world.a1),
+    ):
+        inbox = client.get("/notices", headers=tokens.desk(desk)).json()
+        assert inbox["desk"] == desk and inbox["items"]
+        assert {n["desk"] for n in inbox["items"]} == {desk}
+        assert {n["incident_id"] for n in inbox["items"]} == {mine.incident_id}
+        assert theirs.incident_id not in str(inbox)
+    panel = client.get(f"/incidents/{world.a1.incident_id}/notices", headers=tokens.operator(STREET_A)).json()
+    assert "sent" in {n["state"] for n in panel["items"]}
+
+
 def test_login_issues_tokens_for_people(client: TestClient) -> None:
     ok = client.post("/auth/login", json={"username": "xiaolongkan", "password": "xiaolongkan-dev"})
     assert ok.status_code == 200 and ok.json()["street"] == STREET_A
@@ -165,6 +200,10 @@ def test_login_issues_tokens_for_people(client: TestClient) -> None:
         ).status_code
         == 401
     )
+    desk = client.post("/auth/login", json={"username": "lead001", "password": "lead001-dev"})
+    assert desk.status_code == 200 and desk.json()["desk"] == "community_lead:500106001001"
+    assert desk.json()["role"] == "desk"
+    assert client.post("/auth/login", json={"username": "lead001", "password": "wrong"}).status_code == 401
 
 
 def test_openapi_lists_the_endpoints(client: TestClient) -> None:

@@ -12,6 +12,7 @@ from dispatch.notices.models import Desk, DeskError, DeskLevel, NoticeAction, No
 from dispatch.notices.rules import (
     TRANSITIONS,
     CaseEventDoc,
+    NoticeInputError,
     NoticeRefused,
     advance,
     check_answer,
@@ -119,11 +120,11 @@ def test_an_urge_does_not_climb() -> None:
 
 def test_an_answer_names_what_and_a_future_aware_date() -> None:
     assert check_answer("  明早派人更换井盖 ", AT + timedelta(hours=1), AT) == "明早派人更换井盖"
-    with pytest.raises(NoticeRefused, match="answer"):
+    with pytest.raises(NoticeInputError, match="what"):
         check_answer(" ", AT + timedelta(hours=1), AT)
-    with pytest.raises(NoticeRefused, match="by"):
+    with pytest.raises(NoticeInputError, match="by"):
         check_answer("x", AT - timedelta(hours=1), AT)
-    with pytest.raises(NoticeRefused, match="by"):
+    with pytest.raises(NoticeInputError, match="by"):
         check_answer("x", datetime(2026, 11, 26, 10, 0), AT)  # noqa: DTZ001 - naive on purpose
 
 
