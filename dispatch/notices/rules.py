@@ -39,6 +39,7 @@ TITLES = {
     NoticeKind.REASSIGN: "改派",
     NoticeKind.WHISTLE: "吹哨报到",
 }
+CLOCK_ZH = {"register": "立案派遣", "accept": "签收", "on_site": "到场", "resolve": "处置", "verify": "核查"}
 LEVEL_ZH = {
     DeskLevel.COMMUNITY_LEAD: "社区",
     DeskLevel.STREET_CENTER: "街道",
@@ -117,6 +118,8 @@ class Escalation(BaseModel):
     action: str
     target: str
     overtaken: bool = False
+    clock: str | None = None
+    fraction: float | None = None
     copy_to_ids: list[str] = []
     community_code: str | None = None
     street_code: str | None = None
@@ -232,7 +235,7 @@ def notices_for(event: CaseEventDoc, policy: NoticePolicy) -> list[Notice]:
     esc = event.data.escalation
     if event.action == "reassign":
         desk = desk_at(DeskLevel.COMMUNITY_LEAD, community, street)
-        why = event.reason or "任务改派"
+        why = "未按时签收，系统改派" if event.actor_id == "sla" else (event.reason or "任务改派")
         return (
             [
                 _notice(
@@ -262,7 +265,10 @@ def notices_for(event: CaseEventDoc, policy: NoticePolicy) -> list[Notice]:
         level = DeskLevel(esc.target)
     except ValueError:
         return []
-    why = event.reason or esc.step
+    if esc.clock in CLOCK_ZH and esc.fraction is not None:
+        why = f"{CLOCK_ZH[esc.clock]}时限已用 {esc.fraction:.0%}"
+    else:
+        why = event.reason or esc.step
     out: list[Notice] = []
     desk = desk_at(level, community, street)
     if desk is not None:

@@ -16,8 +16,9 @@ for (const tab of $$('.tab')) {
 
 function destination(role) {
   const next = new URLSearchParams(location.search).get('next') || '';
-  const home = role === 'grid_worker' ? '/m' : '/board';
+  const home = role === 'grid_worker' ? '/m' : role === 'desk' ? '/inbox' : '/board';
   if (!next.startsWith('/') || next.startsWith('//')) return home;
+  if (role === 'desk') return next === '/inbox' ? next : home;
   const forWorker = next === '/m' || next.startsWith('/m/');
   return forWorker === (role === 'grid_worker') ? next : home;
 }

@@ -49,7 +49,9 @@ def test_an_urge_is_one_notice_to_the_community_lead_with_its_receive_limit() ->
     assert n.desk == Desk(DeskLevel.COMMUNITY_LEAD, GRID[:12])
     assert n.kind is NoticeKind.URGE and n.notice_id == f"{n.event_id}>community_lead:{GRID[:12]}"
     assert n.receive_by == AT + POLICY.receive_within[NoticeKind.URGE]
-    assert n.title.startswith("催办")
+    assert n.title == "催办：red: resolve clock at 100% of its limit"
+    (timed,) = notices_for(event(clock="resolve", fraction=1.0), POLICY)
+    assert timed.title == "催办：处置时限已用 100%"
 
 
 def test_the_same_event_makes_the_same_ids() -> None:

@@ -45,6 +45,8 @@ from tests.dispatch.web.browser import ARTIFACTS
 from tests.streams.harness import REPO, Worker, worker_env
 
 OPERATOR, PASSWORD = "board-op", "board-op-pass"
+LEAD, LEAD_PASSWORD = "lead-test", "lead-test-pass"  # the community lead over stack.overdue[0]
+STREET_DESK, STREET_DESK_PASSWORD = "street-desk-test", "street-desk-test-pass"
 PIN = "9876"
 STREET = "500106001"
 
@@ -138,10 +140,19 @@ async def _seed_overdue(settings: Settings, engine: Engine, district: ReferenceD
         return ids
 
 
-def _accounts(path: Path, assignee: str) -> Path:
+def lead_desk(district: ReferenceDistrict) -> str:
+    """The community lead's desk over the first overdue case (seeded in grid_in(STREET, 1))."""
+    return f"community_lead:{district.grids[grid_in(district, STREET, 1)].code[:12]}"
+
+
+def _accounts(path: Path, assignee: str, district: ReferenceDistrict) -> Path:
     path.write_text(
         f'[[operator]]\nlogin = "{OPERATOR}"\nname = "测试值班员"\npassword = "{hash_secret(PASSWORD)}"\n\n'
-        f'[[worker]]\nworker_id = "{assignee}"\npin = "{hash_secret(PIN)}"\n'
+        f'[[worker]]\nworker_id = "{assignee}"\npin = "{hash_secret(PIN)}"\n\n'
+        f'[[desk]]\nlogin = "{LEAD}"\ndesk = "{lead_desk(district)}"\n'
+        f'password = "{hash_secret(LEAD_PASSWORD)}"\n\n'
+        f'[[desk]]\nlogin = "{STREET_DESK}"\ndesk = "street_center:{STREET}"\n'
+        f'password = "{hash_secret(STREET_DESK_PASSWORD)}"\n'
     )
     return path
 
@@ -195,7 +206,7 @@ def stack(services: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
             publish(settings, report)
             case = wait_for_task(engine, worker, report)
             port = free_port()
-            api = _start_api(settings, home, port, _accounts(home / "accounts.toml", case.assignee))
+            api = _start_api(settings, home, port, _accounts(home / "accounts.toml", case.assignee, district))
             yield Stack(
                 settings,
                 engine,

@@ -2,7 +2,7 @@
 // operator actions the API says are possible in its state, each with the inputs it needs.
 import { api, ApiError, newKey, query, session } from '../common/api.js';
 import { h, clear, toast } from '../common/dom.js';
-import { t, stateName, actionName, lightName, sourceName, levelName, clockName, categoryName, when } from '../common/i18n.js';
+import { t, stateName, actionName, lightName, sourceName, levelName, clockName, categoryName, when, deskName, noticeKind, noticeState } from '../common/i18n.js';
 
 const OPEN = ['reported', 'registered', 'dispatched', 'accepted', 'on_site', 'returned', 'rework', 'reopened'];
 const LEVELS = ['community_lead', 'street_center', 'district_center'];
@@ -60,8 +60,15 @@ async function actionForm(d, action, needsReason, done) {
   return form;
 }
 
+function noticeItem(n) {
+  return h('li', { dataset: { notice: n.notice_id, state: n.state } },
+    `${deskName(n.desk)} · ${noticeKind(n.kind)} · `, h('b', { class: 'nstate' }, noticeState(n.state)),
+    ` · ${when(n.created_at)}`,
+    n.answer ? h('div', { class: 'note' }, `${n.answer}（${when(n.answer_due)}）`) : null);
+}
+
 export async function showDetail(panel, id, ctx) {
-  const d = await api(`/incidents/${id}`);
+  const [d, notices] = await Promise.all([api(`/incidents/${id}`), api(`/incidents/${id}/notices`)]);
   const inc = d.incident;
   const reload = () => { ctx.changed(); showDetail(panel, id, ctx); };
   const forms = h('div', { class: 'forms' });
@@ -100,6 +107,8 @@ export async function showDetail(panel, id, ctx) {
       `${task.assignee_id} (${task.assignee_level}) · ${task.status}`,
       task.notes ? h('div', { class: 'note' }, task.notes) : null,
       task.photos && task.photos.length ? h('div', {}, await Promise.all(task.photos.map(photoThumb))) : null)))),
+    h('h3', {}, t('notices')),
+    h('ul', { class: 'case-notices' }, notices.items.length ? notices.items.map(noticeItem) : h('li', { class: 'muted' }, t('nothing'))),
     h('h3', {}, t('events')),
     h('ol', { class: 'timeline' }, d.events.map((e) => h('li', {},
       `${when(e.at)} ${actionName(e.action)} → ${stateName(e.to_state)} · ${e.actor_role} ${e.actor_id}`,

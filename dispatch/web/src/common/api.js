@@ -28,6 +28,7 @@ export function saveSession(answer) {
     role: answer.role,
     sub: answer.sub,
     street: answer.street || null,
+    desk: answer.desk || null,
     expires: Date.now() + (answer.expires_in || 0) * 1000 - 60000,
   };
   localStorage.setItem(KEY, JSON.stringify(s));

@@ -8,6 +8,18 @@ const zh = {
   board_title: '指挥中心',
   kpi_title: '考核指标',
   worker_title: '我的任务',
+  inbox_title: '督办收件箱',
+  no_notices: '暂无通知',
+  receive: '签收',
+  answer: '反馈',
+  answer_what: '将如何处置',
+  answer_by: '承诺完成时间',
+  time_left: '签收剩余',
+  overdue_by: '签收已超时',
+  notices: '通知',
+  notice_history: '记录',
+  answered_promise: '承诺',
+  desk: '部门',
   login_title: '登录',
   nav_board: '指挥大屏',
   nav_kpi: '考核指标',
@@ -97,6 +109,18 @@ const zh = {
 
 const en = {
   app: 'Yiwang',
+  inbox_title: 'Notices inbox',
+  no_notices: 'No notices',
+  receive: 'Receive',
+  answer: 'Answer',
+  answer_what: 'What the unit will do',
+  answer_by: 'Done by',
+  time_left: 'Receive within',
+  overdue_by: 'Receive overdue by',
+  notices: 'Notices',
+  notice_history: 'History',
+  answered_promise: 'Promised',
+  desk: 'Desk',
   board_title: 'Command center',
   kpi_title: 'KPIs',
   worker_title: 'My tasks',
@@ -229,8 +253,16 @@ const SOURCES = {
 };
 
 const LEVELS = {
-  zh: { community_lead: '社区', street_center: '街镇', district_center: '区中心' },
-  en: { community_lead: 'community lead', street_center: 'street center', district_center: 'district center' },
+  zh: { community_lead: '社区', street_center: '街镇', district_center: '区中心', department: '牵头部门' },
+  en: { community_lead: 'community lead', street_center: 'street center', district_center: 'district center', department: 'lead department' },
+};
+const NOTICE_KINDS = {
+  zh: { urge: '催办', escalate: '提级', supervise: '督办', manual: '人工提级', reassign: '改派', whistle: '吹哨报到' },
+  en: { urge: 'urge', escalate: 'escalation', supervise: 'supervision', manual: 'manual escalation', reassign: 'reassignment', whistle: 'whistle' },
+};
+const NOTICE_STATES = {
+  zh: { sent: '待签收', received: '已签收', answered: '已反馈', climbed: '超时提级', receive: '签收', answer: '反馈', climb: '提级' },
+  en: { sent: 'to receive', received: 'received', answered: 'answered', climbed: 'climbed', receive: 'received', answer: 'answered', climb: 'climbed' },
 };
 
 const CLOCKS = {
@@ -257,6 +289,18 @@ export const lightName = (l) => pick(LIGHTS, l);
 export const sourceName = (s) => pick(SOURCES, s);
 export const levelName = (l) => pick(LEVELS, l);
 export const clockName = (c) => pick(CLOCKS, c);
+export const noticeKind = (k) => pick(NOTICE_KINDS, k);
+export const noticeState = (s) => pick(NOTICE_STATES, s);
+export function deskName(desk) {
+  const [level, code] = String(desk).split(':');
+  return `${levelName(level)} ${code || ''}`.trim();
+}
+export function span(seconds) {
+  const m = Math.round(Math.abs(seconds) / 60);
+  if (m < 60) return lang() === 'en' ? `${m} min` : `${m} 分钟`;
+  const hours = Math.floor(m / 60);
+  return lang() === 'en' ? `${hours} h ${m % 60} min` : `${hours} 小时 ${m % 60} 分`;
+}
 export const STATE_CODES = Object.keys(STATES.zh);
 export const SOURCE_CODES = Object.keys(SOURCES.zh);
 
