@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     """Lifetime of a token issued by login or `yiwang token` (a shift), unless asked otherwise."""
     accounts_file: Path | None = None
     """Operator and grid-worker logins (salted scrypt hashes); None: config/accounts.toml."""
+    channels_file: Path | None = None
+    """Notification channels, routes and templates of the notices; None: config/channels.toml."""
     sla_tick_s: float = 1.0
     """How often the SLA tracker claims due incidents."""
 

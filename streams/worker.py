@@ -20,6 +20,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from config.settings import Settings
 from dispatch.kpi.metrics import DispatchMetrics
 from schemas.report import Source
+from streams.agents.deliveries import install as install_deliveries
 from streams.agents.notices import install as install_notices
 from streams.app import create_app
 from streams.intake.decode import Inbound
@@ -103,6 +104,7 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
 
     app.yiwang_runtime = runtime  # type: ignore[attr-defined]  # for tests and shutdown
     app.yiwang_notices = install_notices(app, settings, outputs)  # type: ignore[attr-defined]
+    app.yiwang_deliveries = install_deliveries(app, settings, registry)  # type: ignore[attr-defined]
     # the SLA tracker and the outbox relay of API/tracker events run in every worker (SKIP LOCKED)
     app.yiwang_sla = install_sla(app, settings, DispatchMetrics.create(registry))  # type: ignore[attr-defined]
     return app

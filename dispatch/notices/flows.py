@@ -21,6 +21,8 @@ from typing import Any
 
 from dispatch.codec import iso
 from dispatch.notices import service as sv
+from dispatch.notices.channels import ChannelConfig
+from dispatch.notices.deliveries import plan_deliveries
 from dispatch.notices.models import Desk, NoticeAction, NoticeKind, NoticeState
 from dispatch.notices.rules import (
     CaseEventDoc,
@@ -59,15 +61,30 @@ def stored_notice(row: Row) -> Notice:
 
 
 class NoticeFlows:
-    def __init__(self, policy: NoticePolicy, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(
+        self,
+        policy: NoticePolicy,
+        *,
+        channels: ChannelConfig | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
         self.policy = policy
+        self.channels = channels or ChannelConfig()
         self.clock = clock
+
+    async def _store(self, conn: Conn, notices: list[Notice]) -> list[str]:
+        """Insert the notices and plan the deliveries of those new (inside a transaction)."""
+        fresh = set(await sv.insert_notices(conn, notices))
+        await plan_deliveries(
+            conn, [n.row() for n in notices if n.notice_id in fresh], self.channels, self.clock()
+        )
+        return [n.notice_id for n in notices if n.notice_id in fresh]
 
     async def record(self, conn: Conn, events: Iterable[CaseEventDoc]) -> list[str]:
         """Store the notices the events make; the ids newly stored (a replay stores none)."""
         notices = [n for e in events for n in notices_for(e, self.policy)]
         async with conn.transaction():
-            return await sv.insert_notices(conn, notices)
+            return await self._store(conn, notices)
 
     async def _act(
         self, conn: Conn, desk: Desk, notice_id: str, action: NoticeAction, actor_id: str, **fields: Any
@@ -112,4 +129,4 @@ class NoticeFlows:
                     conn, row, NoticeAction.CLIMB.value, actor_id="notices", at=at, data={"to": str(up.desk)}
                 )
                 made.append(up)
-            return await sv.insert_notices(conn, made)
+            return await self._store(conn, made)

@@ -76,6 +76,16 @@ async def of_incident(conn: Conn, incident_id: str) -> list[Row]:
         return list(await cur.fetchall())
 
 
+async def by_ids(conn: Conn, notice_ids: Sequence[str]) -> list[Row]:
+    """The notices with these ids, with their cases (what a channel's message says)."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            _LIST.format(where=sql.SQL("n.notice_id = ANY(%(ids)s)")),
+            {"ids": list(notice_ids), "limit": len(notice_ids)},
+        )
+        return list(await cur.fetchall())
+
+
 async def history(conn: Conn, notice_ids: Sequence[str]) -> dict[str, list[Row]]:
     """The events of each notice, in order."""
     out: dict[str, list[Row]] = {n: [] for n in notice_ids}

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from config.settings import Settings
 from dispatch.cases.boot import connect
+from dispatch.notices.channels import load_channels
 from dispatch.notices.flows import NoticeFlows
 from dispatch.notices.rules import CaseEventDoc, EventRecord, load_notice_policy
 from producers.dlq import DLQ_TOPIC, HEADERS, dead_letter, encode
@@ -51,8 +52,10 @@ class NoticesRuntime:
     def __init__(self, settings: Settings, outputs: Outputs) -> None:
         self.settings = settings
         self.outputs = outputs
-        self.flows = NoticeFlows(load_notice_policy())
+        self.flows = NoticeFlows(load_notice_policy(), channels=load_channels(settings.channels_file))
         self.conn: psycopg.AsyncConnection[Any] | None = None
+        self.one_at_a_time = asyncio.Lock()
+        """The agent and the climb timer share one connection: never at the same time."""
 
     async def connection(self) -> psycopg.AsyncConnection[Any]:
         if self.conn is None or self.conn.closed:
@@ -83,7 +86,8 @@ class NoticesRuntime:
             log.warning("notices: record %s[%d]@%d dead-lettered: %s", topic, partition, offset, field)
         if not events:
             return 0
-        return len(await self.flows.record(await self.connection(), events))
+        async with self.one_at_a_time:
+            return len(await self.flows.record(await self.connection(), events))
 
     async def reset(self) -> None:
         if self.conn is not None and not self.conn.closed:
@@ -91,7 +95,8 @@ class NoticesRuntime:
         self.conn = None
 
     async def climb(self) -> int:
-        return len(await self.flows.climb_due(await self.connection()))
+        async with self.one_at_a_time:
+            return len(await self.flows.climb_due(await self.connection()))
 
 
 def install(app: faust.App, settings: Settings, outputs: Outputs) -> NoticesRuntime:
