@@ -29,9 +29,23 @@ from config.settings import Settings
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 256
 RETRY_S = 5.0
-TOPICS = ("dispatch.events", "sla.escalations")
+TOPICS = ("dispatch.events", "sla.escalations", "dispatch.tasks")
 
 Item = dict[str, Any]
+
+
+def _task_item(task: object) -> Item | None:
+    if not isinstance(task, dict):
+        return None
+    return {
+        "kind": "task",
+        "task_id": task.get("task_id"),
+        "incident_id": task.get("incident_id"),
+        "assignee_id": task.get("assignee_id"),
+        "status": task.get("status"),
+        "street_code": task.get("street_code"),
+        "at": task.get("updated_at"),
+    }
 
 
 def board_item(topic: str, value: bytes) -> Item | None:
@@ -42,10 +56,16 @@ def board_item(topic: str, value: bytes) -> Item | None:
         return None
     if not isinstance(doc, dict):
         return None
+    if topic == "dispatch.tasks":
+        return _task_item(doc.get("task"))
     if topic == "sla.escalations":
         return {
             "kind": "escalation",
             "incident_id": doc.get("incident_id"),
+            "task_id": doc.get("task_id"),
+            "assignee_id": doc.get("assignee_id"),
+            "target": doc.get("target"),
+            "due_at": doc.get("due_at"),
             "step": doc.get("step"),
             "level": doc.get("level"),
             "clock": doc.get("clock"),
@@ -72,9 +92,23 @@ def board_item(topic: str, value: bytes) -> Item | None:
 
 
 def in_scope(item: Item, scope: str | None) -> bool:
-    """A district operator (scope None) sees everything; a street operator their street only
-    (and every `resync`, which names no case)."""
+    """A district operator (scope None) sees everything but task records (the board reads
+    tasks through events); a street operator their street only (and every `resync`, which
+    names no case)."""
+    if item.get("kind") == "task":
+        return False
     return scope is None or item.get("kind") == "resync" or item.get("street_code") == scope
+
+
+def for_worker(item: Item, worker: str) -> bool:
+    """A grid worker's feed: their own tasks changing (new, reassigned away, done) and the
+    reminders addressed to them (提醒: the ladder's step for the assignee), and `resync`."""
+    kind = item.get("kind")
+    if kind == "resync":
+        return True
+    if item.get("assignee_id") != worker:
+        return False
+    return kind == "task" or (kind == "escalation" and item.get("target") == "assignee")
 
 
 def _report_death(task: asyncio.Task[None]) -> None:
@@ -85,10 +119,12 @@ def _report_death(task: asyncio.Task[None]) -> None:
 @dataclass(eq=False)
 class Subscriber:
     scope: str | None
+    worker: str | None = None  # a grid worker's own feed (then `scope` is not used)
     queue: asyncio.Queue[Item] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
 
     def offer(self, item: Item) -> None:
-        if not in_scope(item, self.scope):
+        wanted = for_worker(item, self.worker) if self.worker is not None else in_scope(item, self.scope)
+        if not wanted:
             return
         try:
             self.queue.put_nowait(item)
@@ -128,8 +164,8 @@ class LiveFeed:
                 await self._task
 
     @asynccontextmanager
-    async def subscribe(self, scope: str | None) -> AsyncIterator[Subscriber]:
-        sub = Subscriber(scope)
+    async def subscribe(self, scope: str | None, *, worker: str | None = None) -> AsyncIterator[Subscriber]:
+        sub = Subscriber(scope, worker)
         self.subscribers.add(sub)
         try:
             yield sub

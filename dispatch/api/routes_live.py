@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from dispatch.api.live import Item
-from dispatch.api.state import Operator, State
+from dispatch.api.state import Operator, State, Worker
 
 router = APIRouter(tags=["operator"])
 HEARTBEAT_S = 15.0
@@ -26,12 +26,23 @@ def sse(item: Item) -> bytes:
 @router.get("/live", response_class=StreamingResponse)
 async def live(request: Request, caller: Operator, state: State) -> Response:
     """Server-sent events: new case events and escalations in your scope, as they happen."""
+    return _events(request, state, caller.street, None)
+
+
+@router.get("/worker/live", response_class=StreamingResponse, tags=["grid worker"])
+async def worker_live(request: Request, caller: Worker, state: State) -> Response:
+    """Server-sent events for a grid worker: their own tasks (new, reassigned, done) and the
+    reminders addressed to them, as they happen."""
+    return _events(request, state, None, caller.subject)
+
+
+def _events(request: Request, state: State, street: str | None, worker: str | None) -> Response:
     feed = state.live
     if feed is None:
         return JSONResponse({"detail": "this API runs without the live feed"}, status_code=503)
 
     async def stream() -> AsyncIterator[bytes]:
-        async with feed.subscribe(caller.street) as sub:
+        async with feed.subscribe(street, worker=worker) as sub:
             yield b": connected\nretry: 3000\n\n"
             while not await request.is_disconnected():
                 try:

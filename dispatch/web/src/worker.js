@@ -4,9 +4,10 @@
 import './common/base.css';
 import './worker.css';
 import { api, ApiError, newKey, requireSession } from './common/api.js';
-import { h, $, clear, toast } from './common/dom.js';
+import { h, $, $$, clear, toast } from './common/dom.js';
 import { shell } from './common/shell.js';
-import { t, stateName, lightName, categoryName, when } from './common/i18n.js';
+import { subscribe } from './common/live.js';
+import { t, stateName, lightName, categoryName, when, span } from './common/i18n.js';
 
 const me = requireSession('grid_worker');
 const MAX_SIDE = 1600;
@@ -17,6 +18,8 @@ const BUTTONS = {
   on_site: ['resolve', 'return'],
 };
 let categories = {};
+const reminded = new Set(); // task ids with a reminder since the page opened
+let known = null; // task ids on the page, to tell a new task from a changed one
 
 async function shrink(file) {
   // a phone photo (several MB) becomes a JPEG of at most 1600 px a side, a few hundred kB
@@ -102,7 +105,7 @@ function card(task) {
       return null;
     },
   }, t(action)));
-  return h('article', { class: `task light-${inc.light}`, dataset: { task: task.task_id, state: inc.state } },
+  return h('article', { class: `task light-${inc.light}${reminded.has(task.task_id) ? ' reminded' : ''}`, dataset: { task: task.task_id, state: inc.state } },
     h('header', {},
       h('span', { class: `badge ${inc.priority}` }, inc.priority),
       h('b', {}, categoryName(categories, inc.category)),
@@ -111,16 +114,55 @@ function card(task) {
     inc.address ? h('p', { class: 'muted' }, inc.address) : null,
     h('p', { class: late ? 'due late' : 'due' },
       h('span', { class: `dot ${inc.light}`, title: lightName(inc.light) }), ' ',
-      due ? `${t('due')} ${when(task.due)}${late ? ` · ${t('overdue_now')}` : ''}` : t('no_due')),
+      due ? `${t('due')} ${when(task.due)}${late ? ` · ${t('overdue_now')}` : ''}` : t('no_due'),
+      due ? h('span', { class: 'countdown', dataset: { due: task.due } }) : null),
     h('div', { class: 'buttons' }, buttons),
     slot);
 }
 
+function tick() {
+  for (const el of $$('.countdown')) {
+    const left = (new Date(el.dataset.due) - Date.now()) / 1000;
+    el.textContent = left >= 0 ? ` · ${t('left')} ${span(left)}` : '';
+  }
+}
+
+function notify(title, body) {
+  // the phone's own notification and vibration, where the person allowed them
+  if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
+  if ('Notification' in window && Notification.permission === 'granted' && document.hidden) {
+    try { new Notification(title, { body, tag: body }); } catch { /* some browsers only from a service worker */ }
+  }
+  toast(`${title}${body ? `：${body}` : ''}`);
+}
+
 async function load() {
   const answer = await api('/worker/tasks');
+  const ids = new Set(answer.items.map((task) => task.task_id));
+  const fresh = known ? answer.items.filter((task) => !known.has(task.task_id)) : [];
+  known = ids;
   const box = clear($('#tasks'));
   box.append(...(answer.items.length ? answer.items.map(card) : [h('p', { class: 'muted empty' }, t('no_tasks'))]));
+  for (const task of fresh) notify(t('new_task'), categoryName(categories, task.incident.category));
+  tick();
   document.body.dataset.ready = 'true';
+}
+
+let pending = null;
+function onLive(item) {
+  if (item.kind === 'escalation' && item.task_id) {
+    reminded.add(item.task_id);
+    notify(t('reminder'), item.category ? categoryName(categories, item.category) : '');
+  }
+  clearTimeout(pending);
+  pending = setTimeout(() => load().catch(() => {}), 200);
+}
+
+function setLive(on) {
+  // on a broken link, say so rather than show stale tasks as fresh
+  $('#offline').hidden = on;
+  $('#tasks').classList.toggle('stale', !on);
+  document.body.dataset.live = on ? 'on' : 'off';
 }
 
 async function main() {
@@ -130,6 +172,11 @@ async function main() {
   document.addEventListener('visibilitychange', () => { if (!document.hidden) load(); });
   categories = await api('/reference/categories');
   await load();
+  setInterval(tick, 1000);
+  if ('Notification' in window && Notification.permission === 'default') {
+    document.body.addEventListener('click', () => Notification.requestPermission().catch(() => {}), { once: true });
+  }
+  subscribe('/worker/live', onLive, setLive);
 }
 
 main();

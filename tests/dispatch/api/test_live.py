@@ -6,7 +6,7 @@ import asyncio
 
 import orjson
 
-from dispatch.api.live import QUEUE_SIZE, Subscriber, board_item, in_scope
+from dispatch.api.live import QUEUE_SIZE, Subscriber, board_item, for_worker, in_scope
 
 
 def test_events_and_escalations_become_board_items() -> None:
@@ -62,3 +62,27 @@ def test_a_subscriber_that_falls_behind_gets_one_resync() -> None:
     assert items[0] == {"kind": "resync"}
     assert all(i.get("street_code") in (None, "500106001") for i in items)
     assert len(items) < QUEUE_SIZE
+
+
+def test_a_workers_feed_holds_their_own_tasks_and_reminders_only() -> None:
+    task = {"task_id": "t1", "incident_id": "i1", "assignee_id": "w1", "status": "active", "street_code": "s"}
+    item = board_item("dispatch.tasks", orjson.dumps({"task": task}))
+    assert item is not None and item["kind"] == "task" and for_worker(item, "w1")
+    assert not for_worker(item, "w2")
+    assert not in_scope(item, None)  # the board reads tasks through events
+    remind = {
+        "incident_id": "i1",
+        "task_id": "t1",
+        "assignee_id": "w1",
+        "target": "assignee",
+        "step": "yellow",
+    }
+    reminder = board_item("sla.escalations", orjson.dumps(remind))
+    assert reminder is not None and for_worker(reminder, "w1")
+    urge = board_item("sla.escalations", orjson.dumps({**remind, "target": "community_lead"}))
+    assert urge is not None and not for_worker(urge, "w1")  # the lead's, not the worker's
+    assert for_worker({"kind": "resync"}, "w1")
+    sub = Subscriber(None, "w1")
+    sub.offer(item)
+    sub.offer({**item, "assignee_id": "w2"})
+    assert sub.queue.qsize() == 1

@@ -75,6 +75,8 @@ def test_detail_offers_the_actions_of_its_state_and_the_escalated_filter(
 def test_live_feed_is_for_operators(client: TestClient, tokens: Tokens, world: World) -> None:
     assert client.get("/live", headers=tokens.worker(world.a1.assignee)).status_code == 403
     assert client.get("/live").status_code == 401
+    assert client.get("/worker/live", headers=tokens.operator()).status_code == 403
+    assert client.get("/worker/live").status_code == 401
 
 
 @pytest.fixture(scope="module")
