@@ -12,6 +12,7 @@ MODULES = [
     "config.topics",
     "dispatch.merging",
     "geo.coords",
+    "geo.maplinks",
     "geo.lattice",
     "geo.index",
     "geo.gazetteer",

@@ -42,6 +42,7 @@ from dispatch.api import (
     routes_photos,
     routes_reference,
     routes_worker,
+    routes_worker_detail,
 )
 from dispatch.api.accounts import load_accounts
 from dispatch.api.live import LiveFeed
@@ -79,6 +80,7 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_auth,
         routes_photos,
         routes_worker,
+        routes_worker_detail,
         routes_operator,
         routes_live,
         routes_reference,

@@ -5,6 +5,7 @@ import * as esbuild from 'esbuild';
 import { mkdir, readFile, writeFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 
 const out = process.argv[2] || 'dist';
 const pages = { login: 'src/login.js', board: 'src/board.js', kpi: 'src/kpi.js', worker: 'src/worker.js', inbox: 'src/inbox.js' };
@@ -53,6 +54,16 @@ for (const [name, entry] of Object.entries(pages)) {
   const htmlBytes = Buffer.byteLength(html);
   await writeFile(path.join(out, `${name}.html`), html);
   manifest.pages[name] = { js, css, chunks, bytes: bytes + htmlBytes, gzip_bytes: gzip + gzipSync(html).length };
+}
+// the worker page's service worker: precaches the page and exactly the assets it names
+{
+  const w = manifest.pages.worker;
+  const precache = ['/m', ...[w.js, ...(w.css ? [w.css] : []), ...w.chunks].map((f) => `/static/${f}`)];
+  const version = createHash('sha256').update(JSON.stringify(precache)).digest('hex').slice(0, 12);
+  const sw = (await readFile('src/sw-m.js', 'utf8'))
+    .replace('self.__PRECACHE__', JSON.stringify(precache))
+    .replace('self.__VERSION__', JSON.stringify(version));
+  await writeFile(path.join(out, 'sw-m.js'), sw);
 }
 manifest.assets = (await readdir(path.join(out, 'assets'))).sort();
 await mkdir(out, { recursive: true });

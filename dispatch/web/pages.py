@@ -69,6 +69,14 @@ def create_router(dist: Path = DIST) -> APIRouter:
     def root() -> RedirectResponse:
         return RedirectResponse("/board")
 
+    @router.get("/sw-m.js")
+    def worker_service_worker() -> Response:
+        """The worker page's service worker (scope /m), revalidated on every load."""
+        path = dist / "sw-m.js"
+        if not path.is_file():
+            return Response("not built", status_code=503, media_type="text/plain")
+        return FileResponse(path, media_type=MEDIA["js"], headers={"Cache-Control": "no-cache"})
+
     @router.get("/static/{name}")
     def asset(name: str) -> Response:
         path = dist / "assets" / name

@@ -7,6 +7,7 @@ import { api, ApiError, newKey, requireSession } from './common/api.js';
 import { h, $, $$, clear, toast } from './common/dom.js';
 import { shell } from './common/shell.js';
 import { subscribe } from './common/live.js';
+import { showTask } from './worker/detail.js';
 import { t, stateName, lightName, categoryName, when, span } from './common/i18n.js';
 
 const me = requireSession('grid_worker');
@@ -37,10 +38,47 @@ async function shrink(file) {
   }
 }
 
+const QUEUE = 'yiwang.worker.queue';
+
+function queued() {
+  try { return JSON.parse(localStorage.getItem(QUEUE) || '[]'); } catch { return []; }
+}
+
 async function send(task, action, body) {
-  await api(`/worker/tasks/${task.task_id}/${action}`, { method: 'POST', body, key: newKey() });
+  const path = `/worker/tasks/${task.task_id}/${action}`;
+  const key = newKey();
+  try {
+    await api(path, { method: 'POST', body, key });
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    // no connection: kept with its idempotency key and sent when the link returns
+    localStorage.setItem(QUEUE, JSON.stringify([...queued(), { path, body, key, action }]));
+    toast(`${t('queued')}：${t(action)}`);
+    document.body.dataset.queued = String(queued().length);
+    return;
+  }
   toast(`${t('sent')}：${t(action)}`);
   await load();
+}
+
+async function flush() {
+  // in order, each with the key it was queued with: a retry the server already applied changes nothing
+  let sent = 0;
+  for (const item of queued()) {
+    try {
+      await api(item.path, { method: 'POST', body: item.body, key: item.key });
+    } catch (e) {
+      if (!(e instanceof ApiError)) break; // still offline: keep the rest
+      toast(`${t(item.action)}: ${e.message}`, 'err');
+    }
+    localStorage.setItem(QUEUE, JSON.stringify(queued().slice(1)));
+    sent += 1;
+  }
+  document.body.dataset.queued = String(queued().length);
+  if (sent) {
+    toast(`${t('sent')}：${sent}`);
+    await load();
+  }
 }
 
 function resolveForm(task) {
@@ -116,7 +154,10 @@ function card(task) {
       h('span', { class: `dot ${inc.light}`, title: lightName(inc.light) }), ' ',
       due ? `${t('due')} ${when(task.due)}${late ? ` · ${t('overdue_now')}` : ''}` : t('no_due'),
       due ? h('span', { class: 'countdown', dataset: { due: task.due } }) : null),
-    h('div', { class: 'buttons' }, buttons),
+    h('div', { class: 'buttons' }, buttons,
+      h('button', { type: 'button', class: 'link', dataset: { action: 'detail' },
+        onclick: () => showTask($('#detail'), task.task_id, { categories, done: () => { $('#detail').hidden = true; load(); } })
+          .catch((e) => toast(e.message, 'err')) }, t('details'))),
     slot);
 }
 
@@ -152,10 +193,20 @@ let pending = null;
 function onLive(item) {
   if (item.kind === 'escalation' && item.task_id) {
     reminded.add(item.task_id);
+    document.querySelector(`article[data-task='${item.task_id}']`)?.classList.add('reminded');
     notify(t('reminder'), item.category ? categoryName(categories, item.category) : '');
   }
   clearTimeout(pending);
-  pending = setTimeout(() => load().catch(() => {}), 200);
+  pending = setTimeout(refresh, 200);
+}
+
+function refresh() {
+  // never under the worker's fingers: a form being filled in is kept, the list reloads after
+  if ($('#tasks .act-form')) {
+    pending = setTimeout(refresh, 2000);
+    return;
+  }
+  load().catch(() => {});
 }
 
 function setLive(on) {
@@ -177,6 +228,9 @@ async function main() {
     document.body.addEventListener('click', () => Notification.requestPermission().catch(() => {}), { once: true });
   }
   subscribe('/worker/live', onLive, setLive);
+  window.addEventListener('online', () => flush().catch(() => {}));
+  flush().catch(() => {});
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw-m.js', { scope: '/m' }).catch(() => {});
 }
 
 main();
