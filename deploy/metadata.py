@@ -10,8 +10,9 @@ from sqlalchemy import MetaData
 
 from dispatch.models import DispatchBase
 from dispatch.notices.models import NoticeBase
+from dispatch.positions.models import PositionBase
 from geo.models import GeoBase
 
 
 def all_metadata() -> list[MetaData]:
-    return [GeoBase.metadata, DispatchBase.metadata, NoticeBase.metadata]
+    return [GeoBase.metadata, DispatchBase.metadata, NoticeBase.metadata, PositionBase.metadata]

@@ -38,6 +38,8 @@ from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.errors import DetailError, LifecycleError
 from dispatch.lifecycle.states import OPEN, Action, CaseState, Role
+from dispatch.positions import service as positions
+from dispatch.positions.service import load_max_age
 from dispatch.sla.ladder import EscalationPolicy, LadderTarget, parse_escalation
 from dispatch.sla.policy import Area
 
@@ -107,6 +109,7 @@ class CaseFlows:
         self.clock = clock
         self._policies: dict[str, EscalationPolicy] = {rules.escalation.fingerprint: rules.escalation}
         self._areas: dict[str, Area] = {}
+        self.position_max_age = load_max_age()
 
     # --- what a case is computed with ------------------------------------------------------
     async def rules_for(self, conn: Conn, incident: Row) -> CaseRules:
@@ -129,11 +132,13 @@ class CaseFlows:
         return CaseRules(limits, policy, self.rules.tk, self.rules.sla.extension)
 
     async def router_for(self, conn: Conn, incident: Row) -> Route:
-        """A router over the people around the case, with their open work as stored now."""
+        """A router over the people around the case, with their open work as stored now and,
+        for those who share it, their last position (not their home) for "nearest"."""
         near = self.people.near(incident)
-        candidates = People.loaded(
-            near, await (await q.open_work(conn, (c.worker_id for c in near))).result()
-        )
+        ids = [c.worker_id for c in near]
+        candidates = People.loaded(near, await (await q.open_work(conn, ids)).result())
+        shared = await positions.fresh(conn, ids, now=self.clock(), max_age=self.position_max_age)
+        candidates = positions.placed(candidates, shared)
         router = self.rules.router
 
         def route(work: CaseWork, why: Action) -> Assignment | None:

@@ -1,4 +1,5 @@
-"""Notices to the ladder's desks, their events, and their deliveries on the channels.
+"""Notices to the ladder's desks, their events, and their deliveries on the channels; the
+positions grid workers share.
 
 Revision ID: 0010_notices
 Revises: 0004_case_flows
@@ -88,8 +89,21 @@ def upgrade() -> None:
         postgresql_where=sa.text("state IN ('pending', 'sending')"),
     )
 
+    op.create_table(
+        "worker_positions",
+        sa.Column("worker_id", sa.String(length=64), nullable=False),
+        sa.Column("lon", sa.Float(), nullable=False),
+        sa.Column("lat", sa.Float(), nullable=False),
+        sa.Column("accuracy_m", sa.Float(), nullable=True),
+        sa.Column("at", TZ, nullable=False),
+        sa.PrimaryKeyConstraint("worker_id"),
+    )
+    op.create_index("ix_worker_positions_at", "worker_positions", ["at"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_worker_positions_at", table_name="worker_positions")
+    op.drop_table("worker_positions")
     op.drop_index("ix_notice_deliveries_due", table_name="notice_deliveries")
     op.drop_table("notice_deliveries")
     op.drop_index("ix_notice_events_incident", table_name="notice_events")

@@ -39,6 +39,31 @@ async function shrink(file) {
 }
 
 const QUEUE = 'yiwang.worker.queue';
+const CONSENT = 'yiwang.worker.share-position';
+const SHARE_EVERY_MS = 60000;
+let watch = null;
+let lastShared = 0;
+
+function sharePosition(on) {
+  // opt-in only, remembered on this phone; the API forgets a position once it is stale
+  if (watch !== null) navigator.geolocation.clearWatch(watch);
+  watch = null;
+  if (!on) {
+    localStorage.removeItem(CONSENT);
+    api('/worker/position', { method: 'DELETE' }).then(() => toast(t('position_off'))).catch(() => {});
+    return;
+  }
+  localStorage.setItem(CONSENT, 'yes');
+  lastShared = 0;
+  watch = navigator.geolocation.watchPosition((p) => {
+    if (Date.now() - lastShared < SHARE_EVERY_MS) return;
+    lastShared = Date.now();
+    const body = { lon: p.coords.longitude, lat: p.coords.latitude, accuracy_m: Math.min(p.coords.accuracy || 0, 10000) };
+    api('/worker/position', { method: 'PUT', body })
+      .then(() => { document.body.dataset.shared = 'yes'; toast(t('position_shared')); })
+      .catch(() => { lastShared = 0; });
+  }, () => {}, { enableHighAccuracy: true, maximumAge: 30000 });
+}
 
 function queued() {
   try { return JSON.parse(localStorage.getItem(QUEUE) || '[]'); } catch { return []; }
@@ -229,6 +254,14 @@ async function main() {
   }
   subscribe('/worker/live', onLive, setLive);
   window.addEventListener('online', () => flush().catch(() => {}));
+  const share = $('#share-position');
+  if ('geolocation' in navigator) {
+    share.checked = localStorage.getItem(CONSENT) === 'yes';
+    share.addEventListener('change', () => sharePosition(share.checked));
+    if (share.checked) sharePosition(true);
+  } else {
+    share.disabled = true;
+  }
   flush().catch(() => {});
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw-m.js', { scope: '/m' }).catch(() => {});
 }

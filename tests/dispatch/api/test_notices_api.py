@@ -72,6 +72,33 @@ def test_a_bad_notice_id_is_refused_not_crashed(
     assert r.status_code in (404, 422), r.text
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"lon": 106.4, "lat": 95}, "lat"),
+        ({"lon": "x", "lat": 29.5}, "lon"),
+        ({"lon": 106.4, "lat": 29.5, "who": 1}, "who"),
+    ],
+)
+def test_a_bad_position_names_its_field(
+    client: TestClient, world: World, tokens: Tokens, body: dict[str, Any], field: str
+) -> None:
+    r = client.put("/worker/position", headers=tokens.worker(world.a1.assignee), json=body)
+    assert r.status_code == 422 and field in r.text, r.text
+
+
+def test_the_task_detail_has_the_reports_the_place_and_the_desk(
+    client: TestClient, world: World, tokens: Tokens
+) -> None:
+    d = client.get(
+        f"/worker/tasks/{world.a1.task_id}/detail", headers=tokens.worker(world.a1.assignee)
+    ).json()
+    assert d["reports"] and d["reports"][0]["description"] and "reporter" not in d["reports"][0]
+    assert d["place"]["amap"].startswith("https://uri.amap.com/marker?position=")
+    assert d["place"]["grid_outline"]["type"] in ("Polygon", "MultiPolygon")
+    assert {c["role"] for c in d["contacts"]} <= {"community_lead", "street_center"} and d["contacts"]
+
+
 def test_a_past_promise_is_refused(client: TestClient, tokens: Tokens, world_notices: Notices) -> None:
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     desk = tokens.desk(world_notices.desk_b)

@@ -182,3 +182,24 @@ def test_offline_the_page_still_loads_and_an_action_is_queued_and_sent_once(
     )
     accepts = "SELECT count(*) FROM events WHERE incident_id = :id AND action = 'accept'"
     assert stack.one(accepts, id=other.incident_id) == 1
+
+
+def test_sharing_the_position_is_opt_in_and_can_be_withdrawn(
+    stack: Stack, chromium: Path, tmp_path: Path
+) -> None:
+    worker = stack.case.assignee
+    shared = "SELECT count(*) FROM worker_positions WHERE worker_id = :w"
+    with open_page(chromium, tmp_path / "phone", phone=True) as (page, errors):
+        page.context.grant_permissions(["geolocation"], origin=stack.url)
+        page.context.set_geolocation({"longitude": 106.4555, "latitude": 29.5611, "accuracy": 15})
+        login(page, stack.url, worker_id=worker, pin=PIN)
+        page.wait_for_selector("body[data-ready=true]")
+        assert stack.one(shared, w=worker) == 0  # nothing without the worker's consent
+        page.check("#share-position")
+        expect(page.locator("body")).to_have_attribute("data-shared", "yes")
+        lon = stack.one("SELECT lon FROM worker_positions WHERE worker_id = :w", w=worker)
+        assert abs(float(str(lon)) - 106.4555) < 1e-9
+        page.uncheck("#share-position")
+        expect(page.locator("#toast")).to_contain_text("已停止共享位置")
+        assert not errors, errors
+    assert stack.one(shared, w=worker) == 0
