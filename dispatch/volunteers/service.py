@@ -335,14 +335,16 @@ async def entries_of(conn: Conn, volunteer_id: str) -> list[Entry]:
     return [_entry(r) for r in await cur.fetchall()]
 
 
-async def entries_in(conn: Conn, *, community: str | None, start: datetime, end: datetime) -> list[Entry]:
-    """Every entry in [start, end), of one community's volunteers or the whole district."""
+async def entries_in(
+    conn: Conn, *, communities: Sequence[str] | None, start: datetime, end: datetime
+) -> list[Entry]:
+    """Every entry in [start, end), of some communities' volunteers (None: the whole district)."""
     cur = await conn.execute(
         sql.SQL(
             "SELECT {} FROM points_entries WHERE at >= %s AND at < %s "
-            "AND (%s::text IS NULL OR community_code = %s) ORDER BY at, entry_id"
+            "AND (%s::text[] IS NULL OR community_code = ANY(%s::text[])) ORDER BY at, entry_id"
         ).format(_ENTRY),
-        (start, end, community, community),
+        (start, end, communities, communities),
     )
     return [_entry(r) for r in await cur.fetchall()]
 
@@ -466,3 +468,11 @@ async def mark_fulfilled(conn: Conn, redemption_id: str, at: datetime) -> None:
         "UPDATE redemptions SET status = %s, fulfilled_at = %s WHERE redemption_id = %s::uuid",
         (RedemptionStatus.FULFILLED.value, at, redemption_id),
     )
+
+
+async def communities(conn: Conn) -> list[Row]:
+    """The district's communities (code, name, street) in force, for the registration form."""
+    cur = await conn.execute(
+        "SELECT DISTINCT ON (code) code, name, street_code FROM geo_community ORDER BY code, version_id DESC"
+    )
+    return [{"code": r[0], "name": r[1], "street_code": r[2]} for r in await cur.fetchall()]
