@@ -131,6 +131,9 @@ async def login(body: VolunteerLogin, state: State, flows: Scheme) -> TokenOut:
         access_token=issue_token(state.settings, principal),
         token_type="bearer",  # noqa: S106 (the scheme's name, not a secret)
         expires_in=state.settings.token_ttl_s,
+        role=ApiRole.VOLUNTEER.value,
+        sub=v.volunteer_id,
+        community=v.community_code,
         volunteer=VolunteerOut(**v.public()),
     )
 

@@ -91,6 +91,9 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: str
     expires_in: int
+    role: str
+    sub: str
+    community: str
     volunteer: VolunteerOut
 
 
