@@ -16,7 +16,14 @@ from psycopg import AsyncConnection
 from dispatch.kpi.queries import KpiGroup, kpis, open_tasks
 
 KPI_WINDOW = timedelta(days=30)
-_RATIOS = ("on_time_acceptance", "on_time_resolution", "on_time_closing", "rework_rate")
+_RATIOS = (
+    "on_time_acceptance",
+    "on_time_resolution",
+    "on_time_closing",
+    "rework_rate",
+    "volunteer_share",
+    "volunteer_on_time",
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,8 @@ class DispatchMetrics:
             ),
             kpi=Gauge(
                 "yiwang_kpi_ratio",
-                "Dispatch KPIs over the last 30 days (按时签收率, 按期处置率, 按期结案率, 返工率), by street",
+                "Dispatch KPIs over the last 30 days (按时签收率, 按期处置率, 按期结案率, 返工率, "
+                "volunteers' share of resolutions and their on-time rate), by street",
                 ["kpi", "street"],
                 registry=registry,
             ),
