@@ -16,10 +16,11 @@ from sqlalchemy import Engine
 from config.settings import Settings
 from dispatch.api.accounts import hash_secret
 from dispatch.cases.boot import connect
+from dispatch.cases.commands import Command
 from dispatch.cases.flows import CaseNotFound
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.errors import IllegalTransition
-from dispatch.lifecycle.states import Role
+from dispatch.lifecycle.states import Action, Role
 from dispatch.volunteers import service as q
 from dispatch.volunteers.errors import FieldError, NotFound, Refused
 from dispatch.volunteers.flows import VolunteerFlows
@@ -192,6 +193,13 @@ async def test_two_volunteers_claim_the_same_task_and_exactly_one_wins(
         first = a if loser is b else b
         with pytest.raises(Refused, match="do not hold"):
             await s.flows.resolve(s.h.conn, s.incident_id, first, note="x", photos=["p.jpg"])
+
+        # an operator verifies on the board: the points follow the case transition (round 2's)
+        await s.flows.resolve(s.h.conn, s.incident_id, loser, note="已清理", photos=["p.jpg"])
+        await s.h.flows.transition(s.h.conn, s.incident_id, Command(Action.VERIFY, OPERATOR))
+        causes = [e.cause for e in await q.entries_of(s.h.conn, loser.volunteer_id)]
+        assert causes[0] == f"earn:{s.incident_id}:2"
+        assert await q.entries_of(s.h.conn, first.volunteer_id) == []
 
 
 async def test_two_redemptions_of_the_last_item_and_exactly_one_wins(
