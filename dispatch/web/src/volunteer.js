@@ -7,10 +7,10 @@ import './volunteer.css';
 import { api, ApiError, newKey, saveSession, session } from './common/api.js';
 import { h, $, $$, clear, toast } from './common/dom.js';
 import { categoryName, toggle, when } from './common/i18n.js';
+import { shrink } from './common/photo.js';
 import { applyStrings, v } from './volunteer/strings.js';
 
 const KEY = 'yiwang.session';
-const MAX_SIDE = 1600;
 let categories = {};
 let tab = 'tasks';
 let balance = 0;
@@ -22,21 +22,6 @@ function me() {
 
 function fail(e) {
   toast(e instanceof ApiError && e.field ? `${e.field}: ${e.message}` : e.message, 'err');
-}
-
-async function shrink(file) {
-  try {
-    const bitmap = await createImageBitmap(file);
-    const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
-    const canvas = document.createElement('canvas');
-    canvas.width = Math.round(bitmap.width * scale);
-    canvas.height = Math.round(bitmap.height * scale);
-    canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-    const blob = await new Promise((ok) => canvas.toBlob(ok, 'image/jpeg', 0.8));
-    return blob || file;
-  } catch {
-    return file;
-  }
 }
 
 // --- logging in and registering ---------------------------------------------------------
