@@ -10,13 +10,15 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from config.settings import Settings
 from dispatch.api.app import create_app
 from geo.reference import ReferenceDistrict
 from tests.casework import harness, report_in
-from tests.dispatch.api.conftest import STREET_A, Tokens, World, phone_number
+from tests.dispatch.api.conftest import STREET_A, Crew, Tokens, World, phone_number
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200)
@@ -215,3 +217,51 @@ def test_operators_catalogue_input_is_checked(vclient: TestClient, tokens: Token
         headers=tokens.operator(STREET_A),
     )
     assert street.status_code == 403  # district-wide items are the district's
+
+
+HOSTILE = st.one_of(
+    st.sampled_from(
+        [
+            "'; DROP TABLE volunteers; --",
+            "<script>alert(1)</script>",
+            "\u0000",
+            "A" * 10_000,
+            "../../etc/passwd",
+            "13800000000",
+            "500106001001",
+            "1234",
+            "",
+            " ",
+            "NaN",
+            "null",
+        ]
+    ),
+    st.text(max_size=40),
+    st.integers(),
+    st.none(),
+    st.lists(st.text(max_size=5), max_size=3),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=HOSTILE, phone=HOSTILE, community=HOSTILE, pin=HOSTILE, skills=HOSTILE)
+def test_hostile_registrations_and_logins_never_fail_with_a_5xx(
+    *, vclient: TestClient, name: object, phone: object, community: object, pin: object, skills: object
+) -> None:
+    body = {"name": name, "phone": phone, "community_code": community, "pin": pin, "skills": skills}
+    answer = vclient.post("/volunteer/register", json=body)
+    assert answer.status_code in (201, 409, 422), answer.text
+    if answer.status_code == 422:
+        detail = answer.json()
+        assert detail.get("field") or all(e["loc"] for e in detail["detail"])
+    login = vclient.post("/volunteer/login", json={"phone": phone, "pin": pin})
+    assert login.status_code in (401, 422), login.text
+
+
+@pytest.mark.parametrize("incident_id", ["not-a-uuid", "' OR 1=1 --", "00000000-0000-4000-8000-000000000000"])
+def test_hostile_task_ids_are_refused_quietly(
+    vclient: TestClient, tokens: Tokens, crew: Crew, incident_id: str
+) -> None:
+    me = tokens.volunteer(crew.a, crew.a_community)
+    answer = vclient.post(f"/volunteer/tasks/{incident_id}/claim", headers=me)
+    assert answer.status_code in (404, 422)
