@@ -38,6 +38,7 @@ class DispatchMetrics:
     open_tasks: Gauge
     kpi: Gauge
     overdue: Gauge
+    points: Gauge
     sla_lag: Gauge
 
     @classmethod
@@ -101,6 +102,12 @@ class DispatchMetrics:
                 ["street"],
                 registry=registry,
             ),
+            points=Gauge(
+                "yiwang_volunteer_points",
+                "公益积分 issued (verified work) and redeemed in the last 30 days, by street",
+                ["flow", "street"],
+                registry=registry,
+            ),
             sla_lag=Gauge(
                 "yiwang_sla_lag_seconds",
                 "How far behind the SLA tracker is (oldest due check not yet taken)",
@@ -115,9 +122,13 @@ class DispatchMetrics:
             self.open_tasks.labels(level, light).set(count)
         self.kpi.clear()
         self.overdue.clear()
+        self.points.clear()
         for row in await kpis(conn, since=now - KPI_WINDOW, until=now, group=KpiGroup.STREET):
             street = row["key"] or "unplaced"
             for name in _RATIOS:
                 if row[name] is not None:
                     self.kpi.labels(name, street).set(row[name])
             self.overdue.labels(street).set(row["overdue"])
+            if row["points_issued"] is not None:
+                self.points.labels("issued", street).set(row["points_issued"])
+                self.points.labels("redeemed", street).set(row["points_redeemed"])

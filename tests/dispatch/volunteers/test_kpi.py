@@ -95,3 +95,6 @@ async def test_volunteers_share_on_time_rate_and_points(
             "yiwang_kpi_ratio", {"kpi": "volunteer_share", "street": community[:9]}
         )
         assert share == 0.5
+        labels = {"street": community[:9]}
+        assert registry.get_sample_value("yiwang_volunteer_points", {"flow": "issued", **labels}) == 15
+        assert registry.get_sample_value("yiwang_volunteer_points", {"flow": "redeemed", **labels}) == 6
