@@ -60,6 +60,7 @@ def headers(caller: str, world: World, tokens: Tokens, crew: Crew) -> dict[str, 
 WORKER = {"worker_a": 200, "worker_b": 200}
 OPS = {"op_district": 200, "op_a": 200, "op_b": 200}
 VOLUNTEERS = {"volunteer_a": 200, "volunteer_b": 200}
+OPS_404 = {"op_district": 404, "op_a": 404, "op_b": 404}
 UNAUTH = {"none": 401, "expired": 401, "forged": 401, "garbage": 401}
 
 
@@ -124,6 +125,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
         expect(op_district=404, op_a=404, op_b=404),
     ),
     ("GET", "/catalogue", None, expect(**OPS)),
+    ("GET", "/photos/photos/2026/01/{no_photo}.jpg", None, expect(worker_a=404, worker_b=404, **OPS_404)),
     ("GET", "/partner/redemptions", None, expect(partner=200)),
     ("POST", "/partner/redemptions/{no_uuid}/fulfil", None, expect(partner=404)),
 ]
@@ -152,6 +154,7 @@ def test_every_caller_against_every_endpoint(
         b_community=crew.b_community,
         vol_b=crew.b,
         no_uuid="00000000-0000-4000-8000-000000000000",
+        no_photo="0" * 32,
     )
     got = {}
     for caller in CALLERS:
