@@ -4,6 +4,9 @@ Roles and their scope, carried in the token and checked on every request:
 - `grid_worker` — `worker`: only that worker's own tasks;
 - `operator`    — `street`: one street's incidents and tasks; absent: the whole district;
 - `agency`      — `source`: the status of that source's own reports;
+- `volunteer`   — `community`: that community's offered tasks, their own claims and points
+  (never a resident's personal data);
+- `partner`     — `partner`: the redemptions of that partner's catalogue items, to fulfil;
 - `desk`        — `desk`: one desk of the ladder (`community_lead:<community>`, …): its notices.
 An expired, forged, malformed or scope-less token is refused with 401 before any handler runs.
 """
@@ -30,6 +33,8 @@ class ApiRole(StrEnum):
     GRID_WORKER = "grid_worker"
     OPERATOR = "operator"
     AGENCY = "agency"
+    VOLUNTEER = "volunteer"
+    PARTNER = "partner"
     DESK = "desk"  # a desk of the escalation ladder: its inbox of notices
 
 
@@ -42,9 +47,11 @@ class Principal:
     role: ApiRole
     subject: str  # a worker id, an operator's login, an agency's source code
     street: str | None = None  # operators: their street; None = the district
+    community: str | None = None  # volunteers: their community
     desk: str | None = None  # desks: `<level>:<code>` (dispatch.notices.models.Desk)
 
     def actor(self) -> Actor:
+        """The caller as a lifecycle actor (partners never act on cases: no such role there)."""
         return Actor(
             Role(self.role.value), self.subject, self.street if self.role is ApiRole.OPERATOR else None
         )
@@ -55,6 +62,10 @@ class Principal:
             out["worker"] = self.subject
         elif self.role is ApiRole.AGENCY:
             out["source"] = self.subject
+        elif self.role is ApiRole.VOLUNTEER:
+            out["community"] = self.community
+        elif self.role is ApiRole.PARTNER:
+            out["partner"] = self.subject
         elif self.role is ApiRole.DESK:
             out["desk"] = self.desk
         elif self.street:
@@ -93,6 +104,11 @@ def read_token(settings: Settings, token: str) -> Principal:
         raise AuthError("invalid token (a grid worker token names its worker)")
     if role is ApiRole.AGENCY and claims.get("source") != subject:
         raise AuthError("invalid token (an agency token names its source)")
+    if role is ApiRole.PARTNER and claims.get("partner") != subject:
+        raise AuthError("invalid token (a partner token names its partner)")
+    community = claims.get("community") if role is ApiRole.VOLUNTEER else None
+    if role is ApiRole.VOLUNTEER and not (isinstance(community, str) and community):
+        raise AuthError("invalid token (a volunteer token names its community)")
     street = claims.get("street") if role is ApiRole.OPERATOR else None
     desk = claims.get("desk") if role is ApiRole.DESK else None
     if role is ApiRole.DESK:
@@ -100,4 +116,4 @@ def read_token(settings: Settings, token: str) -> Principal:
             desk = str(Desk.parse(str(desk)))
         except DeskError:
             raise AuthError("invalid token (a desk token names its desk)") from None
-    return Principal(role, subject, str(street) if street else None, desk)
+    return Principal(role, subject, str(street) if street else None, community, desk)

@@ -23,6 +23,7 @@ from dispatch.cases.flows import CaseFlows
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.notices.flows import NoticeFlows
 from dispatch.notices.rules import load_notice_policy
+from dispatch.volunteers.flows import VolunteerFlows
 
 
 @dataclass
@@ -33,6 +34,7 @@ class ApiState:
     metrics: DispatchMetrics
     accounts: Accounts
     live: LiveFeed | None = None  # the board's feed of events and escalations (None: off)
+    volunteers: VolunteerFlows | None = None  # the volunteer scheme (None: not offered)
     notices: NoticeFlows = field(default_factory=lambda: NoticeFlows(load_notice_policy()))
 
 
@@ -73,3 +75,5 @@ Worker = Annotated[Principal, _role(ApiRole.GRID_WORKER)]
 Operator = Annotated[Principal, _role(ApiRole.OPERATOR)]
 Agency = Annotated[Principal, _role(ApiRole.AGENCY)]
 DeskCaller = Annotated[Principal, _role(ApiRole.DESK)]
+VolunteerCaller = Annotated[Principal, _role(ApiRole.VOLUNTEER)]
+Partner = Annotated[Principal, _role(ApiRole.PARTNER)]
