@@ -5,6 +5,7 @@ worker marks its card, and the countdown runs."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -154,7 +155,13 @@ def test_offline_the_page_still_loads_and_an_action_is_queued_and_sent_once(
     with open_page(chromium, tmp_path / "phone", phone=True) as (page, errors):
         login(page, stack.url, worker_id=worker, pin=PIN)
         page.wait_for_selector("body[data-ready=true]")
-        page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+        # polled from here: Playwright's wait_for_function polls with eval, which the page's CSP forbids
+        deadline = time.monotonic() + 20
+        while not page.evaluate(
+            "() => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)"
+        ):
+            assert time.monotonic() < deadline, "the service worker never took control of /m"
+            time.sleep(0.2)
         page.reload()  # now through the service worker, which keeps the page and the task list
         page.wait_for_selector("body[data-ready=true]")
         expect(page.locator(f"article[data-task='{task_id}']")).to_be_visible()
