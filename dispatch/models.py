@@ -10,7 +10,7 @@ Clocks are stored on the incident as JSON (one row per incident, not one per clo
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -263,3 +264,21 @@ class ApiRequestRow(DispatchBase):
     incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=text("now()"))
+
+
+class CalendarYearRow(DispatchBase):
+    """A year of the statutory working calendar an operator imported from the State Council's
+    notice (`yiwang calendar import`), for the years the installed chinese-calendar lacks.
+
+    Every process builds its calendar from these rows and re-reads them when `revision` (the
+    import that last wrote a row; the highest one names the calendar's state) moves.
+    """
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holidays: Mapped[list[date]] = mapped_column(ARRAY(Date))
+    workdays: Mapped[list[date]] = mapped_column(ARRAY(Date))
+    source: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    revision: Mapped[int] = mapped_column(BigInteger)
+    imported_at: Mapped[datetime] = mapped_column(TZ, server_default=text("now()"))

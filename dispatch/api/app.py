@@ -64,6 +64,7 @@ async def _relay_forever(state: ApiState) -> None:
         await asyncio.sleep(RELAY_EVERY_S)
         try:
             async with state.pool.connection() as conn:
+                await state.flows.refresh_calendar(conn)  # imported years reach the API too
                 while await state.flows.relay(conn):
                     pass
         except (psycopg.OperationalError, KafkaError, OSError) as exc:
@@ -140,6 +141,7 @@ def create_app(
         flows = CaseFlows(settings, rules, people, sender, metrics=metrics, **extra)
         async with pool.connection() as conn:
             await store_policy(conn, rules.escalation)
+            await flows.refresh_calendar(conn)
         feed = await LiveFeed.started(settings) if live else None
         state = ApiState(settings, pool, flows, metrics, load_accounts(settings.accounts_file), feed)
         app.state.yiwang = state
@@ -169,6 +171,7 @@ def create_app(
     async def prometheus() -> Response:
         state: ApiState = app.state.yiwang
         async with state.pool.connection() as conn:
+            await state.flows.refresh_calendar(conn)
             await metrics.refresh(conn, datetime.now(UTC))
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -28,6 +28,7 @@ from psycopg import AsyncConnection
 from config.policy import Priority
 from config.settings import Settings
 from dispatch import store
+from dispatch.calendar.imported_years import sync_calendar
 from dispatch.cases import queries as q
 from dispatch.cases.commands import Command, Route, perform
 from dispatch.cases.documents import HEADERS, Message, messages, needs_reports
@@ -109,6 +110,14 @@ class CaseFlows:
         self._areas: dict[str, Area] = {}
 
     # --- what a case is computed with ------------------------------------------------------
+    async def refresh_calendar(self, conn: Conn) -> bool:
+        """Bring the working calendar up to the imported years (every tracker pass and scrape);
+        True when it changed. Sets the gauge of how long the calendar is authoritative."""
+        calendar = self.rules.tk.working
+        changed = await sync_calendar(conn, calendar, self.rules.sla)
+        self.metrics.calendar_until.set(calendar.authoritative_until.timestamp())
+        return changed
+
     async def rules_for(self, conn: Conn, incident: Row) -> CaseRules:
         policy_id = str(incident["policy_id"])
         policy = self._policies.get(policy_id)

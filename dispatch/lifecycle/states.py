@@ -54,6 +54,7 @@ class Action(StrEnum):
     REOPEN = "reopen"
     MERGE = "merge"
     ESCALATE = "escalate"  # by hand or by the SLA tracker; the state does not change
+    REVISE_DEADLINES = "deadline_revised"  # the working calendar changed under open clocks
 
 
 class Role(StrEnum):

@@ -205,6 +205,8 @@ RULES: tuple[Rule, ...] = (
         effects=_fx(ClockOp.START, _R),
     ),
     Rule(Action.ESCALATE, OPEN, Next.SAME, frozenset({R.OPERATOR, R.SYSTEM}), reason=True),
+    # an imported holiday schedule moved deadlines: recorded, nothing else changes
+    Rule(Action.REVISE_DEADLINES, OPEN, Next.SAME, frozenset({R.SYSTEM}), reason=True),
 )
 
 
