@@ -348,11 +348,15 @@ class WorkingCalendar:
         *,
         revision: int = 0,
         provisional_years: int = PROVISIONAL_YEARS,
+        package_last: int | None = None,
     ) -> WorkingCalendar:
         """The statutory calendar over every year the installed chinese-calendar has data for,
         then the following years published by notice (`extra`: config/holidays.toml and the
-        operator's imports), then `provisional_years` years by rule."""
+        operator's imports), then `provisional_years` years by rule. `package_last` cuts the
+        package's data short (tests: the same calendar whatever year the installed package knows)."""
         first, last = min(d.year for d in chinese_calendar_data.holidays), package_last_year()
+        if package_last is not None:
+            last = min(last, package_last)
         added = following_years(last, extra)
         authoritative = max([last, *added])
         for year in range(authoritative + 1, authoritative + 1 + provisional_years):

@@ -44,13 +44,17 @@ def calendar_for(
     holidays: Path = HOLIDAYS_FILE,
     imported: Sequence[YearSchedule] = (),
     revision: int = 0,
+    *,
+    package_last: int | None = None,
 ) -> WorkingCalendar:
     """The policy's working hours on the statutory Chinese calendar, extended by the years
     published in config/holidays.toml and those an operator imported (which win), then by
     provisional years."""
     extra = {y.year: y for y in (read_schedules(holidays) if holidays.exists() else [])}
     extra.update({y.year: y for y in imported})
-    return WorkingCalendar.chinese(policy.hours, policy.timezone, list(extra.values()), revision=revision)
+    return WorkingCalendar.chinese(
+        policy.hours, policy.timezone, list(extra.values()), revision=revision, package_last=package_last
+    )
 
 
 def timekeeper_for(
