@@ -98,6 +98,7 @@ class IntakeRuntime:
             directory=directory,
             metrics=self.metrics,
             publish=self.publish,
+            clock=self.settings.clock(),
         )
 
     async def start(self) -> None:

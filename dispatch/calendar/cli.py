@@ -59,7 +59,14 @@ async def _import(settings: Settings, path: Path) -> int:
 
     conn = await connect(settings, application_name="yiwang-calendar-import")
     try:
-        flows = CaseFlows(settings, rules, people, send, metrics=DispatchMetrics.create(CollectorRegistry()))
+        flows = CaseFlows(
+            settings,
+            rules,
+            people,
+            send,
+            metrics=DispatchMetrics.create(CollectorRegistry()),
+            clock=settings.clock(),
+        )
         await store_policy(conn, rules.escalation)
         result = await import_years(conn, flows, schedules, now=flows.clock(), origin=str(path), text=text)
     finally:
