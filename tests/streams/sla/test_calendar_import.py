@@ -33,7 +33,7 @@ from dispatch.sla.deadlines import calendar_for, read_schedules
 from dispatch.sla.policy import load_sla
 from geo.reference import ReferenceDistrict
 from streams.sla.tracker import SlaTracker
-from tests.casework import SH, Harness, harness, report_in
+from tests.casework import NEW_YEARS_EVE_16, SH, Harness, harness, report_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.kafka]
 
@@ -42,8 +42,8 @@ def _known() -> WorkingCalendar:
     return calendar_for(load_sla())
 
 
-LAST = _known().authoritative_last.year
-START = datetime(LAST, 12, 31, 16, 0, tzinfo=SH)
+START = NEW_YEARS_EVE_16
+LAST = START.year
 NEXT = LAST + 1
 
 
