@@ -69,6 +69,7 @@ def deadlines(clocks: Mapping[str, Any] | None, tk: Timekeeper) -> Row:
     return out
 
 
-def next_deadline(clocks: Mapping[str, Any] | None, tk: Timekeeper) -> str | None:
-    running = [d["deadline"] for d in deadlines(clocks, tk).values() if d["deadline"]]
-    return min(running) if running else None
+def next_deadline(clocks: Mapping[str, Any] | None, tk: Timekeeper) -> tuple[str | None, bool]:
+    """The soonest running deadline, and whether it is provisional."""
+    running = [(d["deadline"], d["provisional"]) for d in deadlines(clocks, tk).values() if d["deadline"]]
+    return min(running) if running else (None, False)

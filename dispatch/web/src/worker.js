@@ -111,7 +111,8 @@ function card(task) {
     inc.address ? h('p', { class: 'muted' }, inc.address) : null,
     h('p', { class: late ? 'due late' : 'due' },
       h('span', { class: `dot ${inc.light}`, title: lightName(inc.light) }), ' ',
-      due ? `${t('due')} ${when(task.due)}${late ? ` · ${t('overdue_now')}` : ''}` : t('no_due')),
+      due ? `${t('due')} ${when(task.due)}${late ? ` · ${t('overdue_now')}` : ''}` : t('no_due'),
+      due && task.due_provisional ? h('span', { class: 'provisional', title: t('provisional_why') }, t('provisional')) : null),
     h('div', { class: 'buttons' }, buttons),
     slot);
 }
