@@ -167,6 +167,9 @@ def test_a_case_opened_on_new_years_eve_gets_a_provisional_deadline_until_the_no
         doc = json.loads(shown.stdout)
         assert doc["authoritative_until"] == datetime(NEXT + 1, 1, 1, tzinfo=SH).isoformat()
         assert doc["year"]["origin"].startswith("imported") and str(workday) in doc["year"]["holidays"]
+        status = json.loads(cli(settings, "status", "--json").stdout)["calendar"]
+        assert status["authoritative_until"] == doc["authoritative_until"]
+        assert status["provisional_until"] == doc["provisional_until"]
         assert LAST < NEXT
     finally:
         worker.stop()
