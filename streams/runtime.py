@@ -123,8 +123,11 @@ class IntakeRuntime:
             directory = Directory.load(conn)
         self.service.directory = directory
         if self.conn is not None:
-            async with self._conn_lock, self.conn.transaction():
-                await sync_calendar(self.conn, self.service.rules.tk.working, self.service.rules.sla)
+            try:
+                async with self._conn_lock, self.conn.transaction():
+                    await sync_calendar(self.conn, self.service.rules.tk.working, self.service.rules.sla)
+            except psycopg.OperationalError as exc:  # the next batch reconnects; the next refresh retries
+                log.warning("intake: working calendar not refreshed (%s)", exc)
         if changed:
             log.info("intake: grid layers changed; now %d version(s)", len(indexes.versions))
 

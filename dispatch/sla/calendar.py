@@ -12,7 +12,7 @@ calendar, 清明, 劳动节, 端午, 中秋, 国庆), as the `holidays` package 
 year. Make-up working days (调休) only the notice can give, so a provisional year has none. A
 clock never stops because the notice is late: a deadline in provisional time is computed,
 marked provisional (`is_provisional`), and recomputed when the year is imported
-(`dispatch.cases.calendar_revisions`). Only an instant past the provisional years too raises
+(`dispatch.calendar.revisions`). Only an instant past the provisional years too raises
 `CalendarRangeError`.
 
 Why prefix sums: the calendar precomputes, for every day of its range, the working time that
@@ -26,6 +26,7 @@ All arithmetic is in integer microseconds, so `elapsed(start, add(start, d)) == 
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -181,7 +182,7 @@ def parse_holidays(doc: dict[str, object], origin: str = "holidays", text: str =
             raise PolicyError(f"{origin}{where}: every [[year]] needs an integer 'year' (got {year!r})")
         assert isinstance(entry, dict)
         if year in seen_years:
-            raise PolicyError(f"{origin}{lines.at(str(year), 2)}: year {year} is listed twice")
+            raise PolicyError(f"{origin}{lines.year(year, 2)}: year {year} is listed twice")
         seen_years.add(year)
 
         def dates(key: str, year: int = year, entry: dict[str, object] = entry) -> frozenset[date]:
@@ -246,7 +247,7 @@ def check_follows(
     expected: int | None = None
     for schedule in sorted(schedules, key=lambda y: y.year):
         year = schedule.year
-        where = f"{origin}{lines.at(str(year))}"
+        where = f"{origin}{lines.year(year)}"
         if year <= package_last:
             raise PolicyError(f"{where}: year {year}: the chinese-calendar package already knows it")
         if expected is None and year > known_last + 1:
@@ -265,14 +266,22 @@ def package_last_year() -> int:
 
 
 class _Lines:
-    """Where a value stands in the file as written, for error messages (" line N")."""
+    """Where a value stands in the file as written, for error messages (":N")."""
 
     def __init__(self, text: str) -> None:
-        self._lines = text.splitlines()
+        self._lines = [line.split("#", 1)[0] for line in text.splitlines()]
 
     def at(self, value: str, occurrence: int = 1) -> str:
         """ ":N" of the `occurrence`-th line holding `value` (0: the last one); "" when unknown."""
-        found = [n for n, line in enumerate(self._lines, 1) if value in line.split("#", 1)[0]]
+        return self._nth([n for n, line in enumerate(self._lines, 1) if value in line], occurrence)
+
+    def year(self, year: int, occurrence: int = 1) -> str:
+        """ ":N" of the `occurrence`-th `year = Y` (TOML) or `"year": Y` (JSON)."""
+        key = re.compile(rf"""\byear\b["']?\s*[=:]\s*{year}\b""")
+        return self._nth([n for n, line in enumerate(self._lines, 1) if key.search(line)], occurrence)
+
+    @staticmethod
+    def _nth(found: list[int], occurrence: int) -> str:
         if not found:
             return ""
         n = found[-1] if occurrence == 0 or occurrence > len(found) else found[occurrence - 1]
