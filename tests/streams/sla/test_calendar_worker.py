@@ -110,12 +110,24 @@ def test_a_case_opened_on_new_years_eve_gets_a_provisional_deadline_until_the_no
 
             asked = cli(
                 settings, "sla", "deadline", "--category", "exposed_garbage", "--priority", "P3",
-                "--from", START.isoformat(), "--json",
+                "--from", START.isoformat(), "--street", opened["street_code"], "--json",
             )  # fmt: skip
             assert asked.returncode == 0, asked.stderr
             plan = json.loads(asked.stdout)
             assert set(plan) >= {"register", "accept", "resolve"}
             assert plan["resolve"]["provisional"] is True and plan["accept"]["provisional"] is False
+            wrong = cli(
+                settings,
+                "sla",
+                "deadline",
+                "--category",
+                "exposed_garbage",
+                "--priority",
+                "P9",
+                "--from",
+                "x",
+            )
+            assert wrong.returncode == 2 and "--from: 'x' is not an ISO-8601 instant" in wrong.stderr
 
             bad = tmp_path / "bad.toml"
             bad.write_text(f'[[year]]\nyear = {NEXT}\nholidays = ["{NEXT}-01-01",\n  "{NEXT}-01-01"]\n')
