@@ -24,6 +24,7 @@ registered            park                operator                           yes
 registered            escalate            system operator                    yes     same
 registered            deadline_revised    system                             yes     same
 dispatched            accept              grid_worker                        -       accepted
+dispatched            volunteer_resolve   volunteer                          -       resolved
 dispatched            return              grid_worker                        yes     returned
 dispatched            reassign            system operator                    yes     dispatched
 dispatched            park                operator                           yes     parked
@@ -31,6 +32,7 @@ dispatched            merge               operator                           -  
 dispatched            escalate            system operator                    yes     same
 dispatched            deadline_revised    system                             yes     same
 accepted              arrive              grid_worker                        -       on_site
+accepted              volunteer_resolve   volunteer                          -       resolved
 accepted              resolve             grid_worker                        -       resolved
 accepted              return              grid_worker                        yes     returned
 accepted              request_extension   grid_worker                        yes     extension_requested
@@ -40,6 +42,7 @@ accepted              merge               operator                           -  
 accepted              escalate            system operator                    yes     same
 accepted              deadline_revised    system                             yes     same
 on_site               resolve             grid_worker                        -       resolved
+on_site               volunteer_resolve   volunteer                          -       resolved
 on_site               return              grid_worker                        yes     returned
 on_site               request_extension   grid_worker                        yes     extension_requested
 on_site               reassign            operator                           yes     dispatched
@@ -55,6 +58,8 @@ parked                unpark              operator                           -  
 parked                escalate            system operator                    yes     same
 parked                deadline_revised    system                             yes     same
 resolved              verify              operator                           -       verified
+resolved              verify_volunteer    grid_worker                        -       verified
+resolved              fail_volunteer      grid_worker                        yes     rework
 resolved              fail_verification   operator                           yes     rework
 resolved              escalate            system operator                    yes     same
 resolved              deadline_revised    system                             yes     same

@@ -1,24 +1,43 @@
 """Calendar: operator-imported years of the statutory calendar; the deadline_revised event.
 
 Revision ID: 0005_calendar
-Revises: 0004_case_flows
+Revises: 0011_volunteers
 Create Date: 2026-12-01 10:00:00
 """
+
+import re
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0005_calendar"
-down_revision = "0004_case_flows"
+down_revision = "0011_volunteers"
 branch_labels = None
 depends_on = None
 
-_ACTIONS = (
-    "'report', 'register', 'reject', 'dispatch', 'accept', 'arrive', 'resolve', 'return', 'reassign', "
-    "'request_extension', 'approve_extension', 'deny_extension', 'park', 'unpark', 'verify', "
-    "'fail_verification', 'close', 'reopen', 'merge', 'escalate'"
-)
+_REVISED = "deadline_revised"
+
+
+def _actions_allowed() -> list[str]:
+    """The actions the events CHECK allows now, whichever migrations ran before this one."""
+    definition = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "JOIN pg_class t ON t.oid = c.conrelid WHERE t.relname = 'events' AND c.conname = 'ck_events_action'"
+            )
+        )
+        .scalar_one()
+    )
+    return list(dict.fromkeys(re.findall(r"'([a-z_]+)'", definition)))
+
+
+def _allow(actions: list[str]) -> None:
+    op.drop_constraint("ck_events_action", "events", type_="check")
+    allowed = ", ".join(f"'{a}'" for a in actions)
+    op.create_check_constraint("ck_events_action", "events", f"action IN ({allowed})")
 
 
 def upgrade() -> None:
@@ -34,12 +53,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("year"),
     )
-    op.drop_constraint("ck_events_action", "events", type_="check")
-    op.create_check_constraint("ck_events_action", "events", f"action IN ({_ACTIONS}, 'deadline_revised')")
+    _allow([a for a in _actions_allowed() if a != _REVISED] + [_REVISED])
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM events WHERE action = 'deadline_revised'")
-    op.drop_constraint("ck_events_action", "events", type_="check")
-    op.create_check_constraint("ck_events_action", "events", f"action IN ({_ACTIONS})")
+    _allow([a for a in _actions_allowed() if a != _REVISED])
     op.drop_table("calendar_years")

@@ -169,9 +169,11 @@ def test_a_case_opened_on_new_years_eve_gets_a_provisional_deadline_until_the_no
                 "the worker to take the import", lambda: gauge(port) == midnight(NEXT + 1), worker
             )
 
-            api.get("/metrics")  # a scrape brings the API's calendar up to date too
-            after = api.get(f"/incidents/{iid}", headers=operator).json()["incident"]["deadlines"]
-            assert after["resolve"]["provisional"] is False
+            def answered() -> dict[str, Any] | None:  # the API's relay loop re-reads the calendar
+                shown = api.get(f"/incidents/{iid}", headers=operator).json()["incident"]["deadlines"]
+                return None if shown["resolve"]["provisional"] else dict(shown)
+
+            after = wait_for("the API to take the import", answered, worker, timeout_s=30)
             assert after["resolve"]["deadline"] == moved["resolve"]["new_due"]
 
         shown = cli(settings, "calendar", "show", "--year", str(NEXT), "--json")
