@@ -187,7 +187,8 @@ def event_row(
     }
 
 
-def merge_window_row(opened: Opened) -> Row | None:
+def merge_window_row(opened: Opened, *, problem: str) -> Row | None:
+    """`problem`: the merge key of the category (`dispatch.merging.MergePolicy.problem_of`)."""
     where = opened.report
     point = ewkt(where.lon, where.lat)
     if point is None:
@@ -195,6 +196,9 @@ def merge_window_row(opened: Opened) -> Row | None:
     return {
         "incident_id": opened.incident_id,
         "family": where.category.family,
+        "problem": problem,
+        "priority": where.priority.value,
+        "lead_department": where.category.lead_department,
         "street_code": where.street_code,
         "geom": point,
         "first_at": utc(where.reported_at),

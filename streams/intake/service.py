@@ -256,8 +256,8 @@ class IntakeService:
         policy = self.rules.merge
         keys: set[int] = set()
         for r in located:
-            if r.lon is not None and r.lat is not None and r.category.family not in policy.never_merge:
-                keys.update(lock_keys(r.category.family, r.lon, r.lat, policy))
+            if r.lon is not None and r.lat is not None and policy.mergeable(r.category.family):
+                keys.update(lock_keys(policy.problem_of(r.category.code), r.lon, r.lat, policy))
         return keys
 
     def _decide(
@@ -311,7 +311,7 @@ class IntakeService:
                         published_at=now,
                     )
                 )
-            window = merge_window_row(d)
+            window = merge_window_row(d, problem=self.rules.merge.problem_of(d.report.category.code))
             if window is not None:
                 out.window.append(window)
             produced = origins[d.report.report_id][1]
