@@ -25,21 +25,20 @@ from typing import Any, Protocol
 import orjson
 from psycopg import AsyncConnection
 
-from config.policy import Priority
 from config.settings import Settings
 from dispatch import store
 from dispatch.cases import queries as q
+from dispatch.cases.case_rules import CaseRulesLoader
 from dispatch.cases.commands import Command, Route, perform
 from dispatch.cases.documents import HEADERS, Message, messages, needs_reports
 from dispatch.cases.people import People
 from dispatch.cases.work import Assignment, CaseRules, CaseWork, Changes, routing_incident
-from dispatch.intake import IntakeRules, area_of
+from dispatch.intake import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.errors import DetailError, LifecycleError
 from dispatch.lifecycle.states import OPEN, Action, CaseState, Role
-from dispatch.sla.ladder import EscalationPolicy, LadderTarget, parse_escalation
-from dispatch.sla.policy import Area
+from dispatch.sla.ladder import LadderTarget
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
@@ -105,28 +104,11 @@ class CaseFlows:
         self.send = send
         self.metrics = metrics
         self.clock = clock
-        self._policies: dict[str, EscalationPolicy] = {rules.escalation.fingerprint: rules.escalation}
-        self._areas: dict[str, Area] = {}
+        self._case_rules = CaseRulesLoader(rules)
 
     # --- what a case is computed with ------------------------------------------------------
     async def rules_for(self, conn: Conn, incident: Row) -> CaseRules:
-        policy_id = str(incident["policy_id"])
-        policy = self._policies.get(policy_id)
-        if policy is None:
-            body = await q.policy_body(conn, policy_id)
-            if body is None:
-                raise LifecycleError(
-                    f"incident {incident['incident_id']}: escalation policy {policy_id} is missing"
-                )
-            policy = self._policies[policy_id] = parse_escalation(body, origin=f"sla_policies/{policy_id}")
-        street = incident.get("street_code")
-        area = Area.CITY
-        if street:
-            if street not in self._areas:
-                self._areas[street] = area_of(await q.street_name(conn, street))
-            area = self._areas[street]
-        limits = self.rules.deadlines.limits(incident["category"], Priority(incident["priority"]), area)
-        return CaseRules(limits, policy, self.rules.tk, self.rules.sla.extension)
+        return await self._case_rules(conn, incident)
 
     async def router_for(self, conn: Conn, incident: Row) -> Route:
         """A router over the people around the case, with their open work as stored now."""

@@ -122,6 +122,17 @@ async def leave_merge_window(conn: Conn, incident_ids: Sequence[str]) -> None:
         )
 
 
+async def raise_in_merge_window(conn: Conn, raised: Sequence[tuple[str, str, str]]) -> None:
+    """(incident id, priority, lead department) of raised incidents: later reports see them so."""
+    if raised:
+        await conn.execute(
+            "UPDATE merge_window m SET priority = u.priority, lead_department = u.lead "
+            "FROM unnest(%s::uuid[], %s::text[], %s::text[]) AS u(incident_id, priority, lead) "
+            "WHERE m.incident_id = u.incident_id",
+            ([r[0] for r in raised], [r[1] for r in raised], [r[2] for r in raised]),
+        )
+
+
 # --- idempotency keys --------------------------------------------------------------------
 async def claim_key(
     conn: Conn, actor: str, key: str, fingerprint: str, incident_id: str

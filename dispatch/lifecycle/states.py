@@ -54,6 +54,8 @@ class Action(StrEnum):
     REOPEN = "reopen"
     MERGE = "merge"
     ESCALATE = "escalate"  # by hand or by the SLA tracker; the state does not change
+    RAISE_PRIORITY = "raise_priority"  # a merged report is more urgent: tighter clocks, same state
+    SPLIT = "split"  # an operator takes a report out of the case: it becomes a case of its own
 
 
 class Role(StrEnum):

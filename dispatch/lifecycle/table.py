@@ -17,6 +17,12 @@ Read it as the specification of DESIGN §4. Modelling decisions it encodes:
   and the resolve clock restarts with its full limit.
 - Reopening (after verification or closing) restarts the register clock: the case is dispatched
   again, to the same worker or another.
+- Urgency is monotone: a merged report more urgent than the case raises its priority
+  (`raise_priority`, by the system, the state unchanged). The owner clocks restart under the
+  tighter limits: all of them while nobody has accepted yet (dispatched), the running and
+  paused ones otherwise (rework, after acceptance (`tighten`; a paused clock stays paused), the register clock
+  while the case waits for routing. A clock the new priority has no limit for (P0 resolve:
+  agency-led) is dropped.
 - Stopping, pausing or resuming a clock that is not running/paused/present changes nothing, so one
   effect list serves every state an action leaves from.
 """
@@ -205,6 +211,30 @@ RULES: tuple[Rule, ...] = (
         effects=_fx(ClockOp.START, _R),
     ),
     Rule(Action.ESCALATE, OPEN, Next.SAME, frozenset({R.OPERATOR, R.SYSTEM}), reason=True),
+    Rule(
+        Action.RAISE_PRIORITY,
+        frozenset({S.REPORTED, S.REGISTERED, S.RETURNED, S.REOPENED}),
+        Next.SAME,
+        frozenset({R.SYSTEM}),
+        reason=True,
+        effects=_fx(ClockOp.TIGHTEN, _R),
+    ),
+    Rule(
+        Action.RAISE_PRIORITY,
+        frozenset({S.DISPATCHED}),
+        Next.SAME,
+        frozenset({R.SYSTEM}),
+        reason=True,
+        effects=_fx(ClockOp.RESTART, *_OWNER_CLOCKS),
+    ),
+    Rule(
+        Action.RAISE_PRIORITY,
+        frozenset({S.ACCEPTED, S.ON_SITE, S.EXTENSION_REQUESTED, S.PARKED, S.RESOLVED, S.VERIFIED, S.REWORK}),
+        Next.SAME,
+        frozenset({R.SYSTEM}),
+        reason=True,
+        effects=_fx(ClockOp.TIGHTEN, _R, _A, _O, _S),
+    ),
 )
 
 

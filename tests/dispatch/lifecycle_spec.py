@@ -65,6 +65,18 @@ returned              escalate            system operator                    yes
 reopened              dispatch            system operator                    -       dispatched
 reopened              merge               operator                           -       merged
 reopened              escalate            system operator                    yes     same
+reported              raise_priority      system                             yes     same
+registered            raise_priority      system                             yes     same
+dispatched            raise_priority      system                             yes     same
+accepted              raise_priority      system                             yes     same
+on_site               raise_priority      system                             yes     same
+extension_requested   raise_priority      system                             yes     same
+parked                raise_priority      system                             yes     same
+resolved              raise_priority      system                             yes     same
+verified              raise_priority      system                             yes     same
+rework                raise_priority      system                             yes     same
+returned              raise_priority      system                             yes     same
+reopened              raise_priority      system                             yes     same
 """
 
 

@@ -1,5 +1,6 @@
 """Urgency and same-problem merging: the merge window knows each incident's problem, its
-priority as handled now, and the agency that leads it.
+priority as handled now, and the agency that leads it; events may be `raise_priority` (a merged
+report raised the case's priority) and `split` (an operator took a report out of the case).
 
 Rows already in the window (at most the merge window's 30 minutes of incidents) take their
 category as their problem and their incident's priority; the index probes by problem.
@@ -18,7 +19,22 @@ branch_labels = None
 depends_on = None
 
 
+OLD_ACTIONS = (
+    "report", "register", "reject", "dispatch", "accept", "arrive", "resolve", "return", "reassign",
+    "request_extension", "approve_extension", "deny_extension", "park", "unpark", "verify",
+    "fail_verification", "close", "reopen", "merge", "escalate",
+)  # fmt: skip
+NEW_ACTIONS = (*OLD_ACTIONS, "raise_priority", "split")
+
+
+def _actions(values: tuple[str, ...]) -> None:
+    op.drop_constraint("ck_events_action", "events", type_="check")
+    allowed = ", ".join(f"'{v}'" for v in values)
+    op.create_check_constraint("ck_events_action", "events", f"action IN ({allowed})")
+
+
 def upgrade() -> None:
+    _actions(NEW_ACTIONS)
     op.add_column("merge_window", sa.Column("problem", sa.String(length=64), nullable=True))
     op.add_column("merge_window", sa.Column("priority", sa.String(length=2), nullable=True))
     op.add_column("merge_window", sa.Column("lead_department", sa.String(length=64), nullable=True))
@@ -40,6 +56,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM events WHERE action IN ('raise_priority', 'split')")
+    _actions(OLD_ACTIONS)
     op.drop_index("ix_merge_window_probe", table_name="merge_window", postgresql_using="gist")
     op.create_index(
         "ix_merge_window_probe",
