@@ -23,6 +23,8 @@ Read it as the specification of DESIGN §4. Modelling decisions it encodes:
   paused ones otherwise (rework, after acceptance (`tighten`; a paused clock stays paused), the register clock
   while the case waits for routing. A clock the new priority has no limit for (P0 resolve:
   agency-led) is dropped.
+- Splitting (`split`) takes a report that is not the same problem out of an open case; the
+  case's state and clocks stay as they are (the report's own case starts its own).
 - Stopping, pausing or resuming a clock that is not running/paused/present changes nothing, so one
   effect list serves every state an action leaves from.
 """
@@ -211,6 +213,7 @@ RULES: tuple[Rule, ...] = (
         effects=_fx(ClockOp.START, _R),
     ),
     Rule(Action.ESCALATE, OPEN, Next.SAME, frozenset({R.OPERATOR, R.SYSTEM}), reason=True),
+    Rule(Action.SPLIT, OPEN, Next.SAME, frozenset({R.OPERATOR}), reason=True),
     Rule(
         Action.RAISE_PRIORITY,
         frozenset({S.REPORTED, S.REGISTERED, S.RETURNED, S.REOPENED}),

@@ -77,6 +77,18 @@ verified              raise_priority      system                             yes
 rework                raise_priority      system                             yes     same
 returned              raise_priority      system                             yes     same
 reopened              raise_priority      system                             yes     same
+reported              split               operator                           yes     same
+registered            split               operator                           yes     same
+dispatched            split               operator                           yes     same
+accepted              split               operator                           yes     same
+on_site               split               operator                           yes     same
+extension_requested   split               operator                           yes     same
+parked                split               operator                           yes     same
+resolved              split               operator                           yes     same
+verified              split               operator                           yes     same
+rework                split               operator                           yes     same
+returned              split               operator                           yes     same
+reopened              split               operator                           yes     same
 """
 
 
