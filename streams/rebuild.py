@@ -3,8 +3,9 @@
 Every row the pipeline writes is also published (`incidents` with the reports it absorbed,
 `dispatch.tasks`, `dispatch.events`), so reading those topics from the beginning and
 upserting with the same idempotent store code gives the same tables: for each incident and
-task the newest revision wins, reports and events are insert-once. The merge window is then
-derived from the open incidents. Run it with the workers stopped: it refuses while the intake
+task the newest revision wins, reports and events are insert-once, and a report split out of a
+case follows its `split` event to the case it opened. The merge window is then derived from the
+open incidents. Run it with the workers stopped: it refuses while the intake
 group has members.
 """
 
@@ -93,6 +94,13 @@ async def rebuild(settings: Settings, *, force: bool = False) -> RebuildResult:
             for spec, rows in pending.items():
                 result.count(spec, await _flush(conn, spec, rows))
             log.info("rebuild: %s read; rows so far %s", topic, result.rows)
+        async with conn.transaction():
+            # a report split out of a case (a `split` event) belongs to the case it opened
+            await conn.execute(
+                "UPDATE reports r SET incident_id = (e.data->'split'->>'into')::uuid, merged = false "
+                "FROM events e "
+                "WHERE e.action = 'split' AND r.report_id = (e.data->'split'->>'report_id')::uuid"
+            )
         taxonomy = load_taxonomy()
         policy = MergePolicy.load(taxonomy=taxonomy)
         codes = sorted(taxonomy.categories)

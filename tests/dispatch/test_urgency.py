@@ -231,3 +231,14 @@ def test_a_raise_within_one_batch_is_seen_by_the_next_report(rules: IntakeRules)
     _, b, c = rules.decide([fight, crime, again], nearby=[[], [], []], candidates=lambda _: PEOPLE, now=NOW)
     assert isinstance(b, Merged) and b.priority is Priority.P0
     assert isinstance(c, Merged) and (c.priority, c.raised_from) == (Priority.P0, None)
+
+
+def test_a_p0_of_another_problem_in_the_family_is_its_own_p0_case(rules: IntakeRules) -> None:
+    """Violent crime next to an open theft (same family, not the same problem): no merge, and
+    the new case is handled at P0 with an assist task beside the police."""
+    theft, _ = _report(1, "theft", None, 0, 0)
+    crime, _ = _report(2, "violent_crime", None, 50, 2)
+    a, b = rules.decide([theft, crime], nearby=[[], []], candidates=lambda _: PEOPLE, now=NOW)
+    assert isinstance(a, Opened) and isinstance(b, Opened)
+    assert b.report.priority is Priority.P0 and b.decision.kind.value == "assist"
+    assert b.decision.lead_department == "区公安分局" and ClockName.RESOLVE not in b.clocks

@@ -4,11 +4,12 @@ A fight reported by a patrol (治安纠纷扰序, P2) is open and dispatched; a 
 report (P0) 100 m away minutes later merges into it (one problem: `config/merging.toml`) and
 the case ends at P0: P0 clocks, an assist task naming the police as the leading agency, and a
 `raise_priority` event naming the report. A streetlight report next to a missing-manhole case
-opens a case of its own; a damaged-manhole report joins it.
+opens a case of its own; a damaged-manhole report joins it, and an operator splits it out again.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,10 +20,13 @@ from sqlalchemy import Engine, create_engine, text
 
 from config.policy import Priority
 from config.settings import Settings
+from dispatch.lifecycle.case import Actor
+from dispatch.lifecycle.states import Role
 from geo.reference import ReferenceDistrict
 from geo.service import load_reference_set
 from schemas.report import Report
-from tests.casework import report_in
+from streams.rebuild import run_rebuild
+from tests.casework import harness, report_in
 from tests.conftest import own_topics_and_database
 from tests.streams.harness import canonical, publish_raw, running_worker, wait_caught_up
 
@@ -124,3 +128,34 @@ def test_a_merged_p0_ends_with_an_assist_task_and_p0_clocks(
     assert _incident_of(engine, damaged)["incident_id"] == manhole_case["incident_id"]
     assert _incident_of(engine, streetlight)["incident_id"] != manhole_case["incident_id"]
     assert Priority(manhole_case["priority"]) is Priority.P1  # the P3 report did not lower it
+
+    # an operator splits the damaged cover out: its own case, routed; the tables stay a
+    # projection of the topics (rebuilt from them, they are the same)
+    async def split() -> str:
+        async with harness(settings, engine, now=datetime.now(UTC)) as h:
+            out = await h.flows.split(
+                h.conn,
+                manhole_case["incident_id"],
+                str(damaged.report_id),
+                actor=Actor(Role.OPERATOR, "op-test"),
+                reason="另一处井盖",
+            )
+            return str(out.doc()["split"]["incident"]["incident_id"])
+
+    new_case = asyncio.run(split())
+    assert _incident_of(engine, damaged)["incident_id"] == new_case != manhole_case["incident_id"]
+    before = _snapshot(engine)
+    run_rebuild(settings)
+    assert _snapshot(engine) == before
+    assert _incident_of(engine, damaged)["incident_id"] == new_case
+
+
+def _snapshot(engine: Engine) -> dict[str, list[object]]:
+    queries = {
+        "reports": "SELECT to_jsonb(t.*) - 'geom' - 'ingested_at' FROM reports t ORDER BY report_id",
+        "incidents": "SELECT to_jsonb(t.*) - 'geom' FROM incidents t ORDER BY incident_id",
+        "tasks": "SELECT to_jsonb(t.*) FROM tasks t ORDER BY task_id",
+        "events": "SELECT to_jsonb(t.*) - 'published_at' FROM events t ORDER BY incident_id, sequence",
+    }
+    with engine.connect() as conn:
+        return {name: [tuple(r) for r in conn.execute(text(q))] for name, q in queries.items()}
