@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import orjson
 from psycopg import AsyncConnection
 
+from config.policy import Priority
 from config.settings import Settings
 from dispatch import store
 from dispatch.cases import queries as q
@@ -34,6 +35,7 @@ from dispatch.cases.commands import Command, Route, perform
 from dispatch.cases.documents import HEADERS, Message, messages, needs_reports
 from dispatch.cases.people import People
 from dispatch.cases.split import StoredReport
+from dispatch.cases.urgency import raise_by_case, raised_row
 from dispatch.cases.work import Assignment, CaseRules, CaseWork, Changes, routing_incident
 from dispatch.intake import IntakeRules, Opened
 from dispatch.kpi.metrics import DispatchMetrics
@@ -301,8 +303,18 @@ class CaseFlows:
         ):
             raise DetailError("merged_into", f"no open incident {target_id} in your scope to merge into")
         tasks = await q.tasks_of(conn, [target_id])
+        before = Priority(target["priority"])
+        raises = Priority(merged["priority"]).rank < before.rank
+        category = self.rules.taxonomy.category(str(merged["category"]))
+        if raises:  # urgency is never lost: the target takes the more urgent case's priority
+            target = raised_row(target, category, Priority(merged["priority"]))
         work = CaseWork(target, tasks, await self.rules_for(conn, target), now)
         work.absorb(merged)
+        if raises:
+            raise_by_case(work, merged, category, before)
+            await q.raise_in_merge_window(
+                conn, [(target_id, str(merged["priority"]), category.lead_department)]
+            )
         return work.finish()
 
     # --- writing and publishing ------------------------------------------------------------

@@ -51,24 +51,38 @@ def raise_case(work: CaseWork, merged: Merged) -> None:
     report = merged.report
     before = merged.raised_from
     assert before is not None, "only a raising merge is applied"
-    lead = report.category.lead_department
     why = (
         f"report {report.report_id} ({report.source}, {report.category.code}) raised the priority "
         f"{before.value} → {merged.priority.value}"
     )
+    by = {"report_id": report.report_id, "source": report.source}
+    _raise(work, why, by, report.category, before=before, to=merged.priority)
+
+
+def raise_by_case(work: CaseWork, merged: Row, category: Category, before: Priority) -> None:
+    """An operator merged a more urgent case into this one (row already raised, `raised_row`)."""
+    to = Priority(merged["priority"])
+    why = (
+        f"case {merged['incident_id']} ({category.code}) merged in raised the priority "
+        f"{before.value} → {to.value}"
+    )
+    _raise(work, why, {"incident_id": str(merged["incident_id"])}, category, before=before, to=to)
+
+
+def _raise(work: CaseWork, why: str, by: Row, category: Category, *, before: Priority, to: Priority) -> None:
+    lead = category.lead_department
     data: Row = {
         "raised": {
-            "report_id": report.report_id,
-            "source": report.source,
-            "category": report.category.code,
+            **by,
+            "category": category.code,
             "from": before.value,
-            "to": merged.priority.value,
+            "to": to.value,
             "lead_department": lead,
             "told": work.case.assignee_id,
         }
     }
     work.act(Action.RAISE_PRIORITY, INTAKE_ACTOR, why, data=data)
-    if merged.priority is Priority.P0:
+    if to is Priority.P0:
         work.assist_beside(lead, why)
 
 
