@@ -51,6 +51,7 @@ class TaskDetail(BaseModel):
     incident: dict[str, Any]
     deadlines: dict[str, Any]
     due: str | None
+    due_provisional: bool = False  # the deadline lies past the published holiday notice
     reports: list[CaseReport]
     place: Place | None
     contacts: list[Contact]
@@ -111,11 +112,13 @@ async def task_detail(task_id: UUID, caller: Worker, state: State) -> TaskDetail
             grid_outline=outline,
         )
     tk = state.flows.rules.tk
+    due, provisional = next_deadline(clocks, tk)
     return TaskDetail(
         task=task,
         incident=incident,
         deadlines=deadlines(clocks, tk),
-        due=next_deadline(clocks, tk),
+        due=due,
+        due_provisional=provisional,
         reports=reports,
         place=place,
         contacts=contacts,

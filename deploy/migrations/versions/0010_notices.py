@@ -2,7 +2,7 @@
 positions grid workers share.
 
 Revision ID: 0010_notices
-Revises: 0011_volunteers
+Revises: 0006_urgency
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0010_notices"
-down_revision = "0011_volunteers"  # main has 0011 on 0004 already: one chain
+down_revision = "0006_urgency"  # chained after main's head
 branch_labels = None
 depends_on = None
 
