@@ -131,7 +131,7 @@ class CaseFlows:
     async def router_for(self, conn: Conn, incident: Row) -> Route:
         """A router over the people around the case, with their open work as stored now."""
         near = self.people.near(incident)
-        candidates = People.loaded(
+        near_loaded = People.loaded(
             near, await (await q.open_work(conn, (c.worker_id for c in near))).result()
         )
         router = self.rules.router
@@ -139,6 +139,7 @@ class CaseFlows:
         def route(work: CaseWork, why: Action) -> Assignment | None:
             where = routing_incident(work.incident)
             case = work.case
+            candidates = self.people.directory.on_duty_at(near_loaded, work.now, self.rules.tk.working)
             if why is Action.RETURN:
                 decision = router.reroute_after_return(
                     where, candidates, work.now, returned_by=case.returned_by, returns=case.returns
