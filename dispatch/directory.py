@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 
@@ -35,9 +35,6 @@ from dispatch.routing.rosters import (
 from dispatch.routing.values import Candidate
 from dispatch.sla.calendar import WorkingCalendar
 from geo.models import WorkerRow
-
-_KEEP_EXCEPTIONS = timedelta(days=2)
-"""Exceptions that ended before yesterday cannot touch a shift running now (overnight at most)."""
 
 
 class Directory:
@@ -73,8 +70,8 @@ class Directory:
                 self.district.append(c)
 
     @classmethod
-    def load(cls, conn: Connection, *, now: datetime | None = None) -> Directory:
-        """Active people and the shift exceptions still in force at `now` (default: the clock)."""
+    def load(cls, conn: Connection) -> Directory:
+        """Active people and the dated shift exceptions."""
         rows = conn.execute(
             select(
                 WorkerRow.worker_id,
@@ -102,7 +99,7 @@ class Directory:
             )
             for r in rows
         ]
-        return cls(people, {r.worker_id: r.level for r in rows}, load_exceptions(conn, now=now))
+        return cls(people, {r.worker_id: r.level for r in rows}, load_exceptions(conn))
 
     def on_duty_at(
         self, candidates: Iterable[Candidate], at: datetime, calendar: WorkingCalendar
@@ -172,20 +169,11 @@ class Directory:
         return {c.worker_id for r in reports for c in self.near(r)}
 
 
-def load_exceptions(conn: Connection, *, now: datetime | None = None) -> list[RosterException]:
-    """The dated exceptions that can still matter (ended at most two days before `now`)."""
-    since = (now or datetime.now(UTC)).date() - _KEEP_EXCEPTIONS
-    rows = conn.execute(
-        select(
-            RosterExceptionRow.kind,
-            RosterExceptionRow.worker_id,
-            RosterExceptionRow.first_day,
-            RosterExceptionRow.last_day,
-            RosterExceptionRow.other_id,
-        )
-        .where(RosterExceptionRow.last_day >= since)
-        .order_by(RosterExceptionRow.id)
-    ).all()
+def load_exceptions(conn: Connection) -> list[RosterException]:
+    """Every recorded exception (a few per person and month: cheap to hold; a past one never
+    matches a shift running now, and tests drive the clock to any day)."""
+    t = RosterExceptionRow
+    rows = conn.execute(select(t.kind, t.worker_id, t.first_day, t.last_day, t.other_id).order_by(t.id)).all()
     return [
         RosterException(ExceptionKind(r.kind), r.worker_id, r.first_day, r.last_day, r.other_id) for r in rows
     ]

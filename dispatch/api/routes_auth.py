@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from dispatch.api.auth import ApiRole, AuthError, Principal, issue_token
 from dispatch.api.models import Login
 from dispatch.api.state import Caller, State
-from dispatch.people.sql import issued_pin
+from dispatch.people.sql import login_pin
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -26,8 +26,8 @@ async def login(body: Login, state: State) -> dict[str, Any]:
             principal = Principal(ApiRole.OPERATOR, account.login, account.street)
     elif body.worker_id is not None and body.pin is not None:
         async with state.pool.connection() as conn:
-            issued = await issued_pin(conn, body.worker_id)
-        if await run_in_threadpool(accounts.worker, body.worker_id, body.pin, issued):
+            allowed, issued = await login_pin(conn, body.worker_id)
+        if await run_in_threadpool(accounts.worker, body.worker_id, body.pin, issued) and allowed:
             principal = Principal(ApiRole.GRID_WORKER, body.worker_id)
     if principal is None:
         raise AuthError("unknown login or wrong password/PIN")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,19 +80,27 @@ def _rows(sheet: str, table: Iterable[Sequence[object]]) -> list[SheetRow] | Non
 
 def read_roster(path: Path) -> list[SheetRow]:
     """Every data row of a roster file (.xlsx or .csv), in file order."""
-    suffix = path.suffix.lower()
+    return read_roster_bytes(path.name, path.read_bytes())
+
+
+def read_roster_bytes(name: str, data: bytes) -> list[SheetRow]:
+    """`read_roster` for an upload: the file's name (for its type) and its bytes."""
+    suffix = Path(name).suffix.lower()
     if suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = _rows(path.name, csv.reader(fh))
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise SheetError(f"{name}: a CSV roster must be UTF-8 (byte {exc.start})") from None
+        rows = _rows(name, csv.reader(io.StringIO(text, newline="")))
         if rows is None:
-            raise SheetError(f"{path.name} row 1: no worker_id column in the header")
+            raise SheetError(f"{name} row 1: no worker_id column in the header")
         return rows
     if suffix not in (".xlsx", ".xlsm"):
-        raise SheetError(f"{path.name}: a roster is an .xlsx workbook or a .csv file")
+        raise SheetError(f"{name}: a roster is an .xlsx workbook or a .csv file")
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, ValueError, KeyError) as exc:
-        raise SheetError(f"{path.name}: not a readable workbook ({type(exc).__name__})") from exc
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise SheetError(f"{name}: not a readable workbook ({type(exc).__name__})") from None
     try:
         out: list[SheetRow] = []
         found = False
@@ -103,8 +112,13 @@ def read_roster(path: Path) -> list[SheetRow]:
     finally:
         book.close()
     if not found:
-        raise SheetError(f"{path.name}: no worksheet has a worker_id column in its first row")
+        raise SheetError(f"{name}: no worksheet has a worker_id column in its first row")
     return out
+
+
+def write_roster(name: str, rows: Iterable[Sequence[object]]) -> bytes:
+    """The roster in the format `name` asks for (.csv, else .xlsx)."""
+    return write_csv(rows) if Path(name).suffix.lower() == ".csv" else write_xlsx(rows)
 
 
 def write_xlsx(rows: Iterable[Sequence[object]]) -> bytes:

@@ -186,15 +186,19 @@ def stored_pin(conn: Connection, worker_id: str) -> str | None:
     )
 
 
-async def issued_pin(conn: AsyncConnection[Any], worker_id: str) -> str | None:
-    """`stored_pin` for the API's async connections (the login)."""
+async def login_pin(conn: AsyncConnection[Any], worker_id: str) -> tuple[bool, str | None]:
+    """For the login: (may log in at all, the PIN hash issued in the database if any).
+
+    A person the directory holds as inactive may not log in, whatever PIN they have."""
     cur = await conn.execute(
-        "SELECT p.pin_hash FROM worker_pins p JOIN workers w USING (worker_id) "
-        "WHERE p.worker_id = %s AND w.active",
+        "SELECT w.active, p.pin_hash FROM workers w LEFT JOIN worker_pins p USING (worker_id) "
+        "WHERE w.worker_id = %s",
         (worker_id,),
     )
     row = await cur.fetchone()
-    return str(row[0]) if row else None
+    if row is None:
+        return True, None
+    return bool(row[0]), (str(row[1]) if row[1] is not None else None)
 
 
 def export_rows(conn: Connection, *, scope: str | None = None) -> list[tuple[object, ...]]:
