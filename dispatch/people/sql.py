@@ -66,23 +66,22 @@ def load_areas(conn: Connection, *, at: datetime | None = None) -> Areas:
     for table in (geo.District, geo.Street, geo.Community, geo.GridArea):
         inside = func.ST_PointOnSurface(table.geom)
         q = select(table.code, func.ST_X(inside), func.ST_Y(inside)).where(table.version_id == v)
-        for code, x, y in conn.execute(q).tuples():
+        for code, x, y in conn.execute(q):
             where[code] = (round(x, 7), round(y, 7))
     district = conn.scalar(select(geo.District.code).where(geo.District.version_id == v)) or ""
     streets = frozenset(conn.scalars(select(geo.Street.code).where(geo.Street.version_id == v)))
-    communities = dict(
-        conn.execute(
+    communities: dict[str, str] = {
+        code: street
+        for code, street in conn.execute(
             select(geo.Community.code, geo.Community.street_code).where(geo.Community.version_id == v)
-        ).tuples()
-    )
-    grids = {
-        code: (community, street)
-        for code, community, street in conn.execute(
-            select(geo.GridArea.code, geo.GridArea.community_code, geo.GridArea.street_code).where(
-                geo.GridArea.version_id == v
-            )
-        ).tuples()
+        )
     }
+    grid_rows = conn.execute(
+        select(geo.GridArea.code, geo.GridArea.community_code, geo.GridArea.street_code).where(
+            geo.GridArea.version_id == v
+        )
+    )
+    grids = {code: (community, street) for code, community, street in grid_rows}
     return Areas(district, streets, communities, grids, where)
 
 
