@@ -196,7 +196,7 @@ async def _assignee(h: Harness, incident_id: str) -> str | None:
     cur = await h.conn.execute("SELECT assignee_id FROM incidents WHERE incident_id = %s", (incident_id,))
     row = await cur.fetchone()
     assert row is not None
-    return row[0]
+    return None if row[0] is None else str(row[0])
 
 
 def test_the_export_reads_back_as_the_same_roster(tmp_path: Path, people_engine: Engine) -> None:
