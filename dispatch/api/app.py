@@ -36,8 +36,10 @@ from dispatch.api import (
     errors,
     routes_agency,
     routes_auth,
+    routes_dlq,
     routes_live,
     routes_operator,
+    routes_people,
     routes_photos,
     routes_reference,
     routes_worker,
@@ -82,6 +84,8 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_live,
         routes_reference,
         routes_agency,
+        routes_people,
+        routes_dlq,
     ):
         app.include_router(module.router)
     app.include_router(pages_router())
@@ -141,7 +145,9 @@ def create_app(
         async with pool.connection() as conn:
             await store_policy(conn, rules.escalation)
         feed = await LiveFeed.started(settings) if live else None
-        state = ApiState(settings, pool, flows, metrics, load_accounts(settings.accounts_file), feed)
+        state = ApiState(
+            settings, pool, flows, metrics, load_accounts(settings.accounts_file), feed, engine=engine
+        )
         app.state.yiwang = state
         relay = asyncio.create_task(_relay_forever(state))
         try:
