@@ -240,6 +240,8 @@ def remove_exception(conn: Connection, exception_id: int) -> bool:
     return bool(conn.execute(delete(t).where(t.id == exception_id)).rowcount)
 
 
-def list_exceptions(conn: Connection, *, since: date) -> list[RosterExceptionRow]:
+def list_exceptions(conn: Connection, *, since: date) -> list[Row[Any]]:
+    """Exceptions ending on or after `since`, by first day (rows with the table's columns)."""
     t = RosterExceptionRow
-    return list(conn.scalars(select(t).where(t.last_day >= since).order_by(t.first_day, t.id)))
+    cols = (t.id, t.kind, t.worker_id, t.other_id, t.first_day, t.last_day, t.note, t.created_by)
+    return list(conn.execute(select(*cols).where(t.last_day >= since).order_by(t.first_day, t.id)))
