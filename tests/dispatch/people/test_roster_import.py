@@ -5,6 +5,8 @@ follows a leave and a swap recorded afterwards."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -16,13 +18,14 @@ from sqlalchemy import Engine, func, select
 from config.settings import Settings
 from dispatch.api.app import create_app
 from dispatch.people.imports import import_rows
-from dispatch.people.sheet import COLUMNS, read_roster, write_xlsx
+from dispatch.people.sheet import COLUMNS, read_roster, write_roster, write_xlsx
 from dispatch.people.sql import add_exception, export_rows, remove_exception
 from dispatch.routing.rosters import ExceptionKind, RosterException
 from geo.models import WorkerRow
 from geo.reference import ReferenceDistrict
 from geo.reference.district import Worker
 from tests.casework import WEDNESDAY_10, Harness, harness, report_in
+from tests.streams.harness import REPO, worker_env
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
 ROWS = 3000
@@ -211,3 +214,33 @@ def test_the_export_reads_back_as_the_same_roster(tmp_path: Path, people_engine:
         outcome = import_rows(conn, read_roster(path))
     assert outcome.result is not None and rows
     assert (outcome.result.added, outcome.result.changed, outcome.result.deactivated) == ([], [], [])
+
+
+def test_the_commands_refuse_a_sheet_and_reset_a_pin(
+    tmp_path: Path, people_settings: Settings, people_engine: Engine
+) -> None:
+    env = worker_env(people_settings, tmp_path)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "deploy.cli", *args],
+            check=False,
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    sheet = tmp_path / "community.csv"
+    with people_engine.connect() as conn:
+        sheet.write_bytes(write_roster(sheet.name, export_rows(conn, scope=GRID[:12])))
+    sheet.write_text(sheet.read_text(encoding="utf-8").replace(",office,", ",siesta,", 1), encoding="utf-8")
+    refused = run("people", "import", str(sheet))
+    assert refused.returncode == 1
+    assert "column roster: unknown roster 'siesta'" in refused.stderr
+    pins = tmp_path / "pins.tsv"
+    reset = run("people", "reset-pin", NEW1, "--pins-file", str(pins))
+    assert reset.returncode == 0, reset.stderr
+    assert pins.stat().st_mode & 0o777 == 0o600
+    assert pins.read_text().splitlines()[1].startswith(f"{NEW1}\t")
