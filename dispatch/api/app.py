@@ -29,6 +29,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from config.settings import Settings
@@ -58,6 +59,7 @@ from producers.publisher import Publisher
 
 log = logging.getLogger(__name__)
 RELAY_EVERY_S = 5.0
+PEOPLE_EVERY_S = 120.0
 OPEN311_PREFIX = "/open311/v2"
 
 
@@ -70,6 +72,17 @@ async def _relay_forever(state: ApiState) -> None:
                     pass
         except (psycopg.OperationalError, KafkaError, OSError) as exc:
             log.warning("api: outbox relay failed (%s); retrying in %.0fs", exc, RELAY_EVERY_S)
+
+
+async def _refresh_people_forever(state: ApiState, engine: Engine) -> None:
+    """The directory the API routes with (operator dispatch, reassign): reloaded like the
+    workers' so an import or a shift exception made elsewhere (the CLI) reaches it too."""
+    while True:
+        await asyncio.sleep(PEOPLE_EVERY_S)
+        try:
+            state.flows.people = await asyncio.to_thread(load_people, engine, state.flows.rules.taxonomy)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("api: directory refresh failed (%s); retrying in %.0fs", exc, PEOPLE_EVERY_S)
 
 
 def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: Engine) -> None:
@@ -150,14 +163,18 @@ def create_app(
         )
         app.state.yiwang = state
         relay = asyncio.create_task(_relay_forever(state))
+        directory = asyncio.create_task(_refresh_people_forever(state, engine))
         try:
             yield
         finally:
+            directory.cancel()
             if feed is not None:
                 await feed.stop()
             relay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await relay
+            with contextlib.suppress(asyncio.CancelledError):
+                await directory
             await pool.close()
             if producer is not None:
                 await producer.stop()
