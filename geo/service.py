@@ -314,8 +314,8 @@ def load_reference_set(
     conn: Connection, d: ReferenceDistrict, *, effective_from: datetime | None = None
 ) -> list[str]:
     """`yiwang geo load`: the reference layers as a version (unless already in force), then
-    buildings (upserted) and the reference workers missing from the directory (added; people
-already there keep what `yiwang people import` gave them). Returns what happened, one line each."""
+        buildings (upserted) and the reference workers missing from the directory (added; people
+    already there keep what `yiwang people import` gave them). Returns what happened, one line each."""
     with conn.begin_nested() if conn.in_transaction() else conn.begin():
         result = (
             import_layers(

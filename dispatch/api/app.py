@@ -85,6 +85,13 @@ async def _refresh_people_forever(state: ApiState, engine: Engine) -> None:
             log.warning("api: directory refresh failed (%s); retrying in %.0fs", exc, PEOPLE_EVERY_S)
 
 
+async def _cancel(*tasks: asyncio.Task[None]) -> None:
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: Engine) -> None:
     """Error handlers, compression, the routers and the pages."""
     errors.install(app)
@@ -167,14 +174,9 @@ def create_app(
         try:
             yield
         finally:
-            directory.cancel()
             if feed is not None:
                 await feed.stop()
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
-            with contextlib.suppress(asyncio.CancelledError):
-                await directory
+            await _cancel(relay, directory)
             await pool.close()
             if producer is not None:
                 await producer.stop()
