@@ -65,6 +65,7 @@ async function refresh() {
 }
 
 async function replay(id) {
+  document.body.dataset.ready = 'false'; // until the lists are drawn again
   try {
     const r = await api(`/dlq/${id}/replay`, { method: 'POST', body: {} });
     toast(`${r.ok ? t('replayed_ok') : t('replay_failed')}: ${r.outcome}`, r.ok ? 'ok' : 'error');
@@ -81,6 +82,7 @@ async function discard(id) {
     h('button', { type: 'submit', class: 'primary' }, t('discard')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    document.body.dataset.ready = 'false';
     try {
       await api(`/dlq/${id}/discard`, { method: 'POST', body: { reason: form.reason.value } });
       toast(t('discarded'));

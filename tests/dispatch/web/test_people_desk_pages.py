@@ -129,12 +129,14 @@ def test_dead_letter_desk_replay_fails_then_discard(stack: Stack, chromium: Path
 
         row.locator("button.replay").click()  # the category map is not fixed: refused again
         expect(page.locator("#toast")).to_contain_text("0698")
+        page.wait_for_selector("body[data-ready=true]")  # the lists drawn again after the replay
         row = page.locator("#letters tr", has_text="0698")
         expect(row).to_have_count(1)
         shot(page, "dlq", full_page=True)
         row.locator("button.discard").click()
         row.locator("input[name=reason]").fill("测试数据，来源系统已作废")
         row.locator("form button[type=submit]").click()
+        page.wait_for_selector("body[data-ready=true]")
         expect(page.locator("#letters tr", has_text="0698")).to_have_count(0)
         assert not errors, errors
 
