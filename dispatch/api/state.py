@@ -22,6 +22,7 @@ from dispatch.api.auth import ApiRole, AuthError, Principal, read_token
 from dispatch.api.live import LiveFeed
 from dispatch.cases.flows import CaseFlows
 from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.volunteers.flows import VolunteerFlows
 
 
 @dataclass
@@ -32,6 +33,7 @@ class ApiState:
     metrics: DispatchMetrics
     accounts: Accounts
     live: LiveFeed | None = None  # the board's feed of events and escalations (None: off)
+    volunteers: VolunteerFlows | None = None  # the volunteer scheme (None: not offered)
     engine: Engine | None = None  # blocking SQL (people import, dead-letter desk) in a threadpool
 
 
@@ -79,3 +81,5 @@ DistrictOperator = Annotated[Principal, Depends(_district_operator)]
 """An operator of the whole district: who manages people and clears dead letters."""
 Operator = Annotated[Principal, _role(ApiRole.OPERATOR)]
 Agency = Annotated[Principal, _role(ApiRole.AGENCY)]
+VolunteerCaller = Annotated[Principal, _role(ApiRole.VOLUNTEER)]
+Partner = Annotated[Principal, _role(ApiRole.PARTNER)]

@@ -8,6 +8,7 @@
 | `/board/people` | district operators: roster import/export, PINs, shift exceptions, on duty |
 | `/board/dlq`  | district operators: the dead-letter desk (counts, replay, discard) |
 | `/m`          | the grid worker's phone page: my tasks, accept/arrive/resolve |
+| `/v`          | the volunteer's phone page: tasks, points, redemptions (公益积分) |
 
 Pages carry no data: they call the API with the token from the login. Assets have
 content-hashed names and are cached for a year; HTML is revalidated every time. The
@@ -33,6 +34,7 @@ PAGES = {
     "/board/people": "people",
     "/board/dlq": "dlq",
     "/m": "worker",
+    "/v": "volunteer",
 }
 ASSET = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|js\.LEGAL\.txt)$")  # built names only: no paths
 MEDIA = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8", "txt": "text/plain"}

@@ -155,6 +155,10 @@ const zh = {
   discarded: '已丢弃',
   total_letters: '条',
   dlq_panel: '异常数据',
+  volunteer_share: '志愿者办结占比',
+  volunteer_on_time: '志愿者按时率',
+  points_issued: '发放积分',
+  points_redeemed: '兑换积分',
 };
 
 const en = {
@@ -307,6 +311,10 @@ const en = {
   discarded: 'Discarded',
   total_letters: 'letters',
   dlq_panel: 'Dead letters',
+  volunteer_share: "Volunteers' share",
+  volunteer_on_time: 'Volunteers on time',
+  points_issued: 'Points issued',
+  points_redeemed: 'Points redeemed',
 };
 
 const STATES = {
