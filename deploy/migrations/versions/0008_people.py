@@ -2,7 +2,7 @@
 dead-letter decisions.
 
 Revision ID: 0008_people
-Revises: 0011_volunteers
+Revises: 0006_urgency
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_people"
-down_revision = "0011_volunteers"
+down_revision = "0006_urgency"
 branch_labels = None
 depends_on = None
 
