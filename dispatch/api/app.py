@@ -7,7 +7,8 @@ dispatch metrics (gauges refreshed from the database on each scrape). With an Op
 publisher, the Open311 GeoReport v2 router is mounted at `/open311/v2`, its GET requests
 answering from the dispatch database. The pages (`/board`, `/board/kpi`, `/m`, `/login`) are
 served from the built bundle (dispatch/web), and the board's live feed (`/live`) runs a Kafka
-consumer of events and escalations in the lifespan too.
+consumer of events and escalations in the lifespan too. Every route's parameters pass the edge
+checks of `dispatch.api.edge`; `/docs` and `/redoc` are served from local assets.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from psycopg import AsyncConnection
@@ -43,6 +44,8 @@ from dispatch.api import (
     routes_worker,
 )
 from dispatch.api.accounts import load_accounts
+from dispatch.api.docs import create_router as docs_router
+from dispatch.api.edge import refuse_control_characters
 from dispatch.api.live import LiveFeed
 from dispatch.api.state import ApiState
 from dispatch.api.status import DispatchStatus
@@ -85,6 +88,7 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
     ):
         app.include_router(module.router)
     app.include_router(pages_router())
+    app.include_router(docs_router())
     if open311 is not None:
         app.include_router(
             open311_router(settings, open311, status=DispatchStatus(engine)), prefix=OPEN311_PREFIX
@@ -162,6 +166,9 @@ def create_app(
         version="1",
         description="Operators, grid workers and agencies. Authenticate with a bearer token.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets (dispatch/api/docs.py)
+        redoc_url=None,
+        dependencies=[Depends(refuse_control_characters)],
     )
     _mount(app, settings, open311, engine)
 

@@ -1,0 +1,117 @@
+"""Generated requests (schemathesis, from the API's own /openapi.json) against the running API
+with cases in it, for every operation and every kind of caller: no answer is a 5xx, every
+status is one the document lists for the operation, every body matches the schema it
+declares.
+
+The API runs under uvicorn on a port of its own (the real pool, producer and lifespan; the
+live feed off, so `/live` answers its documented 503 instead of an endless stream), over the
+session's world of cases (conftest). Each operation gets `EXAMPLES` generated cases per
+caller, `SOAK_EXAMPLES` with `--soak`. A new endpoint joins by being in the document: nothing
+here lists operations.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from config.settings import Settings
+from dispatch.api.app import create_app
+from tests.dispatch.api.conftest import GENERATED, STREET_A, Tokens, World
+from tests.dispatch.web.conftest import free_port
+
+pytestmark = [pytest.mark.db, pytest.mark.kafka]
+
+EXAMPLES = 12
+SOAK_EXAMPLES = 400
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CALLERS: dict[str, Callable[[Tokens, World], dict[str, str]]] = {
+    "district operator": lambda tokens, world: tokens.operator(None),
+    "street operator": lambda tokens, world: tokens.operator(STREET_A),
+    "grid worker": lambda tokens, world: tokens.worker(world.a1.assignee),
+    "agency": lambda tokens, world: tokens.agency("hotline"),
+}
+
+
+@pytest.fixture(scope="module")
+def base_url(kafka: Settings, world: World) -> Iterator[str]:
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(kafka, live=False), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[requests.Session]:
+    with requests.Session() as s:
+        yield s
+
+
+DOCUMENT = create_app(Settings(), live=False).openapi()  # built, not started: no I/O
+# `/live` is an endless event stream, not one answer to check: tests/dispatch/api/test_live.py
+schema = schemathesis.openapi.from_dict(DOCUMENT).exclude(path="/live")
+
+
+def test_the_running_api_serves_the_document_tested(base_url: str, session: requests.Session) -> None:
+    assert session.get(f"{base_url}/openapi.json", timeout=10).json() == DOCUMENT
+
+
+def _run(case: Any, *, base_url: str, tokens: Tokens, world: World, session: requests.Session) -> None:
+    """The same generated request from every kind of caller."""
+    for caller, credentials in CALLERS.items():
+        GENERATED[caller] += 1
+        try:
+            case.call_and_validate(
+                base_url=base_url, session=session, checks=CHECKS, headers=credentials(tokens, world)
+            )
+        except Exception as exc:
+            exc.add_note(f"as the {caller}")
+            raise
+
+
+LEAN = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+
+
+@schema.parametrize()
+@LEAN
+def test_generated_requests(
+    case: Any, base_url: str, tokens: Tokens, world: World, session: requests.Session
+) -> None:
+    _run(case, base_url=base_url, tokens=tokens, world=world, session=session)
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@settings(LEAN, max_examples=SOAK_EXAMPLES, derandomize=False)
+def test_generated_requests_soak(
+    case: Any, base_url: str, tokens: Tokens, world: World, session: requests.Session
+) -> None:
+    _run(case, base_url=base_url, tokens=tokens, world=world, session=session)
