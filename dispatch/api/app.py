@@ -7,8 +7,9 @@ dispatch metrics (gauges refreshed from the database on each scrape). With an Op
 publisher, the Open311 GeoReport v2 router is mounted at `/open311/v2`, its GET requests
 answering from the dispatch database. The pages (`/board`, `/board/kpi`, `/m`, `/login`) are
 served from the built bundle (dispatch/web), and the board's live feed (`/live`) runs a Kafka
-consumer of events and escalations in the lifespan too. Every route's parameters pass the edge
-checks of `dispatch.api.edge`; `/docs` and `/redoc` are served from local assets.
+consumer of events and escalations in the lifespan too. Every dispatch route's parameters pass
+the edge checks of `dispatch.api.edge` (Open311 runs the same rule and answers in its own error
+format); `/docs` and `/redoc` are served from local assets.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_reference,
         routes_agency,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(refuse_control_characters)])
     app.include_router(pages_router())
     app.include_router(docs_router())
     if open311 is not None:
@@ -168,7 +169,6 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served from local assets (dispatch/api/docs.py)
         redoc_url=None,
-        dependencies=[Depends(refuse_control_characters)],
     )
     _mount(app, settings, open311, engine)
 

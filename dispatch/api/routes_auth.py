@@ -15,7 +15,7 @@ from dispatch.api.state import Caller, State
 router = APIRouter(prefix="/auth", tags=["auth"], responses=ERRORS)
 
 
-@router.post("/login", response_model=Token)
+@router.post("/login", response_model=Token, response_model_exclude_unset=True)  # claims by role
 async def login(body: Login, state: State) -> dict[str, Any]:
     """A token for an operator (username + password) or a grid worker (worker_id + PIN)."""
     accounts = state.accounts
@@ -40,6 +40,6 @@ async def login(body: Login, state: State) -> dict[str, Any]:
     }
 
 
-@router.get("/me", response_model=Claims)
+@router.get("/me", response_model=Claims, response_model_exclude_unset=True)
 async def me(caller: Caller) -> dict[str, Any]:
     return caller.claims()

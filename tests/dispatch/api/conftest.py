@@ -4,7 +4,6 @@ with its lifespan (real pool, real producer), and tokens for every kind of calle
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,13 +21,6 @@ from tests.casework import anyio_backend, cases, cases_engine, district, engine,
 
 __all__ = ["anyio_backend", "cases", "cases_engine", "district", "engine", "kafka"]
 STREET_A, STREET_B = "500106001", "500106002"
-GENERATED: Counter[str] = Counter()  # generated requests sent, by caller (test_generated.py)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if GENERATED:
-        by_caller = ", ".join(f"{caller}: {n}" for caller, n in sorted(GENERATED.items()))
-        terminalreporter.write_line(f"generated API requests: {sum(GENERATED.values())} ({by_caller})")
 
 
 @dataclass(frozen=True)

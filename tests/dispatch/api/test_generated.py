@@ -37,7 +37,8 @@ from schemathesis.specs.openapi.checks import (
 
 from config.settings import Settings
 from dispatch.api.app import create_app
-from tests.dispatch.api.conftest import GENERATED, STREET_A, Tokens, World
+from tests.conftest import GENERATED
+from tests.dispatch.api.conftest import STREET_A, Tokens, World
 from tests.dispatch.web.conftest import free_port
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
