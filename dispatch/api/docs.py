@@ -2,7 +2,9 @@
 
 The assets are the Swagger UI and Redoc builds shipped by the `fastapi-offline` package; we
 use only its static files. The pages carry no inline script (Swagger UI starts from
-`/docs/assets/init.js`), so they keep the pages' Content-Security-Policy: this origin only.
+`/docs/assets/init.js`), so they keep the pages' Content-Security-Policy: this origin only,
+plus `worker-src blob:` for the search worker Redoc builds from its own code. Redoc's sidebar
+badge would load its logo from Redocly's CDN: the served script points it at our favicon.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ SERVED = {
     "redoc.standalone.js": "text/javascript; charset=utf-8",
     "favicon.png": "image/png",
 }
-HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+REDOC_LOGO = (b"https://cdn.redoc.ly/redoc/logo-mini.svg", b"/docs/assets/favicon.png")
+HEADERS = {
+    "Content-Security-Policy": f"{CSP}; worker-src 'self' blob:",
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+}
 ASSET_HEADERS = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"}
 INIT = """window.ui = SwaggerUIBundle({
   url: "/openapi.json",
@@ -58,6 +65,7 @@ REDOC = _page(
 
 def create_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
+    redoc_js = (ASSETS / "redoc.standalone.js").read_bytes().replace(*REDOC_LOGO)
 
     @router.get("/docs")
     def swagger() -> HTMLResponse:
@@ -70,7 +78,9 @@ def create_router() -> APIRouter:
     @router.get("/docs/assets/{name}")
     def asset(name: str) -> Response:
         if name == "init.js":
-            return Response(INIT, media_type="text/javascript; charset=utf-8", headers=HEADERS)
+            return Response(INIT, media_type=SERVED["redoc.standalone.js"], headers=ASSET_HEADERS)
+        if name == "redoc.standalone.js":
+            return Response(redoc_js, media_type=SERVED[name], headers=ASSET_HEADERS)
         if name not in SERVED:
             return Response("not found", status_code=404, media_type="text/plain")
         return FileResponse(ASSETS / name, media_type=SERVED[name], headers=ASSET_HEADERS)

@@ -30,7 +30,7 @@ class NotFound(Exception):
     """Absent, or outside the caller's scope (the same answer for both)."""
 
 
-def _culprit(request: Request, exc: psycopg.DataError) -> str | None:
+def culprit(request: Request, exc: psycopg.DataError) -> str | None:
     """The parameter a database refusal concerns: the one it quotes, or that holds NUL or an
     integer beyond bigint; None when no parameter can be told (a body field)."""
     message = str(exc)
@@ -46,7 +46,7 @@ def _culprit(request: Request, exc: psycopg.DataError) -> str | None:
 def install(app: FastAPI) -> None:
     @app.exception_handler(psycopg.DataError)
     async def refused_by_database(request: Request, exc: psycopg.DataError) -> JSONResponse:
-        field = _culprit(request, exc)
+        field = culprit(request, exc)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return JSONResponse({"detail": f"the database refuses this value: {reason}", "field": field}, 422)
 
