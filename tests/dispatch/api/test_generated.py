@@ -98,10 +98,12 @@ def meant_for(tags: list[str]) -> set[str]:
 SENT: Counter[str] = Counter()  # generated cases per operation
 
 
-def _run(case: Any, *, base_url: str, tokens: Tokens, world: World, session: requests.Session) -> None:
+def _run(
+    case: Any, run: str, *, base_url: str, tokens: Tokens, world: World, session: requests.Session
+) -> None:
     """The generated request from each caller the operation is for, and its first `OTHERS`
     from every other caller too."""
-    operation = case.operation.label
+    operation = f"{run} {case.operation.label}"
     SENT[operation] += 1
     wanted = meant_for(case.operation.definition.raw.get("tags", []))
     for caller, credentials in CALLERS.items():
@@ -131,7 +133,7 @@ LEAN = settings(
 def test_generated_requests(
     case: Any, base_url: str, tokens: Tokens, world: World, session: requests.Session
 ) -> None:
-    _run(case, base_url=base_url, tokens=tokens, world=world, session=session)
+    _run(case, "lean", base_url=base_url, tokens=tokens, world=world, session=session)
 
 
 @pytest.mark.slow
@@ -140,4 +142,4 @@ def test_generated_requests(
 def test_generated_requests_soak(
     case: Any, base_url: str, tokens: Tokens, world: World, session: requests.Session
 ) -> None:
-    _run(case, base_url=base_url, tokens=tokens, world=world, session=session)
+    _run(case, "soak", base_url=base_url, tokens=tokens, world=world, session=session)
