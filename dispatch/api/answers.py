@@ -329,3 +329,12 @@ COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": Refused, "description": "the case's state refuses this action"},
     503: {"model": Problem, "description": "the working calendar needs its next year's data"},
 }
+PHOTO_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": Invalid, "description": "larger than 5 MB"},
+    415: {"model": Invalid, "description": "not a JPEG, PNG or WebP"},
+}
+
+VOLUNTEER_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    409: {"model": Problem, "description": "refused by the volunteer scheme's rules"},
+}

@@ -25,6 +25,7 @@ PG_BIGINT = 2**63 - 1
 
 Offset = Annotated[int, Query(ge=0, le=PG_BIGINT)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Year = Annotated[int | None, Query(ge=2000, le=9998, description="a calendar year; default: this one")]
 
 
 def _issue(where: str, name: str, reason: str) -> dict[str, Any]:

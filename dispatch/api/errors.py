@@ -6,6 +6,7 @@
 - AuthError → 401; Forbidden (wrong role) → 403;
 - PhotoError → 413 too large, 415 not a JPEG/PNG/WebP, 422 otherwise, naming the field `photo`;
 - CalendarRangeError → 503: the working calendar needs its next year's data;
+- the volunteers' NotFound → 404, Refused → 409, FieldError → 422 naming the field;
 - psycopg.DataError (a value the database refuses: out of range, malformed, NUL) → 422 naming
   the parameter it concerns when one can be told; the edge checks (edge.py) stop such values
   first, this is the net under them.
@@ -24,6 +25,7 @@ from dispatch.api.state import Forbidden
 from dispatch.cases.flows import CaseNotFound, KeyReused
 from dispatch.lifecycle.errors import DetailError, IllegalTransition, NotYours
 from dispatch.sla.errors import CalendarRangeError
+from dispatch.volunteers import errors as volunteer_errors
 
 
 class NotFound(Exception):
@@ -91,6 +93,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PhotoError)
     async def photo(request: Request, exc: PhotoError) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=exc.status)
+
+    @app.exception_handler(volunteer_errors.NotFound)
+    async def no_volunteer_thing(request: Request, exc: volunteer_errors.NotFound) -> JSONResponse:
+        return JSONResponse({"detail": "not found in your scope"}, status_code=404)
+
+    @app.exception_handler(volunteer_errors.Refused)
+    async def refused(request: Request, exc: volunteer_errors.Refused) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(volunteer_errors.FieldError)
+    async def volunteer_field(request: Request, exc: volunteer_errors.FieldError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
 
     @app.exception_handler(CalendarRangeError)
     async def calendar(request: Request, exc: CalendarRangeError) -> JSONResponse:

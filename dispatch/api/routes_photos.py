@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from dispatch.api import photos
-from dispatch.api.answers import ERRORS, PhotoStored, Problem
+from dispatch.api.answers import ERRORS, PHOTO_ERRORS, PhotoStored
 from dispatch.api.auth import ApiRole
 from dispatch.api.errors import NotFound
 from dispatch.api.state import Caller, Forbidden, State, Worker
@@ -24,10 +24,7 @@ router = APIRouter(tags=["photos"], responses=ERRORS)
     "/worker/photos",
     status_code=201,
     response_model=PhotoStored,
-    responses={
-        413: {"model": Problem, "description": "larger than 5 MB"},
-        415: {"model": Problem, "description": "not a JPEG, PNG or WebP"},
-    },
+    responses=PHOTO_ERRORS,
 )
 async def upload(
     caller: Worker,
@@ -47,7 +44,7 @@ async def upload(
 )
 async def read(key: str, caller: Caller, state: State) -> FileResponse:
     """A photo attached to a task you may see (operators: your street; workers: your tasks)."""
-    if caller.role is ApiRole.AGENCY:
+    if caller.role not in (ApiRole.OPERATOR, ApiRole.GRID_WORKER):
         raise Forbidden("photos are for operators and grid workers")
     path = photos.key_path(state.settings.home, key)
     if caller.role is ApiRole.GRID_WORKER:

@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 from config.settings import Settings
 from dispatch.api.app import create_app
 from tests.conftest import GENERATED
-from tests.dispatch.api.conftest import STREET_A, Tokens, World
+from tests.dispatch.api.conftest import STREET_A, Crew, Tokens, World
 from tests.dispatch.web.conftest import free_port
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
@@ -48,12 +48,20 @@ OTHERS = 5  # of those, how many go to the callers the operation is not for (403
 SOAK_EXAMPLES = 400
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 OPERATORS = ("district operator", "street operator")
-MEANT_FOR = {"operator": OPERATORS, "grid worker": ("grid worker",), "agency": ("agency",)}  # by tag
-CALLERS: dict[str, Callable[[Tokens, World], dict[str, str]]] = {
-    "district operator": lambda tokens, world: tokens.operator(None),
-    "street operator": lambda tokens, world: tokens.operator(STREET_A),
-    "grid worker": lambda tokens, world: tokens.worker(world.a1.assignee),
-    "agency": lambda tokens, world: tokens.agency("hotline"),
+MEANT_FOR = {  # role tags: who an operation so tagged is for
+    "operator": OPERATORS,
+    "grid worker": ("grid worker",),
+    "agency": ("agency",),
+    "volunteer": ("volunteer",),
+    "partner": ("partner",),
+}
+CALLERS: dict[str, Callable[[Tokens, World, Crew], dict[str, str]]] = {
+    "district operator": lambda tokens, world, crew: tokens.operator(None),
+    "street operator": lambda tokens, world, crew: tokens.operator(STREET_A),
+    "grid worker": lambda tokens, world, crew: tokens.worker(world.a1.assignee),
+    "agency": lambda tokens, world, crew: tokens.agency("hotline"),
+    "volunteer": lambda tokens, world, crew: tokens.volunteer(crew.a, crew.a_community),
+    "partner": lambda tokens, world, crew: tokens.partner("p-grocer"),
 }
 
 
@@ -75,6 +83,12 @@ def base_url(kafka: Settings, world: World) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def callers(tokens: Tokens, world: World, crew: Crew) -> dict[str, dict[str, str]]:
+    """Each kind of caller's headers (a real volunteer of the world's crew)."""
+    return {name: credentials(tokens, world, crew) for name, credentials in CALLERS.items()}
+
+
+@pytest.fixture(scope="module")
 def session() -> Iterator[requests.Session]:
     with requests.Session() as s:
         yield s
@@ -90,30 +104,28 @@ def test_the_running_api_serves_the_document_tested(base_url: str, session: requ
 
 
 def meant_for(tags: list[str]) -> set[str]:
-    """The callers an operation is for, by its tag; an operation of another tag is for all."""
+    """The callers an operation is for, by its role tags; an operation without one is for all."""
     named = {caller for tag in tags for caller in MEANT_FOR.get(tag, ())}
-    return named if named and all(tag in MEANT_FOR for tag in tags) else set(CALLERS)
+    return named or set(CALLERS)
 
 
 SENT: Counter[str] = Counter()  # generated cases per operation
 
 
 def _run(
-    case: Any, run: str, *, base_url: str, tokens: Tokens, world: World, session: requests.Session
+    case: Any, run: str, *, base_url: str, callers: dict[str, dict[str, str]], session: requests.Session
 ) -> None:
     """The generated request from each caller the operation is for, and its first `OTHERS`
     from every other caller too."""
     operation = f"{run} {case.operation.label}"
     SENT[operation] += 1
     wanted = meant_for(case.operation.definition.raw.get("tags", []))
-    for caller, credentials in CALLERS.items():
+    for caller, headers in callers.items():
         if caller not in wanted and SENT[operation] > OTHERS:
             continue
         GENERATED[caller] += 1
         try:
-            case.call_and_validate(
-                base_url=base_url, session=session, checks=CHECKS, headers=credentials(tokens, world)
-            )
+            case.call_and_validate(base_url=base_url, session=session, checks=CHECKS, headers=headers)
         except Exception as exc:
             exc.add_note(f"as the {caller}")
             raise
@@ -131,15 +143,15 @@ LEAN = settings(
 @schema.parametrize()
 @LEAN
 def test_generated_requests(
-    case: Any, base_url: str, tokens: Tokens, world: World, session: requests.Session
+    case: Any, base_url: str, callers: dict[str, dict[str, str]], session: requests.Session
 ) -> None:
-    _run(case, "lean", base_url=base_url, tokens=tokens, world=world, session=session)
+    _run(case, "lean", base_url=base_url, callers=callers, session=session)
 
 
 @pytest.mark.slow
 @schema.parametrize()
 @settings(LEAN, max_examples=SOAK_EXAMPLES, phases=[Phase.explicit, Phase.generate], derandomize=False)
 def test_generated_requests_soak(
-    case: Any, base_url: str, tokens: Tokens, world: World, session: requests.Session
+    case: Any, base_url: str, callers: dict[str, dict[str, str]], session: requests.Session
 ) -> None:
-    _run(case, "soak", base_url=base_url, tokens=tokens, world=world, session=session)
+    _run(case, "soak", base_url=base_url, callers=callers, session=session)
