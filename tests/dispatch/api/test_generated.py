@@ -43,8 +43,8 @@ from tests.dispatch.web.conftest import free_port
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
 
-EXAMPLES = 40
-OTHERS = 5  # of those, how many go to the callers the operation is not for (403, or 404 for agencies)
+EXAMPLES = 25
+OTHERS = 3  # of those, how many go to the callers the operation is not for (403, or 404 for agencies)
 SOAK_EXAMPLES = 400
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 OPERATORS = ("district operator", "street operator")
