@@ -82,6 +82,15 @@ class OperatorCommand(Body):
     level: LadderTarget | None = Field(default=None, description="escalate: community_lead, street_center, …")
 
 
+class SplitCommand(Body):
+    """Take a report out of a case: it was another problem (it becomes a case of its own)."""
+
+    prose: ClassVar[frozenset[str]] = frozenset({"reason"})
+
+    report_id: UUID = Field(description="a report the case absorbed (not the one that opened it)")
+    reason: str = Field(min_length=1, max_length=2000, description="why it is not the same problem")
+
+
 class Login(Body):
     username: str | None = Field(default=None, max_length=64, description="operators")
     password: str | None = Field(default=None, max_length=256)
