@@ -7,7 +7,8 @@
 - PhotoError → 413 too large, 415 not a JPEG/PNG/WebP, 422 otherwise, naming the field `photo`;
 - CalendarRangeError → 503: past the calendar's provisional years too (import the notices);
 - the volunteers' NotFound → 404, Refused → 409, FieldError → 422 naming the field;
-- psycopg.DataError (a value the database refuses: out of range, malformed, NUL) → 422 naming
+- psycopg.DataError, bare or wrapped by SQLAlchemy (a value the database refuses: out of range,
+  malformed, NUL) → 422 naming
   the parameter it concerns when one can be told; the edge checks (edge.py) stop such values
   first, this is the net under them.
 """
@@ -15,6 +16,7 @@
 from __future__ import annotations
 
 import psycopg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -51,6 +53,13 @@ def install(app: FastAPI) -> None:
         field = culprit(request, exc)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return JSONResponse({"detail": f"the database refuses this value: {reason}", "field": field}, 422)
+
+    @app.exception_handler(sqlalchemy.exc.DataError)
+    async def refused_through_sqlalchemy(request: Request, exc: sqlalchemy.exc.DataError) -> JSONResponse:
+        """The same refusal met through a synchronous SQLAlchemy engine, which wraps it."""
+        if isinstance(exc.orig, psycopg.DataError):
+            return await refused_by_database(request, exc.orig)
+        raise exc
 
     @app.exception_handler(AuthError)
     async def unauthorized(request: Request, exc: AuthError) -> JSONResponse:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
+from dispatch.api.answers import ERRORS
 from dispatch.api.errors import NotFound
 from dispatch.api.state import DistrictOperator, State
 from dispatch.deadletters.desk import Decided, DeskFilter, Entry, counts_by_reason, find, select_letters
@@ -25,7 +26,7 @@ from producers.feed import Feeder
 from producers.ledger import Ledger
 from producers.publisher import Publisher
 
-router = APIRouter(prefix="/dlq", tags=["dead letters"])
+router = APIRouter(prefix="/dlq", tags=["dead letters", "operator"], responses=ERRORS)
 MAX_LISTED = 500
 
 

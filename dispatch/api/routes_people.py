@@ -12,12 +12,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Path, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from dispatch.api.answers import ERRORS, Invalid
 from dispatch.api.errors import NotFound
 from dispatch.api.state import DistrictOperator, Forbidden, Operator, State
 from dispatch.cases.boot import load_people
@@ -34,7 +35,10 @@ from dispatch.people.sql import (
 )
 from dispatch.routing.rosters import ExceptionKind, RosterException
 
-router = APIRouter(prefix="/people", tags=["people"])
+PG_INT = 2**31 - 1  # roster_exceptions.id is an integer column
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+router = APIRouter(prefix="/people", tags=["people", "operator"], responses=ERRORS)
 MAX_SHEET_BYTES = 20 * 1024 * 1024
 WORKER_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 AREA_CODE = r"^[0-9]{9,15}$"
@@ -119,7 +123,7 @@ def _import(engine: Engine, name: str, data: bytes, write: bool) -> ImportOutcom
         return import_rows(conn, rows, write=write)
 
 
-@router.post("/import", response_model=ImportOut, responses={422: {"model": ImportRefused}})
+@router.post("/import", response_model=ImportOut, responses={422: {"model": ImportRefused | Invalid}})
 async def import_sheet(
     caller: DistrictOperator,
     state: State,
@@ -160,7 +164,11 @@ async def import_sheet(
     )
 
 
-@router.get("/export")
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}, "description": "the roster sheet"}},
+)
 async def export_sheet(
     caller: DistrictOperator,
     state: State,
@@ -175,11 +183,7 @@ async def export_sheet(
 
     name = f"roster-{scope or 'district'}.{format}"
     data = write_roster(name, await run_in_threadpool(rows))
-    media = (
-        "text/csv; charset=utf-8"
-        if format == "csv"
-        else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    )
+    media = "text/csv; charset=utf-8" if format == "csv" else XLSX
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -246,7 +250,9 @@ async def record_exception(
 
 
 @router.delete("/exceptions/{exception_id}", status_code=204)
-async def delete_exception(caller: DistrictOperator, state: State, exception_id: int) -> Response:
+async def delete_exception(
+    caller: DistrictOperator, state: State, exception_id: Annotated[int, Path(ge=1, le=PG_INT)]
+) -> Response:
     def remove() -> bool:
         with _engine(state).begin() as conn:
             return remove_exception(conn, exception_id)
