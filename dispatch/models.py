@@ -223,15 +223,18 @@ class MergeWindowRow(DispatchBase):
 
     __tablename__ = "merge_window"
     __table_args__ = (
-        # one GiST over (family, first_at, last_at, geom) answers "same family, active around
+        # one GiST over (problem, first_at, last_at, geom) answers "same problem, active around
         # this time, in this box" in one probe (btree_gist), bounded on both sides in time even
         # when a backlog arrives late; a geometry-only index returns every incident ever there
-        Index("ix_merge_window_probe", "family", "first_at", "last_at", "geom", postgresql_using="gist"),
+        Index("ix_merge_window_probe", "problem", "first_at", "last_at", "geom", postgresql_using="gist"),
         Index("ix_merge_window_last", "last_at"),
     )
 
     incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     family: Mapped[str] = mapped_column(String(32))
+    problem: Mapped[str] = mapped_column(String(64))  # dispatch.merging.MergePolicy.problem_of
+    priority: Mapped[str] = mapped_column(String(2))  # as handled now: raised by merges
+    lead_department: Mapped[str] = mapped_column(String(64))  # who leads it (for the P0 rule)
     street_code: Mapped[str | None] = mapped_column(String(9))
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
     first_at: Mapped[datetime] = mapped_column(TZ)

@@ -1,7 +1,8 @@
 """Operators (the whole district, or one street): the board, the map, the KPIs, and every
-command on a case — dispatch, reassign, merge, extensions, verify and close or rework, park,
-reject, escalate by hand, reopen. A street operator never reads or changes another street's
-case: those answer 404, and asking for another street in a filter answers 403."""
+command on a case — dispatch, reassign, merge, split a report out, extensions, verify and
+close or rework, park, reject, escalate by hand, reopen. A street operator never reads or
+changes another street's case: those answer 404, and asking for another street in a filter
+answers 403."""
 
 from __future__ import annotations
 
@@ -12,16 +13,27 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from dispatch.api import board
+from dispatch.api.answers import (
+    COMMAND_ERRORS,
+    ERRORS,
+    CommandAnswer,
+    FeatureCollection,
+    IncidentDetail,
+    IncidentPage,
+    Kpis,
+    TaskPage,
+)
 from dispatch.api.commands import IdempotencyKey, answer, duration
+from dispatch.api.edge import Limit, Offset
 from dispatch.api.errors import NotFound
-from dispatch.api.models import OperatorAction, OperatorCommand, operator_actions
+from dispatch.api.models import OperatorAction, OperatorCommand, SplitCommand, operator_actions
 from dispatch.api.state import Forbidden, Operator, State
 from dispatch.api.views import deadlines, masked_reporter
 from dispatch.cases.commands import Command
 from dispatch.kpi.queries import KpiGroup, Period, kpis
 from dispatch.lifecycle.states import CaseState
 
-router = APIRouter(tags=["operator"])
+router = APIRouter(tags=["operator"], responses=ERRORS)
 Many = Annotated[list[str] | None, Query()]
 
 
@@ -37,7 +49,7 @@ def _summary(row: dict[str, Any], state: State) -> dict[str, Any]:
     return {**row, "deadlines": deadlines(clocks, state.flows.rules.tk)}
 
 
-@router.get("/incidents")
+@router.get("/incidents", response_model=IncidentPage)
 async def list_incidents(
     *,
     caller: Operator,
@@ -54,8 +66,8 @@ async def list_incidents(
     since: datetime | None = None,
     until: datetime | None = None,
     escalated: Annotated[bool | None, Query(description="true: escalated past the assignee")] = None,
-    limit: Annotated[int, Query(ge=1, le=board.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     scope = _scope(caller, street)
     query = board.IncidentQuery(
@@ -79,7 +91,7 @@ async def list_incidents(
     return {"total": total, "limit": limit, "offset": offset, "items": [_summary(r, state) for r in rows]}
 
 
-@router.get("/incidents/{incident_id}")
+@router.get("/incidents/{incident_id}", response_model=IncidentDetail)
 async def incident_detail(incident_id: UUID, caller: Operator, state: State) -> dict[str, Any]:
     """The case, its reports (reporters masked), its events timeline and its tasks."""
     async with state.pool.connection() as conn:
@@ -100,7 +112,7 @@ async def incident_detail(incident_id: UUID, caller: Operator, state: State) -> 
     }
 
 
-@router.get("/tasks")
+@router.get("/tasks", response_model=TaskPage)
 async def list_tasks(
     *,
     caller: Operator,
@@ -110,8 +122,8 @@ async def list_tasks(
     level: str | None = None,
     street: str | None = None,
     grid: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=board.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     scope = _scope(caller, street)
     query = board.TaskQuery(tuple(status or ("active",)), assignee, level, street, grid, limit, offset)
@@ -120,7 +132,7 @@ async def list_tasks(
     return {"total": total, "limit": limit, "offset": offset, "items": rows}
 
 
-@router.get("/map")
+@router.get("/map", response_model=FeatureCollection)
 async def map_layer(caller: Operator, state: State, include_closed: bool = False) -> dict[str, Any]:
     """GeoJSON FeatureCollection: incidents as points (priority, light, state), and the grids
     with open items (open and overdue counts)."""
@@ -129,7 +141,7 @@ async def map_layer(caller: Operator, state: State, include_closed: bool = False
     return {"type": "FeatureCollection", "features": [*grids, *points]}
 
 
-@router.get("/kpi")
+@router.get("/kpi", response_model=Kpis)
 async def kpi(
     *,
     caller: Operator,
@@ -147,7 +159,29 @@ async def kpi(
     return {"since": start.isoformat(), "until": end.isoformat(), "items": rows}
 
 
-@router.post("/incidents/{incident_id}/{action}")
+@router.post("/incidents/{incident_id}/split", response_model=CommandAnswer, responses=COMMAND_ERRORS)
+async def split_report(
+    *,
+    incident_id: UUID,
+    body: SplitCommand,
+    caller: Operator,
+    state: State,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Take a report out of this case into a case of its own, routed at once. The answer: the
+    case left behind (`incident`, `tasks`, `events`: its `split` event) and, under `split`, the
+    report's new case (`incident`, `tasks`, `events`: report, register, dispatch)."""
+    async with state.pool.connection() as conn:
+        outcome = await state.flows.split(
+            conn, str(incident_id), str(body.report_id), actor=caller.actor(), reason=body.reason, key=key
+        )
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return outcome.doc()
+
+
+@router.post("/incidents/{incident_id}/{action}", response_model=CommandAnswer, responses=COMMAND_ERRORS)
 async def act_on_incident(
     *,
     incident_id: UUID,

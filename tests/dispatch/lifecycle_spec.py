@@ -82,6 +82,30 @@ reopened              dispatch            system operator                    -  
 reopened              merge               operator                           -       merged
 reopened              escalate            system operator                    yes     same
 reopened              deadline_revised    system                             yes     same
+reported              raise_priority      system                             yes     same
+registered            raise_priority      system                             yes     same
+dispatched            raise_priority      system                             yes     same
+accepted              raise_priority      system                             yes     same
+on_site               raise_priority      system                             yes     same
+extension_requested   raise_priority      system                             yes     same
+parked                raise_priority      system                             yes     same
+resolved              raise_priority      system                             yes     same
+verified              raise_priority      system                             yes     same
+rework                raise_priority      system                             yes     same
+returned              raise_priority      system                             yes     same
+reopened              raise_priority      system                             yes     same
+reported              split               operator                           yes     same
+registered            split               operator                           yes     same
+dispatched            split               operator                           yes     same
+accepted              split               operator                           yes     same
+on_site               split               operator                           yes     same
+extension_requested   split               operator                           yes     same
+parked                split               operator                           yes     same
+resolved              split               operator                           yes     same
+verified              split               operator                           yes     same
+rework                split               operator                           yes     same
+returned              split               operator                           yes     same
+reopened              split               operator                           yes     same
 """
 
 
