@@ -3,9 +3,12 @@
     router = create_router(settings, publisher)           # mount under /open311/v2
     app.include_router(router, prefix="/open311/v2")
 
-A POST is authenticated by its `api_key` (one per agency, config/agencies.toml), mapped by
-`mapping.to_report` and published on the agency's own `reports.<source>` topic; the answer
-comes only once the broker has acknowledged it. A request that cannot be mapped is answered
+A POST body (urlencoded or multipart form, or a JSON object) is read by `bodies.fields`:
+strict UTF-8, 413 over `MAX_BODY`, 415 for another media type, 400 for a body that does not
+parse — all before the key is checked. A POST is then authenticated by its `api_key` (one
+per agency, config/agencies.toml), mapped by `mapping.to_report` and published on the
+agency's own `reports.<source>` topic; the answer comes only once the broker has
+acknowledged it. A request that cannot be mapped is answered
 400 with the field-naming reason and dead-lettered (stage `open311`, api_key removed).
 Errors use Open311's format (`[{code, description}]`, or `<errors>` in XML) with 4xx codes.
 Handlers read the raw request themselves, so the errors keep that format in whatever app
@@ -22,7 +25,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from config.settings import Settings
@@ -31,6 +33,7 @@ from producers.feed import Feeder
 from producers.ledger import Ledger
 from producers.open311 import openapi, services
 from producers.open311.agencies import Directory, load_directory
+from producers.open311.bodies import MAX_BODY, BodyError, check_media_type, fields
 from producers.open311.mapping import raw_form, to_report
 from producers.open311.render import FORMATS, error, respond
 from producers.open311.store import RECEIVED_NOTE, ReceivedOnly, RequestLog, StatusSource
@@ -116,15 +119,23 @@ class Open311Intake:
         return services.definition(self.feeder.taxonomy, code)
 
     async def form(self, request: Request) -> dict[str, str]:
+        """The POSTed fields, read within `MAX_BODY` (a declared or streamed excess is a 413)."""
+        content_type = request.headers.get("content-type")
         try:
-            parsed = await request.form()
-        except Exception:  # python-multipart / starlette raise several types for a malformed body
-            raise Refusal(
-                400, "the body is not a valid form (application/x-www-form-urlencoded or multipart)"
-            ) from None
-        if any(isinstance(v, UploadFile) for v in parsed.values()):
-            raise Refusal(400, "media uploads are not accepted: send media_url")
-        return {k: str(v) for k, v in parsed.items()}
+            check_media_type(content_type)
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_BODY:
+                raise BodyError(413, f"the body is {declared} bytes: at most {MAX_BODY} are accepted")
+            body = bytearray()
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    raise BodyError(
+                        413, f"the body is over {MAX_BODY} bytes: at most {MAX_BODY} are accepted"
+                    )
+            return fields(content_type, bytes(body))
+        except BodyError as exc:
+            raise Refusal(exc.status, exc.description) from None
 
     async def accept(self, form: dict[str, str]) -> list[dict[str, Any]]:
         agency = self.directory.authenticate(form.get("api_key"))

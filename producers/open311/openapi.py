@@ -140,7 +140,11 @@ def operation(parameters: list[Schema], ok: Schema, *codes: int, body: Schema | 
         media = {"schema": body}
         out["requestBody"] = {
             "required": True,
-            "content": {"application/x-www-form-urlencoded": media, "multipart/form-data": media},
+            "content": {
+                "application/x-www-form-urlencoded": media,
+                "multipart/form-data": media,
+                "application/json": media,  # also {"attribute": {"source_ref": …}}
+            },
         }
     return out
 
@@ -148,7 +152,7 @@ def operation(parameters: list[Schema], ok: Schema, *codes: int, body: Schema | 
 DISCOVERY_OP = operation([], DISCOVERY, 400)
 SERVICES_OP = operation([], {"type": "array", "items": SERVICE}, 400)
 DEFINITION_OP = operation([_path("code", "a service_code")], DEFINITION, 400)
-POST_OP = operation([], {"type": "array", "items": RECEIPT}, 400, 403, 503, body=FORM)
+POST_OP = operation([], {"type": "array", "items": RECEIPT}, 400, 403, 413, 415, 503, body=FORM)
 SEARCH_OP = operation(
     [
         _query("service_request_id", "ids, comma-separated (then the other filters are ignored)"),
