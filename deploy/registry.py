@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 
 from deploy import monitor
+from deploy.k8s import render as k8s_render
 from dispatch.api import cli as api_cli
 from dispatch.web import cli as web_cli
 from geo import cli as geo_cli
@@ -21,4 +22,5 @@ REGISTRARS: tuple[Registrar, ...] = (
     api_cli.register,
     web_cli.register,
     monitor.register,
+    k8s_render.register,
 )
