@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from config.settings import Settings
 from dispatch.directory import Directory
 from dispatch.intake import IntakeRules
+from dispatch.sla.published import POLICY_HEADERS, POLICY_TOPIC, policy_message
 from geo.index import GridIndexes, load_indexes
 from geo.service import gazetteer_from_db
 from streams.intake import store as intake_sql
@@ -109,6 +110,8 @@ class IntakeRuntime:
                 "INSERT INTO sla_policies (policy_id, body) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                 (escalation.fingerprint, Jsonb(escalation.to_document())),
             )
+        key, value = policy_message(escalation)  # published too, so `yiwang rebuild` restores it
+        await (await self.publish(self.settings.topic(POLICY_TOPIC), key, value, POLICY_HEADERS))
 
     async def refresh(self) -> None:
         """Pick up new layer versions and directory changes without a restart."""
