@@ -1,6 +1,6 @@
 """The SQLAlchemy metadata of every domain package, for Alembic and schema checks.
 
-Each domain keeps its own declarative base (geo, dispatch); this is the one place that
+Each domain keeps its own declarative base (geo, dispatch, the Open311 intake); this is the one place that
 knows them all.
 """
 
@@ -10,7 +10,8 @@ from sqlalchemy import MetaData
 
 from dispatch.models import DispatchBase
 from geo.models import GeoBase
+from producers.open311.models import Open311Base
 
 
 def all_metadata() -> list[MetaData]:
-    return [GeoBase.metadata, DispatchBase.metadata]
+    return [GeoBase.metadata, DispatchBase.metadata, Open311Base.metadata]
