@@ -1,10 +1,12 @@
 """The deployment files: the generated Kubernetes base is current, its Kafka topics and
 policy ConfigMap equal config/, the base and both overlays build and their core kinds pass
-the Kubernetes API schemas (kubernetes-validate, offline), every container runs a real
+the Kubernetes API schemas (kubernetes-validate, offline), the operator resources pass their
+CRD schemas (the @kubernetes-models validators, offline), every container runs a real
 `yiwang` command, and `docker-compose config` accepts the one-host file."""
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from config.settings import Settings
 from config.topics import load_topics
 from deploy.cli import build_parser
 from deploy.k8s import render
+from deploy.k8s.crd_check import OPERATOR_KINDS, check_operator_resources, is_operator_resource
 from deploy.k8s.manifests import BASE_DIR, policy_files
 from deploy.services.common import ServiceError
 from deploy.services.compose import compose_config, ensure_compose
@@ -24,14 +27,6 @@ from tests.deploy.kustomize_subset import build
 
 K8S = BASE_DIR.parent
 K8S_VERSION = "1.33"
-OPERATOR_KINDS = {
-    ("kafka.strimzi.io/v1beta2", "Kafka"),
-    ("kafka.strimzi.io/v1beta2", "KafkaNodePool"),
-    ("kafka.strimzi.io/v1beta2", "KafkaTopic"),
-    ("postgresql.cnpg.io/v1", "Cluster"),
-    ("keda.sh/v1alpha1", "ScaledObject"),
-    ("monitoring.coreos.com/v1", "ServiceMonitor"),
-}
 LAYOUTS = {"base": BASE_DIR, "district": K8S / "overlays" / "district", "city": K8S / "overlays" / "city"}
 
 
@@ -83,6 +78,26 @@ def test_manifests_build_and_core_kinds_validate(layout: str) -> None:
     assert operator_kinds == OPERATOR_KINDS
     names = [(d["kind"], d["metadata"]["name"]) for d in docs]
     assert len(names) == len(set(names)), "a resource is declared twice"
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_operator_resources_pass_their_crd_schemas(layout: str) -> None:
+    docs = [d for d in build(LAYOUTS[layout]) if is_operator_resource(d)]
+    failures = [r for r in check_operator_resources(docs) if r.error is not None]
+    assert failures == []
+    assert len(docs) == len(of_kind(docs, "KafkaTopic")) + 5
+
+
+def test_the_crd_check_refuses_a_broken_resource() -> None:
+    docs = build(BASE_DIR)
+    (topic,) = of_kind(docs, "KafkaTopic", "incidents")
+    (pool,) = of_kind(docs, "KafkaNodePool")
+    bad_topic = copy.deepcopy(topic) | {"spec": {**topic["spec"], "partitions": "six"}}
+    bad_pool = copy.deepcopy(pool)
+    del bad_pool["spec"]["roles"]
+    errors = [r.error for r in check_operator_resources([bad_topic, bad_pool])]
+    assert errors[0] is not None and "partitions" in errors[0]
+    assert errors[1] is not None and "roles" in errors[1]
 
 
 def test_overlays_size_the_deployment() -> None:
