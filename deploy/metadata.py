@@ -1,6 +1,7 @@
 """The SQLAlchemy metadata of every domain package, for Alembic and schema checks.
 
-Each domain keeps its own declarative base (geo, dispatch, the Open311 intake); this is the one place that
+Each domain keeps its own declarative base (geo, dispatch, volunteers, the Open311
+intake); this is the one place that
 knows them all.
 """
 
@@ -9,9 +10,10 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 from dispatch.models import DispatchBase
+from dispatch.volunteers.models import VolunteerBase
 from geo.models import GeoBase
 from producers.open311.models import Open311Base
 
 
 def all_metadata() -> list[MetaData]:
-    return [GeoBase.metadata, DispatchBase.metadata, Open311Base.metadata]
+    return [GeoBase.metadata, DispatchBase.metadata, VolunteerBase.metadata, Open311Base.metadata]

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from config.settings import Settings
+from dispatch.calendar.imported_years import sync_calendar
 from dispatch.directory import Directory
 from dispatch.intake import IntakeRules
 from dispatch.sla.published import POLICY_HEADERS, POLICY_TOPIC, policy_message
@@ -98,6 +99,7 @@ class IntakeRuntime:
             directory=directory,
             metrics=self.metrics,
             publish=self.publish,
+            clock=self.settings.clock(),
         )
 
     async def start(self) -> None:
@@ -110,6 +112,7 @@ class IntakeRuntime:
                 "INSERT INTO sla_policies (policy_id, body) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                 (escalation.fingerprint, Jsonb(escalation.to_document())),
             )
+            await sync_calendar(self.conn, self.service.rules.tk.working, self.service.rules.sla)
         key, value = policy_message(escalation)  # published too, so `yiwang rebuild` restores it
         await (await self.publish(self.settings.topic(POLICY_TOPIC), key, value, POLICY_HEADERS))
 
@@ -122,6 +125,12 @@ class IntakeRuntime:
             changed = await asyncio.to_thread(indexes.refresh, conn)
             directory = Directory.load(conn)
         self.service.directory = directory
+        if self.conn is not None:
+            try:
+                async with self._conn_lock, self.conn.transaction():
+                    await sync_calendar(self.conn, self.service.rules.tk.working, self.service.rules.sla)
+            except psycopg.OperationalError as exc:  # the next batch reconnects; the next refresh retries
+                log.warning("intake: working calendar not refreshed (%s)", exc)
         if changed:
             log.info("intake: grid layers changed; now %d version(s)", len(indexes.versions))
 

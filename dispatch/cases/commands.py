@@ -38,6 +38,7 @@ class Command:
     note: str | None = None  # resolve: what was done
     photos: tuple[str, ...] = field(default_factory=tuple)  # resolve: photo references
     level: LadderTarget | None = None  # escalate by hand: to whom (default: the street center)
+    report_id: str | None = None  # split: the report taken out of the case
 
     def fingerprint_fields(self) -> dict[str, object]:
         return {
@@ -50,6 +51,7 @@ class Command:
             "note": self.note,
             "photos": list(self.photos),
             "level": self.level.value if self.level else None,
+            "report_id": self.report_id,
         }
 
 
@@ -72,7 +74,7 @@ def perform(
 ) -> None:
     """Apply `command` (and the routing it implies) to `work`; lifecycle errors propagate."""
     action, actor = command.action, command.actor
-    if action is Action.RESOLVE and not (command.note and command.note.strip()):
+    if action in (Action.RESOLVE, Action.VOLUNTEER_RESOLVE) and not (command.note and command.note.strip()):
         raise DetailError("note", "resolve needs a note saying what was done")
     assignment: Assignment | None
     if action in (Action.REASSIGN, Action.DISPATCH):

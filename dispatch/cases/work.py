@@ -43,7 +43,13 @@ LEVEL_RANK: dict[str, int] = {
 }
 """How high a case has climbed (小事不出村、大事不出镇): escalation_level only goes up."""
 
-_STAMPS = {Action.ACCEPT: "accepted_at", Action.ARRIVE: "arrived_at", Action.RESOLVE: "resolved_at"}
+_STAMPS = {
+    Action.ACCEPT: "accepted_at",
+    Action.ARRIVE: "arrived_at",
+    Action.RESOLVE: "resolved_at",
+    Action.VOLUNTEER_RESOLVE: "resolved_at",  # the holder's task records the volunteer's work
+}
+_RESOLVES = frozenset({Action.RESOLVE, Action.VOLUNTEER_RESOLVE})
 LADDER_ROLES = frozenset({"community_lead", "street_center", "district_center"})
 
 
@@ -252,6 +258,19 @@ class CaseWork:
             str(self.incident["last_reported_at"]), str(other["last_reported_at"])
         )
 
+    def assist_beside(self, lead_department: str, why: str) -> str | None:
+        """The grid's current task becomes an `assist` beside the agency that leads (a P0):
+        same holder, same task id, the leading agency named in its reason. Returns its id."""
+        current = self.current_task
+        if current is None or current["kind"] == DecisionKind.ASSIST.value:
+            return None
+        self._touch(
+            current,
+            kind=DecisionKind.ASSIST.value,
+            routing_reason=f"{why}; agency-led ({lead_department} leads): the grid assists",
+        )
+        return str(current["task_id"])
+
     def finish(self) -> Changes:
         inc = self.incident
         case = self.case
@@ -326,7 +345,7 @@ class CaseWork:
         task_id = str(current["task_id"]) if current else None
         if action in _STAMPS and current is not None:
             changes: Row = {_STAMPS[action]: iso(self.now)}
-            if action is Action.RESOLVE:
+            if action in _RESOLVES:
                 changes["notes"] = note
                 changes["photos"] = [*(current.get("photos") or []), *photos]
             self._touch(current, **changes)

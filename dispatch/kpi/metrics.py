@@ -16,7 +16,14 @@ from psycopg import AsyncConnection
 from dispatch.kpi.queries import KpiGroup, kpis, open_tasks
 
 KPI_WINDOW = timedelta(days=30)
-_RATIOS = ("on_time_acceptance", "on_time_resolution", "on_time_closing", "rework_rate")
+_RATIOS = (
+    "on_time_acceptance",
+    "on_time_resolution",
+    "on_time_closing",
+    "rework_rate",
+    "volunteer_share",
+    "volunteer_on_time",
+)
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,9 @@ class DispatchMetrics:
     open_tasks: Gauge
     kpi: Gauge
     overdue: Gauge
+    points: Gauge
     sla_lag: Gauge
+    calendar_until: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> DispatchMetrics:
@@ -61,7 +70,7 @@ class DispatchMetrics:
             ),
             calendar_alarms=Counter(
                 "yiwang_sla_calendar_alarms_total",
-                "Clocks that could not be read past the working calendar's data (update chinese-calendar)",
+                "Clocks that could not be read past the working calendar's data (import the notice)",
                 registry=registry,
             ),
             published=Counter(
@@ -83,7 +92,8 @@ class DispatchMetrics:
             ),
             kpi=Gauge(
                 "yiwang_kpi_ratio",
-                "Dispatch KPIs over the last 30 days (按时签收率, 按期处置率, 按期结案率, 返工率), by street",
+                "Dispatch KPIs over the last 30 days (按时签收率, 按期处置率, 按期结案率, 返工率, "
+                "volunteers' share of resolutions and their on-time rate), by street",
                 ["kpi", "street"],
                 registry=registry,
             ),
@@ -93,9 +103,21 @@ class DispatchMetrics:
                 ["street"],
                 registry=registry,
             ),
+            points=Gauge(
+                "yiwang_volunteer_points",
+                "公益积分 issued (verified work) and redeemed in the last 30 days, by street",
+                ["flow", "street"],
+                registry=registry,
+            ),
             sla_lag=Gauge(
                 "yiwang_sla_lag_seconds",
                 "How far behind the SLA tracker is (oldest due check not yet taken)",
+                registry=registry,
+            ),
+            calendar_until=Gauge(
+                "yiwang_calendar_authoritative_until_timestamp_seconds",
+                "Until when the working calendar follows published notices (Unix time); "
+                "working-time deadlines after it are provisional",
                 registry=registry,
             ),
         )
@@ -107,9 +129,13 @@ class DispatchMetrics:
             self.open_tasks.labels(level, light).set(count)
         self.kpi.clear()
         self.overdue.clear()
+        self.points.clear()
         for row in await kpis(conn, since=now - KPI_WINDOW, until=now, group=KpiGroup.STREET):
             street = row["key"] or "unplaced"
             for name in _RATIOS:
                 if row[name] is not None:
                     self.kpi.labels(name, street).set(row[name])
             self.overdue.labels(street).set(row["overdue"])
+            if row["points_issued"] is not None:
+                self.points.labels("issued", street).set(row["points_issued"])
+                self.points.labels("redeemed", street).set(row["points_redeemed"])

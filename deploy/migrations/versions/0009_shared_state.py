@@ -1,7 +1,7 @@
 """Shared state: the Open311 request log and the photos in PostgreSQL (no state on one host).
 
 Revision ID: 0009_shared_state
-Revises: 0004_case_flows
+Revises: 0006_urgency
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_shared_state"
-down_revision = "0004_case_flows"
+down_revision = "0006_urgency"
 branch_labels = None
 depends_on = None
 
