@@ -63,7 +63,7 @@ class DispatchStatus:
             note = f"{state}: {_NOTES.get(state, state)}"
             if state in HANDLED_STATES and resolution:
                 note += f"; {resolution}"
-            due = next_deadline(clocks, self.timekeeper) if state not in HANDLED_STATES else None
+            due, _ = next_deadline(clocks, self.timekeeper) if state not in HANDLED_STATES else (None, False)
             out[report_id] = StatusUpdate(
                 status="closed" if state in CLOSED_STATES else "open",
                 status_notes=note,
