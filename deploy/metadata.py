@@ -1,6 +1,7 @@
 """The SQLAlchemy metadata of every domain package, for Alembic and schema checks.
 
-Each domain keeps its own declarative base (geo, dispatch, volunteers); this is the one place that
+Each domain keeps its own declarative base (geo, dispatch, volunteers, the Open311
+intake); this is the one place that
 knows them all.
 """
 
@@ -13,7 +14,8 @@ from dispatch.models import DispatchBase
 from dispatch.people import models as _people_tables  # noqa: F401 - registers the tables
 from dispatch.volunteers.models import VolunteerBase
 from geo.models import GeoBase
+from producers.open311.models import Open311Base
 
 
 def all_metadata() -> list[MetaData]:
-    return [GeoBase.metadata, DispatchBase.metadata, VolunteerBase.metadata]
+    return [GeoBase.metadata, DispatchBase.metadata, VolunteerBase.metadata, Open311Base.metadata]

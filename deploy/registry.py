@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 
 from deploy import monitor
+from deploy.k8s import render as k8s_render
 from dispatch.api import cli as api_cli
 from dispatch.calendar import cli as calendar_cli
 from dispatch.deadletters import cli as dlq_cli
@@ -27,4 +28,5 @@ REGISTRARS: tuple[Registrar, ...] = (
     dlq_cli.register,
     web_cli.register,
     monitor.register,
+    k8s_render.register,
 )

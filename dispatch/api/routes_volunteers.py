@@ -193,7 +193,8 @@ async def upload(
 ) -> PhotoOut:
     """Store a photo for a resolution; answers its key (the grid worker sees it on the task)."""
     data = await photo.read(photos.MAX_BYTES + 1)
-    key, kind = await run_in_threadpool(photos.store, state.settings.home, data, datetime.now(UTC))
+    async with state.pool.connection() as conn:
+        key, kind = await photos.store(conn, data, datetime.now(UTC))
     return PhotoOut(key=key, media_type=kind.media_type, bytes=len(data))
 
 

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy import create_engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -36,10 +37,11 @@ from producers.open311.agencies import Directory, load_directory
 from producers.open311.bodies import MAX_BODY, BodyError, check_media_type, fields
 from producers.open311.mapping import raw_form, to_report
 from producers.open311.render import FORMATS, error, respond
-from producers.open311.store import RECEIVED_NOTE, ReceivedOnly, RequestLog, StatusSource
+from producers.open311.store import RECEIVED_NOTE, ReceivedOnly, RequestLog, SharedRequestLog, StatusSource
 from producers.outcome import Rejection
-from producers.paths import ledger_path, request_log_path
+from producers.paths import ledger_path
 from producers.publisher import Publisher
+from producers.sources import load_sources
 from schemas.dead_letter import Origin, Stage
 from schemas.text import control_character, describe
 
@@ -82,7 +84,7 @@ def _request_view(row: Mapping[str, Any], status: StatusSource) -> dict[str, Any
         "service_notice": None,
         "requested_datetime": row["requested_datetime"],
         "updated_datetime": update.updated_at.isoformat() if update else row["requested_datetime"],
-        "expected_datetime": None,
+        "expected_datetime": update.expected_at.isoformat() if update and update.expected_at else None,
         "address": row["address"],
         "address_id": None,
         "zipcode": None,
@@ -95,11 +97,24 @@ def _request_view(row: Mapping[str, Any], status: StatusSource) -> dict[str, Any
 class Open311Intake:
     """The state behind the endpoints; each method returns data or raises `Refusal`."""
 
-    def __init__(self, feeder: Feeder, directory: Directory, log: RequestLog, status: StatusSource) -> None:
+    def __init__(
+        self,
+        feeder: Feeder,
+        directory: Directory,
+        log: RequestLog | SharedRequestLog,
+        status: StatusSource,
+        *,
+        private: frozenset[str] = frozenset(),
+    ) -> None:
         self.feeder = feeder
         self.directory = directory
         self.log = log
         self.status = status
+        self.private = private
+        """Sources whose cases are never listed (config/sources.toml `public = false`)."""
+
+    def listable(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in rows if r["source"] not in self.private]
 
     def check(self, fmt: str, request: Request) -> None:
         if fmt not in FORMATS:
@@ -178,12 +193,12 @@ class Open311Intake:
                 raise Refusal(400, "start_date..end_date must be ordered and span at most 90 days")
             codes = [c.strip() for c in query.get("service_code", "").split(",") if c.strip()]
             rows = self.log.search(codes=codes, start=start, end=end)
-        views = [_request_view(r, self.status) for r in rows]
+        views = [_request_view(r, self.status) for r in self.listable(rows)]
         wanted = {s.strip() for s in query.get("status", "").split(",") if s.strip()}
         return [v for v in views if v["status"] in wanted] if wanted else views
 
     def one(self, request_id: str) -> list[dict[str, Any]]:
-        rows = self.log.get([request_id])
+        rows = self.listable(self.log.get([request_id]))
         if not rows:
             raise Refusal(404, f"service_request_id {request_id[:60]!r} not found")
         return [_request_view(rows[0], self.status)]
@@ -195,15 +210,17 @@ def create_router(
     *,
     directory: Directory | None = None,
     ledger: Ledger | None = None,
-    log: RequestLog | None = None,
+    log: RequestLog | SharedRequestLog | None = None,
     status: StatusSource | None = None,
 ) -> APIRouter:
-    """The Open311 endpoints; `ledger` and `log` default to files under settings.home."""
+    """The Open311 endpoints; `ledger` defaults to a file under settings.home, `log` to the
+    request log in the settings' database (shared by every API host)."""
     intake = Open311Intake(
         Feeder(publisher, ledger or Ledger(ledger_path(settings))),
         directory or load_directory(),
-        log or RequestLog(request_log_path(settings)),
+        log or SharedRequestLog(create_engine(settings.db_url, pool_size=2, pool_pre_ping=True)),
         status or ReceivedOnly(),
+        private=frozenset(s.value for s, c in load_sources().items() if not c.public),
     )
     router = APIRouter(tags=["open311"])
 
