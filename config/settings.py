@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _PROCESS_STARTED = datetime.now(UTC)
@@ -41,6 +42,13 @@ class Settings(BaseSettings):
     kafka_port: int = 39092
     kafka_controller_port: int = 39093
     kafka_heap: str = "768m"
+    kafka_brokers: int = Field(default=1, ge=1, le=9)
+    """How many KRaft nodes the local Kafka has: 1, or a replicated cluster (3: a controller
+    quorum of three, topics at replication factor 3, min.insync.replicas 2)."""
+    kafka_node_heap: str = "320m"
+    """JVM heap of each node of a local multi-broker cluster (three JVMs share one machine)."""
+    kafka_port_step: int = 10
+    """Node i of a local cluster listens on kafka_port + i * step (its controller likewise)."""
     kafka_jars: Path | None = None
     """Where the broker's jars are (default: under home); lets a second broker share them."""
     pg_port: int = 54329
@@ -53,7 +61,8 @@ class Settings(BaseSettings):
     topic_prefix: str = ""
     """Prepended to every topic name: lets tests (and staging) share a broker safely."""
     replication_factor: int = 1
-    """Replication factor for the topics `yiwang up` declares (1 on a single local broker)."""
+    """Replication factor for the topics `yiwang up` declares: 1 on a single local broker;
+    unless set, min(3, kafka_brokers) on a local cluster. Set it for an external cluster."""
 
     api_host: str = "127.0.0.1"
     api_port: int = 8080
@@ -74,6 +83,30 @@ class Settings(BaseSettings):
     """Run the process's clock from this instant on instead of the real time (ISO-8601 with an
     offset): to rehearse a date such as the New Year boundary, and for tests. None: real time."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _replicate_on_a_cluster(cls, data: Any) -> Any:
+        """A local cluster replicates its topics unless told otherwise (`kafka_brokers=3` alone
+        gives replication factor 3)."""
+        if isinstance(data, dict) and "replication_factor" not in data:
+            brokers = int(data.get("kafka_brokers", 1))
+            if brokers > 1:
+                return {**data, "replication_factor": min(3, brokers)}
+        return data
+
+    @property
+    def min_insync_replicas(self) -> int:
+        """Writes with acks=all need this many replicas in sync: 2 of 3, 1 without replication."""
+        return 2 if self.replication_factor >= 3 else 1
+
+    @property
+    def local_kafka_ports(self) -> list[tuple[int, int]]:
+        """(client port, controller port) of each local node, node 1 first."""
+        return [
+            (self.kafka_port + step, self.kafka_controller_port + step)
+            for step in range(0, self.kafka_brokers * self.kafka_port_step, self.kafka_port_step)
+        ]
+
     @property
     def uses_dev_jwt_secret(self) -> bool:
         return self.jwt_secret == DEV_JWT_SECRET
@@ -88,7 +121,9 @@ class Settings(BaseSettings):
 
     @property
     def bootstrap_servers(self) -> str:
-        return self.kafka_bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
+        if self.kafka_bootstrap_servers:
+            return self.kafka_bootstrap_servers
+        return ",".join(f"127.0.0.1:{port}" for port, _ in self.local_kafka_ports)
 
     @property
     def db_url(self) -> str:

@@ -77,19 +77,32 @@ def _test(settings: Settings, args: argparse.Namespace) -> int:
     os.execv(sys.executable, cmd)  # noqa: S606 - replaces this process with pytest
 
 
+def _brokers_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--brokers",
+        type=int,
+        default=None,
+        help="local Kafka nodes: 1, or 3 for a replicated cluster (default: YIWANG_KAFKA_BROKERS or 1)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yiwang", description="Yiwang 一网统管 incident dispatch")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default: settings)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("up", help="install/start Kafka and PostGIS, create topics, migrate (idempotent)")
+    _brokers_option(p)
     p.set_defaults(func=_up)
     p = sub.add_parser("down", help="stop the local services that `up` started")
+    _brokers_option(p)
     p.set_defaults(func=_down)
-    p = sub.add_parser("status", help="versions, reachability, topics, migration head")
+    p = sub.add_parser("status", help="versions, reachability, brokers, replication, topics, migration head")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    _brokers_option(p)
     p.set_defaults(func=_status)
     p = sub.add_parser("run", help="the main job: services up, district loaded, pipeline running")
+    _brokers_option(p)
     p.add_argument("--rate", type=float, default=20.0, help="simulated reports per second")
     p.add_argument("--workers", type=int, default=1, help="stream worker processes")
     p.set_defaults(func=_run)
@@ -118,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if for_pytest is not None:
         args.pytest_args = for_pytest
     try:
-        settings = Settings()
+        brokers = getattr(args, "brokers", None)
+        settings = Settings() if brokers is None else Settings(kafka_brokers=brokers)
     except ValueError as exc:
         say(f"invalid settings: {exc}")
         return 2

@@ -1,18 +1,21 @@
 """The SQLAlchemy metadata of every domain package, for Alembic and schema checks.
 
-Each domain keeps its own declarative base (geo, dispatch, volunteers); this is the one place that
-knows them all.
+Each domain keeps its own declarative base (geo, dispatch, notices, positions, volunteers,
+the Open311 intake); this is the one place that knows them all.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+from dispatch.deadletters import models as _deadletter_tables  # noqa: F401 - registers the tables
 from dispatch.models import DispatchBase
 from dispatch.notices.models import NoticeBase
+from dispatch.people import models as _people_tables  # noqa: F401 - registers the tables
 from dispatch.positions.models import PositionBase
 from dispatch.volunteers.models import VolunteerBase
 from geo.models import GeoBase
+from producers.open311.models import Open311Base
 
 
 def all_metadata() -> list[MetaData]:
@@ -22,4 +25,5 @@ def all_metadata() -> list[MetaData]:
         NoticeBase.metadata,
         PositionBase.metadata,
         VolunteerBase.metadata,
+        Open311Base.metadata,
     ]

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.settings import Settings
 from config.topics import load_topics
 from deploy import migrate
+from deploy.cluster_health import cluster_view
 from deploy.services.common import ServiceError, say
 from deploy.services.kafka import LocalKafka, broker_reachable, pinned_version
 from deploy.services.postgres import LocalPostgres
@@ -53,8 +54,14 @@ def up(settings: Settings, *, migrate_database: bool = True) -> UpReport:
 def _kafka_up(settings: Settings, report: UpReport) -> None:
     if settings.uses_local_kafka:
         outcome = LocalKafka(settings).start()
+        shape = (
+            ""
+            if settings.kafka_brokers == 1
+            else f" ({settings.kafka_brokers} KRaft nodes, replication factor "
+            f"{settings.replication_factor}, min.insync.replicas {settings.min_insync_replicas})"
+        )
         (report.changes if outcome == "started" else report.notes).append(
-            f"Kafka {pinned_version()} {outcome} at {settings.bootstrap_servers}"
+            f"Kafka {pinned_version()} {outcome} at {settings.bootstrap_servers}{shape}"
         )
         return
     if not broker_reachable(settings.bootstrap_servers):
@@ -129,7 +136,13 @@ def status(settings: Settings) -> dict[str, Any]:
     }
     if settings.uses_local_kafka:
         local = LocalKafka(settings)
-        kafka |= {"version": local.version, "pid": local.pid(), "log": str(local.log_file)}
+        kafka |= {
+            "version": local.version,
+            "pid": local.pid(),
+            "pids": local.pids(),
+            "expected_brokers": settings.kafka_brokers,
+            "log": str(local.log_file),
+        }
     kafka["reachable"] = broker_reachable(settings.bootstrap_servers, timeout_ms=3000)
     topics: list[dict[str, Any]] = []
     if kafka["reachable"]:
@@ -137,6 +150,15 @@ def status(settings: Settings) -> dict[str, Any]:
         try:
             kafka["broker_api_version"] = ".".join(map(str, admin._client.check_version()))
             declared = load_topics()
+            view = cluster_view(admin, [settings.topic(s.name) for s in declared])
+            kafka["brokers"] = [
+                {"node_id": b.node_id, "address": b.address, "fenced": b.fenced} for b in view.brokers
+            ]
+            kafka["controller"] = view.controller
+            kafka["under_replicated"] = [
+                {"topic": p.topic, "partition": p.partition, "replicas": list(p.replicas), "isr": list(p.isr)}
+                for p in view.under_replicated
+            ]
             counts = partition_counts(admin, [settings.topic(s.name) for s in declared])
             for spec in declared:
                 actual = counts.get(settings.topic(spec.name))
@@ -193,6 +215,8 @@ def status(settings: Settings) -> dict[str, Any]:
     }
     out["healthy"] = bool(
         kafka["reachable"]
+        and not kafka.get("under_replicated")
+        and len(kafka.get("brokers", [])) >= kafka.get("expected_brokers", 1)
         and db["reachable"]
         and all(t["ok"] for t in topics)
         and db.get("migration_current") == db["migration_head"]
@@ -211,6 +235,23 @@ def print_status(data: dict[str, Any]) -> None:
     ]
     if "log" in k:
         lines.append(f"           log {k['log']}")
+    if k.get("brokers"):
+        controller = k.get("controller")
+        for b in k["brokers"]:
+            role = "  active controller" if b["node_id"] == controller else ""
+            fenced = "  FENCED" if b["fenced"] else ""
+            lines.append(f"           broker {b['node_id']} {b['address']}{role}{fenced}")
+        if k.get("expected_brokers", 1) > len(k["brokers"]):
+            missing = k["expected_brokers"] - len(k["brokers"])
+            lines.append(f"           DOWN: {missing} of our brokers missing")
+        if controller is None:
+            lines.append("           no active controller (an election is running)")
+        under = k.get("under_replicated", [])
+        lines.append(
+            f"Replicas   {'ok' if not under else 'UNDER':4}  {len(under)} under-replicated partitions"
+        )
+        for u in under[:20]:
+            lines.append(f"           {u['topic']}[{u['partition']}] in sync {u['isr']} of {u['replicas']}")
     lines.append(
         f"PostGIS    {mark[d['reachable']]:4}  {d['mode']} {d['url']}"
         + (

@@ -46,7 +46,12 @@ def ensure_topics(admin: KafkaAdminClient, specs: tuple[TopicSpec, ...], setting
     by_name = {settings.topic(s.name): s for s in specs}
     counts = partition_counts(admin, list(by_name))
     missing = [
-        NewTopic(name, spec.partitions, settings.replication_factor, topic_configs=spec.broker_configs())
+        NewTopic(
+            name,
+            spec.partitions,
+            settings.replication_factor,
+            topic_configs=spec.broker_configs() | {"min.insync.replicas": str(settings.min_insync_replicas)},
+        )
         for name, spec in by_name.items()
         if name not in counts
     ]

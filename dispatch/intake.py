@@ -25,7 +25,7 @@ from dispatch.lifecycle.case import Actor, CaseEvent, CaseSnapshot
 from dispatch.lifecycle.machine import apply, open_case
 from dispatch.lifecycle.states import Action, Role
 from dispatch.merging import MergePolicy, OpenIncident, Sighting, find_match
-from dispatch.routing.rosters import load_rosters
+from dispatch.routing.rosters import routing_rosters
 from dispatch.routing.router import Router
 from dispatch.routing.values import Candidate, RoutingDecision, RoutingIncident
 from dispatch.sla.calendar import Timekeeper
@@ -179,7 +179,7 @@ class IntakeRules:
         router = Router(
             taxonomy=taxonomy,
             workforce=load_workforce(),
-            rosters=load_rosters(),
+            rosters=routing_rosters(),
             calendar=tk.working,
             returns_to_lead=escalation.returns_to_lead,
         )

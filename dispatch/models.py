@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -285,3 +286,15 @@ class CalendarYearRow(DispatchBase):
     source: Mapped[str] = mapped_column(Text, server_default=text("''"))
     revision: Mapped[int] = mapped_column(BigInteger)
     imported_at: Mapped[datetime] = mapped_column(TZ, server_default=text("now()"))
+
+
+class PhotoRow(DispatchBase):
+    """Photos attached to resolves, in the database so that every API host serves them (a pod's
+    disk is neither shared nor kept). Written once under a key the API makes (dispatch/api/photos.py)."""
+
+    __tablename__ = "photos"
+
+    photo_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(16))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(TZ, server_default=text("now()"))

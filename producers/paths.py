@@ -10,8 +10,3 @@ from config.settings import Settings
 def ledger_path(settings: Settings) -> Path:
     """Report ids already published (producers/ledger.py)."""
     return settings.home / "producers" / "ledger.sqlite3"
-
-
-def request_log_path(settings: Settings) -> Path:
-    """Open311 requests accepted, for GET requests (producers/open311/store.py)."""
-    return settings.home / "open311" / "requests.sqlite3"

@@ -35,6 +35,8 @@ class SourceConfig:
     priorities: Mapping[str, Priority]
     """The system's own urgency → priority; absent = the category's default."""
     fallback: str | None = None
+    public: bool = True
+    """Whether its cases may be listed publicly (Open311 GET requests); 110, 119 and 网信 may not."""
 
 
 def _text(entry: Mapping[str, Any], key: str, where: str) -> str:
@@ -68,6 +70,9 @@ def _parse_one(source: Source, entry: Mapping[str, Any], taxonomy: Taxonomy, whe
     fallback = entry.get("fallback")
     if fallback is not None and fallback not in taxonomy.categories:
         raise PolicyError(f"{where}: fallback {fallback!r} is not a taxonomy code")
+    public = entry.get("public", True)
+    if not isinstance(public, bool):
+        raise PolicyError(f"{where}: public must be true or false")
     return SourceConfig(
         source=source,
         zh=_text(entry, "zh", where),
@@ -78,6 +83,7 @@ def _parse_one(source: Source, entry: Mapping[str, Any], taxonomy: Taxonomy, whe
         categories=MappingProxyType(dict(categories)),
         priorities=MappingProxyType(priorities),
         fallback=fallback,
+        public=public,
     )
 
 

@@ -40,6 +40,13 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
         say(f"error: {exc}")
         return 1
     say(f"rebuilt from {result.messages} messages: " + ", ".join(f"{t} {n}" for t, n in result.rows.items()))
+    if result.missing_policies:
+        say(
+            "WARNING cases point at escalation policies that were never published: "
+            + ", ".join(result.missing_policies)
+            + " (their SLA pass will stop on them; restore sla_policies from a backup)"
+        )
+        return 1
     return 0
 
 

@@ -4,8 +4,10 @@ Every row the pipeline writes is also published (`incidents` with the reports it
 `dispatch.tasks`, `dispatch.events`), so reading those topics from the beginning and
 upserting with the same idempotent store code gives the same tables: for each incident and
 task the newest revision wins, reports and events are insert-once, and a report split out of a
-case follows its `split` event to the case it opened. The merge window is then derived from the
-open incidents. Run it with the workers stopped: it refuses while the intake
+case follows its `split` event to the case it opened. The escalation policies the cases are
+frozen on come back from `sla.policies` (dispatch/sla/published.py); a case whose policy is on
+neither the topic nor the table is reported. The merge window is then derived from the open
+incidents. Run it with the workers stopped: it refuses while the intake
 group has members.
 """
 
@@ -20,11 +22,13 @@ from typing import Any
 import orjson
 from kafka import KafkaAdminClient
 from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
 
 from config.policy import load_taxonomy
 from config.settings import Settings
 from dispatch import store
 from dispatch.merging import MergePolicy
+from dispatch.sla.published import POLICY_TOPIC, read_policy_message
 from streams.read import records_to_end
 from streams.runtime import connect
 
@@ -41,6 +45,8 @@ class RebuildRefused(RuntimeError):
 class RebuildResult:
     messages: int = 0
     rows: dict[str, int] = field(default_factory=dict)
+    missing_policies: list[str] = field(default_factory=list)
+    """Policy ids that cases point at but that neither the topic nor the table holds."""
 
     def count(self, spec: store.Upsert, n: int) -> None:
         self.rows[spec.table.name] = self.rows.get(spec.table.name, 0) + n
@@ -81,6 +87,7 @@ async def rebuild(settings: Settings, *, force: bool = False) -> RebuildResult:
             "dispatch.tasks": [(store.TASKS, "task")],
             "dispatch.events": [(store.EVENTS, "event")],
         }
+        await _restore_policies(settings, conn, result)
         for topic, targets in plan.items():
             pending: dict[store.Upsert, list[dict[str, Any]]] = {spec: [] for spec, _ in targets}
             for doc in _read(settings, topic):
@@ -122,9 +129,28 @@ async def rebuild(settings: Settings, *, force: bool = False) -> RebuildResult:
                 ),
             )
             result.rows["merge_window"] = cur.rowcount
+        cur = await conn.execute(
+            "SELECT DISTINCT policy_id FROM incidents i WHERE NOT EXISTS "
+            "(SELECT 1 FROM sla_policies p WHERE p.policy_id = i.policy_id) ORDER BY 1"
+        )
+        result.missing_policies = [row[0] for row in await cur.fetchall()]
     finally:
         await conn.close()
     return result
+
+
+async def _restore_policies(settings: Settings, conn: AsyncConnection[Any], result: RebuildResult) -> None:
+    """Insert-once by fingerprint: policies already in the table stay as they are."""
+    rows = []
+    for record in records_to_end(settings.bootstrap_servers, settings.topic(POLICY_TOPIC)):
+        result.messages += 1
+        policy = read_policy_message(record.value)
+        rows.append((policy.policy_id, Jsonb(policy.body)))
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO sla_policies (policy_id, body) VALUES (%s, %s) ON CONFLICT DO NOTHING", rows
+        )
+    result.rows["sla_policies"] = len({policy_id for policy_id, _ in rows})
 
 
 def run_rebuild(settings: Settings, *, force: bool = False) -> RebuildResult:

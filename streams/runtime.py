@@ -25,6 +25,7 @@ from config.settings import Settings
 from dispatch.calendar.imported_years import sync_calendar
 from dispatch.directory import Directory
 from dispatch.intake import IntakeRules
+from dispatch.sla.published import POLICY_HEADERS, POLICY_TOPIC, policy_message
 from geo.index import GridIndexes, load_indexes
 from geo.service import gazetteer_from_db
 from streams.intake import store as intake_sql
@@ -112,6 +113,8 @@ class IntakeRuntime:
                 (escalation.fingerprint, Jsonb(escalation.to_document())),
             )
             await sync_calendar(self.conn, self.service.rules.tk.working, self.service.rules.sla)
+        key, value = policy_message(escalation)  # published too, so `yiwang rebuild` restores it
+        await (await self.publish(self.settings.topic(POLICY_TOPIC), key, value, POLICY_HEADERS))
 
     async def refresh(self) -> None:
         """Pick up new layer versions and directory changes without a restart."""

@@ -19,6 +19,7 @@ MODULES = [
     "geo.gazetteer",
     "geo.reference",
     "geo.reference.layout",
+    "schemas.text",
 ]
 
 

@@ -6,7 +6,9 @@ in the repository. Every step is idempotent: a running, healthy broker is reused
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,10 @@ def pinned_version(pom: Path = POM) -> str:
     return match.group(1).strip()
 
 
+SESSION_TIMEOUT_MS = 6000
+"""How long the controller waits for a silent node's heartbeat before fencing it."""
+
+
 @dataclass(frozen=True, slots=True)
 class KafkaState:
     running: bool
@@ -52,27 +58,108 @@ class KafkaState:
     healthy: bool
 
 
+@dataclass(frozen=True, slots=True)
+class KafkaNode:
+    """One KRaft node (broker and controller in one JVM) of the local Kafka."""
+
+    node_id: int
+    port: int
+    controller_port: int
+    config_path: Path
+    data_dir: Path
+    pid_file: Path
+    log_file: Path
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+def local_nodes(settings: Settings, version: str) -> tuple[KafkaNode, ...]:
+    """The nodes `yiwang up` manages. One node keeps the single broker's historic paths; the
+    nodes of a cluster each get their own config, data directory, pid file and log."""
+    root = settings.home / "kafka"
+    if settings.kafka_brokers == 1:
+        return (
+            KafkaNode(
+                1,
+                settings.kafka_port,
+                settings.kafka_controller_port,
+                root / "server.properties",
+                root / f"data-{version}",
+                settings.run_dir / "kafka.pid",
+                settings.log_dir / "kafka.log",
+            ),
+        )
+    return tuple(
+        KafkaNode(
+            i,
+            port,
+            controller_port,
+            root / f"cluster-node-{i}.properties",
+            root / f"cluster-{version}" / f"node-{i}",
+            settings.run_dir / f"kafka-{i}.pid",
+            settings.log_dir / f"kafka-{i}.log",
+        )
+        for i, (port, controller_port) in enumerate(settings.local_kafka_ports, start=1)
+    )
+
+
+def node_properties(settings: Settings, node: KafkaNode, nodes: tuple[KafkaNode, ...]) -> str:
+    """The server.properties of one node: a standalone controller, or a static quorum of all."""
+    if len(nodes) == 1:
+        quorum = f"controller.quorum.bootstrap.servers=127.0.0.1:{node.controller_port}"
+    else:
+        voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in nodes)
+        quorum = f"controller.quorum.voters={voters}"
+    return PROPERTIES_TEMPLATE.read_text().format(
+        node_id=node.node_id,
+        quorum=quorum,
+        port=node.port,
+        controller_port=node.controller_port,
+        data_dir=node.data_dir,
+        replication=min(settings.replication_factor, len(nodes)),
+        min_isr=settings.min_insync_replicas if len(nodes) >= 3 else 1,
+        session_timeout_ms=SESSION_TIMEOUT_MS,
+    )
+
+
 class LocalKafka:
+    """The local Kafka: one node or a replicated cluster, per `settings.kafka_brokers`."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.version = pinned_version()
         root = settings.home / "kafka"
         self.lib_dir = settings.kafka_jars or root / self.version / "lib"
-        self.data_dir = root / f"data-{self.version}"
-        self.config_path = root / "server.properties"
-        self.pid_file = settings.run_dir / "kafka.pid"
-        self.log_file = settings.log_dir / "kafka.log"
+        self.nodes = local_nodes(settings, self.version)
+        self.heap = settings.kafka_heap if len(self.nodes) == 1 else settings.kafka_node_heap
+        self._procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    @property
+    def log_file(self) -> Path:
+        return self.nodes[0].log_file
+
+    def node(self, node_id: int) -> KafkaNode:
+        return next(n for n in self.nodes if n.node_id == node_id)
 
     # --- state ---------------------------------------------------------------------
-    def pid(self) -> int | None:
-        """The pid of *our* broker, if it is alive (a stale or reused pid does not count)."""
-        pid = read_pid(self.pid_file)
+    def node_pid(self, node: KafkaNode) -> int | None:
+        """The pid of *our* node, if it is alive (a stale or reused pid does not count)."""
+        pid = read_pid(node.pid_file)
         if pid is None or not process_alive(pid):
             return None
         cmdline = process_cmdline(pid)
-        if "kafka.Kafka" not in cmdline or str(self.config_path) not in cmdline:
+        if "kafka.Kafka" not in cmdline or str(node.config_path) not in cmdline:
             return None
         return pid
+
+    def pid(self) -> int | None:
+        """The first node's pid (the only one of a single broker)."""
+        return self.node_pid(self.nodes[0])
+
+    def pids(self) -> dict[int, int | None]:
+        return {n.node_id: self.node_pid(n) for n in self.nodes}
 
     def healthy(self) -> bool:
         return broker_reachable(self.settings.bootstrap_servers, timeout_ms=3000)
@@ -119,75 +206,106 @@ class LocalKafka:
         marker.write_text(f"{len(jars)} jars\n")
         say(f"Kafka {self.version}: {len(jars)} jars in {self.lib_dir}")
 
-    def write_config(self) -> None:
-        text = PROPERTIES_TEMPLATE.read_text().format(
-            port=self.settings.kafka_port,
-            controller_port=self.settings.kafka_controller_port,
-            data_dir=self.data_dir,
-        )
-        self.config_path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.config_path.exists() or self.config_path.read_text() != text:
-            self.config_path.write_text(text)
+    def write_config(self, node: KafkaNode) -> None:
+        text = node_properties(self.settings, node, self.nodes)
+        node.config_path.parent.mkdir(parents=True, exist_ok=True)
+        if not node.config_path.exists() or node.config_path.read_text() != text:
+            node.config_path.write_text(text)
 
     def ensure_formatted(self) -> None:
-        if (self.data_dir / "meta.properties").exists():
+        """Format every node's storage once, all with one cluster id."""
+        todo = [n for n in self.nodes if not (n.data_dir / "meta.properties").exists()]
+        if not todo:
             return
         java = require_tool("java", "install a Java 17+ runtime")
         classpath = f"{self.lib_dir}/*"
         cluster_id = (
-            run(
-                [java, "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
-                what="kafka-storage random-uuid",
+            self._existing_cluster_id()
+            or (
+                run(
+                    [java, "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
+                    what="kafka-storage random-uuid",
+                )
+                .strip()
+                .splitlines()[-1]
             )
-            .strip()
-            .splitlines()[-1]
         )
-        run(
-            [
-                java,
-                "-cp",
-                classpath,
-                "kafka.tools.StorageTool",
-                "format",
-                "-t",
-                cluster_id,
-                "-c",
-                str(self.config_path),
-                "--standalone",
-            ],
-            what="kafka-storage format",
-        )
-        say(f"formatted Kafka storage in {self.data_dir} (cluster {cluster_id})")
+        standalone = ["--standalone"] if len(self.nodes) == 1 else []
+        for node in todo:
+            run(
+                [
+                    java,
+                    "-cp",
+                    classpath,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cluster_id,
+                    "-c",
+                    str(node.config_path),
+                    *standalone,
+                ],
+                what=f"kafka-storage format (node {node.node_id})",
+            )
+            say(f"formatted Kafka storage in {node.data_dir} (cluster {cluster_id})")
+
+    def _existing_cluster_id(self) -> str | None:
+        for node in self.nodes:
+            meta = node.data_dir / "meta.properties"
+            if meta.exists():
+                for line in meta.read_text().splitlines():
+                    if line.startswith("cluster.id="):
+                        return line.split("=", 1)[1].strip()
+        return None
 
     def start(self) -> str:
-        """Bring the broker up; returns what happened ('reused' or 'started')."""
-        if self.pid() is not None:
+        """Bring every node up; returns what happened ('reused' or 'started')."""
+        down = [n for n in self.nodes if self.node_pid(n) is None]
+        if not down:
             if wait_until(self.healthy, timeout_s=START_TIMEOUT_S):
                 return "reused"
             raise ServiceError(
-                f"our Kafka (pid {self.pid()}) runs but does not answer on "
-                f"{self.settings.bootstrap_servers}; see {self.log_file} or run `yiwang down`"
+                f"our Kafka (pids {sorted(p for p in self.pids().values() if p)}) runs but does not "
+                f"answer on {self.settings.bootstrap_servers}; see {self.log_file} or run `yiwang down`"
             )
-        for port in (self.settings.kafka_port, self.settings.kafka_controller_port):
-            if port_open(port):
-                raise ServiceError(
-                    f"port {port} is taken by another process: stop it, or set "
-                    "YIWANG_KAFKA_PORT / YIWANG_KAFKA_CONTROLLER_PORT, or point "
-                    "KAFKA_BOOTSTRAP_SERVERS at an existing broker"
-                )
+        for node in down:
+            for port in (node.port, node.controller_port):
+                if port_open(port):
+                    raise ServiceError(
+                        f"port {port} is taken by another process: stop it, or set "
+                        "YIWANG_KAFKA_PORT / YIWANG_KAFKA_CONTROLLER_PORT, or point "
+                        "KAFKA_BOOTSTRAP_SERVERS at an existing broker"
+                    )
         self.ensure_jars()
-        self.write_config()
+        for node in self.nodes:
+            self.write_config(node)
         self.ensure_formatted()
-        java = require_tool("java", "install a Java 17+ runtime")
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         say(f"starting Kafka {self.version} on {self.settings.bootstrap_servers}")
-        with self.log_file.open("ab") as log:
+        for node in down:
+            self._launch(node)
+        if not wait_until(self._ready, timeout_s=START_TIMEOUT_S, interval_s=0.5):
+            raise ServiceError(f"Kafka did not become ready in {START_TIMEOUT_S:.0f}s; see {self.log_file}")
+        return "started"
+
+    def start_node(self, node_id: int) -> None:
+        """Restart one node of a running cluster (after a kill), and wait until it answers."""
+        node = self.node(node_id)
+        if self.node_pid(node) is not None:
+            return
+        self._launch(node)
+        if not wait_until(lambda: self._node_ready(node), timeout_s=START_TIMEOUT_S, interval_s=0.5):
+            raise ServiceError(f"Kafka node {node_id} did not come back in {START_TIMEOUT_S:.0f}s")
+
+    def _launch(self, node: KafkaNode) -> None:
+        java = require_tool("java", "install a Java 17+ runtime")
+        node.log_file.parent.mkdir(parents=True, exist_ok=True)
+        node.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        with node.log_file.open("ab") as log:
             proc = subprocess.Popen(
                 [
                     java,
-                    f"-Xmx{self.settings.kafka_heap}",
-                    f"-Xms{self.settings.kafka_heap}",
+                    f"-Xmx{self.heap}",
+                    f"-Xms{self.heap}",
                     "-XX:+UseG1GC",
                     "-Djava.awt.headless=true",
                     "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
@@ -195,35 +313,58 @@ class LocalKafka:
                     "-cp",
                     f"{self.lib_dir}/*",
                     "kafka.Kafka",
-                    str(self.config_path),
+                    str(node.config_path),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        self.pid_file.write_text(f"{proc.pid}\n")
+        self._procs[node.node_id] = proc
+        node.pid_file.write_text(f"{proc.pid}\n")
 
-        def ready() -> bool:
-            if proc.poll() is not None:
-                raise ServiceError(
-                    f"Kafka exited with code {proc.returncode} while starting: "
-                    f"{_last_error(self.log_file)} (log: {self.log_file})"
-                )
-            return port_open(self.settings.kafka_port) and self.healthy()
+    def _node_ready(self, node: KafkaNode) -> bool:
+        proc = self._procs.get(node.node_id)
+        if proc is not None and proc.poll() is not None:
+            raise ServiceError(
+                f"Kafka node {node.node_id} exited with code {proc.returncode} while starting: "
+                f"{_last_error(node.log_file)} (log: {node.log_file})"
+            )
+        return port_open(node.port) and broker_reachable(node.address, timeout_ms=3000)
 
-        if not wait_until(ready, timeout_s=START_TIMEOUT_S, interval_s=0.5):
-            raise ServiceError(f"Kafka did not become ready in {START_TIMEOUT_S:.0f}s; see {self.log_file}")
-        return "started"
+    def _ready(self) -> bool:
+        return all(self._node_ready(n) for n in self.nodes)
+
+    def kill_node(self, node_id: int) -> None:
+        """kill -9 one node: no controlled shutdown, no leadership handed over."""
+        pid = self.node_pid(self.node(node_id))
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: not process_alive(pid), timeout_s=30, interval_s=0.1)
+        proc = self._procs.pop(node_id, None)
+        if proc is not None:
+            proc.wait(timeout=30)
+
+    def freeze_node(self, node_id: int, *, frozen: bool) -> None:
+        """SIGSTOP (frozen) or SIGCONT one node: a process that hangs without dying."""
+        pid = self.node_pid(self.node(node_id))
+        if pid is None:
+            raise ServiceError(f"Kafka node {node_id} is not running")
+        os.kill(pid, signal.SIGSTOP if frozen else signal.SIGCONT)
 
     def stop(self) -> bool:
-        pid = self.pid()
-        if pid is None:
-            return False
-        say(f"stopping Kafka (pid {pid})")
-        terminate(pid, grace_s=30)
-        self.pid_file.unlink(missing_ok=True)
-        return True
+        """SIGTERM every node at once (a cluster shut down one node at a time would lose its
+        quorum half way and hang in controlled shutdown), SIGKILL what is left after 30 s."""
+        running = [(n, pid) for n in self.nodes if (pid := self.node_pid(n)) is not None]
+        for node, pid in running:
+            say(f"stopping Kafka node {node.node_id} (pid {pid})")
+            os.kill(pid, signal.SIGCONT)  # a frozen node could not act on SIGTERM
+            os.kill(pid, signal.SIGTERM)
+        for node, pid in running:
+            terminate(pid, grace_s=30)
+            node.pid_file.unlink(missing_ok=True)
+        return bool(running)
 
 
 def broker_reachable(bootstrap: str, *, timeout_ms: int = 5000) -> bool:

@@ -9,7 +9,9 @@ answering from the dispatch database. The volunteer scheme (`dispatch.volunteers
 claims and points into the case flows and seeds its starting catalogue. The pages (`/board`,
 `/board/kpi`, `/m`, `/v`, `/login`) are
 served from the built bundle (dispatch/web), and the board's live feed (`/live`) runs a Kafka
-consumer of events and escalations in the lifespan too.
+consumer of events and escalations in the lifespan too. Every dispatch route's parameters pass
+the edge checks of `dispatch.api.edge` (Open311 runs the same rule and answers in its own error
+format); `/docs` and `/redoc` are served from local assets.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from config.settings import Settings
@@ -38,9 +41,11 @@ from dispatch.api import (
     errors,
     routes_agency,
     routes_auth,
+    routes_dlq,
     routes_live,
     routes_notices,
     routes_operator,
+    routes_people,
     routes_photos,
     routes_positions,
     routes_reference,
@@ -50,6 +55,8 @@ from dispatch.api import (
     routes_worker_detail,
 )
 from dispatch.api.accounts import load_accounts
+from dispatch.api.docs import create_router as docs_router
+from dispatch.api.edge import refuse_control_characters
 from dispatch.api.live import LiveFeed
 from dispatch.api.state import ApiState
 from dispatch.api.status import DispatchStatus
@@ -65,6 +72,7 @@ from producers.publisher import Publisher
 
 log = logging.getLogger(__name__)
 RELAY_EVERY_S = 5.0
+PEOPLE_EVERY_S = 120.0
 OPEN311_PREFIX = "/open311/v2"
 
 
@@ -82,6 +90,24 @@ async def _relay_forever(state: ApiState) -> None:
         await asyncio.sleep(RELAY_EVERY_S)
 
 
+async def _refresh_people_forever(state: ApiState, engine: Engine) -> None:
+    """The directory the API routes with (operator dispatch, reassign): reloaded like the
+    workers' so an import or a shift exception made elsewhere (the CLI) reaches it too."""
+    while True:
+        await asyncio.sleep(PEOPLE_EVERY_S)
+        try:
+            state.flows.people = await asyncio.to_thread(load_people, engine, state.flows.rules.taxonomy)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("api: directory refresh failed (%s); retrying in %.0fs", exc, PEOPLE_EVERY_S)
+
+
+async def _cancel(*tasks: asyncio.Task[None]) -> None:
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: Engine) -> None:
     """Error handlers, compression, the routers and the pages."""
     errors.install(app)
@@ -97,11 +123,14 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_reference,
         routes_agency,
         routes_notices,
+        routes_people,
+        routes_dlq,
         routes_volunteers,
         routes_volunteer_admin,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(refuse_control_characters)])
     app.include_router(pages_router())
+    app.include_router(docs_router())
     if open311 is not None:
         app.include_router(
             open311_router(settings, open311, status=DispatchStatus(engine)), prefix=OPEN311_PREFIX
@@ -161,17 +190,16 @@ def create_app(
             await volunteers.seed_catalogue(conn)
         feed = await LiveFeed.started(settings) if live else None
         accounts = load_accounts(settings.accounts_file)
-        state = ApiState(settings, pool, flows, metrics, accounts, feed, volunteers)
+        state = ApiState(settings, pool, flows, metrics, accounts, feed, volunteers, engine=engine)
         app.state.yiwang = state
         relay = asyncio.create_task(_relay_forever(state))
+        directory = asyncio.create_task(_refresh_people_forever(state, engine))
         try:
             yield
         finally:
             if feed is not None:
                 await feed.stop()
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
+            await _cancel(relay, directory)
             await pool.close()
             if producer is not None:
                 await producer.stop()
@@ -182,6 +210,8 @@ def create_app(
         version="1",
         description="Operators, grid workers and agencies. Authenticate with a bearer token.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets (dispatch/api/docs.py)
+        redoc_url=None,
     )
     _mount(app, settings, open311, engine)
 

@@ -1,15 +1,15 @@
-"""Photos a grid worker attaches when resolving: checked, stored under the settings' home,
-referred to by an object key.
+"""Photos a grid worker attaches when resolving: checked, stored in PostgreSQL (table
+`photos`, so every API host serves every photo), referred to by an object key.
 
 Only JPEG, PNG and WebP are taken, recognised by their first bytes (never by the name or the
 declared content type), at most `MAX_BYTES` (the worker page shrinks a phone photo to about
 1600 px before sending it, a few hundred kB). The key is generated here
-(`photos/2026/11/<32 hex>.jpg`), so a name from the client never reaches the file system, and
-a key is read back only when it matches that shape.
+(`photos/2026/11/<32 hex>.jpg`), so a name from the client is never used, and a key is read
+back only when it matches that shape.
 
 >>> photo_kind(b"\\xff\\xd8\\xff\\xe0" + bytes(8)).extension
 'jpg'
->>> key_path(Path("/h"), "photos/2026/11/../../../etc/passwd")
+>>> checked_key("photos/2026/11/../../../etc/passwd")
 Traceback (most recent call last):
 ...
 dispatch.api.photos.PhotoError: photo: not a photo key
@@ -21,7 +21,9 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from typing import Any
+
+from psycopg import AsyncConnection
 
 MAX_BYTES = 5 * 1024 * 1024
 KEY = re.compile(r"^photos/\d{4}/\d{2}/[0-9a-f]{32}\.(jpg|png|webp)$")
@@ -63,24 +65,37 @@ def new_key(kind: PhotoKind, now: datetime) -> str:
     return f"photos/{now:%Y}/{now:%m}/{uuid.uuid4().hex}.{kind.extension}"
 
 
-def key_path(home: Path, key: str) -> Path:
-    """Where a key's file lives; PhotoError for anything not shaped like a key we made."""
+def checked_key(key: str) -> str:
+    """The key itself; PhotoError for anything not shaped like a key we made."""
     if not KEY.match(key):
         raise PhotoError("not a photo key")
-    return home / key
+    return key
 
 
-def store(home: Path, data: bytes, now: datetime) -> tuple[str, PhotoKind]:
-    """Check and write one photo (blocking: run it in a thread); its key and kind."""
+def checked(data: bytes) -> PhotoKind:
+    """Size and kind of an upload, or PhotoError (413 too large, 415 not a photo)."""
     if len(data) > MAX_BYTES:
         raise PhotoError(f"larger than {MAX_BYTES // (1024 * 1024)} MB", status=413)
     if not data:
         raise PhotoError("empty upload")
-    kind = photo_kind(data[:16])
+    return photo_kind(data[:16])
+
+
+async def store(conn: AsyncConnection[Any], data: bytes, now: datetime) -> tuple[str, PhotoKind]:
+    """Check and write one photo (committed on an autocommit connection); its key and kind."""
+    kind = checked(data)
     key = new_key(kind, now)
-    path = key_path(home, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part")
-    tmp.write_bytes(data)
-    tmp.rename(path)
+    await conn.execute(
+        "INSERT INTO photos (photo_key, media_type, data, stored_at) VALUES (%s, %s, %s, %s)",
+        (key, kind.media_type, data, now),
+    )
     return key, kind
+
+
+async def load(conn: AsyncConnection[Any], key: str) -> tuple[bytes, PhotoKind] | None:
+    """A stored photo and its kind; None when there is none under that key."""
+    cur = await conn.execute("SELECT data FROM photos WHERE photo_key = %s", (checked_key(key),))
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    return bytes(row[0]), BY_EXTENSION[key.rsplit(".", 1)[1]]

@@ -8,18 +8,23 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
-from fastapi.responses import FileResponse
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from dispatch.api import photos
+from dispatch.api.answers import ERRORS, PHOTO_ERRORS, PhotoStored
 from dispatch.api.auth import ApiRole
 from dispatch.api.errors import NotFound
 from dispatch.api.state import Caller, Forbidden, State, Worker
 
-router = APIRouter(tags=["photos"])
+router = APIRouter(tags=["photos"], responses=ERRORS)
 
 
-@router.post("/worker/photos", status_code=201)
+@router.post(
+    "/worker/photos",
+    status_code=201,
+    response_model=PhotoStored,
+    responses=PHOTO_ERRORS,
+)
 async def upload(
     caller: Worker,
     state: State,
@@ -27,16 +32,21 @@ async def upload(
 ) -> dict[str, Any]:
     """Store a photo for a resolve; answers its object key."""
     data = await photo.read(photos.MAX_BYTES + 1)
-    key, kind = await run_in_threadpool(photos.store, state.settings.home, data, datetime.now(UTC))
+    async with state.pool.connection() as conn:
+        key, kind = await photos.store(conn, data, datetime.now(UTC))
     return {"key": key, "media_type": kind.media_type, "bytes": len(data)}
 
 
-@router.get("/photos/{key:path}")
-async def read(key: str, caller: Caller, state: State) -> FileResponse:
+@router.get(
+    "/photos/{key:path}",
+    response_class=Response,
+    responses={200: {"content": {m: {} for m in ("image/jpeg", "image/png", "image/webp")}}},
+)
+async def read(key: str, caller: Caller, state: State) -> Response:
     """A photo attached to a task you may see (operators: your street; workers: your tasks)."""
     if caller.role not in (ApiRole.OPERATOR, ApiRole.GRID_WORKER):
         raise Forbidden("photos are for operators and grid workers")
-    path = photos.key_path(state.settings.home, key)
+    photos.checked_key(key)
     if caller.role is ApiRole.GRID_WORKER:
         query = "SELECT 1 FROM tasks WHERE %s = ANY(photos) AND assignee_id = %s LIMIT 1"
         args: tuple[str | None, ...] = (key, caller.subject)
@@ -48,7 +58,8 @@ async def read(key: str, caller: Caller, state: State) -> FileResponse:
     async with state.pool.connection() as conn:
         cur = await conn.execute(query, args)
         found = await cur.fetchone()
-    if found is None or not path.is_file():
+        stored = await photos.load(conn, key) if found is not None else None
+    if stored is None:
         raise NotFound()
-    kind = photos.BY_EXTENSION[path.suffix.lstrip(".")]
-    return FileResponse(path, media_type=kind.media_type, headers={"Cache-Control": "private, max-age=86400"})
+    data, kind = stored
+    return Response(data, media_type=kind.media_type, headers={"Cache-Control": "private, max-age=86400"})

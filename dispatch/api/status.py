@@ -1,13 +1,19 @@
 """The Open311 `StatusSource` backed by the dispatch database: GET requests/:id shows the
-real state of the case a request became (following a merge to the case that absorbed it)."""
+real state of the case a request became (following a merge to the case that absorbed it),
+the resolution note once it is handled, and its next deadline as `expected_datetime`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import Engine, text
 
+from dispatch.api.views import next_deadline
+from dispatch.sla.calendar import Timekeeper
+from dispatch.sla.deadlines import timekeeper_for
+from dispatch.sla.policy import load_sla
 from producers.open311.store import StatusUpdate
 
 CLOSED_STATES = frozenset({"closed", "rejected"})
@@ -28,10 +34,13 @@ _NOTES = {
     "rejected": "not accepted as a case (不予立案)",
 }
 
+HANDLED_STATES = frozenset({"resolved", "verified", "closed"})
 STATUS_SQL = text("""
-    SELECT r.report_id::text, COALESCE(t.state, i.state), COALESCE(t.updated_at, i.updated_at)
+    SELECT r.report_id::text, c.state, c.updated_at, c.clocks,
+           (SELECT k.notes FROM tasks k WHERE k.incident_id = c.incident_id AND k.notes IS NOT NULL
+            ORDER BY k.created_at DESC LIMIT 1) AS resolution
     FROM reports r JOIN incidents i ON i.incident_id = r.incident_id
-    LEFT JOIN incidents t ON t.incident_id = i.merged_into
+    JOIN incidents c ON c.incident_id = COALESCE(i.merged_into, i.incident_id)
     WHERE r.report_id = ANY(CAST(:ids AS uuid[]))
 """)
 
@@ -39,8 +48,9 @@ STATUS_SQL = text("""
 class DispatchStatus:
     """Report id -> Open311 status ("open"/"closed"), a note naming the case's state, the time."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, timekeeper: Timekeeper | None = None) -> None:
         self.engine = engine
+        self.timekeeper = timekeeper or timekeeper_for(load_sla())
 
     def statuses(self, report_ids: Sequence[str]) -> Mapping[str, StatusUpdate]:
         ids = [i for i in report_ids if _is_uuid(i)]
@@ -48,15 +58,20 @@ class DispatchStatus:
             return {}
         with self.engine.connect() as conn:
             rows = conn.execute(STATUS_SQL, {"ids": ids}).all()
-        return {
-            report_id: StatusUpdate(
+        out = {}
+        for report_id, state, updated_at, clocks, resolution in rows:
+            note = f"{state}: {_NOTES.get(state, state)}"
+            if state in HANDLED_STATES and resolution:
+                note += f"; {resolution}"
+            due, _ = next_deadline(clocks, self.timekeeper) if state not in HANDLED_STATES else (None, False)
+            out[report_id] = StatusUpdate(
                 status="closed" if state in CLOSED_STATES else "open",
-                status_notes=f"{state}: {_NOTES.get(state, state)}",
+                status_notes=note,
                 agency_responsible=None,
                 updated_at=updated_at,
+                expected_at=datetime.fromisoformat(due) if due else None,
             )
-            for report_id, state, updated_at in rows
-        }
+        return out
 
 
 def _is_uuid(value: str) -> bool:

@@ -153,14 +153,15 @@ class CaseFlows:
         for those who share it, their last position (not their home) for "nearest"."""
         near = self.people.near(incident)
         ids = [c.worker_id for c in near]
-        candidates = People.loaded(near, await (await q.open_work(conn, ids)).result())
+        near_loaded = People.loaded(near, await (await q.open_work(conn, ids)).result())
         shared = await positions.fresh(conn, ids, now=self.clock(), max_age=self.position_max_age)
-        candidates = positions.placed(candidates, shared)
+        near_placed = positions.placed(near_loaded, shared)
         router = self.rules.router
 
         def route(work: CaseWork, why: Action) -> Assignment | None:
             where = routing_incident(work.incident)
             case = work.case
+            candidates = self.people.directory.on_duty_at(near_placed, work.now, self.rules.tk.working)
             if why is Action.RETURN:
                 decision = router.reroute_after_return(
                     where, candidates, work.now, returned_by=case.returned_by, returns=case.returns

@@ -8,7 +8,10 @@ import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 
 const out = process.argv[2] || 'dist';
-const pages = { login: 'src/login.js', board: 'src/board.js', kpi: 'src/kpi.js', worker: 'src/worker.js', volunteer: 'src/volunteer.js', inbox: 'src/inbox.js' };
+const pages = {
+  login: 'src/login.js', board: 'src/board.js', kpi: 'src/kpi.js', worker: 'src/worker.js',
+  volunteer: 'src/volunteer.js', people: 'src/people.js', dlq: 'src/dlq.js', inbox: 'src/inbox.js',
+};
 
 const result = await esbuild.build({
   entryPoints: pages,

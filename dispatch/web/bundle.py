@@ -105,13 +105,19 @@ def ensure_bundle(web: Path = WEB) -> Bundle:
     return Bundle(dist, manifest, built)
 
 
-def _build(web: Path) -> None:
-    modules_stamp = web / "node_modules" / ".yiwang-lock-sha256"
-    lock = _lock_digest(web)
+def ensure_node_modules(folder: Path, *, purpose: str = "pages") -> None:
+    """`npm ci` in `folder` when its package-lock.json changed since the last install (or on
+    the first use); a stamp in node_modules remembers which lock file was installed."""
+    modules_stamp = folder / "node_modules" / ".yiwang-lock-sha256"
+    lock = _lock_digest(folder)
     if not modules_stamp.exists() or modules_stamp.read_text().strip() != lock:
-        say("pages: installing the npm packages (npm ci; package-lock.json changed or first build)")
-        _npm(web, "ci", "--no-audit", "--no-fund", "--loglevel=error", what="npm ci")
+        say(f"{purpose}: installing the npm packages (npm ci; package-lock.json changed or first use)")
+        _npm(folder, "ci", "--no-audit", "--no-fund", "--loglevel=error", what="npm ci")
         modules_stamp.write_text(lock)
+
+
+def _build(web: Path) -> None:
+    ensure_node_modules(web)
     digest = inputs_digest(web)
     staging = web / "dist.new"
     shutil.rmtree(staging, ignore_errors=True)

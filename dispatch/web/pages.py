@@ -5,6 +5,8 @@
 | `/login`      | login for operators (password) and grid workers (PIN)         |
 | `/board`      | the command center: map, live board, filters, actions         |
 | `/board/kpi`  | KPIs per street and community, and the trend over days        |
+| `/board/people` | district operators: roster import/export, PINs, shift exceptions, on duty |
+| `/board/dlq`  | district operators: the dead-letter desk (counts, replay, discard) |
 | `/m`          | the grid worker's phone page: my tasks, accept/arrive/resolve |
 | `/v`          | the volunteer's phone page: tasks, points, redemptions (公益积分) |
 | `/inbox`      | a desk's notices: receive (签收) and answer (反馈)             |
@@ -30,6 +32,8 @@ PAGES = {
     "/login": "login",
     "/board": "board",
     "/board/kpi": "kpi",
+    "/board/people": "people",
+    "/board/dlq": "dlq",
     "/m": "worker",
     "/v": "volunteer",
     "/inbox": "inbox",

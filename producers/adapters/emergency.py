@@ -3,7 +3,12 @@
 One `<alert>` per message (or several inside any wrapper element). `identifier` is the
 source_ref, `sent` the report time. Category: the first `<eventCode>` value found in
 config/sources.toml (e.g. GB/T 35965.1 "11B03" 暴雨), else the first CAP `<category>`;
-priority from `<severity>`. The location is a representative point of the alert area —
+priority from urgency × severity × certainty by the first matching rule of config/cap.toml
+(GB/T 35965.1 colour levels Red/Orange/Yellow/Blue read as the severities they stand for).
+An `<alert>` and its elements must be in a CAP namespace of config/cap.toml (an XML signature
+aside: kept in raw, not required), and CAP's required elements must be there; otherwise the
+message is a dead letter naming the element. Among several `<info>` blocks zh-CN comes first,
+then any other Chinese, then the first. The location is a representative point of the alert area —
 the area-weighted centroid of the largest `<polygon>`, else the centre of the first
 `<circle>` — with `accuracy_m` covering the area, and the whole area is kept under
 `location.area` (CAP's "lat,lon" pairs turned into [lon, lat], radius km → m). An alert with
@@ -16,10 +21,13 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET  # parsed trees come from xmlsafe (defusedxml)
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from shapely.geometry import Polygon
 
+from config.policy import CONFIG_DIR, PolicyError, Priority, read_toml
 from producers.adapters import fields as f
 from producers.adapters.xmlsafe import adapt_xml, child_text
 from producers.canonical import build_report
@@ -35,7 +43,103 @@ NATIVES = {
     "location.address": "info.area.areaDesc",
 }
 DISPATCHED_TYPES = ("Alert", "Update", "Cancel")
+REQUIRED_ALERT = ("sender", "scope")  # identifier, sent, status, msgType: checked by their own steps
+REQUIRED_INFO = ("category", "event", "urgency", "severity", "certainty")
 EARTH_M_PER_DEG = 111_320.0
+
+
+@dataclass(frozen=True)
+class PriorityRule:
+    """Matches when each given list holds the alert's value (an empty list matches any)."""
+
+    priority: Priority
+    urgency: frozenset[str] = frozenset()
+    severity: frozenset[str] = frozenset()
+    certainty: frozenset[str] = frozenset()
+
+    def matches(self, urgency: str, severity: str, certainty: str) -> bool:
+        return all(
+            not allowed or value in allowed
+            for allowed, value in (
+                (self.urgency, urgency),
+                (self.severity, severity),
+                (self.certainty, certainty),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class CapPolicy:
+    namespaces: frozenset[str]
+    signature_namespace: str
+    colours: dict[str, str]
+    rules: tuple[PriorityRule, ...]
+
+    def priority(self, urgency: str, severity: str, certainty: str) -> Priority:
+        """The first matching rule's priority; raises `FieldError` when none matches."""
+        severity = self.colours.get(severity, severity)
+        for rule in self.rules:
+            if rule.matches(urgency, severity, certainty):
+                return rule.priority
+        raise FieldError(
+            "priority",
+            f"urgency {f.show(urgency)} × severity {f.show(severity)} × certainty {f.show(certainty)} "
+            "has no priority in config/cap.toml",
+            "info.severity",
+        )
+
+
+def parse_cap_policy(doc: dict[str, Any], origin: str = "cap") -> CapPolicy:
+    rules: list[PriorityRule] = []
+    for i, entry in enumerate(doc.get("priority", [])):
+        try:
+            priority = Priority(entry["priority"])
+        except (KeyError, ValueError):
+            raise PolicyError(f"{origin}: priority[{i}] needs a priority P0..P3") from None
+        lists = {k: frozenset(entry.get(k, [])) for k in ("urgency", "severity", "certainty")}
+        rules.append(PriorityRule(priority, **lists))
+    namespaces = frozenset(doc.get("namespaces", []))
+    if not namespaces or not rules:
+        raise PolicyError(f"{origin}: needs namespaces and at least one [[priority]] rule")
+    return CapPolicy(
+        namespaces, str(doc.get("signature_namespace", "")), dict(doc.get("colours", {})), tuple(rules)
+    )
+
+
+@cache
+def cap_policy() -> CapPolicy:
+    path = CONFIG_DIR / "cap.toml"
+    return parse_cap_policy(read_toml(path), origin=str(path))
+
+
+def _namespace(tag: str) -> str:
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
+def check_namespaces(root: ET.Element) -> None:
+    """Every alert, and every element in it, is in a CAP namespace (signatures aside)."""
+    policy = cap_policy()
+    alerts = [e for e in root.iter() if e.tag.rsplit("}", 1)[-1] == "alert"]
+    for alert in alerts:
+        stack = [alert]
+        while stack:
+            element = stack.pop()
+            space = _namespace(element.tag)
+            if space == policy.signature_namespace:
+                continue
+            if space not in policy.namespaces:
+                name = element.tag.rsplit("}", 1)[-1]
+                shown = f"namespace {space[:80]!r}" if space else "no namespace"
+                raise FieldError("$", f"<{name}> is in {shown}, not CAP (config/cap.toml namespaces)", name)
+            stack.extend(element)
+
+
+def _required(element: ET.Element, names: tuple[str, ...], where: str) -> None:
+    for name in names:
+        if not (child_text(element, name) or "").strip():
+            raise FieldError(
+                "$", f"a CAP {where} needs <{name}>", f"{where}.{name}" if where != "alert" else name
+            )
 
 
 def _pairs(text: str, *, field: str, native: str) -> list[tuple[float, float]]:
@@ -107,8 +211,12 @@ def _info(alert: ET.Element) -> ET.Element:
     infos = alert.findall("info")
     if not infos:
         raise FieldError("$", "a CAP alert needs an <info> block", "info")
-    chinese = [i for i in infos if (child_text(i, "language") or "").lower().startswith("zh")]
-    return (chinese or infos)[0]
+
+    def rank(info: ET.Element) -> int:
+        language = (child_text(info, "language") or "").strip().lower()
+        return 0 if language in ("zh-cn", "zh-hans-cn") else 1 if language.startswith("zh") else 2
+
+    return min(infos, key=rank)  # min keeps document order among equals
 
 
 def _category(info: ET.Element, ctx: Context) -> str:
@@ -149,7 +257,11 @@ def _report(item: tuple[ET.Element, bytes], ctx: Context) -> Report:
             f"msgType {f.show(kind)} is not an incident (expected {', '.join(DISPATCHED_TYPES)})",
             "msgType",
         )
+    _required(alert, REQUIRED_ALERT, "alert")
+    for signature in [e for e in alert if e.tag == "Signature"]:
+        alert.remove(signature)  # kept in raw; CAP does not require one and it is not checked here
     info = _info(alert)
+    _required(info, REQUIRED_INFO, "info")
     area, point = _area(info)
     headline = (child_text(info, "headline") or "").strip()
     body = (child_text(info, "description") or "").strip()
@@ -173,7 +285,9 @@ def _report(item: tuple[ET.Element, bytes], ctx: Context) -> Report:
             received_at=ctx.received_at,
         ),
         category=_category(info, ctx),
-        priority=f.priority(ctx.config, (child_text(info, "severity") or "").strip(), native="info.severity"),
+        priority=cap_policy().priority(
+            *((child_text(info, k) or "").strip() for k in ("urgency", "severity", "certainty"))
+        ),
         lon=lon,
         lat=lat,
         crs=Crs.WGS84 if point else None,
@@ -196,4 +310,5 @@ def adapt(data: bytes, ctx: Context) -> Iterator[Outcome]:
         build=_report,
         expected="expected a CAP <alert>",
         records=lambda root: root.findall(".//alert"),
+        check=check_namespaces,
     )

@@ -24,7 +24,8 @@ from schemas.report import Report
 _DECLARED = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 
 
-def parse(data: bytes) -> ET.Element:
+def parse(data: bytes, check: Callable[[ET.Element], None] | None = None) -> ET.Element:
+    """The tree with namespaces dropped from tag names; `check` sees it before they are."""
     declared = _DECLARED.match(data[:200])
     if declared is None or declared.group(1).lower().replace(b"_", b"-") in (b"utf-8", b"utf8"):
         decode_utf8(data)  # a precise "invalid UTF-8 at byte N" instead of expat's "invalid token"
@@ -47,6 +48,8 @@ def parse(data: bytes) -> ET.Element:
         raise FieldError(
             "$", f"the XML text does not match its declared encoding ({type(exc).__name__})"
         ) from None
+    if check is not None:
+        check(root)
     for element in root.iter():
         if isinstance(element.tag, str) and "}" in element.tag:
             element.tag = element.tag.rsplit("}", 1)[1]
@@ -72,12 +75,13 @@ def adapt_xml(
     records: Callable[[ET.Element], list[ET.Element]],
     expected: str,
     build: Callable[[tuple[ET.Element, bytes], Context], Report],
+    check: Callable[[ET.Element], None] | None = None,
 ) -> Iterator[Outcome]:
     """The whole of an XML export's adapter once `build` maps one record: a document that is
     one `single` record, or a container whose `records(root)` are each guarded and kept with
     their own serialised XML as raw; anything else is one rejection naming what was expected."""
     try:
-        root = parse(data)
+        root = parse(data, check)
     except FieldError as exc:
         yield reject(exc, data, ctx.at())
         return

@@ -11,8 +11,8 @@ from config.settings import Settings
 from producers.ledger import Ledger
 from producers.open311.agencies import load_directory
 from producers.open311.api import create_router
-from producers.open311.store import RequestLog
-from producers.paths import ledger_path, request_log_path
+from producers.open311.store import RequestLog, SharedRequestLog
+from producers.paths import ledger_path
 from producers.publisher import Publisher
 
 PREFIX = "/open311/v2"
@@ -24,7 +24,7 @@ def create_app(
     *,
     agencies: Path | None = None,
     ledger: Ledger | None = None,
-    log: RequestLog | None = None,
+    log: RequestLog | SharedRequestLog | None = None,
 ) -> FastAPI:
     app = FastAPI(title="Yiwang Open311 GeoReport v2 intake", version="2")
     directory = load_directory(agencies) if agencies else load_directory()
@@ -35,11 +35,10 @@ def create_app(
 
 
 def serve(settings: Settings, publisher: Publisher, *, host: str, port: int, agencies: Path | None) -> None:
+    """The request log is the shared one in the settings' database (every host answers alike)."""
     ledger = Ledger(ledger_path(settings))
-    log = RequestLog(request_log_path(settings))
     try:
-        app = create_app(settings, publisher, agencies=agencies, ledger=ledger, log=log)
+        app = create_app(settings, publisher, agencies=agencies, ledger=ledger)
         uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
     finally:
-        log.close()
         ledger.close()

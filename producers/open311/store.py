@@ -1,11 +1,12 @@
 """What GET requests answers from: a log of the requests this intake accepted, plus a seam
 for their live status.
 
-The intake records each accepted request (id, service, place, time; no personal data) in a
-SQLite file under `settings.home` (or in memory for tests). Status is "open" with the note
-"received; awaiting dispatch" until a `StatusSource` says otherwise: the dispatch database
-will implement that protocol (report_id → status, notes, agency, updated time) and be
-passed to `create_router(..., status=...)`; nothing else changes.
+The intake records each accepted request (id, service, place, time; no personal data).
+`SharedRequestLog` keeps it in PostgreSQL (table `open311_requests`), so every API host
+answers for every request: the default. `RequestLog` keeps it in a SQLite file (or in
+memory), for a single intake process and tests. Status is "open" with the note "received;
+awaiting dispatch" until a `StatusSource` says otherwise (dispatch/api/status.py reads the
+case from the dispatch database: state, resolution note, deadline).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
+from sqlalchemy import Engine, RowMapping, text
 
 from schemas.report import Report
 
@@ -32,6 +34,8 @@ class StatusUpdate:
     status_notes: str | None
     agency_responsible: str | None
     updated_at: datetime
+    expected_at: datetime | None = None
+    """The case's next deadline (Open311's expected_datetime); None once handled."""
 
 
 class StatusSource(Protocol):
@@ -125,3 +129,68 @@ class RequestLog:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+_SELECT = (
+    "SELECT service_request_id, source, service_code, service_name, description, agency_responsible, "
+    "requested_at, address, lat, long, media_url FROM open311_requests "
+)
+
+
+def _row(mapping: RowMapping) -> dict[str, Any]:
+    row = dict(mapping)
+    row["requested_datetime"] = row.pop("requested_at").isoformat()
+    return row
+
+
+class SharedRequestLog:
+    """The request log in PostgreSQL: the same answers from every API host."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, report: Report, *, service_name: str, agency: str) -> None:
+        loc = report.location
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO open311_requests (service_request_id, source, service_code, service_name, "
+                    "description, agency_responsible, requested_at, address, lat, long, media_url) VALUES "
+                    "(:id, :source, :code, :name, :description, :agency, :at, :address, :lat, :long, :media) "
+                    "ON CONFLICT DO NOTHING"
+                ),
+                {
+                    "id": str(report.report_id),
+                    "source": report.source.value,
+                    "code": report.category,
+                    "name": service_name,
+                    "description": report.description,
+                    "agency": agency,
+                    "at": report.reported_at,
+                    "address": loc.address,
+                    "lat": loc.lat,
+                    "long": loc.lon,
+                    "media": report.attachments[0].uri if report.attachments else None,
+                },
+            )
+
+    def get(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(_SELECT + "WHERE service_request_id = ANY(:ids)"), {"ids": list(ids)})
+            return [_row(r._mapping) for r in rows]
+
+    def search(self, *, codes: Sequence[str], start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Most recent first; `codes` empty = every service."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    _SELECT + "WHERE requested_at BETWEEN :start AND :end "
+                    "AND (cardinality(CAST(:codes AS text[])) = 0 OR service_code = ANY(:codes)) "
+                    "ORDER BY requested_at DESC LIMIT :limit"
+                ),
+                {"start": start, "end": end, "codes": list(codes), "limit": MAX_RESULTS},
+            )
+            return [_row(r._mapping) for r in rows]
+
+    def close(self) -> None:
+        """The engine belongs to the caller."""

@@ -284,7 +284,7 @@ class IntakeService:
         out = _Outputs()
         if not located:
             return out, []
-        candidates = self.directory.for_batch(located, loads)
+        candidates = self.directory.for_batch(located, loads, at=now, calendar=self.rules.tk.working)
         by_id = {str(r.report_id): r for r in reports}
         try:
             decisions = self.rules.decide(located, nearby=near, candidates=candidates, now=now)

@@ -83,3 +83,17 @@ def test_settings_travel_to_a_child_process_through_the_environment(
     for name, value in env.items():
         clean_env.setenv(name, value)
     assert Settings() == s
+
+
+def test_a_local_cluster_replicates_its_topics(clean_env: pytest.MonkeyPatch) -> None:
+    single = Settings()
+    assert (single.kafka_brokers, single.replication_factor, single.min_insync_replicas) == (1, 1, 1)
+    cluster = Settings(kafka_brokers=3)
+    assert cluster.bootstrap_servers == "127.0.0.1:39092,127.0.0.1:39102,127.0.0.1:39112"
+    assert cluster.local_kafka_ports[2] == (39112, 39113)
+    assert (cluster.replication_factor, cluster.min_insync_replicas) == (3, 2)
+    clean_env.setenv("YIWANG_KAFKA_BROKERS", "3")
+    clean_env.setenv("YIWANG_REPLICATION_FACTOR", "2")
+    assert (Settings().replication_factor, Settings().min_insync_replicas) == (2, 1)  # said explicitly
+    with pytest.raises(ValidationError, match="kafka_brokers"):
+        Settings(kafka_brokers=0)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from producers.outcome import Rejection
 from schemas.report import Crs, Report, report_id_for
 from tests.producers.helpers import RECEIVED, adapt, sample_files
+
+SAMPLES = Path(__file__).parents[2] / "producers" / "samples"
 
 EXPECTED_SAMPLES = {
     # source: [(source_ref, category, priority, crs or None), ...] in file order
@@ -331,3 +334,69 @@ def test_several_alerts_in_one_wrapper_each_become_a_report() -> None:
     body = CAP_THUNDERSTORM.split(b"?>", 1)[1] + CAP_EARTHQUAKE.split(b"?>", 1)[1]
     outcomes = adapt("emergency", b"<alerts>" + body + b"</alerts>")
     assert [o.source_ref for o in outcomes if isinstance(o, Report)] == ["KSTO1055887203", "TRI13970876.2"]
+
+
+def _alert(*, ns: str = "urn:oasis:names:tc:emergency:cap:1.2", drop: str = "", info: str = "") -> bytes:
+    """The project's gas-leak sample, with one element dropped or <info> blocks added."""
+    text = (SAMPLES / "emergency" / "gas-circle.xml").read_text("utf-8")
+    text = text.replace('xmlns="urn:oasis:names:tc:emergency:cap:1.2"', f'xmlns="{ns}"')
+    if drop:
+        start, end = text.index(f"<{drop}>"), text.index(f"</{drop}>") + len(drop) + 3
+        text = text[:start] + text[end:]
+    return text.replace("</alert>", info + "</alert>").encode()
+
+
+def test_cap_samples_take_their_priority_from_urgency_severity_and_certainty() -> None:
+    got = {
+        p.name: adapt("emergency", p.read_bytes())[0] for p in sorted((SAMPLES / "emergency").glob("*.xml"))
+    }
+    assert {name: r.priority for name, r in got.items() if isinstance(r, Report)} == {
+        "gas-circle.xml": "P0",  # Immediate × Extreme × Observed
+        "geohazard-update.xml": "P2",  # Expected × Moderate × Possible
+        "rainstorm-polygon.xml": "P1",  # Expected × Severe × Likely
+    }
+
+
+def test_cap_outside_its_namespaces_or_missing_elements_is_a_dead_letter_naming_it() -> None:
+    (foreign,) = adapt("emergency", _alert(ns="urn:example:not-cap"))
+    assert isinstance(foreign, Rejection) and foreign.reason.startswith("$ (alert): <alert> is in")
+    assert "not CAP" in foreign.reason and "urn:example:not-cap" in foreign.reason
+    (bare,) = adapt("emergency", _alert(ns=""))
+    assert isinstance(bare, Rejection) and "no namespace" in bare.reason
+    for element, native in (("sender", "sender"), ("scope", "scope"), ("certainty", "info.certainty")):
+        (missing,) = adapt("emergency", _alert(drop=element))
+        assert isinstance(missing, Rejection), (element, missing)
+        assert missing.reason.startswith(f"$ ({native}): a CAP ") and f"<{element}>" in missing.reason
+
+
+def test_cap_bom_comments_and_a_signature_parse_and_the_signature_is_kept() -> None:
+    signature = (
+        '<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo/>'
+        "<SignatureValue>c2lnbmVk</SignatureValue></Signature><!-- signed by the platform -->"
+    )
+    data = b"\xef\xbb\xbf" + _alert(info=signature).replace(b"<status>", "<!-- 状态 --><status>".encode())
+    (report,) = adapt("emergency", data)
+    assert isinstance(report, Report), report
+    assert report.priority == "P0" and "SignatureValue" in report.raw.text
+
+
+def test_cap_national_dialect_colours_and_zh_cn_first() -> None:
+    dialect = (
+        (SAMPLES / "emergency" / "rainstorm-polygon.xml")
+        .read_text("utf-8")
+        .replace("<severity>Severe</severity>", "<severity>Orange</severity>")
+    )
+    sent = dialect.split("<sent>", 1)[1].split("</sent>", 1)[0]
+    dialect = dialect.replace(sent, sent.replace("T", " "))  # GB/T 35965.1 writes a space
+    english = dialect.split("<info>", 1)[1].split("</info>", 1)[0]
+    english = english.replace("<language>zh-CN</language>", "<language>en-US</language>")
+    english = english.replace("<headline>", "<headline>EN ")
+    hant = english.replace("<language>en-US</language>", "<language>zh-TW</language>")
+    hant = hant.replace("<headline>EN ", "<headline>繁體 ")
+    dialect = dialect.replace("<info>", f"<info>{english}</info><info>{hant}</info><info>", 1)
+    (report,) = adapt("emergency", dialect.encode())
+    assert isinstance(report, Report), report
+    assert report.priority == "P1"  # Orange read as Severe, Expected × Likely
+    assert report.reported_at == datetime.fromisoformat(sent).astimezone(UTC)
+    assert report.model_extra is not None and report.model_extra["cap"]["severity"] == "Orange"
+    assert not report.description.startswith(("EN ", "繁體 "))  # zh-CN, though third

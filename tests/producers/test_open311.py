@@ -5,12 +5,15 @@ XML) and httpx for what that library does not do (discovery, POST)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -32,6 +35,7 @@ from schemas.report import decode, report_id_for
 from tests.producers.helpers import read_topic
 
 pytestmark = pytest.mark.kafka
+SAMPLES = Path(__file__).parents[2] / "producers" / "samples"
 KEY = "dev-hotline-key"  # config/agencies.toml: the hotline's development key
 
 
@@ -236,3 +240,78 @@ def test_router_mounts_in_another_app(kafka: Settings, tmp_path: Path) -> None:
         assert asyncio.run(calls()) == (200, 403)
     finally:
         publisher.close()
+
+
+def _sample_texts() -> list[str]:
+    """The hotline sample's own texts (the real-world Chinese an agency sends), plus the hard
+    cases: CJK Extension B, full-width punctuation, an emoji, a line break and symbols that are
+    special in a form (& = + %)."""
+    orders = json.loads((SAMPLES / "hotline" / "orders.json").read_text("utf-8"))["orders"]
+    texts = [o["content"] for o in orders] + [o["address"] for o in orders]
+    return [*texts, "𠀀𪚥 嘅啲 —— “引号”（括号）！😀\n第二行 a&b=c+d 100%"]
+
+
+def _unescaped(value: str) -> str:
+    """A form value as raw UTF-8: only the characters the form syntax needs are escaped."""
+    return value.replace("%", "%25").replace("&", "%26").replace("=", "%3D").replace("+", "%2B")
+
+
+def _reports_by_ref(kafka: Settings, refs: set[str]) -> dict[str, Any]:
+    return {
+        k.decode(): decode(v)
+        for k, v, _ in read_topic(kafka, kafka.topic("reports.hotline"))
+        if k is not None and k.decode() in refs
+    }
+
+
+def test_chinese_texts_round_trip_byte_for_byte_in_every_body(server: str, kafka: Settings) -> None:
+    sent: dict[str, str] = {}
+    for i, text in enumerate(_sample_texts()):
+        form = _form(description=text)
+        ref = form["attribute[source_ref]"]
+        kind = i % 3
+        if kind == 0:  # urlencoded with raw UTF-8 bytes, as some agency clients send it
+            body = "&".join(f"{quote(k)}={_unescaped(v)}" for k, v in form.items())
+            answer = httpx.post(
+                f"{server}/requests.json",
+                content=body.encode("utf-8"),
+                headers={"content-type": "application/x-www-form-urlencoded"},
+            )
+        elif kind == 1:  # multipart
+            answer = httpx.post(f"{server}/requests.json", files={k: (None, v) for k, v in form.items()})
+        else:  # a JSON object, attributes nested
+            attrs = {k[len("attribute[") : -1]: form.pop(k) for k in list(form) if k.startswith("attribute[")}
+            answer = httpx.post(f"{server}/requests.json", json={**form, "attribute": attrs})
+        assert answer.status_code == 200, (kind, answer.text)
+        sent[ref] = text
+    got = _reports_by_ref(kafka, set(sent))
+    assert {ref: got[ref].description.encode("utf-8") for ref in sent} == {
+        ref: text.strip().encode("utf-8") for ref, text in sent.items()
+    }
+
+
+def test_bodies_that_cannot_be_read_say_why_before_any_key_check(server: str) -> None:
+    url = f"{server}/requests.json"
+    gbk = b"api_key=x&description=" + "路灯不亮".encode("gbk")
+    not_utf8 = httpx.post(url, content=gbk, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert not_utf8.status_code == 400
+    assert not_utf8.json() == [{"code": 400, "description": "description is not UTF-8 text"}]
+
+    broken = httpx.post(url, content=b'{"api_key": "x", ', headers={"content-type": "application/json"})
+    assert broken.status_code == 400 and "not valid JSON" in broken.text and "api_key" not in broken.text
+
+    huge = httpx.post(url, data=_form(description="灯" * 400_000))
+    assert huge.status_code == 413 and "at most" in huge.text
+
+    plain = httpx.post(url, content=b"api_key=x", headers={"content-type": "text/plain"})
+    assert plain.status_code == 415 and "text/plain is not accepted" in plain.text
+    gb2312 = httpx.post(
+        url,
+        content=b"api_key=x",
+        headers={"content-type": "application/x-www-form-urlencoded; charset=gb2312"},
+    )
+    assert gb2312.status_code == 415 and "UTF-8" in gb2312.text
+
+    xml = httpx.post(f"{server}/requests.xml", content=b"[1]", headers={"content-type": "application/json"})
+    assert xml.status_code == 400
+    assert "must be an object" in xmltodict.parse(xml.content)["errors"]["error"]["description"]

@@ -1,146 +1,26 @@
-"""Faults under load (≥ 500 reports/s from the simulator), then an exact reconciliation.
-
-Each scenario runs real worker processes against the fault tests' own broker and cluster,
-injects one fault in the middle of the traffic, waits for the pipeline to catch up, and
-checks that every report the adapters published is stored exactly once (a task or merged
-into one), that every refused payload is on the DLQ, and that no case has two tasks or a gap
-in its events. The reconciliation table is printed and kept as a test artefact.
-"""
+"""Faults under load (≥ 500 reports/s from the simulator) on one broker, then the exact
+reconciliation of tests/reliability/reconciliation.py."""
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 
 from config.settings import Settings
 from deploy.services.kafka import LocalKafka
 from deploy.services.postgres import LocalPostgres
-from dispatch.codec import clocks_from
-from dispatch.intake import IntakeRules
-from tests.reliability.load import Load
-from tests.streams.harness import Worker, read_topic, wait_caught_up
+from tests.reliability.reconciliation import FAULT_AT, run_scenario
+from tests.streams.harness import Worker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.db]
-RATE, SECONDS, FAULT_AT = 500.0, 16.0, 6.0
-ARTEFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 @pytest.fixture(scope="module")
 def fault_engine(fault_env: Settings) -> Engine:
     return create_engine(fault_env.db_url, pool_pre_ping=True)  # PostgreSQL restarts under it
-
-
-def _dlq_by_stage(settings: Settings) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for letter in read_topic(settings, "reports.dlq"):
-        out[letter["stage"]] = out.get(letter["stage"], 0) + 1
-    return out
-
-
-def _lost_deadlines(conn: Connection) -> int:
-    """Open cases whose stored next SLA check is missing or later than their clocks say."""
-    rules, now = IntakeRules.load(), datetime.now(UTC)
-    lost = 0
-    rows = conn.execute(
-        text("SELECT clocks, next_sla_at FROM incidents WHERE state NOT IN ('closed', 'merged', 'rejected')")
-    )
-    for clocks, stored in rows:
-        due, _ = rules.next_check(clocks_from(clocks), now)
-        if due is not None and (stored is None or stored > due + timedelta(seconds=1)):
-            lost += 1
-    return lost
-
-
-def _reconcile(engine: Engine, expected: set[str]) -> dict[str, int]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT report_id::text, merged FROM reports WHERE report_id = ANY(CAST(:ids AS uuid[]))"),
-            {"ids": list(expected)},
-        ).all()
-        return {
-            "expected reports": len(expected),
-            "stored reports": len(rows),
-            "opened an incident": sum(not merged for _, merged in rows),
-            "merged into one": sum(merged for _, merged in rows),
-            "cases with 2+ active tasks": conn.execute(
-                text(
-                    "SELECT count(*) FROM (SELECT incident_id FROM tasks WHERE status = 'active' "
-                    "GROUP BY incident_id HAVING count(*) > 1) x"
-                )
-            ).scalar_one(),
-            "cases with gaps in events": conn.execute(
-                text(
-                    "SELECT count(*) FROM (SELECT incident_id FROM events GROUP BY incident_id "
-                    "HAVING count(*) <> max(sequence) OR min(sequence) <> 1) x"
-                )
-            ).scalar_one(),
-            "report counts off": conn.execute(
-                text(
-                    "SELECT count(*) FROM incidents i WHERE report_count <> "
-                    "(SELECT count(*) FROM reports r WHERE r.incident_id = i.incident_id)"
-                )
-            ).scalar_one(),
-            "escalation steps taken": conn.execute(
-                text("SELECT count(*) FROM events WHERE action = 'escalate'")
-            ).scalar_one(),
-            "steps taken twice": conn.execute(
-                text(
-                    "SELECT count(*) FROM (SELECT data->'escalation'->>'key' FROM events "
-                    "WHERE action = 'escalate' GROUP BY 1 HAVING count(*) > 1) x"
-                )
-            ).scalar_one(),
-            "deadlines lost or late": _lost_deadlines(conn),
-        }
-
-
-def _scenario(
-    name: str,
-    settings: Settings,
-    engine: Engine,
-    tmp_path: Path,
-    *,
-    seed: int,
-    fault: Callable[[list[Worker]], None],
-    workers: int = 1,
-    seconds: float = SECONDS,
-) -> None:
-    dlq_before = _dlq_by_stage(settings)
-    running = [Worker(settings, tmp_path / f"{name}-{i}", f"w{i}") for i in range(workers)]
-    try:
-        time.sleep(4)  # the workers load the district and join the group
-        load = Load(settings, seed, RATE, seconds).start()
-        time.sleep(FAULT_AT)
-        fault(running)
-        load.wait()
-        wait_caught_up(settings, [w for w in running if w.alive()], timeout_s=240)
-    finally:
-        for w in running:
-            w.stop()
-    dlq_after = _dlq_by_stage(settings)
-    table = _reconcile(engine, load.expected_ids())
-    table |= {
-        "payloads sent": load.sent,
-        "refused by adapters (planned)": load.planned_rejections,
-        "adapter dead letters": dlq_after.get("adapter", 0) - dlq_before.get("adapter", 0),
-        "failed to publish": load.failed,
-    }
-    ARTEFACTS.mkdir(exist_ok=True)
-    (ARTEFACTS / f"reliability-{name}.json").write_text(json.dumps(table, indent=2, ensure_ascii=False))
-    print(f"\nreconciliation after {name}:")
-    for key, value in table.items():
-        print(f"  {key:<32}{value:>8}")
-    assert table["payloads sent"] == int(RATE * seconds) and table["failed to publish"] == 0
-    assert table["stored reports"] == table["expected reports"], "a published report was lost"
-    assert table["adapter dead letters"] == table["refused by adapters (planned)"]
-    assert table["cases with 2+ active tasks"] == 0
-    assert table["cases with gaps in events"] == 0 and table["report counts off"] == 0
-    assert table["steps taken twice"] == 0 and table["deadlines lost or late"] == 0
 
 
 def test_kill_9_a_worker_and_restart_it(fault_env: Settings, fault_engine: Engine, tmp_path: Path) -> None:
@@ -149,7 +29,7 @@ def test_kill_9_a_worker_and_restart_it(fault_env: Settings, fault_engine: Engin
         time.sleep(2)
         workers[0] = Worker(fault_env, tmp_path / "kill9-restarted", "w0b")
 
-    _scenario("kill9", fault_env, fault_engine, tmp_path, seed=301, fault=fault)
+    run_scenario("kill9", fault_env, fault_engine, tmp_path, seed=301, fault=fault)
 
 
 def test_restart_the_kafka_broker(fault_env: Settings, fault_engine: Engine, tmp_path: Path) -> None:
@@ -159,7 +39,7 @@ def test_restart_the_kafka_broker(fault_env: Settings, fault_engine: Engine, tmp
         time.sleep(2)
         broker.start()
 
-    _scenario("broker-restart", fault_env, fault_engine, tmp_path, seed=302, fault=fault)
+    run_scenario("broker-restart", fault_env, fault_engine, tmp_path, seed=302, fault=fault)
 
 
 def test_restart_postgresql(fault_env: Settings, fault_engine: Engine, tmp_path: Path) -> None:
@@ -169,7 +49,7 @@ def test_restart_postgresql(fault_env: Settings, fault_engine: Engine, tmp_path:
         time.sleep(3)
         pg.start()
 
-    _scenario("postgres-restart", fault_env, fault_engine, tmp_path, seed=303, fault=fault)
+    run_scenario("postgres-restart", fault_env, fault_engine, tmp_path, seed=303, fault=fault)
     fault_engine.dispose()
 
 
@@ -177,7 +57,7 @@ def test_two_workers_one_killed(fault_env: Settings, fault_engine: Engine, tmp_p
     def fault(workers: list[Worker]) -> None:
         workers[1].kill()  # the survivor takes over its partitions after the rebalance
 
-    _scenario("rebalance", fault_env, fault_engine, tmp_path, seed=304, fault=fault, workers=2)
+    run_scenario("rebalance", fault_env, fault_engine, tmp_path, seed=304, fault=fault, workers=2)
 
 
 @pytest.mark.slow
@@ -204,4 +84,4 @@ def test_soak_repeated_kills_and_a_broker_restart(
                 broker.start()
                 restarted_broker = True
 
-    _scenario("soak", fault_env, fault_engine, tmp_path, seed=305, fault=faults, workers=2, seconds=soak_s)
+    run_scenario("soak", fault_env, fault_engine, tmp_path, seed=305, fault=faults, workers=2, seconds=soak_s)

@@ -192,10 +192,17 @@ def test_simulated_feeds_end_as_tasks_merges_or_dead_letters(
         wait_caught_up(kafka, [worker])
         assert _counts(engine) == counts
 
-    # the tables are a projection of the topics: rebuilt from them, they are the same
+    # the tables are a projection of the topics: rebuilt from them, they are the same, and the
+    # frozen escalation policies come back from their topic even when the table lost them
     before = _snapshot(engine)
+    with engine.begin() as conn:
+        policies = conn.execute(text("SELECT policy_id, body FROM sla_policies ORDER BY 1")).all()
+        conn.execute(text("DELETE FROM sla_policies"))
     result = run_rebuild(kafka)
     assert result.rows["incidents"] >= counts["incidents"]
+    assert result.missing_policies == [] and result.rows["sla_policies"] >= 1
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT policy_id, body FROM sla_policies ORDER BY 1")).all() == policies
     after = _snapshot(engine)
     for table in before:
         assert after[table] == before[table], f"{table} differs after rebuild"

@@ -63,6 +63,7 @@ def headers(caller: str, world: World, tokens: Tokens, crew: Crew, world_notices
     return result
 
 
+NO_LETTER = "00000000-0000-5000-8000-000000000000"
 WORKER = {"worker_a": 200, "worker_b": 200}
 ANSWER = {"what": "马上处理", "by": (datetime.now(UTC) + timedelta(days=1)).isoformat()}
 OPS = {"op_district": 200, "op_a": 200, "op_b": 200}
@@ -106,6 +107,24 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/kpi", None, expect(**OPS)),
     ("GET", "/agency/reports/{a1_report}", None, expect(agency_hotline=200, agency_police=404)),
     ("GET", "/agency/reports?source_ref={a1_ref}", None, expect(agency_hotline=200, agency_police=200)),
+    # people and dead letters: district operators only (on-duty: operators, in their street)
+    ("POST", "/people/import?check=true", None, expect(op_district=422)),  # no file: refused, unchanged
+    ("GET", "/people/export?format=csv&scope=500106001001", None, expect(op_district=200)),
+    ("POST", "/people/nobody-here/reset-pin", None, expect(op_district=404)),
+    ("GET", "/people/exceptions", None, expect(op_district=200)),
+    (
+        "POST",
+        "/people/exceptions",
+        {"kind": "leave", "worker_id": "nobody-here", "first_day": "2026-11-25"},
+        expect(op_district=422),
+    ),
+    ("DELETE", "/people/exceptions/987654321", None, expect(op_district=404)),
+    ("GET", "/people/on-duty?grid=500106001001001", None, expect(op_district=200, op_a=200, op_b=403)),
+    ("GET", "/dlq", None, expect(op_district=200)),
+    ("GET", "/dlq/counts", None, expect(op_district=200)),
+    ("GET", f"/dlq/{NO_LETTER}", None, expect(op_district=404)),
+    ("POST", f"/dlq/{NO_LETTER}/replay", {}, expect(op_district=404)),
+    ("POST", f"/dlq/{NO_LETTER}/discard", {"reason": "a probe"}, expect(op_district=404)),
     # volunteers: a1 (P1) is never offered, so a claim or a resolution finds no task
     ("GET", "/volunteer/me", None, expect(**VOLUNTEERS)),
     ("GET", "/volunteer/tasks", None, expect(**VOLUNTEERS)),

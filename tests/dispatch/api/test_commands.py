@@ -6,18 +6,21 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import datetime
+from pathlib import Path
 
 import orjson
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from config.settings import Settings
 from dispatch.api.app import OPEN311_PREFIX
 from dispatch.api.status import DispatchStatus
 from producers.ledger import Ledger
 from producers.open311.api import create_router
-from producers.open311.store import RequestLog
+from producers.open311.store import SharedRequestLog
 from producers.publisher import Publisher
 from schemas.report import decode
 from tests.casework import harness
@@ -141,10 +144,10 @@ async def _intake(settings: Settings, engine: Engine, report_id: str) -> str:
 
 
 def test_open311_answers_with_the_dispatch_state(
-    client: TestClient, kafka: Settings, engine: Engine, tokens: Tokens
+    client: TestClient, kafka: Settings, engine: Engine, tokens: Tokens, tmp_path: Path
 ) -> None:
     publisher = Publisher(kafka)
-    ledger, log = Ledger(None), RequestLog(None)
+    ledger, log = Ledger(None), SharedRequestLog(engine)
     try:
         router = create_router(kafka, publisher, ledger=ledger, log=log, status=DispatchStatus(engine))
         client.app.include_router(router, prefix=OPEN311_PREFIX)  # type: ignore[attr-defined]
@@ -165,12 +168,47 @@ def test_open311_answers_with_the_dispatch_state(
         now = client.get(f"{OPEN311_PREFIX}/requests/{rid}.json").json()[0]
         assert now["status"] == "open" and now["status_notes"].startswith(("dispatched", "registered"))
         op = tokens.operator()
+        # expected_datetime is the case's next deadline, the one the command center's board shows
+        board = client.get(f"/incidents/{iid}", headers=op).json()["incident"]
+        running = [d["deadline"] for d in board["deadlines"].values() if d["deadline"]]
+        assert running and now["expected_datetime"] is not None
+        assert datetime.fromisoformat(now["expected_datetime"]) == min(map(datetime.fromisoformat, running))
         reject = client.post(f"/incidents/{iid}/reject", headers=op, json={"reason": "x"})
         assert reject.status_code == 409  # only a reported case can be rejected
         park = client.post(f"/incidents/{iid}/park", headers=op, json={"reason": "路灯改造工程"})
         assert park.status_code in (200, 409)
         after = client.get(f"{OPEN311_PREFIX}/requests/{rid}.json").json()[0]
         assert after["status"] == "open" and after["status_notes"].split(":")[0] in ("parked", "registered")
+
+        # another API host (its own router, log object and home) answers the same from the database
+        other = FastAPI()
+        other.include_router(
+            create_router(
+                kafka.model_copy(update={"home": tmp_path}),
+                publisher,
+                ledger=Ledger(None),
+                log=SharedRequestLog(engine),
+                status=DispatchStatus(engine),
+            ),
+            prefix=OPEN311_PREFIX,
+        )
+        with TestClient(other) as elsewhere:
+            assert elsewhere.get(f"{OPEN311_PREFIX}/requests/{rid}.json").json() == [after]
+            # a source configured as not public (110) is never listed, nor found by its id
+            hidden = str(uuid.uuid4())
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO open311_requests (service_request_id, source, service_code, "
+                        "service_name, description, requested_at) "
+                        "VALUES (:id, 'police', 'streetlight_out', '路灯', 'x', now())"
+                    ),
+                    {"id": hidden},
+                )
+            listed = elsewhere.get(f"{OPEN311_PREFIX}/requests.json").json()
+            assert rid in {r["service_request_id"] for r in listed}
+            assert hidden not in {r["service_request_id"] for r in listed}
+            assert elsewhere.get(f"{OPEN311_PREFIX}/requests/{hidden}.json").status_code == 404
     finally:
         publisher.close()
         ledger.close()

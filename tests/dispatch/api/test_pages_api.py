@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from config.settings import Settings
 from dispatch.api.app import create_app
@@ -126,7 +126,10 @@ def test_photos_are_checked_stored_and_read_back_in_scope_only(
     assert stored.status_code == 201
     key = stored.json()["key"]
     assert key.startswith("photos/") and key.endswith(".jpg") and ".." not in key
-    assert (home / key).read_bytes() == JPEG  # under the settings' home, by a name of our making
+    assert not (home / key).exists()  # not on this host's disk: in the database every API host reads
+    with engine.connect() as conn:
+        kept = conn.execute(text("SELECT data FROM photos WHERE photo_key = :k"), {"k": key}).scalar_one()
+    assert bytes(kept) == JPEG
     assert c.get(f"/photos/{key}", headers=tokens.operator(STREET_A)).status_code == 404  # not attached yet
     base = f"/worker/tasks/{task_id}"
     assert c.post(f"{base}/accept", headers=me).status_code == 200
@@ -138,6 +141,9 @@ def test_photos_are_checked_stored_and_read_back_in_scope_only(
         got = c.get(f"/photos/{key}", headers=who)
         assert got.status_code == 200 and got.content == JPEG and got.headers["content-type"] == "image/jpeg"
     assert c.get(f"/photos/{key}", headers=tokens.operator(STREET_B)).status_code == 404
+    other_home = home.parent / "another-api-host"
+    with TestClient(create_app(kafka.model_copy(update={"home": other_home}), live=False)) as other:
+        assert other.get(f"/photos/{key}", headers=me).content == JPEG  # another API host serves it
     assert c.get(f"/photos/{key}", headers=tokens.worker("500106002002001-grid_worker-1")).status_code == 404
     assert c.get(f"/photos/{key}", headers=tokens.agency("patrol")).status_code == 403
     assert c.get("/photos/photos/2026/11/../../../etc/passwd", headers=tokens.operator()).status_code in (
