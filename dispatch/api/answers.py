@@ -338,3 +338,6 @@ VOLUNTEER_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     409: {"model": Problem, "description": "refused by the volunteer scheme's rules"},
 }
+NOTICE_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"model": Refused, "description": "the notice's state refuses this (received twice, or not yet)"},
+}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
@@ -16,7 +17,7 @@ from dispatch.api.answers import ERRORS, Problem
 from dispatch.api.live import Item
 from dispatch.api.state import Operator, State, Worker
 
-router = APIRouter(tags=["operator"], responses=ERRORS)
+router = APIRouter(responses=ERRORS)  # role tags per operation: each stream is for one role
 HEARTBEAT_S = 15.0
 
 
@@ -24,20 +25,19 @@ def sse(item: Item) -> bytes:
     return b"event: item\ndata: " + orjson.dumps(item) + b"\n\n"
 
 
-@router.get(
-    "/live",
-    response_class=StreamingResponse,
-    responses={
-        200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
-        503: {"model": Problem, "description": "this API runs without the live feed"},
-    },
-)
+STREAM: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
+    503: {"model": Problem, "description": "this API runs without the live feed"},
+}
+
+
+@router.get("/live", response_class=StreamingResponse, tags=["operator"], responses=STREAM)
 async def live(request: Request, caller: Operator, state: State) -> Response:
     """Server-sent events: new case events and escalations in your scope, as they happen."""
     return _events(request, state, caller.street, None)
 
 
-@router.get("/worker/live", response_class=StreamingResponse, tags=["grid worker"])
+@router.get("/worker/live", response_class=StreamingResponse, tags=["grid worker"], responses=STREAM)
 async def worker_live(request: Request, caller: Worker, state: State) -> Response:
     """Server-sent events for a grid worker: their own tasks (new, reassigned, done) and the
     reminders addressed to them, as they happen."""

@@ -9,18 +9,20 @@ in their scope (a street operator: its street's) and the KPIs of the desks in it
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from dispatch.api.answers import ERRORS, NOTICE_ERRORS
+from dispatch.api.edge import Body
 from dispatch.api.errors import NotFound
 from dispatch.api.state import DeskCaller, Operator, State
 from dispatch.notices import service as sv
 from dispatch.notices.models import Desk, NoticeKind, NoticeState
 
-router = APIRouter(tags=["notices"])
+router = APIRouter(tags=["notices"], responses=ERRORS)
 NoticeId = Annotated[str, Path(max_length=160, pattern=r"^[0-9a-f-]{36}:\d+>[a-z_]+:[^/]{1,40}$")]
 
 
@@ -84,8 +86,8 @@ class CaseNotices(BaseModel):
     items: list[NoticeOut]
 
 
-class AnswerBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class AnswerBody(Body):
+    prose: ClassVar[frozenset[str]] = frozenset({"what"})
     what: str = Field(min_length=1, max_length=2000, description="what the unit will do")
     by: AwareDatetime = Field(description="by when (with its offset)")
 
@@ -118,7 +120,7 @@ async def _expand(
     return [_out(r, now, events[r["notice_id"]], cases.get(r["incident_id"], [])) for r in rows]
 
 
-@router.get("/notices", response_model=Inbox)
+@router.get("/notices", response_model=Inbox, tags=["desk"])
 async def my_inbox(caller: DeskCaller, state: State) -> Inbox:
     """My desk's notices: unreceived first, the most overdue first; each with its case, place,
     time left and history."""
@@ -137,7 +139,7 @@ async def _one(state: State, caller: DeskCaller, notice_id: str) -> NoticeOut:
         return out
 
 
-@router.post("/notices/{notice_id}/receive", response_model=NoticeOut)
+@router.post("/notices/{notice_id}/receive", response_model=NoticeOut, tags=["desk"], responses=NOTICE_ERRORS)
 async def receive(notice_id: NoticeId, caller: DeskCaller, state: State) -> NoticeOut:
     """签收: the desk has seen the notice (once; a second receive answers 409)."""
     async with state.pool.connection() as conn:
@@ -145,7 +147,7 @@ async def receive(notice_id: NoticeId, caller: DeskCaller, state: State) -> Noti
     return await _one(state, caller, notice_id)
 
 
-@router.post("/notices/{notice_id}/answer", response_model=NoticeOut)
+@router.post("/notices/{notice_id}/answer", response_model=NoticeOut, tags=["desk"], responses=NOTICE_ERRORS)
 async def answer(notice_id: NoticeId, body: AnswerBody, caller: DeskCaller, state: State) -> NoticeOut:
     """反馈: what the unit will do, by when (after receiving)."""
     async with state.pool.connection() as conn:
@@ -155,7 +157,7 @@ async def answer(notice_id: NoticeId, body: AnswerBody, caller: DeskCaller, stat
     return await _one(state, caller, notice_id)
 
 
-@router.get("/incidents/{incident_id}/notices", response_model=CaseNotices)
+@router.get("/incidents/{incident_id}/notices", response_model=CaseNotices, tags=["operator"])
 async def case_notices(incident_id: UUID, caller: Operator, state: State) -> CaseNotices:
     """Every notice of a case and its state, for the operator's case panel."""
     async with state.pool.connection() as conn:
@@ -169,7 +171,7 @@ async def case_notices(incident_id: UUID, caller: Operator, state: State) -> Cas
         )
 
 
-@router.get("/notices/kpi", response_model=NoticeKpis)
+@router.get("/notices/kpi", response_model=NoticeKpis, tags=["operator"])
 async def notice_kpis(
     caller: Operator, state: State, days: Annotated[int, Query(ge=1, le=366)] = 30
 ) -> NoticeKpis:

@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from dispatch.api.answers import ERRORS
+from dispatch.api.edge import Body
 from dispatch.api.state import State, Worker
 from dispatch.positions import service as positions
 
-router = APIRouter(prefix="/worker", tags=["grid worker"])
+router = APIRouter(prefix="/worker", tags=["grid worker"], responses=ERRORS)
 
 
-class SharedPosition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SharedPosition(Body):
     lon: float = Field(ge=-180, le=180, description="WGS84, as the browser's geolocation gives it")
     lat: float = Field(ge=-90, le=90)
     accuracy_m: float | None = Field(default=None, ge=0, le=10_000)

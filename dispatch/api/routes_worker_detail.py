@@ -15,12 +15,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from dispatch.api import board
+from dispatch.api.answers import ERRORS
 from dispatch.api.errors import NotFound
 from dispatch.api.state import State, Worker
 from dispatch.api.views import deadlines, next_deadline
 from geo.maplinks import map_links
 
-router = APIRouter(prefix="/worker", tags=["grid worker"])
+router = APIRouter(prefix="/worker", tags=["grid worker"], responses=ERRORS)
 
 
 class CaseReport(BaseModel):
