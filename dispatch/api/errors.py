@@ -54,6 +54,12 @@ def install(app: FastAPI) -> None:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return JSONResponse({"detail": f"the database refuses this value: {reason}", "field": field}, 422)
 
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
+        """Date arithmetic on a valid but extreme instant (`until=0001-01-01…` minus 30 days)."""
+        field = next((name for name, _ in request.query_params.multi_items()), None)
+        return JSONResponse({"detail": f"a date or number is out of range: {exc}", "field": field}, 422)
+
     @app.exception_handler(sqlalchemy.exc.DataError)
     async def refused_through_sqlalchemy(request: Request, exc: sqlalchemy.exc.DataError) -> JSONResponse:
         """The same refusal met through a synchronous SQLAlchemy engine, which wraps it."""
