@@ -23,6 +23,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -43,6 +44,8 @@ from bench.harness import (
     stop,
     timestamps,
 )
+from bench.profile import record as record_profile
+from bench.profile import report as profile_report
 from config.settings import Settings
 from deploy.topics import admin_client
 from dispatch.intake import incident_id_for
@@ -117,12 +120,28 @@ def committed_rate(settings: Settings, report_ids: list[str]) -> tuple[float, in
 
 
 def sustained(
-    settings: Settings, home: Path, records: list[Record], workers: int
+    settings: Settings, home: Path, records: list[Record], workers: int, profile: Path | None = None
 ) -> tuple[float, int, float]:
-    """Workers consume the backlog already on the topics; (reports/s, reports, max RSS MB)."""
+    """Workers consume the backlog already on the topics; (reports/s, reports, max RSS MB).
+
+    With `profile`, py-spy samples the first worker for 12 s once it has started consuming.
+    """
     procs = [start_worker(settings, home, f"w{workers}-{i}") for i in range(workers)]
+    spy: threading.Thread | None = None
     try:
+        if profile is not None:
+            out = profile / f"worker-{workers}w.raw"
+
+            def sample() -> None:
+                time.sleep(8)  # index and directory loaded, group joined
+                record_profile(procs[0].pid, 12, out)
+
+            spy = threading.Thread(target=sample)
+            spy.start()
         wait_caught_up(settings, procs)
+        if spy is not None:
+            spy.join()
+            print(f"\nprofile of one worker, {workers} worker(s) running ({out}):\n{profile_report(out)}")
         rss = max(rss_mb(p.pid) for p in procs)
     finally:
         for p in procs:
@@ -181,6 +200,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--latency-workers", type=int, default=2)
     ap.add_argument("--skip-sustained", action="store_true", help="only the latency measurement")
+    ap.add_argument("--skip-latency", action="store_true", help="only the sustained measurement")
+    ap.add_argument("--profile", type=Path, help="py-spy the first worker of each sustained run into DIR")
     args = ap.parse_args()
     base = Settings()
     print(f"pipeline benchmark on {os.cpu_count()} cores; Kafka and PostgreSQL on the same machine")
@@ -202,7 +223,7 @@ def main() -> None:
         for k, w in enumerate(args.workers):
             if k:  # the first backlog is on the topics already (the no-op client read it)
                 produce(settings, backlog[w])
-            rate, n, rss = sustained(settings, home, backlog[w], w)
+            rate, n, rss = sustained(settings, home, backlog[w], w, args.profile)
             rows.append(
                 (
                     f"sustained, {w} worker(s), {n:,} reports",
@@ -219,37 +240,38 @@ def main() -> None:
                     f"{rss / TARGET_RSS_MB:.2f} x limit 300 MB",
                 )
             )
-    with tempfile.TemporaryDirectory() as tmp, isolated(base, "lat") as settings:
-        home = Path(tmp)
-        count = int(args.rate * args.seconds)
-        floor = noop_latency(
-            settings, home, canonical_records(settings, count, seed=7, days_ago=40), args.rate
-        )
-        lat = latency(
-            settings,
-            home,
-            canonical_records(settings, count, seed=8, days_ago=50),
-            args.rate,
-            args.latency_workers,
-        )
-        p50, p99 = percentile(lat, 50), percentile(lat, 99)
-        f50, f99 = percentile(floor, 50), percentile(floor, 99)
-        rows.append(
-            (
-                f"no-op latency at {args.rate:,.0f}/s",
-                f"p50 {f50 * 1000:.0f} ms",
-                f"p99 {f99 * 1000:.0f} ms",
-                "the floor",
+    if not args.skip_latency:
+        with tempfile.TemporaryDirectory() as tmp, isolated(base, "lat") as settings:
+            home = Path(tmp)
+            count = int(args.rate * args.seconds)
+            floor = noop_latency(
+                settings, home, canonical_records(settings, count, seed=7, days_ago=40), args.rate
             )
-        )
-        rows.append(
-            (
-                f"report->task at {args.rate:,.0f}/s, {args.latency_workers} worker(s), {len(lat):,} tasks",
-                f"p50 {p50 * 1000:.0f} ms",
-                f"p99 {p99 * 1000:.0f} ms",
-                f"p99 {p99 / TARGET_P99_S:.2f} x target 250 ms",
+            lat = latency(
+                settings,
+                home,
+                canonical_records(settings, count, seed=8, days_ago=50),
+                args.rate,
+                args.latency_workers,
             )
-        )
+            p50, p99 = percentile(lat, 50), percentile(lat, 99)
+            f50, f99 = percentile(floor, 50), percentile(floor, 99)
+            rows.append(
+                (
+                    f"no-op latency at {args.rate:,.0f}/s",
+                    f"p50 {f50 * 1000:.0f} ms",
+                    f"p99 {f99 * 1000:.0f} ms",
+                    "the floor",
+                )
+            )
+            rows.append(
+                (
+                    f"report->task at {args.rate:,.0f}/s, {args.latency_workers} worker(s), {len(lat):,}",
+                    f"p50 {p50 * 1000:.0f} ms",
+                    f"p99 {p99 * 1000:.0f} ms",
+                    f"p99 {p99 / TARGET_P99_S:.2f} x target 250 ms",
+                )
+            )
     print(f"\n{'measure':<48}{'value':>16}{'beside':>20}   against")
     for name, value, beside, against in rows:
         print(f"{name:<48}{value:>16}{beside:>20}   {against}")

@@ -34,9 +34,8 @@ from dispatch.rows import event_row, incident_row, merge_window_row, report_row,
 from producers.dlq import DLQ_TOPIC, dead_letter
 from producers.dlq import HEADERS as DLQ_HEADERS
 from schemas.dead_letter import DeadLetter, Stage, encode
-from schemas.report import Report
 from streams.intake import store as sql
-from streams.intake.decode import Inbound, decode, source_of
+from streams.intake.decode import Decoded, Inbound, decode, source_of
 from streams.intake.locate import Locator
 from streams.metrics import PipelineMetrics
 
@@ -125,20 +124,20 @@ class IntakeService:
         stage.labels("decode").observe(time.perf_counter() - t0)
 
         t1 = time.perf_counter()
-        located = self.locator.locate(reports, now)
+        located = self.locator.locate([r.report for r in reports], now)
         stage.labels("locate").observe(time.perf_counter() - t1)
         async with conn.transaction():
             # phase 1, one round trip: locks, what was seen before, merge candidates, open work
             t2 = time.perf_counter()
             async with conn.pipeline():
                 await sql.lock(conn, self._lock_keys(located))
-                seen = await sql.known_reports(conn, [str(r.report_id) for r in reports])
+                seen = await sql.known_reports(conn, [str(r.report.report_id) for r in reports])
                 near_q = await sql.nearby(conn, located, self.rules.merge)
                 work_q = await open_work(conn, self.directory.ids(located))
                 known, near, loads = await seen.result(), await near_q.result(), await work_q.result()
             stage.labels("read").observe(time.perf_counter() - t2)
             t3 = time.perf_counter()
-            fresh = [i for i, r in enumerate(reports) if str(r.report_id) not in known]
+            fresh = [i for i, r in enumerate(reports) if str(r.report.report_id) not in known]
             out, poisoned = self._decide(
                 [reports[i] for i in fresh],
                 [located[i] for i in fresh],
@@ -197,9 +196,9 @@ class IntakeService:
     # --- steps -----------------------------------------------------------------------
     def _decode(
         self, records: Sequence[Inbound], now: datetime
-    ) -> tuple[list[Report], dict[str, tuple[tuple[str, int, int], datetime | None]], list[DeadLetter]]:
+    ) -> tuple[list[Decoded], dict[str, tuple[tuple[str, int, int], datetime | None]], list[DeadLetter]]:
         """Reports (first copy of each id), their Kafka origin by report and incident id, letters."""
-        reports: list[Report] = []
+        reports: list[Decoded] = []
         origins: dict[str, tuple[tuple[str, int, int], datetime | None]] = {}
         letters: list[DeadLetter] = []
         seen: set[str] = set()
@@ -210,7 +209,7 @@ class IntakeService:
             if isinstance(decoded, DeadLetter):
                 letters.append(decoded)
                 continue
-            rid = str(decoded.report_id)
+            rid = str(decoded.report.report_id)
             if rid in seen:
                 continue
             seen.add(rid)
@@ -262,7 +261,7 @@ class IntakeService:
 
     def _decide(
         self,
-        reports: list[Report],
+        reports: list[Decoded],
         located: list[LocatedReport],
         near: list[list[OpenIncident]],
         *,
@@ -274,7 +273,7 @@ class IntakeService:
         if not located:
             return out, []
         candidates = self.directory.for_batch(located, loads)
-        by_id = {str(r.report_id): r for r in reports}
+        by_id = {str(r.report.report_id): r for r in reports}
         try:
             decisions = self.rules.decide(located, nearby=near, candidates=candidates, now=now)
             poisoned: list[DeadLetter] = []
@@ -289,15 +288,29 @@ class IntakeService:
             if isinstance(d, Merged):
                 out.reports.append(
                     report_row(
-                        report, d.report, incident_id=d.incident_id, merged=True, origin=origin, now=now
+                        report.report,
+                        report.doc,
+                        d.report,
+                        incident_id=d.incident_id,
+                        merged=True,
+                        origin=origin,
+                        now=now,
                     )
                 )
                 out.merges[d.incident_id].add(d.report.source, d.report.reported_at)
                 continue
             out.reports.append(
-                report_row(report, d.report, incident_id=d.incident_id, merged=False, origin=origin, now=now)
+                report_row(
+                    report.report,
+                    report.doc,
+                    d.report,
+                    incident_id=d.incident_id,
+                    merged=False,
+                    origin=origin,
+                    now=now,
+                )
             )
-            out.incidents.append(incident_row(d, report, now=now, policy_id=self.policy_id))
+            out.incidents.append(incident_row(d, report.report, now=now, policy_id=self.policy_id))
             task = task_row(d, now=now)
             if task is not None:
                 out.tasks.append(task)
@@ -325,7 +338,7 @@ class IntakeService:
         near: list[list[Any]],
         *,
         candidates: Callable[[LocatedReport], Any],
-        by_id: dict[str, Report],
+        by_id: dict[str, Decoded],
         origins: dict[str, tuple[tuple[str, int, int], datetime | None]],
         now: datetime,
     ) -> tuple[list[Merged | Opened], list[DeadLetter]]:
@@ -336,7 +349,7 @@ class IntakeService:
                 decisions += self.rules.decide([r], nearby=[stored], candidates=candidates, now=now)
             except Exception as exc:
                 report = by_id[r.report_id]
-                raw = orjson.dumps(report.model_dump(mode="json"))
+                raw = orjson.dumps(report.doc)
                 (topic, partition, offset), _ = origins[r.report_id]
                 letters.append(
                     dead_letter(
@@ -347,12 +360,12 @@ class IntakeService:
                         f"$: internal error while dispatching ({type(exc).__name__}); kept for review",
                         origin=Inbound(topic, partition, offset, None, b"", None).origin,
                         received_at=now,
-                        source_ref=report.source_ref,
+                        source_ref=report.report.source_ref,
                     )
                 )
         return decisions, letters
 
-    def _count(self, result: BatchResult, reports: list[Report]) -> None:
+    def _count(self, result: BatchResult, reports: list[Decoded]) -> None:
         m = self.metrics
         m.batch_size.observe(result.records)
         if result.merged:
