@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -130,28 +131,45 @@ class CaseFlows:
 
     async def router_for(self, conn: Conn, incident: Row) -> Route:
         """A router over the people around the case, with their open work as stored now."""
-        near = self.people.near(incident)
-        candidates = People.loaded(
-            near, await (await q.open_work(conn, (c.worker_id for c in near))).result()
-        )
+        return (await self.routers_for(conn, [incident]))(incident)
+
+    async def routers_for(self, conn: Conn, incidents: Sequence[Row]) -> Callable[[Row], Route]:
+        """Routers for a batch of cases, over their people's open work read in one query.
+
+        Work given out by one of them is counted by the others (the batch is one transaction,
+        so nothing stored yet shows it), as the intake counts its own batch's assignments.
+        """
+        near = {str(i["incident_id"]): self.people.near(i) for i in incidents}
+        stored = await (await q.open_work(conn, (c.worker_id for n in near.values() for c in n))).result()
+        given: Counter[str] = Counter()
         router = self.rules.router
 
-        def route(work: CaseWork, why: Action) -> Assignment | None:
-            where = routing_incident(work.incident)
-            case = work.case
-            if why is Action.RETURN:
-                decision = router.reroute_after_return(
-                    where, candidates, work.now, returned_by=case.returned_by, returns=case.returns
-                )
-            elif why is Action.REASSIGN and case.assignee_id:
-                decision = router.route(
-                    where, candidates, work.now, exclude={case.assignee_id}, returns=case.returns
-                )
-            else:
-                decision = router.route(where, candidates, work.now, returns=case.returns)
-            return Assignment.from_decision(decision)
+        def for_incident(incident: Row) -> Route:
+            people = near[str(incident["incident_id"])]
 
-        return route
+            def route(work: CaseWork, why: Action) -> Assignment | None:
+                loads = {w: stored.get(w, 0) + given[w] for w in {*stored, *given}} if given else stored
+                candidates = People.loaded(people, loads)
+                where = routing_incident(work.incident)
+                case = work.case
+                if why is Action.RETURN:
+                    decision = router.reroute_after_return(
+                        where, candidates, work.now, returned_by=case.returned_by, returns=case.returns
+                    )
+                elif why is Action.REASSIGN and case.assignee_id:
+                    decision = router.route(
+                        where, candidates, work.now, exclude={case.assignee_id}, returns=case.returns
+                    )
+                else:
+                    decision = router.route(where, candidates, work.now, returns=case.returns)
+                assignment = Assignment.from_decision(decision)
+                if assignment is not None and assignment.worker_id != case.assignee_id:
+                    given[assignment.worker_id] += 1
+                return assignment
+
+            return route
+
+        return for_incident
 
     def targets_for(self, work: CaseWork) -> Callable[[LadderTarget], list[str]]:
         return lambda target: self.people.targets(work.incident, work.case.assignee_id, target)
