@@ -20,26 +20,30 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 from kafka.admin import NewTopic
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from bench.harness import (
     REPO,
     Record,
     canonical_records,
+    cpu_seconds,
     env_for,
     isolated,
     percentile,
     produce,
     rss_mb,
+    scrape,
     start_worker,
     stop,
     timestamps,
@@ -75,9 +79,10 @@ def noop_env(settings: Settings, home: Path, tag: str, expect: int) -> tuple[dic
     return env, sink
 
 
-def noop_rate(settings: Settings, home: Path, expect: int, tag: str) -> tuple[float, str]:
-    """Records/s of the no-op client over the records already on the report topics."""
-    env, sink = noop_env(settings, home, tag, expect)
+def noop_rate(settings: Settings, home: Path, expect: int, tag: str) -> tuple[float, float]:
+    """Records/s of the no-op client over the records already on the report topics, and its
+    CPU per record in µs (what faust and aiokafka cost a record when nothing else is done)."""
+    env, _ = noop_env(settings, home, tag, expect)
     out = subprocess.run(
         [sys.executable, "-m", "bench.noop_worker"],
         cwd=REPO,
@@ -87,10 +92,17 @@ def noop_rate(settings: Settings, home: Path, expect: int, tag: str) -> tuple[fl
         timeout=600,
         check=False,
     )
-    found = re.search(r"noop (\d+) ([\d.]+)", out.stdout + out.stderr)  # faust routes print() to its log
+    found = re.search(r"noop (\d+) ([\d.]+) ([\d.]+)", out.stdout + out.stderr)  # print() goes to its log
     if found is None:
         raise RuntimeError(f"noop worker failed: {out.stdout[-2000:]}{out.stderr[-2000:]}")
-    return int(found[1]) / float(found[2]), sink
+    n = int(found[1])
+    return n / float(found[2]), float(found[3]) / n * 1e6
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def wait_caught_up(settings: Settings, procs: list[subprocess.Popen[bytes]], timeout_s: float = 900) -> None:
@@ -119,16 +131,44 @@ def committed_rate(settings: Settings, report_ids: list[str]) -> tuple[float, in
     return n / seconds, n
 
 
+@dataclass
+class Sustained:
+    rate: float
+    reports: int
+    rss_mb: float
+    cpu_us: float
+    """Worker CPU per report (all workers), from the first commit to the catch-up."""
+    stages_us: dict[str, float]
+    """Wall time per report in each intake stage (the workers' own stage histograms)."""
+
+
+def _committed(engine: Engine, ids: list[str]) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT count(*) FROM reports WHERE report_id = ANY(:ids)"), {"ids": ids}
+            ).scalar_one()
+        )
+
+
 def sustained(
     settings: Settings, home: Path, records: list[Record], workers: int, profile: Path | None = None
-) -> tuple[float, int, float]:
-    """Workers consume the backlog already on the topics; (reports/s, reports, max RSS MB).
+) -> Sustained:
+    """Workers consume the backlog already on the topics.
 
     With `profile`, py-spy samples the first worker for 12 s once it has started consuming.
     """
-    procs = [start_worker(settings, home, f"w{workers}-{i}") for i in range(workers)]
+    ports = [free_port() for _ in range(workers)]
+    procs = [start_worker(settings, home, f"w{workers}-{i}", metrics_port=ports[i]) for i in range(workers)]
     spy: threading.Thread | None = None
+    engine = create_engine(settings.db_url)
+    ids = [r.report_id for r in records]
     try:
+        while _committed(engine, ids) == 0:
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError("a worker died; see its log")
+            time.sleep(0.2)
+        cpu0, done0 = sum(cpu_seconds(p.pid) for p in procs), _committed(engine, ids)
         if profile is not None:
             out = profile / f"worker-{workers}w.raw"
 
@@ -139,6 +179,12 @@ def sustained(
             spy = threading.Thread(target=sample)
             spy.start()
         wait_caught_up(settings, procs)
+        cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu0
+        stages: dict[str, float] = {}
+        for port in ports:
+            for labels, value in scrape(port, "yiwang_stage_seconds_sum").items():
+                stage = labels.split('"')[1]
+                stages[stage] = stages.get(stage, 0.0) + value
         if spy is not None:
             spy.join()
             print(f"\nprofile of one worker, {workers} worker(s) running ({out}):\n{profile_report(out)}")
@@ -146,8 +192,11 @@ def sustained(
     finally:
         for p in procs:
             stop(p)
-    rate, n = committed_rate(settings, [r.report_id for r in records])
-    return rate, n, rss
+        engine.dispose()
+    rate, n = committed_rate(settings, ids)
+    return Sustained(
+        rate, n, rss, cpu / max(n - done0, 1) * 1e6, {k: v / max(n, 1) * 1e6 for k, v in stages.items()}
+    )
 
 
 def latency(settings: Settings, home: Path, records: list[Record], rate: float, workers: int) -> list[float]:
@@ -218,18 +267,28 @@ def main() -> None:
             backlog = {0: canonical_records(settings, args.reports, seed=99, days_ago=60)}
         first = args.workers[0] if args.workers else 0
         produce(settings, backlog[first])
-        ceiling, _ = noop_rate(settings, home, len(backlog[first]), "ceiling")
+        ceiling, noop_cpu = noop_rate(settings, home, len(backlog[first]), "ceiling")
         rows.append(("no-op consume+produce (same client)", f"{ceiling:,.0f} rec/s", "", "the ceiling"))
+        rows.append(("  no-op CPU per record", f"{noop_cpu:,.0f} µs", "", ""))
         for k, w in enumerate(args.workers):
             if k:  # the first backlog is on the topics already (the no-op client read it)
                 produce(settings, backlog[w])
-            rate, n, rss = sustained(settings, home, backlog[w], w, args.profile)
+            run = sustained(settings, home, backlog[w], w, args.profile)
+            rate, n, rss = run.rate, run.reports, run.rss_mb
             rows.append(
                 (
                     f"sustained, {w} worker(s), {n:,} reports",
                     f"{rate:,.0f} rep/s",
                     f"{rate / ceiling:.2f} x ceiling",
                     f"{rate / TARGET_SUSTAINED:.2f} x target 5,000/s",
+                )
+            )
+            rows.append(
+                (
+                    "  worker CPU per report",
+                    f"{run.cpu_us:,.0f} µs",
+                    f"{run.cpu_us / noop_cpu:.1f} x no-op's",
+                    "  ".join(f"{k} {v:,.0f}" for k, v in sorted(run.stages_us.items())) + " µs wall",
                 )
             )
             rows.append(

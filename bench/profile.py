@@ -26,6 +26,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("locate", ("locate.py",)),
     ("write (client side)", ("store.py", "psycopg/")),
     ("publish", ("_publish (", "outputs.py")),
+    ("sla pass", ("SlaTracker.", "CaseFlows.")),
     ("faust + aiokafka", ("faust/", "mode/", "aiokafka/")),
 )
 IDLE = ("select (selectors.py",)

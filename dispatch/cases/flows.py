@@ -148,7 +148,13 @@ class CaseFlows:
             people = near[str(incident["incident_id"])]
 
             def route(work: CaseWork, why: Action) -> Assignment | None:
-                loads = {w: stored.get(w, 0) + given[w] for w in {*stored, *given}} if given else stored
+                loads = stored
+                if given:  # only this case's people: the batch's other people are not read here
+                    loads = {
+                        c.worker_id: stored.get(c.worker_id, 0) + given[c.worker_id]
+                        for c in people
+                        if c.worker_id in stored or c.worker_id in given
+                    }
                 candidates = People.loaded(people, loads)
                 where = routing_incident(work.incident)
                 case = work.case

@@ -149,6 +149,13 @@ class SlaService(Service):
                     result.claimed,
                     result.reassigned,
                 )
+            if (
+                result is not None
+                and self.runtime.tracker is not None
+                and result.claimed >= self.runtime.tracker.batch
+            ):
+                await self.sleep(0)  # catching up (after an outage): the next batch at once
+                continue
             await self.sleep(self.settings.sla_tick_s)
 
     @Service.task

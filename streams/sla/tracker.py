@@ -48,7 +48,7 @@ class Pass:
 
 
 class SlaTracker:
-    def __init__(self, flows: CaseFlows, *, batch: int = 200) -> None:
+    def __init__(self, flows: CaseFlows, *, batch: int = 500) -> None:
         self.flows = flows
         self.batch = batch
 
