@@ -19,10 +19,9 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from config.policy import Priority
-from geo.coords import Crs
+from schemas.vocabulary import Crs, Priority
 
-__all__ = [  # Crs is geo's: one vocabulary of coordinate systems for the contract and geo
+__all__ = [
     "MAX_ADDRESS",
     "MAX_ATTACHMENTS",
     "MAX_DESCRIPTION",
@@ -36,6 +35,7 @@ __all__ = [  # Crs is geo's: one vocabulary of coordinate systems for the contra
     "Circle",
     "Crs",
     "Location",
+    "Priority",
     "Raw",
     "RawFormat",
     "Report",

@@ -22,7 +22,7 @@ import msgspec
 import orjson
 from msgspec import Meta, Struct
 
-from config.policy import Priority
+from schemas.field_error import reason
 from schemas.report import (
     MAX_ADDRESS,
     MAX_ATTACHMENTS,
@@ -30,6 +30,7 @@ from schemas.report import (
     MAX_RAW,
     MAX_SOURCE_REF,
     Crs,
+    Priority,
     RawFormat,
     Source,
     report_id_for,
@@ -138,10 +139,6 @@ class ReportError(ValueError):
         self.reason = reason
 
 
-QUOTABLE = ("location.lon", "location.lat", "location.crs", "location.accuracy_m", "category", "priority")
-"""Fields whose offending value may be quoted in a reason (none can hold personal data)."""
-
-
 _MISSING = re.compile(r"^Object missing required field `([^`]+)`$")
 
 
@@ -162,9 +159,7 @@ def _reason(error: msgspec.ValidationError) -> ReportError:
     if missing:
         field = missing[1] if field == "$" else f"{field}.{missing[1]}"
         message = "Field required"
-    if field == "$" and inner == []:
-        return ReportError("$", f"$: {message}")
-    return ReportError(field, f"{field}: {message}")
+    return ReportError(field, reason(field, message))
 
 
 _DECODER = msgspec.json.Decoder(ReportStruct, strict=False)
@@ -183,12 +178,12 @@ def decode_report(value: bytes) -> tuple[ReportStruct, dict[str, Any]]:
     except msgspec.ValidationError as exc:
         raise _reason(exc) from None
     except msgspec.DecodeError as exc:
-        raise ReportError("$", f"$: not JSON ({exc})") from None
+        raise ReportError("$", reason("$", f"not JSON ({exc})")) from None
     try:
         doc = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
-        raise ReportError("$", f"$: not JSON ({exc})") from None
+        raise ReportError("$", reason("$", f"not JSON ({exc})")) from None
     return report, doc
 
 
-__all__ = ["QUOTABLE", "ReportError", "ReportStruct", "decode_report"]
+__all__ = ["ReportError", "ReportStruct", "decode_report"]

@@ -15,8 +15,7 @@ from typing import Any
 import orjson
 
 from config.policy import Taxonomy
-from producers.dlq import dead_letter
-from schemas.dead_letter import DeadLetter, Origin, Stage
+from schemas.dead_letter import DeadLetter, Origin, Stage, dead_letter
 from schemas.report_struct import ReportError, ReportStruct, decode_report
 
 

@@ -31,9 +31,8 @@ from dispatch.directory import Directory
 from dispatch.intake import IntakeRules, LocatedReport, Merged, Opened
 from dispatch.merging import OpenIncident, lock_keys
 from dispatch.rows import event_row, incident_row, merge_window_row, report_row, task_row
-from producers.dlq import DLQ_TOPIC, dead_letter
-from producers.dlq import HEADERS as DLQ_HEADERS
-from schemas.dead_letter import DeadLetter, Stage, encode
+from schemas.dead_letter import DLQ_TOPIC, DeadLetter, Stage, dead_letter, encode
+from schemas.dead_letter import HEADERS as DLQ_HEADERS
 from streams.intake import store as sql
 from streams.intake.decode import Decoded, Inbound, decode, source_of
 from streams.intake.locate import Locator
