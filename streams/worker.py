@@ -46,7 +46,7 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
     metrics = PipelineMetrics.create(registry)
 
     outputs = Outputs(settings)
-    runtime = IntakeRuntime(settings, metrics, outputs.send)
+    runtime = IntakeRuntime(settings, metrics, outputs.send, outputs.send_many)
     source = app.topic(*report_topics(settings), key_serializer="raw", value_serializer="raw")
 
     @app.agent(source, concurrency=1)

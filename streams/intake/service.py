@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[str, bytes | None, bytes, list[tuple[str, bytes]]], Awaitable[Awaitable[Any]]]
 """Send a record; the awaitable it returns completes when the broker has acknowledged it."""
+PublishMany = Callable[[list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]], Awaitable[list[Any]]]
+"""Send many records at once; the awaitables it returns complete when the broker has them all."""
 Row = dict[str, Any]
 JSON_HEADERS = [("content-type", b"application/json")]
 
@@ -98,6 +100,7 @@ class IntakeService:
         directory: Directory,
         metrics: PipelineMetrics,
         publish: Publish,
+        publish_many: PublishMany | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
@@ -106,6 +109,7 @@ class IntakeService:
         self.directory = directory
         self.metrics = metrics
         self.publish = publish
+        self.publish_many = publish_many
         self.clock = clock
         self.policy_id = rules.escalation.fingerprint
         self.topics = {
@@ -226,28 +230,28 @@ class IntakeService:
     ) -> int:
         """Everything the batch committed, on its topics, delivered (acknowledged by the broker)
         before this returns, so the input is never acknowledged ahead of its outputs."""
-        pending: list[Awaitable[Any]] = []
+        out_messages: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]] = []
         by_incident: dict[str, list[Row]] = defaultdict(list)
         for row in out.reports:
             by_incident[row["incident_id"]].append(row)
         topics = self.topics
+        dumps = orjson.dumps
         for row in [*out.incidents, *merged_rows, *replay[0]]:
             doc = {"incident": row, "reports": by_incident.get(str(row["incident_id"]), [])}
-            pending.append(
-                await self.publish(topics["incidents"], _key(row), orjson.dumps(doc), JSON_HEADERS)
-            )
+            out_messages.append((topics["incidents"], _key(row), dumps(doc), JSON_HEADERS))
         for row in [*out.tasks, *replay[1]]:
-            value = orjson.dumps({"task": row})
-            pending.append(await self.publish(topics["dispatch.tasks"], _key(row), value, JSON_HEADERS))
+            out_messages.append((topics["dispatch.tasks"], _key(row), dumps({"task": row}), JSON_HEADERS))
         for row in [*out.events, *replay[2]]:
-            value = orjson.dumps({"event": row})
-            pending.append(await self.publish(topics["dispatch.events"], _key(row), value, JSON_HEADERS))
+            out_messages.append((topics["dispatch.events"], _key(row), dumps({"event": row}), JSON_HEADERS))
         for letter in letters:
-            key = letter.source.encode()
-            pending.append(await self.publish(topics[DLQ_TOPIC], key, encode(letter), DLQ_HEADERS))
+            out_messages.append((topics[DLQ_TOPIC], letter.source.encode(), encode(letter), DLQ_HEADERS))
             self.metrics.dead_letters.labels(letter.stage.value, letter.field.split(".")[0]).inc()
+        if self.publish_many is not None:
+            pending = await self.publish_many(out_messages)
+        else:
+            pending = [await self.publish(*message) for message in out_messages]
         await asyncio.gather(*pending)
-        return len(pending)
+        return len(out_messages)
 
     def _lock_keys(self, located: list[LocatedReport]) -> set[int]:
         """The merge cells of every report that may merge (see dispatch.merging.lock_keys)."""
