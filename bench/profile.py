@@ -29,7 +29,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("sla pass", ("SlaTracker.", "CaseFlows.")),
     ("faust + aiokafka", ("faust/", "mode/", "aiokafka/")),
 )
-IDLE = ("select (selectors.py",)
+IDLE = ("select (selectors.py", "_worker (concurrent/futures/thread.py")
+"""Leaf frames of a thread waiting: the event loop for sockets (PostgreSQL, Kafka), an idle pool thread."""
 
 
 def record(pid: int, seconds: float, out: Path) -> Path:

@@ -102,5 +102,5 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
 
     app.yiwang_runtime = runtime  # type: ignore[attr-defined]  # for tests and shutdown
     # the SLA tracker and the outbox relay of API/tracker events run in every worker (SKIP LOCKED)
-    app.yiwang_sla = install_sla(app, settings, DispatchMetrics.create(registry))  # type: ignore[attr-defined]
+    app.yiwang_sla = install_sla(app, settings, DispatchMetrics.create(registry), outputs)  # type: ignore[attr-defined]
     return app

@@ -57,6 +57,11 @@ class Sender(Protocol):
     ) -> Awaitable[Awaitable[Any]]: ...
 
 
+SendMany = Callable[[list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]], Awaitable[list[Any]]]
+"""Send many records at once (a worker's batching producer); the awaitables it returns
+resolve when the broker has acknowledged them all."""
+
+
 class CaseNotFound(LifecycleError):
     def __init__(self, incident_id: str) -> None:
         self.incident_id = incident_id
@@ -104,6 +109,8 @@ class CaseFlows:
         self.rules = rules
         self.people = people
         self.send = send
+        self.send_many: SendMany | None = None
+        """A worker's batching producer, when it has one (set by its composition root)."""
         self.metrics = metrics
         self.clock = clock
         self._policies: dict[str, EscalationPolicy] = {rules.escalation.fingerprint: rules.escalation}
@@ -248,7 +255,11 @@ class CaseFlows:
 
     async def deliver(self, out: Sequence[Message]) -> None:
         """Send every message and wait for the broker's acknowledgements."""
-        pending = [await self.send(self.settings.topic(m.topic), m.key, m.value, HEADERS) for m in out]
+        topic = self.settings.topic
+        if self.send_many is not None:
+            pending = await self.send_many([(topic(m.topic), m.key, m.value, HEADERS) for m in out])
+        else:
+            pending = [await self.send(topic(m.topic), m.key, m.value, HEADERS) for m in out]
         await asyncio.gather(*pending)
         for m in out:
             self.metrics.published.labels(
