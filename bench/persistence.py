@@ -1,6 +1,7 @@
 """Batched, idempotent writes of dispatch rows: rows/s of `dispatch.store.upsert` per table,
 beside PostgreSQL's own bulk path (COPY into an unlogged, unindexed copy of the table) on
-the same rows in the same run, and beside the DESIGN §10 target (>= 50,000 rows/s, never one
+the same rows in the same run, and beside the target
+(docs/architecture.md: >= 50,000 rows/s, never one
 commit per row).
 
     .venv/bin/python -m bench.persistence [--rows 20000] [--batch 1000]

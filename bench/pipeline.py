@@ -12,7 +12,8 @@
    task record's broker timestamp on `dispatch.tasks` minus the report record's, i.e. from the
    report entering Kafka to its task being committed and published. Beside it, the no-op
    client's latency at the same rate.
-Each number is printed beside its limit measured in the same run and the DESIGN §10 target.
+Each number is printed beside its limit measured in the same run and the target
+in docs/architecture.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The canonical report, version 1: the one envelope every agency feed becomes (DESIGN §3).
+"""The canonical report, version 1: the one envelope every agency feed becomes.
 
 This pydantic model is the single source of truth: `schemas/report.v1.json`, the JSON Schema
 published for agencies, is generated from it (`python -m schemas.export`), and a test fails

@@ -1,6 +1,6 @@
 """Side effects of case changes: one transaction per command, then publish, then mark.
 
-Order (STYLE 4): load the incident `FOR UPDATE`, work the change out in memory
+Order: load the incident `FOR UPDATE`, work the change out in memory
 (`dispatch.cases.work`), write the incident (revision + 1), its tasks and its events with
 `published_at` NULL in ONE transaction, commit, publish the documents
 (`dispatch.cases.documents`), and mark the events published. A crash or a broker outage

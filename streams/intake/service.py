@@ -1,6 +1,6 @@
 """One intake batch, end to end: decode, locate, decide, write, publish.
 
-Order of effects (STYLE 4): the batch's rows are written and committed in one transaction,
+Order of effects: the batch's rows are written and committed in one transaction,
 then its outputs are published, then (in the agent) the input offsets are acknowledged. A
 crash anywhere before the acknowledgement redelivers the batch; reports already committed
 are recognised by id and their stored rows are published again, so nothing is lost and
