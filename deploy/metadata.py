@@ -1,6 +1,6 @@
 """The SQLAlchemy metadata of every domain package, for Alembic and schema checks.
 
-Each domain keeps its own declarative base (geo, dispatch); this is the one place that
+Each domain keeps its own declarative base (geo, dispatch, volunteers); this is the one place that
 knows them all.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 from dispatch.models import DispatchBase
+from dispatch.volunteers.models import VolunteerBase
 from geo.models import GeoBase
 
 
 def all_metadata() -> list[MetaData]:
-    return [GeoBase.metadata, DispatchBase.metadata]
+    return [GeoBase.metadata, DispatchBase.metadata, VolunteerBase.metadata]

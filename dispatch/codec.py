@@ -101,6 +101,7 @@ def case_doc(c: CaseSnapshot) -> Doc:
         "extension_requests": c.extension_requests,
         "requested_extension": _duration(c.requested_extension),
         "merged_into": c.merged_into,
+        "volunteer_id": c.volunteer_id,
     }
 
 
@@ -123,6 +124,7 @@ def case_from(d: Mapping[str, Any]) -> CaseSnapshot:
         extension_requests=int(d.get("extension_requests", 0)),
         requested_extension=Duration.parse(requested) if requested else None,
         merged_into=d.get("merged_into"),
+        volunteer_id=d.get("volunteer_id"),
     )
 
 

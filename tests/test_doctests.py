@@ -11,6 +11,7 @@ MODULES = [
     "config.policy",
     "config.topics",
     "dispatch.merging",
+    "dispatch.volunteers.policy",
     "geo.coords",
     "geo.lattice",
     "geo.index",

@@ -5,7 +5,9 @@ tables of `dispatch.store`), a Kafka producer (unless a sender is given), loads 
 the workforce directory, and runs the outbox relay every few seconds. `/metrics` serves the
 dispatch metrics (gauges refreshed from the database on each scrape). With an Open311
 publisher, the Open311 GeoReport v2 router is mounted at `/open311/v2`, its GET requests
-answering from the dispatch database. The pages (`/board`, `/board/kpi`, `/m`, `/login`) are
+answering from the dispatch database. The volunteer scheme (`dispatch.volunteers`) hooks its
+claims and points into the case flows and seeds its starting catalogue. The pages (`/board`,
+`/board/kpi`, `/m`, `/v`, `/login`) are
 served from the built bundle (dispatch/web), and the board's live feed (`/live`) runs a Kafka
 consumer of events and escalations in the lifespan too.
 """
@@ -40,6 +42,8 @@ from dispatch.api import (
     routes_operator,
     routes_photos,
     routes_reference,
+    routes_volunteer_admin,
+    routes_volunteers,
     routes_worker,
 )
 from dispatch.api.accounts import load_accounts
@@ -50,6 +54,8 @@ from dispatch.cases.boot import libpq_url, load_people, prepare, store_policy
 from dispatch.cases.flows import CaseFlows, Sender
 from dispatch.intake import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.volunteers.flows import VolunteerFlows
+from dispatch.volunteers.policy import load_volunteer_policy
 from dispatch.web.pages import create_router as pages_router
 from producers.open311.api import create_router as open311_router
 from producers.publisher import Publisher
@@ -82,6 +88,8 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_live,
         routes_reference,
         routes_agency,
+        routes_volunteers,
+        routes_volunteer_admin,
     ):
         app.include_router(module.router)
     app.include_router(pages_router())
@@ -138,10 +146,13 @@ def create_app(
         people = await asyncio.to_thread(load_people, engine, rules.taxonomy)
         extra = {"clock": clock} if clock is not None else {}
         flows = CaseFlows(settings, rules, people, sender, metrics=metrics, **extra)
+        volunteers = VolunteerFlows(await asyncio.to_thread(load_volunteer_policy), flows, **extra)
         async with pool.connection() as conn:
             await store_policy(conn, rules.escalation)
+            await volunteers.seed_catalogue(conn)
         feed = await LiveFeed.started(settings) if live else None
-        state = ApiState(settings, pool, flows, metrics, load_accounts(settings.accounts_file), feed)
+        accounts = load_accounts(settings.accounts_file)
+        state = ApiState(settings, pool, flows, metrics, accounts, feed, volunteers)
         app.state.yiwang = state
         relay = asyncio.create_task(_relay_forever(state))
         try:

@@ -3,7 +3,10 @@
 Roles and their scope, carried in the token and checked on every request:
 - `grid_worker` — `worker`: only that worker's own tasks;
 - `operator`    — `street`: one street's incidents and tasks; absent: the whole district;
-- `agency`      — `source`: the status of that source's own reports.
+- `agency`      — `source`: the status of that source's own reports;
+- `volunteer`   — `community`: that community's offered tasks, their own claims and points
+  (never a resident's personal data);
+- `partner`     — `partner`: the redemptions of that partner's catalogue items, to fulfil.
 An expired, forged, malformed or scope-less token is refused with 401 before any handler runs.
 """
 
@@ -28,6 +31,8 @@ class ApiRole(StrEnum):
     GRID_WORKER = "grid_worker"
     OPERATOR = "operator"
     AGENCY = "agency"
+    VOLUNTEER = "volunteer"
+    PARTNER = "partner"
 
 
 class AuthError(Exception):
@@ -39,8 +44,10 @@ class Principal:
     role: ApiRole
     subject: str  # a worker id, an operator's login, an agency's source code
     street: str | None = None  # operators: their street; None = the district
+    community: str | None = None  # volunteers: their community
 
     def actor(self) -> Actor:
+        """The caller as a lifecycle actor (partners never act on cases: no such role there)."""
         return Actor(
             Role(self.role.value), self.subject, self.street if self.role is ApiRole.OPERATOR else None
         )
@@ -51,6 +58,10 @@ class Principal:
             out["worker"] = self.subject
         elif self.role is ApiRole.AGENCY:
             out["source"] = self.subject
+        elif self.role is ApiRole.VOLUNTEER:
+            out["community"] = self.community
+        elif self.role is ApiRole.PARTNER:
+            out["partner"] = self.subject
         elif self.street:
             out["street"] = self.street
         return out
@@ -87,5 +98,10 @@ def read_token(settings: Settings, token: str) -> Principal:
         raise AuthError("invalid token (a grid worker token names its worker)")
     if role is ApiRole.AGENCY and claims.get("source") != subject:
         raise AuthError("invalid token (an agency token names its source)")
+    if role is ApiRole.PARTNER and claims.get("partner") != subject:
+        raise AuthError("invalid token (a partner token names its partner)")
+    community = claims.get("community") if role is ApiRole.VOLUNTEER else None
+    if role is ApiRole.VOLUNTEER and not (isinstance(community, str) and community):
+        raise AuthError("invalid token (a volunteer token names its community)")
     street = claims.get("street") if role is ApiRole.OPERATOR else None
-    return Principal(role, subject, str(street) if street else None)
+    return Principal(role, subject, str(street) if street else None, community)

@@ -46,6 +46,12 @@ def principal_from(args: argparse.Namespace) -> Principal:
         if not args.source:
             raise SystemExit("yiwang token: --role agency needs --source SOURCE")
         return Principal(role, args.source)
+    if role is ApiRole.PARTNER:
+        if not args.name:
+            raise SystemExit("yiwang token: --role partner needs --name PARTNER_ID")
+        return Principal(role, args.name)
+    if role is ApiRole.VOLUNTEER:
+        raise SystemExit("yiwang token: volunteers log in on /v with their phone number and PIN")
     return Principal(role, args.name or ("street-" + args.street if args.street else "district"), args.street)
 
 
@@ -76,7 +82,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--worker", help="grid_worker: the worker id")
     p.add_argument("--street", help="operator: one street's code (omit: the whole district)")
     p.add_argument("--source", help="agency: its source code (hotline, police, ...)")
-    p.add_argument("--name", help="operator: the login the token names")
+    p.add_argument("--name", help="operator: the login the token names; partner: its id")
     p.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default: YIWANG_TOKEN_TTL_S)")
     p.set_defaults(func=_token)
 

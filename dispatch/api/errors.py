@@ -5,7 +5,8 @@
 - DetailError → 422 naming the field; KeyReused → 422 naming the Idempotency-Key header;
 - AuthError → 401; Forbidden (wrong role) → 403;
 - PhotoError → 413 too large, 415 not a JPEG/PNG/WebP, 422 otherwise, naming the field `photo`;
-- CalendarRangeError → 503: the working calendar needs its next year's data.
+- CalendarRangeError → 503: the working calendar needs its next year's data;
+- the volunteers' NotFound → 404, Refused → 409, FieldError → 422 naming the field.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dispatch.api.state import Forbidden
 from dispatch.cases.flows import CaseNotFound, KeyReused
 from dispatch.lifecycle.errors import DetailError, IllegalTransition, NotYours
 from dispatch.sla.errors import CalendarRangeError
+from dispatch.volunteers import errors as volunteer_errors
 
 
 class NotFound(Exception):
@@ -67,6 +69,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PhotoError)
     async def photo(request: Request, exc: PhotoError) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=exc.status)
+
+    @app.exception_handler(volunteer_errors.NotFound)
+    async def no_volunteer_thing(request: Request, exc: volunteer_errors.NotFound) -> JSONResponse:
+        return JSONResponse({"detail": "not found in your scope"}, status_code=404)
+
+    @app.exception_handler(volunteer_errors.Refused)
+    async def refused(request: Request, exc: volunteer_errors.Refused) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(volunteer_errors.FieldError)
+    async def volunteer_field(request: Request, exc: volunteer_errors.FieldError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
 
     @app.exception_handler(CalendarRangeError)
     async def calendar(request: Request, exc: CalendarRangeError) -> JSONResponse:

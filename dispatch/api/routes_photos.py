@@ -34,7 +34,7 @@ async def upload(
 @router.get("/photos/{key:path}")
 async def read(key: str, caller: Caller, state: State) -> FileResponse:
     """A photo attached to a task you may see (operators: your street; workers: your tasks)."""
-    if caller.role is ApiRole.AGENCY:
+    if caller.role not in (ApiRole.OPERATOR, ApiRole.GRID_WORKER):
         raise Forbidden("photos are for operators and grid workers")
     path = photos.key_path(state.settings.home, key)
     if caller.role is ApiRole.GRID_WORKER:

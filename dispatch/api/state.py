@@ -21,6 +21,7 @@ from dispatch.api.auth import ApiRole, AuthError, Principal, read_token
 from dispatch.api.live import LiveFeed
 from dispatch.cases.flows import CaseFlows
 from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.volunteers.flows import VolunteerFlows
 
 
 @dataclass
@@ -31,6 +32,7 @@ class ApiState:
     metrics: DispatchMetrics
     accounts: Accounts
     live: LiveFeed | None = None  # the board's feed of events and escalations (None: off)
+    volunteers: VolunteerFlows | None = None  # the volunteer scheme (None: not offered)
 
 
 class Forbidden(Exception):
@@ -69,3 +71,5 @@ def _role(role: ApiRole) -> Any:
 Worker = Annotated[Principal, _role(ApiRole.GRID_WORKER)]
 Operator = Annotated[Principal, _role(ApiRole.OPERATOR)]
 Agency = Annotated[Principal, _role(ApiRole.AGENCY)]
+VolunteerCaller = Annotated[Principal, _role(ApiRole.VOLUNTEER)]
+Partner = Annotated[Principal, _role(ApiRole.PARTNER)]

@@ -72,7 +72,7 @@ def perform(
 ) -> None:
     """Apply `command` (and the routing it implies) to `work`; lifecycle errors propagate."""
     action, actor = command.action, command.actor
-    if action is Action.RESOLVE and not (command.note and command.note.strip()):
+    if action in (Action.RESOLVE, Action.VOLUNTEER_RESOLVE) and not (command.note and command.note.strip()):
         raise DetailError("note", "resolve needs a note saying what was done")
     assignment: Assignment | None
     if action in (Action.REASSIGN, Action.DISPATCH):

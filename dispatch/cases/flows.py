@@ -36,7 +36,7 @@ from dispatch.cases.people import People
 from dispatch.cases.work import Assignment, CaseRules, CaseWork, Changes, routing_incident
 from dispatch.intake import IntakeRules, area_of
 from dispatch.kpi.metrics import DispatchMetrics
-from dispatch.lifecycle.case import Actor
+from dispatch.lifecycle.case import Actor, CaseSnapshot
 from dispatch.lifecycle.errors import DetailError, LifecycleError
 from dispatch.lifecycle.states import OPEN, Action, CaseState, Role
 from dispatch.sla.ladder import EscalationPolicy, LadderTarget, parse_escalation
@@ -60,6 +60,14 @@ class Sender(Protocol):
 SendMany = Callable[[list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]], Awaitable[list[Any]]]
 """Send many records at once (a worker's batching producer); the awaitables it returns
 resolve when the broker has acknowledged them all."""
+
+
+class CaseHook(Protocol):
+    """Another domain's part of a case change (the volunteers' claims and points), run in the
+    command's transaction after the lifecycle accepted it and before anything is written: it
+    may refuse (raise, and nothing is written) or write rows of its own, committed together."""
+
+    async def __call__(self, conn: Conn, work: CaseWork, before: CaseSnapshot) -> None: ...
 
 
 class CaseNotFound(LifecycleError):
@@ -105,6 +113,7 @@ class CaseFlows:
         metrics: DispatchMetrics,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self.hooks: list[CaseHook] = []
         self.settings = settings
         self.rules = rules
         self.people = people
@@ -210,7 +219,10 @@ class CaseFlows:
             tasks = await q.tasks_of(conn, [incident_id])
             work = CaseWork(incident, tasks, await self.rules_for(conn, incident), now)
             route = await self.router_for(conn, incident) if command.action in ROUTING_ACTIONS else _no_route
+            before = work.case
             perform(work, command, route=route, roles=self.people.roles, targets=self.targets_for(work))
+            for hook in self.hooks:
+                await hook(conn, work, before)
             changes = [work.finish()]
             if merge:
                 changes.append(await self._absorb(conn, locked, command, changes[0].incident, now))

@@ -43,7 +43,13 @@ LEVEL_RANK: dict[str, int] = {
 }
 """How high a case has climbed (小事不出村、大事不出镇): escalation_level only goes up."""
 
-_STAMPS = {Action.ACCEPT: "accepted_at", Action.ARRIVE: "arrived_at", Action.RESOLVE: "resolved_at"}
+_STAMPS = {
+    Action.ACCEPT: "accepted_at",
+    Action.ARRIVE: "arrived_at",
+    Action.RESOLVE: "resolved_at",
+    Action.VOLUNTEER_RESOLVE: "resolved_at",  # the holder's task records the volunteer's work
+}
+_RESOLVES = frozenset({Action.RESOLVE, Action.VOLUNTEER_RESOLVE})
 LADDER_ROLES = frozenset({"community_lead", "street_center", "district_center"})
 
 
@@ -326,7 +332,7 @@ class CaseWork:
         task_id = str(current["task_id"]) if current else None
         if action in _STAMPS and current is not None:
             changes: Row = {_STAMPS[action]: iso(self.now)}
-            if action is Action.RESOLVE:
+            if action in _RESOLVES:
                 changes["notes"] = note
                 changes["photos"] = [*(current.get("photos") or []), *photos]
             self._touch(current, **changes)

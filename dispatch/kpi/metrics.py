@@ -16,7 +16,14 @@ from psycopg import AsyncConnection
 from dispatch.kpi.queries import KpiGroup, kpis, open_tasks
 
 KPI_WINDOW = timedelta(days=30)
-_RATIOS = ("on_time_acceptance", "on_time_resolution", "on_time_closing", "rework_rate")
+_RATIOS = (
+    "on_time_acceptance",
+    "on_time_resolution",
+    "on_time_closing",
+    "rework_rate",
+    "volunteer_share",
+    "volunteer_on_time",
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class DispatchMetrics:
     open_tasks: Gauge
     kpi: Gauge
     overdue: Gauge
+    points: Gauge
     sla_lag: Gauge
 
     @classmethod
@@ -83,7 +91,8 @@ class DispatchMetrics:
             ),
             kpi=Gauge(
                 "yiwang_kpi_ratio",
-                "Dispatch KPIs over the last 30 days (按时签收率, 按期处置率, 按期结案率, 返工率), by street",
+                "Dispatch KPIs over the last 30 days (按时签收率, 按期处置率, 按期结案率, 返工率, "
+                "volunteers' share of resolutions and their on-time rate), by street",
                 ["kpi", "street"],
                 registry=registry,
             ),
@@ -91,6 +100,12 @@ class DispatchMetrics:
                 "yiwang_kpi_overdue",
                 "超期数: cases overdue in the last 30 days, by street",
                 ["street"],
+                registry=registry,
+            ),
+            points=Gauge(
+                "yiwang_volunteer_points",
+                "公益积分 issued (verified work) and redeemed in the last 30 days, by street",
+                ["flow", "street"],
                 registry=registry,
             ),
             sla_lag=Gauge(
@@ -107,9 +122,13 @@ class DispatchMetrics:
             self.open_tasks.labels(level, light).set(count)
         self.kpi.clear()
         self.overdue.clear()
+        self.points.clear()
         for row in await kpis(conn, since=now - KPI_WINDOW, until=now, group=KpiGroup.STREET):
             street = row["key"] or "unplaced"
             for name in _RATIOS:
                 if row[name] is not None:
                     self.kpi.labels(name, street).set(row[name])
             self.overdue.labels(street).set(row["overdue"])
+            if row["points_issued"] is not None:
+                self.points.labels("issued", street).set(row["points_issued"])
+                self.points.labels("redeemed", street).set(row["points_redeemed"])

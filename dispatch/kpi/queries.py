@@ -7,7 +7,13 @@ Definitions (each a ratio over the events of the period; None when nothing was c
 - 按期结案率 on-time closing     — `close` events with `on_time` (resolve and verify in limit);
 - 返工率 rework rate             — failed verifications / verifications;
 - 超期数 overdue                 — cases with any clock overrun in the period: an escalation
-                                   step at or past 100 % of a limit, or a clock stopped late.
+                                   step at or past 100 % of a limit, or a clock stopped late;
+- volunteers' share              — `volunteer_resolve` events / all resolutions (a volunteer's
+                                   or the assignee's), and their on-time rate (resolve clock);
+- points issued / redeemed       — 公益积分 credited for verified work (less reversals of it) and
+                                   spent on redemptions, from the ledger (`points_entries`), by
+                                   the volunteer's community (district, street and community
+                                   groups only: points have no grid or source).
 The flows record what these need on each event (`data.sla.<clock>.late`, `data.on_time`,
 `data.escalation.fraction`) at the time of the transition, so the numbers never depend on the
 tracker's timing. Grouped by grid, community, street, source (each source of a merged case
@@ -53,14 +59,18 @@ SELECT {group} AS key, {period} AS period,
     count(*) FILTER (WHERE e.action = 'accept') AS accepted,
     count(*) FILTER (WHERE e.action = 'accept'
         AND NOT COALESCE((e.data #>> '{{sla,accept,late}}')::boolean, false)) AS accepted_on_time,
-    count(*) FILTER (WHERE e.action = 'resolve') AS resolved,
-    count(*) FILTER (WHERE e.action = 'resolve'
+    count(*) FILTER (WHERE e.action IN ('resolve', 'volunteer_resolve')) AS resolved,
+    count(*) FILTER (WHERE e.action IN ('resolve', 'volunteer_resolve')
         AND NOT COALESCE((e.data #>> '{{sla,resolve,late}}')::boolean, false)) AS resolved_on_time,
+    count(*) FILTER (WHERE e.action = 'volunteer_resolve') AS by_volunteers,
+    count(*) FILTER (WHERE e.action = 'volunteer_resolve'
+        AND NOT COALESCE((e.data #>> '{{sla,resolve,late}}')::boolean, false)) AS by_volunteers_on_time,
     count(*) FILTER (WHERE e.action = 'close') AS closed,
     count(*) FILTER (WHERE e.action = 'close' AND COALESCE((e.data ->> 'on_time')::boolean, false))
         AS closed_on_time,
-    count(*) FILTER (WHERE e.action IN ('verify', 'fail_verification')) AS verified,
-    count(*) FILTER (WHERE e.action = 'fail_verification') AS reworked,
+    count(*) FILTER (WHERE e.action IN ('verify', 'fail_verification', 'verify_volunteer', 'fail_volunteer'))
+        AS verified,
+    count(*) FILTER (WHERE e.action IN ('fail_verification', 'fail_volunteer')) AS reworked,
     count(DISTINCT e.incident_id) FILTER (WHERE
         (e.action = 'escalate' AND (e.data #>> '{{escalation,fraction}}')::float8 >= 1)
         OR jsonb_path_exists(e.data, '$.sla.* ? (@.late == true)')) AS overdue
@@ -68,6 +78,23 @@ FROM events e JOIN incidents i USING (incident_id) {unnest}
 WHERE e.at >= %s AND e.at < %s AND {scope}
 GROUP BY 1, 2 ORDER BY 1, 2
 """
+
+
+POINTS_SQL = """
+SELECT {group} AS key, {period} AS period,
+    COALESCE(sum(p.points) FILTER (WHERE p.kind IN ('earn', 'bonus')
+        OR (p.kind = 'reversal' AND split_part(p.reverses, ':', 1) IN ('earn', 'bonus'))), 0) AS issued,
+    COALESCE(-sum(p.points) FILTER (WHERE p.kind = 'redeem'
+        OR (p.kind = 'reversal' AND split_part(p.reverses, ':', 1) = 'redeem')), 0) AS redeemed
+FROM points_entries p
+WHERE p.at >= %s AND p.at < %s AND {scope}
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+_POINTS_GROUP = {  # community codes begin with their street's code, which begins with the district's
+    KpiGroup.DISTRICT: "left(p.community_code, 6)",
+    KpiGroup.STREET: "left(p.community_code, 9)",
+    KpiGroup.COMMUNITY: "p.community_code",
+}
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -97,25 +124,63 @@ async def kpis(
     )
     args: list[Any] = [since, until] + ([street] if street is not None else [])
     cur = await conn.execute(query, args)
-    out: list[Row] = []
-    for key, when, acc, acc_ok, res, res_ok, clo, clo_ok, ver, rew, overdue in await cur.fetchall():
-        out.append(
-            {
-                "group": group.value,
-                "key": key,
-                "period": when,
-                "accepted": acc,
-                "on_time_acceptance": _ratio(acc_ok, acc),
-                "resolved": res,
-                "on_time_resolution": _ratio(res_ok, res),
-                "closed": clo,
-                "on_time_closing": _ratio(clo_ok, clo),
-                "verified": ver,
-                "rework_rate": _ratio(rew, ver),
-                "overdue": overdue,
-            }
+    out: dict[tuple[Any, Any], Row] = {}
+    for (
+        key,
+        when,
+        acc,
+        acc_ok,
+        res,
+        res_ok,
+        vol,
+        vol_ok,
+        clo,
+        clo_ok,
+        ver,
+        rew,
+        overdue,
+    ) in await cur.fetchall():
+        out[(key, when)] = {
+            "group": group.value,
+            "key": key,
+            "period": when,
+            "accepted": acc,
+            "on_time_acceptance": _ratio(acc_ok, acc),
+            "resolved": res,
+            "on_time_resolution": _ratio(res_ok, res),
+            "resolved_by_volunteers": vol,
+            "volunteer_share": _ratio(vol, res),
+            "volunteer_on_time": _ratio(vol_ok, vol),
+            "closed": clo,
+            "on_time_closing": _ratio(clo_ok, clo),
+            "verified": ver,
+            "rework_rate": _ratio(rew, ver),
+            "overdue": overdue,
+            "points_issued": None,
+            "points_redeemed": None,
+        }
+    if group in _POINTS_GROUP:
+        points = sql.SQL(POINTS_SQL).format(
+            group=sql.SQL(_POINTS_GROUP[group]),
+            period=sql.SQL(period_sql.replace("e.at", "p.at")),
+            scope=sql.SQL("left(p.community_code, 9) = %s" if street is not None else "TRUE"),
         )
-    return out
+        cur = await conn.execute(points, args)
+        for key, when, issued, redeemed in await cur.fetchall():
+            row = out.setdefault((key, when), _empty(group, key, when))
+            row["points_issued"], row["points_redeemed"] = int(issued), int(redeemed)
+    return [out[k] for k in sorted(out, key=lambda k: (str(k[0]), str(k[1])))]
+
+
+def _empty(group: KpiGroup, key: Any, when: Any) -> Row:
+    """A group and period with points but no case events."""
+    row: Row = {"group": group.value, "key": key, "period": when}
+    for name in ("accepted", "resolved", "resolved_by_volunteers", "closed", "verified", "overdue"):
+        row[name] = 0
+    for name in ("on_time_acceptance", "on_time_resolution", "volunteer_share", "volunteer_on_time"):
+        row[name] = None
+    row.update(on_time_closing=None, rework_rate=None)
+    return row
 
 
 async def open_tasks(conn: AsyncConnection[Any]) -> list[tuple[str, str, int]]:

@@ -48,6 +48,7 @@ class CaseSnapshot:
     extension_requests: int = 0
     requested_extension: Duration | None = None
     merged_into: str | None = None
+    volunteer_id: str | None = None  # the volunteer whose resolution awaits (or passed) verification
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +127,12 @@ def advance(case: CaseSnapshot | None, event: CaseEvent) -> CaseSnapshot:
         out = replace(out, previous_state=case.state)
     elif action in (Action.APPROVE_EXTENSION, Action.DENY_EXTENSION, Action.UNPARK):
         out = replace(out, previous_state=None, requested_extension=None)
-    elif action is Action.FAIL_VERIFICATION:
-        out = replace(out, reworks=case.reworks + 1)
+    elif action is Action.VOLUNTEER_RESOLVE:
+        out = replace(out, volunteer_id=event.actor.actor_id)
+    elif action in (Action.FAIL_VERIFICATION, Action.FAIL_VOLUNTEER):
+        out = replace(out, reworks=case.reworks + 1, volunteer_id=None)
     elif action is Action.REOPEN:
-        out = replace(out, reopens=case.reopens + 1)
+        out = replace(out, reopens=case.reopens + 1, volunteer_id=None)
     elif action is Action.MERGE:
         out = replace(out, merged_into=event.merged_into)
     return out

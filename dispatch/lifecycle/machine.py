@@ -9,7 +9,10 @@ Who may act on *this* case, beyond the role the table names:
 - a grid worker only on a case they hold (`assignee_id`);
 - a street-scoped operator only on cases of their street; a district operator on any;
 - an agency only on a case it reported (`sources`);
-- a citizen's identity is the API's to check (the lifecycle does not know reporters).
+- a citizen's identity is the API's to check (the lifecycle does not know reporters);
+- a volunteer's claim is `dispatch.volunteers`' to check (the lifecycle does not know claims);
+- a grid worker checks (verify_volunteer, fail_volunteer) only a volunteer's resolution of a
+  case they hold, never their own.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ REPORT_ROLES: frozenset[Role] = frozenset({Role.SYSTEM, Role.OPERATOR})
 """Who may open a case: the intake stream (agency feeds) or an operator taking a call."""
 
 _NAMES_ASSIGNEE = frozenset({Action.DISPATCH, Action.REASSIGN})
+_CHECKS_VOLUNTEER = frozenset({Action.VERIFY_VOLUNTEER, Action.FAIL_VOLUNTEER})
 _EXTEND = ClockOp.EXTEND  # enum members looked up once: the hot path applies thousands a second
 
 
@@ -142,6 +146,8 @@ def _check_owner(case: CaseSnapshot, action: Action, actor: Actor) -> None:
     role = actor.role
     if role is Role.GRID_WORKER and actor.actor_id != case.assignee_id:
         why = f"worker {actor.actor_id} does not hold this case (assignee: {case.assignee_id})"
+    elif role is Role.GRID_WORKER and action in _CHECKS_VOLUNTEER and case.volunteer_id is None:
+        why = "no volunteer resolved this case: an operator verifies the assignee's own work"
     elif role is Role.OPERATOR and actor.street_code not in (None, case.street_code):
         why = (
             f"the case is in street {case.street_code}, outside {actor.actor_id}'s street {actor.street_code}"

@@ -54,6 +54,9 @@ class Action(StrEnum):
     REOPEN = "reopen"
     MERGE = "merge"
     ESCALATE = "escalate"  # by hand or by the SLA tracker; the state does not change
+    VOLUNTEER_RESOLVE = "volunteer_resolve"  # a volunteer holding the claim did it (公益积分)
+    VERIFY_VOLUNTEER = "verify_volunteer"  # the assignee checks a volunteer's work: verified
+    FAIL_VOLUNTEER = "fail_volunteer"  # the assignee finds it not done: back to them (rework)
 
 
 class Role(StrEnum):
@@ -62,3 +65,4 @@ class Role(StrEnum):
     OPERATOR = "operator"  # command center, district-wide or scoped to one street
     AGENCY = "agency"  # an agency that reported the incident
     CITIZEN = "citizen"  # the person who reported it (12345)
+    VOLUNTEER = "volunteer"  # a community volunteer holding a claim on the case (dispatch.volunteers)

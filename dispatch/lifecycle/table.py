@@ -17,6 +17,10 @@ Read it as the specification of DESIGN §4. Modelling decisions it encodes:
   and the resolve clock restarts with its full limit.
 - Reopening (after verification or closing) restarts the register clock: the case is dispatched
   again, to the same worker or another.
+- 志愿者 (volunteers): a volunteer holding a claim resolves a dispatched, accepted or on-site case
+  in the holder's place (the owner clocks stop as on a resolve); the assignee (verify_volunteer,
+  fail_volunteer) or an operator (verify, fail_verification) then checks the work. A grid worker
+  may only check work a volunteer resolved, never their own.
 - Stopping, pausing or resuming a clock that is not running/paused/present changes nothing, so one
   effect list serves every state an action leaves from.
 """
@@ -203,6 +207,28 @@ RULES: tuple[Rule, ...] = (
         frozenset({R.OPERATOR, R.AGENCY, R.CITIZEN}),
         reason=True,
         effects=_fx(ClockOp.START, _R),
+    ),
+    Rule(
+        Action.VOLUNTEER_RESOLVE,
+        frozenset({S.DISPATCHED, S.ACCEPTED, S.ON_SITE}),
+        S.RESOLVED,
+        frozenset({R.VOLUNTEER}),
+        effects=_fx(ClockOp.STOP, *_OWNER_CLOCKS) + _fx(ClockOp.START, _V),
+    ),
+    Rule(
+        Action.VERIFY_VOLUNTEER,
+        frozenset({S.RESOLVED}),
+        S.VERIFIED,
+        frozenset({R.GRID_WORKER}),
+        effects=_fx(ClockOp.STOP, _V),
+    ),
+    Rule(
+        Action.FAIL_VOLUNTEER,
+        frozenset({S.RESOLVED}),
+        S.REWORK,
+        frozenset({R.GRID_WORKER}),
+        reason=True,
+        effects=_fx(ClockOp.STOP, _V) + _fx(ClockOp.START, _A) + _fx(ClockOp.RESTART, _S),
     ),
     Rule(Action.ESCALATE, OPEN, Next.SAME, frozenset({R.OPERATOR, R.SYSTEM}), reason=True),
 )

@@ -6,6 +6,7 @@
 | `/board`      | the command center: map, live board, filters, actions         |
 | `/board/kpi`  | KPIs per street and community, and the trend over days        |
 | `/m`          | the grid worker's phone page: my tasks, accept/arrive/resolve |
+| `/v`          | the volunteer's phone page: tasks, points, redemptions (公益积分) |
 
 Pages carry no data: they call the API with the token from the login. Assets have
 content-hashed names and are cached for a year; HTML is revalidated every time. The
@@ -24,7 +25,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from dispatch.web.bundle import DIST
 
-PAGES = {"/login": "login", "/board": "board", "/board/kpi": "kpi", "/m": "worker"}
+PAGES = {"/login": "login", "/board": "board", "/board/kpi": "kpi", "/m": "worker", "/v": "volunteer"}
 ASSET = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|js\.LEGAL\.txt)$")  # built names only: no paths
 MEDIA = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8", "txt": "text/plain"}
 CSP = (

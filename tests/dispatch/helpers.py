@@ -24,12 +24,14 @@ ACTORS = {
     Role.OPERATOR: Actor(Role.OPERATOR, "op-1"),
     Role.AGENCY: Actor(Role.AGENCY, "hotline"),
     Role.CITIZEN: Actor(Role.CITIZEN, "citizen-1"),
+    Role.VOLUNTEER: Actor(Role.VOLUNTEER, "v-1"),
 }
 PAUSING = (CaseState.EXTENSION_REQUESTED, CaseState.PARKED)
 
 
 def snapshot(state: CaseState, **changes: Any) -> CaseSnapshot:
-    """A case in `state`, held by w-1, reported by the hotline, in street 500106001."""
+    """A case in `state`, held by w-1, reported by the hotline, in street 500106001 (resolved
+    by volunteer v-1 when in `resolved`: both the operator and the holder may check it)."""
     fields: dict[str, Any] = {
         "case_id": "c-1",
         "state": state,
@@ -41,6 +43,7 @@ def snapshot(state: CaseState, **changes: Any) -> CaseSnapshot:
         "previous_state": CaseState.ON_SITE if state in PAUSING else None,
         "extension_requests": 1 if state is CaseState.EXTENSION_REQUESTED else 0,
         "requested_extension": Duration(5, "d") if state is CaseState.EXTENSION_REQUESTED else None,
+        "volunteer_id": "v-1" if state is CaseState.RESOLVED else None,
     }
     fields.update(changes)
     return CaseSnapshot(**fields)

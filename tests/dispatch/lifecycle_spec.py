@@ -22,12 +22,14 @@ registered            merge               operator                           -  
 registered            park                operator                           yes     parked
 registered            escalate            system operator                    yes     same
 dispatched            accept              grid_worker                        -       accepted
+dispatched            volunteer_resolve   volunteer                          -       resolved
 dispatched            return              grid_worker                        yes     returned
 dispatched            reassign            system operator                    yes     dispatched
 dispatched            park                operator                           yes     parked
 dispatched            merge               operator                           -       merged
 dispatched            escalate            system operator                    yes     same
 accepted              arrive              grid_worker                        -       on_site
+accepted              volunteer_resolve   volunteer                          -       resolved
 accepted              resolve             grid_worker                        -       resolved
 accepted              return              grid_worker                        yes     returned
 accepted              request_extension   grid_worker                        yes     extension_requested
@@ -36,6 +38,7 @@ accepted              park                operator                           yes
 accepted              merge               operator                           -       merged
 accepted              escalate            system operator                    yes     same
 on_site               resolve             grid_worker                        -       resolved
+on_site               volunteer_resolve   volunteer                          -       resolved
 on_site               return              grid_worker                        yes     returned
 on_site               request_extension   grid_worker                        yes     extension_requested
 on_site               reassign            operator                           yes     dispatched
@@ -48,6 +51,8 @@ extension_requested   escalate            system operator                    yes
 parked                unpark              operator                           -       previous
 parked                escalate            system operator                    yes     same
 resolved              verify              operator                           -       verified
+resolved              verify_volunteer    grid_worker                        -       verified
+resolved              fail_volunteer      grid_worker                        yes     rework
 resolved              fail_verification   operator                           yes     rework
 resolved              escalate            system operator                    yes     same
 verified              close               system operator                    -       closed

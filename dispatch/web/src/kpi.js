@@ -16,6 +16,8 @@ Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFami
 
 const me = requireSession('operator');
 const RATIOS = ['on_time_acceptance', 'on_time_resolution', 'on_time_closing', 'rework_rate'];
+const VOLUNTEER_RATIOS = ['volunteer_share', 'volunteer_on_time']; // the table only: the charts stay readable
+const POINTS = ['points_issued', 'points_redeemed'];
 const COLORS = { on_time_acceptance: '#2b6cb0', on_time_resolution: '#3f9142', on_time_closing: '#7c5cbf', rework_rate: '#e8871e', overdue: '#d64545' };
 const charts = {};
 let names = new Map();
@@ -48,10 +50,14 @@ function draw(id, labels, rows, { line = false } = {}) {
 
 function table(rows) {
   const el = clear($('#table'));
-  el.append(h('tr', {}, h('th', {}, t('street')), ...RATIOS.map((k) => h('th', {}, t(k))), h('th', {}, t('overdue'))));
+  const ratios = [...RATIOS, ...VOLUNTEER_RATIOS];
+  el.append(h('tr', {}, h('th', {}, t('street')), ...ratios.map((k) => h('th', {}, t(k))),
+    ...POINTS.map((k) => h('th', {}, t(k))), h('th', {}, t('overdue'))));
   for (const r of rows) {
     el.append(h('tr', {}, h('td', {}, names.get(r.key) || r.key || '—'),
-      ...RATIOS.map((k) => h('td', {}, r[k] == null ? '—' : `${pct(r[k])}%`)), h('td', {}, String(r.overdue))));
+      ...ratios.map((k) => h('td', {}, r[k] == null ? '—' : `${pct(r[k])}%`)),
+      ...POINTS.map((k) => h('td', { dataset: { kpi: k } }, r[k] == null ? '0' : String(r[k]))),
+      h('td', {}, String(r.overdue))));
   }
 }
 

@@ -4,6 +4,7 @@ with its lifespan (real pool, real producer), and tokens for every kind of calle
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -93,6 +94,12 @@ class Tokens:
     def agency(self, source: str) -> dict[str, str]:
         return self.of(Principal(ApiRole.AGENCY, source))
 
+    def volunteer(self, volunteer_id: str, community: str) -> dict[str, str]:
+        return self.of(Principal(ApiRole.VOLUNTEER, volunteer_id, community=community))
+
+    def partner(self, partner_id: str) -> dict[str, str]:
+        return self.of(Principal(ApiRole.PARTNER, partner_id))
+
     def expired(self, principal: Principal) -> dict[str, str]:
         return self.of(principal, ttl=timedelta(minutes=5), now=datetime.now(UTC) - timedelta(hours=1))
 
@@ -104,3 +111,34 @@ class Tokens:
 @pytest.fixture(scope="session")
 def tokens(kafka: Settings) -> Tokens:
     return Tokens(kafka)
+
+
+@dataclass(frozen=True)
+class Crew:
+    """One active volunteer in a1's community, one in b1's (imported by the district)."""
+
+    a: str
+    a_community: str
+    b: str
+    b_community: str
+
+
+def phone_number() -> str:
+    return f"139{uuid.uuid4().int % 10**8:08d}"
+
+
+@pytest.fixture(scope="session")
+def crew(client: TestClient, world: World, tokens: Tokens) -> Crew:
+    op = tokens.operator()
+    communities = [
+        client.get(f"/incidents/{c.incident_id}", headers=op).json()["incident"]["community_code"]
+        for c in (world.a1, world.b1)
+    ]
+    body = [
+        {"name": name, "phone": phone_number(), "community_code": code, "pin": "2468"}
+        for name, code in zip(("志愿者甲", "志愿者乙"), communities, strict=True)
+    ]
+    made = client.post("/volunteers/import", json=body, headers=op)
+    assert made.status_code == 201, made.text
+    a, b = (v["volunteer_id"] for v in made.json())
+    return Crew(a, communities[0], b, communities[1])

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dispatch.api.auth import ApiRole, Principal
-from tests.dispatch.api.conftest import STREET_A, STREET_B, Tokens, World
+from tests.dispatch.api.conftest import STREET_A, STREET_B, Crew, Tokens, World
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
 
@@ -26,6 +26,9 @@ CALLERS = (
     "op_b",  # street B only
     "agency_hotline",  # reported a1
     "agency_police",  # reported b1, not a1
+    "volunteer_a",  # a volunteer of a1's community
+    "volunteer_b",  # a volunteer of b1's community
+    "partner",  # a partner of the catalogue
     "none",
     "expired",
     "forged",
@@ -33,8 +36,11 @@ CALLERS = (
 )
 
 
-def headers(caller: str, world: World, tokens: Tokens) -> dict[str, str]:
+def headers(caller: str, world: World, tokens: Tokens, crew: Crew) -> dict[str, str]:
     table = {
+        "volunteer_a": lambda: tokens.volunteer(crew.a, crew.a_community),
+        "volunteer_b": lambda: tokens.volunteer(crew.b, crew.b_community),
+        "partner": lambda: tokens.partner("p-grocer"),
         "worker_a": lambda: tokens.worker(world.a1.assignee),
         "worker_b": lambda: tokens.worker(world.b1.assignee),
         "op_district": lambda: tokens.operator(None),
@@ -53,6 +59,8 @@ def headers(caller: str, world: World, tokens: Tokens) -> dict[str, str]:
 
 WORKER = {"worker_a": 200, "worker_b": 200}
 OPS = {"op_district": 200, "op_a": 200, "op_b": 200}
+VOLUNTEERS = {"volunteer_a": 200, "volunteer_b": 200}
+OPS_404 = {"op_district": 404, "op_a": 404, "op_b": 404}
 UNAUTH = {"none": 401, "expired": 401, "forged": 401, "garbage": 401}
 
 
@@ -84,6 +92,42 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/kpi", None, expect(**OPS)),
     ("GET", "/agency/reports/{a1_report}", None, expect(agency_hotline=200, agency_police=404)),
     ("GET", "/agency/reports?source_ref={a1_ref}", None, expect(agency_hotline=200, agency_police=200)),
+    # volunteers: a1 (P1) is never offered, so a claim or a resolution finds no task
+    ("GET", "/volunteer/me", None, expect(**VOLUNTEERS)),
+    ("GET", "/volunteer/tasks", None, expect(**VOLUNTEERS)),
+    ("POST", "/volunteer/tasks/{a1}/claim", None, expect(volunteer_a=404, volunteer_b=404)),
+    (
+        "POST",
+        "/volunteer/tasks/{a1}/resolve",
+        {"note": "x", "photos": ["k"]},
+        expect(volunteer_a=404, volunteer_b=404),
+    ),
+    ("GET", "/volunteer/statement", None, expect(**VOLUNTEERS)),
+    ("GET", "/volunteer/leaderboard", None, expect(**VOLUNTEERS)),
+    ("GET", "/volunteer/catalogue", None, expect(**VOLUNTEERS)),
+    ("POST", "/volunteer/redemptions", {"item_id": "no-such"}, expect(volunteer_a=404, volunteer_b=404)),
+    ("GET", "/volunteer/redemptions", None, expect(**VOLUNTEERS)),
+    ("POST", "/worker/volunteer-tasks/{a1_task}", None, expect(worker_a=409, worker_b=404)),
+    ("POST", "/worker/volunteer-tasks/{a1_task}/check", {"passed": True}, expect(worker_a=409, worker_b=404)),
+    ("GET", "/volunteers", None, expect(**OPS)),
+    ("GET", "/volunteers?community={b_community}", None, expect(op_district=200, op_a=404, op_b=200)),
+    (
+        "POST",
+        "/volunteers/{vol_b}/status",
+        {"status": "active"},
+        expect(op_district=200, op_a=404, op_b=200),
+    ),
+    ("GET", "/volunteers/leaderboard", None, expect(**OPS)),
+    (
+        "POST",
+        "/points/reversals",
+        {"cause": "no-such", "note": "x"},
+        expect(op_district=404, op_a=404, op_b=404),
+    ),
+    ("GET", "/catalogue", None, expect(**OPS)),
+    ("GET", "/photos/photos/2026/01/{no_photo}.jpg", None, expect(worker_a=404, worker_b=404, **OPS_404)),
+    ("GET", "/partner/redemptions", None, expect(partner=200)),
+    ("POST", "/partner/redemptions/{no_uuid}/fulfil", None, expect(partner=404)),
 ]
 
 
@@ -95,6 +139,7 @@ def test_every_caller_against_every_endpoint(
     client: TestClient,
     world: World,
     tokens: Tokens,
+    crew: Crew,
     method: str,
     path: str,
     body: dict[str, Any] | None,
@@ -106,14 +151,20 @@ def test_every_caller_against_every_endpoint(
         a1_task=world.a1.task_id,
         a1_report=world.a1.report.report_id,
         a1_ref=world.a1.report.source_ref,
+        b_community=crew.b_community,
+        vol_b=crew.b,
+        no_uuid="00000000-0000-4000-8000-000000000000",
+        no_photo="0" * 32,
     )
     got = {}
     for caller in CALLERS:
-        response = client.request(method, url, json=body, headers=headers(caller, world, tokens))
+        response = client.request(method, url, json=body, headers=headers(caller, world, tokens, crew))
         got[caller] = response.status_code
         if response.status_code == 409:
             refusal = response.json()
-            assert {"state", "action", "role"} <= set(refusal), refusal
+            assert "detail" in refusal, refusal
+            if path.startswith(("/incidents", "/worker/tasks")):
+                assert {"state", "action", "role"} <= set(refusal), refusal
         if response.status_code == 404:
             assert world.b1.incident_id not in response.text and STREET_B not in response.text
     assert got == expected

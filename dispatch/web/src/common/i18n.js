@@ -93,6 +93,10 @@ const zh = {
   overdue: '超期数',
   days: '天',
   pick_street: '选择街镇',
+  volunteer_share: '志愿者办结占比',
+  volunteer_on_time: '志愿者按时率',
+  points_issued: '发放积分',
+  points_redeemed: '兑换积分',
 };
 
 const en = {
@@ -183,6 +187,10 @@ const en = {
   overdue: 'Overdue',
   days: 'days',
   pick_street: 'Street',
+  volunteer_share: "Volunteers' share",
+  volunteer_on_time: 'Volunteers on time',
+  points_issued: 'Points issued',
+  points_redeemed: 'Points redeemed',
 };
 
 const STATES = {
