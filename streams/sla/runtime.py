@@ -23,6 +23,7 @@ from aiokafka.errors import KafkaError
 from mode import Service
 from psycopg import AsyncConnection
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
 from dispatch.cases.boot import connect, load_people, store_policy
@@ -108,8 +109,13 @@ class SlaRuntime:
         return int(await self._guarded("outbox relay", job) or 0)
 
     async def refresh(self) -> None:
-        if self.flows is not None:
+        """Reload the directory; PostgreSQL away (restarting) keeps the people already loaded."""
+        if self.flows is None:
+            return
+        try:
             self.flows.people = await asyncio.to_thread(load_people, self.engine, self.flows.rules.taxonomy)
+        except (SQLAlchemyError, psycopg.OperationalError, OSError) as exc:
+            log.warning("sla: directory not refreshed (%s); retrying at the next refresh", type(exc).__name__)
 
     async def close(self) -> None:
         if self.conn is not None:
