@@ -66,14 +66,17 @@ OPEN311_PREFIX = "/open311/v2"
 
 
 async def _relay_forever(state: ApiState) -> None:
+    """The outbox relay, and the working calendar brought up to the imported years (first at
+    start, then every few seconds)."""
     while True:
-        await asyncio.sleep(RELAY_EVERY_S)
         try:
             async with state.pool.connection() as conn:
+                await state.flows.refresh_calendar(conn)
                 while await state.flows.relay(conn):
                     pass
         except (psycopg.OperationalError, KafkaError, OSError) as exc:
             log.warning("api: outbox relay failed (%s); retrying in %.0fs", exc, RELAY_EVERY_S)
+        await asyncio.sleep(RELAY_EVERY_S)
 
 
 def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: Engine) -> None:

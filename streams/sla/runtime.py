@@ -131,7 +131,9 @@ class SlaService(Service):
         super().__init__(**kwargs)
         self.settings = settings
         self.outputs = outputs
-        self.runtime = SlaRuntime(settings, metrics, outputs.send, send_many=outputs.send_many)
+        self.runtime = SlaRuntime(
+            settings, metrics, outputs.send, send_many=outputs.send_many, clock=settings.clock()
+        )
 
     async def on_start(self) -> None:
         await self.outputs.start()

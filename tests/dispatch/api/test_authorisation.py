@@ -86,6 +86,13 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("POST", "/incidents/{a1}/verify", None, expect(op_district=409, op_a=409, op_b=404)),
     ("POST", "/incidents/{b1}/close", None, expect(op_district=409, op_a=404, op_b=409)),
     ("POST", "/incidents/{a1}/unpark", None, expect(op_district=409, op_a=409, op_b=404)),
+    # split, probed with the report that opened a1 (never splittable): 422 naming report_id
+    (
+        "POST",
+        "/incidents/{a1}/split",
+        {"report_id": "{a1_report}", "reason": "probe"},
+        expect(op_district=422, op_a=422, op_b=404),
+    ),
     ("GET", "/tasks", None, expect(**OPS)),
     ("GET", "/tasks?street=" + STREET_A, None, expect(op_district=200, op_a=200, op_b=403)),
     ("GET", "/map", None, expect(**OPS)),
@@ -156,6 +163,11 @@ def test_every_caller_against_every_endpoint(
         no_uuid="00000000-0000-4000-8000-000000000000",
         no_photo="0" * 32,
     )
+    if body is not None:
+        body = {
+            k: v.format(a1_report=world.a1.report.report_id) if isinstance(v, str) else v
+            for k, v in body.items()
+        }
     got = {}
     for caller in CALLERS:
         response = client.request(method, url, json=body, headers=headers(caller, world, tokens, crew))

@@ -47,6 +47,8 @@ const zh = {
   events: '处置记录',
   tasks: '任务',
   deadlines: '时限',
+  provisional: '暂定',
+  provisional_why: '节假日安排尚未发布：按工作日和法定节日规则暂定，导入国务院通知后重算',
   assignee: '责任人',
   reason: '理由',
   reason_required: '此操作需要填写理由',
@@ -143,6 +145,8 @@ const en = {
   events: 'Timeline',
   tasks: 'Tasks',
   deadlines: 'Deadlines',
+  provisional: 'provisional',
+  provisional_why: 'The holiday notice is not out yet: computed from weekdays and the statutory holiday rules; recomputed when it is imported',
   assignee: 'Assignee',
   reason: 'Reason',
   reason_required: 'This action needs a reason',
@@ -214,7 +218,7 @@ const ACTIONS = {
     arrive: '到场', resolve: '处置', return: '回退', request_extension: '申请延期',
     approve_extension: '批准延期', deny_extension: '驳回延期', verify: '核查通过', rework: '返工',
     fail_verification: '核查不通过', close: '结案', park: '挂账', unpark: '解除挂账', reject: '不予立案',
-    escalate: '升级', reopen: '重新打开',
+    escalate: '升级', reopen: '重新打开', deadline_revised: '时限重算（节假日安排）',
   },
   en: {
     report: 'report', register: 'register', dispatch: 'dispatch', reassign: 'reassign', merge: 'merge',
@@ -222,7 +226,7 @@ const ACTIONS = {
     request_extension: 'request extension', approve_extension: 'approve extension',
     deny_extension: 'deny extension', verify: 'verify', rework: 'rework',
     fail_verification: 'verification failed', close: 'close', park: 'park', unpark: 'unpark',
-    reject: 'reject', escalate: 'escalate', reopen: 'reopen',
+    reject: 'reject', escalate: 'escalate', reopen: 'reopen', deadline_revised: 'deadlines revised (holiday schedule)',
   },
 };
 
