@@ -43,6 +43,7 @@ from dispatch.api import (
     routes_operator,
     routes_photos,
     routes_reference,
+    routes_resident,
     routes_volunteer_admin,
     routes_volunteers,
     routes_worker,
@@ -93,6 +94,7 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_agency,
         routes_volunteers,
         routes_volunteer_admin,
+        routes_resident,
     ):
         app.include_router(module.router)
     app.include_router(pages_router())

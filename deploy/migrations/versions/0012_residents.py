@@ -1,4 +1,6 @@
-"""Residents close the loop: return visits (回访) after each closing, one per report.
+"""Residents close the loop: return visits (回访) after each closing, one per report; the
+residents' submissions (tracking-code hashes, and the device and address hashes the rate
+limits count).
 
 No lifecycle action is added (a rework reopens with the existing `reopen`), so the events'
 action CHECK constraint stays as 0011 left it.
@@ -54,7 +56,21 @@ def upgrade() -> None:
     op.create_index("ix_return_visits_incident", "return_visits", ["incident_id", "closing"])
     op.create_index("ix_return_visits_report", "return_visits", ["report_id"])
     op.create_index("ix_return_visits_requested", "return_visits", ["requested_at"])
+    op.create_table(
+        "resident_submissions",
+        sa.Column("source_ref", sa.String(length=16), nullable=False),
+        sa.Column("report_id", sa.UUID(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("device_hash", sa.String(length=64), nullable=False),
+        sa.Column("ip_hash", sa.String(length=64), nullable=False),
+        sa.Column("submitted_at", TZ, nullable=False),
+        sa.PrimaryKeyConstraint("source_ref"),
+        sa.UniqueConstraint("report_id"),
+    )
+    op.create_index("ix_resident_submissions_device", "resident_submissions", ["device_hash", "submitted_at"])
+    op.create_index("ix_resident_submissions_ip", "resident_submissions", ["ip_hash", "submitted_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("resident_submissions")
     op.drop_table("return_visits")
