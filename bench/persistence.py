@@ -43,7 +43,7 @@ def _rows(settings: Settings, n: int) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {"incidents": [], "tasks": [], "events": []}
     for start in range(0, n, 2000):
         batch = reports[start : start + 2000]
-        candidates = directory.for_batch(batch, {})
+        candidates = directory.for_batch(batch, {}, at=now, calendar=rules.tk.working)
         for d in rules.decide(batch, nearby=[[] for _ in batch], candidates=candidates, now=now):
             if not isinstance(d, Opened):
                 continue

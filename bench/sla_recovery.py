@@ -99,7 +99,10 @@ async def _write_cases(settings: Settings, reports: list[LocatedReport], now: da
             for r in reports[start : start + 2000]
         ]
         decided = rules.decide(
-            batch, nearby=[[] for _ in batch], candidates=directory.for_batch(batch, {}), now=now
+            batch,
+            nearby=[[] for _ in batch],
+            candidates=directory.for_batch(batch, {}, at=now, calendar=rules.tk.working),
+            now=now,
         )
         opened = [d for d in decided if isinstance(d, Opened)]
         incidents, tasks, events = [], [], []

@@ -69,6 +69,8 @@ class Force:
     zh: str
     en: str
     level: Level
+    volunteer: bool = False  # never routed P0–P2 (config/forces.toml)
+    capacity: int | None = None  # open tasks a worker of this force may hold before routing passes on
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,22 @@ def _level(entry: dict[str, Any], where: str) -> Level:
     return level  # type: ignore[no-any-return]
 
 
+def _flag(entry: dict[str, Any], key: str, where: str) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise PolicyError(f"{where}: '{key}' must be true or false")
+    return value
+
+
+def _capacity(entry: dict[str, Any], where: str) -> int | None:
+    value = entry.get("capacity")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise PolicyError(f"{where}: 'capacity' must be a whole number of open tasks >= 1")
+    return value
+
+
 def parse_workforce(doc: dict[str, Any], origin: str = "forces") -> Workforce:
     def build(kind: str) -> dict[str, Force]:
         out: dict[str, Force] = {}
@@ -141,7 +159,12 @@ def parse_workforce(doc: dict[str, Any], origin: str = "forces") -> Workforce:
             if code in out:
                 raise PolicyError(f"{where}: {kind} {code!r} declared twice")
             out[code] = Force(
-                code, _text(entry, "zh", where), _text(entry, "en", where), _level(entry, where)
+                code,
+                _text(entry, "zh", where),
+                _text(entry, "en", where),
+                _level(entry, where),
+                volunteer=_flag(entry, "volunteer", where),
+                capacity=_capacity(entry, where),
             )
         return out
 

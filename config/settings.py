@@ -7,12 +7,16 @@ test fixture) and handed to whatever needs it. With neither `KAFKA_BOOTSTRAP_SER
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_PROCESS_STARTED = datetime.now(UTC)
+"""When this process started (as near as we can tell): a shifted clock runs on from then, so
+every part of one process reads the same shifted time."""
 DEV_JWT_SECRET = "yiwang-dev-secret-not-for-production"  # noqa: S105 - documented dev default
 
 
@@ -64,6 +68,9 @@ class Settings(BaseSettings):
     """Operator and grid-worker logins (salted scrypt hashes); None: config/accounts.toml."""
     sla_tick_s: float = 1.0
     """How often the SLA tracker claims due incidents."""
+    clock_from: datetime | None = None
+    """Run the process's clock from this instant on instead of the real time (ISO-8601 with an
+    offset): to rehearse a date such as the New Year boundary, and for tests. None: real time."""
 
     @property
     def uses_dev_jwt_secret(self) -> bool:
@@ -115,6 +122,16 @@ class Settings(BaseSettings):
             else:
                 env[f"YIWANG_{name.upper()}"] = str(value)
         return env
+
+    def clock(self) -> Callable[[], datetime]:
+        """The process's clock: the real time, or running on from `clock_from` since the process
+        started."""
+        if self.clock_from is None:
+            return lambda: datetime.now(UTC)
+        origin, started = self.clock_from, _PROCESS_STARTED
+        if origin.tzinfo is None:
+            raise ValueError("YIWANG_CLOCK_FROM: give the instant with its UTC offset")
+        return lambda: origin + (datetime.now(UTC) - started)
 
     def topic(self, name: str) -> str:
         """The broker-side name of a declared topic."""

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+from dispatch.deadletters import models as _deadletter_tables  # noqa: F401 - registers the tables
 from dispatch.models import DispatchBase
+from dispatch.people import models as _people_tables  # noqa: F401 - registers the tables
 from dispatch.volunteers.models import VolunteerBase
 from geo.models import GeoBase
 

@@ -7,6 +7,9 @@ from collections.abc import Callable
 
 from deploy import monitor
 from dispatch.api import cli as api_cli
+from dispatch.calendar import cli as calendar_cli
+from dispatch.deadletters import cli as dlq_cli
+from dispatch.people import cli as people_cli
 from dispatch.web import cli as web_cli
 from geo import cli as geo_cli
 from producers.cli import register as producers_cli
@@ -19,6 +22,9 @@ REGISTRARS: tuple[Registrar, ...] = (
     producers_cli,
     streams_cli.register,
     api_cli.register,
+    calendar_cli.register,
+    people_cli.register,
+    dlq_cli.register,
     web_cli.register,
     monitor.register,
 )

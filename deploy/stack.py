@@ -17,11 +17,12 @@ from deploy.services.common import ServiceError, say
 from deploy.services.kafka import LocalKafka, broker_reachable, pinned_version
 from deploy.services.postgres import LocalPostgres
 from deploy.topics import admin_client, ensure_topics, partition_counts
-from dispatch.sla.deadlines import timekeeper_for
+from dispatch.calendar.cli import calendar_now
+from dispatch.sla.deadlines import calendar_for
 from dispatch.sla.policy import load_sla
 
-CALENDAR_WARNING_DAYS = 45
-"""Warn this long before working-time deadlines could run past the calendar's known days."""
+CALENDAR_WARNING_DAYS = 30
+"""Warn this long before working-time deadlines become provisional (the alert rule's margin)."""
 
 
 @dataclass
@@ -180,10 +181,13 @@ def status(settings: Settings) -> dict[str, Any]:
         db["error"] = str(getattr(exc, "orig", exc)).splitlines()[0]
     db["migration_head"] = migrate.head_revision()
     out["database"] = db
-    calendar = timekeeper_for(load_sla()).working
-    days_left = (calendar.last - datetime.now(calendar.tz).date()).days
+    migrated = db["reachable"] and db.get("migration_current") == db["migration_head"]
+    calendar = calendar_now(settings)[0] if migrated else calendar_for(load_sla())
+    days_left = (calendar.authoritative_until - datetime.now(calendar.tz)).days
     out["calendar"] = {
-        "known_until": calendar.last.isoformat(),
+        "authoritative_until": calendar.authoritative_until.isoformat(),
+        "provisional_until": calendar.horizon.isoformat(),
+        "revision": calendar.revision,
         "days_left": days_left,
         "ok": days_left >= CALENDAR_WARNING_DAYS,
     }
@@ -224,9 +228,9 @@ def print_status(data: dict[str, Any]) -> None:
     )
     cal = data["calendar"]
     lines.append(
-        f"Calendar   {'ok' if cal['ok'] else 'SOON':4}  working days known until {cal['known_until']} "
-        f"({cal['days_left']} days left)"
-        + ("" if cal["ok"] else ": add next year to config/holidays.toml or upgrade chinese-calendar")
+        f"Calendar   {'ok' if cal['ok'] else 'SOON':4}  authoritative until {cal['authoritative_until']} "
+        f"({cal['days_left']} days left), provisional until {cal['provisional_until']}"
+        + ("" if cal["ok"] else ": import the State Council's notice (yiwang calendar import FILE)")
     )
     topics = data["topics"]
     bad = [t for t in topics if not t["ok"]]

@@ -25,7 +25,7 @@ from dispatch.lifecycle.case import Actor, CaseEvent, CaseSnapshot
 from dispatch.lifecycle.machine import apply, open_case
 from dispatch.lifecycle.states import Action, Role
 from dispatch.merging import MergePolicy, OpenIncident, Sighting, find_match
-from dispatch.routing.rosters import load_rosters
+from dispatch.routing.rosters import routing_rosters
 from dispatch.routing.router import Router
 from dispatch.routing.values import Candidate, RoutingDecision, RoutingIncident
 from dispatch.sla.calendar import Timekeeper
@@ -76,8 +76,17 @@ class LocatedReport:
 
 @dataclass(frozen=True, slots=True)
 class Merged:
+    """The report joins an open incident of the same problem.
+
+    `priority` is the incident's priority with this report in it (the highest of its reports);
+    `raised_from` is the priority it had before when this report raised it, else None: the
+    case flow then restarts the owner clocks under the tighter limits (`dispatch.cases.urgency`).
+    """
+
     report: LocatedReport
     incident_id: str
+    priority: Priority
+    raised_from: Priority | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,40 +106,47 @@ Decision = Merged | Opened
 
 
 class _Fresh:
-    """Incidents opened earlier in the same batch, bucketed by family and ~radius-sized cell."""
+    """Incidents opened or touched earlier in the same batch, bucketed by problem and cell."""
 
     def __init__(self, cell_deg: float) -> None:
         self.cell = cell_deg
         self.cells: dict[tuple[str, int, int], list[OpenIncident]] = defaultdict(list)
 
-    def _key(self, family: str, lon: float, lat: float) -> tuple[str, int, int]:
-        return family, math.floor(lon / self.cell), math.floor(lat / self.cell)
+    def _key(self, problem: str, lon: float, lat: float) -> tuple[str, int, int]:
+        return problem, math.floor(lon / self.cell), math.floor(lat / self.cell)
 
     def add(self, incident: OpenIncident) -> None:
-        self.cells[self._key(incident.family, incident.lon, incident.lat)].append(incident)
+        self.cells[self._key(incident.problem, incident.lon, incident.lat)].append(incident)
 
-    def near(self, family: str, lon: float, lat: float) -> list[OpenIncident]:
-        fam, x, y = self._key(family, lon, lat)
+    def near(self, problem: str, lon: float, lat: float) -> list[OpenIncident]:
+        fam, x, y = self._key(problem, lon, lat)
         out: list[OpenIncident] = []
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
                 out.extend(self.cells.get((fam, x + dx, y + dy), ()))
         return out
 
-    def touch(self, incident: OpenIncident, at: datetime) -> None:
-        """Record a merge: the incident's window now also reaches from `at` for later reports.
+    def touch(self, incident: OpenIncident, at: datetime, priority: Priority, lead: str) -> None:
+        """Record a merge: the incident's window now also reaches from `at`, and it is handled
+        at `priority`, led by `lead`, for later reports of the batch.
 
-        A stored incident enters the fresh set here; the stored copy may still be offered too,
-        which is harmless (same id, and the rule prefers neither copy over the other).
+        Every id's newest copy is kept here and wins over the stored one (`current`).
         """
-        if at <= incident.last_at:
-            return
-        bucket = self.cells[self._key(incident.family, incident.lon, incident.lat)]
-        newer = replace(incident, last_at=at)
-        if incident in bucket:
-            bucket[bucket.index(incident)] = newer
-        else:
-            bucket.append(newer)
+        newer = replace(incident, last_at=max(at, incident.last_at), priority=priority, lead=lead)
+        bucket = self.cells[self._key(incident.problem, incident.lon, incident.lat)]
+        for i, held in enumerate(bucket):
+            if held.incident_id == incident.incident_id:
+                bucket[i] = newer
+                return
+        bucket.append(newer)
+
+    def current(
+        self, stored: Sequence[OpenIncident], problem: str, lon: float, lat: float
+    ) -> list[OpenIncident]:
+        """The candidates near a point: this batch's copy of an incident replaces the stored one."""
+        fresh = self.near(problem, lon, lat)
+        ids = {i.incident_id for i in fresh}
+        return [*(i for i in stored if i.incident_id not in ids), *fresh]
 
 
 class IntakeRules:
@@ -163,13 +179,13 @@ class IntakeRules:
         router = Router(
             taxonomy=taxonomy,
             workforce=load_workforce(),
-            rosters=load_rosters(),
+            rosters=routing_rosters(),
             calendar=tk.working,
             returns_to_lead=escalation.returns_to_lead,
         )
         return cls(
             taxonomy=taxonomy,
-            merge=MergePolicy.load(),
+            merge=MergePolicy.load(taxonomy=taxonomy),
             router=router,
             deadlines=Deadlines(sla, taxonomy, tk),
             escalation=escalation,
@@ -195,25 +211,45 @@ class IntakeRules:
         assigned: Counter[str] = Counter()
         out: list[Decision] = []
         for report, stored in zip(reports, nearby, strict=True):
-            family = report.category.family
-            if report.lon is not None and report.lat is not None:
-                sighting = Sighting(family, report.lon, report.lat, report.reported_at)
-                pool = [*stored, *fresh.near(family, report.lon, report.lat)]
+            category = report.category
+            problem = self.merge.problem_of(category.code)
+            point = (
+                report.lon is not None and report.lat is not None and self.merge.mergeable(category.family)
+            )
+            if point:
+                assert report.lon is not None and report.lat is not None
+                sighting = Sighting(
+                    problem,
+                    report.lon,
+                    report.lat,
+                    report.reported_at,
+                    report.priority,
+                    category.lead_department,
+                )
+                pool = fresh.current(stored, problem, report.lon, report.lat)
                 match = find_match(sighting, pool, self.merge)
                 if match is not None:
-                    fresh.touch(match, report.reported_at)
-                    out.append(Merged(report, match.incident_id))
+                    raises = report.priority.rank < match.priority.rank
+                    priority = report.priority if raises else match.priority
+                    lead = category.lead_department if raises else match.lead
+                    fresh.touch(match, report.reported_at, priority, lead)
+                    out.append(
+                        Merged(report, match.incident_id, priority, match.priority if raises else None)
+                    )
                     continue
             opened = self._open(report, candidates(report), assigned, now)
-            if report.lon is not None and report.lat is not None:
+            if point:
+                assert report.lon is not None and report.lat is not None
                 fresh.add(
                     OpenIncident(
                         opened.incident_id,
-                        family,
+                        problem,
                         report.lon,
                         report.lat,
                         report.reported_at,
                         report.reported_at,
+                        report.priority,
+                        category.lead_department,
                     )
                 )
             if opened.decision.worker_id is not None:

@@ -1,24 +1,26 @@
 """Duplicate merging: is this report another sighting of an incident we already have?
 
 The rule lives here, as a pure function over plain values, so that the stream intake
-(which feeds it candidates from the database under a per-street lock) and the tests call
-the same code. Nearest match wins (distances within a metre tie); ties go to the older
-incident, so the outcome does not depend on the order candidates arrive in.
+(which feeds it candidates from the database under a per-cell lock) and the tests call
+the same code. Two reports are the same incident only when they are the same *problem*: the
+same category, or categories `config/merging.toml` declares one problem (井盖缺失 and 井盖破损),
+never merely the same family (a streetlight is not a manhole). Nearest match wins (distances
+within a metre tie); ties go to the older incident, so the outcome does not depend on the
+order candidates arrive in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import tomllib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from config.policy import Duration
+from config.policy import CONFIG_DIR, Duration, PolicyError, Priority, Taxonomy, read_toml
 
-MERGING_FILE = Path(__file__).resolve().parent.parent / "config" / "merging.toml"
+MERGING_FILE = CONFIG_DIR / "merging.toml"
 EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -26,33 +28,75 @@ EARTH_RADIUS_M = 6_371_008.8
 class MergePolicy:
     radius_m: float
     window: timedelta
-    never_merge: frozenset[str]
+    never_merge: frozenset[str]  # families whose reports always open their own case
+    same_problem: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """category -> the problem it is declared part of; a category not listed is its own problem."""
+    p0_across_agencies: bool = False
+    """May two P0 reports merge when different agencies (lead departments) lead them?"""
 
     @classmethod
-    def load(cls, path: Path = MERGING_FILE) -> MergePolicy:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
+    def load(cls, path: Path = MERGING_FILE, *, taxonomy: Taxonomy | None = None) -> MergePolicy:
+        doc = read_toml(path)
         window = Duration.parse(doc["window"])
         minutes = {"min": 1, "h": 60, "d": 1440}[window.unit] * window.value
         radius = float(doc["radius_m"])
         if radius <= 0:
-            raise ValueError(f"{path}: radius_m must be > 0")
-        return cls(radius, timedelta(minutes=minutes), frozenset(doc.get("never_merge", [])))
+            raise PolicyError(f"{path}: radius_m must be > 0")
+        across = doc.get("p0_across_agencies", False)
+        if not isinstance(across, bool):
+            raise PolicyError(f"{path}: p0_across_agencies must be true or false")
+        problems = _problems(doc.get("same_problem", {}), taxonomy, f"{path}: same_problem")
+        return cls(
+            radius, timedelta(minutes=minutes), frozenset(doc.get("never_merge", [])), problems, across
+        )
 
     @property
     def search_degrees(self) -> float:
         """A bounding half-width in degrees that surely contains radius_m (for index queries)."""
         return self.radius_m / 111_000 / math.cos(math.radians(60))
 
+    def problem_of(self, category: str) -> str:
+        """The merge key of a category: its declared problem, or the category itself."""
+        return self.same_problem.get(category, category)
+
+    def mergeable(self, family: str) -> bool:
+        return family not in self.never_merge
+
+
+def _problems(table: object, taxonomy: Taxonomy | None, where: str) -> dict[str, str]:
+    """`[same_problem]` name = [categories]: each category in at most one problem, all of one family."""
+    if not isinstance(table, dict):
+        raise PolicyError(f"{where}: must be a table of problem = [category, ...]")
+    out: dict[str, str] = {}
+    for name, codes in table.items():
+        if not isinstance(codes, list) or len(codes) < 2 or not all(isinstance(c, str) for c in codes):
+            raise PolicyError(f"{where}.{name}: must list at least two category codes")
+        for code in codes:
+            if code in out:
+                raise PolicyError(f"{where}.{name}: category {code!r} is already in problem {out[code]!r}")
+            out[code] = f"problem:{name}"
+        if taxonomy is not None:
+            unknown = [c for c in codes if c not in taxonomy.categories]
+            if unknown:
+                raise PolicyError(f"{where}.{name}: unknown category {unknown[0]!r}")
+            families = {taxonomy.categories[c].family for c in codes}
+            if len(families) > 1:
+                raise PolicyError(
+                    f"{where}.{name}: categories of one problem must share a family, not {sorted(families)}"
+                )
+    return out
+
 
 @dataclass(frozen=True, slots=True)
 class Sighting:
     """What the rule needs to know about a located report."""
 
-    family: str
+    problem: str
     lon: float
     lat: float
     at: datetime
+    priority: Priority
+    lead: str  # the agency that leads its category (its lead department)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,21 +104,23 @@ class OpenIncident:
     """What the rule needs to know about an incident that may absorb the report."""
 
     incident_id: str
-    family: str
+    problem: str
     lon: float
     lat: float
     first_at: datetime
     last_at: datetime
+    priority: Priority
+    lead: str
 
 
 LOCK_CELL_DEG = 0.006
 """Lock cell size: larger than the merge diameter (500 m) in both directions at these latitudes."""
 
 
-def lock_keys(family: str, lon: float, lat: float, policy: MergePolicy) -> list[int]:
+def lock_keys(problem: str, lon: float, lat: float, policy: MergePolicy) -> list[int]:
     """Advisory-lock keys that serialise every pair of reports that could merge.
 
-    A report locks each (family, cell) its merge disc touches, its own cell included. Two
+    A report locks each (problem, cell) its merge disc touches, its own cell included. Two
     reports within the radius share a cell (the other's cell lies in each one's disc), and a
     report and any incident it could join share the incident's cell; reports farther apart
     rarely share one, so workers contend only where duplicates are actually possible.
@@ -87,11 +133,11 @@ def lock_keys(family: str, lon: float, lat: float, policy: MergePolicy) -> list[
     dlon = policy.radius_m / (111_320 * math.cos(math.radians(lat)))
     x0, x1 = math.floor((lon - dlon) / LOCK_CELL_DEG), math.floor((lon + dlon) / LOCK_CELL_DEG)
     y0, y1 = math.floor((lat - dlat) / LOCK_CELL_DEG), math.floor((lat + dlat) / LOCK_CELL_DEG)
-    return [_key(family, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+    return [_key(problem, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
 
 
-def _key(family: str, x: int, y: int) -> int:
-    digest = hashlib.blake2b(f"{family}:{x}:{y}".encode(), digest_size=8).digest()
+def _key(problem: str, x: int, y: int) -> int:
+    digest = hashlib.blake2b(f"{problem}:{x}:{y}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -110,13 +156,18 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 def find_match(
     sighting: Sighting, candidates: Iterable[OpenIncident], policy: MergePolicy
 ) -> OpenIncident | None:
-    """The incident this sighting duplicates, or None for a new incident."""
-    if sighting.family in policy.never_merge:
-        return None
+    """The incident this sighting duplicates, or None for a new incident.
+
+    Same problem, within the radius and the window; and, unless the policy allows it, never
+    two P0s that different agencies lead (each runs its own dispatch for its life-safety case).
+    """
+    p0_guard = not policy.p0_across_agencies and sighting.priority is Priority.P0
     best: tuple[int, datetime, str] | None = None
     match: OpenIncident | None = None
     for incident in candidates:
-        if incident.family != sighting.family:
+        if incident.problem != sighting.problem:
+            continue
+        if p0_guard and incident.priority is Priority.P0 and incident.lead != sighting.lead:
             continue
         if sighting.at < incident.first_at - policy.window or sighting.at > incident.last_at + policy.window:
             continue

@@ -10,7 +10,7 @@ Clocks are stored on the incident as JSON (one row per incident, not one per clo
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -222,15 +223,18 @@ class MergeWindowRow(DispatchBase):
 
     __tablename__ = "merge_window"
     __table_args__ = (
-        # one GiST over (family, first_at, last_at, geom) answers "same family, active around
+        # one GiST over (problem, first_at, last_at, geom) answers "same problem, active around
         # this time, in this box" in one probe (btree_gist), bounded on both sides in time even
         # when a backlog arrives late; a geometry-only index returns every incident ever there
-        Index("ix_merge_window_probe", "family", "first_at", "last_at", "geom", postgresql_using="gist"),
+        Index("ix_merge_window_probe", "problem", "first_at", "last_at", "geom", postgresql_using="gist"),
         Index("ix_merge_window_last", "last_at"),
     )
 
     incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     family: Mapped[str] = mapped_column(String(32))
+    problem: Mapped[str] = mapped_column(String(64))  # dispatch.merging.MergePolicy.problem_of
+    priority: Mapped[str] = mapped_column(String(2))  # as handled now: raised by merges
+    lead_department: Mapped[str] = mapped_column(String(64))  # who leads it (for the P0 rule)
     street_code: Mapped[str | None] = mapped_column(String(9))
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
     first_at: Mapped[datetime] = mapped_column(TZ)
@@ -263,3 +267,21 @@ class ApiRequestRow(DispatchBase):
     incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=text("now()"))
+
+
+class CalendarYearRow(DispatchBase):
+    """A year of the statutory working calendar an operator imported from the State Council's
+    notice (`yiwang calendar import`), for the years the installed chinese-calendar lacks.
+
+    Every process builds its calendar from these rows and re-reads them when `revision` (the
+    import that last wrote a row; the highest one names the calendar's state) moves.
+    """
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holidays: Mapped[list[date]] = mapped_column(ARRAY(Date))
+    workdays: Mapped[list[date]] = mapped_column(ARRAY(Date))
+    source: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    revision: Mapped[int] = mapped_column(BigInteger)
+    imported_at: Mapped[datetime] = mapped_column(TZ, server_default=text("now()"))

@@ -64,6 +64,19 @@ def report_row(
 
 
 def incident_row(opened: Opened, report: Report, *, now: datetime, policy_id: str) -> Row:
+    return opened_incident_row(
+        opened,
+        address=report.location.address,
+        description=report.description,
+        now=now,
+        policy_id=policy_id,
+    )
+
+
+def opened_incident_row(
+    opened: Opened, *, address: str | None, description: str, now: datetime, policy_id: str
+) -> Row:
+    """The row of a newly opened case (the intake; a report split out of a case)."""
     where, case = opened.report, opened.case
     return {
         "incident_id": opened.incident_id,
@@ -81,8 +94,8 @@ def incident_row(opened: Opened, report: Report, *, now: datetime, policy_id: st
         "layer_version": where.layer_version,
         "placement_reason": where.placement_reason,
         "geom": ewkt(where.lon, where.lat),
-        "address": report.location.address,
-        "description": report.description,
+        "address": address,
+        "description": description,
         "sources": sorted(case.sources),
         "report_count": 1,
         "first_reported_at": utc(where.reported_at),
@@ -187,7 +200,8 @@ def event_row(
     }
 
 
-def merge_window_row(opened: Opened) -> Row | None:
+def merge_window_row(opened: Opened, *, problem: str) -> Row | None:
+    """`problem`: the merge key of the category (`dispatch.merging.MergePolicy.problem_of`)."""
     where = opened.report
     point = ewkt(where.lon, where.lat)
     if point is None:
@@ -195,6 +209,9 @@ def merge_window_row(opened: Opened) -> Row | None:
     return {
         "incident_id": opened.incident_id,
         "family": where.category.family,
+        "problem": problem,
+        "priority": where.priority.value,
+        "lead_department": where.category.lead_department,
         "street_code": where.street_code,
         "geom": point,
         "first_at": utc(where.reported_at),

@@ -152,6 +152,8 @@ class WorkerRow(GeoBase):
     home: Mapped[WKBElement] = mapped_column(
         Geometry("POINT", srid=SRID, spatial_index=False), nullable=False
     )
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    """False: left the workforce (a roster import without them); kept for the history of cases."""
 
     def __repr__(self) -> str:  # never the phone
         return f"WorkerRow({self.worker_id!r}, force={self.force!r}, grid={self.grid_code!r})"

@@ -273,7 +273,9 @@ def upsert_buildings(conn: Connection, buildings: Iterable[Building], gazetteer:
     return len(rows)
 
 
-def upsert_workers(conn: Connection, workers: Iterable[Worker]) -> int:
+def upsert_workers(conn: Connection, workers: Iterable[Worker], *, overwrite: bool = True) -> int:
+    """Write workers by id; `overwrite=False` only adds the missing ones (the reference set:
+    once a district imports its roster, the rows are the district's, not the generator's)."""
     rows = [
         {
             "worker_id": w.worker_id,
@@ -293,11 +295,15 @@ def upsert_workers(conn: Connection, workers: Iterable[Worker]) -> int:
         for w in workers
     ]
     stmt = pg_insert(models.WorkerRow)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[models.WorkerRow.worker_id],
-        set_={c: stmt.excluded[c] for c in rows[0] if c != "worker_id"}
-        if rows
-        else {"name": stmt.excluded.name},
+    stmt = (
+        stmt.on_conflict_do_update(
+            index_elements=[models.WorkerRow.worker_id],
+            set_={c: stmt.excluded[c] for c in rows[0] if c != "worker_id"}
+            if rows
+            else {"name": stmt.excluded.name},
+        )
+        if overwrite
+        else stmt.on_conflict_do_nothing(index_elements=[models.WorkerRow.worker_id])
     )
     for start in range(0, len(rows), BATCH):
         conn.execute(stmt, rows[start : start + BATCH])
@@ -308,7 +314,8 @@ def load_reference_set(
     conn: Connection, d: ReferenceDistrict, *, effective_from: datetime | None = None
 ) -> list[str]:
     """`yiwang geo load`: the reference layers as a version (unless already in force), then
-    buildings and workers (upserted). Returns what happened, one line each."""
+        buildings (upserted) and the reference workers missing from the directory (added; people
+    already there keep what `yiwang people import` gave them). Returns what happened, one line each."""
     with conn.begin_nested() if conn.in_transaction() else conn.begin():
         result = (
             import_layers(
@@ -319,9 +326,9 @@ def load_reference_set(
         )
         gazetteer = Gazetteer.from_reference(d)
         n_buildings = upsert_buildings(conn, d.buildings, gazetteer)
-        n_workers = upsert_workers(conn, d.workers)
+        n_workers = upsert_workers(conn, d.workers, overwrite=False)
     layers = result.message if result else "reference layers already loaded; nothing changed"
-    return [layers, f"{n_buildings} buildings and {n_workers} workers upserted"]
+    return [layers, f"{n_buildings} buildings upserted, {n_workers} reference workers present"]
 
 
 def _reference_loaded(conn: Connection, d: ReferenceDistrict) -> bool:

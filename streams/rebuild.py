@@ -3,8 +3,9 @@
 Every row the pipeline writes is also published (`incidents` with the reports it absorbed,
 `dispatch.tasks`, `dispatch.events`), so reading those topics from the beginning and
 upserting with the same idempotent store code gives the same tables: for each incident and
-task the newest revision wins, reports and events are insert-once. The merge window is then
-derived from the open incidents. Run it with the workers stopped: it refuses while the intake
+task the newest revision wins, reports and events are insert-once, and a report split out of a
+case follows its `split` event to the case it opened. The merge window is then derived from the
+open incidents. Run it with the workers stopped: it refuses while the intake
 group has members.
 """
 
@@ -20,6 +21,7 @@ import orjson
 from kafka import KafkaAdminClient
 from psycopg import AsyncConnection
 
+from config.policy import load_taxonomy
 from config.settings import Settings
 from dispatch import store
 from dispatch.merging import MergePolicy
@@ -92,14 +94,32 @@ async def rebuild(settings: Settings, *, force: bool = False) -> RebuildResult:
             for spec, rows in pending.items():
                 result.count(spec, await _flush(conn, spec, rows))
             log.info("rebuild: %s read; rows so far %s", topic, result.rows)
-        window = MergePolicy.load().window
+        async with conn.transaction():
+            # a report split out of a case (a `split` event) belongs to the case it opened
+            await conn.execute(
+                "UPDATE reports r SET incident_id = (e.data->'split'->>'into')::uuid, merged = false "
+                "FROM events e "
+                "WHERE e.action = 'split' AND r.report_id = (e.data->'split'->>'report_id')::uuid"
+            )
+        taxonomy = load_taxonomy()
+        policy = MergePolicy.load(taxonomy=taxonomy)
+        codes = sorted(taxonomy.categories)
         async with conn.transaction():
             cur = await conn.execute(
-                "INSERT INTO merge_window (incident_id, family, street_code, geom, first_at, last_at) "
-                "SELECT incident_id, family, street_code, geom, first_reported_at, last_reported_at "
-                "FROM incidents WHERE geom IS NOT NULL AND state NOT IN ('closed', 'merged', 'rejected') "
-                "AND last_reported_at >= now() - 2 * %s::interval",
-                (window,),
+                "INSERT INTO merge_window (incident_id, family, problem, priority, lead_department, "
+                "street_code, geom, first_at, last_at) "
+                "SELECT i.incident_id, i.family, c.problem, i.priority, c.lead, i.street_code, i.geom, "
+                "i.first_reported_at, i.last_reported_at "
+                "FROM incidents i JOIN unnest(%s::text[], %s::text[], %s::text[]) AS c(code, problem, lead) "
+                "ON c.code = i.category "
+                "WHERE i.geom IS NOT NULL AND i.state NOT IN ('closed', 'merged', 'rejected') "
+                "AND i.last_reported_at >= now() - 2 * %s::interval",
+                (
+                    codes,
+                    [policy.problem_of(c) for c in codes],
+                    [taxonomy.categories[c].lead_department for c in codes],
+                    policy.window,
+                ),
             )
             result.rows["merge_window"] = cur.rowcount
     finally:

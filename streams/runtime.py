@@ -22,6 +22,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from config.settings import Settings
+from dispatch.calendar.imported_years import sync_calendar
 from dispatch.directory import Directory
 from dispatch.intake import IntakeRules
 from geo.index import GridIndexes, load_indexes
@@ -97,6 +98,7 @@ class IntakeRuntime:
             directory=directory,
             metrics=self.metrics,
             publish=self.publish,
+            clock=self.settings.clock(),
         )
 
     async def start(self) -> None:
@@ -109,6 +111,7 @@ class IntakeRuntime:
                 "INSERT INTO sla_policies (policy_id, body) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                 (escalation.fingerprint, Jsonb(escalation.to_document())),
             )
+            await sync_calendar(self.conn, self.service.rules.tk.working, self.service.rules.sla)
 
     async def refresh(self) -> None:
         """Pick up new layer versions and directory changes without a restart."""
@@ -119,6 +122,12 @@ class IntakeRuntime:
             changed = await asyncio.to_thread(indexes.refresh, conn)
             directory = Directory.load(conn)
         self.service.directory = directory
+        if self.conn is not None:
+            try:
+                async with self._conn_lock, self.conn.transaction():
+                    await sync_calendar(self.conn, self.service.rules.tk.working, self.service.rules.sla)
+            except psycopg.OperationalError as exc:  # the next batch reconnects; the next refresh retries
+                log.warning("intake: working calendar not refreshed (%s)", exc)
         if changed:
             log.info("intake: grid layers changed; now %d version(s)", len(indexes.versions))
 

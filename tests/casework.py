@@ -31,6 +31,8 @@ from dispatch.cases.boot import connect, load_people, store_policy
 from dispatch.cases.flows import CaseFlows
 from dispatch.intake import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.sla.deadlines import calendar_for
+from dispatch.sla.policy import load_sla
 from geo import service
 from geo.reference import ReferenceDistrict, load_reference
 from schemas.report import Crs, Location, Raw, RawFormat, Report, Reporter, encode, report_id_for
@@ -42,6 +44,9 @@ from tests.conftest import own_topics_and_database
 SH = ZoneInfo("Asia/Shanghai")
 WEDNESDAY_10 = datetime(2026, 11, 25, 10, 0, tzinfo=SH)
 """A working morning (Wednesday 2026-11-25, 10:00 Asia/Shanghai): grid workers are on shift."""
+NEW_YEARS_EVE_16 = datetime(calendar_for(load_sla()).authoritative_last.year, 12, 31, 16, 0, tzinfo=SH)
+"""16:00 on the last day the published calendar knows (2026-12-31 with chinese-calendar 1.11): a
+P3 case opened then has deadlines in provisional time, whatever year the installed package knows."""
 _refs = itertools.count(1)
 
 

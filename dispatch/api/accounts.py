@@ -1,8 +1,10 @@
 """People's logins: operators with a password, grid workers with a PIN; never in plain text.
 
-`config/accounts.toml` (or `settings.accounts_file`) lists them with salted scrypt hashes
-(`scrypt$n$r$p$salt$hash`, hex; `yiwang hash-secret` makes one). Agencies do not log in: they
-get a token from `yiwang token --role agency --source …` (and use their api_key on Open311).
+`config/accounts.toml` (or `settings.accounts_file`) seeds development accounts with salted
+scrypt hashes (`scrypt$n$r$p$salt$hash`, hex; `yiwang hash-secret` makes one). Grid workers'
+real PINs are issued by `yiwang people import` / `reset-pin` and kept (hashed) in PostgreSQL.
+Agencies do not log in: they get a token from `yiwang token --role agency --source …` (and use
+their api_key on Open311).
 """
 
 from __future__ import annotations
@@ -57,8 +59,10 @@ class Accounts:
         ok = verify_secret(password, stored)
         return account if ok and account is not None else None
 
-    def worker(self, worker_id: str, pin: str) -> bool:
-        stored = self.worker_pins.get(worker_id)
+    def worker(self, worker_id: str, pin: str, issued: str | None = None) -> bool:
+        """`issued`: the PIN hash in the database (`yiwang people import`/`reset-pin`), which
+        wins over this file's development PINs."""
+        stored = issued or self.worker_pins.get(worker_id)
         ok = verify_secret(pin, stored or _DECOY)
         return ok and stored is not None
 

@@ -32,6 +32,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from config.settings import Settings
@@ -39,8 +40,10 @@ from dispatch.api import (
     errors,
     routes_agency,
     routes_auth,
+    routes_dlq,
     routes_live,
     routes_operator,
+    routes_people,
     routes_photos,
     routes_reference,
     routes_resident,
@@ -66,18 +69,40 @@ from producers.publisher import Publisher
 
 log = logging.getLogger(__name__)
 RELAY_EVERY_S = 5.0
+PEOPLE_EVERY_S = 120.0
 OPEN311_PREFIX = "/open311/v2"
 
 
 async def _relay_forever(state: ApiState) -> None:
+    """The outbox relay, and the working calendar brought up to the imported years (first at
+    start, then every few seconds)."""
     while True:
-        await asyncio.sleep(RELAY_EVERY_S)
         try:
             async with state.pool.connection() as conn:
+                await state.flows.refresh_calendar(conn)
                 while await state.flows.relay(conn):
                     pass
         except (psycopg.OperationalError, KafkaError, OSError) as exc:
             log.warning("api: outbox relay failed (%s); retrying in %.0fs", exc, RELAY_EVERY_S)
+        await asyncio.sleep(RELAY_EVERY_S)
+
+
+async def _refresh_people_forever(state: ApiState, engine: Engine) -> None:
+    """The directory the API routes with (operator dispatch, reassign): reloaded like the
+    workers' so an import or a shift exception made elsewhere (the CLI) reaches it too."""
+    while True:
+        await asyncio.sleep(PEOPLE_EVERY_S)
+        try:
+            state.flows.people = await asyncio.to_thread(load_people, engine, state.flows.rules.taxonomy)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("api: directory refresh failed (%s); retrying in %.0fs", exc, PEOPLE_EVERY_S)
+
+
+async def _cancel(*tasks: asyncio.Task[None]) -> None:
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: Engine) -> None:
@@ -92,6 +117,8 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_live,
         routes_reference,
         routes_agency,
+        routes_people,
+        routes_dlq,
         routes_volunteers,
         routes_volunteer_admin,
         routes_resident,
@@ -166,17 +193,17 @@ def create_app(
             feed,
             volunteers,
             RevisitFlows(await asyncio.to_thread(load_revisit_policy), flows, **extra),
+            engine=engine,
         )
         app.state.yiwang = state
         relay = asyncio.create_task(_relay_forever(state))
+        directory = asyncio.create_task(_refresh_people_forever(state, engine))
         try:
             yield
         finally:
             if feed is not None:
                 await feed.stop()
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
+            await _cancel(relay, directory)
             await pool.close()
             if producer is not None:
                 await producer.stop()

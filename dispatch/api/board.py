@@ -29,6 +29,18 @@ SUMMARY = sql.SQL("""jsonb_build_object(
     'reopens', i.reopens, 'sla_note', i.sla_note, 'revision', i.revision, 'clocks', i.clocks)""")
 
 
+TASK_REPORTS = sql.SQL("""COALESCE((
+    SELECT jsonb_agg(jsonb_build_object(
+        'report_id', r.report_id, 'source', r.source, 'category', r.category, 'priority', r.priority,
+        'reported_at', r.reported_at, 'description', r.description, 'address', r.address)
+        ORDER BY r.received_at, r.report_id)
+    FROM reports r
+    WHERE r.incident_id = i.incident_id
+       OR r.incident_id IN (SELECT m.incident_id FROM incidents m WHERE m.merged_into = i.incident_id)
+), '[]'::jsonb)""")
+"""The reports a task's case covers (its own and those of cases merged into it), oldest first."""
+
+
 @dataclass(frozen=True, slots=True)
 class IncidentQuery:
     states: tuple[str, ...] = ()
@@ -193,7 +205,8 @@ async def list_tasks(conn: Conn, scope: str | None, f: TaskQuery) -> tuple[int, 
 
 
 async def worker_tasks(conn: Conn, worker_id: str, task_id: str | None = None) -> list[Row]:
-    """A worker's active tasks (or one of theirs), with what they need to know of the case."""
+    """A worker's active tasks (or one of theirs), with what they need to know of the case and
+    every report it covers (no reporter: the worker calls through the command center)."""
     w = _Where()
     w.add("t.assignee_id = %s", worker_id)
     if task_id is None:
@@ -202,9 +215,9 @@ async def worker_tasks(conn: Conn, worker_id: str, task_id: str | None = None) -
         w.add("t.task_id = %s::uuid", task_id)
     cur = await conn.execute(
         sql.SQL(
-            "SELECT to_jsonb(t) || jsonb_build_object('incident', {}) "
+            "SELECT to_jsonb(t) || jsonb_build_object('incident', {}, 'reports', {}) "
             "FROM tasks t JOIN incidents i USING (incident_id) WHERE {}"
-        ).format(SUMMARY, w.sql()),
+        ).format(SUMMARY, TASK_REPORTS, w.sql()),
         w.args,
     )
     return [r[0] for r in await cur.fetchall()]

@@ -26,7 +26,7 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
         except BundleError as exc:
             log.error("pages not built (%s); the API runs, /board, /m and /login answer 503", exc)
     publisher = None if args.no_open311 else Publisher(settings, client_id="yiwang-api-open311")
-    app = create_app(settings, open311=publisher)
+    app = create_app(settings, open311=publisher, clock=settings.clock() if settings.clock_from else None)
     port = args.port if args.port is not None else settings.api_port
     try:
         uvicorn.run(app, host=args.host or settings.api_host, port=port, log_level=settings.log_level.lower())

@@ -5,7 +5,7 @@
 - DetailError → 422 naming the field; KeyReused → 422 naming the Idempotency-Key header;
 - AuthError → 401; Forbidden (wrong role) → 403;
 - PhotoError → 413 too large, 415 not a JPEG/PNG/WebP, 422 otherwise, naming the field `photo`;
-- CalendarRangeError → 503: the working calendar needs its next year's data;
+- CalendarRangeError → 503: past the calendar's provisional years too (import the notices);
 - the volunteers' NotFound → 404, Refused → 409, FieldError → 422 naming the field.
 """
 

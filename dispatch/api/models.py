@@ -82,6 +82,13 @@ class OperatorCommand(_Body):
     level: LadderTarget | None = Field(default=None, description="escalate: community_lead, street_center, …")
 
 
+class SplitCommand(_Body):
+    """Take a report out of a case: it was another problem (it becomes a case of its own)."""
+
+    report_id: UUID = Field(description="a report the case absorbed (not the one that opened it)")
+    reason: str = Field(min_length=1, max_length=2000, description="why it is not the same problem")
+
+
 class Login(_Body):
     username: str | None = Field(default=None, max_length=64, description="operators")
     password: str | None = Field(default=None, max_length=256)

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from dispatch.api.auth import ApiRole, AuthError, Principal, issue_token
 from dispatch.api.models import Login
 from dispatch.api.state import Caller, State
+from dispatch.people.sql import login_pin
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -23,12 +24,11 @@ async def login(body: Login, state: State) -> dict[str, Any]:
         account = await run_in_threadpool(accounts.operator, body.username, body.password)
         if account is not None:
             principal = Principal(ApiRole.OPERATOR, account.login, account.street)
-    elif (
-        body.worker_id is not None
-        and body.pin is not None
-        and await run_in_threadpool(accounts.worker, body.worker_id, body.pin)
-    ):
-        principal = Principal(ApiRole.GRID_WORKER, body.worker_id)
+    elif body.worker_id is not None and body.pin is not None:
+        async with state.pool.connection() as conn:
+            allowed, issued = await login_pin(conn, body.worker_id)
+        if await run_in_threadpool(accounts.worker, body.worker_id, body.pin, issued) and allowed:
+            principal = Principal(ApiRole.GRID_WORKER, body.worker_id)
     if principal is None:
         raise AuthError("unknown login or wrong password/PIN")
     return {

@@ -1,7 +1,8 @@
 """Operators (the whole district, or one street): the board, the map, the KPIs, and every
-command on a case — dispatch, reassign, merge, extensions, verify and close or rework, park,
-reject, escalate by hand, reopen. A street operator never reads or changes another street's
-case: those answer 404, and asking for another street in a filter answers 403."""
+command on a case — dispatch, reassign, merge, split a report out, extensions, verify and
+close or rework, park, reject, escalate by hand, reopen. A street operator never reads or
+changes another street's case: those answer 404, and asking for another street in a filter
+answers 403."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Query, Response
 from dispatch.api import board
 from dispatch.api.commands import IdempotencyKey, answer, duration
 from dispatch.api.errors import NotFound
-from dispatch.api.models import OperatorAction, OperatorCommand, operator_actions
+from dispatch.api.models import OperatorAction, OperatorCommand, SplitCommand, operator_actions
 from dispatch.api.state import Forbidden, Operator, State
 from dispatch.api.views import deadlines, masked_reporter
 from dispatch.cases.commands import Command
@@ -145,6 +146,28 @@ async def kpi(
     async with state.pool.connection() as conn:
         rows = await kpis(conn, since=start, until=end, group=group, period=period, street=caller.street)
     return {"since": start.isoformat(), "until": end.isoformat(), "items": rows}
+
+
+@router.post("/incidents/{incident_id}/split")
+async def split_report(
+    *,
+    incident_id: UUID,
+    body: SplitCommand,
+    caller: Operator,
+    state: State,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Take a report out of this case into a case of its own, routed at once. The answer: the
+    case left behind (`incident`, `tasks`, `events`: its `split` event) and, under `split`, the
+    report's new case (`incident`, `tasks`, `events`: report, register, dispatch)."""
+    async with state.pool.connection() as conn:
+        outcome = await state.flows.split(
+            conn, str(incident_id), str(body.report_id), actor=caller.actor(), reason=body.reason, key=key
+        )
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return outcome.doc()
 
 
 @router.post("/incidents/{incident_id}/{action}")

@@ -25,11 +25,13 @@ def _view(task: dict[str, Any], state: State) -> dict[str, Any]:
     incident = dict(task.pop("incident"))
     clocks = incident.pop("clocks", None)
     tk = state.flows.rules.tk
+    due, provisional = next_deadline(clocks, tk)
     return {
         **task,
         "incident": incident,
         "deadlines": deadlines(clocks, tk),
-        "due": next_deadline(clocks, tk),
+        "due": due,
+        "due_provisional": provisional,
     }
 
 

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import Engine
 
 from config.settings import Settings
 from dispatch.api.accounts import Accounts
@@ -35,6 +36,7 @@ class ApiState:
     live: LiveFeed | None = None  # the board's feed of events and escalations (None: off)
     volunteers: VolunteerFlows | None = None  # the volunteer scheme (None: not offered)
     revisits: RevisitFlows | None = None  # return visits after each closing (None: not asked)
+    engine: Engine | None = None  # blocking SQL (people import, dead-letter desk) in a threadpool
 
 
 class Forbidden(Exception):
@@ -70,7 +72,15 @@ def _role(role: ApiRole) -> Any:
     return Depends(check)
 
 
+def _district_operator(caller: Caller) -> Principal:
+    if caller.role is not ApiRole.OPERATOR or caller.street is not None:
+        raise Forbidden("this endpoint is for district operators (区社会治理中心) only")
+    return caller
+
+
 Worker = Annotated[Principal, _role(ApiRole.GRID_WORKER)]
+DistrictOperator = Annotated[Principal, Depends(_district_operator)]
+"""An operator of the whole district: who manages people and clears dead letters."""
 Operator = Annotated[Principal, _role(ApiRole.OPERATOR)]
 Agency = Annotated[Principal, _role(ApiRole.AGENCY)]
 VolunteerCaller = Annotated[Principal, _role(ApiRole.VOLUNTEER)]

@@ -51,7 +51,8 @@ def masked_reporter(reporter: Mapping[str, Any] | None) -> Row | None:
 
 
 def deadlines(clocks: Mapping[str, Any] | None, tk: Timekeeper) -> Row:
-    """Each clock's status and deadline (None when paused, stopped, or past the calendar's data)."""
+    """Each clock's status and deadline (None when paused, stopped, or past the calendar's data);
+    `provisional`: the deadline lies beyond the published notices (it moves when one is imported)."""
     out: Row = {}
     for name, clock in sorted(clocks_from(clocks or {}).items()):
         try:
@@ -61,12 +62,14 @@ def deadlines(clocks: Mapping[str, Any] | None, tk: Timekeeper) -> Row:
         out[name.value] = {
             "status": clock.status.value,
             "deadline": iso(due) if due else None,
+            "provisional": tk.provisional(clock.kind, due),
             "budget_s": clock.budget.total_seconds(),
             "steps_taken": clock.steps_taken,
         }
     return out
 
 
-def next_deadline(clocks: Mapping[str, Any] | None, tk: Timekeeper) -> str | None:
-    running = [d["deadline"] for d in deadlines(clocks, tk).values() if d["deadline"]]
-    return min(running) if running else None
+def next_deadline(clocks: Mapping[str, Any] | None, tk: Timekeeper) -> tuple[str | None, bool]:
+    """The soonest running deadline, and whether it is provisional."""
+    running = [(d["deadline"], d["provisional"]) for d in deadlines(clocks, tk).values() if d["deadline"]]
+    return min(running) if running else (None, False)

@@ -40,6 +40,7 @@ class Command:
     note: str | None = None  # resolve: what was done
     photos: tuple[str, ...] = field(default_factory=tuple)  # resolve: photo references
     level: LadderTarget | None = None  # escalate by hand (default: the street center); reopen: escalate too
+    report_id: str | None = None  # split: the report taken out of the case
 
     def fingerprint_fields(self) -> dict[str, object]:
         return {
@@ -52,6 +53,7 @@ class Command:
             "note": self.note,
             "photos": list(self.photos),
             "level": self.level.value if self.level else None,
+            "report_id": self.report_id,
         }
 
 

@@ -28,18 +28,23 @@ from psycopg import AsyncConnection
 from config.policy import Priority
 from config.settings import Settings
 from dispatch import store
+from dispatch.calendar.imported_years import sync_calendar
 from dispatch.cases import queries as q
+from dispatch.cases import split as split_rules
+from dispatch.cases.case_rules import CaseRulesLoader
 from dispatch.cases.commands import Command, Route, perform
 from dispatch.cases.documents import HEADERS, Message, messages, needs_reports
 from dispatch.cases.people import People
+from dispatch.cases.split import StoredReport
+from dispatch.cases.urgency import raise_by_case, raised_row
 from dispatch.cases.work import Assignment, CaseRules, CaseWork, Changes, routing_incident
-from dispatch.intake import IntakeRules, area_of
+from dispatch.intake import IntakeRules, Opened
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.lifecycle.case import Actor, CaseSnapshot
 from dispatch.lifecycle.errors import DetailError, LifecycleError
 from dispatch.lifecycle.states import OPEN, Action, CaseState, Role
-from dispatch.sla.ladder import EscalationPolicy, LadderTarget, parse_escalation
-from dispatch.sla.policy import Area
+from dispatch.rows import event_row, merge_window_row, opened_incident_row, task_row
+from dispatch.sla.ladder import LadderTarget
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
@@ -72,6 +77,18 @@ class CaseNotFound(LifecycleError):
 
 class KeyReused(LifecycleError):
     """An idempotency key sent again with a different command."""
+
+
+@dataclass(frozen=True, slots=True)
+class SplitOutcome:
+    """A split's answer: the case left (`incident`, `tasks`, `events`) and, under `split`, the
+    case the report now is (same three keys), as stored and published."""
+
+    body: Row
+    replayed: bool = False
+
+    def doc(self) -> Row:
+        return self.body
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,33 +131,24 @@ class CaseFlows:
         self.send = send
         self.metrics = metrics
         self.clock = clock
-        self._policies: dict[str, EscalationPolicy] = {rules.escalation.fingerprint: rules.escalation}
-        self._areas: dict[str, Area] = {}
+        self._case_rules = CaseRulesLoader(rules)
 
     # --- what a case is computed with ------------------------------------------------------
+    async def refresh_calendar(self, conn: Conn) -> bool:
+        """Bring the working calendar up to the imported years (every tracker pass and scrape);
+        True when it changed. Sets the gauge of how long the calendar is authoritative."""
+        calendar = self.rules.tk.working
+        changed = await sync_calendar(conn, calendar, self.rules.sla)
+        self.metrics.calendar_until.set(calendar.authoritative_until.timestamp())
+        return changed
+
     async def rules_for(self, conn: Conn, incident: Row) -> CaseRules:
-        policy_id = str(incident["policy_id"])
-        policy = self._policies.get(policy_id)
-        if policy is None:
-            body = await q.policy_body(conn, policy_id)
-            if body is None:
-                raise LifecycleError(
-                    f"incident {incident['incident_id']}: escalation policy {policy_id} is missing"
-                )
-            policy = self._policies[policy_id] = parse_escalation(body, origin=f"sla_policies/{policy_id}")
-        street = incident.get("street_code")
-        area = Area.CITY
-        if street:
-            if street not in self._areas:
-                self._areas[street] = area_of(await q.street_name(conn, street))
-            area = self._areas[street]
-        limits = self.rules.deadlines.limits(incident["category"], Priority(incident["priority"]), area)
-        return CaseRules(limits, policy, self.rules.tk, self.rules.sla.extension)
+        return await self._case_rules(conn, incident)
 
     async def router_for(self, conn: Conn, incident: Row) -> Route:
         """A router over the people around the case, with their open work as stored now."""
         near = self.people.near(incident)
-        candidates = People.loaded(
+        near_loaded = People.loaded(
             near, await (await q.open_work(conn, (c.worker_id for c in near))).result()
         )
         router = self.rules.router
@@ -148,6 +156,7 @@ class CaseFlows:
         def route(work: CaseWork, why: Action) -> Assignment | None:
             where = routing_incident(work.incident)
             case = work.case
+            candidates = self.people.directory.on_duty_at(near_loaded, work.now, self.rules.tk.working)
             if why is Action.RETURN:
                 decision = router.reroute_after_return(
                     where, candidates, work.now, returned_by=case.returned_by, returns=case.returns
@@ -209,6 +218,99 @@ class CaseFlows:
         await self.publish(conn, changes, reports)
         return outcome
 
+    async def split(
+        self,
+        conn: Conn,
+        incident_id: str,
+        report_id: str,
+        *,
+        actor: Actor,
+        reason: str,
+        key: str | None = None,
+    ) -> SplitOutcome:
+        """Take a report out of its case into a case of its own, routed (`dispatch.cases.split`).
+
+        One transaction: the `split` event on the case, the new case (report, register and
+        dispatch events, its task, its merge window), the report moved; then both published.
+        """
+        now = self.clock()
+        command = Command(Action.SPLIT, actor, reason=reason, report_id=report_id)
+        actor_key = f"{actor.role.value}:{actor.actor_id}"
+        async with conn.transaction():
+            if key is not None:
+                fp = fingerprint(incident_id, command)
+                fresh, stored_fp, response = await q.claim_key(conn, actor_key, key, fp, incident_id)
+                if not fresh:
+                    if stored_fp != fp or response is None:
+                        raise KeyReused(f"Idempotency-Key {key!r} was already used for a different command")
+                    return SplitOutcome(response, replayed=True)
+            locked = await q.lock_incidents(conn, [incident_id])
+            incident = locked.get(incident_id)
+            if incident is None or not in_scope(actor, incident):
+                raise CaseNotFound(incident_id)
+            report = split_rules.check_splittable(incident_id, await q.stored_report(conn, report_id))
+            category = self.rules.taxonomy.category(report.category)
+            grid = report.grid_code
+            street = grid[: split_rules.STREET_DIGITS] if grid else None
+            where = split_rules.located(
+                report, category, incident, await q.street_name(conn, street) if street else None
+            )
+            near = self.people.near(
+                {"grid_code": where.grid_code, "community_code": where.community_code, "street_code": street}
+            )
+            loads = await (await q.open_work(conn, (c.worker_id for c in near))).result()
+            [opened] = self.rules.decide(
+                [where], nearby=[[]], candidates=lambda _: People.loaded(near, loads), now=now
+            )
+            assert isinstance(opened, Opened)  # nothing to merge into: it opens
+            tasks = await q.tasks_of(conn, [incident_id])
+            work = CaseWork(incident, tasks, await self.rules_for(conn, incident), now)
+            family = (await q.original_reports(conn, [incident_id])).get(incident_id, [])
+            remaining = [r["source"] for r in family if r["report_id"] != report_id]
+            split_rules.release(work, report, opened, actor=actor, reason=reason, remaining=remaining)
+            changes = [_as_json(work.finish()), _as_json(self._opened_changes(opened, report))]
+            await q.move_report(conn, report_id, opened.incident_id)
+            await self.write(conn, changes)
+            window = merge_window_row(opened, problem=self.rules.merge.problem_of(category.code))
+            await store.upsert(conn, store.MERGE_WINDOW, [window] if window else [])
+            doc = orjson.loads(
+                orjson.dumps(
+                    {
+                        **Outcome(changes[0].incident, changes[0].tasks, changes[0].events).doc(),
+                        "split": Outcome(changes[1].incident, changes[1].tasks, changes[1].events).doc(),
+                    }
+                )
+            )
+            if key is not None:
+                await q.store_response(conn, actor_key, key, doc)
+        for change in changes:
+            for event in change.events:
+                self.metrics.transitions.labels(event["action"], event["actor_role"]).inc()
+        await self.publish(conn, changes, {})
+        return SplitOutcome(doc)
+
+    def _opened_changes(self, opened: Opened, report: StoredReport) -> Changes:
+        """The rows of a case the split opened, as the intake builds them (events via the outbox)."""
+        now = self.clock()
+        row = opened_incident_row(
+            opened,
+            address=report.address,
+            description=report.description,
+            now=now,
+            policy_id=self.rules.escalation.fingerprint,
+        )
+        task = task_row(opened, now=now)
+        events = []
+        for event in opened.events:
+            is_dispatch = task is not None and event.sequence == len(opened.events)
+            ev = event_row(
+                event, grid_code=opened.report.grid_code, task_id=opened.task_id if is_dispatch else None
+            )
+            ev["street_code"] = opened.report.street_code
+            events.append(ev)
+        events[0]["data"] = {**events[0]["data"], "split_from": report.incident_id}
+        return Changes(row, [task] if task else [], events, closed_window=False)
+
     async def _absorb(
         self, conn: Conn, locked: dict[str, Row], command: Command, merged: Row, now: datetime
     ) -> Changes:
@@ -223,8 +325,18 @@ class CaseFlows:
         ):
             raise DetailError("merged_into", f"no open incident {target_id} in your scope to merge into")
         tasks = await q.tasks_of(conn, [target_id])
+        before = Priority(target["priority"])
+        raises = Priority(merged["priority"]).rank < before.rank
+        category = self.rules.taxonomy.category(str(merged["category"]))
+        if raises:  # urgency is never lost: the target takes the more urgent case's priority
+            target = raised_row(target, category, Priority(merged["priority"]))
         work = CaseWork(target, tasks, await self.rules_for(conn, target), now)
         work.absorb(merged)
+        if raises:
+            raise_by_case(work, merged, category, before)
+            await q.raise_in_merge_window(
+                conn, [(target_id, str(merged["priority"]), category.lead_department)]
+            )
         return work.finish()
 
     # --- writing and publishing ------------------------------------------------------------
@@ -287,6 +399,13 @@ def in_scope(actor: Actor, incident: Row) -> bool:
     if actor.role is Role.AGENCY:
         return actor.actor_id in (incident.get("sources") or ())
     return True
+
+
+def _as_json(changes: Changes) -> Changes:
+    """The rows as JSON values (times as RFC 3339 text): rows built by the intake's builders and
+    rows of loaded cases go into one statement, which needs one type per column."""
+    doc = orjson.loads(orjson.dumps({"i": changes.incident, "t": changes.tasks, "e": changes.events}))
+    return Changes(doc["i"], doc["t"], doc["e"], changes.closed_window)
 
 
 def _no_route(work: CaseWork, why: Action) -> Assignment | None:

@@ -14,6 +14,9 @@ from typing import Any, Generic, TypeVar
 from psycopg import AsyncConnection, AsyncCursor, sql
 from psycopg.types.json import Jsonb
 
+from config.policy import Priority
+from dispatch.cases.split import StoredReport
+
 Row = dict[str, Any]
 Conn = AsyncConnection[Any]
 T = TypeVar("T")
@@ -120,6 +123,41 @@ async def leave_merge_window(conn: Conn, incident_ids: Sequence[str]) -> None:
         await conn.execute(
             "DELETE FROM merge_window WHERE incident_id = ANY(%s::uuid[])", (list(incident_ids),)
         )
+
+
+async def raise_in_merge_window(conn: Conn, raised: Sequence[tuple[str, str, str]]) -> None:
+    """(incident id, priority, lead department) of raised incidents: later reports see them so."""
+    if raised:
+        await conn.execute(
+            "UPDATE merge_window m SET priority = u.priority, lead_department = u.lead "
+            "FROM unnest(%s::uuid[], %s::text[], %s::text[]) AS u(incident_id, priority, lead) "
+            "WHERE m.incident_id = u.incident_id",
+            ([r[0] for r in raised], [r[1] for r in raised], [r[2] for r in raised]),
+        )
+
+
+async def stored_report(conn: Conn, report_id: str) -> StoredReport | None:
+    """One report as a split needs it, locked (two splits of one report queue up)."""
+    cur = await conn.execute(
+        "SELECT report_id::text, incident_id::text, source, category, priority, reported_at, received_at, "
+        "ST_X(geom), ST_Y(geom), grid_code, placement, placement_reason, address, description "
+        "FROM reports WHERE report_id = %s::uuid FOR UPDATE",
+        (report_id,),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    return StoredReport(
+        row[0], row[1], row[2], row[3], Priority(row[4]), row[5], row[6], row[7], row[8], *row[9:]
+    )
+
+
+async def move_report(conn: Conn, report_id: str, incident_id: str) -> None:
+    """The report now belongs to (opened) `incident_id`."""
+    await conn.execute(
+        "UPDATE reports SET incident_id = %s::uuid, merged = false WHERE report_id = %s::uuid",
+        (incident_id, report_id),
+    )
 
 
 # --- idempotency keys --------------------------------------------------------------------

@@ -89,6 +89,7 @@ def escalation_doc(
         "level": _level(step.target),
         "fraction": step.at,
         "due_at": iso(result.at),
+        "provisional": work.rules.tk.provisional(work.clocks[clock_name].kind, result.at),
         "overtaken": result.overtaken,
         "budget_s": work.clocks[clock_name].budget.total_seconds(),
     }
@@ -151,6 +152,7 @@ def manual_escalation(work: CaseWork, actor: Actor, level: LadderTarget, targets
         "level": _level(level),
         "fraction": None,
         "due_at": None,
+        "provisional": False,
         "overtaken": False,
         "budget_s": None,
         "by": actor.actor_id,

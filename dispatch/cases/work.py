@@ -258,6 +258,19 @@ class CaseWork:
             str(self.incident["last_reported_at"]), str(other["last_reported_at"])
         )
 
+    def assist_beside(self, lead_department: str, why: str) -> str | None:
+        """The grid's current task becomes an `assist` beside the agency that leads (a P0):
+        same holder, same task id, the leading agency named in its reason. Returns its id."""
+        current = self.current_task
+        if current is None or current["kind"] == DecisionKind.ASSIST.value:
+            return None
+        self._touch(
+            current,
+            kind=DecisionKind.ASSIST.value,
+            routing_reason=f"{why}; agency-led ({lead_department} leads): the grid assists",
+        )
+        return str(current["task_id"])
+
     def finish(self) -> Changes:
         inc = self.incident
         case = self.case

@@ -41,6 +41,7 @@ class DispatchMetrics:
     points: Gauge
     satisfaction: Gauge
     sla_lag: Gauge
+    calendar_until: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> DispatchMetrics:
@@ -70,7 +71,7 @@ class DispatchMetrics:
             ),
             calendar_alarms=Counter(
                 "yiwang_sla_calendar_alarms_total",
-                "Clocks that could not be read past the working calendar's data (update chinese-calendar)",
+                "Clocks that could not be read past the working calendar's data (import the notice)",
                 registry=registry,
             ),
             published=Counter(
@@ -119,6 +120,12 @@ class DispatchMetrics:
             sla_lag=Gauge(
                 "yiwang_sla_lag_seconds",
                 "How far behind the SLA tracker is (oldest due check not yet taken)",
+                registry=registry,
+            ),
+            calendar_until=Gauge(
+                "yiwang_calendar_authoritative_until_timestamp_seconds",
+                "Until when the working calendar follows published notices (Unix time); "
+                "working-time deadlines after it are provisional",
                 registry=registry,
             ),
         )

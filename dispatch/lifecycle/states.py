@@ -57,6 +57,9 @@ class Action(StrEnum):
     VOLUNTEER_RESOLVE = "volunteer_resolve"  # a volunteer holding the claim did it (公益积分)
     VERIFY_VOLUNTEER = "verify_volunteer"  # the assignee checks a volunteer's work: verified
     FAIL_VOLUNTEER = "fail_volunteer"  # the assignee finds it not done: back to them (rework)
+    REVISE_DEADLINES = "deadline_revised"  # the working calendar changed under open clocks
+    RAISE_PRIORITY = "raise_priority"  # a merged report is more urgent: tighter clocks, same state
+    SPLIT = "split"  # an operator takes a report out of the case: it becomes a case of its own
 
 
 class Role(StrEnum):

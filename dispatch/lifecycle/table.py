@@ -21,6 +21,14 @@ Read it as the specification of DESIGN §4. Modelling decisions it encodes:
   in the holder's place (the owner clocks stop as on a resolve); the assignee (verify_volunteer,
   fail_volunteer) or an operator (verify, fail_verification) then checks the work. A grid worker
   may only check work a volunteer resolved, never their own.
+- Urgency is monotone: a merged report more urgent than the case raises its priority
+  (`raise_priority`, by the system, the state unchanged). The owner clocks restart under the
+  tighter limits: all of them while nobody has accepted yet (dispatched); otherwise the running
+  and paused ones (`tighten`: rework, after acceptance; a paused clock stays paused), and the
+  register clock while the case waits for routing. A clock the new priority has no limit for (P0 resolve:
+  agency-led) is dropped.
+- Splitting (`split`) takes a report that is not the same problem out of an open case; the
+  case's state and clocks stay as they are (the report's own case starts its own).
 - Stopping, pausing or resuming a clock that is not running/paused/present changes nothing, so one
   effect list serves every state an action leaves from.
 """
@@ -231,6 +239,33 @@ RULES: tuple[Rule, ...] = (
         effects=_fx(ClockOp.STOP, _V) + _fx(ClockOp.START, _A) + _fx(ClockOp.RESTART, _S),
     ),
     Rule(Action.ESCALATE, OPEN, Next.SAME, frozenset({R.OPERATOR, R.SYSTEM}), reason=True),
+    # an imported holiday schedule moved deadlines: recorded, nothing else changes
+    Rule(Action.REVISE_DEADLINES, OPEN, Next.SAME, frozenset({R.SYSTEM}), reason=True),
+    Rule(Action.SPLIT, OPEN, Next.SAME, frozenset({R.OPERATOR}), reason=True),
+    Rule(
+        Action.RAISE_PRIORITY,
+        frozenset({S.REPORTED, S.REGISTERED, S.RETURNED, S.REOPENED}),
+        Next.SAME,
+        frozenset({R.SYSTEM}),
+        reason=True,
+        effects=_fx(ClockOp.TIGHTEN, _R),
+    ),
+    Rule(
+        Action.RAISE_PRIORITY,
+        frozenset({S.DISPATCHED}),
+        Next.SAME,
+        frozenset({R.SYSTEM}),
+        reason=True,
+        effects=_fx(ClockOp.RESTART, *_OWNER_CLOCKS),
+    ),
+    Rule(
+        Action.RAISE_PRIORITY,
+        frozenset({S.ACCEPTED, S.ON_SITE, S.EXTENSION_REQUESTED, S.PARKED, S.RESOLVED, S.VERIFIED, S.REWORK}),
+        Next.SAME,
+        frozenset({R.SYSTEM}),
+        reason=True,
+        effects=_fx(ClockOp.TIGHTEN, _R, _A, _O, _S),
+    ),
 )
 
 

@@ -4,12 +4,20 @@ A shift belongs to the day it starts on: the night shift 23:00–07:00 "on Monda
 23:00 to Tuesday 07:00, so on Tuesday 03:00 it is Monday's shift that matters. `end <= start`
 means the shift runs past midnight, and `start == end` is a full 24 hours (the duty desk).
 "workdays" are statutory working days on the working calendar: holidays off, 调休 Saturdays on.
+
+Dated exceptions (`RosterException`, kept in PostgreSQL and edited on the people page or with
+`yiwang shifts`) change whose shift it is on given days: a swap gives two people each other's
+shifts of that day, a take gives one person another's shift (the other is off), leave takes a
+person off every shift starting in a date range. `on_duty` applies them; the directory
+resolves each person with an exception to a fixed `ON_DUTY`/`OFF_DUTY` roster for the instant
+it routes at, so the router keeps evaluating plain rosters.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -54,20 +62,120 @@ def _starts_on(shift: Shift, day: datetime, calendar: WorkingCalendar) -> bool:
     return calendar.is_workday(day.date())
 
 
+def _covers(shift: Shift, local: datetime, start_day: date) -> bool:
+    """Whether `shift`, started on `start_day`, covers the local instant `local`."""
+    now = local.time()
+    if start_day == local.date():
+        return now >= shift.start if shift.overnight else shift.start <= now < shift.end
+    return shift.overnight and start_day == local.date() - _ONE_DAY and now < shift.end
+
+
 def on_shift(roster: Roster, at: datetime, calendar: WorkingCalendar) -> bool:
     """Whether a worker on `roster` is on shift at the instant `at` (local time of the calendar)."""
+    local = _local(at, calendar)
+    return any(
+        _roster_covers(roster, local, day, calendar) for day in (local.date(), local.date() - _ONE_DAY)
+    )
+
+
+def _local(at: datetime, calendar: WorkingCalendar) -> datetime:
     if at.tzinfo is None:
         raise ValueError(f"at: naive datetime {at.isoformat()}; pass a timezone-aware datetime")
-    local = at.astimezone(calendar.tz)
-    now = local.time()
-    for shift in roster.shifts:
-        if shift.overnight:
-            if now >= shift.start and _starts_on(shift, local, calendar):
+    return at.astimezone(calendar.tz)
+
+
+def _roster_covers(roster: Roster, local: datetime, day: date, calendar: WorkingCalendar) -> bool:
+    start = datetime.combine(day, time(), tzinfo=local.tzinfo)
+    return any(_starts_on(s, start, calendar) and _covers(s, local, day) for s in roster.shifts)
+
+
+class ExceptionKind(StrEnum):
+    SWAP = "swap"  # worker and other exchange their shifts starting on the dates
+    TAKE = "take"  # worker takes other's shifts starting on the dates; other is off
+    LEAVE = "leave"  # worker is off every shift starting on the dates
+
+
+@dataclass(frozen=True, slots=True)
+class RosterException:
+    kind: ExceptionKind
+    worker_id: str
+    first_day: date
+    last_day: date  # inclusive
+    other_id: str | None = None  # SWAP and TAKE: the second person
+
+    def __post_init__(self) -> None:
+        if self.last_day < self.first_day:
+            raise PolicyError(f"last_day: {self.last_day} is before first_day {self.first_day}")
+        if (self.kind is ExceptionKind.LEAVE) != (self.other_id is None):
+            raise PolicyError(
+                f"other_id: a {self.kind} names "
+                + ("no second person" if self.kind is ExceptionKind.LEAVE else "a second person")
+            )
+        if self.other_id == self.worker_id:
+            raise PolicyError(f"other_id: {self.worker_id} cannot {self.kind} with themselves")
+
+    def on(self, day: date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        return (self.worker_id,) if self.other_id is None else (self.worker_id, self.other_id)
+
+
+ON_DUTY = Roster(
+    "_on_duty", "值班（调班）", "On duty (a dated exception)", (Shift(DayRule.ALL, time(), time()),)
+)
+OFF_DUTY = Roster("_off_duty", "休息（调班）", "Off duty (a dated exception)", ())
+RESOLVED_ROSTERS = {ON_DUTY.code: ON_DUTY, OFF_DUTY.code: OFF_DUTY}
+"""The two rosters the directory resolves a person with an exception to; never in a sheet."""
+
+
+def rosters_for_day(
+    worker_id: str,
+    day: date,
+    regular: Mapping[str, str],
+    exceptions: Iterable[RosterException],
+) -> tuple[str, ...]:
+    """The roster codes whose shifts starting on `day` are `worker_id`'s (`regular`: id -> roster).
+
+    Leave wins over everything; then swaps and takes of that day, in the order given.
+    """
+    todays = [e for e in exceptions if e.on(day) and worker_id in e.people]
+    if any(e.kind is ExceptionKind.LEAVE and e.worker_id == worker_id for e in todays):
+        return ()
+    own = regular.get(worker_id)
+    codes: list[str] = [own] if own else []
+    for e in todays:
+        if e.kind is ExceptionKind.SWAP:
+            other = e.other_id if e.worker_id == worker_id else e.worker_id
+            codes = [c for c in codes if c != own]
+            if other is not None and other in regular:
+                codes.append(regular[other])
+        elif e.kind is ExceptionKind.TAKE:
+            if e.worker_id == worker_id and e.other_id is not None and e.other_id in regular:
+                codes.append(regular[e.other_id])
+            elif e.other_id == worker_id:
+                codes = [c for c in codes if c != own]
+    return tuple(dict.fromkeys(codes))
+
+
+def on_duty(
+    worker_id: str,
+    at: datetime,
+    *,
+    rosters: Mapping[str, Roster],
+    regular: Mapping[str, str],
+    exceptions: Iterable[RosterException],
+    calendar: WorkingCalendar,
+) -> bool:
+    """Whether `worker_id` is on shift at `at`, their dated exceptions applied."""
+    local = _local(at, calendar)
+    held = list(exceptions)
+    for day in (local.date(), local.date() - _ONE_DAY):
+        for code in rosters_for_day(worker_id, day, regular, held):
+            roster = rosters.get(code)
+            if roster is not None and _roster_covers(roster, local, day, calendar):
                 return True
-            if now < shift.end and _starts_on(shift, local - _ONE_DAY, calendar):
-                return True
-        elif shift.start <= now < shift.end and _starts_on(shift, local, calendar):
-            return True
     return False
 
 
@@ -108,3 +216,8 @@ def parse_rosters(doc: dict[str, Any], origin: str = "rosters") -> dict[str, Ros
 
 def load_rosters(path: Path = CONFIG_DIR / "rosters.toml") -> dict[str, Roster]:
     return parse_rosters(read_toml(path), origin=str(path))
+
+
+def routing_rosters(path: Path = CONFIG_DIR / "rosters.toml") -> dict[str, Roster]:
+    """The rosters the router evaluates: the configured ones and the two resolved ones."""
+    return {**load_rosters(path), **RESOLVED_ROSTERS}

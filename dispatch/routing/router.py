@@ -1,11 +1,14 @@
-"""Who gets this report: the one place that decides (DESIGN §6).
+"""Who gets this report: the one place that decides.
 
 Rule, in order:
 1. the category's eligible forces (taxonomy), as workers of the incident's grid (grid-level
    forces) or of its community (community-level forces), on shift now by their roster;
-2. among them: least open work, then nearest last known position (unknown positions last), then
-   the force the taxonomy lists first, then worker id — so the same input always picks the same
-   person;
+   volunteer forces (config/forces.toml `volunteer`) never for P0–P2, and a worker already
+   holding their force's `capacity` of open tasks is passed over;
+2. among them: the force the taxonomy lists first for the category, then least open work, then
+   nearest last known position (unknown positions last), then worker id — so a force's place in
+   the taxonomy is never outweighed by load, and the same input always picks the same person;
+   when every worker of a force is at capacity or off shift, the next force is asked;
 3. nobody eligible on shift: the community lead, else the street center, else the district center
    (each on shift, least open work first); nobody at all: `UNROUTED`, for the district board.
 A point outside every grid goes straight to the district center (属地兜底). P0 reports and
@@ -41,6 +44,8 @@ _LADDER: dict[Level, RoutingRule] = {
     "street": RoutingRule.STREET_CENTER,
     "district": RoutingRule.DISTRICT_CENTER,
 }
+VOLUNTEER_MIN_PRIORITY = Priority.P3
+"""The most urgent priority routing may give a volunteer force."""
 _TIERS: tuple[RoutingRule, ...] = (
     RoutingRule.ELIGIBLE_WORKER,
     RoutingRule.COMMUNITY_LEAD,
@@ -66,7 +71,16 @@ class _CategoryRule:
 class Router:
     """Routing rules bound to the taxonomy, the workforce levels, the rosters and the calendar."""
 
-    __slots__ = ("_calendar", "_categories", "_force_level", "_ladder_rule", "_returns_to_lead", "_rosters")
+    __slots__ = (
+        "_calendar",
+        "_capacity",
+        "_categories",
+        "_force_level",
+        "_ladder_rule",
+        "_returns_to_lead",
+        "_rosters",
+        "_volunteers",
+    )
 
     def __init__(
         self,
@@ -86,6 +100,10 @@ class Router:
             for code, c in taxonomy.categories.items()
         }
         self._force_level: dict[str, Level] = {f.code: f.level for f in workforce.forces.values()}
+        self._capacity: dict[str, int] = {
+            f.code: f.capacity for f in workforce.forces.values() if f.capacity is not None
+        }
+        self._volunteers = frozenset(f.code for f in workforce.forces.values() if f.volunteer)
         self._ladder_rule: dict[str, RoutingRule] = {}
         for role in workforce.roles.values():
             if role.level not in _LADDER:
@@ -110,8 +128,10 @@ class Router:
         rule = self._categories.get(incident.category)
         if rule is None:
             raise RoutingError(f"category: unknown category {incident.category!r}")
-        best: dict[RoutingRule, tuple[tuple[int, float, int, str], Candidate]] = {}
+        best: dict[RoutingRule, tuple[tuple[int, int, float, str], Candidate]] = {}
         off_shift = 0
+        passed = _Passed()
+        no_volunteers = incident.priority.rank < VOLUNTEER_MIN_PRIORITY.rank
         on_duty: dict[str, bool] = {}
         for c in candidates:
             if c.worker_id in exclude:
@@ -119,6 +139,14 @@ class Router:
             tier, rank = self._tier(incident, rule, c)
             if tier is None:
                 continue
+            if tier is RoutingRule.ELIGIBLE_WORKER:
+                if no_volunteers and c.role in self._volunteers:
+                    passed.volunteers += 1
+                    continue
+                limit = self._capacity.get(c.role)
+                if limit is not None and c.open_tasks >= limit:
+                    passed.at_capacity += 1
+                    continue
             on = on_duty.get(c.roster)
             if on is None:
                 on = on_duty[c.roster] = on_shift(self._roster(c), now, self._calendar)
@@ -126,11 +154,11 @@ class Router:
                 if tier is RoutingRule.ELIGIBLE_WORKER:
                     off_shift += 1
                 continue
-            key = (c.open_tasks, _distance(incident, c), rank, c.worker_id)
+            key = (rank, c.open_tasks, _distance(incident, c), c.worker_id)
             held = best.get(tier)
             if held is None or key < held[0]:
                 best[tier] = (key, c)
-        return self._decide(incident, rule, best, off_shift, returns)
+        return self._decide(incident, rule, best, off_shift, passed=passed, returns=returns)
 
     def reroute_after_return(
         self,
@@ -183,8 +211,10 @@ class Router:
         self,
         incident: RoutingIncident,
         rule: _CategoryRule,
-        best: dict[RoutingRule, tuple[tuple[int, float, int, str], Candidate]],
+        best: dict[RoutingRule, tuple[tuple[int, int, float, str], Candidate]],
         off_shift: int,
+        *,
+        passed: _Passed,
         returns: int,
     ) -> RoutingDecision:
         assist = rule.agency_led or incident.priority is Priority.P0
@@ -193,6 +223,10 @@ class Router:
             notes.append(f"agency-led ({rule.lead_department} leads): the grid assists")
         if returns:
             notes.append(f"handed back {returns} time(s)")
+        if passed.volunteers:
+            notes.append(f"{passed.volunteers} volunteer(s) passed over ({incident.priority} is too urgent)")
+        if passed.at_capacity:
+            notes.append(f"{passed.at_capacity} worker(s) at their force's capacity passed over")
         tiers = _TIERS
         if incident.grid_code is None:
             notes.append("outside every grid (属地兜底)")
@@ -206,7 +240,7 @@ class Router:
                 notes.append(_missing(tier, off_shift, rule))
                 continue
             key, c = held
-            notes.append(_picked(tier, c, key[1]))
+            notes.append(_picked(tier, c, key[2]))
             return RoutingDecision(
                 incident_id=incident.incident_id,
                 kind=DecisionKind.ASSIST if assist else DecisionKind.MAIN,
@@ -216,7 +250,7 @@ class Router:
                 reason="; ".join(notes),
                 lead_department=rule.lead_department,
                 returns=returns,
-                distance_m=None if key[1] == inf else round(key[1], 1),
+                distance_m=None if key[2] == inf else round(key[2], 1),
             )
         notes.append("nobody on shift at any level: put it on the district board")
         return RoutingDecision(
@@ -229,6 +263,14 @@ class Router:
             lead_department=rule.lead_department,
             returns=returns,
         )
+
+
+@dataclass(slots=True)
+class _Passed:
+    """Eligible workers on shift that the rule passed over, counted for the decision's reason."""
+
+    volunteers: int = 0
+    at_capacity: int = 0
 
 
 def _distance(incident: RoutingIncident, c: Candidate) -> float:

@@ -2,9 +2,18 @@
 
 Working time (DESIGN §5) is Mon–Fri 9:00–12:00 and 14:00–18:00 in Asia/Shanghai, statutory
 holidays off and make-up working days (调休) on. Which days are working days comes from the
-`chinese-calendar` package (it follows the State Council's yearly notices), never from a
-hand-written list. Its data covers a fixed range of years; an instant outside that range raises
-`CalendarRangeError` rather than guessing.
+`chinese-calendar` package (it follows the State Council's yearly notices) and the years an
+operator imported from the notice before the package knew them, never from a hand-written list.
+That is the *authoritative* range.
+
+Beyond it, the calendar goes on *provisionally* for `PROVISIONAL_YEARS` more years: Monday to
+Friday minus the statutory holidays that follow from fixed rules (元旦, 春节 by the lunar
+calendar, 清明, 劳动节, 端午, 中秋, 国庆), as the `holidays` package computes them for any
+year. Make-up working days (调休) only the notice can give, so a provisional year has none. A
+clock never stops because the notice is late: a deadline in provisional time is computed,
+marked provisional (`is_provisional`), and recomputed when the year is imported
+(`dispatch.calendar.revisions`). Only an instant past the provisional years too raises
+`CalendarRangeError`.
 
 Why prefix sums: the calendar precomputes, for every day of its range, the working time that
 elapsed before that day. The working time up to an instant is then one subtraction, a list
@@ -17,6 +26,7 @@ All arithmetic is in integer microseconds, so `elapsed(start, add(start, d)) == 
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +36,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+import holidays as rule_holidays
 from chinese_calendar import constants as chinese_calendar_data
 
 from config.policy import Duration, PolicyError
@@ -34,6 +45,9 @@ from dispatch.sla.errors import CalendarRangeError
 _US = timedelta(microseconds=1)
 _US_PER_DAY = 86_400_000_000
 _NATURAL_DAY = timedelta(days=1)
+PROVISIONAL_YEARS = 3
+"""How many years past the authoritative range the calendar goes on by rule (the longest
+limit plus an extension is a few weeks; three years leave room for a notice that is late)."""
 
 
 class ClockKind(StrEnum):
@@ -140,45 +154,162 @@ class YearSchedule:
         return day.weekday() < 5 and day not in self.holidays
 
 
-def parse_holidays(doc: dict[str, object], origin: str = "holidays") -> list[YearSchedule]:
-    """`config/holidays.toml`: every date checked to lie in its year and to make sense."""
+def rule_based_year(year: int) -> YearSchedule:
+    """A provisional year: the statutory holidays that follow from fixed rules, no make-up days."""
+    days = rule_holidays.country_holidays("CN", years=year, categories=("public",))
+    return YearSchedule(
+        year, frozenset(d for d in days if d.year == year), frozenset(), "rule-based (holidays package)"
+    )
+
+
+def parse_holidays(doc: dict[str, object], origin: str = "holidays", text: str = "") -> list[YearSchedule]:
+    """The shape config/holidays.toml documents (TOML or the same as JSON), checked whole.
+
+    Refused, naming the line (found in `text`, the file as written) and the value: a date that is
+    not one, a date outside its year, a date listed twice, a make-up working day that is a
+    weekday anyway, a day both holiday and make-up day, a year listed twice.
+    """
     entries = doc.get("year", [])
     if not isinstance(entries, list):
         raise PolicyError(f"{origin}: expected [[year]] tables")
+    lines = _Lines(text)
     out: list[YearSchedule] = []
+    seen_years: set[int] = set()
     for entry in entries:
         year = entry.get("year") if isinstance(entry, dict) else None
-        if not isinstance(year, int):
-            raise PolicyError(f"{origin}: every [[year]] needs an integer 'year'")
+        if not isinstance(year, int) or isinstance(year, bool):
+            where = lines.at(repr(year)) if year is not None else ""
+            raise PolicyError(f"{origin}{where}: every [[year]] needs an integer 'year' (got {year!r})")
         assert isinstance(entry, dict)
+        if year in seen_years:
+            raise PolicyError(f"{origin}{lines.year(year, 2)}: year {year} is listed twice")
+        seen_years.add(year)
 
         def dates(key: str, year: int = year, entry: dict[str, object] = entry) -> frozenset[date]:
             values = entry.get(key, [])
             if not isinstance(values, list):
-                raise PolicyError(f"{origin}: year {year}: '{key}' must be a list of dates")
+                raise PolicyError(f"{origin}{lines.at(key)}: year {year}: '{key}' must be a list of dates")
             days: set[date] = set()
             for value in values:
+                where = lines.at(str(value))
                 try:
                     day = date.fromisoformat(str(value))
                 except ValueError:
-                    raise PolicyError(f"{origin}: year {year}: {key}: {value!r} is not a date") from None
+                    raise PolicyError(
+                        f"{origin}{where}: year {year}: {key}: {value!r} is not a date"
+                    ) from None
                 if day.year != year:
-                    raise PolicyError(f"{origin}: year {year}: {key}: {day} is in another year")
+                    raise PolicyError(f"{origin}{where}: year {year}: {key}: {value!r} is in another year")
+                if day in days:
+                    raise PolicyError(
+                        f"{origin}{lines.at(str(value), 2)}: year {year}: {key}: {value!r} is listed twice"
+                    )
                 days.add(day)
             return frozenset(days)
 
         holidays, workdays = dates("holidays"), dates("workdays")
         wrong = sorted(d for d in workdays if d.weekday() < 5)
         if wrong:
-            raise PolicyError(f"{origin}: year {year}: workdays {wrong[0]} is already a weekday")
+            raise PolicyError(
+                f"{origin}{lines.at(wrong[0].isoformat(), 0)}: year {year}: workdays: "
+                f"'{wrong[0]}' is a weekday, already a working day (a make-up day falls on a weekend)"
+            )
+        both = sorted(holidays & workdays)
+        if both:
+            raise PolicyError(
+                f"{origin}{lines.at(both[0].isoformat(), 0)}: year {year}: '{both[0]}' is both "
+                "a holiday and a make-up working day"
+            )
         out.append(YearSchedule(year, holidays, workdays, str(entry.get("source", ""))))
     return out
 
 
-class WorkingCalendar:
-    """Working time over a contiguous range of days for which the workday schedule is known."""
+def following_years(last: int, extra: Sequence[YearSchedule]) -> dict[int, YearSchedule]:
+    """The published years that extend a calendar known up to `last`, each following the one
+    before; a year already known is ignored (the package wins)."""
+    added: dict[int, YearSchedule] = {}
+    for schedule in sorted(extra, key=lambda y: y.year):
+        if schedule.year <= last:
+            continue
+        if schedule.year != last + 1:
+            raise PolicyError(f"holidays: year {schedule.year} does not follow {last}, the last year known")
+        added[schedule.year] = schedule
+        last = schedule.year
+    return added
 
-    __slots__ = ("_cum", "_day", "_first", "_hours", "_ndays", "_origin", "_periods", "_tz", "_workday")
+
+def check_follows(
+    schedules: Sequence[YearSchedule], *, package_last: int, known_last: int, origin: str, text: str = ""
+) -> None:
+    """An import's years: none the package knows, consecutive, the first at most one year after
+    the last year known (re-importing an imported year replaces it)."""
+    lines = _Lines(text)
+    expected: int | None = None
+    for schedule in sorted(schedules, key=lambda y: y.year):
+        year = schedule.year
+        where = f"{origin}{lines.year(year)}"
+        if year <= package_last:
+            raise PolicyError(f"{where}: year {year}: the chinese-calendar package already knows it")
+        if expected is None and year > known_last + 1:
+            raise PolicyError(
+                f"{where}: year {year} does not follow {known_last}, the last year known "
+                f"(import {known_last + 1} first)"
+            )
+        if expected is not None and year != expected:
+            raise PolicyError(f"{where}: year {year} does not follow {expected - 1}, the year before it")
+        expected = year + 1
+
+
+def package_last_year() -> int:
+    """The last year the installed chinese-calendar has the notice for."""
+    return int(max(d.year for d in chinese_calendar_data.holidays))
+
+
+class _Lines:
+    """Where a value stands in the file as written, for error messages (":N")."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = [line.split("#", 1)[0] for line in text.splitlines()]
+
+    def at(self, value: str, occurrence: int = 1) -> str:
+        """ ":N" of the `occurrence`-th line holding `value` (0: the last one); "" when unknown."""
+        return self._nth([n for n, line in enumerate(self._lines, 1) if value in line], occurrence)
+
+    def year(self, year: int, occurrence: int = 1) -> str:
+        """ ":N" of the `occurrence`-th `year = Y` (TOML) or `"year": Y` (JSON)."""
+        key = re.compile(rf"""\byear\b["']?\s*[=:]\s*{year}\b""")
+        return self._nth([n for n, line in enumerate(self._lines, 1) if key.search(line)], occurrence)
+
+    @staticmethod
+    def _nth(found: list[int], occurrence: int) -> str:
+        if not found:
+            return ""
+        n = found[-1] if occurrence == 0 or occurrence > len(found) else found[occurrence - 1]
+        return f":{n}"
+
+
+class WorkingCalendar:
+    """Working time over a contiguous range of days for which the workday schedule is known.
+
+    Days up to `authoritative_last` follow the published notices; later days (up to `last`) are
+    provisional. `revision` names the operator-imported years the calendar was built with, so a
+    process can tell that its copy is stale (`adopt` then takes a fresh build in place: every
+    holder of this object sees the new days at once).
+    """
+
+    __slots__ = (
+        "_authoritative_days",
+        "_cum",
+        "_day",
+        "_first",
+        "_hours",
+        "_ndays",
+        "_origin",
+        "_periods",
+        "_tz",
+        "_workday",
+        "revision",
+    )
 
     def __init__(
         self,
@@ -188,14 +319,21 @@ class WorkingCalendar:
         first: date,
         last: date,
         is_workday: Callable[[date], bool],
+        authoritative_last: date | None = None,
+        revision: int = 0,
     ) -> None:
         if last < first:
             raise ValueError(f"last: {last} is before first {first}")
+        authoritative = last if authoritative_last is None else authoritative_last
+        if not first - timedelta(days=1) <= authoritative <= last:
+            raise ValueError(f"authoritative_last: {authoritative} is outside {first}..{last}")
         offset = _fixed_offset(tz, first, last)
         self._tz = tz
         self._hours = hours
         self._first = first
         self._ndays = (last - first).days + 1
+        self._authoritative_days = (authoritative - first).days + 1
+        self.revision = revision
         # A fixed-offset origin makes `instant - origin` give the local day index and the local
         # time of day directly (Asia/Shanghai has had no daylight saving since 1991).
         self._origin = datetime.combine(first, time(0), tzinfo=timezone(offset))
@@ -212,22 +350,26 @@ class WorkingCalendar:
 
     @classmethod
     def chinese(
-        cls, hours: WorkingHours, tz_name: str = "Asia/Shanghai", extra: Sequence[YearSchedule] = ()
+        cls,
+        hours: WorkingHours,
+        tz_name: str = "Asia/Shanghai",
+        extra: Sequence[YearSchedule] = (),
+        *,
+        revision: int = 0,
+        provisional_years: int = PROVISIONAL_YEARS,
+        package_last: int | None = None,
     ) -> WorkingCalendar:
         """The statutory calendar over every year the installed chinese-calendar has data for,
-        then the following years published in config/holidays.toml (`extra`)."""
-        years = [d.year for d in chinese_calendar_data.holidays]
-        first, last = min(years), max(years)
-        added: dict[int, YearSchedule] = {}
-        for schedule in sorted(extra, key=lambda y: y.year):
-            if schedule.year <= last:
-                continue  # the package knows this year: it wins
-            if schedule.year != last + 1:
-                raise PolicyError(
-                    f"holidays: year {schedule.year} does not follow {last}, the last year known"
-                )
-            added[schedule.year] = schedule
-            last = schedule.year
+        then the following years published by notice (`extra`: config/holidays.toml and the
+        operator's imports), then `provisional_years` years by rule. `package_last` cuts the
+        package's data short (tests: the same calendar whatever year the installed package knows)."""
+        first, last = min(d.year for d in chinese_calendar_data.holidays), package_last_year()
+        if package_last is not None:
+            last = min(last, package_last)
+        added = following_years(last, extra)
+        authoritative = max([last, *added])
+        for year in range(authoritative + 1, authoritative + 1 + provisional_years):
+            added[year] = rule_based_year(year)
 
         def is_workday(day: date) -> bool:
             schedule = added.get(day.year)
@@ -237,9 +379,32 @@ class WorkingCalendar:
             hours=hours,
             tz=ZoneInfo(tz_name),
             first=date(first, 1, 1),
-            last=date(last, 12, 31),
+            last=date(authoritative + provisional_years, 12, 31),
             is_workday=is_workday,
+            authoritative_last=date(authoritative, 12, 31),
+            revision=revision,
         )
+
+    def adopt(self, fresh: WorkingCalendar) -> None:
+        """Take the days of a fresh build of the same calendar (same hours, zone and start)."""
+        if (fresh._first, fresh._periods, fresh._origin) != (self._first, self._periods, self._origin):
+            raise ValueError("adopt: the fresh calendar has other working hours, zone or first day")
+        self._ndays, self._authoritative_days = fresh._ndays, fresh._authoritative_days
+        self._workday, self._cum, self.revision = fresh._workday, fresh._cum, fresh.revision
+
+    @property
+    def authoritative_last(self) -> date:
+        """The last day whose schedule comes from a published notice."""
+        return self._first + timedelta(days=self._authoritative_days - 1)
+
+    @property
+    def authoritative_until(self) -> datetime:
+        """The first instant of provisional time (midnight after the last authoritative day)."""
+        return datetime.combine(self.authoritative_last + timedelta(days=1), time(0), tzinfo=self._tz)
+
+    def is_provisional(self, at: datetime) -> bool:
+        """Whether an instant (a deadline, an escalation step) lies in provisional time."""
+        return _aware(at, "at") >= self.authoritative_until
 
     @property
     def kind(self) -> ClockKind:
@@ -314,7 +479,7 @@ class WorkingCalendar:
         if j > self._ndays:
             raise CalendarRangeError(
                 f"working calendar has data up to {self.last} only: the result lies beyond it "
-                "(update the chinese-calendar package once the State Council publishes the next year)"
+                "(import the State Council's notice: yiwang calendar import FILE)"
             )
         i = j - 1
         rest = worked - self._cum[i]
@@ -329,7 +494,7 @@ class WorkingCalendar:
     def _out_of_range(self, day: date) -> CalendarRangeError:
         return CalendarRangeError(
             f"working calendar has data for {self.first}..{self.last} only; {day} is outside it "
-            "(update the chinese-calendar package once the State Council publishes the next year)"
+            "(import the State Council's notice: yiwang calendar import FILE)"
         )
 
 
@@ -359,6 +524,11 @@ class Timekeeper:
 
     def scale(self, kind: ClockKind) -> TimeScale:
         return self.working if kind is ClockKind.WORKING else self.natural
+
+    def provisional(self, kind: ClockKind, at: datetime | None) -> bool:
+        """Whether an instant read on a clock of `kind` lies in provisional working time
+        (natural time never is)."""
+        return at is not None and kind is ClockKind.WORKING and self.working.is_provisional(at)
 
 
 def parse_hours(periods: Sequence[Sequence[str]], where: str) -> WorkingHours:

@@ -41,6 +41,8 @@ class ClockOp(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     EXTEND = "extend"  # grow the budget by `amount` (an approved extension)
+    TIGHTEN = "tighten"  # a running or paused clock begins a fresh run (paused stays paused) under
+    # the case's limits as they are now; stopped or absent clocks are left alone (a priority raise)
 
 
 class ClockStatus(StrEnum):
@@ -156,6 +158,35 @@ class ClockState:
         return replace(self, steps_taken=index + 1)
 
 
+_FRESH_RUN = frozenset({ClockOp.START, ClockOp.RESTART, ClockOp.TIGHTEN})
+
+
+def _fresh_run(
+    out: dict[ClockName, ClockState],
+    effect: ClockEffect,
+    at: datetime,
+    *,
+    limits: CaseLimits,
+    tk: Timekeeper,
+) -> None:
+    """START, RESTART and TIGHTEN in place: a fresh run under the case's limits as they are now
+    (none when the limits have no budget for the clock). TIGHTEN touches only a running or
+    paused clock, and a paused one stays paused."""
+    name, op = effect.clock, effect.op
+    current = out.get(name)
+    if op is ClockOp.TIGHTEN and (current is None or current.status is ClockStatus.STOPPED):
+        return
+    if op is ClockOp.START and current is not None and current.status is ClockStatus.RUNNING:
+        raise ClockError(f"clock {name}: start while it is running (use restart)")
+    budget = limits.budget(name)
+    if budget is None:
+        out.pop(name, None)
+        return
+    fresh = ClockState.start(name, limits.kind, budget, at)
+    paused = op is ClockOp.TIGHTEN and current is not None and current.status is ClockStatus.PAUSED
+    out[name] = fresh.pause(at, tk) if paused else fresh
+
+
 def apply_effects(
     clocks: Mapping[ClockName, ClockState],
     effects: Iterable[ClockEffect],
@@ -173,14 +204,8 @@ def apply_effects(
     for effect in effects:
         name, op = effect.clock, effect.op
         current = out.get(name)
-        if op is ClockOp.START or op is ClockOp.RESTART:
-            if op is ClockOp.START and current is not None and current.status is ClockStatus.RUNNING:
-                raise ClockError(f"clock {name}: start while it is running (use restart)")
-            budget = limits.budget(name)
-            if budget is None:
-                out.pop(name, None)
-            else:
-                out[name] = ClockState.start(name, limits.kind, budget, at)
+        if op in _FRESH_RUN:
+            _fresh_run(out, effect, at, limits=limits, tk=tk)
         elif current is None:
             if op is ClockOp.EXTEND:
                 raise ClockError(f"clock {name}: nothing to extend, the case has no such clock")

@@ -7,7 +7,10 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 const out = process.argv[2] || 'dist';
-const pages = { login: 'src/login.js', board: 'src/board.js', kpi: 'src/kpi.js', worker: 'src/worker.js', volunteer: 'src/volunteer.js' };
+const pages = {
+  login: 'src/login.js', board: 'src/board.js', kpi: 'src/kpi.js', worker: 'src/worker.js',
+  volunteer: 'src/volunteer.js', people: 'src/people.js', dlq: 'src/dlq.js',
+};
 
 const result = await esbuild.build({
   entryPoints: pages,

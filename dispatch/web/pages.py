@@ -5,6 +5,8 @@
 | `/login`      | login for operators (password) and grid workers (PIN)         |
 | `/board`      | the command center: map, live board, filters, actions         |
 | `/board/kpi`  | KPIs per street and community, and the trend over days        |
+| `/board/people` | district operators: roster import/export, PINs, shift exceptions, on duty |
+| `/board/dlq`  | district operators: the dead-letter desk (counts, replay, discard) |
 | `/m`          | the grid worker's phone page: my tasks, accept/arrive/resolve |
 | `/v`          | the volunteer's phone page: tasks, points, redemptions (公益积分) |
 
@@ -25,7 +27,15 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from dispatch.web.bundle import DIST
 
-PAGES = {"/login": "login", "/board": "board", "/board/kpi": "kpi", "/m": "worker", "/v": "volunteer"}
+PAGES = {
+    "/login": "login",
+    "/board": "board",
+    "/board/kpi": "kpi",
+    "/board/people": "people",
+    "/board/dlq": "dlq",
+    "/m": "worker",
+    "/v": "volunteer",
+}
 ASSET = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|js\.LEGAL\.txt)$")  # built names only: no paths
 MEDIA = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8", "txt": "text/plain"}
 CSP = (

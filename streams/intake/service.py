@@ -26,7 +26,10 @@ from psycopg import AsyncConnection
 
 from config.settings import Settings
 from dispatch import store
+from dispatch.cases.case_rules import CaseRulesLoader
 from dispatch.cases.queries import open_work
+from dispatch.cases.urgency import raise_merged
+from dispatch.cases.work import Changes
 from dispatch.directory import Directory
 from dispatch.intake import IntakeRules, LocatedReport, Merged, Opened
 from dispatch.merging import OpenIncident, lock_keys
@@ -80,6 +83,8 @@ class _Outputs:
     events: list[Row] = field(default_factory=list)
     window: list[Row] = field(default_factory=list)
     merges: dict[str, sql.MergeIn] = field(default_factory=lambda: defaultdict(sql.MergeIn))
+    raises: list[Merged] = field(default_factory=list)
+    """Merged reports more urgent than their incident (dispatch.cases.urgency raises it)."""
     produced_at: dict[str, datetime] = field(default_factory=dict)
     """When each new task's report entered Kafka, by task id (for report-to-task latency)."""
 
@@ -110,6 +115,7 @@ class IntakeService:
         self.publish = publish
         self.clock = clock
         self.policy_id = rules.escalation.fingerprint
+        self.case_rules = CaseRulesLoader(rules)
         self.topics = {
             name: settings.topic(name)
             for name in ("incidents", "dispatch.tasks", "dispatch.events", DLQ_TOPIC)
@@ -162,11 +168,14 @@ class IntakeService:
                     await store.send(conn, spec, rows)
                 merged_q = await sql.merge_into(conn, out.merges, now)
                 merged_rows = await merged_q.result()
+            raised = await raise_merged(
+                conn, out.raises, rules_for=self.case_rules, now=now, published_at=now
+            )
             replay = await sql.replay_rows(conn, list(known.values()))
             stage.labels("write").observe(time.perf_counter() - t4)
         committed = datetime.now(UTC)
         t4 = time.perf_counter()
-        result.published = await self._publish(out, merged_rows, replay, letters)
+        result.published = await self._publish(out, merged_rows, raised, replay, letters)
         stage.labels("publish").observe(time.perf_counter() - t4)
         result.dead_letters = len(letters)
         result.replayed = len(reports) - len(fresh)
@@ -223,6 +232,7 @@ class IntakeService:
         self,
         out: _Outputs,
         merged_rows: list[Row],
+        raised: list[Changes],
         replay: tuple[list[Row], list[Row], list[Row]],
         letters: list[DeadLetter],
     ) -> int:
@@ -233,15 +243,16 @@ class IntakeService:
         for row in out.reports:
             by_incident[row["incident_id"]].append(row)
         topics = self.topics
-        for row in [*out.incidents, *merged_rows, *replay[0]]:
+        raised_incidents = [c.incident for c in raised]
+        for row in [*out.incidents, *merged_rows, *raised_incidents, *replay[0]]:
             doc = {"incident": row, "reports": by_incident.get(str(row["incident_id"]), [])}
             pending.append(
                 await self.publish(topics["incidents"], _key(row), orjson.dumps(doc), JSON_HEADERS)
             )
-        for row in [*out.tasks, *replay[1]]:
+        for row in [*out.tasks, *(t for c in raised for t in c.tasks), *replay[1]]:
             value = orjson.dumps({"task": row})
             pending.append(await self.publish(topics["dispatch.tasks"], _key(row), value, JSON_HEADERS))
-        for row in [*out.events, *replay[2]]:
+        for row in [*out.events, *(e for c in raised for e in c.events), *replay[2]]:
             value = orjson.dumps({"event": row})
             pending.append(await self.publish(topics["dispatch.events"], _key(row), value, JSON_HEADERS))
         for letter in letters:
@@ -256,8 +267,8 @@ class IntakeService:
         policy = self.rules.merge
         keys: set[int] = set()
         for r in located:
-            if r.lon is not None and r.lat is not None and r.category.family not in policy.never_merge:
-                keys.update(lock_keys(r.category.family, r.lon, r.lat, policy))
+            if r.lon is not None and r.lat is not None and policy.mergeable(r.category.family):
+                keys.update(lock_keys(policy.problem_of(r.category.code), r.lon, r.lat, policy))
         return keys
 
     def _decide(
@@ -273,7 +284,7 @@ class IntakeService:
         out = _Outputs()
         if not located:
             return out, []
-        candidates = self.directory.for_batch(located, loads)
+        candidates = self.directory.for_batch(located, loads, at=now, calendar=self.rules.tk.working)
         by_id = {str(r.report_id): r for r in reports}
         try:
             decisions = self.rules.decide(located, nearby=near, candidates=candidates, now=now)
@@ -293,6 +304,8 @@ class IntakeService:
                     )
                 )
                 out.merges[d.incident_id].add(d.report.source, d.report.reported_at)
+                if d.raised_from is not None:
+                    out.raises.append(d)
                 continue
             out.reports.append(
                 report_row(report, d.report, incident_id=d.incident_id, merged=False, origin=origin, now=now)
@@ -311,7 +324,7 @@ class IntakeService:
                         published_at=now,
                     )
                 )
-            window = merge_window_row(d)
+            window = merge_window_row(d, problem=self.rules.merge.problem_of(d.report.category.code))
             if window is not None:
                 out.window.append(window)
             produced = origins[d.report.report_id][1]

@@ -17,6 +17,7 @@ from typing import Any
 
 from psycopg import AsyncConnection, sql
 
+from config.policy import Priority
 from dispatch.cases.queries import Pending
 from dispatch.intake import LocatedReport
 from dispatch.merging import MergePolicy, OpenIncident
@@ -76,23 +77,24 @@ async def lock(conn: AsyncConnection[Any], keys: Iterable[int]) -> None:
 async def nearby(
     conn: AsyncConnection[Any], reports: Sequence[LocatedReport], policy: MergePolicy
 ) -> Pending[list[list[OpenIncident]]]:
-    """For each report, the open incidents of its family in the merge window's box around it."""
+    """For each report, the open incidents of its problem in the merge window's box around it."""
     out: list[list[OpenIncident]] = [[] for _ in reports]
     todo = [
         (i, r)
         for i, r in enumerate(reports)
-        if r.lon is not None and r.lat is not None and r.category.family not in policy.never_merge
+        if r.lon is not None and r.lat is not None and policy.mergeable(r.category.family)
     ]
     if not todo:
         return Pending(None, lambda _: out, out)
     d = policy.search_degrees
     cur = await conn.execute(
         """
-        SELECT b.i, m.incident_id::text, m.family, ST_X(m.geom), ST_Y(m.geom), m.first_at, m.last_at
+        SELECT b.i, m.incident_id::text, m.problem, ST_X(m.geom), ST_Y(m.geom), m.first_at, m.last_at,
+               m.priority, m.lead_department
         FROM unnest(%s::int[], %s::float8[], %s::float8[], %s::text[], %s::timestamptz[])
-             AS b(i, lon, lat, family, at)
+             AS b(i, lon, lat, problem, at)
         JOIN merge_window m
-          ON m.family = b.family
+          ON m.problem = b.problem
          AND m.geom && ST_MakeEnvelope(b.lon - %s, b.lat - %s, b.lon + %s, b.lat + %s, 4326)
          AND m.last_at >= b.at - %s AND m.first_at <= b.at + %s
         """,
@@ -100,7 +102,7 @@ async def nearby(
             [i for i, _ in todo],
             [r.lon for _, r in todo],
             [r.lat for _, r in todo],
-            [r.category.family for _, r in todo],
+            [policy.problem_of(r.category.code) for _, r in todo],
             [r.reported_at for _, r in todo],
             d,
             d,
@@ -112,8 +114,8 @@ async def nearby(
     )
 
     def parse(rows: list[Any]) -> list[list[OpenIncident]]:
-        for i, iid, family, lon, lat, first_at, last_at in rows:
-            out[i].append(OpenIncident(iid, family, lon, lat, first_at, last_at))
+        for i, iid, problem, lon, lat, first_at, last_at, priority, lead in rows:
+            out[i].append(OpenIncident(iid, problem, lon, lat, first_at, last_at, Priority(priority), lead))
         return out
 
     return Pending(cur, parse, out)

@@ -120,7 +120,7 @@ class SlaService(Service):
         super().__init__(**kwargs)
         self.settings = settings
         self.producer: AIOKafkaProducer | None = None  # created on start, inside the event loop
-        self.runtime = SlaRuntime(settings, metrics, self._send)
+        self.runtime = SlaRuntime(settings, metrics, self._send, clock=settings.clock())
 
     async def _send(self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
         if self.producer is None:

@@ -57,6 +57,7 @@ class SlaTracker:
         changes: list[Changes] = []
         async with conn.transaction():
             due = await q.claim_due(conn, now, self.batch)
+            await self.flows.refresh_calendar(conn)  # after the claim: an import committed before it is seen
             if due:
                 oldest = min(when(str(i["next_sla_at"])) for i in due)
                 metrics.sla_lag.set(max((now - oldest).total_seconds(), 0.0))

@@ -43,7 +43,7 @@ def used(text: str) -> set[str]:
 
 def test_promtool_accepts_the_config_and_the_rules(prometheus: None) -> None:
     assert "SUCCESS" in promtool("check", "config", str(MONITORING / "prometheus.yml"))
-    assert "SUCCESS: 6 rules found" in promtool("check", "rules", str(MONITORING / "alerts.yml"))
+    assert "SUCCESS: 7 rules found" in promtool("check", "rules", str(MONITORING / "alerts.yml"))
 
 
 def test_alert_rules_fire_when_they_should(prometheus: None) -> None:

@@ -17,10 +17,12 @@ reported              register            system operator                    -  
 reported              reject              operator                           yes     rejected
 reported              merge               system operator                    -       merged
 reported              escalate            system operator                    yes     same
+reported              deadline_revised    system                             yes     same
 registered            dispatch            system operator                    -       dispatched
 registered            merge               operator                           -       merged
 registered            park                operator                           yes     parked
 registered            escalate            system operator                    yes     same
+registered            deadline_revised    system                             yes     same
 dispatched            accept              grid_worker                        -       accepted
 dispatched            volunteer_resolve   volunteer                          -       resolved
 dispatched            return              grid_worker                        yes     returned
@@ -28,6 +30,7 @@ dispatched            reassign            system operator                    yes
 dispatched            park                operator                           yes     parked
 dispatched            merge               operator                           -       merged
 dispatched            escalate            system operator                    yes     same
+dispatched            deadline_revised    system                             yes     same
 accepted              arrive              grid_worker                        -       on_site
 accepted              volunteer_resolve   volunteer                          -       resolved
 accepted              resolve             grid_worker                        -       resolved
@@ -37,6 +40,7 @@ accepted              reassign            operator                           yes
 accepted              park                operator                           yes     parked
 accepted              merge               operator                           -       merged
 accepted              escalate            system operator                    yes     same
+accepted              deadline_revised    system                             yes     same
 on_site               resolve             grid_worker                        -       resolved
 on_site               volunteer_resolve   volunteer                          -       resolved
 on_site               return              grid_worker                        yes     returned
@@ -45,31 +49,63 @@ on_site               reassign            operator                           yes
 on_site               park                operator                           yes     parked
 on_site               merge               operator                           -       merged
 on_site               escalate            system operator                    yes     same
+on_site               deadline_revised    system                             yes     same
 extension_requested   approve_extension   operator                           -       previous
 extension_requested   deny_extension      operator                           yes     previous
 extension_requested   escalate            system operator                    yes     same
+extension_requested   deadline_revised    system                             yes     same
 parked                unpark              operator                           -       previous
 parked                escalate            system operator                    yes     same
+parked                deadline_revised    system                             yes     same
 resolved              verify              operator                           -       verified
 resolved              verify_volunteer    grid_worker                        -       verified
 resolved              fail_volunteer      grid_worker                        yes     rework
 resolved              fail_verification   operator                           yes     rework
 resolved              escalate            system operator                    yes     same
+resolved              deadline_revised    system                             yes     same
 verified              close               system operator                    -       closed
 verified              reopen              operator agency citizen            yes     reopened
 verified              escalate            system operator                    yes     same
+verified              deadline_revised    system                             yes     same
 closed                reopen              operator agency citizen            yes     reopened
 rework                accept              grid_worker                        -       accepted
 rework                return              grid_worker                        yes     returned
 rework                reassign            system operator                    yes     dispatched
 rework                merge               operator                           -       merged
 rework                escalate            system operator                    yes     same
+rework                deadline_revised    system                             yes     same
 returned              dispatch            system operator                    -       dispatched
 returned              merge               operator                           -       merged
 returned              escalate            system operator                    yes     same
+returned              deadline_revised    system                             yes     same
 reopened              dispatch            system operator                    -       dispatched
 reopened              merge               operator                           -       merged
 reopened              escalate            system operator                    yes     same
+reopened              deadline_revised    system                             yes     same
+reported              raise_priority      system                             yes     same
+registered            raise_priority      system                             yes     same
+dispatched            raise_priority      system                             yes     same
+accepted              raise_priority      system                             yes     same
+on_site               raise_priority      system                             yes     same
+extension_requested   raise_priority      system                             yes     same
+parked                raise_priority      system                             yes     same
+resolved              raise_priority      system                             yes     same
+verified              raise_priority      system                             yes     same
+rework                raise_priority      system                             yes     same
+returned              raise_priority      system                             yes     same
+reopened              raise_priority      system                             yes     same
+reported              split               operator                           yes     same
+registered            split               operator                           yes     same
+dispatched            split               operator                           yes     same
+accepted              split               operator                           yes     same
+on_site               split               operator                           yes     same
+extension_requested   split               operator                           yes     same
+parked                split               operator                           yes     same
+resolved              split               operator                           yes     same
+verified              split               operator                           yes     same
+rework                split               operator                           yes     same
+returned              split               operator                           yes     same
+reopened              split               operator                           yes     same
 """
 
 

@@ -57,7 +57,7 @@ def report(
 def people(*, load: int = 0) -> list[Candidate]:
     return [
         Candidate("W1", "grid_worker", GRID, COMMUNITY, STREET, "duty_24h", open_tasks=load),
-        Candidate("W2", "urban_mgmt", GRID, COMMUNITY, STREET, "duty_24h", open_tasks=load),
+        Candidate("W2", "grid_worker", GRID, COMMUNITY, STREET, "duty_24h", open_tasks=load),
         Candidate("L1", "community_lead", None, COMMUNITY, STREET, "duty_24h"),
         Candidate("S1", "street_center", None, None, STREET, "duty_24h"),
         Candidate("D1", "district_center", None, None, None, "duty_24h"),
@@ -115,14 +115,16 @@ def test_in_batch_duplicates_merge_and_load_spreads(rules: IntakeRules) -> None:
 def test_a_stored_open_incident_absorbs_the_report(rules: IntakeRules) -> None:
     stored = OpenIncident(
         "old",
-        "public_facilities",
+        "problem:manhole_cover",
         106.45,
         29.55 + 200 * M,
         NOW - timedelta(minutes=20),
         NOW - timedelta(minutes=20),
+        Priority.P1,
+        "区城市管理局",
     )
     [d] = decide(rules, [report(1)], nearby=[[stored]])
-    assert d == Merged(report(1), "old")
+    assert d == Merged(report(1), "old", Priority.P1)
 
 
 def test_agency_led_p0_gives_the_grid_an_assist_task(rules: IntakeRules) -> None:

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
 
 from config.policy import PolicyError
-from dispatch.routing.rosters import DayRule, Roster, Shift, on_shift, parse_rosters
+from dispatch.directory import Directory
+from dispatch.routing.rosters import (
+    OFF_DUTY,
+    ON_DUTY,
+    DayRule,
+    ExceptionKind,
+    Roster,
+    RosterException,
+    Shift,
+    on_duty,
+    on_shift,
+    parse_rosters,
+    routing_rosters,
+)
+from dispatch.routing.values import Candidate
 from dispatch.sla.calendar import WorkingCalendar
 from dispatch.sla.errors import CalendarRangeError
 from tests.dispatch.helpers import sh
@@ -91,9 +105,10 @@ def test_a_shift_from_a_time_to_the_same_time_lasts_a_day(calendar: WorkingCalen
 def test_working_day_rosters_beyond_the_calendar_data_raise(
     rosters: dict[str, Roster], calendar: WorkingCalendar
 ) -> None:
+    beyond = calendar.last.year + 1  # past the provisional years too
     with pytest.raises(CalendarRangeError):
-        on_shift(rosters["office"], sh(2027, 3, 1, 10), calendar)
-    assert on_shift(rosters["duty_24h"], sh(2027, 3, 1, 10), calendar)  # "all" needs no calendar
+        on_shift(rosters["office"], sh(beyond, 3, 1, 10), calendar)
+    assert on_shift(rosters["duty_24h"], sh(beyond, 3, 1, 10), calendar)  # "all" needs no calendar
     with pytest.raises(ValueError, match="naive"):
         on_shift(rosters["office"], datetime(2025, 3, 3, 10), calendar)  # noqa: DTZ001
 
@@ -128,3 +143,104 @@ def _doc(**shift: Any) -> dict[str, Any]:
 def test_bad_rosters_are_refused(doc: dict[str, Any], message: str) -> None:
     with pytest.raises(PolicyError, match=message):
         parse_rosters(doc)
+
+
+# --- dated exceptions: swap, take, leave --------------------------------------------------
+REGULAR = {"day": "office", "night": "night", "early": "early"}
+MON = date(2025, 3, 3)  # a working Monday
+
+
+def _duty(
+    who: str,
+    at: datetime,
+    exceptions: list[RosterException],
+    rosters: dict[str, Roster],
+    calendar: WorkingCalendar,
+) -> bool:
+    return on_duty(who, at, rosters=rosters, regular=REGULAR, exceptions=exceptions, calendar=calendar)
+
+
+@pytest.mark.parametrize(
+    ("exceptions", "who", "at", "expected"),
+    [
+        ([], "day", sh(2025, 3, 3, 10), True),
+        ([RosterException(ExceptionKind.LEAVE, "day", MON, MON)], "day", sh(2025, 3, 3, 10), False),
+        (
+            [RosterException(ExceptionKind.LEAVE, "day", MON, MON)],
+            "day",
+            sh(2025, 3, 4, 10),
+            True,
+        ),  # leave over
+        # a swap: each works the other's shift that day, and not their own
+        ([RosterException(ExceptionKind.SWAP, "day", MON, MON, "night")], "day", sh(2025, 3, 3, 10), False),
+        (
+            [RosterException(ExceptionKind.SWAP, "day", MON, MON, "night")],
+            "day",
+            sh(2025, 3, 3, 23, 30),
+            True,
+        ),
+        (
+            [RosterException(ExceptionKind.SWAP, "day", MON, MON, "night")],
+            "day",
+            sh(2025, 3, 4, 3),
+            True,
+        ),  # overnight
+        ([RosterException(ExceptionKind.SWAP, "day", MON, MON, "night")], "night", sh(2025, 3, 3, 10), True),
+        (
+            [RosterException(ExceptionKind.SWAP, "day", MON, MON, "night")],
+            "night",
+            sh(2025, 3, 3, 23, 30),
+            False,
+        ),
+        # a take: the taker works both shifts, the other is off
+        ([RosterException(ExceptionKind.TAKE, "early", MON, MON, "day")], "early", sh(2025, 3, 3, 7), True),
+        ([RosterException(ExceptionKind.TAKE, "early", MON, MON, "day")], "early", sh(2025, 3, 3, 17), True),
+        ([RosterException(ExceptionKind.TAKE, "early", MON, MON, "day")], "day", sh(2025, 3, 3, 10), False),
+        # leave wins over a swap the same day
+        (
+            [
+                RosterException(ExceptionKind.SWAP, "day", MON, MON, "night"),
+                RosterException(ExceptionKind.LEAVE, "night", MON, MON),
+            ],
+            "night",
+            sh(2025, 3, 3, 10),
+            False,
+        ),
+    ],
+)
+def test_dated_exceptions(
+    *,
+    rosters: dict[str, Roster],
+    calendar: WorkingCalendar,
+    exceptions: list[RosterException],
+    who: str,
+    at: datetime,
+    expected: bool,
+) -> None:
+    assert _duty(who, at, exceptions, rosters, calendar) is expected
+
+
+def test_an_exception_names_its_people_and_days() -> None:
+    with pytest.raises(PolicyError, match="last_day"):
+        RosterException(ExceptionKind.LEAVE, "a", MON, date(2025, 3, 1))
+    with pytest.raises(PolicyError, match="other_id"):
+        RosterException(ExceptionKind.SWAP, "a", MON, MON)
+    with pytest.raises(PolicyError, match="other_id"):
+        RosterException(ExceptionKind.LEAVE, "a", MON, MON, "b")
+    with pytest.raises(PolicyError, match="themselves"):
+        RosterException(ExceptionKind.TAKE, "a", MON, MON, "a")
+
+
+def test_the_directory_resolves_exceptions_for_the_router(calendar: WorkingCalendar) -> None:
+    people = [Candidate(w, "grid_worker", "g1", "c1", "s1", r) for w, r in REGULAR.items()]
+    leave = RosterException(ExceptionKind.LEAVE, "day", MON, MON)
+    directory = Directory(people, dict.fromkeys(REGULAR, "grid"), [leave])
+    resolved = {c.worker_id: c.roster for c in directory.on_duty_at(people, sh(2025, 3, 3, 10), calendar)}
+    assert resolved == {
+        "day": OFF_DUTY.code,
+        "night": "night",
+        "early": "early",
+    }  # untouched: their own roster
+    later = {c.worker_id: c.roster for c in directory.on_duty_at(people, sh(2025, 3, 4, 10), calendar)}
+    assert later["day"] == ON_DUTY.code
+    assert set(routing_rosters()) >= {ON_DUTY.code, OFF_DUTY.code, "office"}

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from config.policy import Priority, Taxonomy, Workforce
+from config.policy import Priority, Taxonomy, Workforce, load_taxonomy
 from dispatch.routing.rosters import Roster
 from dispatch.routing.router import Router, haversine_m
 from dispatch.routing.values import Candidate, DecisionKind, RoutingError, RoutingIncident, RoutingRule
@@ -70,28 +70,55 @@ DISTRICT = Candidate("district", "district_center", None, None, None, "duty_24h"
 LADDER = [LEAD, STREET_CENTER, DISTRICT]
 
 
-def test_least_open_work_wins(router: Router) -> None:
-    cands = [worker("a", "sanitation", open_tasks=3), worker("b", "grid_worker", open_tasks=1), *LADDER]
+def test_least_open_work_wins_within_a_force(router: Router) -> None:
+    cands = [worker("a", "sanitation", open_tasks=3), worker("b", "sanitation", open_tasks=1), *LADDER]
     decision = router.route(incident(), cands, MONDAY_10)
     assert (decision.worker_id, decision.rule, decision.kind) == (
         "b",
         RoutingRule.ELIGIBLE_WORKER,
         DecisionKind.MAIN,
     )
-    assert "eligible worker b (grid_worker): on shift, 1 open task(s), position unknown" in decision.reason
+    assert "eligible worker b (sanitation): on shift, 1 open task(s), position unknown" in decision.reason
     assert decision.lead_department == "区城市管理局"
+
+
+def test_load_never_outranks_the_force_order(router: Router) -> None:
+    # exposed_garbage lists sanitation first: a busier sanitation worker still comes first
+    cands = [worker("a", "sanitation", open_tasks=7), worker("b", "grid_worker"), *LADDER]
+    assert router.route(incident(), cands, MONDAY_10).worker_id == "a"
 
 
 def test_then_the_nearest_known_position(router: Router) -> None:
     cands = [
         worker("a", "sanitation", metres_north=900),
-        worker("b", "urban_mgmt", metres_north=120),
+        worker("b", "sanitation", metres_north=120),
         worker("c", "sanitation"),  # position unknown: after every known one
+        worker("d", "urban_mgmt", metres_north=5),  # nearer, but a later force
     ]
     decision = router.route(incident(), cands, MONDAY_10)
     assert decision.worker_id == "b"
     assert decision.distance_m == pytest.approx(120, abs=1)
     assert "120 m away" in decision.reason
+
+
+def test_a_force_at_capacity_passes_to_the_next(router: Router, workforce: Workforce) -> None:
+    limit = workforce.forces["sanitation"].capacity
+    assert limit is not None
+    full = [worker("s1", "sanitation", open_tasks=limit), worker("s2", "sanitation", open_tasks=limit + 3)]
+    decision = router.route(incident(), [*full, worker("g", "grid_worker", open_tasks=9), *LADDER], MONDAY_10)
+    assert decision.worker_id == "g"
+    assert "2 worker(s) at their force's capacity passed over" in decision.reason
+    one_below = [worker("s1", "sanitation", open_tasks=limit - 1), worker("g", "grid_worker"), *LADDER]
+    assert router.route(incident(), one_below, MONDAY_10).worker_id == "s1"
+
+
+def test_everyone_at_capacity_goes_up_the_ladder(router: Router, workforce: Workforce) -> None:
+    cands = [
+        worker(f"w-{force}", force, open_tasks=workforce.forces[force].capacity or 0)
+        for force in ("sanitation", "grid_worker", "urban_mgmt")
+    ]
+    decision = router.route(incident(), [*cands, *LADDER], MONDAY_10)
+    assert (decision.worker_id, decision.rule) == ("lead", RoutingRule.COMMUNITY_LEAD)
 
 
 def test_then_the_force_the_taxonomy_lists_first_then_the_worker_id(router: Router) -> None:
@@ -227,3 +254,81 @@ def test_haversine() -> None:
     assert haversine_m(116.3975, 39.9087, 121.4737, 31.2304) == pytest.approx(
         1_067_000, rel=0.01
     )  # Beijing–Shanghai
+
+
+# --- table-driven over the shipped taxonomy ----------------------------------------------
+SHIPPED = load_taxonomy()
+
+
+def _one_of_each(forces: tuple[str, ...], workforce: Workforce, **changes: object) -> list[Candidate]:
+    """One on-shift worker per listed force, community-level forces at the community."""
+    out = []
+    for force in forces:
+        grid = None if workforce.forces[force].level == "community" else GRID
+        out.append(replace(worker(f"w-{force}", force, grid=grid), **changes))  # type: ignore[arg-type]
+    return out
+
+
+def _routable(forces: tuple[str, ...], priority: Priority, workforce: Workforce) -> list[str]:
+    """The forces routing may use at this priority, in the taxonomy's order."""
+    urgent = priority.rank <= Priority.P2.rank
+    return [f for f in forces if not (urgent and workforce.forces[f].volunteer)]
+
+
+@pytest.mark.parametrize("code", sorted(SHIPPED.categories))
+def test_shipped_category_goes_to_its_first_force_whatever_the_load(
+    router: Router, workforce: Workforce, code: str
+) -> None:
+    category = SHIPPED.categories[code]
+    routable = _routable(category.forces, category.priority, workforce)
+    cands = _one_of_each(category.forces, workforce)
+    # the first routable force is the busiest of all (still below its capacity)
+    first = routable[0]
+    busy = (workforce.forces[first].capacity or 10) - 1
+    cands = [replace(c, open_tasks=busy) if c.role == first else c for c in cands]
+    decision = router.route(incident(code, category.priority), [*cands, *LADDER], MONDAY_10)
+    assert (decision.role, decision.rule) == (first, RoutingRule.ELIGIBLE_WORKER), decision.reason
+    assert decision.lead_department == category.lead_department
+    expected_kind = (
+        DecisionKind.ASSIST if category.agency_led or category.priority is Priority.P0 else DecisionKind.MAIN
+    )
+    assert decision.kind is expected_kind
+
+
+@pytest.mark.parametrize("code", sorted(SHIPPED.categories))
+def test_shipped_category_passes_down_its_force_list_at_capacity(
+    router: Router, workforce: Workforce, code: str
+) -> None:
+    category = SHIPPED.categories[code]
+    routable = _routable(category.forces, category.priority, workforce)
+    cands = _one_of_each(category.forces, workforce)
+    for force in routable:
+        decision = router.route(incident(code, category.priority), [*cands, *LADDER], MONDAY_10)
+        assert decision.role == force, decision.reason
+        cap = workforce.forces[force].capacity
+        assert cap is not None, f"force {force} has no capacity in config/forces.toml"
+        cands = [replace(c, open_tasks=cap) if c.role == force else c for c in cands]
+    last = router.route(incident(code, category.priority), [*cands, *LADDER], MONDAY_10)
+    assert (last.worker_id, last.rule) == ("lead", RoutingRule.COMMUNITY_LEAD), last.reason
+
+
+VOLUNTEER_CATEGORIES = sorted(
+    code for code, c in SHIPPED.categories.items() if "building_steward" in c.forces
+)
+
+
+@pytest.mark.parametrize("priority", list(Priority))
+@pytest.mark.parametrize("code", VOLUNTEER_CATEGORIES)
+def test_volunteers_never_get_p0_to_p2(router: Router, code: str, priority: Priority) -> None:
+    steward = worker("steward", "building_steward")
+    decision = router.route(incident(code, priority), [steward, *LADDER], MONDAY_10)
+    if priority.rank <= Priority.P2.rank:
+        assert (decision.worker_id, decision.rule) == ("lead", RoutingRule.COMMUNITY_LEAD)
+        assert "1 volunteer(s) passed over" in decision.reason
+    else:
+        assert decision.worker_id == "steward"
+
+
+def test_the_volunteer_flag_is_on_the_building_stewards_only(workforce: Workforce) -> None:
+    assert VOLUNTEER_CATEGORIES  # the shipped taxonomy does list volunteers somewhere
+    assert {f.code for f in workforce.forces.values() if f.volunteer} == {"building_steward"}

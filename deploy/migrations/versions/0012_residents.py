@@ -6,7 +6,7 @@ No lifecycle action is added (a rework reopens with the existing `reopen`), so t
 action CHECK constraint stays as 0011 left it.
 
 Revision ID: 0012_residents
-Revises: 0011_volunteers
+Revises: 0008_people
 Create Date: 2026-12-01 11:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_residents"
-down_revision = "0011_volunteers"
+down_revision = "0008_people"
 branch_labels = None
 depends_on = None
 

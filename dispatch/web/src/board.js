@@ -197,6 +197,17 @@ function setLive(on) {
   el.textContent = t(el.dataset.i18n);
 }
 
+async function refreshDeadLetters() {
+  // district operators only: the desk is theirs (a street operator's board has no panel)
+  if (me.street) return;
+  const counts = await api('/dlq/counts');
+  const panel = $('#dlq-panel');
+  panel.hidden = false;
+  panel.querySelector('.count').textContent = String(counts.reduce((n, c) => n + c.open, 0));
+  clear(panel.querySelector('.items')).append(...counts.slice(0, 5).map((c) =>
+    h('li', {}, h('a', { href: '/board/dlq' }, `${c.open} · ${c.source} · ${c.field}`))));
+}
+
 async function main() {
   shell(() => { fillSelects(); crumbs(); drawMap(); refreshColumns(); });
   $('#who').textContent = `${me.sub} · ${me.street || ''}`;
@@ -211,7 +222,7 @@ async function main() {
   $('#filters').addEventListener('reset', () => setTimeout(() => { readFilters(); drawMap(); refreshColumns(); }));
   crumbs();
   if (me.street) state.map.zoomTo(state.map.streets.get(me.street));
-  await Promise.all([refreshMap(), refreshColumns()]);
+  await Promise.all([refreshMap(), refreshColumns(), refreshDeadLetters().catch(() => null)]);
   document.body.dataset.ready = 'true';
   subscribe('/live', onLive, setLive);
 }

@@ -109,9 +109,16 @@ function card(task) {
       h('span', { class: 'state' }, stateName(inc.state))),
     h('p', { class: 'desc' }, inc.description),
     inc.address ? h('p', { class: 'muted' }, inc.address) : null,
+    h('details', { class: 'reports', open: (task.reports || []).length > 1 },
+      h('summary', {}, `${t('reports')} · ${(task.reports || []).length}`),
+      h('ul', {}, (task.reports || []).map((r) => h('li', { dataset: { report: r.report_id } },
+        h('span', { class: `badge ${r.priority}` }, r.priority), ' ',
+        `${categoryName(categories, r.category)} · ${r.source} · ${when(r.reported_at)}`,
+        r.description ? h('div', { class: 'muted' }, r.description) : null)))),
     h('p', { class: late ? 'due late' : 'due' },
       h('span', { class: `dot ${inc.light}`, title: lightName(inc.light) }), ' ',
-      due ? `${t('due')} ${when(task.due)}${late ? ` · ${t('overdue_now')}` : ''}` : t('no_due')),
+      due ? `${t('due')} ${when(task.due)}${late ? ` · ${t('overdue_now')}` : ''}` : t('no_due'),
+      due && task.due_provisional ? h('span', { class: 'provisional', title: t('provisional_why') }, t('provisional')) : null),
     h('div', { class: 'buttons' }, buttons),
     slot);
 }

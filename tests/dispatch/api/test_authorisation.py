@@ -57,6 +57,7 @@ def headers(caller: str, world: World, tokens: Tokens, crew: Crew) -> dict[str, 
     return result
 
 
+NO_LETTER = "00000000-0000-5000-8000-000000000000"
 WORKER = {"worker_a": 200, "worker_b": 200}
 OPS = {"op_district": 200, "op_a": 200, "op_b": 200}
 VOLUNTEERS = {"volunteer_a": 200, "volunteer_b": 200}
@@ -86,12 +87,37 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("POST", "/incidents/{a1}/verify", None, expect(op_district=409, op_a=409, op_b=404)),
     ("POST", "/incidents/{b1}/close", None, expect(op_district=409, op_a=404, op_b=409)),
     ("POST", "/incidents/{a1}/unpark", None, expect(op_district=409, op_a=409, op_b=404)),
+    # split, probed with the report that opened a1 (never splittable): 422 naming report_id
+    (
+        "POST",
+        "/incidents/{a1}/split",
+        {"report_id": "{a1_report}", "reason": "probe"},
+        expect(op_district=422, op_a=422, op_b=404),
+    ),
     ("GET", "/tasks", None, expect(**OPS)),
     ("GET", "/tasks?street=" + STREET_A, None, expect(op_district=200, op_a=200, op_b=403)),
     ("GET", "/map", None, expect(**OPS)),
     ("GET", "/kpi", None, expect(**OPS)),
     ("GET", "/agency/reports/{a1_report}", None, expect(agency_hotline=200, agency_police=404)),
     ("GET", "/agency/reports?source_ref={a1_ref}", None, expect(agency_hotline=200, agency_police=200)),
+    # people and dead letters: district operators only (on-duty: operators, in their street)
+    ("POST", "/people/import?check=true", None, expect(op_district=422)),  # no file: refused, unchanged
+    ("GET", "/people/export?format=csv&scope=500106001001", None, expect(op_district=200)),
+    ("POST", "/people/nobody-here/reset-pin", None, expect(op_district=404)),
+    ("GET", "/people/exceptions", None, expect(op_district=200)),
+    (
+        "POST",
+        "/people/exceptions",
+        {"kind": "leave", "worker_id": "nobody-here", "first_day": "2026-11-25"},
+        expect(op_district=422),
+    ),
+    ("DELETE", "/people/exceptions/987654321", None, expect(op_district=404)),
+    ("GET", "/people/on-duty?grid=500106001001001", None, expect(op_district=200, op_a=200, op_b=403)),
+    ("GET", "/dlq", None, expect(op_district=200)),
+    ("GET", "/dlq/counts", None, expect(op_district=200)),
+    ("GET", f"/dlq/{NO_LETTER}", None, expect(op_district=404)),
+    ("POST", f"/dlq/{NO_LETTER}/replay", {}, expect(op_district=404)),
+    ("POST", f"/dlq/{NO_LETTER}/discard", {"reason": "a probe"}, expect(op_district=404)),
     # volunteers: a1 (P1) is never offered, so a claim or a resolution finds no task
     ("GET", "/volunteer/me", None, expect(**VOLUNTEERS)),
     ("GET", "/volunteer/tasks", None, expect(**VOLUNTEERS)),
@@ -160,6 +186,11 @@ def test_every_caller_against_every_endpoint(
         no_uuid="00000000-0000-4000-8000-000000000000",
         no_photo="0" * 32,
     )
+    if body is not None:
+        body = {
+            k: v.format(a1_report=world.a1.report.report_id) if isinstance(v, str) else v
+            for k, v in body.items()
+        }
     got = {}
     for caller in CALLERS:
         response = client.request(method, url, json=body, headers=headers(caller, world, tokens, crew))

@@ -205,3 +205,30 @@ async def test_a_p0_assist_task_stays_an_assist_when_routed_again(
         )
         new = next(t for t in out.tasks if t["task_id"] == out.incident["current_task_id"])
         assert new["kind"] == "assist" and new["assignee_id"] != incident["assignee_id"]
+
+
+async def test_an_operator_merge_of_a_more_urgent_case_raises_the_target(
+    kafka: Settings, engine: Engine, district: ReferenceDistrict
+) -> None:
+    """Urgency is never lost by a merge by hand either: a P1 case merged into a P3 case leaves
+    the target at P1, with its owner clocks restarted under P1 limits and an event saying why."""
+    async with harness(kafka, engine) as h:
+        slow = report_in(district, 420, source="hotline", category="manhole_cover_damaged")
+        fast = report_in(district, 420, source="citymgmt", category="manhole_cover_missing", offset_m=1000)
+        keep, dup = await h.report([slow, fast])
+        assert keep != dup
+        later(h, minutes=2)
+        await h.flows.transition(h.conn, dup, Command(Action.MERGE, OPERATOR, merged_into=keep))
+        target = await one(
+            h.conn, "SELECT to_jsonb(i) - 'geom' FROM incidents i WHERE incident_id = %s", keep
+        )
+        assert (target["priority"], target["category"]) == ("P1", "manhole_cover_missing")
+        assert target["clocks"]["accept"]["budget_s"] == 15 * 60  # P1: accept within 15 minutes
+        raised = await one(
+            h.conn,
+            "SELECT data FROM events WHERE incident_id = %s AND action = 'raise_priority'",
+            keep,
+        )
+        assert raised["raised"]["incident_id"] == dup and raised["raised"]["from"] == "P3"
+        window = await one(h.conn, "SELECT priority FROM merge_window WHERE incident_id = %s", keep)
+        assert window == "P1"

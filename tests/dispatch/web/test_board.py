@@ -5,13 +5,14 @@ on the page that changes the case in PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.casework import report_in
+from tests.casework import NEW_YEARS_EVE_16, harness, report_in
 from tests.dispatch.web.browser import login, open_page, shot
 from tests.dispatch.web.conftest import OPERATOR, PASSWORD, STREET, Stack, grid_in
 
@@ -89,3 +90,35 @@ def test_a_new_report_arrives_live_and_the_operator_reassigns_it(
         "SELECT count(*) FROM events WHERE incident_id = :id AND action = 'reassign' AND actor_role = :role"
     )
     assert stack.one(reassigned, id=case.incident_id, role="operator") == 1
+
+
+async def _seed_provisional(stack: Stack) -> str:
+    """A P3 case opened at 16:00 on the last day the published calendar knows."""
+    async with harness(stack.settings, stack.engine, now=NEW_YEARS_EVE_16) as h:
+        report = report_in(
+            stack.district,
+            grid_in(stack.district, STREET, 20),
+            category="exposed_garbage",
+            at=NEW_YEARS_EVE_16,
+            description="垃圾暴露，跨年未清运",
+        )
+        (iid,) = await h.report([report])
+        return iid
+
+
+def test_a_deadline_past_the_published_calendar_is_marked_provisional(
+    stack: Stack, chromium: Path, tmp_path: Path
+) -> None:
+    iid = asyncio.run(_seed_provisional(stack))
+    with open_page(chromium, tmp_path / "profile") as (page, errors):
+        login(page, stack.url, username=OPERATOR, password=PASSWORD)
+        page.wait_for_selector("body[data-ready=true]")
+        page.locator(f"#col-new li[data-id='{iid}']").click()
+        resolve = page.locator("#detail ul.deadlines li[data-clock=resolve]")
+        expect(resolve).to_have_attribute("data-provisional", "true")
+        expect(resolve.locator(".provisional")).to_have_text("暂定")
+        accept = page.locator("#detail ul.deadlines li[data-clock=accept]")
+        expect(accept).to_have_attribute("data-provisional", "false")  # 17:00 on 31 December
+        expect(accept.locator(".provisional")).to_have_count(0)
+        shot(page, "board-detail-provisional")
+        assert not errors, errors

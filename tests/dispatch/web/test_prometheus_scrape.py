@@ -13,6 +13,8 @@ import pytest
 
 from config.settings import Settings
 from deploy.services.prometheus import PrometheusServer, configure, ensure_prometheus, promtool
+from dispatch.sla.deadlines import calendar_for
+from dispatch.sla.policy import load_sla
 from tests.dispatch.web.conftest import Stack, free_port
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
@@ -59,11 +61,22 @@ def test_prometheus_scrapes_the_api_and_a_worker(
         assert sum(v for _, v in _wait(server, f"yiwang_sla_escalations_total{{{worker}}}")) >= 4
         lag = _wait(server, f'yiwang_consumer_lag{{{worker}, topic=~".*reports[.]hotline"}}')
         assert all(v == 0 for _, v in lag), lag
+        # until when the calendar is authoritative, from the worker's tracker and the API
+        until = calendar_for(load_sla()).authoritative_until.timestamp()
+        for job in ('job="yiwang-worker"', 'job="yiwang-api"'):
+            assert _wait(
+                server, f"yiwang_calendar_authoritative_until_timestamp_seconds{{{job}}} == {until:.0f}"
+            )
         # the API: open tasks by level and light, refreshed from PostgreSQL on each scrape
         assert _wait(server, 'yiwang_open_tasks{job="yiwang-api", process="api"} > 0')
         groups = server.api("rules")["groups"]
         rules = [r for g in groups for r in g["rules"]]
-        assert {r["name"] for r in rules} >= {"YiwangSlaBreachSurge", "YiwangDlqSurge", "YiwangConsumerLag"}
+        assert {r["name"] for r in rules} >= {
+            "YiwangSlaBreachSurge",
+            "YiwangDlqSurge",
+            "YiwangConsumerLag",
+            "YiwangCalendarProvisionalSoon",
+        }
         assert all(r["health"] == "ok" for r in rules), rules
     finally:
         server.stop()

@@ -5,10 +5,11 @@ task handed back with a reason. Each step is checked in PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import struct
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,10 @@ import pytest
 from playwright.sync_api import expect
 
 from dispatch.api.auth import ApiRole, Principal, issue_token
-from tests.casework import report_in
+from dispatch.cases.commands import Command
+from dispatch.lifecycle.case import Actor
+from dispatch.lifecycle.states import Action, Role
+from tests.casework import NEW_YEARS_EVE_16, harness, report_in
 from tests.dispatch.web.browser import login, open_page, shot
 from tests.dispatch.web.conftest import OPERATOR, PASSWORD, PIN, STREET, Stack, grid_in
 
@@ -54,6 +58,9 @@ def test_worker_resolves_with_a_photo_and_the_operator_verifies_and_closes(
         page.wait_for_selector("body[data-ready=true]")
         card = page.locator(f"article[data-task='{case.task_id}']")
         expect(card).to_be_visible()
+        # every report the case covers is on the card (here the one that opened it)
+        expect(card.locator("details.reports li[data-report]")).to_have_count(1)
+        card.locator("details.reports summary").click()
         shot(page, "worker-tasks")
         card.locator("button[data-action=accept]").click()
         expect(card).to_have_attribute("data-state", "accepted")
@@ -129,3 +136,45 @@ def test_worker_hands_a_task_back_with_a_reason(stack: Stack, chromium: Path, tm
     returned = "SELECT reason FROM events WHERE incident_id = :id AND action = 'return' AND actor_id = :who"
     assert stack.one(returned, id=other.incident_id, who=worker) == "不属于本网格，应由交警处理"
     assert stack.one("SELECT status FROM tasks WHERE task_id = :id", id=task_id) != "active"
+
+
+async def _provisional_task(stack: Stack) -> str:
+    """A P3 case opened at 16:00 on the last day the published calendar knows, given to our
+    worker and accepted: its next deadline (resolve) lies in provisional time."""
+    worker = stack.case.assignee
+    async with harness(stack.settings, stack.engine, now=NEW_YEARS_EVE_16) as h:
+        report = report_in(
+            stack.district,
+            grid_in(stack.district, STREET, 21),
+            category="exposed_garbage",
+            at=NEW_YEARS_EVE_16,
+        )
+        (iid,) = await h.report([report])
+        cur = await h.conn.execute("SELECT assignee_id FROM incidents WHERE incident_id = %s", (iid,))
+        row = await cur.fetchone()
+        h.now[0] = NEW_YEARS_EVE_16 + timedelta(minutes=5)
+        if row is None or row[0] != worker:
+            operator = Actor(Role.OPERATOR, OPERATOR)
+            await h.flows.transition(
+                h.conn, iid, Command(Action.REASSIGN, operator, "交由该网格员处理", worker)
+            )
+        h.now[0] = NEW_YEARS_EVE_16 + timedelta(minutes=10)
+        await h.flows.transition(h.conn, iid, Command(Action.ACCEPT, Actor(Role.GRID_WORKER, worker)))
+        cur = await h.conn.execute(
+            "SELECT current_task_id::text FROM incidents WHERE incident_id = %s", (iid,)
+        )
+        task = await cur.fetchone()
+        assert task is not None
+        return str(task[0])
+
+
+def test_a_provisional_deadline_is_marked_on_the_phone(stack: Stack, chromium: Path, tmp_path: Path) -> None:
+    task_id = asyncio.run(_provisional_task(stack))
+    with open_page(chromium, tmp_path / "phone", phone=True) as (page, errors):
+        login(page, stack.url, worker_id=stack.case.assignee, pin=PIN)
+        page.wait_for_selector("body[data-ready=true]")
+        card = page.locator(f"article[data-task='{task_id}']")
+        expect(card.locator(".due .provisional")).to_have_text("暂定")
+        card.scroll_into_view_if_needed()
+        shot(page, "worker-provisional")
+        assert not errors, errors

@@ -204,20 +204,47 @@ async def test_two_trackers_share_the_work_without_taking_a_step_twice(
             assert await steps(h, iid) == [("accept", "yellow", False)], iid
 
 
-async def test_a_clock_past_the_calendar_raises_an_alarm_without_crashing(
+async def test_a_clock_running_past_the_published_years_climbs_on_provisionally(
     kafka: Settings, engine: Engine, district: ReferenceDistrict
 ) -> None:
     async with harness(kafka, engine) as h:
-        (iid,) = await h.report([report_in(district, 700, category="illegal_construction")])
+        calendar = h.flows.rules.tk.working
+        until = calendar.authoritative_until
+        opened = datetime(until.year - 1, 12, 21, 10, 0, tzinfo=SH)  # 20 working days: into the new year
+        h.now[0] = opened
+        (iid,) = await h.report([report_in(district, 700, category="illegal_construction", at=opened)])
         me = Actor(Role.GRID_WORKER, (await incident(h, iid))["assignee_id"])
-        await act(h, iid, m(30), Command(Action.ACCEPT, me))
-        late = datetime(2026, 12, 31, 20, 0, tzinfo=SH)
-        await run_at(h, late)
+        await act(h, iid, opened + timedelta(minutes=30), Command(Action.ACCEPT, me))
+        await run_at(h, datetime(until.year, 6, 30, 20, 0, tzinfo=SH))
+        cur = await h.conn.execute(
+            "SELECT data->'escalation' FROM events WHERE incident_id = %s AND action = 'escalate' "
+            "AND data->'escalation'->>'clock' = 'resolve' ORDER BY sequence",
+            (iid,),
+        )
+        docs = [d for (d,) in await cur.fetchall()]
+        assert [d["step"] for d in docs] == ["yellow", "red", "street", "district"]
+        assert all(d["provisional"] for d in docs)  # every one lies past the published notices
+        assert all(datetime.fromisoformat(d["due_at"]) >= until for d in docs)
         row = await incident(h, iid)
-        names = [s[1] for s in await steps(h, iid)]
-        assert names == ["yellow", "red"]  # 20 working days from 25 Nov end before the data does
+        assert row["sla_note"] is None
+        assert h.flows.metrics.calendar_alarms._value.get() == 0
+
+
+async def test_a_clock_past_the_provisional_years_raises_an_alarm_without_crashing(
+    kafka: Settings, engine: Engine, district: ReferenceDistrict
+) -> None:
+    async with harness(kafka, engine) as h:
+        last = h.flows.rules.tk.working.last  # the end of the provisional years too
+        opened = datetime(last.year, 12, 3, 10, 0, tzinfo=SH)
+        h.now[0] = opened
+        (iid,) = await h.report([report_in(district, 700, category="illegal_construction", at=opened)])
+        me = Actor(Role.GRID_WORKER, (await incident(h, iid))["assignee_id"])
+        await act(h, iid, opened + timedelta(minutes=30), Command(Action.ACCEPT, me))
+        await run_at(h, datetime(last.year, 12, 31, 20, 0, tzinfo=SH))
+        row = await incident(h, iid)
+        assert [s[1] for s in await steps(h, iid)][:1] == ["yellow"]
         assert row["sla_note"] and "calendar" in row["sla_note"]
-        beyond = datetime(2027, 1, 3, 10, 0, tzinfo=SH)
+        beyond = datetime(last.year + 1, 1, 3, 10, 0, tzinfo=SH)
         await run_at(h, beyond)
         row = await incident(h, iid)
         assert row["sla_note"] and "calendar" in row["sla_note"]

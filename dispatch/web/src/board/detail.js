@@ -73,7 +73,9 @@ export async function showDetail(panel, id, ctx) {
     },
   }, actionName(a.action)));
   const deadlines = Object.entries(inc.deadlines || {}).map(([clock, c]) =>
-    h('li', {}, `${clockName(clock)}：${c.deadline ? when(c.deadline) : '—'}（${clockName(c.status)}）`));
+    h('li', { dataset: { clock, provisional: String(Boolean(c.provisional)) } },
+      `${clockName(clock)}：${c.deadline ? when(c.deadline) : '—'}（${clockName(c.status)}）`,
+      c.provisional && h('span', { class: 'provisional', title: t('provisional_why') }, t('provisional'))));
   const place = [ctx.nameOf(inc.street_code), ctx.nameOf(inc.community_code), ctx.nameOf(inc.grid_code)].filter(Boolean).join(' / ');
   clear(panel).append(
     h('header', { class: 'detail-head' },

@@ -1,0 +1,206 @@
+"""The dead-letter desk for district operators: list and read the letters on `reports.dlq`,
+replay one through its adapter (after a configuration fix), discard one with a reason; and the
+board's panel of open letters by source and field. Every decision is recorded with who made it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from config.settings import Settings
+from dispatch.api.errors import NotFound
+from dispatch.api.state import DistrictOperator, State
+from dispatch.deadletters.desk import Decided, DeskFilter, Entry, counts_by_reason, find, select_letters
+from dispatch.deadletters.flows import DeskError, decisions, read_entries, record, replay
+from dispatch.deadletters.models import Decision
+from producers.feed import Feeder
+from producers.ledger import Ledger
+from producers.publisher import Publisher
+
+router = APIRouter(prefix="/dlq", tags=["dead letters"])
+MAX_LISTED = 500
+
+
+class LetterOut(BaseModel):
+    dlq_id: uuid.UUID
+    source: str
+    stage: str
+    field: str
+    reason: str
+    received_at: datetime
+    times: int
+    origin: dict[str, Any]
+    decision: str | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+
+
+class LetterDetail(LetterOut):
+    raw: str
+    raw_encoding: str
+    source_ref: str | None
+
+
+class LettersOut(BaseModel):
+    total: int
+    letters: list[LetterOut]
+
+
+class CountOut(BaseModel):
+    source: str
+    field: str
+    open: int
+    example: str
+
+
+class ReplayIn(BaseModel):
+    note: str = Field(default="replayed after a configuration fix", min_length=1, max_length=500)
+
+
+class DiscardIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=500, description="why it is dropped (recorded)")
+
+
+class DecisionOut(BaseModel):
+    dlq_id: uuid.UUID
+    decision: str
+    ok: bool
+    outcome: str
+
+
+def _engine(state: State) -> Engine:
+    if state.engine is None:
+        raise NotFound("no database engine in this process")
+    return state.engine
+
+
+def _desk_state(
+    settings: Settings, engine: Engine
+) -> tuple[dict[uuid.UUID, Entry], dict[uuid.UUID, Decided]]:
+    entries = read_entries(settings)
+    with engine.connect() as conn:
+        return entries, decisions(conn)
+
+
+def _out(e: Entry, d: Decided | None) -> dict[str, Any]:
+    x = e.letter
+    return {
+        "dlq_id": x.dlq_id,
+        "source": x.source,
+        "stage": x.stage.value,
+        "field": x.field,
+        "reason": x.reason,
+        "received_at": x.received_at,
+        "times": e.times,
+        "origin": x.origin.model_dump(exclude_none=True),
+        "decision": d.decision if d else None,
+        "decided_by": d.actor if d else None,
+        "decision_reason": d.reason if d else None,
+    }
+
+
+@router.get("", response_model=LettersOut)
+async def letters(
+    *,
+    caller: DistrictOperator,
+    state: State,
+    source: Annotated[str | None, Query(max_length=40)] = None,
+    reason: Annotated[
+        str | None, Query(max_length=200, description="part of the reason, or the field")
+    ] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    decided_too: Annotated[bool, Query(alias="all", description="decided letters too")] = False,
+) -> Response | LettersOut:
+    try:
+        desk = DeskFilter(source=source, reason=reason, since=since, until=until, include_decided=decided_too)
+    except ValueError as exc:
+        return JSONResponse({"detail": str(exc), "field": str(exc).split(":")[0]}, status_code=422)
+    entries, decided = await run_in_threadpool(_desk_state, state.settings, _engine(state))
+    chosen = select_letters(entries, decided, desk)
+    return LettersOut(
+        total=len(chosen),
+        letters=[LetterOut(**_out(e, decided.get(e.letter.dlq_id))) for e in chosen[:MAX_LISTED]],
+    )
+
+
+@router.get("/counts", response_model=list[CountOut])
+async def counts(caller: DistrictOperator, state: State) -> list[CountOut]:
+    """Open letters by source and field, most first (the board's panel)."""
+    entries, decided = await run_in_threadpool(_desk_state, state.settings, _engine(state))
+    return [
+        CountOut(source=c.source, field=c.field, open=c.open, example=c.example)
+        for c in counts_by_reason(entries, decided)
+    ]
+
+
+async def _one(state: State, dlq_id: uuid.UUID) -> tuple[Entry, Decided | None]:
+    entries, decided = await run_in_threadpool(_desk_state, state.settings, _engine(state))
+    try:
+        entry = find(entries, str(dlq_id))
+    except LookupError:
+        raise NotFound(f"no dead letter {dlq_id}") from None
+    return entry, decided.get(entry.letter.dlq_id)
+
+
+@router.get("/{dlq_id}", response_model=LetterDetail)
+async def letter(caller: DistrictOperator, state: State, dlq_id: uuid.UUID) -> LetterDetail:
+    entry, d = await _one(state, dlq_id)
+    x = entry.letter
+    return LetterDetail(
+        **_out(entry, d), raw=x.raw, raw_encoding=x.raw_encoding.value, source_ref=x.source_ref
+    )
+
+
+def _replay(settings: Settings, engine: Engine, entry: Entry, note: str, actor: str) -> DecisionOut:
+    publisher = Publisher(settings, client_id="yiwang-api-dlq", linger_ms=5)
+    try:
+        result = replay(entry, Feeder(publisher, Ledger(None)))
+    finally:
+        publisher.close()
+    if result.ok:
+        with engine.begin() as conn:
+            record(
+                conn, entry.letter.dlq_id, Decision.REPLAYED, reason=note, actor=actor, outcome=result.outcome
+            )
+    return DecisionOut(
+        dlq_id=entry.letter.dlq_id, decision=Decision.REPLAYED.value, ok=result.ok, outcome=result.outcome
+    )
+
+
+@router.post("/{dlq_id}/replay", response_model=DecisionOut)
+async def replay_letter(
+    caller: DistrictOperator, state: State, dlq_id: uuid.UUID, body: ReplayIn
+) -> Response | DecisionOut:
+    """Through its adapter (or the intake) again; ok=false: refused again, the letter stays open."""
+    entry, _ = await _one(state, dlq_id)
+    try:
+        return await run_in_threadpool(
+            _replay, state.settings, _engine(state), entry, body.note, caller.subject
+        )
+    except DeskError as exc:
+        return JSONResponse({"detail": str(exc), "field": "stage"}, status_code=409)
+
+
+@router.post("/{dlq_id}/discard", response_model=DecisionOut)
+async def discard_letter(
+    caller: DistrictOperator, state: State, dlq_id: uuid.UUID, body: DiscardIn
+) -> DecisionOut:
+    entry, _ = await _one(state, dlq_id)
+
+    def write() -> None:
+        with _engine(state).begin() as conn:
+            record(conn, entry.letter.dlq_id, Decision.DISCARDED, reason=body.reason, actor=caller.subject)
+
+    await run_in_threadpool(write)
+    return DecisionOut(
+        dlq_id=entry.letter.dlq_id, decision=Decision.DISCARDED.value, ok=True, outcome="discarded"
+    )

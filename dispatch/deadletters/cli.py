@@ -1,0 +1,202 @@
+"""`yiwang dlq list|show|replay|discard|counts`: the dead-letter desk at the terminal.
+
+`list` prints one line per open letter (id prefix, time, source, stage, field, reason);
+`replay` and `discard` take ids (or prefixes) or, with `--matching`, every letter the filter
+options select, so a day's letters of one reason are cleared with one command after the fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from collections.abc import Mapping
+
+from config.console import say
+from config.settings import Settings
+from dispatch.deadletters.desk import Decided, DeskFilter, Entry, counts_by_reason, find, select_letters
+from dispatch.deadletters.flows import DeskError, decisions, read_entries, record, replay
+from dispatch.deadletters.models import Decision
+from geo.cli import geo_engine, parse_when
+from producers.cli import open_publisher
+from producers.feed import Feeder
+from producers.ledger import Ledger
+from schemas.report import Source
+
+
+def _desk(args: argparse.Namespace) -> DeskFilter:
+    return DeskFilter(
+        source=args.source,
+        reason=args.reason,
+        since=args.since,
+        until=args.until,
+        include_decided=getattr(args, "all", False),
+    )
+
+
+def _state(settings: Settings) -> tuple[dict[uuid.UUID, Entry], dict[uuid.UUID, Decided]]:
+    entries = read_entries(settings)
+    engine = geo_engine(settings)
+    try:
+        with engine.connect() as conn:
+            decided = decisions(conn)
+    finally:
+        engine.dispose()
+    return entries, decided
+
+
+def _line(e: Entry) -> str:
+    x = e.letter
+    seen = f" ×{e.times}" if e.times > 1 else ""
+    at = x.received_at.isoformat(timespec="seconds")
+    return "\t".join((str(x.dlq_id)[:8], at, x.source, x.stage.value, x.field, x.reason + seen))
+
+
+def _list(settings: Settings, args: argparse.Namespace) -> int:
+    entries, decided = _state(settings)
+    chosen = select_letters(entries, decided, _desk(args))
+    for e in chosen[: args.limit]:
+        d = decided.get(e.letter.dlq_id)
+        print(_line(e) + (f"\t[{d.decision} by {d.actor}]" if d else ""))
+    say(
+        f"{len(chosen)} letter(s) selected of {len(entries)} on the topic"
+        + (f", first {args.limit} shown" if len(chosen) > args.limit else "")
+    )
+    return 0
+
+
+def _counts(settings: Settings, args: argparse.Namespace) -> int:
+    entries, decided = _state(settings)
+    for c in counts_by_reason(entries, decided):
+        print(f"{c.open}\t{c.source}\t{c.field}\te.g. {c.example}")
+    return 0
+
+
+def _show(settings: Settings, args: argparse.Namespace) -> int:
+    entries, decided = _state(settings)
+    try:
+        e = find(entries, args.id)
+    except LookupError as exc:
+        say(str(exc))
+        return 1
+    doc = e.letter.model_dump(mode="json")
+    for key in ("dlq_id", "source", "stage", "field", "reason", "received_at", "source_ref", "raw_encoding"):
+        print(f"{key}: {doc.get(key)}")
+    print(f"origin: {e.letter.origin.model_dump(exclude_none=True)}")
+    print(f"seen: {e.times} time(s), last {e.last_seen.isoformat(timespec='seconds')}")
+    d = decided.get(e.letter.dlq_id)
+    if d:
+        print(
+            f"decision: {d.decision} by {d.actor} at {d.at.isoformat(timespec='seconds')}: "
+            f"{d.reason} {d.outcome}"
+        )
+    print("raw:")
+    print(e.letter.raw)
+    return 0
+
+
+def _targets(
+    entries: Mapping[uuid.UUID, Entry], decided: Mapping[uuid.UUID, Decided], args: argparse.Namespace
+) -> list[Entry]:
+    if args.matching:
+        return select_letters(entries, decided, _desk(args))
+    return [find(entries, i) for i in args.ids]
+
+
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    entries, decided = _state(settings)
+    try:
+        targets = _targets(entries, decided, args)
+    except LookupError as exc:
+        say(str(exc))
+        return 1
+    publisher = open_publisher(settings, list(Source))
+    if publisher is None:
+        return 1
+    feeder = Feeder(publisher, Ledger(None))
+    engine = geo_engine(settings)
+    failed = 0
+    try:
+        for e in targets:
+            try:
+                result = replay(e, feeder)
+            except DeskError as exc:
+                say(f"{str(e.letter.dlq_id)[:8]}: {exc}")
+                failed += 1
+                continue
+            say(f"{str(e.letter.dlq_id)[:8]}: {result.outcome}")
+            if result.ok:
+                with engine.begin() as conn:
+                    record(
+                        conn,
+                        e.letter.dlq_id,
+                        Decision.REPLAYED,
+                        reason=args.note,
+                        actor=args.by,
+                        outcome=result.outcome,
+                    )
+            else:
+                failed += 1
+    finally:
+        feeder.finish()
+        publisher.close()
+        engine.dispose()
+    say(f"replayed {len(targets) - failed} of {len(targets)}")
+    return 0 if not failed else 1
+
+
+def _discard(settings: Settings, args: argparse.Namespace) -> int:
+    entries, decided = _state(settings)
+    try:
+        targets = _targets(entries, decided, args)
+    except LookupError as exc:
+        say(str(exc))
+        return 1
+    engine = geo_engine(settings)
+    try:
+        with engine.begin() as conn:
+            for e in targets:
+                record(conn, e.letter.dlq_id, Decision.DISCARDED, reason=args.why, actor=args.by)
+    except DeskError as exc:
+        say(f"refused: {exc}")
+        return 2
+    finally:
+        engine.dispose()
+    say(f"discarded {len(targets)} letter(s): {args.why}")
+    return 0
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", help="one feed (police, hotline, …)")
+    p.add_argument("--reason", help="part of the reason text, or the field it names")
+    p.add_argument("--since", type=parse_when, help="received at or after (ISO; local time if no offset)")
+    p.add_argument("--until", type=parse_when, help="received before")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("dlq", help="the dead-letter desk: list, show, replay, discard, counts")
+    dsub = p.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
+    ls = dsub.add_parser("list", help="open dead letters, newest first")
+    _filters(ls)
+    ls.add_argument("--all", action="store_true", help="decided ones too")
+    ls.add_argument("--limit", type=int, default=200)
+    ls.set_defaults(func=_list)
+    c = dsub.add_parser("counts", help="open dead letters by source and field (the board's panel)")
+    c.set_defaults(func=_counts)
+    sh = dsub.add_parser("show", help="one letter whole, with its raw record")
+    sh.add_argument("id", help="the dlq_id or a prefix of it")
+    sh.set_defaults(func=_show)
+    rp = dsub.add_parser("replay", help="send letters through their adapter (or the intake) again")
+    rp.add_argument("ids", nargs="*", help="dlq_ids or prefixes")
+    rp.add_argument("--matching", action="store_true", help="every open letter the filters select")
+    rp.add_argument("--note", default="replayed after a configuration fix", help="recorded with the replay")
+    _filters(rp)
+    rp.set_defaults(func=_replay)
+    dc = dsub.add_parser("discard", help="drop letters for good, with a reason (recorded)")
+    dc.add_argument("ids", nargs="*", help="dlq_ids or prefixes")
+    dc.add_argument("--why", required=True, help="the reason, recorded with your name")
+    dc.add_argument("--matching", action="store_true", help="every open letter the filters select")
+    _filters(dc)
+    for x in (rp, dc):
+        x.add_argument("--by", default="district", help="who decides (an operator's login)")
+    rp.set_defaults(all=False)
+    dc.set_defaults(all=False)

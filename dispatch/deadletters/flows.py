@@ -1,0 +1,117 @@
+"""The dead-letter desk's edges: reading `reports.dlq`, replaying a letter, recording decisions.
+
+Replay sends the letter's raw bytes the way they first came: a letter of the `adapter` stage
+through its feed's adapter again (with the configuration as it is now, so a fixed category
+map or time zone takes effect), one of the `intake` stage back onto `reports.<source>` for the
+stream intake to check again. A replay that fails the same way puts the same letter (same id)
+on the topic again, which reopens it (dispatch.deadletters.desk). Letters of the `open311`
+stage are answered to their caller at the time of the POST; they are not replayed here.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from config.settings import Settings
+from dispatch.deadletters.desk import Decided, Entry, unique
+from dispatch.deadletters.models import DeadLetterDecisionRow, Decision
+from producers.dlq import DLQ_TOPIC, raw_bytes
+from producers.feed import Feeder
+from producers.publisher import REPORT_HEADERS
+from schemas.dead_letter import Origin, Stage, decode
+from schemas.report import Source
+from streams.read import records_to_end
+
+log = logging.getLogger(__name__)
+
+
+class DeskError(ValueError):
+    """A desk request that cannot be carried out (unknown letter, no reason, not replayable)."""
+
+
+def read_entries(settings: Settings) -> dict[uuid.UUID, Entry]:
+    """Every dead letter on the topic (one entry per id), read to the topic's current end."""
+    records = []
+    skipped = 0
+    for r in records_to_end(settings.bootstrap_servers, settings.topic(DLQ_TOPIC)):
+        try:
+            letter = decode(r.value)
+        except ValidationError:
+            skipped += 1
+            continue
+        records.append((letter, datetime.fromtimestamp(r.timestamp / 1000, UTC)))
+    if skipped:
+        log.warning("dlq: %d record(s) on %s are not dead letters v1; skipped", skipped, DLQ_TOPIC)
+    return unique(records)
+
+
+def decisions(conn: Connection) -> dict[uuid.UUID, Decided]:
+    t = DeadLetterDecisionRow
+    rows = conn.execute(select(t.dlq_id, t.decision, t.reason, t.actor, t.decided_at, t.outcome))
+    return {r.dlq_id: Decided(r.decision, r.reason, r.actor, r.decided_at, r.outcome) for r in rows}
+
+
+def record(
+    conn: Connection, dlq_id: uuid.UUID, decision: Decision, *, reason: str, actor: str, outcome: str = ""
+) -> None:
+    if not reason.strip():
+        raise DeskError("reason: required (say why, for whoever reads the record later)")
+    stmt = pg_insert(DeadLetterDecisionRow).values(
+        dlq_id=dlq_id, decision=decision.value, reason=reason.strip(), actor=actor, outcome=outcome,
+        decided_at=datetime.now(UTC),
+    )  # fmt: skip
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[DeadLetterDecisionRow.dlq_id],
+            set_={c: stmt.excluded[c] for c in ("decision", "reason", "actor", "outcome", "decided_at")},
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    ok: bool
+    outcome: str  # for the operator and the decision record
+
+
+def replay(entry: Entry, feeder: Feeder, *, timeout_s: float = 30.0) -> Replayed:
+    """Send the letter's raw record through again and wait for the broker."""
+    letter = entry.letter
+    try:
+        source = Source(letter.source)
+    except ValueError:
+        raise DeskError(f"source: {letter.source!r} is not a feed this system reads") from None
+    raw = raw_bytes(letter)
+    if letter.stage is Stage.ADAPTER:
+        origin = Origin(record=f"replay of {letter.dlq_id}")
+        before = (feeder.summary.published, feeder.summary.failed)
+        summary = feeder.feed(source, raw, origin)
+        feeder.drain(block=True, timeout=timeout_s)
+        published = feeder.summary.published - before[0]
+        failed = feeder.summary.failed - before[1]
+        if summary.rejected:
+            return Replayed(
+                False, "rejected again: " + "; ".join(reason for _, reason in summary.rejected[:3])
+            )
+        if failed:
+            return Replayed(False, f"the broker did not acknowledge {failed} report(s); try again")
+        return Replayed(
+            True, f"adapter: {published} report(s) published, {summary.duplicates} already published"
+        )
+    if letter.stage is Stage.INTAKE:
+        publisher = feeder.publisher
+        key = (letter.source_ref or str(letter.dlq_id)).encode()
+        publisher.send(publisher.topic_for(source), raw, key=key, headers=REPORT_HEADERS).get(
+            timeout=timeout_s
+        )
+        return Replayed(True, f"intake: sent back to {publisher.topic_for(source)} to be checked again")
+    raise DeskError(
+        f"stage: {letter.stage} letters are answered to the Open311 caller; they are not replayed"
+    )

@@ -1,0 +1,145 @@
+"""The dead-letter desk: a police record refused for an unmapped category code lands on the
+real `reports.dlq`; after the category map is fixed, replaying it sends it through the police
+adapter again and the real intake makes a case of it. Discarding needs a reason and is kept."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+from sqlalchemy import Engine
+
+from config.settings import Settings
+from dispatch.deadletters.desk import Decided, DeskFilter, Entry, counts_by_reason, select_letters, unique
+from dispatch.deadletters.flows import DeskError, decisions, read_entries, record, replay
+from dispatch.deadletters.models import Decision
+from producers.dlq import dead_letter
+from producers.feed import Feeder
+from producers.ledger import Ledger
+from producers.publisher import Publisher
+from producers.sources import load_sources
+from schemas.dead_letter import Origin
+from schemas.report import Source
+from streams.intake.decode import Inbound
+from streams.read import records_to_end
+from tests.casework import harness
+
+T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+
+
+def _record(ref: str, code: str) -> bytes:
+    return orjson.dumps(
+        {
+            "jjdbh": ref,
+            "bjsj": "2026-11-25 09:40:00",
+            "ajlb": code,
+            "jqjb": "3",
+            "bjnr": "夜间施工噪声扰民，持续两小时。",
+            "afdz": "重庆市沙坪坝区小龙坎正街 168 号",
+            "zbx": 106.45791,
+            "zby": 29.55263,
+            "zbxt": "CGCS2000",
+        }
+    )
+
+
+def _entry(source: str, field: str, reason: str, at: datetime, raw: bytes = b"{}") -> Entry:
+    letter = dead_letter(source, "adapter", raw + at.isoformat().encode(), field, reason, received_at=at)
+    return Entry(letter, at)
+
+
+def test_filters_counts_and_reopening() -> None:
+    a = _entry("police", "ajlb", "ajlb: unknown 警情类别 code '0699'", T0)
+    b = _entry("police", "ajlb", "ajlb: unknown 警情类别 code '0700'", T0 + timedelta(hours=1))
+    c = _entry("hotline", "location.lat", "location.lat: 95.2 is out of range", T0 + timedelta(hours=2))
+    entries = unique(
+        [(a.letter, a.last_seen), (b.letter, b.last_seen), (c.letter, c.last_seen), (a.letter, T0)]
+    )
+    assert entries[a.letter.dlq_id].times == 2
+    decided = {c.letter.dlq_id: Decided("discarded", "test feed", "district", T0 + timedelta(hours=3))}
+    assert [(r.source, r.field, r.open) for r in counts_by_reason(entries, decided)] == [
+        ("police", "ajlb", 2)
+    ]
+    police = select_letters(entries, decided, DeskFilter(source="police", since=T0 + timedelta(minutes=30)))
+    assert [e.letter.dlq_id for e in police] == [b.letter.dlq_id]
+    assert select_letters(entries, decided, DeskFilter(reason="LOCATION.lat")) == []
+    assert len(select_letters(entries, decided, DeskFilter(reason="location.lat", include_decided=True))) == 1
+    # the same letter put on the topic again after the decision is open again
+    again = unique([(c.letter, T0 + timedelta(hours=4))])
+    assert len(select_letters(again, decided, DeskFilter())) == 1
+    with pytest.raises(ValueError, match="since: naive"):
+        DeskFilter(since=datetime(2026, 1, 1))  # noqa: DTZ001 - the point of the test
+
+
+@pytest.mark.kafka
+@pytest.mark.db
+@pytest.mark.anyio
+async def test_a_letter_replayed_after_a_config_fix_ends_as_a_case(
+    desk_settings: Settings, desk_engine: Engine
+) -> None:
+    ref = f"5001062026{uuid.uuid4().int % 10**8:08d}"
+    publisher = Publisher(desk_settings)
+    try:
+        before = Feeder(publisher, Ledger(None))
+        before.feed(
+            Source.POLICE, _record(ref, "0699"), Origin(file="cad-export.json", record="incidents[0]")
+        )
+        assert len(before.finish().rejected) == 1
+
+        entries = read_entries(desk_settings)
+        (entry,) = [e for e in entries.values() if e.letter.source_ref == ref or ref in e.letter.raw]
+        assert "0699" in entry.letter.reason
+        with desk_engine.connect() as conn:
+            assert entry.letter.dlq_id not in decisions(conn)
+
+        # replayed with the configuration unchanged, it is refused again and stays open
+        again = replay(entry, Feeder(publisher, Ledger(None)))
+        assert not again.ok and "0699" in again.outcome
+
+        police = load_sources()[Source.POLICE]
+        fixed = {
+            **load_sources(),
+            Source.POLICE: replace(police, categories={**police.categories, "0699": "noise_nuisance"}),
+        }
+        result = replay(entry, Feeder(publisher, Ledger(None), sources=fixed))
+        assert result.ok, result.outcome
+        with desk_engine.begin() as conn:
+            record(
+                conn,
+                entry.letter.dlq_id,
+                Decision.REPLAYED,
+                reason="0699 mapped",
+                actor="district",
+                outcome=result.outcome,
+            )
+            with pytest.raises(DeskError, match="reason: required"):
+                record(conn, uuid.uuid4(), Decision.DISCARDED, reason="  ", actor="district")
+    finally:
+        publisher.close()
+
+    topic = desk_settings.topic("reports.police")
+    replayed = [r for r in records_to_end(desk_settings.bootstrap_servers, topic) if ref.encode() in r.value]
+    assert len(replayed) == 1
+    r = replayed[0]
+    async with harness(desk_settings, desk_engine) as h:
+        result_batch = await h.intake.handle(
+            [Inbound(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp)]
+        )
+        assert result_batch.dead_letters == 0
+        cur = await h.conn.execute(
+            "SELECT i.category, i.current_task_id IS NOT NULL FROM reports r "
+            "JOIN incidents i USING (incident_id) WHERE r.source = 'police' AND r.source_ref = %s",
+            (ref,),
+        )
+        assert await cur.fetchone() == ("noise_nuisance", True)
+
+    entries = read_entries(desk_settings)
+    with desk_engine.connect() as conn:
+        decided = decisions(conn)
+    assert decided[entry.letter.dlq_id].decision == "replayed"
+    assert entry.letter.dlq_id not in {
+        e.letter.dlq_id for e in select_letters(entries, decided, DeskFilter())
+    }
