@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,6 +25,14 @@ from deploy.services.postgres import LocalPostgres
 from deploy.topics import admin_client, ensure_topics
 from geo import service as geo_service
 from geo.reference import ReferenceDistrict, load_reference
+
+GENERATED: Counter[str] = Counter()  # requests the generated API tests sent, by API and caller
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if GENERATED:
+        by_caller = ", ".join(f"{caller}: {n}" for caller, n in sorted(GENERATED.items()))
+        terminalreporter.write_line(f"generated API requests: {sum(GENERATED.values())} ({by_caller})")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -18,6 +18,7 @@ MODULES = [
     "geo.gazetteer",
     "geo.reference",
     "geo.reference.layout",
+    "schemas.text",
 ]
 
 

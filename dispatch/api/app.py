@@ -10,7 +10,9 @@ claims and points into the case flows and seeds its starting catalogue; the retu
 (`dispatch.revisits`) hook their requests into every closing. The pages (`/board`,
 `/board/kpi`, `/m`, `/v`, `/login`) are
 served from the built bundle (dispatch/web), and the board's live feed (`/live`) runs a Kafka
-consumer of events and escalations in the lifespan too.
+consumer of events and escalations in the lifespan too. Every dispatch route's parameters pass
+the edge checks of `dispatch.api.edge` (Open311 runs the same rule and answers in its own error
+format); `/docs` and `/redoc` are served from local assets.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from psycopg import AsyncConnection
@@ -52,6 +54,8 @@ from dispatch.api import (
     routes_worker,
 )
 from dispatch.api.accounts import load_accounts
+from dispatch.api.docs import create_router as docs_router
+from dispatch.api.edge import refuse_control_characters
 from dispatch.api.live import LiveFeed
 from dispatch.api.state import ApiState
 from dispatch.api.status import DispatchStatus
@@ -123,8 +127,9 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_volunteer_admin,
         routes_resident,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(refuse_control_characters)])
     app.include_router(pages_router())
+    app.include_router(docs_router())
     if open311 is not None:
         app.include_router(
             open311_router(settings, open311, status=DispatchStatus(engine)), prefix=OPEN311_PREFIX
@@ -214,6 +219,8 @@ def create_app(
         version="1",
         description="Operators, grid workers and agencies. Authenticate with a bearer token.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets (dispatch/api/docs.py)
+        redoc_url=None,
     )
     _mount(app, settings, open311, engine)
 

@@ -6,15 +6,20 @@
 - AuthError → 401; Forbidden (wrong role) → 403;
 - PhotoError → 413 too large, 415 not a JPEG/PNG/WebP, 422 otherwise, naming the field `photo`;
 - CalendarRangeError → 503: past the calendar's provisional years too (import the notices);
-- the volunteers' NotFound → 404, Refused → 409, FieldError → 422 naming the field.
+- the volunteers' NotFound → 404, Refused → 409, FieldError → 422 naming the field;
+- psycopg.DataError (a value the database refuses: out of range, malformed, NUL) → 422 naming
+  the parameter it concerns when one can be told; the edge checks (edge.py) stop such values
+  first, this is the net under them.
 """
 
 from __future__ import annotations
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from dispatch.api.auth import AuthError
+from dispatch.api.edge import PG_BIGINT
 from dispatch.api.photos import PhotoError
 from dispatch.api.state import Forbidden
 from dispatch.cases.flows import CaseNotFound, KeyReused
@@ -29,7 +34,26 @@ class NotFound(Exception):
     """Absent, or outside the caller's scope (the same answer for both)."""
 
 
+def culprit(request: Request, exc: psycopg.DataError) -> str | None:
+    """The parameter a database refusal concerns: the one it quotes, or that holds NUL or an
+    integer beyond bigint; None when no parameter can be told (a body field)."""
+    message = str(exc)
+    items = [*request.path_params.items(), *request.query_params.multi_items()]
+    for name, value in items:
+        text = str(value)
+        big = text.lstrip("+-").isdigit() and abs(int(text)) > PG_BIGINT
+        if "\x00" in text or big or (text and f'"{text}"' in message):
+            return name
+    return None
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(psycopg.DataError)
+    async def refused_by_database(request: Request, exc: psycopg.DataError) -> JSONResponse:
+        field = culprit(request, exc)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return JSONResponse({"detail": f"the database refuses this value: {reason}", "field": field}, 422)
+
     @app.exception_handler(AuthError)
     async def unauthorized(request: Request, exc: AuthError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})

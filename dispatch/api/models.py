@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from dispatch.api.edge import Body
 from dispatch.lifecycle.states import Action, CaseState, Role
 from dispatch.lifecycle.table import rule_for
 from dispatch.sla.ladder import LadderTarget
@@ -55,11 +57,8 @@ def operator_actions(state: CaseState) -> list[dict[str, object]]:
     return out
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class WorkerCommand(_Body):
+class WorkerCommand(Body):
+    prose: ClassVar[frozenset[str]] = frozenset({"reason", "note"})
     reason: str | None = Field(default=None, max_length=2000, description="return / request_extension")
     note: str | None = Field(default=None, max_length=4000, description="resolve: what was done")
     photos: list[str] = Field(
@@ -70,7 +69,8 @@ class WorkerCommand(_Body):
     )
 
 
-class OperatorCommand(_Body):
+class OperatorCommand(Body):
+    prose: ClassVar[frozenset[str]] = frozenset({"reason"})
     reason: str | None = Field(default=None, max_length=2000)
     assignee: str | None = Field(
         default=None, max_length=64, description="dispatch/reassign; omit: the router picks"
@@ -82,14 +82,16 @@ class OperatorCommand(_Body):
     level: LadderTarget | None = Field(default=None, description="escalate: community_lead, street_center, …")
 
 
-class SplitCommand(_Body):
+class SplitCommand(Body):
     """Take a report out of a case: it was another problem (it becomes a case of its own)."""
+
+    prose: ClassVar[frozenset[str]] = frozenset({"reason"})
 
     report_id: UUID = Field(description="a report the case absorbed (not the one that opened it)")
     reason: str = Field(min_length=1, max_length=2000, description="why it is not the same problem")
 
 
-class Login(_Body):
+class Login(Body):
     username: str | None = Field(default=None, max_length=64, description="operators")
     password: str | None = Field(default=None, max_length=256)
     worker_id: str | None = Field(default=None, max_length=64, description="grid workers")

@@ -8,13 +8,14 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from dispatch.api import board
+from dispatch.api.answers import ERRORS, AgencyReports, ReportStatus
 from dispatch.api.errors import NotFound
 from dispatch.api.state import Agency, State
 
-router = APIRouter(prefix="/agency", tags=["agency"])
+router = APIRouter(prefix="/agency", tags=["agency"], responses=ERRORS)
 
 
-@router.get("/reports")
+@router.get("/reports", response_model=AgencyReports)
 async def my_reports(
     caller: Agency, state: State, source_ref: str = Query(..., max_length=128)
 ) -> dict[str, Any]:
@@ -23,7 +24,7 @@ async def my_reports(
     return {"source": caller.subject, "items": items}
 
 
-@router.get("/reports/{report_id}")
+@router.get("/reports/{report_id}", response_model=ReportStatus)
 async def my_report(report_id: UUID, caller: Agency, state: State) -> dict[str, Any]:
     async with state.pool.connection() as conn:
         items = await board.agency_reports(conn, caller.subject, report_id=str(report_id))

@@ -7,15 +7,16 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from dispatch.api.answers import ERRORS, Claims, Token
 from dispatch.api.auth import ApiRole, AuthError, Principal, issue_token
 from dispatch.api.models import Login
 from dispatch.api.state import Caller, State
 from dispatch.people.sql import login_pin
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], responses=ERRORS)
 
 
-@router.post("/login")
+@router.post("/login", response_model=Token, response_model_exclude_unset=True)  # claims by role
 async def login(body: Login, state: State) -> dict[str, Any]:
     """A token for an operator (username + password) or a grid worker (worker_id + PIN)."""
     accounts = state.accounts
@@ -39,6 +40,6 @@ async def login(body: Login, state: State) -> dict[str, Any]:
     }
 
 
-@router.get("/me")
+@router.get("/me", response_model=Claims, response_model_exclude_unset=True)
 async def me(caller: Caller) -> dict[str, Any]:
     return caller.claims()

@@ -12,10 +12,11 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from dispatch.api.answers import ERRORS, Problem
 from dispatch.api.live import Item
 from dispatch.api.state import Operator, State
 
-router = APIRouter(tags=["operator"])
+router = APIRouter(tags=["operator"], responses=ERRORS)
 HEARTBEAT_S = 15.0
 
 
@@ -23,7 +24,14 @@ def sse(item: Item) -> bytes:
     return b"event: item\ndata: " + orjson.dumps(item) + b"\n\n"
 
 
-@router.get("/live", response_class=StreamingResponse)
+@router.get(
+    "/live",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
+        503: {"model": Problem, "description": "this API runs without the live feed"},
+    },
+)
 async def live(request: Request, caller: Operator, state: State) -> Response:
     """Server-sent events: new case events and escalations in your scope, as they happen."""
     feed = state.live

@@ -13,7 +13,18 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from dispatch.api import board
+from dispatch.api.answers import (
+    COMMAND_ERRORS,
+    ERRORS,
+    CommandAnswer,
+    FeatureCollection,
+    IncidentDetail,
+    IncidentPage,
+    Kpis,
+    TaskPage,
+)
 from dispatch.api.commands import IdempotencyKey, answer, duration
+from dispatch.api.edge import Limit, Offset
 from dispatch.api.errors import NotFound
 from dispatch.api.models import OperatorAction, OperatorCommand, SplitCommand, operator_actions
 from dispatch.api.state import Forbidden, Operator, State
@@ -22,7 +33,7 @@ from dispatch.cases.commands import Command
 from dispatch.kpi.queries import KpiGroup, Period, kpis
 from dispatch.lifecycle.states import CaseState
 
-router = APIRouter(tags=["operator"])
+router = APIRouter(tags=["operator"], responses=ERRORS)
 Many = Annotated[list[str] | None, Query()]
 
 
@@ -38,7 +49,7 @@ def _summary(row: dict[str, Any], state: State) -> dict[str, Any]:
     return {**row, "deadlines": deadlines(clocks, state.flows.rules.tk)}
 
 
-@router.get("/incidents")
+@router.get("/incidents", response_model=IncidentPage)
 async def list_incidents(
     *,
     caller: Operator,
@@ -55,8 +66,8 @@ async def list_incidents(
     since: datetime | None = None,
     until: datetime | None = None,
     escalated: Annotated[bool | None, Query(description="true: escalated past the assignee")] = None,
-    limit: Annotated[int, Query(ge=1, le=board.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     scope = _scope(caller, street)
     query = board.IncidentQuery(
@@ -80,7 +91,7 @@ async def list_incidents(
     return {"total": total, "limit": limit, "offset": offset, "items": [_summary(r, state) for r in rows]}
 
 
-@router.get("/incidents/{incident_id}")
+@router.get("/incidents/{incident_id}", response_model=IncidentDetail)
 async def incident_detail(incident_id: UUID, caller: Operator, state: State) -> dict[str, Any]:
     """The case, its reports (reporters masked), its events timeline and its tasks."""
     async with state.pool.connection() as conn:
@@ -101,7 +112,7 @@ async def incident_detail(incident_id: UUID, caller: Operator, state: State) -> 
     }
 
 
-@router.get("/tasks")
+@router.get("/tasks", response_model=TaskPage)
 async def list_tasks(
     *,
     caller: Operator,
@@ -111,8 +122,8 @@ async def list_tasks(
     level: str | None = None,
     street: str | None = None,
     grid: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=board.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     scope = _scope(caller, street)
     query = board.TaskQuery(tuple(status or ("active",)), assignee, level, street, grid, limit, offset)
@@ -121,7 +132,7 @@ async def list_tasks(
     return {"total": total, "limit": limit, "offset": offset, "items": rows}
 
 
-@router.get("/map")
+@router.get("/map", response_model=FeatureCollection)
 async def map_layer(caller: Operator, state: State, include_closed: bool = False) -> dict[str, Any]:
     """GeoJSON FeatureCollection: incidents as points (priority, light, state), and the grids
     with open items (open and overdue counts)."""
@@ -130,7 +141,7 @@ async def map_layer(caller: Operator, state: State, include_closed: bool = False
     return {"type": "FeatureCollection", "features": [*grids, *points]}
 
 
-@router.get("/kpi")
+@router.get("/kpi", response_model=Kpis)
 async def kpi(
     *,
     caller: Operator,
@@ -148,7 +159,7 @@ async def kpi(
     return {"since": start.isoformat(), "until": end.isoformat(), "items": rows}
 
 
-@router.post("/incidents/{incident_id}/split")
+@router.post("/incidents/{incident_id}/split", response_model=CommandAnswer, responses=COMMAND_ERRORS)
 async def split_report(
     *,
     incident_id: UUID,
@@ -170,7 +181,7 @@ async def split_report(
     return outcome.doc()
 
 
-@router.post("/incidents/{incident_id}/{action}")
+@router.post("/incidents/{incident_id}/{action}", response_model=CommandAnswer, responses=COMMAND_ERRORS)
 async def act_on_incident(
     *,
     incident_id: UUID,

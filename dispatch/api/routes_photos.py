@@ -12,14 +12,20 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from dispatch.api import photos
+from dispatch.api.answers import ERRORS, PHOTO_ERRORS, PhotoStored
 from dispatch.api.auth import ApiRole
 from dispatch.api.errors import NotFound
 from dispatch.api.state import Caller, Forbidden, State, Worker
 
-router = APIRouter(tags=["photos"])
+router = APIRouter(tags=["photos"], responses=ERRORS)
 
 
-@router.post("/worker/photos", status_code=201)
+@router.post(
+    "/worker/photos",
+    status_code=201,
+    response_model=PhotoStored,
+    responses=PHOTO_ERRORS,
+)
 async def upload(
     caller: Worker,
     state: State,
@@ -31,7 +37,11 @@ async def upload(
     return {"key": key, "media_type": kind.media_type, "bytes": len(data)}
 
 
-@router.get("/photos/{key:path}")
+@router.get(
+    "/photos/{key:path}",
+    response_class=FileResponse,
+    responses={200: {"content": {m: {} for m in ("image/jpeg", "image/png", "image/webp")}}},
+)
 async def read(key: str, caller: Caller, state: State) -> FileResponse:
     """A photo attached to a task you may see (operators: your street; workers: your tasks)."""
     if caller.role not in (ApiRole.OPERATOR, ApiRole.GRID_WORKER):

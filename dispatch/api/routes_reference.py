@@ -10,10 +10,11 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from dispatch.api import reference
+from dispatch.api.answers import ERRORS, Category, Layers
 from dispatch.api.errors import NotFound
 from dispatch.api.state import Caller, Operator, State
 
-router = APIRouter(prefix="/reference", tags=["reference"])
+router = APIRouter(prefix="/reference", tags=["reference"], responses=ERRORS)
 
 
 def _cached_json(request: Request, body: Any) -> Response:
@@ -25,7 +26,11 @@ def _cached_json(request: Request, body: Any) -> Response:
     return Response(data, media_type="application/json", headers=headers)
 
 
-@router.get("/layers")
+@router.get(
+    "/layers",
+    response_model=Layers,
+    responses={304: {"description": "not modified (If-None-Match)"}},
+)
 async def layers(request: Request, caller: Operator, state: State, geometry: bool = True) -> Response:
     """District, streets, communities and grids in force (GeoJSON; a street operator: theirs).
     `geometry=false`: names and codes only."""
@@ -36,7 +41,11 @@ async def layers(request: Request, caller: Operator, state: State, geometry: boo
     return _cached_json(request, body)
 
 
-@router.get("/categories")
+@router.get(
+    "/categories",
+    response_model=dict[str, Category],
+    responses={304: {"description": "not modified (If-None-Match)"}},
+)
 async def categories(request: Request, caller: Caller, state: State) -> Response:
     """Category code → Chinese and English names, family, default priority."""
     return _cached_json(request, reference.categories(state.flows.rules.taxonomy))

@@ -17,7 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from dispatch.api import board
 from dispatch.api.accounts import hash_secret
+from dispatch.api.answers import VOLUNTEER_ERRORS
 from dispatch.api.commands import IdempotencyKey, answer
+from dispatch.api.edge import Year
 from dispatch.api.errors import NotFound
 from dispatch.api.routes_volunteers import Scheme, standings, this_year
 from dispatch.api.state import Forbidden, Operator, Partner, State, Worker
@@ -41,7 +43,7 @@ from dispatch.lifecycle.case import Actor
 from dispatch.volunteers import service as q
 from dispatch.volunteers.service import Item
 
-router = APIRouter(tags=["volunteers"])
+router = APIRouter(tags=["volunteers"], responses=VOLUNTEER_ERRORS)
 
 
 async def _my_task(conn: Conn, worker: str, task_id: UUID) -> str:
@@ -65,7 +67,7 @@ async def _communities(conn: Conn, operator: Actor, community: str | None) -> li
 
 
 # --- grid workers -----------------------------------------------------------------------
-@router.post("/worker/volunteer-tasks/{task_id}")
+@router.post("/worker/volunteer-tasks/{task_id}", tags=["grid worker"])
 async def hand_over(task_id: UUID, caller: Worker, state: State, flows: Scheme) -> TaskOut:
     """Offer my task to its community's volunteers (a volunteer-eligible case only)."""
     async with state.pool.connection() as conn:
@@ -73,7 +75,7 @@ async def hand_over(task_id: UUID, caller: Worker, state: State, flows: Scheme) 
         return TaskOut(**await flows.hand(conn, incident_id, caller.actor()))
 
 
-@router.post("/worker/volunteer-tasks/{task_id}/check")
+@router.post("/worker/volunteer-tasks/{task_id}/check", tags=["grid worker"])
 async def check(
     *,
     task_id: UUID,
@@ -94,7 +96,7 @@ async def check(
 
 
 # --- operators --------------------------------------------------------------------------
-@router.get("/volunteers")
+@router.get("/volunteers", tags=["operator"])
 async def volunteers(
     caller: Operator, state: State, flows: Scheme, community: str | None = None, status: str | None = None
 ) -> list[VolunteerOut]:
@@ -105,7 +107,7 @@ async def volunteers(
     return [VolunteerOut(**v.public()) for v in found]
 
 
-@router.post("/volunteers/import", status_code=201)
+@router.post("/volunteers/import", tags=["operator"], status_code=201)
 async def import_volunteers(
     body: list[Registration], caller: Operator, state: State, flows: Scheme
 ) -> list[VolunteerOut]:
@@ -131,7 +133,7 @@ async def import_volunteers(
     return out
 
 
-@router.post("/volunteers/{volunteer_id}/status")
+@router.post("/volunteers/{volunteer_id}/status", tags=["operator"])
 async def set_status(
     volunteer_id: str, body: StatusChange, caller: Operator, state: State, flows: Scheme
 ) -> VolunteerOut:
@@ -141,9 +143,13 @@ async def set_status(
     return VolunteerOut(**v.public())
 
 
-@router.get("/volunteers/leaderboard")
+@router.get("/volunteers/leaderboard", tags=["operator"])
 async def yearly_totals(
-    caller: Operator, state: State, flows: Scheme, year: int | None = None, community: str | None = None
+    caller: Operator,
+    state: State,
+    flows: Scheme,
+    year: Year = None,
+    community: str | None = None,
 ) -> Leaderboard:
     """Points earned in a year by volunteer: one community's leaderboard, or my scope's yearly
     totals (优秀志愿者 selection)."""
@@ -153,7 +159,7 @@ async def yearly_totals(
     return Leaderboard(year=when, community_code=community, items=await standings(state, flows, scope, when))
 
 
-@router.post("/points/reversals", status_code=201)
+@router.post("/points/reversals", tags=["operator"], status_code=201)
 async def reverse(body: ReversalRequest, caller: Operator, state: State, flows: Scheme) -> EntryOut:
     """Take an entry back (a reversal entry; points already spent cannot be)."""
     async with state.pool.connection() as conn:
@@ -161,14 +167,14 @@ async def reverse(body: ReversalRequest, caller: Operator, state: State, flows: 
     return EntryOut.model_validate(entry, from_attributes=True)
 
 
-@router.get("/catalogue")
+@router.get("/catalogue", tags=["operator"])
 async def whole_catalogue(caller: Operator, state: State, flows: Scheme) -> Catalogue:
     async with state.pool.connection() as conn:
         items = await q.items_for(conn, None, active_only=False)
     return Catalogue(items=[ItemOut.model_validate(i, from_attributes=True) for i in items])
 
 
-@router.put("/catalogue/{item_id}")
+@router.put("/catalogue/{item_id}", tags=["operator"])
 async def put_item(item_id: str, body: ItemBody, caller: Operator, state: State, flows: Scheme) -> ItemOut:
     """Add or change an item: district-wide items are the district operators', a community's
     items its street's operators'."""
@@ -197,14 +203,14 @@ async def put_item(item_id: str, body: ItemBody, caller: Operator, state: State,
 
 
 # --- partners ---------------------------------------------------------------------------
-@router.get("/partner/redemptions")
+@router.get("/partner/redemptions", tags=["partner"])
 async def partner_redemptions(caller: Partner, state: State, flows: Scheme) -> Redemptions:
     async with state.pool.connection() as conn:
         items = await q.redemptions_of(conn, partner=caller.subject)
     return Redemptions(items=[RedemptionOut(**r) for r in items])
 
 
-@router.post("/partner/redemptions/{redemption_id}/fulfil")
+@router.post("/partner/redemptions/{redemption_id}/fulfil", tags=["partner"])
 async def fulfil(redemption_id: UUID, caller: Partner, state: State, flows: Scheme) -> RedemptionOut:
     """Handed over (or the service done): the redemption is fulfilled."""
     async with state.pool.connection() as conn:

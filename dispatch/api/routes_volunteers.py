@@ -18,8 +18,10 @@ from starlette.concurrency import run_in_threadpool
 
 from dispatch.api import photos
 from dispatch.api.accounts import hash_secret, verify_secret
+from dispatch.api.answers import PHOTO_ERRORS, VOLUNTEER_ERRORS
 from dispatch.api.auth import ApiRole, AuthError, Principal, issue_token
 from dispatch.api.commands import IdempotencyKey
+from dispatch.api.edge import Year
 from dispatch.api.state import ApiState, State, VolunteerCaller
 from dispatch.api.volunteer_models import (
     Catalogue,
@@ -46,7 +48,7 @@ from dispatch.volunteers.errors import NotFound
 from dispatch.volunteers.flows import VolunteerFlows
 from dispatch.volunteers.ledger import LOCAL, earned, leaderboard, statement
 
-router = APIRouter(prefix="/volunteer", tags=["volunteers"])
+router = APIRouter(prefix="/volunteer", tags=["volunteers", "volunteer"], responses=VOLUNTEER_ERRORS)
 _DECOY_PIN = hash_secret("decoy", salt=b"\2" * 16)
 
 
@@ -183,7 +185,7 @@ async def resolve(
     return TaskOut(**view)
 
 
-@router.post("/photos", status_code=201)
+@router.post("/photos", status_code=201, responses=PHOTO_ERRORS)
 async def upload(
     caller: VolunteerCaller,
     state: State,
@@ -213,7 +215,7 @@ async def my_statement(caller: VolunteerCaller, state: State, flows: Scheme) -> 
 
 @router.get("/leaderboard")
 async def my_leaderboard(
-    caller: VolunteerCaller, state: State, flows: Scheme, year: int | None = None
+    caller: VolunteerCaller, state: State, flows: Scheme, year: Year = None
 ) -> Leaderboard:
     """My community's volunteers by points earned this year (or `year`)."""
     async with state.pool.connection() as conn:

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from dispatch.api import board
+from dispatch.api.answers import COMMAND_ERRORS, ERRORS, CommandAnswer, WorkerTask, WorkerTasks
 from dispatch.api.commands import IdempotencyKey, answer, duration
 from dispatch.api.errors import NotFound
 from dispatch.api.models import WorkerAction, WorkerCommand
@@ -18,7 +19,7 @@ from dispatch.cases.commands import Command
 from dispatch.lifecycle.errors import IllegalTransition
 from dispatch.lifecycle.states import Action, CaseState, Role
 
-router = APIRouter(prefix="/worker", tags=["grid worker"])
+router = APIRouter(prefix="/worker", tags=["grid worker"], responses=ERRORS)
 
 
 def _view(task: dict[str, Any], state: State) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def _view(task: dict[str, Any], state: State) -> dict[str, Any]:
     }
 
 
-@router.get("/tasks")
+@router.get("/tasks", response_model=WorkerTasks)
 async def my_tasks(caller: Worker, state: State) -> dict[str, Any]:
     """My active tasks, the most urgent deadline first (tasks without a running clock last)."""
     async with state.pool.connection() as conn:
@@ -44,7 +45,7 @@ async def my_tasks(caller: Worker, state: State) -> dict[str, Any]:
     return {"worker_id": caller.subject, "items": tasks}
 
 
-@router.get("/tasks/{task_id}")
+@router.get("/tasks/{task_id}", response_model=WorkerTask)
 async def my_task(task_id: UUID, caller: Worker, state: State) -> dict[str, Any]:
     async with state.pool.connection() as conn:
         found = await board.worker_tasks(conn, caller.subject, str(task_id))
@@ -53,7 +54,7 @@ async def my_task(task_id: UUID, caller: Worker, state: State) -> dict[str, Any]
     return _view(found[0], state)
 
 
-@router.post("/tasks/{task_id}/{action}")
+@router.post("/tasks/{task_id}/{action}", response_model=CommandAnswer, responses=COMMAND_ERRORS)
 async def act_on_task(
     *,
     task_id: UUID,

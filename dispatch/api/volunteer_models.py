@@ -7,10 +7,12 @@ priority, place and claim, never the report's text, reporter or sources.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from dispatch.api.edge import Body
 from dispatch.volunteers.ledger import EntryKind
 from dispatch.volunteers.values import ItemKind, OfferStatus, RedemptionStatus, VolunteerStatus
 
@@ -19,11 +21,7 @@ PIN = r"^\d{4,8}$"
 CODE = r"^[0-9]{12}$"  # a community code
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Registration(_Body):
+class Registration(Body):
     name: str = Field(min_length=1, max_length=40)
     phone: str = Field(pattern=PHONE, description="mobile number: the volunteer's login")
     community_code: str = Field(pattern=CODE)
@@ -31,31 +29,33 @@ class Registration(_Body):
     pin: str = Field(pattern=PIN, description="4 to 8 digits, to log in with")
 
 
-class VolunteerLogin(_Body):
+class VolunteerLogin(Body):
     phone: str = Field(pattern=PHONE)
     pin: str = Field(max_length=32)
 
 
-class StatusChange(_Body):
+class StatusChange(Body):
     status: VolunteerStatus
 
 
-class VolunteerResolve(_Body):
+class VolunteerResolve(Body):
+    prose: ClassVar[frozenset[str]] = frozenset({"note"})
     note: str = Field(min_length=1, max_length=2000, description="what was done")
     photos: list[str] = Field(min_length=1, max_length=10, description="keys from POST /volunteer/photos")
 
 
-class Check(_Body):
+class Check(Body):
+    prose: ClassVar[frozenset[str]] = frozenset({"reason"})
     passed: bool
     reason: str | None = Field(default=None, max_length=2000, description="needed when it did not pass")
 
 
-class RedemptionRequest(_Body):
+class RedemptionRequest(Body):
     item_id: str = Field(min_length=1, max_length=48)
     request_id: UUID | None = Field(default=None, description="repeat with the same id: redeemed once")
 
 
-class ItemBody(_Body):
+class ItemBody(Body):
     community_code: str | None = Field(default=None, pattern=CODE, description="omit: district-wide")
     zh: str = Field(min_length=1, max_length=80)
     en: str = Field(default="", max_length=80)
@@ -66,7 +66,8 @@ class ItemBody(_Body):
     active: bool = True
 
 
-class ReversalRequest(_Body):
+class ReversalRequest(Body):
+    prose: ClassVar[frozenset[str]] = frozenset({"note"})
     cause: str = Field(min_length=1, max_length=128)
     note: str = Field(min_length=1, max_length=500)
 

@@ -9,7 +9,9 @@ comes only once the broker has acknowledged it. A request that cannot be mapped 
 400 with the field-naming reason and dead-lettered (stage `open311`, api_key removed).
 Errors use Open311's format (`[{code, description}]`, or `<errors>` in XML) with 4xx codes.
 Handlers read the raw request themselves, so the errors keep that format in whatever app
-mounts the router.
+mounts the router; /openapi.json describes them from `openapi.py`. A query or path parameter
+holding a control character is answered 400 naming it (schemas/text.py); form fields go
+through the mapping, which names what it refuses and dead-letters it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from config.settings import Settings
 from producers.errors import FieldError, PublishError
 from producers.feed import Feeder
 from producers.ledger import Ledger
-from producers.open311 import services
+from producers.open311 import openapi, services
 from producers.open311.agencies import Directory, load_directory
 from producers.open311.mapping import raw_form, to_report
 from producers.open311.render import FORMATS, error, respond
@@ -36,6 +38,7 @@ from producers.outcome import Rejection
 from producers.paths import ledger_path, request_log_path
 from producers.publisher import Publisher
 from schemas.dead_letter import Origin, Stage
+from schemas.text import control_character, describe
 
 MAX_SPAN = timedelta(days=90)
 
@@ -98,6 +101,9 @@ class Open311Intake:
     def check(self, fmt: str, request: Request) -> None:
         if fmt not in FORMATS:
             raise Refusal(404, f"format {fmt[:20]!r} is not supported: use .json or .xml")
+        for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+            if (at := control_character(value)) is not None:
+                raise Refusal(400, f"{name[:40]!r}: {describe(value, at)}")
         wanted = request.query_params.get("jurisdiction_id")
         if wanted and wanted != self.directory.jurisdiction_id:
             raise Refusal(
@@ -190,8 +196,9 @@ def create_router(
     )
     router = APIRouter(tags=["open311"])
 
-    @router.get("/discovery.{fmt}")
-    async def discovery(fmt: str, request: Request) -> Response:
+    @router.get("/discovery.{fmt}", openapi_extra=openapi.DISCOVERY_OP)
+    async def discovery(request: Request) -> Response:
+        fmt = request.path_params["fmt"]
         try:
             intake.check(fmt, request)
         except Refusal as r:
@@ -199,24 +206,27 @@ def create_router(
         base = str(request.url).split("/discovery.")[0]
         return respond(fmt, services.discovery(intake.directory, base), root="discovery")
 
-    @router.get("/services.{fmt}")
-    async def service_list(fmt: str, request: Request) -> Response:
+    @router.get("/services.{fmt}", openapi_extra=openapi.SERVICES_OP)
+    async def service_list(request: Request) -> Response:
+        fmt = request.path_params["fmt"]
         try:
             intake.check(fmt, request)
         except Refusal as r:
             return error(fmt, r.status, [r.description])
         return respond(fmt, services.service_list(intake.feeder.taxonomy), root="services", item="service")
 
-    @router.get("/services/{code}.{fmt}")
-    async def service_definition(code: str, fmt: str, request: Request) -> Response:
+    @router.get("/services/{code}.{fmt}", openapi_extra=openapi.DEFINITION_OP)
+    async def service_definition(request: Request) -> Response:
+        code, fmt = request.path_params["code"], request.path_params["fmt"]
         try:
             intake.check(fmt, request)
             return respond(fmt, intake.definition(code), root="service_definition")
         except Refusal as r:
             return error(fmt, r.status, [r.description])
 
-    @router.post("/requests.{fmt}")
-    async def post_request(fmt: str, request: Request) -> Response:
+    @router.post("/requests.{fmt}", openapi_extra=openapi.POST_OP)
+    async def post_request(request: Request) -> Response:
+        fmt = request.path_params["fmt"]
         try:
             intake.check(fmt, request)
             body = await intake.accept(await intake.form(request))
@@ -224,16 +234,18 @@ def create_router(
             return error(fmt, r.status, [r.description])
         return respond(fmt, body, root="service_requests", item="request")
 
-    @router.get("/requests.{fmt}")
-    async def get_requests(fmt: str, request: Request) -> Response:
+    @router.get("/requests.{fmt}", openapi_extra=openapi.SEARCH_OP)
+    async def get_requests(request: Request) -> Response:
+        fmt = request.path_params["fmt"]
         try:
             intake.check(fmt, request)
             return respond(fmt, intake.find(request.query_params), root="service_requests", item="request")
         except Refusal as r:
             return error(fmt, r.status, [r.description])
 
-    @router.get("/requests/{request_id}.{fmt}")
-    async def get_request(request_id: str, fmt: str, request: Request) -> Response:
+    @router.get("/requests/{request_id}.{fmt}", openapi_extra=openapi.ONE_OP)
+    async def get_request(request: Request) -> Response:
+        request_id, fmt = request.path_params["request_id"], request.path_params["fmt"]
         try:
             intake.check(fmt, request)
             return respond(fmt, intake.one(request_id), root="service_requests", item="request")
