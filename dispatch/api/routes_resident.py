@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from config.policy import load_taxonomy
+from dispatch.api.answers import RESIDENT_ERRORS
 from dispatch.api.resident_models import (
     Categories,
     Category,
@@ -74,7 +75,7 @@ def _adapt(doc: dict[str, object], now: datetime) -> Report:
     return out
 
 
-@router.post("/reports", status_code=201)
+@router.post("/reports", status_code=201, responses=RESIDENT_ERRORS)
 async def submit(body: ResidentReport, request: Request, state: State, device: Device) -> Received:
     """Report a problem; answers the tracking code (shown once: it is not stored)."""
     if body.lon is None and not body.address:
@@ -127,7 +128,7 @@ async def submit(body: ResidentReport, request: Request, state: State, device: D
     except Exception:
         async with state.pool.connection() as conn:
             await q.delete(conn, ref)
-        raise
+        raise HTTPException(503, "the report could not be sent: please try again") from None
     return Received(code=code, reference=ref, stage=Stage.RECEIVED)
 
 
@@ -140,7 +141,7 @@ async def _holder(state: State, code: str) -> q.Submission:
     return found
 
 
-@router.get("/reports/{code}")
+@router.get("/reports/{code}", responses=RESIDENT_ERRORS)
 async def follow(code: str, state: State) -> Tracking:
     """The report's stages and times; whether it joined a case reported first; whether it may be rated."""
     mine = await _holder(state, code)
@@ -164,7 +165,7 @@ async def follow(code: str, state: State) -> Tracking:
     )
 
 
-@router.post("/reports/{code}/rating")
+@router.post("/reports/{code}/rating", responses=RESIDENT_ERRORS)
 async def rate(code: str, body: Rating, state: State) -> Rated:
     """Answer the return visit of the report's last closing; 不满意 about the handling reopens it."""
     mine = await _holder(state, code)
