@@ -71,6 +71,7 @@ class Source(StrEnum):
     CYBERSPACE = "cyberspace"  # 网信
     HOTLINE = "hotline"  # 12345
     PATROL = "patrol"  # 网格巡查 app
+    RESIDENT = "resident"  # 居民随手拍: the resident page /r (the communities' 云上 mini-programs)
 
 
 class RawFormat(StrEnum):

@@ -338,3 +338,12 @@ VOLUNTEER_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     409: {"model": Problem, "description": "refused by the volunteer scheme's rules"},
 }
+
+RESIDENT_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "the body cannot be parsed"},
+    404: {"model": Problem, "description": "no report with this code (a wrong code looks the same)"},
+    409: {"model": Problem, "description": "answered already, or the time to answer is over"},
+    422: {"model": Invalid, "description": "a field is invalid (named)"},
+    429: {"model": Problem, "description": "too many reports from this device or network"},
+    503: {"model": Problem, "description": "the broker is unavailable: try again"},
+}

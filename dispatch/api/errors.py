@@ -26,6 +26,8 @@ from dispatch.api.photos import PhotoError
 from dispatch.api.state import Forbidden
 from dispatch.cases.flows import CaseNotFound, KeyReused
 from dispatch.lifecycle.errors import DetailError, IllegalTransition, NotYours
+from dispatch.residents.values import TooMany
+from dispatch.revisits import errors as revisit_errors
 from dispatch.sla.errors import CalendarRangeError
 from dispatch.volunteers import errors as volunteer_errors
 
@@ -120,6 +122,22 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(volunteer_errors.FieldError)
     async def volunteer_field(request: Request, exc: volunteer_errors.FieldError) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
+
+    @app.exception_handler(revisit_errors.NotFound)
+    async def no_revisit_thing(request: Request, exc: revisit_errors.NotFound) -> JSONResponse:
+        return JSONResponse({"detail": "not found"}, status_code=404)
+
+    @app.exception_handler(revisit_errors.Refused)
+    async def revisit_refused(request: Request, exc: revisit_errors.Refused) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(revisit_errors.FieldError)
+    async def revisit_field(request: Request, exc: revisit_errors.FieldError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
+
+    @app.exception_handler(TooMany)
+    async def too_many(request: Request, exc: TooMany) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": "600"})
 
     @app.exception_handler(CalendarRangeError)
     async def calendar(request: Request, exc: CalendarRangeError) -> JSONResponse:

@@ -22,6 +22,7 @@ from dispatch.api.auth import ApiRole, AuthError, Principal, read_token
 from dispatch.api.live import LiveFeed
 from dispatch.cases.flows import CaseFlows
 from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.revisits.flows import RevisitFlows
 from dispatch.volunteers.flows import VolunteerFlows
 
 
@@ -34,6 +35,7 @@ class ApiState:
     accounts: Accounts
     live: LiveFeed | None = None  # the board's feed of events and escalations (None: off)
     volunteers: VolunteerFlows | None = None  # the volunteer scheme (None: not offered)
+    revisits: RevisitFlows | None = None  # return visits after each closing (None: not asked)
     engine: Engine | None = None  # blocking SQL (people import, dead-letter desk) in a threadpool
 
 

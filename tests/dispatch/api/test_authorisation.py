@@ -154,6 +154,10 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/photos/photos/2026/01/{no_photo}.jpg", None, expect(worker_a=404, worker_b=404, **OPS_404)),
     ("GET", "/partner/redemptions", None, expect(partner=200)),
     ("POST", "/partner/redemptions/{no_uuid}/fulfil", None, expect(partner=404)),
+    # residents: anonymous; the tracking code is the key (a code nobody holds is 404 to everyone)
+    ("GET", "/r/categories", None, dict.fromkeys(CALLERS, 200)),
+    ("GET", "/r/reports/R-22222222-222222", None, dict.fromkeys(CALLERS, 404)),
+    ("POST", "/r/reports/R-22222222-222222/rating", {"answer": "satisfied"}, dict.fromkeys(CALLERS, 404)),
 ]
 
 
