@@ -4,7 +4,8 @@
 
 Needs `yiwang up`; loads the reference district into the configured database if no
 layer version is there yet. Prints each number beside PostGIS on the same points and
-beside the DESIGN §10 target (geolocation: >= 1,000,000 points/s batched and
+beside the target
+(docs/architecture.md; geolocation: >= 1,000,000 points/s batched and
 >= 100,000 points/s one at a time, per core, identical to PostGIS), as ratios.
 """
 

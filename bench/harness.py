@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -130,11 +131,13 @@ def env_for(settings: Settings, home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_worker(settings: Settings, home: Path, name: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    settings: Settings, home: Path, name: str, *, metrics_port: int = 0
+) -> subprocess.Popen[bytes]:
     home.mkdir(parents=True, exist_ok=True)
     log = (home / f"{name}.log").open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "deploy.cli", "worker", "--metrics-port", "0"],
+        [sys.executable, "-m", "deploy.cli", "worker", "--metrics-port", str(metrics_port)],
         cwd=REPO,
         env=env_for(settings, home),
         stdout=log,
@@ -157,6 +160,23 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def scrape(port: int, name: str) -> dict[str, float]:
+    """Samples of one metric from a process's /metrics, by their label text."""
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    out: dict[str, float] = {}
+    for line in body.splitlines():
+        if line.startswith(name):
+            head, _, value = line.rpartition(" ")
+            out[head[len(name) :]] = float(value)
+    return out
 
 
 def timestamps(settings: Settings, topic: str, *, after_ms: int) -> list[tuple[bytes, bytes, int]]:

@@ -2,8 +2,8 @@
 topics in the same batches and producing one record per record read, doing no work.
 
 Run by bench/pipeline.py as a subprocess (env: BENCH_TOPICS comma-separated, BENCH_SINK,
-BENCH_GROUP, BENCH_EXPECT). Prints one line `noop <records> <seconds>` when it has read
-BENCH_EXPECT records, measured from its first batch to its last.
+BENCH_GROUP, BENCH_EXPECT). Prints one line `noop <records> <seconds> <cpu seconds>` when it has read
+BENCH_EXPECT records, measured from its first batch to its last, and the CPU it used.
 """
 
 from __future__ import annotations
@@ -25,20 +25,21 @@ def main() -> None:
     app = create_app(settings, app_id=os.environ["BENCH_GROUP"])
     source = app.topic(*os.environ["BENCH_TOPICS"].split(","), key_serializer="raw", value_serializer="raw")
     sink, expect = os.environ["BENCH_SINK"], int(os.environ["BENCH_EXPECT"])
-    state: dict[str, float] = {"n": 0, "t0": 0.0}
+    state: dict[str, float] = {"n": 0, "t0": 0.0, "cpu0": 0.0}
 
     @app.agent(source, concurrency=1)
     async def noop(stream: Any) -> AsyncIterator[None]:
         async for events in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
             if not state["t0"]:
-                state["t0"] = time.perf_counter()
+                state["t0"], state["cpu0"] = time.perf_counter(), time.process_time()
             for event in events:
                 await app.producer.send(sink, event.message.key, event.message.value, None, None, None)
             for event in events:
                 await stream.ack(event)
             state["n"] += len(events)
             if state["n"] >= expect:
-                print(f"noop {int(state['n'])} {time.perf_counter() - state['t0']:.3f}", flush=True)
+                cpu = time.process_time() - state["cpu0"]
+                print(f"noop {int(state['n'])} {time.perf_counter() - state['t0']:.3f} {cpu:.3f}", flush=True)
                 os._exit(0)
             yield None
 

@@ -6,7 +6,7 @@
    rows go in through the same store), plus `--due` cases whose steps fell due two hours ago.
 2. A `yiwang worker` is started: "recovered" is the time from the process start until its SLA
    tracker has finished its first pass (the `yiwang_sla_lag_seconds` gauge appears on its
-   metrics port) — DESIGN §10: 100,000 open deadlines back in <= 10 s. Beside it, in the same
+   metrics port) — target: 100,000 open deadlines back in <= 10 s. Beside it, in the same
    run: the time to read every open clock into memory, which a timer-based tracker would need.
 3. Catch-up: how long the tracker takes to work off the `--due` overdue cases (steps/s).
 4. Memory: the worker's RSS with the district index and the open cases (<= 300 MB), and the

@@ -10,29 +10,17 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+
+from schemas.vocabulary import Priority as Priority  # noqa: PLC0414  (re-export: the contract's enum)
 
 CONFIG_DIR = Path(__file__).resolve().parent
 
 
 class PolicyError(ValueError):
     """A policy file is malformed or inconsistent."""
-
-
-class Priority(StrEnum):
-    P0 = "P0"  # life safety: fire, violent crime, gas leak
-    P1 = "P1"  # urgent: missing manhole cover, waterlogging, road blocked
-    P2 = "P2"  # utilities / urgent need
-    P3 = "P3"  # general
-    P4 = "P4"  # complex
-
-    @property
-    def rank(self) -> int:
-        """0 is the most urgent."""
-        return int(self.value[1])
 
 
 Level = Literal["grid", "community", "street", "district"]

@@ -18,7 +18,7 @@ from dispatch.codec import case_doc, clocks_doc, event_doc, utc
 from dispatch.intake import LocatedReport, Opened
 from dispatch.lifecycle.case import CaseEvent
 from dispatch.models import Light, TaskStatus
-from schemas.report import Report
+from schemas.report_struct import ReportStruct
 
 Row = dict[str, Any]
 
@@ -28,7 +28,8 @@ def ewkt(lon: float | None, lat: float | None) -> str | None:
 
 
 def report_row(
-    report: Report,
+    report: ReportStruct,
+    doc: dict[str, Any],
     where: LocatedReport,
     *,
     incident_id: str,
@@ -36,7 +37,7 @@ def report_row(
     origin: tuple[str, int, int] | None,
     now: datetime,
 ) -> Row:
-    body = report.model_dump(mode="json", exclude={"reporter"})
+    body = {k: v for k, v in doc.items() if k != "reporter"}  # as received: unknown fields kept
     return {
         "report_id": str(report.report_id),
         "source": report.source.value,
@@ -55,7 +56,7 @@ def report_row(
         "placement": where.placement,
         "placement_reason": where.placement_reason,
         "description": report.description,
-        "reporter": report.reporter.model_dump(mode="json") if report.reporter else None,
+        "reporter": doc.get("reporter"),
         "body": body,
         "kafka_topic": origin[0] if origin else None,
         "kafka_partition": origin[1] if origin else None,
@@ -63,7 +64,7 @@ def report_row(
     }
 
 
-def incident_row(opened: Opened, report: Report, *, now: datetime, policy_id: str) -> Row:
+def incident_row(opened: Opened, report: ReportStruct, *, now: datetime, policy_id: str) -> Row:
     return opened_incident_row(
         opened,
         address=report.location.address,

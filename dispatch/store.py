@@ -42,18 +42,30 @@ class _Column:
         compiled = column.type.compile(dialect=_PG)
         if isinstance(column.type, ARRAY):
             # unnest flattens arrays of arrays: array values travel as JSON lists
-            expr = sql.SQL("ARRAY(SELECT jsonb_array_elements_text({}))::{}").format(ident, sql.SQL(compiled))
-            return cls(column.name, "array", "jsonb[]", expr)
+            expr = sql.SQL("ARRAY(SELECT jsonb_array_elements_text(NULLIF({}, 'null'::jsonb)))::{}").format(
+                ident, sql.SQL(compiled)
+            )
+            return cls(column.name, "array", "jsonb", expr)
         if isinstance(column.type, Geometry):
             return cls(column.name, "geometry", "text[]", sql.SQL("{}::geometry").format(ident))
         if isinstance(column.type, JSONB):
-            return cls(column.name, "json", "jsonb[]", ident)
+            return cls(column.name, "json", "jsonb", sql.SQL("NULLIF({}, 'null'::jsonb)").format(ident))
         return cls(column.name, "plain", f"{compiled}[]", ident)
 
-    def values(self, rows: Sequence[Row]) -> list[Any]:
+    @property
+    def param(self) -> sql.Composable:
+        """A JSON column's values travel as one JSON array (one orjson call for the whole
+        column instead of a Python dumper per value); the statement unpacks it in order."""
+        if self.kind in ("json", "array"):
+            return sql.SQL(
+                "ARRAY(SELECT e FROM jsonb_array_elements(%b::jsonb) WITH ORDINALITY AS j(e, n) ORDER BY n)"
+            )
+        return sql.SQL("%b::" + self.param_type)
+
+    def values(self, rows: Sequence[Row]) -> Any:
         name = self.name
         if self.kind in ("json", "array"):
-            return [None if r[name] is None else Jsonb(r[name]) for r in rows]
+            return Jsonb([r[name] for r in rows])
         return [r[name] for r in rows]
 
 
@@ -79,7 +91,7 @@ class Upsert:
         table = sql.Identifier(self.table.name)
         names = [c.name for c in self.columns]
         cols = sql.SQL(", ").join(map(sql.Identifier, names))
-        params = sql.SQL(", ").join(sql.SQL("%b::" + c.param_type) for c in self.columns)
+        params = sql.SQL(", ").join(c.param for c in self.columns)
         selects = sql.SQL(", ").join(c.select for c in self.columns)
         key = sql.SQL(", ").join(map(sql.Identifier, self.key))
         head = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM unnest({}) AS u({}) ON CONFLICT ({}) ").format(
@@ -98,7 +110,7 @@ class Upsert:
             )
         return head + sql.SQL(self.on_conflict)  # a constant of this module, not outside text
 
-    def params(self, rows: Sequence[Row]) -> list[list[Any]]:
+    def params(self, rows: Sequence[Row]) -> list[Any]:
         return [c.values(rows) for c in self.columns]
 
 

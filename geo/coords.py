@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from enum import StrEnum
 from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+
+from schemas.vocabulary import Crs as Crs  # noqa: PLC0414  (re-export: the contract's enum)
 
 FloatArray = NDArray[np.float64]
 _N = TypeVar("_N", float, FloatArray)
@@ -51,15 +52,6 @@ CHINA_LAT = (0.8293, 55.8271)
 
 _INVERSE_TOLERANCE_DEG = 1e-10
 _INVERSE_MAX_STEPS = 30
-
-
-class Crs(StrEnum):
-    """The coordinate system a feed declares; intake converts, adapters never do (DESIGN §7)."""
-
-    WGS84 = "wgs84"
-    CGCS2000 = "cgcs2000"
-    GCJ02 = "gcj02"
-    BD09 = "bd09"
 
 
 class CoordinateError(ValueError):

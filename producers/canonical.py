@@ -17,23 +17,15 @@ from pydantic import ValidationError
 from config.policy import Priority
 from producers.errors import FieldError
 from producers.outcome import Context
+from schemas.field_error import QUOTABLE
+from schemas.field_error import path as field_path
 from schemas.report import Crs, RawFormat, Report, report_id_for
-
-QUOTABLE = ("location.lon", "location.lat", "location.crs", "location.accuracy_m", "category", "priority")
-"""Canonical fields whose offending value may be quoted in a reason (none can hold personal data)."""
-
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "$"
 
 
 def field_error(exc: ValidationError, natives: Mapping[str, str] | None = None) -> FieldError:
     """The first violation of a pydantic error as a field-naming error (values quoted only if harmless)."""
     first = exc.errors(include_url=False)[0]
-    path = _path(tuple(first["loc"]))
+    path = field_path(tuple(first["loc"]))
     message = first["msg"]
     if path in QUOTABLE and isinstance(first.get("input"), int | float | str):
         message = f"{str(first['input'])[:40]!r}: {message}"

@@ -8,7 +8,10 @@ generated from this model (`python -m schemas.export`).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -16,6 +19,11 @@ import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 SCHEMA_NAME = "dead_letter.v1"
+DLQ_TOPIC = "reports.dlq"
+"""The topic (after the deployment's prefix) every stage's dead letters go to."""
+HEADERS: list[tuple[str, bytes]] = [("schema", SCHEMA_NAME.encode())]
+"""The headers of every record on the DLQ topic."""
+MAX_REASON = 2000
 DLQ_NAMESPACE = uuid.UUID("0c9a8f4e-57d2-5b6c-8e1f-3a4d6b7c9e20")
 
 
@@ -78,3 +86,50 @@ def encode(letter: DeadLetter) -> bytes:
 
 def decode(data: bytes | str) -> DeadLetter:
     return DeadLetter.model_validate_json(data)
+
+
+def raw_text(raw: bytes) -> tuple[str, RawEncoding]:
+    try:
+        return raw.decode("utf-8"), RawEncoding.UTF8
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), RawEncoding.BASE64
+
+
+def dead_letter(
+    source: str,
+    stage: Stage | str,
+    raw: bytes,
+    field: str,
+    reason: str,
+    *,
+    origin: Origin | None = None,
+    received_at: datetime | None = None,
+    source_ref: str | None = None,
+) -> DeadLetter:
+    """A dead letter for `raw`; `reason` must name `field` and hold no personal data.
+
+    The raw bytes are kept as text when they are valid UTF-8, else base64 (`raw_encoding` says
+    which). The id is derived from the content, so the same bad record dead-lettered twice has
+    the same `dlq_id` and a reviewer sees one item.
+    """
+    text, encoding = raw_text(raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    return DeadLetter(
+        dlq_id=uuid.uuid5(DLQ_NAMESPACE, f"{source}\x1f{stage}\x1f{field}\x1f{digest}"),
+        source=source,
+        stage=Stage(stage),
+        field=field[:200] or "$",
+        reason=reason[:MAX_REASON] or f"{field}: rejected",
+        raw=text,
+        raw_encoding=encoding,
+        received_at=received_at or datetime.now(UTC),
+        origin=origin or Origin(),
+        source_ref=source_ref,
+    )
+
+
+def raw_bytes(letter: DeadLetter) -> bytes:
+    """The original bytes of a dead letter (for replay)."""
+    if letter.raw_encoding is RawEncoding.BASE64:
+        return base64.b64decode(letter.raw)
+    return letter.raw.encode("utf-8")

@@ -1,4 +1,4 @@
-"""The canonical report, version 1: the one envelope every agency feed becomes (DESIGN §3).
+"""The canonical report, version 1: the one envelope every agency feed becomes.
 
 This pydantic model is the single source of truth: `schemas/report.v1.json`, the JSON Schema
 published for agencies, is generated from it (`python -m schemas.export`), and a test fails
@@ -19,10 +19,9 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from config.policy import Priority
-from geo.coords import Crs
+from schemas.vocabulary import Crs, Priority
 
-__all__ = [  # Crs is geo's: one vocabulary of coordinate systems for the contract and geo
+__all__ = [
     "MAX_ADDRESS",
     "MAX_ATTACHMENTS",
     "MAX_DESCRIPTION",
@@ -36,6 +35,7 @@ __all__ = [  # Crs is geo's: one vocabulary of coordinate systems for the contra
     "Circle",
     "Crs",
     "Location",
+    "Priority",
     "Raw",
     "RawFormat",
     "Report",
@@ -71,6 +71,7 @@ class Source(StrEnum):
     CYBERSPACE = "cyberspace"  # 网信
     HOTLINE = "hotline"  # 12345
     PATROL = "patrol"  # 网格巡查 app
+    RESIDENT = "resident"  # 居民随手拍: the resident page /r (the communities' 云上 mini-programs)
 
 
 class RawFormat(StrEnum):

@@ -31,7 +31,7 @@ from geo.service import gazetteer_from_db
 from streams.intake import store as intake_sql
 from streams.intake.decode import Inbound
 from streams.intake.locate import Locator
-from streams.intake.service import BatchResult, IntakeService, Publish
+from streams.intake.service import BatchResult, IntakeService, Publish, PublishMany
 from streams.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
@@ -64,10 +64,17 @@ def _orjson_text(obj: Any) -> str:
 
 
 class IntakeRuntime:
-    def __init__(self, settings: Settings, metrics: PipelineMetrics, publish: Publish) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: PipelineMetrics,
+        publish: Publish,
+        publish_many: PublishMany | None = None,
+    ) -> None:
         self.settings = settings
         self.metrics = metrics
         self.publish = publish
+        self.publish_many = publish_many
         self.engine: Engine = create_engine(settings.db_url, pool_size=2)
         self.conn: AsyncConnection[Any] | None = None
         self.service: IntakeService | None = None
@@ -99,6 +106,7 @@ class IntakeRuntime:
             directory=directory,
             metrics=self.metrics,
             publish=self.publish,
+            publish_many=self.publish_many,
             clock=self.settings.clock(),
         )
 

@@ -48,7 +48,7 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
     metrics = PipelineMetrics.create(registry)
 
     outputs = Outputs(settings)
-    runtime = IntakeRuntime(settings, metrics, outputs.send)
+    runtime = IntakeRuntime(settings, metrics, outputs.send, outputs.send_many)
     source = app.topic(*report_topics(settings), key_serializer="raw", value_serializer="raw")
 
     @app.agent(source, concurrency=1)
@@ -106,5 +106,5 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
     app.yiwang_notices = install_notices(app, settings, outputs)  # type: ignore[attr-defined]
     app.yiwang_deliveries = install_deliveries(app, settings, registry)  # type: ignore[attr-defined]
     # the SLA tracker and the outbox relay of API/tracker events run in every worker (SKIP LOCKED)
-    app.yiwang_sla = install_sla(app, settings, DispatchMetrics.create(registry))  # type: ignore[attr-defined]
+    app.yiwang_sla = install_sla(app, settings, DispatchMetrics.create(registry), outputs)  # type: ignore[attr-defined]
     return app

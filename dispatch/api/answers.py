@@ -341,3 +341,12 @@ VOLUNTEER_ERRORS: dict[int | str, dict[str, Any]] = {
 NOTICE_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": Refused, "description": "the notice's state refuses this (received twice, or not yet)"},
 }
+
+RESIDENT_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "the body cannot be parsed"},
+    404: {"model": Problem, "description": "no report with this code (a wrong code looks the same)"},
+    409: {"model": Problem, "description": "answered already, or the time to answer is over"},
+    422: {"model": Invalid, "description": "a field is invalid (named)"},
+    429: {"model": Problem, "description": "too many reports from this device or network"},
+    503: {"model": Problem, "description": "the broker is unavailable: try again"},
+}

@@ -6,7 +6,8 @@ the workforce directory, and runs the outbox relay every few seconds. `/metrics`
 dispatch metrics (gauges refreshed from the database on each scrape). With an Open311
 publisher, the Open311 GeoReport v2 router is mounted at `/open311/v2`, its GET requests
 answering from the dispatch database. The volunteer scheme (`dispatch.volunteers`) hooks its
-claims and points into the case flows and seeds its starting catalogue. The pages (`/board`,
+claims and points into the case flows and seeds its starting catalogue; the return visits
+(`dispatch.revisits`) hook their requests into every closing. The pages (`/board`,
 `/board/kpi`, `/m`, `/v`, `/login`) are
 served from the built bundle (dispatch/web), and the board's live feed (`/live`) runs a Kafka
 consumer of events and escalations in the lifespan too. Every dispatch route's parameters pass
@@ -49,6 +50,7 @@ from dispatch.api import (
     routes_photos,
     routes_positions,
     routes_reference,
+    routes_resident,
     routes_volunteer_admin,
     routes_volunteers,
     routes_worker,
@@ -64,6 +66,8 @@ from dispatch.cases.boot import libpq_url, load_people, prepare, store_policy
 from dispatch.cases.flows import CaseFlows, Sender
 from dispatch.intake import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.revisits.flows import RevisitFlows
+from dispatch.revisits.policy import load_revisit_policy
 from dispatch.volunteers.flows import VolunteerFlows
 from dispatch.volunteers.policy import load_volunteer_policy
 from dispatch.web.pages import create_router as pages_router
@@ -127,6 +131,7 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_dlq,
         routes_volunteers,
         routes_volunteer_admin,
+        routes_resident,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_control_characters)])
     app.include_router(pages_router())
@@ -190,7 +195,17 @@ def create_app(
             await volunteers.seed_catalogue(conn)
         feed = await LiveFeed.started(settings) if live else None
         accounts = load_accounts(settings.accounts_file)
-        state = ApiState(settings, pool, flows, metrics, accounts, feed, volunteers, engine=engine)
+        state = ApiState(
+            settings,
+            pool,
+            flows,
+            metrics,
+            accounts,
+            feed,
+            volunteers,
+            revisits=RevisitFlows(await asyncio.to_thread(load_revisit_policy), flows, **extra),
+            engine=engine,
+        )
         app.state.yiwang = state
         relay = asyncio.create_task(_relay_forever(state))
         directory = asyncio.create_task(_refresh_people_forever(state, engine))

@@ -30,6 +30,8 @@ from dispatch.cases.flows import CaseNotFound, KeyReused
 from dispatch.lifecycle.errors import DetailError, IllegalTransition, NotYours
 from dispatch.notices.flows import NoticeNotFound
 from dispatch.notices.rules import NoticeInputError, NoticeRefused
+from dispatch.residents.values import TooMany
+from dispatch.revisits import errors as revisit_errors
 from dispatch.sla.errors import CalendarRangeError
 from dispatch.volunteers import errors as volunteer_errors
 
@@ -57,6 +59,12 @@ def install(app: FastAPI) -> None:
         field = culprit(request, exc)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return JSONResponse({"detail": f"the database refuses this value: {reason}", "field": field}, 422)
+
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
+        """Date arithmetic on a valid but extreme instant (`until=0001-01-01…` minus 30 days)."""
+        field = next((name for name, _ in request.query_params.multi_items()), None)
+        return JSONResponse({"detail": f"a date or number is out of range: {exc}", "field": field}, 422)
 
     @app.exception_handler(sqlalchemy.exc.DataError)
     async def refused_through_sqlalchemy(request: Request, exc: sqlalchemy.exc.DataError) -> JSONResponse:
@@ -131,6 +139,22 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(volunteer_errors.FieldError)
     async def volunteer_field(request: Request, exc: volunteer_errors.FieldError) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
+
+    @app.exception_handler(revisit_errors.NotFound)
+    async def no_revisit_thing(request: Request, exc: revisit_errors.NotFound) -> JSONResponse:
+        return JSONResponse({"detail": "not found"}, status_code=404)
+
+    @app.exception_handler(revisit_errors.Refused)
+    async def revisit_refused(request: Request, exc: revisit_errors.Refused) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(revisit_errors.FieldError)
+    async def revisit_field(request: Request, exc: revisit_errors.FieldError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
+
+    @app.exception_handler(TooMany)
+    async def too_many(request: Request, exc: TooMany) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": "600"})
 
     @app.exception_handler(CalendarRangeError)
     async def calendar(request: Request, exc: CalendarRangeError) -> JSONResponse:

@@ -31,6 +31,7 @@ from dispatch.api.state import Forbidden, Operator, State
 from dispatch.api.views import deadlines, masked_reporter
 from dispatch.cases.commands import Command
 from dispatch.kpi.queries import KpiGroup, Period, kpis
+from dispatch.lifecycle.errors import DetailError
 from dispatch.lifecycle.states import CaseState
 
 router = APIRouter(tags=["operator"], responses=ERRORS)
@@ -153,7 +154,10 @@ async def kpi(
 ) -> dict[str, Any]:
     """按时签收率, 按期处置率, 按期结案率, 返工率, 超期数 (default: the last 30 days)."""
     end = until or datetime.now(UTC)
-    start = since or end - timedelta(days=30)
+    try:
+        start = since or end - timedelta(days=30)
+    except OverflowError:
+        raise DetailError("until", "too early: the default range is the 30 days before it") from None
     async with state.pool.connection() as conn:
         rows = await kpis(conn, since=start, until=end, group=group, period=period, street=caller.street)
     return {"since": start.isoformat(), "until": end.isoformat(), "items": rows}

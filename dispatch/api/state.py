@@ -24,6 +24,7 @@ from dispatch.cases.flows import CaseFlows
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.notices.flows import NoticeFlows
 from dispatch.notices.rules import load_notice_policy
+from dispatch.revisits.flows import RevisitFlows
 from dispatch.volunteers.flows import VolunteerFlows
 
 
@@ -37,6 +38,7 @@ class ApiState:
     live: LiveFeed | None = None  # the board's feed of events and escalations (None: off)
     volunteers: VolunteerFlows | None = None  # the volunteer scheme (None: not offered)
     notices: NoticeFlows = field(default_factory=lambda: NoticeFlows(load_notice_policy()))
+    revisits: RevisitFlows | None = None  # return visits after each closing (None: not asked)
     engine: Engine | None = None  # blocking SQL (people import, dead-letter desk) in a threadpool
 
 

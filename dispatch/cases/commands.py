@@ -20,6 +20,8 @@ from dispatch.lifecycle.states import Action, Role
 from dispatch.sla.ladder import LadderTarget
 
 ROUTER_ACTOR = Actor(Role.SYSTEM, "router")
+REWORK_ACTOR = Actor(Role.SYSTEM, "rework")
+"""Who escalates a reopened case a return visit sends to a higher level (dispatch.revisits)."""
 ESCALATION_LEVELS = (LadderTarget.COMMUNITY_LEAD, LadderTarget.STREET_CENTER, LadderTarget.DISTRICT_CENTER)
 
 Route = Callable[[CaseWork, Action], Assignment | None]
@@ -32,12 +34,12 @@ class Command:
     action: Action
     actor: Actor
     reason: str | None = None
-    assignee: str | None = None  # reassign / dispatch: None lets the router pick
+    assignee: str | None = None  # reassign / dispatch / reopen: None lets the router pick
     merged_into: str | None = None
     extension: Duration | None = None
     note: str | None = None  # resolve: what was done
     photos: tuple[str, ...] = field(default_factory=tuple)  # resolve: photo references
-    level: LadderTarget | None = None  # escalate by hand: to whom (default: the street center)
+    level: LadderTarget | None = None  # escalate by hand (default: the street center); reopen: escalate too
     report_id: str | None = None  # split: the report taken out of the case
 
     def fingerprint_fields(self) -> dict[str, object]:
@@ -104,6 +106,13 @@ def perform(
         photos=command.photos,
     )
     if action in (Action.RETURN, Action.REOPEN):
-        assignment = route(work, action)
+        if action is Action.REOPEN and command.assignee:
+            assignment = chosen(work, command.assignee, roles, actor)
+        else:
+            assignment = route(work, action)
         if assignment is not None:
             work.act(Action.DISPATCH, ROUTER_ACTOR, assignment.reason, assignment=assignment)
+    if action is Action.REOPEN and command.level is not None:
+        doc = manual_escalation(work, REWORK_ACTOR, command.level, targets)
+        work.raise_level(doc["level"])
+        work.act(Action.ESCALATE, REWORK_ACTOR, command.reason, data={"escalation": doc})

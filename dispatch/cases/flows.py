@@ -1,6 +1,6 @@
 """Side effects of case changes: one transaction per command, then publish, then mark.
 
-Order (STYLE 4): load the incident `FOR UPDATE`, work the change out in memory
+Order: load the incident `FOR UPDATE`, work the change out in memory
 (`dispatch.cases.work`), write the incident (revision + 1), its tasks and its events with
 `published_at` NULL in ONE transaction, commit, publish the documents
 (`dispatch.cases.documents`), and mark the events published. A crash or a broker outage
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +62,11 @@ class Sender(Protocol):
     def __call__(
         self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
     ) -> Awaitable[Awaitable[Any]]: ...
+
+
+SendMany = Callable[[list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]], Awaitable[list[Any]]]
+"""Send many records at once (a worker's batching producer); the awaitables it returns
+resolve when the broker has acknowledged them all."""
 
 
 class CaseHook(Protocol):
@@ -131,6 +137,8 @@ class CaseFlows:
         self.rules = rules
         self.people = people
         self.send = send
+        self.send_many: SendMany | None = None
+        """A worker's batching producer, when it has one (set by its composition root)."""
         self.metrics = metrics
         self.clock = clock
         self._case_rules = CaseRulesLoader(rules)
@@ -151,30 +159,56 @@ class CaseFlows:
     async def router_for(self, conn: Conn, incident: Row) -> Route:
         """A router over the people around the case, with their open work as stored now and,
         for those who share it, their last position (not their home) for "nearest"."""
-        near = self.people.near(incident)
-        ids = [c.worker_id for c in near]
-        near_loaded = People.loaded(near, await (await q.open_work(conn, ids)).result())
+        return (await self.routers_for(conn, [incident]))(incident)
+
+    async def routers_for(self, conn: Conn, incidents: Sequence[Row]) -> Callable[[Row], Route]:
+        """Routers for a batch of cases, over their people's open work and shared positions,
+        each read in one query.
+
+        Work given out by one of them is counted by the others (the batch is one transaction,
+        so nothing stored yet shows it), as the intake counts its own batch's assignments.
+        """
+        near = {str(i["incident_id"]): self.people.near(i) for i in incidents}
+        ids = sorted({c.worker_id for n in near.values() for c in n})
+        stored = await (await q.open_work(conn, ids)).result()
         shared = await positions.fresh(conn, ids, now=self.clock(), max_age=self.position_max_age)
-        near_placed = positions.placed(near_loaded, shared)
+        given: Counter[str] = Counter()
         router = self.rules.router
 
-        def route(work: CaseWork, why: Action) -> Assignment | None:
-            where = routing_incident(work.incident)
-            case = work.case
-            candidates = self.people.directory.on_duty_at(near_placed, work.now, self.rules.tk.working)
-            if why is Action.RETURN:
-                decision = router.reroute_after_return(
-                    where, candidates, work.now, returned_by=case.returned_by, returns=case.returns
-                )
-            elif why is Action.REASSIGN and case.assignee_id:
-                decision = router.route(
-                    where, candidates, work.now, exclude={case.assignee_id}, returns=case.returns
-                )
-            else:
-                decision = router.route(where, candidates, work.now, returns=case.returns)
-            return Assignment.from_decision(decision)
+        def for_incident(incident: Row) -> Route:
+            people = near[str(incident["incident_id"])]
 
-        return route
+            def route(work: CaseWork, why: Action) -> Assignment | None:
+                loads = stored
+                if given:  # only this case's people: the batch's other people are not read here
+                    loads = {
+                        c.worker_id: stored.get(c.worker_id, 0) + given[c.worker_id]
+                        for c in people
+                        if c.worker_id in stored or c.worker_id in given
+                    }
+                candidates = self.people.directory.on_duty_at(
+                    positions.placed(People.loaded(people, loads), shared), work.now, self.rules.tk.working
+                )
+                where = routing_incident(work.incident)
+                case = work.case
+                if why is Action.RETURN:
+                    decision = router.reroute_after_return(
+                        where, candidates, work.now, returned_by=case.returned_by, returns=case.returns
+                    )
+                elif why is Action.REASSIGN and case.assignee_id:
+                    decision = router.route(
+                        where, candidates, work.now, exclude={case.assignee_id}, returns=case.returns
+                    )
+                else:
+                    decision = router.route(where, candidates, work.now, returns=case.returns)
+                assignment = Assignment.from_decision(decision)
+                if assignment is not None and assignment.worker_id != case.assignee_id:
+                    given[assignment.worker_id] += 1
+                return assignment
+
+            return route
+
+        return for_incident
 
     def targets_for(self, work: CaseWork) -> Callable[[LadderTarget], list[str]]:
         return lambda target: self.people.targets(work.incident, work.case.assignee_id, target)
@@ -353,7 +387,11 @@ class CaseFlows:
 
     async def deliver(self, out: Sequence[Message]) -> None:
         """Send every message and wait for the broker's acknowledgements."""
-        pending = [await self.send(self.settings.topic(m.topic), m.key, m.value, HEADERS) for m in out]
+        topic = self.settings.topic
+        if self.send_many is not None:
+            pending = await self.send_many([(topic(m.topic), m.key, m.value, HEADERS) for m in out])
+        else:
+            pending = [await self.send(topic(m.topic), m.key, m.value, HEADERS) for m in out]
         await asyncio.gather(*pending)
         for m in out:
             self.metrics.published.labels(

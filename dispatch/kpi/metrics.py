@@ -39,6 +39,7 @@ class DispatchMetrics:
     kpi: Gauge
     overdue: Gauge
     points: Gauge
+    satisfaction: Gauge
     sla_lag: Gauge
     calendar_until: Gauge
 
@@ -109,6 +110,13 @@ class DispatchMetrics:
                 ["flow", "street"],
                 registry=registry,
             ),
+            satisfaction=Gauge(
+                "yiwang_satisfaction_ratio",
+                "满意率 (satisfaction) and 回访率 (return-visit rate) of the return visits asked in the "
+                "last 30 days (dispatch.kpi.satisfaction), by street",
+                ["kpi", "street"],
+                registry=registry,
+            ),
             sla_lag=Gauge(
                 "yiwang_sla_lag_seconds",
                 "How far behind the SLA tracker is (oldest due check not yet taken)",
@@ -130,12 +138,16 @@ class DispatchMetrics:
         self.kpi.clear()
         self.overdue.clear()
         self.points.clear()
+        self.satisfaction.clear()
         for row in await kpis(conn, since=now - KPI_WINDOW, until=now, group=KpiGroup.STREET):
             street = row["key"] or "unplaced"
             for name in _RATIOS:
                 if row[name] is not None:
                     self.kpi.labels(name, street).set(row[name])
             self.overdue.labels(street).set(row["overdue"])
+            for name in ("satisfaction", "revisit_rate"):
+                if row[name] is not None:
+                    self.satisfaction.labels(name, street).set(row[name])
             if row["points_issued"] is not None:
                 self.points.labels("issued", street).set(row["points_issued"])
                 self.points.labels("redeemed", street).set(row["points_redeemed"])

@@ -10,6 +10,7 @@ Definitions (each a ratio over the events of the period; None when nothing was c
                                    step at or past 100 % of a limit, or a clock stopped late;
 - volunteers' share              — `volunteer_resolve` events / all resolutions (a volunteer's
                                    or the assignee's), and their on-time rate (resolve clock);
+- 满意率, 回访率             — from the return visits, defined in `dispatch.kpi.satisfaction`;
 - points issued / redeemed       — 公益积分 credited for verified work (less reversals of it) and
                                    spent on redemptions, from the ledger (`points_entries`), by
                                    the volunteer's community (district, street and community
@@ -17,7 +18,8 @@ Definitions (each a ratio over the events of the period; None when nothing was c
 The flows record what these need on each event (`data.sla.<clock>.late`, `data.on_time`,
 `data.escalation.fraction`) at the time of the transition, so the numbers never depend on the
 tracker's timing. Grouped by grid, community, street, source (each source of a merged case
-counts) or the whole district, and by day, week, month or the whole range (Asia/Shanghai).
+counts), worker (the holder of the event's task; events without a task are left out) or the
+whole district, and by day, week, month or the whole range (Asia/Shanghai).
 """
 
 from __future__ import annotations
@@ -28,7 +30,13 @@ from typing import Any
 
 from psycopg import AsyncConnection, sql
 
+from dispatch.kpi.satisfaction import SATISFACTION_COLUMNS, satisfaction
+
 Row = dict[str, Any]
+_NO_VISITS: Row = {
+    name: 0 if name in ("visits", "answered", "not_reached", "dissatisfied", "reworked") else None
+    for name in SATISFACTION_COLUMNS
+}
 
 
 class KpiGroup(StrEnum):
@@ -37,6 +45,7 @@ class KpiGroup(StrEnum):
     COMMUNITY = "community"
     GRID = "grid"
     SOURCE = "source"
+    WORKER = "worker"  # the task's holder (events of a task; 满意率 by the assignee at closing)
 
 
 class Period(StrEnum):
@@ -52,6 +61,7 @@ _GROUP = {
     KpiGroup.COMMUNITY: "i.community_code",
     KpiGroup.GRID: "i.grid_code",
     KpiGroup.SOURCE: "src.source",
+    KpiGroup.WORKER: "t.assignee_id",
 }
 
 KPI_SQL = """
@@ -97,6 +107,12 @@ _POINTS_GROUP = {  # community codes begin with their street's code, which begin
 }
 
 
+_JOINS = {
+    KpiGroup.SOURCE: ", unnest(i.sources) AS src(source)",
+    KpiGroup.WORKER: " JOIN tasks t ON t.task_id = e.task_id",
+}
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
 
@@ -119,7 +135,7 @@ async def kpis(
     query = sql.SQL(KPI_SQL).format(  # the pieces are this module's constants, chosen by enum
         group=sql.SQL(_GROUP[group]),
         period=sql.SQL(period_sql),
-        unnest=sql.SQL(", unnest(i.sources) AS src(source)" if group is KpiGroup.SOURCE else ""),
+        unnest=sql.SQL(_JOINS.get(group, "")),
         scope=sql.SQL("i.street_code = %s" if street is not None else "TRUE"),
     )
     args: list[Any] = [since, until] + ([street] if street is not None else [])
@@ -158,7 +174,13 @@ async def kpis(
             "overdue": overdue,
             "points_issued": None,
             "points_redeemed": None,
+            **_NO_VISITS,
         }
+    visits = await satisfaction(
+        conn, since=since, until=until, group=group.value, period_sql=period_sql, street=street
+    )
+    for k, columns in visits.items():
+        out.setdefault(k, _empty(group, *k)).update(columns)
     if group in _POINTS_GROUP:
         points = sql.SQL(POINTS_SQL).format(
             group=sql.SQL(_POINTS_GROUP[group]),
@@ -179,7 +201,7 @@ def _empty(group: KpiGroup, key: Any, when: Any) -> Row:
         row[name] = 0
     for name in ("on_time_acceptance", "on_time_resolution", "volunteer_share", "volunteer_on_time"):
         row[name] = None
-    row.update(on_time_closing=None, rework_rate=None)
+    row.update(on_time_closing=None, rework_rate=None, points_issued=None, points_redeemed=None, **_NO_VISITS)
     return row
 
 

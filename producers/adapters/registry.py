@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from producers.adapters import citymgmt, cyberspace, emergency, fire, hotline, patrol, police
+from producers.adapters import citymgmt, cyberspace, emergency, fire, hotline, patrol, police, resident
 from producers.outcome import Adapter
 from schemas.report import Source
 
@@ -22,6 +22,7 @@ ADAPTERS: Mapping[Source, Adapter] = MappingProxyType(
         Source.CYBERSPACE: cyberspace.adapt,
         Source.HOTLINE: hotline.adapt,
         Source.PATROL: patrol.adapt,
+        Source.RESIDENT: resident.adapt,
     }
 )
 

@@ -28,6 +28,7 @@ UNKNOWN_CODES = {
     Source.CYBERSPACE: "未知线索",
     Source.HOTLINE: "其他诉求|未知分类/子类",
     Source.PATROL: "PATROL_UNKNOWN",
+    Source.RESIDENT: "unknown_problem",
 }
 
 

@@ -81,6 +81,15 @@ def patrol(d: Draft) -> bytes:
     return orjson.dumps(_drop_none(doc)) + b"\n"
 
 
+def resident(d: Draft) -> bytes:
+    at = d.time_text if d.time_text is not None else d.at.astimezone(LOCAL).isoformat()
+    doc = {
+        "trackingCode": d.ref, "submittedAt": at, "category": d.code, "description": d.description,
+        "lng": d.lon, "lat": d.lat, "accuracy": d.accuracy, "address": d.address, "photos": d.photos,
+    }  # fmt: skip
+    return orjson.dumps(_drop_none(doc))
+
+
 def citymgmt(d: Draft) -> bytes:
     feed = ET.Element("CaseFeed", system="沙坪坝区数字化城市管理信息系统（模拟）", version="2.1")
     case = ET.SubElement(feed, "Case")
@@ -172,6 +181,7 @@ RENDER: dict[Source, Callable[[Draft], bytes]] = {
     Source.EMERGENCY: emergency,
     Source.FIRE: fire,
     Source.CYBERSPACE: cyberspace,
+    Source.RESIDENT: resident,
 }
 
 

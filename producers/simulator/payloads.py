@@ -42,11 +42,11 @@ DETAILS = (
 )
 POINT_SHARE = {
     Source.POLICE: 0.7, Source.CITYMGMT: 0.9, Source.FIRE: 0.6, Source.PATROL: 1.0,
-    Source.HOTLINE: 0.25, Source.CYBERSPACE: 0.0, Source.EMERGENCY: 1.0,
+    Source.HOTLINE: 0.25, Source.CYBERSPACE: 0.0, Source.EMERGENCY: 1.0, Source.RESIDENT: 0.8,
 }  # fmt: skip
 REF_PREFIX = {
     Source.POLICE: "110", Source.CITYMGMT: "SZCG", Source.EMERGENCY: "CAP", Source.FIRE: "119",
-    Source.CYBERSPACE: "WX", Source.HOTLINE: "12345", Source.PATROL: "XC",
+    Source.CYBERSPACE: "WX", Source.HOTLINE: "12345", Source.PATROL: "XC", Source.RESIDENT: "R",
 }  # fmt: skip
 
 
@@ -143,6 +143,8 @@ def _draft(
         elif source is Source.HOTLINE:
             crs, draft.crs = "bd09", "BD09"
             lon, lat = wgs84_to_bd09(lon, lat)
+        elif source is Source.RESIDENT:  # the browser's geolocation
+            crs, draft.crs, draft.accuracy = "wgs84", "WGS84", round(rng.uniform(5, 60), 1)
         elif source is Source.EMERGENCY:
             crs, draft.crs, draft.radius_km = "wgs84", "WGS84", round(rng.uniform(0.2, 2.0), 2)
         draft.lon, draft.lat = round(lon, 6), round(lat, 6)

@@ -22,6 +22,7 @@ SHARE: dict[Source, float] = {
     Source.CYBERSPACE: 0.04,
     Source.FIRE: 0.035,
     Source.EMERGENCY: 0.015,
+    Source.RESIDENT: 0.04,  # the resident page /r, as the resident API submits it
 }
 
 
@@ -32,6 +33,8 @@ def _bell(hour: float, peak: float, width: float) -> float:
 
 def rhythm(source: Source, hour: float) -> float:
     """Relative activity of a feed at a local hour of day (0..24), between ~0.05 and ~1."""
+    if source is Source.RESIDENT:  # mornings and evenings, around work
+        return 0.1 + 0.9 * max(_bell(hour, 9, 2), _bell(hour, 20, 2.5))
     if source in (Source.PATROL, Source.CITYMGMT):
         return 0.05 + (0.95 if 8.5 <= hour < 17.5 else 0.0) * (0.7 + 0.3 * _bell(hour, 10, 2))
     if source is Source.HOTLINE:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
-from pydantic import ValidationError
 
 from config.policy import Taxonomy
-from producers.canonical import field_error
-from producers.dlq import dead_letter
-from schemas.dead_letter import DeadLetter, Origin, Stage
-from schemas.report import Report
+from schemas.dead_letter import DeadLetter, Origin, Stage, dead_letter
+from schemas.report_struct import ReportError, ReportStruct, decode_report
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +47,14 @@ def source_of(topic: str, prefix: str) -> str:
     return name.removeprefix("reports.")
 
 
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A valid report: the typed struct the intake reads, the record's own JSON object it stores."""
+
+    report: ReportStruct
+    doc: dict[str, Any]
+
+
 def _source_ref(value: bytes) -> str | None:
     """The record's source_ref if it has a usable one (for the dead letter), else None."""
     try:
@@ -59,7 +65,7 @@ def _source_ref(value: bytes) -> str | None:
     return ref[:128] if isinstance(ref, str) and ref else None
 
 
-def decode(record: Inbound, *, source: str, taxonomy: Taxonomy, now: datetime) -> Report | DeadLetter:
+def decode(record: Inbound, *, source: str, taxonomy: Taxonomy, now: datetime) -> Decoded | DeadLetter:
     def reject(field: str, reason: str, source_ref: str | None = None) -> DeadLetter:
         return dead_letter(
             source,
@@ -73,19 +79,13 @@ def decode(record: Inbound, *, source: str, taxonomy: Taxonomy, now: datetime) -
         )
 
     try:
-        report = Report.model_validate_json(record.value)  # one pass: parse and validate
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        if first["type"] == "json_invalid":
-            return reject("$", f"$: not JSON ({first['msg']})")
-        if first["type"] == "model_type" and not first["loc"]:
-            return reject("$", "$: expected a JSON object")
-        error = field_error(exc)
-        return reject(error.field, error.reason, _source_ref(record.value))
+        report, doc = decode_report(record.value)  # one pass: parse and validate
+    except ReportError as exc:
+        return reject(exc.field, exc.reason, _source_ref(record.value))
     if report.source.value != source:
         return reject(
             "source", f"source: {report.source.value!r} published on the {source!r} feed", report.source_ref
         )
     if report.category not in taxonomy.categories:
         return reject("category", f"category: {report.category!r} is not a taxonomy code", report.source_ref)
-    return report
+    return Decoded(report, doc)

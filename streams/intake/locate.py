@@ -19,7 +19,7 @@ from geo.coords import Crs, to_wgs84_many
 from geo.gazetteer import Gazetteer
 from geo.index import GridIndex, GridIndexes, NoLayerInForce
 from geo.records import Placement
-from schemas.report import Report
+from schemas.report_struct import ReportStruct as Report
 
 
 class Locator:

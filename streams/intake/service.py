@@ -1,6 +1,6 @@
 """One intake batch, end to end: decode, locate, decide, write, publish.
 
-Order of effects (STYLE 4): the batch's rows are written and committed in one transaction,
+Order of effects: the batch's rows are written and committed in one transaction,
 then its outputs are published, then (in the agent) the input offsets are acknowledged. A
 crash anywhere before the acknowledgement redelivers the batch; reports already committed
 are recognised by id and their stored rows are published again, so nothing is lost and
@@ -34,12 +34,10 @@ from dispatch.directory import Directory
 from dispatch.intake import IntakeRules, LocatedReport, Merged, Opened
 from dispatch.merging import OpenIncident, lock_keys
 from dispatch.rows import event_row, incident_row, merge_window_row, report_row, task_row
-from producers.dlq import DLQ_TOPIC, dead_letter
-from producers.dlq import HEADERS as DLQ_HEADERS
-from schemas.dead_letter import DeadLetter, Stage, encode
-from schemas.report import Report
+from schemas.dead_letter import DLQ_TOPIC, DeadLetter, Stage, dead_letter, encode
+from schemas.dead_letter import HEADERS as DLQ_HEADERS
 from streams.intake import store as sql
-from streams.intake.decode import Inbound, decode, source_of
+from streams.intake.decode import Decoded, Inbound, decode, source_of
 from streams.intake.locate import Locator
 from streams.metrics import PipelineMetrics
 
@@ -47,6 +45,8 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[str, bytes | None, bytes, list[tuple[str, bytes]]], Awaitable[Awaitable[Any]]]
 """Send a record; the awaitable it returns completes when the broker has acknowledged it."""
+PublishMany = Callable[[list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]], Awaitable[list[Any]]]
+"""Send many records at once; the awaitables it returns complete when the broker has them all."""
 Row = dict[str, Any]
 JSON_HEADERS = [("content-type", b"application/json")]
 
@@ -105,6 +105,7 @@ class IntakeService:
         directory: Directory,
         metrics: PipelineMetrics,
         publish: Publish,
+        publish_many: PublishMany | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
@@ -113,6 +114,7 @@ class IntakeService:
         self.directory = directory
         self.metrics = metrics
         self.publish = publish
+        self.publish_many = publish_many
         self.clock = clock
         self.policy_id = rules.escalation.fingerprint
         self.case_rules = CaseRulesLoader(rules)
@@ -131,20 +133,20 @@ class IntakeService:
         stage.labels("decode").observe(time.perf_counter() - t0)
 
         t1 = time.perf_counter()
-        located = self.locator.locate(reports, now)
+        located = self.locator.locate([r.report for r in reports], now)
         stage.labels("locate").observe(time.perf_counter() - t1)
         async with conn.transaction():
             # phase 1, one round trip: locks, what was seen before, merge candidates, open work
             t2 = time.perf_counter()
             async with conn.pipeline():
                 await sql.lock(conn, self._lock_keys(located))
-                seen = await sql.known_reports(conn, [str(r.report_id) for r in reports])
+                seen = await sql.known_reports(conn, [str(r.report.report_id) for r in reports])
                 near_q = await sql.nearby(conn, located, self.rules.merge)
                 work_q = await open_work(conn, self.directory.ids(located))
                 known, near, loads = await seen.result(), await near_q.result(), await work_q.result()
             stage.labels("read").observe(time.perf_counter() - t2)
             t3 = time.perf_counter()
-            fresh = [i for i, r in enumerate(reports) if str(r.report_id) not in known]
+            fresh = [i for i, r in enumerate(reports) if str(r.report.report_id) not in known]
             out, poisoned = self._decide(
                 [reports[i] for i in fresh],
                 [located[i] for i in fresh],
@@ -206,9 +208,9 @@ class IntakeService:
     # --- steps -----------------------------------------------------------------------
     def _decode(
         self, records: Sequence[Inbound], now: datetime
-    ) -> tuple[list[Report], dict[str, tuple[tuple[str, int, int], datetime | None]], list[DeadLetter]]:
+    ) -> tuple[list[Decoded], dict[str, tuple[tuple[str, int, int], datetime | None]], list[DeadLetter]]:
         """Reports (first copy of each id), their Kafka origin by report and incident id, letters."""
-        reports: list[Report] = []
+        reports: list[Decoded] = []
         origins: dict[str, tuple[tuple[str, int, int], datetime | None]] = {}
         letters: list[DeadLetter] = []
         seen: set[str] = set()
@@ -219,7 +221,7 @@ class IntakeService:
             if isinstance(decoded, DeadLetter):
                 letters.append(decoded)
                 continue
-            rid = str(decoded.report_id)
+            rid = str(decoded.report.report_id)
             if rid in seen:
                 continue
             seen.add(rid)
@@ -238,29 +240,29 @@ class IntakeService:
     ) -> int:
         """Everything the batch committed, on its topics, delivered (acknowledged by the broker)
         before this returns, so the input is never acknowledged ahead of its outputs."""
-        pending: list[Awaitable[Any]] = []
+        out_messages: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]] = []
         by_incident: dict[str, list[Row]] = defaultdict(list)
         for row in out.reports:
             by_incident[row["incident_id"]].append(row)
         topics = self.topics
+        dumps = orjson.dumps
         raised_incidents = [c.incident for c in raised]
         for row in [*out.incidents, *merged_rows, *raised_incidents, *replay[0]]:
             doc = {"incident": row, "reports": by_incident.get(str(row["incident_id"]), [])}
-            pending.append(
-                await self.publish(topics["incidents"], _key(row), orjson.dumps(doc), JSON_HEADERS)
-            )
+            out_messages.append((topics["incidents"], _key(row), dumps(doc), JSON_HEADERS))
         for row in [*out.tasks, *(t for c in raised for t in c.tasks), *replay[1]]:
-            value = orjson.dumps({"task": row})
-            pending.append(await self.publish(topics["dispatch.tasks"], _key(row), value, JSON_HEADERS))
+            out_messages.append((topics["dispatch.tasks"], _key(row), dumps({"task": row}), JSON_HEADERS))
         for row in [*out.events, *(e for c in raised for e in c.events), *replay[2]]:
-            value = orjson.dumps({"event": row})
-            pending.append(await self.publish(topics["dispatch.events"], _key(row), value, JSON_HEADERS))
+            out_messages.append((topics["dispatch.events"], _key(row), dumps({"event": row}), JSON_HEADERS))
         for letter in letters:
-            key = letter.source.encode()
-            pending.append(await self.publish(topics[DLQ_TOPIC], key, encode(letter), DLQ_HEADERS))
+            out_messages.append((topics[DLQ_TOPIC], letter.source.encode(), encode(letter), DLQ_HEADERS))
             self.metrics.dead_letters.labels(letter.stage.value, letter.field.split(".")[0]).inc()
+        if self.publish_many is not None:
+            pending = await self.publish_many(out_messages)
+        else:
+            pending = [await self.publish(*message) for message in out_messages]
         await asyncio.gather(*pending)
-        return len(pending)
+        return len(out_messages)
 
     def _lock_keys(self, located: list[LocatedReport]) -> set[int]:
         """The merge cells of every report that may merge (see dispatch.merging.lock_keys)."""
@@ -273,7 +275,7 @@ class IntakeService:
 
     def _decide(
         self,
-        reports: list[Report],
+        reports: list[Decoded],
         located: list[LocatedReport],
         near: list[list[OpenIncident]],
         *,
@@ -285,7 +287,7 @@ class IntakeService:
         if not located:
             return out, []
         candidates = self.directory.for_batch(located, loads, at=now, calendar=self.rules.tk.working)
-        by_id = {str(r.report_id): r for r in reports}
+        by_id = {str(r.report.report_id): r for r in reports}
         try:
             decisions = self.rules.decide(located, nearby=near, candidates=candidates, now=now)
             poisoned: list[DeadLetter] = []
@@ -300,7 +302,13 @@ class IntakeService:
             if isinstance(d, Merged):
                 out.reports.append(
                     report_row(
-                        report, d.report, incident_id=d.incident_id, merged=True, origin=origin, now=now
+                        report.report,
+                        report.doc,
+                        d.report,
+                        incident_id=d.incident_id,
+                        merged=True,
+                        origin=origin,
+                        now=now,
                     )
                 )
                 out.merges[d.incident_id].add(d.report.source, d.report.reported_at)
@@ -308,9 +316,17 @@ class IntakeService:
                     out.raises.append(d)
                 continue
             out.reports.append(
-                report_row(report, d.report, incident_id=d.incident_id, merged=False, origin=origin, now=now)
+                report_row(
+                    report.report,
+                    report.doc,
+                    d.report,
+                    incident_id=d.incident_id,
+                    merged=False,
+                    origin=origin,
+                    now=now,
+                )
             )
-            out.incidents.append(incident_row(d, report, now=now, policy_id=self.policy_id))
+            out.incidents.append(incident_row(d, report.report, now=now, policy_id=self.policy_id))
             task = task_row(d, now=now)
             if task is not None:
                 out.tasks.append(task)
@@ -338,7 +354,7 @@ class IntakeService:
         near: list[list[Any]],
         *,
         candidates: Callable[[LocatedReport], Any],
-        by_id: dict[str, Report],
+        by_id: dict[str, Decoded],
         origins: dict[str, tuple[tuple[str, int, int], datetime | None]],
         now: datetime,
     ) -> tuple[list[Merged | Opened], list[DeadLetter]]:
@@ -349,7 +365,7 @@ class IntakeService:
                 decisions += self.rules.decide([r], nearby=[stored], candidates=candidates, now=now)
             except Exception as exc:
                 report = by_id[r.report_id]
-                raw = orjson.dumps(report.model_dump(mode="json"))
+                raw = orjson.dumps(report.doc)
                 (topic, partition, offset), _ = origins[r.report_id]
                 letters.append(
                     dead_letter(
@@ -360,12 +376,12 @@ class IntakeService:
                         f"$: internal error while dispatching ({type(exc).__name__}); kept for review",
                         origin=Inbound(topic, partition, offset, None, b"", None).origin,
                         received_at=now,
-                        source_ref=report.source_ref,
+                        source_ref=report.report.source_ref,
                     )
                 )
         return decisions, letters
 
-    def _count(self, result: BatchResult, reports: list[Report]) -> None:
+    def _count(self, result: BatchResult, reports: list[Decoded]) -> None:
         m = self.metrics
         m.batch_size.observe(result.records)
         if result.merged:

@@ -1,8 +1,9 @@
 """What `yiwang worker` runs for the SLA: the tracker every `sla_tick_s`, the outbox relay, the
 directory refresh; built lazily on the first tick, reconnecting when PostgreSQL goes away.
 
-Installed on the worker's faust app as a dependency service (`install`), with its own Kafka
-producer: faust timers and tasks only start once the consumer group has assigned partitions,
+Installed on the worker's faust app as a dependency service (`install`), sending through the
+worker's one producer (`streams.outputs`, not faust's): faust timers and tasks only start once
+the consumer group has assigned partitions,
 which after a kill -9 waits for the dead member's session to time out (about a minute). The
 deadlines must not wait for that: they are recovered from PostgreSQL as soon as the process
 starts. Every worker process runs one; the tracker and the relay claim rows with SKIP LOCKED.
@@ -18,17 +19,18 @@ from typing import Any
 
 import faust
 import psycopg
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from mode import Service
 from psycopg import AsyncConnection
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
 from dispatch.cases.boot import connect, load_people, store_policy
-from dispatch.cases.flows import CaseFlows, Sender
+from dispatch.cases.flows import CaseFlows, Sender, SendMany
 from dispatch.intake import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
+from streams.outputs import Outputs
 from streams.sla.tracker import Pass, SlaTracker
 
 log = logging.getLogger(__name__)
@@ -44,10 +46,12 @@ class SlaRuntime:
         send: Sender,
         *,
         clock: Callable[[], datetime] | None = None,
+        send_many: SendMany | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics
         self.send = send
+        self.send_many = send_many
         self.clock = clock
         self.engine: Engine = create_engine(settings.db_url, pool_size=1)
         self.conn: AsyncConnection[Any] | None = None
@@ -62,6 +66,7 @@ class SlaRuntime:
         people = await asyncio.to_thread(load_people, self.engine, rules.taxonomy)
         extra = {"clock": self.clock} if self.clock is not None else {}
         self.flows = CaseFlows(self.settings, rules, people, self.send, metrics=self.metrics, **extra)
+        self.flows.send_many = self.send_many
         self.tracker = SlaTracker(self.flows)
         self.conn = await connect(self.settings, application_name="yiwang-sla")
         await store_policy(self.conn, rules.escalation)
@@ -104,8 +109,13 @@ class SlaRuntime:
         return int(await self._guarded("outbox relay", job) or 0)
 
     async def refresh(self) -> None:
-        if self.flows is not None:
+        """Reload the directory; PostgreSQL away (restarting) keeps the people already loaded."""
+        if self.flows is None:
+            return
+        try:
             self.flows.people = await asyncio.to_thread(load_people, self.engine, self.flows.rules.taxonomy)
+        except (SQLAlchemyError, psycopg.OperationalError, OSError) as exc:
+            log.warning("sla: directory not refreshed (%s); retrying at the next refresh", type(exc).__name__)
 
     async def close(self) -> None:
         if self.conn is not None:
@@ -116,27 +126,21 @@ class SlaRuntime:
 class SlaService(Service):
     """The tracker, the relay and the refresh as loops of a mode service (started with the app)."""
 
-    def __init__(self, settings: Settings, metrics: DispatchMetrics, **kwargs: Any) -> None:
+    def __init__(self, settings: Settings, metrics: DispatchMetrics, outputs: Outputs, **kwargs: Any) -> None:
+        """`outputs`: the worker's one producer (the intake's too), started on first use."""
         super().__init__(**kwargs)
         self.settings = settings
-        self.producer: AIOKafkaProducer | None = None  # created on start, inside the event loop
-        self.runtime = SlaRuntime(settings, metrics, self._send, clock=settings.clock())
-
-    async def _send(self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
-        if self.producer is None:
-            raise KafkaError("the SLA producer is not started")
-        return await self.producer.send(topic, value, key=key, headers=headers)
+        self.outputs = outputs
+        self.runtime = SlaRuntime(
+            settings, metrics, outputs.send, send_many=outputs.send_many, clock=settings.clock()
+        )
 
     async def on_start(self) -> None:
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.bootstrap_servers, enable_idempotence=True, acks="all"
-        )
-        await self.producer.start()
+        await self.outputs.start()
 
     async def on_stop(self) -> None:
         await self.runtime.close()
-        if self.producer is not None:
-            await self.producer.stop()
+        await self.outputs.stop()
 
     @Service.task
     async def _tracker(self) -> None:
@@ -149,6 +153,13 @@ class SlaService(Service):
                     result.claimed,
                     result.reassigned,
                 )
+            if (
+                result is not None
+                and self.runtime.tracker is not None
+                and result.claimed >= self.runtime.tracker.batch
+            ):
+                await self.sleep(0)  # catching up (after an outage): the next batch at once
+                continue
             await self.sleep(self.settings.sla_tick_s)
 
     @Service.task
@@ -166,8 +177,10 @@ class SlaService(Service):
             await self.runtime.refresh()
 
 
-def install(app: faust.App, settings: Settings, metrics: DispatchMetrics) -> SlaService:
+def install(
+    app: faust.App, settings: Settings, metrics: DispatchMetrics, outputs: Outputs | None = None
+) -> SlaService:
     """Add the SLA tracker, the outbox relay and the directory refresh to a worker app."""
-    service = SlaService(settings, metrics, loop=app.loop)
+    service = SlaService(settings, metrics, outputs or Outputs(settings), loop=app.loop)
     app.add_dependency(service)
     return service

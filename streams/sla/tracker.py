@@ -15,6 +15,8 @@ one case) never stops the pass: it gets a note and an alarm, and is looked at ag
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from dispatch.cases import queries as q
+from dispatch.cases.commands import Route
 from dispatch.cases.flows import CaseFlows
 from dispatch.cases.steps import StepOutcome, take_due_steps
 from dispatch.cases.work import CaseWork, Changes
@@ -45,12 +48,18 @@ class Pass:
 
 
 class SlaTracker:
-    def __init__(self, flows: CaseFlows, *, batch: int = 200) -> None:
+    def __init__(self, flows: CaseFlows, *, batch: int = 500) -> None:
         self.flows = flows
         self.batch = batch
 
     async def run_once(self, conn: AsyncConnection[Any], now: datetime | None = None) -> Pass:
-        """Claim up to `batch` due incidents at `now` (default: the flows' clock) and step them."""
+        """Claim up to `batch` due incidents at `now` (default: the flows' clock) and step them.
+
+        Batched: one claim, one read of their tasks, one read of their people's open work,
+        the steps computed in memory, then one upsert per table for the whole batch. A case
+        whose steps cannot be computed (calendar data missing, a bug met on it) is set aside
+        with a note and never holds up the others.
+        """
         now = now or self.flows.clock()
         metrics = self.flows.metrics
         steps = reassigned = alarms = 0
@@ -63,16 +72,18 @@ class SlaTracker:
                 metrics.sla_lag.set(max((now - oldest).total_seconds(), 0.0))
             else:
                 metrics.sla_lag.set(0.0)
+            tasks: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for task in await q.tasks_of(conn, [str(i["incident_id"]) for i in due]) if due else []:
+                tasks[str(task["incident_id"])].append(task)
+            routers = await self.flows.routers_for(conn, due) if due else None
             for incident in due:
+                incident_id = str(incident["incident_id"])
                 try:
-                    async with conn.transaction():  # a savepoint: one bad case never blocks the rest
-                        change, outcome = await self._step(conn, incident, now)
-                        await self.flows.write(conn, [change])
+                    assert routers is not None
+                    change, outcome = await self._step(conn, incident, tasks[incident_id], routers, now)
                 except (LifecycleError, SlaError) as exc:
-                    log.exception(
-                        "sla: incident %s could not be stepped; re-checking later", incident["incident_id"]
-                    )
-                    await self._defer(conn, str(incident["incident_id"]), now, f"{type(exc).__name__}: {exc}")
+                    log.exception("sla: incident %s could not be stepped; re-checking later", incident_id)
+                    await self._defer(conn, incident_id, now, f"{type(exc).__name__}: {exc}")
                     alarms += 1
                     continue
                 changes.append(change)
@@ -80,6 +91,8 @@ class SlaTracker:
                 reassigned += outcome.reassigned
                 if outcome.alarm:
                     alarms += 1
+            if changes:
+                await self.flows.write(conn, changes)
         for change in changes:
             for event in change.events:
                 self.flows.metrics.transitions.labels(event["action"], event["actor_role"]).inc()
@@ -92,13 +105,17 @@ class SlaTracker:
         return Pass(len(due), steps, reassigned, alarms, published)
 
     async def _step(
-        self, conn: AsyncConnection[Any], incident: dict[str, Any], now: datetime
+        self,
+        conn: AsyncConnection[Any],
+        incident: dict[str, Any],
+        tasks: list[dict[str, Any]],
+        routers: Callable[[dict[str, Any]], Route],
+        now: datetime,
     ) -> tuple[Changes, StepOutcome]:
         flows = self.flows
         incident_id = str(incident["incident_id"])
-        tasks = await q.tasks_of(conn, [incident_id])
         work = CaseWork(incident, tasks, await flows.rules_for(conn, incident), now)
-        route = await flows.router_for(conn, incident)
+        route = routers(incident)
         outcome = take_due_steps(
             work, route=lambda w: route(w, Action.REASSIGN), targets=flows.targets_for(work)
         )

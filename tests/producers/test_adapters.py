@@ -54,6 +54,11 @@ EXPECTED_SAMPLES = {
         ("XC-500106-20250601-000202", "manhole_cover_missing", "P1", "gcj02"),
         ("XC-500106-20250601-000203", "waterlogging", "P1", "bd09"),
     ],
+    "resident": [
+        ("R-7K2M9QXW", "exposed_garbage", "P3", "wgs84"),
+        ("R-3HD8PQ2N", "streetlight_out", "P3", "wgs84"),
+        ("R-9WQ4TZ6C", "manhole_cover_damaged", "P3", None),
+    ],
 }
 
 
@@ -400,3 +405,29 @@ def test_cap_national_dialect_colours_and_zh_cn_first() -> None:
     assert report.reported_at == datetime.fromisoformat(sent).astimezone(UTC)
     assert report.model_extra is not None and report.model_extra["cap"]["severity"] == "Orange"
     assert not report.description.startswith(("EN ", "繁體 "))  # zh-CN, though third
+
+
+def test_resident_reports_keep_wgs84_points_photos_and_only_an_optional_phone() -> None:
+    by_ref = {r.source_ref: r for r in _reports("resident")}
+    first = by_ref["R-7K2M9QXW"]
+    assert (first.location.lon, first.location.crs, first.location.accuracy_m) == (106.46342, Crs.WGS84, 25.0)
+    assert [a.uri for a in first.attachments] == ["photo:2f6c0e1a9b7d4c3e8a1f5b6d7e8f9a0b"]
+    assert first.reporter is None
+    assert by_ref["R-3HD8PQ2N"].reporter is not None and by_ref["R-3HD8PQ2N"].reporter.phone == "13800001234"
+    assert by_ref["R-9WQ4TZ6C"].location.lon is None and by_ref["R-9WQ4TZ6C"].location.address
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"trackingCode": "R-1", "submittedAt": "2025-06-01T09:00:00+08:00", "category": "fire",
+          "description": "x", "address": "a"}, "category"),
+        ({"trackingCode": "R-1", "submittedAt": "2025-06-01T09:00:00+08:00", "category": "road_dirt",
+          "description": "x"}, "location"),
+        ({"trackingCode": "R-1", "submittedAt": "2025-06-01T09:00:00+08:00", "category": "road_dirt",
+          "description": "x", "address": "a", "photos": ["p1", "p2", "p3", "p4"]}, "attachments"),
+    ],
+)  # fmt: skip
+def test_resident_refusals_name_the_field(doc: dict[str, object], field: str) -> None:
+    (out,) = adapt("resident", json.dumps(doc).encode())
+    assert isinstance(out, Rejection) and out.field == field, out

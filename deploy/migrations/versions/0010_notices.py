@@ -2,7 +2,7 @@
 positions grid workers share.
 
 Revision ID: 0010_notices
-Revises: 0009_shared_state
+Revises: 0012_residents
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0010_notices"
-down_revision = "0009_shared_state"  # chained after main's head
+down_revision = "0012_residents"  # chained after main's head
 branch_labels = None
 depends_on = None
 

@@ -17,6 +17,7 @@ Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFami
 const me = requireSession('operator');
 const RATIOS = ['on_time_acceptance', 'on_time_resolution', 'on_time_closing', 'rework_rate'];
 const VOLUNTEER_RATIOS = ['volunteer_share', 'volunteer_on_time']; // the table only: the charts stay readable
+const SATISFACTION = ['satisfaction', 'revisit_rate']; // 满意率, 回访率 (dispatch/kpi/satisfaction.py)
 const POINTS = ['points_issued', 'points_redeemed'];
 const COLORS = { on_time_acceptance: '#2b6cb0', on_time_resolution: '#3f9142', on_time_closing: '#7c5cbf', rework_rate: '#e8871e', overdue: '#d64545' };
 const charts = {};
@@ -50,7 +51,7 @@ function draw(id, labels, rows, { line = false } = {}) {
 
 function table(rows) {
   const el = clear($('#table'));
-  const ratios = [...RATIOS, ...VOLUNTEER_RATIOS];
+  const ratios = [...RATIOS, ...VOLUNTEER_RATIOS, ...SATISFACTION];
   el.append(h('tr', {}, h('th', {}, t('street')), ...ratios.map((k) => h('th', {}, t(k))),
     ...POINTS.map((k) => h('th', {}, t(k))), h('th', {}, t('overdue'))));
   for (const r of rows) {

@@ -170,6 +170,10 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("POST", "/notices/{b1_received}/receive", None, expect(desk_a=404, desk_b=409)),
     ("GET", "/incidents/{a1}/notices", None, expect(op_district=200, op_a=200, op_b=404)),
     ("GET", "/notices/kpi", None, expect(**OPS)),
+    # residents: anonymous; the tracking code is the key (a code nobody holds is 404 to everyone)
+    ("GET", "/r/categories", None, dict.fromkeys(CALLERS, 200)),
+    ("GET", "/r/reports/R-22222222-222222", None, dict.fromkeys(CALLERS, 404)),
+    ("POST", "/r/reports/R-22222222-222222/rating", {"answer": "satisfied"}, dict.fromkeys(CALLERS, 404)),
 ]
 
 

@@ -189,6 +189,8 @@ const zh = {
   volunteer_on_time: '志愿者按时率',
   points_issued: '发放积分',
   points_redeemed: '兑换积分',
+  satisfaction: '满意率',
+  revisit_rate: '回访率',
 };
 
 const en = {
@@ -375,6 +377,8 @@ const en = {
   volunteer_on_time: 'Volunteers on time',
   points_issued: 'Points issued',
   points_redeemed: 'Points redeemed',
+  satisfaction: 'Satisfaction',
+  revisit_rate: 'Return-visit rate',
 };
 
 const STATES = {

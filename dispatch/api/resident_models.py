@@ -1,0 +1,72 @@
+"""Request bodies and answers of the resident endpoints (pydantic), with their limits.
+
+What a resident is shown names stages and times only: never a worker, an operator, a phone or
+another reporter; the description and photos are shown back only to the holder of the code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch.residents.values import Stage
+from dispatch.revisits.values import Satisfaction
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ResidentReport(_Body):
+    category: str = Field(min_length=1, max_length=48, description="a code from GET /r/categories")
+    description: str = Field(min_length=1, max_length=2000)
+    lon: float | None = Field(default=None, ge=-180, le=180, description="WGS84, the browser's geolocation")
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
+    address: str | None = Field(default=None, max_length=200, description="a typed building or address")
+    photos: list[str] = Field(default_factory=list, max_length=3)
+    phone: str | None = Field(default=None, pattern=r"^1\d{10}$", description="optional, for a call-back")
+
+
+class Category(BaseModel):
+    code: str
+    zh: str
+    en: str
+
+
+class Categories(BaseModel):
+    items: list[Category]
+
+
+class Received(BaseModel):
+    code: str = Field(description="the tracking code: keep it, it is the only way to follow the report")
+    reference: str
+    stage: Stage
+
+
+class StepOut(BaseModel):
+    stage: Stage
+    at: datetime
+
+
+class Tracking(BaseModel):
+    reference: str
+    category: str
+    description: str | None
+    joined: bool = Field(description="the same problem was reported nearby first: handled as one case")
+    timeline: list[StepOut]
+    can_rate: bool
+    rating: Satisfaction | None
+
+
+class Rating(_Body):
+    answer: Satisfaction
+    reason_code: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class Rated(BaseModel):
+    answer: Satisfaction
+    reopened: bool
+    note: str

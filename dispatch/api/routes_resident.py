@@ -1,0 +1,186 @@
+"""Residents (/r): report a problem, follow it by its tracking code, rate the handling.
+
+No account and no token: the caller is anonymous, and the tracking code is the only key to a
+report (a wrong or unknown code answers 404, like a missing report). A report is the
+resident adapter's document (producers/adapters/resident.py), checked like every feed's and
+published to `reports.resident`; the intake places it and merges it with a report of the
+same thing nearby, which the resident is told on the tracking page. Limits: reports per
+device (the `X-Device` header, the page's random id) and per network address in a window
+(config/residents.toml), counted on hashes only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Header, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from config.policy import load_taxonomy
+from dispatch.api.answers import RESIDENT_ERRORS
+from dispatch.api.resident_models import (
+    Categories,
+    Category,
+    Rated,
+    Rating,
+    Received,
+    ResidentReport,
+    StepOut,
+    Tracking,
+)
+from dispatch.api.state import State
+from dispatch.cases.documents import HEADERS
+from dispatch.lifecycle.errors import DetailError
+from dispatch.residents import service as q
+from dispatch.residents.values import (
+    Stage,
+    TooMany,
+    digest,
+    load_resident_policy,
+    new_code,
+    source_ref_of,
+    timeline,
+)
+from dispatch.revisits import service as visits
+from dispatch.revisits.errors import NotFound
+from dispatch.revisits.values import VisitStatus
+from producers.adapters.registry import ADAPTERS
+from producers.outcome import Context, Rejection
+from producers.sources import load_sources
+from schemas.dead_letter import Origin
+from schemas.report import Report, Source, encode
+
+router = APIRouter(prefix="/r", tags=["residents"])
+Device = Annotated[str, Header(alias="X-Device", min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+@router.get("/categories")
+async def categories() -> Categories:
+    """The picker: the resident source's categories in the taxonomy's own words."""
+    taxonomy = await run_in_threadpool(load_taxonomy)
+    config = (await run_in_threadpool(load_sources))[Source.RESIDENT]
+    codes = sorted(set(config.categories.values()))
+    return Categories(
+        items=[Category(code=c, zh=taxonomy.categories[c].zh, en=taxonomy.categories[c].en) for c in codes]
+    )
+
+
+def _adapt(doc: dict[str, object], now: datetime) -> Report:
+    ctx = Context(load_sources()[Source.RESIDENT], load_taxonomy(), now, Origin(file="resident-api"))
+    (out,) = list(ADAPTERS[Source.RESIDENT](orjson.dumps(doc), ctx))
+    if isinstance(out, Rejection):
+        raise DetailError(out.field, out.reason)
+    return out
+
+
+@router.post("/reports", status_code=201, responses=RESIDENT_ERRORS)
+async def submit(body: ResidentReport, request: Request, state: State, device: Device) -> Received:
+    """Report a problem; answers the tracking code (shown once: it is not stored)."""
+    if body.lon is None and not body.address:
+        raise DetailError("location", "give the device's location (lon, lat) or an address")
+    if (body.lon is None) != (body.lat is None):
+        raise DetailError("lat" if body.lat is None else "lon", "lon and lat go together")
+    now = datetime.now(UTC)
+    ref, code = new_code()
+    doc: dict[str, object] = {
+        "trackingCode": ref,
+        "submittedAt": now.isoformat(),
+        "category": body.category,
+        "description": body.description,
+        "lng": body.lon,
+        "lat": body.lat,
+        "accuracy": body.accuracy_m,
+        "address": body.address,
+        "placedBy": "device" if body.lon is not None else "gazetteer",
+        "photos": body.photos or None,
+        "contact": {"phone": body.phone} if body.phone else None,
+    }
+    report = await run_in_threadpool(_adapt, {k: v for k, v in doc.items() if v is not None}, now)
+    policy = await run_in_threadpool(load_resident_policy)
+    device_hash = digest(device)
+    ip_hash = digest(request.client.host if request.client else "unknown")
+    async with state.pool.connection() as conn, conn.transaction():
+        per_device, per_ip = await q.recent(
+            conn,
+            device_hash=device_hash,
+            ip_hash=ip_hash,
+            since_device=now - policy.device.window,
+            since_ip=now - policy.ip.window,
+        )
+        if per_device >= policy.device.reports or per_ip >= policy.ip.reports:
+            raise TooMany("too many reports from this device or network: please try again later")
+        await q.insert(
+            conn,
+            source_ref=ref,
+            report_id=str(report.report_id),
+            code_hash=digest(code),
+            device_hash=device_hash,
+            ip_hash=ip_hash,
+            at=now,
+        )
+    try:
+        sent = await state.flows.send(
+            state.settings.topic("reports.resident"), ref.encode(), encode(report), HEADERS
+        )
+        await sent
+    except Exception:
+        async with state.pool.connection() as conn:
+            await q.delete(conn, ref)
+        raise HTTPException(503, "the report could not be sent: please try again") from None
+    return Received(code=code, reference=ref, stage=Stage.RECEIVED)
+
+
+async def _holder(state: State, code: str) -> q.Submission:
+    ref = source_ref_of(code)
+    async with state.pool.connection() as conn:
+        found = await q.submission(conn, ref) if ref else None
+    if found is None or found.code_hash != digest(code):
+        raise NotFound("no report with this code")
+    return found
+
+
+@router.get("/reports/{code}", responses=RESIDENT_ERRORS)
+async def follow(code: str, state: State) -> Tracking:
+    """The report's stages and times; whether it joined a case reported first; whether it may be rated."""
+    mine = await _holder(state, code)
+    async with state.pool.connection() as conn:
+        case = await q.case_of(conn, mine.report_id)
+        visit = await visits.latest_for_report(conn, mine.report_id)
+        cur = await conn.execute(
+            "SELECT description, category FROM reports WHERE report_id = %s", (mine.report_id,)
+        )
+        row = await cur.fetchone()
+    now = datetime.now(UTC)
+    steps = timeline(mine.submitted_at, case.events if case else [])
+    return Tracking(
+        reference=mine.source_ref,
+        category=str(row[1]) if row else "",
+        description=str(row[0]) if row else None,
+        joined=bool(case and case.joined),
+        timeline=[StepOut(stage=s.stage, at=s.at) for s in steps],
+        can_rate=visit is not None and visit.status_at(now) is VisitStatus.PENDING,
+        rating=visit.answer if visit else None,
+    )
+
+
+@router.post("/reports/{code}/rating", responses=RESIDENT_ERRORS)
+async def rate(code: str, body: Rating, state: State) -> Rated:
+    """Answer the return visit of the report's last closing; 不满意 about the handling reopens it."""
+    mine = await _holder(state, code)
+    if state.revisits is None:
+        raise NotFound("return visits are not asked here")
+    async with state.pool.connection() as conn:
+        visit = await visits.latest_for_report(conn, mine.report_id)
+        if visit is None:
+            raise NotFound("nothing to rate yet: the case is not closed")
+        out = await state.revisits.answer(
+            conn,
+            visit.visit_id,
+            body.answer,
+            reason_code=body.reason_code,
+            reason=body.reason,
+            channel="resident",
+        )
+    return Rated(answer=body.answer, reopened=out.verdict.rework is not None, note=out.verdict.why)

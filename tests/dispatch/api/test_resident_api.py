@@ -1,0 +1,89 @@
+"""The resident endpoints over the real app, PostGIS and Kafka: a report becomes a canonical
+`resident` report on its topic, is followed by its code only, limited per device, and bad
+input is refused naming the field, never with a 5xx."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from config.settings import Settings
+from schemas.report import decode
+from tests.producers.helpers import read_topic
+
+pytestmark = [pytest.mark.db, pytest.mark.kafka]
+BODY = {
+    "category": "exposed_garbage",
+    "description": "楼下垃圾两天没人收",
+    "address": "沙坪坝区小龙坎正街 10 号",
+}
+
+
+def device() -> dict[str, str]:
+    return {"X-Device": f"dev-{uuid.uuid4().hex[:16]}"}
+
+
+def test_a_report_is_published_as_a_resident_report_and_followed_by_its_code_only(
+    client: TestClient, kafka: Settings
+) -> None:
+    picker = client.get("/r/categories").json()["items"]
+    assert {"code": "exposed_garbage", "zh": "暴露垃圾"}.items() <= next(
+        c for c in picker if c["code"] == "exposed_garbage"
+    ).items()
+    answer = client.post("/r/reports", json={**BODY, "phone": "13800001234"}, headers=device())
+    assert answer.status_code == 201, answer.text
+    code, ref = answer.json()["code"], answer.json()["reference"]
+    assert code.startswith(ref + "-")
+    published = [decode(v) for _, v, _ in read_topic(kafka, kafka.topic("reports.resident"))]
+    mine = next(r for r in published if r.source_ref == ref)
+    assert mine.source == "resident" and mine.category == "exposed_garbage" and mine.location.address
+    assert mine.reporter is not None and mine.reporter.phone == "13800001234"
+
+    follow = client.get(f"/r/reports/{code}").json()
+    assert follow["reference"] == ref and follow["timeline"][0]["stage"] == "received"
+    assert "13800001234" not in str(follow) and not follow["can_rate"]
+    assert client.get(f"/r/reports/{ref}-222222").status_code == 404  # the reference alone is not the key
+    assert client.post(f"/r/reports/{code}/rating", json={"answer": "satisfied"}).status_code == 404
+
+
+def test_limits_per_device_and_refusals_name_the_field(client: TestClient) -> None:
+    mine = device()
+    for _ in range(5):
+        assert client.post("/r/reports", json=BODY, headers=mine).status_code == 201
+    assert client.post("/r/reports", json=BODY, headers=mine).status_code == 429
+    assert client.post("/r/reports", json=BODY).status_code == 422  # no device id
+    cases = [
+        ({**BODY, "category": "fire"}, "category"),
+        ({"category": "road_dirt", "description": "x"}, "location"),
+        ({**BODY, "lon": 106.4}, "lat"),
+        ({**BODY, "photos": ["a", "b", "c", "d"]}, "photos"),
+    ]
+    for body, field in cases:
+        got = client.post("/r/reports", json=body, headers=device())
+        assert got.status_code == 422 and field in got.text, (body, got.text)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["category", "description", "lon", "lat", "address", "photos", "phone", "x"]),
+        st.one_of(
+            st.none(),
+            st.text(max_size=30),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.integers(),
+            st.lists(st.text()),
+        ),
+    ),
+    code=st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-_.~abc汉字", max_size=30),
+)
+def test_fuzzed_resident_input_never_gives_a_5xx(
+    client: TestClient, body: dict[str, object], code: str
+) -> None:
+    assert client.post("/r/reports", json=body, headers=device()).status_code < 500
+    assert client.get(f"/r/reports/{code or 'x'}").status_code < 500
+    assert client.post(f"/r/reports/R-{code}/rating", json=body).status_code < 500
