@@ -24,8 +24,7 @@ from dispatch.cases.boot import connect
 from dispatch.notices.channels import load_channels
 from dispatch.notices.flows import NoticeFlows
 from dispatch.notices.rules import CaseEventDoc, EventRecord, load_notice_policy
-from producers.dlq import DLQ_TOPIC, HEADERS, dead_letter, encode
-from schemas.dead_letter import Origin, Stage
+from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
 from streams.outputs import Outputs
 
 log = logging.getLogger(__name__)
