@@ -68,7 +68,7 @@ def test_report_follow_and_rate_dissatisfied_reopens_on_a_phone(
 
         incident, task, assignee, report_id = _case_of(stack, code.rsplit("-", 1)[0])
         (photo,) = stack.one(  # type: ignore[misc]
-            "SELECT array_agg(a->>'uri') FROM reports, jsonb_array_elements(attachments) a "
+            "SELECT array_agg(a->>'uri') FROM reports, jsonb_array_elements(body->'attachments') a "
             "WHERE report_id = :id",
             id=report_id,
         )
@@ -99,11 +99,14 @@ def test_report_follow_and_rate_dissatisfied_reopens_on_a_phone(
         expect(page.locator("#toast")).to_contain_text("重新交办")
         page.wait_for_selector("body[data-ready=tracking]")
         expect(page.locator("#rating")).to_have_attribute("data-answer", "dissatisfied")
-        expect(page.locator("#timeline li").last).to_have_attribute("data-stage", "reopened")
-        shot(page, "resident-reopened")
+        reopened = page.locator("#timeline li[data-stage=reopened]")
+        expect(reopened).to_have_count(1)
+        stages = page.locator("#timeline li").evaluate_all("els => els.map(e => e.dataset.stage)")
+        assert stages[5:] == ["reopened", "dispatched"], stages  # 返工: back to the same unit
+        shot(page, "resident-reopened", full_page=True)
 
         page.click("#lang")
-        expect(page.locator("#timeline li").last).to_contain_text("Reopened")
+        expect(reopened).to_contain_text("Reopened")
         assert not errors, errors
     state = stack.one("SELECT state FROM incidents WHERE incident_id = :id", id=incident)
     assert state not in ("closed", "resolved"), state
