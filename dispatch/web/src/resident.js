@@ -75,7 +75,7 @@ function showForm() {
       if (address) body.address = address;
       const got = await api('/r/reports', { method: 'POST', body, headers: device() });
       localStorage.setItem(CODE_KEY, got.code);
-      await showTracking(got.code, true);
+      await showTracking(got.code);
     } catch (e) {
       fail(e);
       button.disabled = false;
@@ -87,14 +87,14 @@ function showForm() {
     h('button', { type: 'submit' }, r('follow')));
   follow.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    showTracking(follow.code.value.trim().toUpperCase(), false).catch(fail);
+    showTracking(follow.code.value.trim().toUpperCase()).catch(fail);
   });
   clear($('#view')).append(form, follow);
   ready('form');
 }
 
 // --- following and rating ------------------------------------------------------------------
-async function showTracking(code, fresh) {
+async function showTracking(code) {
   let report;
   try {
     report = await api(`/r/reports/${encodeURIComponent(code)}`);
@@ -102,7 +102,7 @@ async function showTracking(code, fresh) {
     if (e instanceof ApiError && e.status === 404) return toast(r('not_found'), 'err');
     throw e;
   }
-  shown = () => showTracking(code, fresh).catch(fail);
+  shown = () => showTracking(code).catch(fail);
   const view = clear($('#view'));
   view.append(h('section', { class: 'card code', id: 'code' },
     h('p', { class: 'muted' }, r('your_code')), h('b', { dataset: { code } }, code)));
@@ -139,7 +139,7 @@ function rateForm(code) {
     try {
       const got = await api(`/r/reports/${encodeURIComponent(code)}/rating`, { method: 'POST', body });
       toast(got.reopened ? r('reopened_note') : r('thanks'));
-      await showTracking(code, false);
+      await showTracking(code);
     } catch (e) {
       fail(e);
     }
@@ -156,7 +156,7 @@ async function main() {
   });
   categories = (await api('/r/categories')).items;
   const code = location.hash.slice(1) || localStorage.getItem(CODE_KEY);
-  if (code) await showTracking(code, false).catch(() => showForm());
+  if (code) await showTracking(code).catch(() => showForm());
   if (!shown) showForm();
 }
 
