@@ -7,7 +7,7 @@ caller, through `Annotated` dependencies; a role dependency refuses other roles 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -22,6 +22,7 @@ from dispatch.api.auth import ApiRole, AuthError, Principal, read_token
 from dispatch.api.live import LiveFeed
 from dispatch.cases.flows import CaseFlows
 from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.residents.values import UploadWindow, load_resident_policy
 from dispatch.revisits.flows import RevisitFlows
 from dispatch.volunteers.flows import VolunteerFlows
 
@@ -37,6 +38,9 @@ class ApiState:
     volunteers: VolunteerFlows | None = None  # the volunteer scheme (None: not offered)
     revisits: RevisitFlows | None = None  # return visits after each closing (None: not asked)
     engine: Engine | None = None  # blocking SQL (people import, dead-letter desk) in a threadpool
+    resident_uploads: UploadWindow = field(  # residents' photo uploads per device and address
+        default_factory=lambda: UploadWindow(load_resident_policy().photos)
+    )
 
 
 class Forbidden(Exception):

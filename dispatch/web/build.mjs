@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 const out = process.argv[2] || 'dist';
 const pages = {
   login: 'src/login.js', board: 'src/board.js', kpi: 'src/kpi.js', worker: 'src/worker.js',
-  volunteer: 'src/volunteer.js', people: 'src/people.js', dlq: 'src/dlq.js',
+  volunteer: 'src/volunteer.js', people: 'src/people.js', dlq: 'src/dlq.js', resident: 'src/resident.js',
 };
 
 const result = await esbuild.build({

@@ -9,8 +9,9 @@
 | `/board/dlq`  | district operators: the dead-letter desk (counts, replay, discard) |
 | `/m`          | the grid worker's phone page: my tasks, accept/arrive/resolve |
 | `/v`          | the volunteer's phone page: tasks, points, redemptions (公益积分) |
+| `/r`          | residents (no account): report a problem, follow it by its code, rate it |
 
-Pages carry no data: they call the API with the token from the login. Assets have
+Pages carry no data: they call the API with the token from the login (`/r` anonymously). Assets have
 content-hashed names and are cached for a year; HTML is revalidated every time. The
 Content-Security-Policy allows scripts, styles and connections from this origin only, so
 nothing is ever fetched from a CDN.
@@ -35,6 +36,7 @@ PAGES = {
     "/board/dlq": "dlq",
     "/m": "worker",
     "/v": "volunteer",
+    "/r": "resident",
 }
 ASSET = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|js\.LEGAL\.txt)$")  # built names only: no paths
 MEDIA = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8", "txt": "text/plain"}
