@@ -6,7 +6,9 @@ resident adapter's document (producers/adapters/resident.py), checked like every
 published to `reports.resident`; the intake places it and merges it with a report of the
 same thing nearby, which the resident is told on the tracking page. Limits: reports per
 device (the `X-Device` header, the page's random id) and per network address in a window
-(config/residents.toml), counted on hashes only.
+(config/residents.toml), counted on hashes only. Photos are uploaded first (`POST /r/photos`,
+the worker's checks: JPEG/PNG/WebP by their bytes, 5 MB), limited per device and address in
+the API process's memory, and named in the report by their keys.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, File, Header, HTTPException, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from config.policy import load_taxonomy
-from dispatch.api.answers import RESIDENT_ERRORS
+from dispatch.api import photos as photo_store
+from dispatch.api.answers import PHOTO_ERRORS, RESIDENT_ERRORS, PhotoStored
 from dispatch.api.resident_models import (
     Categories,
     Category,
@@ -75,6 +78,33 @@ def _adapt(doc: dict[str, object], now: datetime) -> Report:
     return out
 
 
+def _address(request: Request) -> str:
+    return digest(request.client.host if request.client else "unknown")
+
+
+@router.post("/photos", status_code=201, responses={**RESIDENT_ERRORS, **PHOTO_ERRORS})
+async def upload(
+    request: Request,
+    state: State,
+    device: Device,
+    photo: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 5 MB")],
+) -> PhotoStored:
+    """Store a photo for a report (checked like a worker's); pass the key in the report's `photos`."""
+    data = await photo.read(photo_store.MAX_BYTES + 1)
+    photo_store.checked(data)
+    policy = await run_in_threadpool(load_resident_policy)
+    now = datetime.now(UTC)
+    per_ip = policy.photos.reports * max(1, policy.ip.reports // policy.device.reports)
+    uploads = state.resident_uploads
+    if not uploads.take("ip:" + _address(request), now, allowed=per_ip):
+        raise TooMany("too many photos from this network: please try again later")
+    if not uploads.take("device:" + digest(device), now):
+        raise TooMany("too many photos from this device: please try again later")
+    async with state.pool.connection() as conn:
+        key, kind = await photo_store.store(conn, data, now)
+    return PhotoStored(key=key, media_type=kind.media_type, bytes=len(data))
+
+
 @router.post("/reports", status_code=201, responses=RESIDENT_ERRORS)
 async def submit(body: ResidentReport, request: Request, state: State, device: Device) -> Received:
     """Report a problem; answers the tracking code (shown once: it is not stored)."""
@@ -82,6 +112,9 @@ async def submit(body: ResidentReport, request: Request, state: State, device: D
         raise DetailError("location", "give the device's location (lon, lat) or an address")
     if (body.lon is None) != (body.lat is None):
         raise DetailError("lat" if body.lat is None else "lon", "lon and lat go together")
+    for i, key in enumerate(body.photos):
+        if not photo_store.KEY.match(key):
+            raise DetailError(f"photos[{i}]", "not a key from POST /r/photos")
     now = datetime.now(UTC)
     ref, code = new_code()
     doc: dict[str, object] = {
@@ -100,7 +133,7 @@ async def submit(body: ResidentReport, request: Request, state: State, device: D
     report = await run_in_threadpool(_adapt, {k: v for k, v in doc.items() if v is not None}, now)
     policy = await run_in_threadpool(load_resident_policy)
     device_hash = digest(device)
-    ip_hash = digest(request.client.host if request.client else "unknown")
+    ip_hash = _address(request)
     async with state.pool.connection() as conn, conn.transaction():
         per_device, per_ip = await q.recent(
             conn,

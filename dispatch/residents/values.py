@@ -63,12 +63,13 @@ class Limit:
 class ResidentPolicy:
     device: Limit
     ip: Limit
+    photos: Limit  # photo uploads per device (and, times the ip/device ratio, per address)
 
 
 def parse_resident_policy(doc: dict[str, Any], origin: str = "residents") -> ResidentPolicy:
     limits = doc.get("limits") or {}
     out: dict[str, Limit] = {}
-    for name in ("device", "ip"):
+    for name in ("device", "ip", "photos"):
         entry = limits.get(name)
         if not isinstance(entry, dict):
             raise PolicyError(f"{origin}: [limits.{name}] is missing")
@@ -77,11 +78,41 @@ def parse_resident_policy(doc: dict[str, Any], origin: str = "residents") -> Res
             raise PolicyError(f"{origin}: limits.{name}.reports must be a positive integer")
         window = Duration.parse(str(entry.get("window", "")))
         out[name] = Limit(count, timedelta(minutes=_MINUTES[window.unit] * window.value))
-    return ResidentPolicy(out["device"], out["ip"])
+    return ResidentPolicy(out["device"], out["ip"], out["photos"])
 
 
 def load_resident_policy(path: Path = CONFIG_DIR / "residents.toml") -> ResidentPolicy:
     return parse_resident_policy(read_toml(path), origin=str(path))
+
+
+class UploadWindow:
+    """Photo uploads counted per hashed key (a device, an address) over the policy's window.
+
+    Held in the API process's memory: photos are anonymous until a report names them, so there
+    is no row to count by; each API host limits on its own (a flood spread over hosts is
+    limited per host).
+
+    >>> from datetime import UTC
+    >>> w, t = UploadWindow(Limit(2, timedelta(hours=1))), datetime(2026, 11, 25, tzinfo=UTC)
+    >>> [w.take("d", t), w.take("d", t), w.take("d", t), w.take("d", t + timedelta(hours=1))]
+    [True, True, False, True]
+    """
+
+    def __init__(self, limit: Limit) -> None:
+        self.limit = limit
+        self._seen: dict[str, list[datetime]] = {}
+
+    def take(self, key: str, now: datetime, *, allowed: int | None = None) -> bool:
+        """Count one upload for `key` if it is under its limit (`allowed`, else the policy's)."""
+        since = now - self.limit.window
+        for k in [k for k, times in self._seen.items() if times[-1] <= since]:
+            del self._seen[k]
+        times = [t for t in self._seen.get(key, []) if t > since]
+        if len(times) >= (self.limit.reports if allowed is None else allowed):
+            self._seen[key] = times
+            return False
+        self._seen[key] = [*times, now]
+        return True
 
 
 class Stage(StrEnum):

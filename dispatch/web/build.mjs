@@ -11,6 +11,7 @@ const out = process.argv[2] || 'dist';
 const pages = {
   login: 'src/login.js', board: 'src/board.js', kpi: 'src/kpi.js', worker: 'src/worker.js',
   volunteer: 'src/volunteer.js', people: 'src/people.js', dlq: 'src/dlq.js', inbox: 'src/inbox.js',
+  resident: 'src/resident.js',
 };
 
 const result = await esbuild.build({

@@ -10,8 +10,9 @@
 | `/m`          | the grid worker's phone page: my tasks, accept/arrive/resolve |
 | `/v`          | the volunteer's phone page: tasks, points, redemptions (公益积分) |
 | `/inbox`      | a desk's notices: receive (签收) and answer (反馈)             |
+| `/r`          | residents (no account): report a problem, follow it by its code, rate it |
 
-Pages carry no data: they call the API with the token from the login. Assets have
+Pages carry no data: they call the API with the token from the login (`/r` anonymously). Assets have
 content-hashed names and are cached for a year; HTML is revalidated every time. The
 Content-Security-Policy allows scripts, styles and connections from this origin only, so
 nothing is ever fetched from a CDN.
@@ -37,6 +38,7 @@ PAGES = {
     "/m": "worker",
     "/v": "volunteer",
     "/inbox": "inbox",
+    "/r": "resident",
 }
 ASSET = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|js\.LEGAL\.txt)$")  # built names only: no paths
 MEDIA = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8", "txt": "text/plain"}

@@ -172,6 +172,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/notices/kpi", None, expect(**OPS)),
     # residents: anonymous; the tracking code is the key (a code nobody holds is 404 to everyone)
     ("GET", "/r/categories", None, dict.fromkeys(CALLERS, 200)),
+    ("POST", "/r/photos", None, dict.fromkeys(CALLERS, 422)),  # no device id, no photo: a token adds nothing
     ("GET", "/r/reports/R-22222222-222222", None, dict.fromkeys(CALLERS, 404)),
     ("POST", "/r/reports/R-22222222-222222/rating", {"answer": "satisfied"}, dict.fromkeys(CALLERS, 404)),
 ]

@@ -67,6 +67,30 @@ def test_limits_per_device_and_refusals_name_the_field(client: TestClient) -> No
         assert got.status_code == 422 and field in got.text, (body, got.text)
 
 
+JPEG = b"\xff\xd8\xff\xe0" + bytes(64)
+
+
+def test_photos_are_checked_like_a_workers_limited_per_device_and_named_by_key(client: TestClient) -> None:
+    mine = device()
+    assert client.post("/r/photos", files={"photo": ("a.jpg", JPEG)}).status_code == 422  # no device id
+    gif = client.post("/r/photos", headers=mine, files={"photo": ("a.jpg", b"GIF89a" + bytes(50))})
+    assert gif.status_code == 415 and gif.json()["field"] == "photo"
+    huge = client.post("/r/photos", headers=mine, files={"photo": ("a.jpg", JPEG + bytes(5 * 1024 * 1024))})
+    assert huge.status_code == 413
+    stored = client.post("/r/photos", headers=mine, files={"photo": ("../x.png", JPEG, "image/png")})
+    assert stored.status_code == 201, stored.text
+    key = stored.json()["key"]
+    assert key.startswith("photos/") and key.endswith(".jpg")
+    made = client.post("/r/reports", json={**BODY, "photos": [key]}, headers=mine)
+    assert made.status_code == 201, made.text
+    bad = client.post("/r/reports", json={**BODY, "photos": [key, "../../etc/passwd"]}, headers=device())
+    assert bad.status_code == 422 and bad.json()["field"] == "photos[1]"
+    for _ in range(14):  # 15 an hour per device (config/residents.toml), refused ones not counted
+        assert client.post("/r/photos", headers=mine, files={"photo": ("a.jpg", JPEG)}).status_code == 201
+    assert client.post("/r/photos", headers=mine, files={"photo": ("a.jpg", JPEG)}).status_code == 429
+    assert client.post("/r/photos", headers=device(), files={"photo": ("a.jpg", JPEG)}).status_code == 201
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     body=st.dictionaries(

@@ -1,6 +1,6 @@
 """The grid worker's phone page in the Debian Chromium (phone viewport): log in with a PIN,
 accept, arrive, resolve with a note and a photo (shrunk to a JPEG in the browser, uploaded,
-stored in the shared photos table), then the operator verifies and closes on the board; and a
+stored under the settings' home), then the operator verifies and closes on the board; and a
 task handed back with a reason. Each step is checked in PostgreSQL."""
 
 from __future__ import annotations
@@ -77,8 +77,9 @@ def test_worker_resolves_with_a_photo_and_the_operator_verifies_and_closes(
     assert stack.one(state, id=case.incident_id) == "resolved"
     (key,) = stack.one("SELECT photos FROM tasks WHERE task_id = :id", id=case.task_id)  # type: ignore[misc]
     assert re.fullmatch(r"photos/\d{4}/\d{2}/[0-9a-f]{32}\.jpg", key)
-    stored = stack.one("SELECT data FROM photos WHERE photo_key = :k", k=key)  # the shared store
-    assert isinstance(stored, bytes) and stored[:3] == b"\xff\xd8\xff"  # shrunk to a JPEG by the page
+    data = stack.one("SELECT data FROM photos WHERE photo_key = :key", key=key)
+    assert isinstance(data, bytes | memoryview)
+    assert bytes(data)[:3] == b"\xff\xd8\xff"  # shrunk to a JPEG by the page
 
     with open_page(chromium, tmp_path / "desk") as (page, errors):
         login(page, stack.url, username=OPERATOR, password=PASSWORD)

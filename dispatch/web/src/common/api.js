@@ -65,9 +65,9 @@ export function query(params) {
   return s ? `?${s}` : '';
 }
 
-export async function api(path, { method = 'GET', body, form, key } = {}) {
+export async function api(path, { method = 'GET', body, form, key, headers: extra = {} } = {}) {
   const s = session();
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', ...extra };
   if (s) headers.Authorization = `Bearer ${s.token}`;
   if (key) headers['Idempotency-Key'] = key;
   let payload;

@@ -1,0 +1,87 @@
+// Every visible string of the resident page, Chinese first (the language choice is the pages'
+// shared one, common/i18n.js). The reasons are config/revisits.toml's codes in plain words.
+import { lang } from '../common/i18n.js';
+
+const zh = {
+  title: '我要反映',
+  lang_switch: 'English',
+  what: '遇到了什么问题？',
+  describe: '具体情况',
+  describe_hint: '例如：楼下垃圾两天没人收',
+  photos: '照片（最多 3 张，可不传）',
+  place: '在哪里？',
+  locate: '用手机定位',
+  located: '已定位',
+  locate_failed: '无法定位，请填写地址',
+  address: '或填写地址、楼栋',
+  address_hint: '例如：小龙坎正街 10 号',
+  send: '提交',
+  sending: '提交中…',
+  too_many_photos: '最多 3 张照片',
+  need_place: '请用手机定位或填写地址',
+  follow: '查询进度',
+  code: '查询码',
+  your_code: '您的查询码（请保存，凭此码查询进度、评价）',
+  new_report: '再反映一件事',
+  joined: '附近已有人反映同一问题，已合并办理',
+  received: '已受理', dispatched: '已派单', on_site: '已到场', resolved: '已处置', closed: '已办结', reopened: '重新办理',
+  rate: '对处理结果满意吗？',
+  satisfied: '满意', basically_satisfied: '基本满意', dissatisfied: '不满意',
+  why: '不满意的原因',
+  not_fixed: '问题未解决', incomplete: '处置不彻底，问题反复', attitude: '工作人员态度不好',
+  too_slow: '处理太慢', policy: '政策原因，无法满足诉求', other: '其他',
+  more: '补充说明（可不填）',
+  rate_send: '提交评价',
+  rated: '您的评价',
+  reopened_note: '已重新交办，我们会再次处理',
+  thanks: '感谢您的评价',
+  not_found: '没有这个查询码',
+};
+
+const en = {
+  title: 'Report a problem',
+  lang_switch: '中文',
+  what: 'What is the problem?',
+  describe: 'What you see',
+  describe_hint: 'e.g. the rubbish downstairs has not been collected for two days',
+  photos: 'Photos (up to 3, optional)',
+  place: 'Where?',
+  locate: 'Use my location',
+  located: 'Located',
+  locate_failed: 'No location: please type the address',
+  address: 'or type the address or building',
+  address_hint: 'e.g. 10 Xiaolongkan Zhengjie',
+  send: 'Send',
+  sending: 'Sending…',
+  too_many_photos: 'At most 3 photos',
+  need_place: 'Use your location or type an address',
+  follow: 'Follow a report',
+  code: 'Tracking code',
+  your_code: 'Your tracking code (keep it: it is how you follow and rate the report)',
+  new_report: 'Report something else',
+  joined: 'Someone nearby reported the same problem first: it is handled as one case',
+  received: 'Received', dispatched: 'Dispatched', on_site: 'On site', resolved: 'Resolved', closed: 'Closed', reopened: 'Reopened',
+  rate: 'Are you satisfied with the handling?',
+  satisfied: 'Satisfied', basically_satisfied: 'Mostly satisfied', dissatisfied: 'Not satisfied',
+  why: 'Why not?',
+  not_fixed: 'The problem is not fixed', incomplete: 'Not done thoroughly, it came back', attitude: 'The staff were rude',
+  too_slow: 'It took too long', policy: 'The rules do not allow what I asked', other: 'Other',
+  more: 'Anything to add (optional)',
+  rate_send: 'Send my rating',
+  rated: 'Your rating',
+  reopened_note: 'Sent back to be handled again',
+  thanks: 'Thank you for your rating',
+  not_found: 'No report with this code',
+};
+
+export const REASONS = ['not_fixed', 'incomplete', 'attitude', 'too_slow', 'policy', 'other'];
+
+export function r(key) {
+  const table = lang() === 'en' ? en : zh;
+  return table[key] ?? zh[key] ?? key;
+}
+
+export function applyStrings(root = document) {
+  for (const el of root.querySelectorAll('[data-r]')) el.textContent = r(el.dataset.r);
+  document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
+}
