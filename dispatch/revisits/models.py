@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -36,7 +36,7 @@ class ReturnVisitRow(DispatchBase):
     )
 
     visit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    incident_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("incidents.incident_id"))
+    incident_id: Mapped[uuid.UUID] = mapped_column(UUID)  # no FK: incidents is rebuilt from topics
     report_id: Mapped[uuid.UUID] = mapped_column(UUID)
     source: Mapped[str] = mapped_column(String(32))
     source_ref: Mapped[str] = mapped_column(Text)
