@@ -60,8 +60,8 @@ async def test_an_escalation_reaches_the_desk_once_and_is_received_and_answered(
         assert await runtime.handle(records) == 0  # redelivered: nothing new
         community = district.grids[40].code[:12]
         desk = Desk(DeskLevel.COMMUNITY_LEAD, community)
-        (notice,) = await sv.inbox(h.conn, desk)
-        assert notice["kind"] == "manual" and notice["state"] == "sent" and notice["incident_id"] == iid
+        (notice,) = [n for n in await sv.inbox(h.conn, desk) if n["incident_id"] == iid]  # others' cases too
+        assert notice["kind"] == "manual" and notice["state"] == "sent"
         assert notice["description"] and notice["lon"] is not None
 
         other = Desk(DeskLevel.COMMUNITY_LEAD, "500106099099")
@@ -110,7 +110,9 @@ async def test_an_unreceived_supervision_climbs_to_the_street_center(
         (up,) = await flows.climb_due(h.conn, now=h.now[0] + policy.receive_within[NoticeKind.SUPERVISE])
         assert up == made + "^"
         street = Desk(DeskLevel.STREET_CENTER, district.grids[41].street_code)
-        assert [n["notice_id"] for n in await sv.inbox(h.conn, street)] == [up]
+        # that street's inbox holds this case's climbed notice (other tests' cases may be there too)
+        mine = [n["notice_id"] for n in await sv.inbox(h.conn, street) if n["incident_id"] == iid]
+        assert mine == [up]
         (old,) = [n for n in await sv.of_incident(h.conn, iid) if n["notice_id"] == made]
         assert old["state"] == "climbed" and old["climbed_to"] == up
 
