@@ -8,10 +8,10 @@ import { h, $, $$, clear, toast } from './common/dom.js';
 import { shell } from './common/shell.js';
 import { subscribe } from './common/live.js';
 import { showTask } from './worker/detail.js';
+import { shrink } from './common/photo.js';
 import { t, stateName, lightName, categoryName, when, span } from './common/i18n.js';
 
 const me = requireSession('grid_worker');
-const MAX_SIDE = 1600;
 const BUTTONS = {
   dispatched: ['accept', 'return'],
   rework: ['accept', 'return'],
@@ -21,22 +21,6 @@ const BUTTONS = {
 let categories = {};
 const reminded = new Set(); // task ids with a reminder since the page opened
 let known = null; // task ids on the page, to tell a new task from a changed one
-
-async function shrink(file) {
-  // a phone photo (several MB) becomes a JPEG of at most 1600 px a side, a few hundred kB
-  try {
-    const bitmap = await createImageBitmap(file);
-    const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
-    const canvas = document.createElement('canvas');
-    canvas.width = Math.round(bitmap.width * scale);
-    canvas.height = Math.round(bitmap.height * scale);
-    canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-    const blob = await new Promise((ok) => canvas.toBlob(ok, 'image/jpeg', 0.8));
-    return blob || file;
-  } catch {
-    return file;
-  }
-}
 
 const QUEUE = 'yiwang.worker.queue';
 const CONSENT = 'yiwang.worker.share-position';
