@@ -1,6 +1,6 @@
 """What the API shows of rows: deadlines read from the clocks, and reporters masked.
 
-Personal data (DESIGN §3) never leaves in clear: a reporter's name keeps its first character,
+Personal data (README: Agency feeds) never leaves in clear: a reporter's name keeps its first character,
 a phone its first three and last four digits, an e-mail its first character and domain;
 agency-side account ids are dropped.
 """

@@ -6,7 +6,7 @@ the rows to write and publish: the incident (revision + 1), the tasks that chang
 events (outbox: `published_at` NULL). It does no I/O and reads no clock: the caller passes
 `now` and, for actions that hand the case to someone, the `Assignment` the router chose.
 
-Side effects hang off the action (STYLE 2), in one table-like method (`_tasks_after`):
+Side effects hang off the action, in one table-like method (`_tasks_after`):
 accept / arrive / resolve stamp the active task; return and reassign end it (a new task is
 created for the next holder); merge, reject and close end every active task.
 """

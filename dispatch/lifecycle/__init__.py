@@ -1,4 +1,4 @@
-"""The case lifecycle (DESIGN §4): a table-driven state machine, pure and checked before any write.
+"""The case lifecycle (README, Case workflow): table-driven state machine, pure and checked before any write.
 
 - `states`  — `CaseState`, `Action`, `Role`: the vocabulary;
 - `table`   — the transition table as data: (state, action) -> target, roles, reason, clock effects;

@@ -1,6 +1,6 @@
 """Cases and their events as values: the snapshot a caller loads, the event it records.
 
-The database is a projection of the events (DESIGN §4), so `advance(snapshot, event)` — the only
+The database is a projection of the events (README: Case workflow), so `advance(snapshot, event)` — the only
 place a snapshot changes — is also how a rebuild folds `dispatch.events` back into snapshots
 (`replay`). It checks nothing: events were checked by `machine.apply` before they were written.
 """

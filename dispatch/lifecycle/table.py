@@ -1,6 +1,6 @@
 """The transition table: every allowed (state, action), who may take it, and what it does to the clocks.
 
-Read it as the specification of DESIGN §4. Modelling decisions it encodes:
+Read it as the specification of README: Case workflow. Modelling decisions it encodes:
 
 - Owner clocks restart on every hand-over. A dispatch, a re-dispatch after a return and a
   reassignment each start the accept, on-site and resolve clocks afresh for the new holder; the

@@ -1,6 +1,6 @@
 """Natural time and working time: the two scales a time limit can be read in.
 
-Working time (DESIGN §5) is Mon–Fri 9:00–12:00 and 14:00–18:00 in Asia/Shanghai, statutory
+Working time (README, SLA clocks) is Mon–Fri 9:00–12:00 and 14:00–18:00 in Asia/Shanghai, statutory
 holidays off and make-up working days (调休) on. Which days are working days comes from the
 `chinese-calendar` package (it follows the State Council's yearly notices) and the years an
 operator imported from the notice before the package knew them, never from a hand-written list.
@@ -51,7 +51,7 @@ limit plus an extension is a few weeks; three years leave room for a notice that
 
 
 class ClockKind(StrEnum):
-    """Which time a limit is read in (the `clock` column of DESIGN §5)."""
+    """Which time a limit is read in (the `clock` column of README: Case workflow, SLA clocks)."""
 
     NATURAL = "natural"
     WORKING = "working"

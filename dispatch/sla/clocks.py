@@ -25,7 +25,7 @@ _ZERO = timedelta(0)
 
 
 class ClockName(StrEnum):
-    """The promises a case makes, each with its own limit (DESIGN §5 columns)."""
+    """The promises a case makes, each with its own limit (README: Case workflow, SLA clocks columns)."""
 
     REGISTER = "register"  # register + dispatch (立案派遣), the command center's own clock
     ACCEPT = "accept"  # 签收

@@ -1,4 +1,4 @@
-"""The escalation ladder of `config/escalation.toml` (DESIGN §6) as a frozen, storable value.
+"""The escalation ladder of `config/escalation.toml` (README, escalation) as a frozen, storable value.
 
 小事不出村、大事不出镇、矛盾不上交: an overdue item climbs grid → community → street → district.
 

@@ -1,6 +1,6 @@
 """The SLA policy of `config/sla.toml` as typed data, and each case's limits derived from it.
 
-Limits are per priority (DESIGN §5); a category may name its own resolve limit in the taxonomy,
+Limits are per priority (README, SLA clocks); a category may name its own resolve limit in the taxonomy,
 read in the priority's clock. The loader checks the policy against the taxonomy at load time so
 that no category is left without a resolve limit when the first report of it arrives.
 
@@ -34,7 +34,7 @@ class Area(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PriorityLimits:
-    """One row of the DESIGN §5 table. None: no such promise at this priority."""
+    """One row of the README: Case workflow, SLA clocks table. None: no such promise at this priority."""
 
     clock: ClockKind
     register: Duration

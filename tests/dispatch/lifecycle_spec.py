@@ -1,4 +1,4 @@
-"""DESIGN §4 written out by hand, independently of `dispatch.lifecycle.table`, for the tests to check against.
+"""The case workflow written out by hand, apart from `dispatch.lifecycle.table`, for the tests.
 
 One line per (state, action): the roles allowed, whether a reason is required, and the resulting
 state ("same": unchanged, "previous": back to where the case was before). Every (state, action)

@@ -1,6 +1,6 @@
 """The lifecycle driving real clocks: every reachable configuration, and random timed walks.
 
-The invariants below say, per state, which clocks must be running or paused (DESIGN §4/§5): they
+The invariants below say, per state, which clocks must be running or paused (README: Case workflow): they
 are written independently of the table, so a wrong clock effect anywhere in the table shows up as,
 say, a resolve clock still running on a parked case. The breadth-first exploration visits every
 distinct (state, previous state, extension used, clock statuses) configuration reachable from a

@@ -1,4 +1,4 @@
-"""config/sla.toml: the DESIGN §5 table, per-category limits, overrides and the loader's checks."""
+"""config/sla.toml: the SLA table, per-category limits, overrides and the loader's checks."""
 
 from __future__ import annotations
 
