@@ -76,6 +76,8 @@ def terminate(pid: int, *, grace_s: float = 30.0) -> None:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return
+    # gone, not merely signalled: a restart right after must find its ports free
+    wait_until(lambda: not process_alive(pid), timeout_s=15, interval_s=0.1)
 
 
 def wait_until(check: Callable[[], bool], *, timeout_s: float, interval_s: float = 0.5) -> bool:

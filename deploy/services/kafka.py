@@ -281,11 +281,26 @@ class LocalKafka:
             self.write_config(node)
         self.ensure_formatted()
         say(f"starting Kafka {self.version} on {self.settings.bootstrap_servers}")
-        for node in down:
-            self._launch(node)
-        if not wait_until(self._ready, timeout_s=START_TIMEOUT_S, interval_s=0.5):
-            raise ServiceError(f"Kafka did not become ready in {START_TIMEOUT_S:.0f}s; see {self.log_file}")
-        return "started"
+        for attempt in range(1, BIND_ATTEMPTS + 1):
+            marks = {n.node_id: _log_size(n.log_file) for n in down}
+            for node in down:
+                self._launch(node)
+            try:
+                if not wait_until(self._ready, timeout_s=START_TIMEOUT_S, interval_s=0.5):
+                    raise ServiceError(
+                        f"Kafka did not become ready in {START_TIMEOUT_S:.0f}s; see {self.log_file}"
+                    )
+                return "started"
+            except ServiceError:
+                # Our ports lie in Linux's ephemeral range: a client's outgoing connection can
+                # hold one for a moment (bind refused while nothing listens). Try again then.
+                busy = [n for n in down if _bind_refused(n.log_file, marks[n.node_id])]
+                if not busy or attempt == BIND_ATTEMPTS:
+                    raise
+                say(f"a port of Kafka node(s) {[n.node_id for n in busy]} was busy; starting again")
+                self.stop()
+                down = [n for n in self.nodes if self.node_pid(n) is None]
+        raise AssertionError("unreachable")
 
     def start_node(self, node_id: int) -> None:
         """Restart one node of a running cluster (after a kill), and wait until it answers."""
@@ -365,6 +380,22 @@ class LocalKafka:
             terminate(pid, grace_s=30)
             node.pid_file.unlink(missing_ok=True)
         return bool(running)
+
+
+BIND_ATTEMPTS = 4
+
+
+def _log_size(log: Path) -> int:
+    return log.stat().st_size if log.exists() else 0
+
+
+def _bind_refused(log: Path, since: int) -> bool:
+    """Whether the node's log, past `since`, says its listening port could not be bound."""
+    if not log.exists():
+        return False
+    with log.open("rb") as f:
+        f.seek(since)
+        return b"Address already in use" in f.read()
 
 
 def broker_reachable(bootstrap: str, *, timeout_ms: int = 5000) -> bool:
