@@ -155,6 +155,17 @@ class TaskPage(Answer):
     items: list[BoardTask]
 
 
+class QueueCounts(Answer):
+    """Cases waiting in each of the board's queues (dispatch.api.queues)."""
+
+    new: int
+    verify: int = Field(description="resolved: to verify")
+    extension: int = Field(description="extension requested")
+    returned: int
+    overdue: int = Field(description="open and overdue (the KPIs' open_overdue)")
+    escalated: int = Field(description="open, escalated past the community")
+
+
 class IncidentDetail(Answer):
     incident: IncidentSummary
     reports: list[CaseReport]
@@ -219,6 +230,7 @@ class KpiRow(Answer):
     verified: int
     rework_rate: float | None
     overdue: int
+    open_overdue: int | None = Field(None, description="超期在办: open cases overdue now (whole range rows)")
 
 
 class Kpis(Answer):

@@ -27,6 +27,7 @@ from dispatch.api.commands import IdempotencyKey, answer, duration
 from dispatch.api.edge import Limit, Offset
 from dispatch.api.errors import NotFound
 from dispatch.api.models import OperatorAction, OperatorCommand, SplitCommand, operator_actions
+from dispatch.api.queues import Queue
 from dispatch.api.state import Forbidden, Operator, State
 from dispatch.api.views import deadlines, masked_reporter
 from dispatch.cases.commands import Command
@@ -38,7 +39,7 @@ router = APIRouter(tags=["operator"], responses=ERRORS)
 Many = Annotated[list[str] | None, Query()]
 
 
-def _scope(caller: Operator, street: str | None) -> str | None:
+def street_scope(caller: Operator, street: str | None) -> str | None:
     """The operator's street; refuses a filter naming another street (403)."""
     if caller.street is not None and street is not None and street != caller.street:
         raise Forbidden(f"operator {caller.subject} sees street {caller.street} only")
@@ -67,10 +68,11 @@ async def list_incidents(
     since: datetime | None = None,
     until: datetime | None = None,
     escalated: Annotated[bool | None, Query(description="true: escalated past the assignee")] = None,
+    queue: Annotated[Queue | None, Query(description="one of the board's queues")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    scope = _scope(caller, street)
+    scope = street_scope(caller, street)
     query = board.IncidentQuery(
         tuple(state_ or ()),
         tuple(priority or ()),
@@ -86,6 +88,7 @@ async def list_incidents(
         limit,
         offset,
         escalated,
+        queue,
     )
     async with state.pool.connection() as conn:
         total, rows = await board.list_incidents(conn, scope, query)
@@ -126,7 +129,7 @@ async def list_tasks(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    scope = _scope(caller, street)
+    scope = street_scope(caller, street)
     query = board.TaskQuery(tuple(status or ("active",)), assignee, level, street, grid, limit, offset)
     async with state.pool.connection() as conn:
         total, rows = await board.list_tasks(conn, scope, query)
@@ -134,12 +137,20 @@ async def list_tasks(
 
 
 @router.get("/map", response_model=FeatureCollection)
-async def map_layer(caller: Operator, state: State, include_closed: bool = False) -> dict[str, Any]:
-    """GeoJSON FeatureCollection: incidents as points (priority, light, state), and the grids
-    with open items (open and overdue counts)."""
+async def map_layer(
+    caller: Operator,
+    state: State,
+    include_closed: bool = False,
+    grids: Annotated[bool, Query(description="false: the points only (a page with the layers)")] = True,
+) -> dict[str, Any]:
+    """GeoJSON FeatureCollection: incidents as points (priority, light, state, overdue), and the
+    grids with open items (open and overdue counts, their outlines)."""
     async with state.pool.connection() as conn:
-        points, grids = await board.map_features(conn, caller.street, open_only=not include_closed)
-    return {"type": "FeatureCollection", "features": [*grids, *points]}
+        if not grids:
+            points = await board.map_points(conn, caller.street, open_only=not include_closed)
+            return {"type": "FeatureCollection", "features": points}
+        points, cells = await board.map_features(conn, caller.street, open_only=not include_closed)
+    return {"type": "FeatureCollection", "features": [*cells, *points]}
 
 
 @router.get("/kpi", response_model=Kpis)

@@ -104,6 +104,11 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/tasks", None, expect(**OPS)),
     ("GET", "/tasks?street=" + STREET_A, None, expect(op_district=200, op_a=200, op_b=403)),
     ("GET", "/map", None, expect(**OPS)),
+    ("GET", "/map?grids=false", None, expect(**OPS)),
+    ("GET", "/map/points?id={a1}", None, expect(**OPS)),
+    ("GET", "/queues", None, expect(**OPS)),
+    ("GET", "/queues?street=" + STREET_B, None, expect(op_district=200, op_a=403, op_b=200)),
+    ("GET", "/incidents?queue=overdue", None, expect(**OPS)),
     ("GET", "/kpi", None, expect(**OPS)),
     ("GET", "/agency/reports/{a1_report}", None, expect(agency_hotline=200, agency_police=404)),
     ("GET", "/agency/reports?source_ref={a1_ref}", None, expect(agency_hotline=200, agency_police=200)),
@@ -246,6 +251,12 @@ def test_lists_hold_only_the_callers_scope(client: TestClient, world: World, tok
         )
         kpi = client.get("/kpi?group=grid", headers=op).json()["items"]
         assert all(row["key"].startswith(street) for row in kpi)
+        points = client.get(
+            f"/map/points?id={mine.incident_id}&id={theirs.incident_id}", headers=op
+        ).json()["features"]
+        assert [p["id"] for p in points] == [mine.incident_id]
+        queues = client.get("/queues", headers=op).json()
+        assert queues["new"] == client.get("/incidents?queue=new", headers=op).json()["total"] >= 1
     district = client.get("/incidents?limit=200", headers=tokens.operator()).json()["items"]
     assert {world.a1.incident_id, world.b1.incident_id} <= {i["incident_id"] for i in district}
     mine = client.get("/worker/tasks", headers=tokens.worker(world.b1.assignee)).json()["items"]
