@@ -12,7 +12,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from dispatch.api import board
+from dispatch.api import board, case_panel
 from dispatch.api.answers import (
     COMMAND_ERRORS,
     ERRORS,
@@ -97,7 +97,8 @@ async def list_incidents(
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail)
 async def incident_detail(incident_id: UUID, caller: Operator, state: State) -> dict[str, Any]:
-    """The case, its reports (reporters masked), its events timeline and its tasks."""
+    """The case, its reports (reporters masked: POST …/reveal to call one back), its events
+    timeline, its tasks, and the people who hold or held it (name, force, phone, on shift)."""
     async with state.pool.connection() as conn:
         row = await board.incident(conn, caller.street, str(incident_id))
         if row is None:
@@ -105,6 +106,11 @@ async def incident_detail(incident_id: UUID, caller: Operator, state: State) -> 
         reports = await board.reports_of(conn, str(incident_id))
         events = await board.events_of(conn, str(incident_id))
         tasks = await board.tasks_of(conn, str(incident_id))
+        holders = [
+            *([row["assignee_id"]] if row.get("assignee_id") else []),
+            *(t["assignee_id"] for t in tasks),
+        ]
+        people = await case_panel.people_of(conn, state.flows, row, holders, datetime.now(UTC))
     for report in reports:
         report["reporter"] = masked_reporter(report.get("reporter"))
     return {
@@ -113,6 +119,7 @@ async def incident_detail(incident_id: UUID, caller: Operator, state: State) -> 
         "events": events,
         "tasks": tasks,
         "actions": operator_actions(CaseState(row["state"])),
+        "people": people,
     }
 
 

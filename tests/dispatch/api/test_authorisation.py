@@ -109,6 +109,16 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/queues", None, expect(**OPS)),
     ("GET", "/queues?street=" + STREET_B, None, expect(op_district=200, op_a=403, op_b=200)),
     ("GET", "/incidents?queue=overdue", None, expect(**OPS)),
+    ("GET", "/incidents/{a1}/candidates", None, expect(op_district=200, op_a=200, op_b=404)),
+    ("GET", "/incidents/{a1}/merge-suggestions", None, expect(op_district=200, op_a=200, op_b=404)),
+    (
+        "POST",
+        "/incidents/{a1}/reports/{a1_report}/reveal",
+        None,
+        expect(op_district=200, op_a=200, op_b=404),
+    ),
+    ("POST", "/incidents/{b1}/reports/{a1_report}/reveal", None, expect(op_district=404, op_a=404, op_b=404)),
+    ("GET", "/reveals", None, expect(**OPS)),
     ("GET", "/kpi", None, expect(**OPS)),
     ("GET", "/agency/reports/{a1_report}", None, expect(agency_hotline=200, agency_police=404)),
     ("GET", "/agency/reports?source_ref={a1_ref}", None, expect(agency_hotline=200, agency_police=200)),
@@ -251,9 +261,8 @@ def test_lists_hold_only_the_callers_scope(client: TestClient, world: World, tok
         )
         kpi = client.get("/kpi?group=grid", headers=op).json()["items"]
         assert all(row["key"].startswith(street) for row in kpi)
-        points = client.get(
-            f"/map/points?id={mine.incident_id}&id={theirs.incident_id}", headers=op
-        ).json()["features"]
+        both = f"/map/points?id={mine.incident_id}&id={theirs.incident_id}"
+        points = client.get(both, headers=op).json()["features"]
         assert [p["id"] for p in points] == [mine.incident_id]
         queues = client.get("/queues", headers=op).json()
         assert queues["new"] == client.get("/incidents?queue=new", headers=op).json()["total"] >= 1

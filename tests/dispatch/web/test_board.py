@@ -155,19 +155,46 @@ def test_a_new_report_arrives_live_and_the_operator_reassigns_it(
 
         page.locator(f"#queue-list li[data-id='{case.incident_id}']").click()
         expect(page.locator("#detail")).to_be_visible()
-        lead = f"{code[:12]}-community_lead-1"  # the community of the grid (6+3+3+3 digits)
+        assert page.evaluate("location.hash") == f"#case={case.incident_id}"
+        # people, not ids: the holder's name, force, phone and shift; the address; the time left
+        holder = page.locator("#detail .assignee")
+        expect(holder).to_have_attribute("data-id", case.assignee)
+        name = stack.one("SELECT name FROM workers WHERE worker_id = :id", id=case.assignee)
+        expect(holder.locator(".name")).to_have_text(str(name))
+        expect(holder.locator(".phone")).to_have_text(
+            str(stack.one("SELECT phone FROM workers WHERE worker_id = :id", id=case.assignee))
+        )
+        expect(holder.locator(".shift")).to_have_attribute("data-shift", re.compile("on_shift|off_shift"))
+        expect(page.locator("#detail .deadlines li[data-clock=accept] .left")).to_contain_text("剩余")
+        expect(page.locator("#detail ul.reports li")).to_have_count(1)
+        expect(page.locator("#detail ul.reports .who")).to_contain_text("138****5678")
+        page.click("#detail ul.reports button.reveal")
+        expect(page.locator("#detail ul.reports .who .phone")).to_have_text("13812345678")
+        expect(page.locator("#detail ul.reports .revealed")).to_be_visible()
+
+        # reassign from the picker: the people eligible and on shift, never an id typed in
         page.click("#detail button[data-action=reassign]")
-        page.fill("#detail .action-form [name=assignee]", lead)
-        page.fill("#detail .action-form [name=reason]", "人手调整，交社区处理")
+        picker = page.locator("#detail .action-form select[name=assignee]")
+        choices = picker.locator("option[value]:not([value=''])")
+        expect(choices.first).to_be_attached()
+        chosen = choices.first.get_attribute("value")
+        assert chosen and chosen != case.assignee
+        expect(choices.first).to_contain_text("在办")
+        picker.select_option(chosen)
+        page.fill("#detail .action-form [name=reason]", "人手调整，改派")
         shot(page, "board-detail")
         page.click("#detail .action-form button[type=submit]")
-        expect(page.locator("#detail .assignee")).to_have_text(lead)
+        expect(page.locator("#detail .assignee")).to_have_attribute("data-id", chosen)
         assert not errors, errors
-    assert stack.one("SELECT assignee_id FROM incidents WHERE incident_id = :id", id=case.incident_id) == lead
+    assert (
+        stack.one("SELECT assignee_id FROM incidents WHERE incident_id = :id", id=case.incident_id) == chosen
+    )
     reassigned = (
         "SELECT count(*) FROM events WHERE incident_id = :id AND action = 'reassign' AND actor_role = :role"
     )
     assert stack.one(reassigned, id=case.incident_id, role="operator") == 1
+    revealed = "SELECT revealed_by FROM reporter_reveals WHERE incident_id = :id"
+    assert stack.one(revealed, id=case.incident_id) == OPERATOR
 
 
 async def _seed_provisional(stack: Stack) -> str:
