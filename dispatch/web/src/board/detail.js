@@ -7,7 +7,7 @@ import { api, newKey, session } from '../common/api.js';
 import { h, clear, toast } from '../common/dom.js';
 import {
   t, lang, stateName, actionName, lightName, sourceName, levelName, clockName, categoryName, when, deskName,
-  noticeKind, noticeState, roleName, taskStatus, span, problem,
+  noticeKind, noticeState, roleName, taskStatus, span, problemNode,
 } from '../common/i18n.js';
 
 const LEVELS = ['community_lead', 'street_center', 'district_center'];
@@ -77,7 +77,7 @@ async function actionForm(d, action, needsReason, done, ctx) {
       toast(`${t('action_done')}：${actionName(action)}`);
       done();
     } catch (e) {
-      toast(problem(e), 'err');
+      toast(problemNode(e), 'err');
       button.disabled = false;
     }
   });
@@ -123,7 +123,7 @@ function reporterLine(d, r) {
       who.replaceChildren(`${t('reporter')}：${shown.name || '—'} `, h('a', { class: 'phone', href: `tel:${shown.phone}` }, shown.phone));
       button.replaceWith(h('span', { class: 'muted revealed' }, ` ${t('revealed')}`));
     } catch (e) {
-      toast(problem(e), 'err');
+      toast(problemNode(e), 'err');
       button.disabled = false;
     }
   });
@@ -133,11 +133,12 @@ function reporterLine(d, r) {
 // what happened, in the page's language: a system step from its structured data, never the
 // English reason the router or the tracker wrote for the log
 function eventLine(e) {
-  const who = e.actor_role === 'system' ? t('system_actor') : `${roleName(e.actor_role)} ${e.actor_id}`;
+  const who = e.actor_role === 'system'
+    ? t('system_actor') : [`${roleName(e.actor_role)} `, h('span', { translate: 'no' }, e.actor_id)];
   const esc = e.data && e.data.escalation;
   const what = esc ? `${actionName(e.action)} · ${t(`step_${esc.step}`)} → ${levelName(esc.level)}` : actionName(e.action);
   const reason = e.actor_role === 'system' ? null : e.reason;
-  return h('li', {}, `${when(e.at)} ${what} → ${stateName(e.to_state)} · ${who}`,
+  return h('li', {}, `${when(e.at)} ${what} → ${stateName(e.to_state)} · `, who,
     reason ? h('div', { class: 'muted' }, reason) : null);
 }
 
@@ -145,7 +146,8 @@ async function taskLine(task, people) {
   const p = people[task.assignee_id];
   return h('li', { dataset: { task: task.task_id } },
     `${p ? p.name : task.assignee_id} · ${levelName(task.assignee_level)} · ${taskStatus(task.status)} · ${when(task.created_at)}`,
-    lang() === 'en' ? h('div', { class: 'muted' }, task.routing_reason) : null,
+    // the router's own words for its log, in English with its codes: shown on the English page only
+    lang() === 'en' ? h('div', { class: 'muted routing-reason', translate: 'no' }, task.routing_reason) : null,
     task.notes ? h('div', { class: 'note' }, task.notes) : null,
     task.photos && task.photos.length ? h('div', {}, await Promise.all(task.photos.map(photoThumb))) : null);
 }

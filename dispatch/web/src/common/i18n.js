@@ -57,6 +57,8 @@ const zh = {
   escalated_items: '已升级',
   queues: '待办队列',
   network_error: '网络连接失败，请稍后重试',
+  letter_id: '编号',
+  crumbs_label: '区域导航',
   address: '地址',
   phone: '电话',
   on_shift: '在岗',
@@ -282,6 +284,8 @@ const en = {
   escalated_items: 'Escalated',
   queues: 'Queues',
   network_error: 'The network is unreachable; try again shortly',
+  letter_id: 'ID',
+  crumbs_label: 'Drill-down',
   address: 'Address',
   phone: 'Phone',
   on_shift: 'on shift',
@@ -553,13 +557,28 @@ export const fieldName = (f) => pick(FIELDS, f);
 
 // an error for a person: the API's field once (its detail often starts with it), a network
 // failure in words instead of the browser's "Failed to fetch"
-export function problem(e) {
-  if (!e) return '';
-  if (e instanceof TypeError || /Failed to fetch|NetworkError|Load failed/.test(String(e.message))) return t('network_error');
+function problemParts(e) {
+  if (!e) return ['', ''];
+  if (e instanceof TypeError || /Failed to fetch|NetworkError|Load failed/.test(String(e.message))) return [t('network_error'), ''];
   const field = e.field || null;
   let message = String(e.message ?? e);
   if (field && message.startsWith(`${field}: `)) message = message.slice(field.length + 2);
-  return field ? `${fieldName(field)}${lang() === 'en' ? ': ' : '：'}${message}` : message;
+  return [field ? `${fieldName(field)}${lang() === 'en' ? ': ' : '：'}` : '', message];
+}
+
+export function problem(e) {
+  return problemParts(e).join('');
+}
+
+// the same as nodes: the API's own detail (English, with codes) marked as not to be translated
+export function problemNode(e) {
+  const [label, detail] = problemParts(e);
+  const out = document.createDocumentFragment();
+  const said = document.createElement('span');
+  said.setAttribute('translate', 'no');
+  said.textContent = detail;
+  out.append(label, said);
+  return out;
 }
 export function deskName(desk) {
   const [level, code] = String(desk).split(':');
@@ -585,6 +604,7 @@ export function apply(root = document) {
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
 }
 
 export function toggle() {
