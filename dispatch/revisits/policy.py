@@ -39,6 +39,16 @@ class RevisitPolicy:
         """
         return self.rework[reworks_so_far] if reworks_so_far < len(self.rework) else None
 
+    def reason_code(self, text: str) -> str | None:
+        """The code of a reason given by its code or its words (12345 writes the words).
+
+        >>> policy = load_revisit_policy()
+        >>> policy.reason_code("问题未解决"), policy.reason_code("not_fixed"), policy.reason_code("好")
+        ('not_fixed', 'not_fixed', None)
+        """
+        word = text.strip()
+        return next((r.code for r in self.reasons.values() if word in (r.code, r.zh)), None)
+
 
 def parse_revisit_policy(doc: dict[str, Any], origin: str = "revisits") -> RevisitPolicy:
     within = Duration.parse(str(doc.get("answer_within", "")))

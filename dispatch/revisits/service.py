@@ -158,3 +158,13 @@ async def record_answer(
         "answered_at = %s, channel = %s, rework = %s WHERE visit_id = %s AND status = 'pending'",
         (answer.value, reason_code, reason, at, channel, rework.value if rework else None, visit_id),
     )
+
+
+async def closing_event(conn: Conn, incident_id: str, sequence: int) -> dict[str, Any] | None:
+    """The close event a visit was asked for (its time, note and data)."""
+    cur = await conn.execute(
+        "SELECT at, reason, data FROM events WHERE incident_id = %s AND sequence = %s",
+        (incident_id, sequence),
+    )
+    row = await cur.fetchone()
+    return None if row is None else {"at": row[0], "reason": row[1], "data": row[2] or {}}
