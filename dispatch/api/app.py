@@ -41,6 +41,7 @@ from config.settings import Settings
 from dispatch.api import (
     errors,
     routes_agency,
+    routes_agency_replies,
     routes_auth,
     routes_dlq,
     routes_live,
@@ -132,6 +133,7 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_volunteers,
         routes_volunteer_admin,
         routes_resident,
+        routes_agency_replies,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_control_characters)])
     app.include_router(pages_router())

@@ -28,6 +28,8 @@ from dispatch.api.resident_models import (
     Category,
     Rated,
     Rating,
+    Reason,
+    Reasons,
     Received,
     ResidentReport,
     StepOut,
@@ -68,6 +70,15 @@ async def categories() -> Categories:
     return Categories(
         items=[Category(code=c, zh=taxonomy.categories[c].zh, en=taxonomy.categories[c].en) for c in codes]
     )
+
+
+@router.get("/reasons")
+async def reasons(state: State) -> Reasons:
+    """The reasons a resident may give for 不满意 (config/revisits.toml), in the policy's words."""
+    if state.revisits is None:
+        raise NotFound("return visits are not asked here")
+    policy = state.revisits.policy
+    return Reasons(items=[Reason(code=r.code, zh=r.zh, handling=r.handling) for r in policy.reasons.values()])
 
 
 def _adapt(doc: dict[str, object], now: datetime) -> Report:

@@ -47,6 +47,7 @@ from schemas.report import Source
 log = logging.getLogger(__name__)
 _CLOSED = frozenset({CaseState.CLOSED.value, CaseState.VERIFIED.value})
 MAX_REASON = 500
+REPEATED = "recorded already"  # the verdict on a reply that was recorded before
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,17 +182,22 @@ class RevisitFlows:
             await self._tell_hotline(conn, out)
         return Answered(out, verdict, state or "")
 
-    async def reply(self, conn: Conn, source: str, reply: Reply, *, channel: str) -> Answered:
+    async def reply(
+        self, conn: Conn, source: str, reply: Reply, *, channel: str, time_field: str = "visitTime"
+    ) -> Answered:
         """An agency's return-visit result for one of its own reports (12345 calls the citizen
-        itself), by its reference: the latest closing's visit of that report."""
+        itself), by its reference: the latest closing's visit of that report. `time_field`: what
+        the caller calls the answer's time, for the refusal of one before the closing."""
         visit = await q.latest_for_source_ref(conn, source, reply.source_ref)
         if visit is None:
             raise NotFound(f"no return visit for {source} {reply.source_ref!r}: not closed, or not ours")
-        if reply.at is not None and reply.at < visit.requested_at:
-            raise FieldError("visitTime", f"before the case was closed ({visit.requested_at.isoformat()})")
+        if reply.at is not None and reply.at < visit.requested_at.replace(
+            microsecond=0
+        ):  # 12345 writes seconds
+            raise FieldError(time_field, f"before the case was closed ({visit.requested_at.isoformat()})")
         if visit.answered and (visit.answer, visit.reason_code) == (reply.answer, reply.reason_code):
             state = await q.case_state(conn, visit.incident_id) or ""
-            return Answered(visit, Verdict(None, "recorded already"), state)  # a repeat changes nothing
+            return Answered(visit, Verdict(None, REPEATED), state)  # a repeat changes nothing
         return await self.answer(
             conn,
             visit.visit_id,
