@@ -7,7 +7,7 @@ another reporter; the description and photos are shown back only to the holder o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -50,6 +50,20 @@ class StepOut(BaseModel):
     at: datetime
 
 
+class Place(BaseModel):
+    """Where the report was placed (the device's point, or the typed address's), on its grid."""
+
+    lon: float | None
+    lat: float | None
+    grid_code: str | None
+    grid: str | None = Field(description="the grid's name")
+    community: str | None
+    street: str | None
+    grids: dict[str, Any] = Field(
+        description="GeoJSON FeatureCollection: the grids of the report's community"
+    )
+
+
 class Tracking(BaseModel):
     reference: str
     category: str
@@ -58,11 +72,13 @@ class Tracking(BaseModel):
     timeline: list[StepOut]
     can_rate: bool
     rating: Satisfaction | None
+    place: Place | None = Field(default=None, description="once the intake has placed the report")
 
 
 class Reason(BaseModel):
     code: str
     zh: str
+    en: str
     handling: bool = Field(description="about the handling: 不满意 for it reopens the case")
 
 

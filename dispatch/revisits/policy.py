@@ -22,6 +22,7 @@ class Reason:
     code: str
     zh: str
     handling: bool  # about how the case was handled: 不满意 for it reopens the case
+    en: str = ""  # the resident page's English (the zh when not given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +56,16 @@ def parse_revisit_policy(doc: dict[str, Any], origin: str = "revisits") -> Revis
     reasons: dict[str, Reason] = {}
     for i, entry in enumerate(doc.get("reason", [])):
         where = f"{origin}: reason[{i}]"
-        code, zh, handling = entry.get("code"), entry.get("zh"), entry.get("handling")
+        code, zh, handling, en = entry.get("code"), entry.get("zh"), entry.get("handling"), entry.get("en")
         if not isinstance(code, str) or not code or not isinstance(zh, str) or not zh:
             raise PolicyError(f"{where}: needs a non-empty 'code' and 'zh'")
         if not isinstance(handling, bool):
             raise PolicyError(f"{where}: 'handling' must be true or false")
         if code in reasons:
             raise PolicyError(f"{where}: reason {code!r} defined twice")
-        reasons[code] = Reason(code, zh, handling)
+        if en is not None and (not isinstance(en, str) or not en):
+            raise PolicyError(f"{where}: 'en' must be a non-empty text when given")
+        reasons[code] = Reason(code, zh, handling, en or zh)
     if not reasons:
         raise PolicyError(f"{origin}: at least one [[reason]] is needed")
     steps: list[ReworkTarget] = []

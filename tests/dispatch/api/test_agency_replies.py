@@ -1,7 +1,8 @@
 """12345's return-visit reply over HTTP (`POST /agency/replies`) against the real database and
 broker: 不满意 about the handling reopens the case to the same unit, the same reply again changes
 nothing, another agency's reference is 404, bad values are refused naming the field; the
-answer's 回访结果 goes back to 12345 on feedback.hotline."""
+answer's 回访结果 goes back to 12345 on feedback.hotline, and Open311's GET requests/{id} shows
+the return visit (status_notes; extended_attributes with extensions=true)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,19 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from config.settings import Settings
+from dispatch.api.app import OPEN311_PREFIX
+from dispatch.api.status import DispatchStatus
 from geo.reference import ReferenceDistrict
+from producers.ledger import Ledger
+from producers.open311.api import create_router
+from producers.open311.store import SharedRequestLog
+from producers.publisher import Publisher
+from schemas.report import Report
 from tests.casework import harness, report_in
 from tests.dispatch.api.conftest import STREET_A, Tokens
 from tests.producers.helpers import read_topic
@@ -23,19 +32,17 @@ from tests.producers.helpers import read_topic
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
 
 
-async def _case(settings: Settings, engine: Engine, district: ReferenceDistrict) -> tuple[str, str]:
-    grid = [i for i, g in enumerate(district.grids) if g.street_code == STREET_A][12]
-    report = report_in(district, grid, category="streetlight_out", source="hotline")
+async def _case(settings: Settings, engine: Engine, report: Report) -> str:
     async with harness(settings, engine) as h:
         (iid,) = await h.report([report])
-    return iid, report.source_ref
+    return iid
 
 
 def closed_hotline_case(
-    client: TestClient, tokens: Tokens, kafka: Settings, engine: Engine, district: ReferenceDistrict
+    client: TestClient, tokens: Tokens, kafka: Settings, engine: Engine, report: Report
 ) -> tuple[str, str, str]:
     """A hotline case taken to closing through the API: (incident, work order, assignee)."""
-    iid, ref = asyncio.run(_case(kafka, engine, district))
+    iid, ref = asyncio.run(_case(kafka, engine, report)), report.source_ref
     with engine.connect() as conn:
         task, assignee = conn.execute(
             text("SELECT current_task_id::text, assignee_id FROM incidents WHERE incident_id = :i"),
@@ -63,11 +70,27 @@ def replies_for(kafka: Settings, ref: str, count: int) -> list[dict[str, object]
 def test_a_hotline_reply_reopens_the_case_once_and_is_told_back(
     client: TestClient, tokens: Tokens, kafka: Settings, engine: Engine, district: ReferenceDistrict
 ) -> None:
-    iid, ref, assignee = closed_hotline_case(client, tokens, kafka, engine, district)
+    grid = [i for i, g in enumerate(district.grids) if g.street_code == STREET_A][12]
+    report = report_in(district, grid, category="streetlight_out", source="hotline")
+    iid, ref, assignee = closed_hotline_case(client, tokens, kafka, engine, report)
     hotline = tokens.agency("hotline")
+    # Open311 clients see the return visit through the request's status
+    SharedRequestLog(engine).record(report, service_name="路灯不亮", agency="区城市管理局")
+    publisher = Publisher(kafka)
+    open311 = FastAPI()
+    open311.include_router(
+        create_router(kafka, publisher, ledger=Ledger(None), status=DispatchStatus(engine)),
+        prefix=OPEN311_PREFIX,
+    )
+    status = f"{OPEN311_PREFIX}/requests/{report.report_id}.json"
+    with TestClient(open311) as geo:
+        (asked,) = geo.get(status, params={"extensions": "true"}).json()
+        plain = geo.get(status).json()[0]
+        assert geo.get(status, params={"extensions": "yes"}).status_code == 400
     assert client.get("/r/reasons").json()["items"][0] == {
         "code": "not_fixed",
         "zh": "问题未解决",
+        "en": "The problem is not fixed",
         "handling": True,
     }
 
@@ -112,6 +135,16 @@ def test_a_hotline_reply_reopens_the_case_once_and_is_told_back(
     assert (state, holder, reopens) == ("dispatched", assignee, 1)  # 返工 to the same unit, once
     assert (channel, rework) == ("hotline", "same_unit")
 
+    with TestClient(open311) as geo:
+        (told,) = geo.get(status, params={"extensions": "true"}).json()
+    assert asked["status"] == "closed" and "回访: awaiting" in asked["status_notes"]
+    assert asked["extended_attributes"]["return_visit"]["status"] == "pending"
+    assert "extended_attributes" not in plain and "回访" in plain["status_notes"]
+    assert told["status"] == "open" and "回访: 不满意; reopened (返工)" in told["status_notes"]
+    visit = told["extended_attributes"]["return_visit"]
+    assert (visit["status"], visit["answer"], visit["reworked"]) == ("answered", "dissatisfied", True)
+
+    publisher.close()
     closing, answered = replies_for(kafka, ref, 2)
     assert (closing["visitResult"], closing["handleResult"]) == ("待回访", "已更换灯泡")
     assert answered["visitResult"] == "不满意" and answered["reworked"] is True
