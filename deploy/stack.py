@@ -43,7 +43,7 @@ def up(settings: Settings, *, migrate_database: bool = True) -> UpReport:
     _postgres_up(settings, report)
     _topics_up(settings, report)
     if migrate_database:
-        before, after = migrate.upgrade(settings.db_url)
+        before, after = migrate.upgrade(settings.db_url, search_key=settings.search_key)
         if before != after:
             report.changes.append(f"migrated database {before or 'empty'} -> {after}")
         else:
