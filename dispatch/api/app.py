@@ -43,6 +43,7 @@ from dispatch.api import (
     routes_agency,
     routes_auth,
     routes_dlq,
+    routes_export,
     routes_live,
     routes_notices,
     routes_operator,
@@ -134,6 +135,7 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_volunteer_admin,
         routes_resident,
         routes_search,
+        routes_export,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_control_characters)])
     app.include_router(pages_router())

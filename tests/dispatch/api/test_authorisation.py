@@ -107,6 +107,9 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/kpi", None, expect(**OPS)),
     # search: every operator may search; another street's case is simply not found (see below)
     ("GET", "/search?q={a1_ref}", None, expect(**OPS)),
+    ("GET", "/export/incidents?format=csv", None, expect(**OPS)),
+    ("GET", "/export/incidents?street=" + STREET_B, None, expect(op_district=200, op_a=403, op_b=200)),
+    ("GET", "/export/kpi?format=csv", None, expect(**OPS)),
     ("GET", "/agency/reports/{a1_report}", None, expect(agency_hotline=200, agency_police=404)),
     ("GET", "/agency/reports?source_ref={a1_ref}", None, expect(agency_hotline=200, agency_police=200)),
     # people and dead letters: district operators only (on-duty: operators, in their street)
