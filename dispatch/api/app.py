@@ -66,7 +66,7 @@ from dispatch.api.state import ApiState
 from dispatch.api.status import DispatchStatus
 from dispatch.cases.boot import libpq_url, load_people, prepare, store_policy
 from dispatch.cases.flows import CaseFlows, Sender
-from dispatch.intake import IntakeRules
+from dispatch.intake.rules import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.revisits.flows import RevisitFlows
 from dispatch.revisits.policy import load_revisit_policy
