@@ -18,13 +18,13 @@ from kafka.errors import KafkaError
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from config.settings import Settings
+from dispatch.intake.decode import Inbound
 from dispatch.kpi.metrics import DispatchMetrics
 from schemas.report import Source
 from streams.agents.deliveries import install as install_deliveries
 from streams.agents.hotline_replies import install as install_hotline_replies
 from streams.agents.notices import install as install_notices
 from streams.app import create_app
-from streams.intake.decode import Inbound
 from streams.lag import group_lag
 from streams.metrics import PipelineMetrics
 from streams.outputs import Outputs

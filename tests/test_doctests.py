@@ -11,6 +11,8 @@ MODULES = [
     "config.policy",
     "config.topics",
     "dispatch.merging",
+    "dispatch.search.lookup",
+    "dispatch.search.phones",
     "dispatch.volunteers.policy",
     "geo.coords",
     "geo.maplinks",

@@ -25,7 +25,7 @@ from sqlalchemy import create_engine
 from config.settings import Settings
 from dispatch.cases.boot import connect, load_people
 from dispatch.cases.flows import CaseFlows
-from dispatch.intake import IntakeRules
+from dispatch.intake.rules import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.revisits.errors import FieldError, NotFound, Refused
 from dispatch.revisits.flows import REPEATED, RevisitFlows

@@ -31,15 +31,16 @@ from dispatch.cases.queries import open_work
 from dispatch.cases.urgency import raise_merged
 from dispatch.cases.work import Changes
 from dispatch.directory import Directory
-from dispatch.intake import IntakeRules, LocatedReport, Merged, Opened
+from dispatch.intake import store as sql
+from dispatch.intake.decode import Decoded, Inbound, decode, source_of
+from dispatch.intake.locate import Locator
+from dispatch.intake.metrics import IntakeMetrics
+from dispatch.intake.rules import IntakeRules, LocatedReport, Merged, Opened
 from dispatch.merging import OpenIncident, lock_keys
 from dispatch.rows import event_row, incident_row, merge_window_row, report_row, task_row
+from dispatch.search.phones import stamp_reports
 from schemas.dead_letter import DLQ_TOPIC, DeadLetter, Stage, dead_letter, encode
 from schemas.dead_letter import HEADERS as DLQ_HEADERS
-from streams.intake import store as sql
-from streams.intake.decode import Decoded, Inbound, decode, source_of
-from streams.intake.locate import Locator
-from streams.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class IntakeService:
         rules: IntakeRules,
         locator: Locator,
         directory: Directory,
-        metrics: PipelineMetrics,
+        metrics: IntakeMetrics,
         publish: Publish,
         publish_many: PublishMany | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -156,6 +157,7 @@ class IntakeService:
                 now=now,
             )
             letters += poisoned
+            stamp_reports(out.reports, self.settings.search_key)
             stage.labels("decide").observe(time.perf_counter() - t3)
             # phase 2, one round trip: every write of the batch
             t4 = time.perf_counter()
