@@ -75,14 +75,19 @@ def _envelope(reply: dict[str, Any], at: datetime | str) -> bytes:
     return orjson.dumps({"platform": PLATFORM, "exportedAt": exported, "replies": [reply]})
 
 
+def _result(resolution: Any, note: Any, outcome: str) -> str:
+    """办理结果: the worker's resolution, then the closing note (each once)."""
+    texts = [str(t) for t in (resolution, note) if t]
+    return "；".join(dict.fromkeys(texts)) or REPLY_TYPES[outcome]
+
+
 def outcome_reply(feedback: Mapping[str, Any], *, unit: str | None) -> bytes:
     """The native reply to one work order from the outcome record of its closing or rejection
     (`dispatch.cases.documents.feedback_doc`): 回访结果 is 待回访."""
-    texts = [str(t) for t in (feedback.get("resolution"), feedback.get("note")) if t]
     reply = {
         "workOrderNo": str(feedback["source_ref"]),
         "replyType": REPLY_TYPES[str(feedback["outcome"])],
-        "handleResult": "；".join(dict.fromkeys(texts)) or REPLY_TYPES[str(feedback["outcome"])],
+        "handleResult": _result(feedback.get("resolution"), feedback.get("note"), str(feedback["outcome"])),
         "finishTime": local_time(feedback["closed_at"]),
         "handleUnit": unit or DISTRICT_CENTER,
         "onTime": feedback.get("on_time"),
@@ -98,7 +103,7 @@ def visit_reply(
     visit: Visit, policy: RevisitPolicy, *, closing: Mapping[str, Any], unit: str | None
 ) -> bytes:
     """The native reply carrying an answered return visit's 回访结果 (`closing`: the closing's
-    event row, for 办结时间 and 办理结果)."""
+    event row with its `resolution`, for 办结时间 and 办理结果, as the closing's reply said)."""
     if visit.answer is None or visit.answered_at is None:
         raise ValueError(f"return visit {visit.visit_id} is not answered")
     reason = policy.reasons.get(visit.reason_code or "")
@@ -106,7 +111,7 @@ def visit_reply(
     reply = {
         "workOrderNo": visit.source_ref,
         "replyType": REPLY_TYPES["closed"],
-        "handleResult": str(closing.get("reason") or REPLY_TYPES["closed"]),
+        "handleResult": _result(closing.get("resolution"), closing.get("reason"), "closed"),
         "finishTime": local_time(closing["at"]),
         "handleUnit": unit or DISTRICT_CENTER,
         "onTime": (closing.get("data") or {}).get("on_time"),

@@ -148,4 +148,8 @@ def test_a_hotline_reply_reopens_the_case_once_and_is_told_back(
     closing, answered = replies_for(kafka, ref, 2)
     assert (closing["visitResult"], closing["handleResult"]) == ("待回访", "已更换灯泡")
     assert answered["visitResult"] == "不满意" and answered["reworked"] is True
+    assert (
+        answered["handleResult"] == closing["handleResult"]
+        and answered["finishTime"] == closing["finishTime"]
+    )
     assert answered["visitReason"] == "问题未解决：修好一晚又不亮"

@@ -144,9 +144,13 @@ def test_an_answered_visit_carries_its_result() -> None:
         answered_at=datetime(2025, 6, 3, 2, 5, tzinfo=UTC),
         rework=ReworkTarget.SAME_UNIT,
     )
-    doc = orjson.loads(visit_reply(answered, POLICY, closing=closing_event(), unit="童家桥街道"))
+    closing = {**closing_event(), "resolution": "已更换路灯灯泡"}
+    doc = orjson.loads(visit_reply(answered, POLICY, closing=closing, unit="童家桥街道"))
     SCHEMA.validate(doc)
     (reply,) = doc["replies"]
+    assert (
+        reply["handleResult"] == "已更换路灯灯泡；核查通过" and reply["finishTime"] == "2025-06-02 17:40:00"
+    )
     assert (reply["visitResult"], reply["visitReason"], reply["visitTime"], reply["reworked"]) == (
         "不满意",
         "问题未解决：又不亮了",
