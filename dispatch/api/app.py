@@ -43,6 +43,7 @@ from dispatch.api import (
     routes_agency,
     routes_auth,
     routes_dlq,
+    routes_forecast,
     routes_live,
     routes_notices,
     routes_operator,
@@ -51,6 +52,7 @@ from dispatch.api import (
     routes_positions,
     routes_reference,
     routes_resident,
+    routes_surge,
     routes_volunteer_admin,
     routes_volunteers,
     routes_worker,
@@ -132,6 +134,8 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_volunteers,
         routes_volunteer_admin,
         routes_resident,
+        routes_surge,
+        routes_forecast,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_control_characters)])
     app.include_router(pages_router())
