@@ -9,8 +9,10 @@ The model, and why:
   force) pair with few samples falls back to the category, then the force, then everything.
 - A task already in a phase for `e` seconds has the residual life of the samples longer than
   `e` (a job that is taking long is likely a long one): mean and variance of `s - e`.
-- Each worker works one task at a time, the most urgent first (priority, then deadline, then
-  age); a task's finish is the sum of the work ahead of it and its own.
+- Each worker works one task at a time: the one they are on site for first (arrived; with no
+  arrival recorded, the most urgent accepted one is taken as begun at its accept), then the
+  rest, the most urgent first (priority, then deadline, then age); a task's finish is the sum
+  of the work ahead of it and its own.
 - Work arriving later with a higher priority jumps ahead: the recent arrival rate of more
   urgent cases in the task's grid, per worker there, times the mean work, is the share `rho`
   of the worker's time it will take; the wait is stretched by 1 / (1 - rho), capped.
@@ -24,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from statistics import fmean, median, pvariance
 
@@ -138,6 +140,7 @@ class OpenTask:
     created_at: datetime
     accepted_at: datetime | None
     deadline: datetime | None  # the resolve limit (None: no limit running)
+    started_at: datetime | None = None  # on site (arrived): the task its holder is working on
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,28 +195,37 @@ def _p_over(deadline: datetime | None, finish: datetime, sd_s: float) -> float:
 def worker_queue(
     tasks: Sequence[OpenTask], times: ServiceTimes, arrivals: Arrivals, now: datetime
 ) -> list[Forecast]:
-    """The forecasts of one worker's open tasks, in the order the worker will do them."""
+    """The forecasts of one worker's open tasks, in the order the worker will do them.
+
+    Work is not interrupted once begun: more urgent arrivals stretch only the wait before a
+    task starts (by 1 / (1 - rho)), never the work in hand."""
     out: list[Forecast] = []
-    t_mean = t_var = 0.0
-    for i, task in enumerate(sorted(tasks, key=_order)):
+    raw_mean = raw_var = 0.0  # the queue's end without later arrivals, seconds from now
+    begun = sorted((t for t in tasks if t.started_at is not None), key=lambda t: (t.started_at, t.task_id))
+    rest = sorted((t for t in tasks if t.started_at is None), key=_order)
+    if not begun and rest and rest[0].accepted_at is not None:
+        begun, rest = [replace(rest[0], started_at=rest[0].accepted_at)], rest[1:]
+    arriving_work = times.remaining("work", ANY, ANY).mean_s
+    for i, task in enumerate([*begun, *rest]):
         if task.accepted_at is None:
-            acc = times.remaining(
-                "accept", task.category, task.force, (now - task.created_at).total_seconds()
-            )
+            since = (now - task.created_at).total_seconds()
+            acc = times.remaining("accept", task.category, task.force, since)
         else:
             acc = Estimate(0.0, 0.0)
-        started = task.accepted_at is not None and i == 0
-        elapsed = (now - task.accepted_at).total_seconds() if started and task.accepted_at else 0.0
+        elapsed = (now - task.started_at).total_seconds() if task.started_at is not None else 0.0
         work = times.remaining("work", task.category, task.force, elapsed)
-        if acc.mean_s > t_mean:
-            t_mean, t_var = acc.mean_s, acc.var_s
-        t_mean += work.mean_s
-        t_var += work.var_s
-        mean_work = times.remaining("work", task.category, task.force).mean_s
-        rho = min(arrivals.more_urgent(task.grid_code, task.priority) * mean_work, times.params.rho_cap)
-        stretch = 1 / (1 - rho)
-        finish = now + timedelta(seconds=t_mean * stretch)
-        out.append(Forecast(task, finish, _p_over(task.deadline, finish, math.sqrt(t_var) * stretch), i))
+        if acc.mean_s > raw_mean:
+            raw_mean, raw_var = acc.mean_s, acc.var_s
+        if i < len(begun):
+            stretch = 1.0
+        else:
+            rate = arrivals.more_urgent(task.grid_code, task.priority)
+            stretch = 1 / (1 - min(rate * arriving_work, times.params.rho_cap))
+        start_s = raw_mean * stretch
+        raw_mean += work.mean_s
+        raw_var += work.var_s
+        finish = now + timedelta(seconds=start_s + work.mean_s)
+        out.append(Forecast(task, finish, _p_over(task.deadline, finish, math.sqrt(raw_var) * stretch), i))
     return out
 
 

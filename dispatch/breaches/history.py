@@ -75,14 +75,27 @@ async def open_tasks(conn: Conn, tk: Timekeeper, street: str | None) -> tuple[li
     incident community (for the people who might take it)."""
     cur = await conn.execute(
         "SELECT t.task_id::text, t.incident_id::text, i.category, i.priority, t.grid_code, t.assignee_id,"
-        " t.assignee_role, t.created_at, t.accepted_at, i.clocks, i.community_code, i.street_code"
+        " t.assignee_role, t.created_at, t.accepted_at, i.clocks, i.community_code, t.arrived_at"
         " FROM tasks t JOIN incidents i USING (incident_id)"
         " WHERE t.status = 'active' AND t.resolved_at IS NULL AND (%s::text IS NULL OR i.street_code = %s)",
         (street, street),
     )
     out: list[OpenTask] = []
     communities: dict[str, str] = {}
-    for tid, iid, cat, prio, grid, who, role, created, accepted, clocks, community, _ in await cur.fetchall():
+    for (
+        tid,
+        iid,
+        cat,
+        prio,
+        grid,
+        who,
+        role,
+        created,
+        accepted,
+        clocks,
+        community,
+        arrived,
+    ) in await cur.fetchall():
         deadline = None
         resolve = clocks_from(clocks or {}).get(ClockName.RESOLVE)
         if resolve is not None:
@@ -90,7 +103,9 @@ async def open_tasks(conn: Conn, tk: Timekeeper, street: str | None) -> tuple[li
                 deadline = resolve.deadline(tk)
             except CalendarRangeError:
                 deadline = None
-        out.append(OpenTask(tid, iid, cat, Priority(prio), grid, who, role, created, accepted, deadline))
+        out.append(
+            OpenTask(tid, iid, cat, Priority(prio), grid, who, role, created, accepted, deadline, arrived)
+        )
         communities[tid] = community or ""
     return out, communities
 

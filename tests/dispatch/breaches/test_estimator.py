@@ -3,6 +3,7 @@ one worker's queue, arrivals that jump ahead, suggestions, and the naive baselin
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -111,20 +112,22 @@ def test_the_most_urgent_goes_first_whatever_its_age() -> None:
     assert [(f.finish_at - NOW) / MIN for f in out] == pytest.approx([20, 40])
 
 
-def test_more_urgent_arrivals_stretch_the_wait() -> None:
+def test_more_urgent_arrivals_stretch_the_wait_not_the_work_in_hand() -> None:
     times = constant(20)
     # P0 cases arrive in the grid at 1.5 per hour with 1 worker: 1.5 × 20 min = half the time
     arrivals = Arrivals({(G, Priority.P0): 1.5 / 3600}, {G: 1})
-    fresh = task(1, deadline_min=60, created_min=0, accepted=False)
-    [alone] = worker_queue([fresh], times, Arrivals(), NOW)
-    [busy] = worker_queue([fresh], times, arrivals, NOW)
-    assert (alone.finish_at - NOW) / MIN == pytest.approx(20)
-    assert (busy.finish_at - NOW) / MIN == pytest.approx(40)
+    in_hand = replace(task(1, deadline_min=60, created_min=0), started_at=NOW)  # on site now: 20 min of work
+    waiting = task(2, deadline_min=60, created_min=0, accepted=False)
+    alone = worker_queue([in_hand, waiting], times, Arrivals(), NOW)
+    busy = worker_queue([in_hand, waiting], times, arrivals, NOW)
+    assert [(f.finish_at - NOW) / MIN for f in alone] == pytest.approx([20, 40])
+    # the 20-minute wait becomes 40 (1 / (1 - 0.5)); the work in hand is not interrupted
+    assert [(f.finish_at - NOW) / MIN for f in busy] == pytest.approx([20, 60])
     # arrivals less urgent than the task do not jump ahead
-    [same] = worker_queue(
-        [task(1, deadline_min=60, priority=Priority.P0, created_min=0, accepted=False)], times, arrivals, NOW
+    urgent = replace(waiting, priority=Priority.P0)
+    assert (worker_queue([in_hand, urgent], times, arrivals, NOW)[1].finish_at - NOW) / MIN == pytest.approx(
+        40
     )
-    assert (same.finish_at - NOW) / MIN == pytest.approx(20)
 
 
 def test_uncertainty_gives_a_probability_between() -> None:
@@ -160,3 +163,15 @@ def test_the_naive_baseline_uses_the_grids_median_resolve_time() -> None:
     assert naive_breach(task(1, deadline_min=30), medians, overall, NOW) == (True, NOW + 35 * MIN)
     assert naive_breach(task(1, deadline_min=50), medians, overall, NOW)[0] is False
     assert naive_breach(task(1, deadline_min=None), medians, overall, NOW)[0] is False
+
+
+def test_the_task_on_site_is_finished_first_whatever_arrives() -> None:
+    times = constant(20)
+    on_site = replace(
+        task(1, deadline_min=200, priority=Priority.P3, created_min=-30), started_at=NOW - 5 * MIN
+    )
+    urgent = task(2, deadline_min=30, priority=Priority.P0, created_min=0)
+    out = worker_queue([urgent, on_site], times, Arrivals(), NOW)
+    assert [f.task.task_id for f in out] == ["t1", "t2"]
+    assert [(f.finish_at - NOW) / MIN for f in out] == pytest.approx([15, 35])
+    assert out[1].breach
