@@ -180,6 +180,11 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("POST", "/r/photos", None, dict.fromkeys(CALLERS, 422)),  # no device id, no photo: a token adds nothing
     ("GET", "/r/reports/R-22222222-222222", None, dict.fromkeys(CALLERS, 404)),
     ("POST", "/r/reports/R-22222222-222222/rating", {"answer": "satisfied"}, dict.fromkeys(CALLERS, 404)),
+    # surges: every operator sees them; district operators declare (probed with no area: 422) and end
+    ("GET", "/surges", None, expect(**OPS)),
+    ("POST", "/surges", {"warning": "暴雨", "level": "红色", "area": {}}, expect(op_district=422)),
+    ("POST", "/surges/{no_uuid}/end", None, expect(op_district=404)),
+    ("GET", "/forecast", None, expect(**OPS)),
 ]
 
 
