@@ -95,14 +95,15 @@ def render(
 body {{ font: 14px/1.4 system-ui, "Noto Sans CJK SC", sans-serif; margin: 1.5rem; color: #1b1f24; }}
 h1 {{ font-size: 1.3rem; margin: 0 0 .3rem; }}
 ul.notes {{ color: #57606a; margin: .2rem 0 1rem; padding-left: 1.2rem; }}
-.layout {{ display: grid; grid-template-columns: minmax(420px, 1fr) 2fr; gap: 1.5rem; align-items: start; }}
-table {{ border-collapse: collapse; width: 100%; }}
+.layout {{ display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; }}
+table {{ border-collapse: collapse; flex: 0 0 auto; }}
 th, td {{ padding: .2rem .5rem; border-bottom: 1px solid #d0d7de; text-align: right; white-space: nowrap; }}
 th:first-child {{ text-align: left; font-weight: normal; }}
 thead th {{ font-weight: 600; }}
-.charts {{ display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }}
+.charts {{ flex: 1 1 640px; display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr));
+  gap: 1rem; }}
 figure {{ margin: 0; }} figcaption {{ font-weight: 600; margin-bottom: .3rem; }}
-canvas {{ width: 100%; height: 260px; }}
+.chart {{ position: relative; height: 260px; }}
 </style></head>
 <body>
 <h1>{html.escape(title)}</h1>
@@ -112,10 +113,14 @@ canvas {{ width: 100%; height: 260px; }}
 <th>{html.escape(alternative.label)}</th><th>difference</th></tr></thead>
 <tbody>{body}</tbody></table>
 <div class="charts">
-<figure><figcaption>On time (%)</figcaption><canvas id="onTime"></canvas></figure>
-<figure><figcaption>Escalation steps</figcaption><canvas id="steps"></canvas></figure>
-<figure><figcaption>People by tasks received</figcaption><canvas id="workers"></canvas></figure>
-<figure><figcaption>Grids by incidents opened</figcaption><canvas id="grids"></canvas></figure>
+<figure><figcaption>On time (%)</figcaption>
+<div class="chart"><canvas id="onTime"></canvas></div></figure>
+<figure><figcaption>Escalation steps</figcaption>
+<div class="chart"><canvas id="steps"></canvas></div></figure>
+<figure><figcaption>People by tasks received</figcaption>
+<div class="chart"><canvas id="workers"></canvas></div></figure>
+<figure><figcaption>Grids by incidents opened</figcaption>
+<div class="chart"><canvas id="grids"></canvas></div></figure>
 </div></div>
 <script>{safe_script}</script>
 <script id="replay-data" type="application/json">{data}</script>

@@ -7,7 +7,6 @@ import csv
 import io
 import shutil
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -28,24 +27,11 @@ from dispatch.replay.configuration import (
 from dispatch.replay.runner import run_both
 from dispatch.replay.service_times import ServiceTimes
 from dispatch.replay.simulation import Replay, RunOutcome
-from geo.layers import Feature, LayerSet, as_multipolygon, validate
+from geo.layers import Feature
 from geo.reference import ReferenceDistrict
 from geo.service import reference_layers
 from schemas.report_struct import ReportStruct
-
-
-def merged_community(d: ReferenceDistrict, community: str) -> tuple[LayerSet, str, set[str]]:
-    """The reference layers with every grid of one community redrawn as one grid (动态调整)."""
-    layers = reference_layers(d)
-    grids = layers.get("grid")
-    inside = [g for g in grids if g.parent == community]
-    keep = inside[0]
-    union = as_multipolygon(shapely.union_all([g.geometry for g in inside]))
-    one = replace(keep, geometry=union)
-    rest = tuple(g for g in grids if g.parent != community)
-    new = LayerSet({**layers.layers, "grid": tuple(sorted((*rest, one), key=lambda f: f.code))})
-    assert validate(new) == []
-    return new, keep.code, {g.code for g in inside[1:]}
+from tests.dispatch.replay.layouts import merged_community
 
 
 def busiest_community(run: RunOutcome) -> str:
