@@ -3,7 +3,9 @@
 Definitions (also in the README, "What-if replay"):
 - on time, per clock: the share of the clock's runs that stopped within their limit;
   closed on time: 按期结案, the share of closed cases whose resolve and verify runs kept theirs;
-- tasks per worker: tasks given to each person over the window (people given none left out);
+- tasks per worker: tasks given to each force member over the window (those given none left
+  out); the ladder's desks (community leads, street and district centers), who get a task when
+  nobody eligible is on shift below them, are counted apart;
   incidents per grid: cases opened in each grid of the run's layer (grids with none count);
 - in another grid: reports the alternative places in a different grid than today's
   (unplaced on one side and placed on the other counts too).
@@ -65,7 +67,13 @@ def _median(values: Iterable[int]) -> float:
 
 
 def worker_loads(run: RunOutcome) -> list[int]:
-    return [n for n in run.tasks_by_worker.values() if n > 0]
+    """Tasks of each force member given any (the ladder's desks apart: `desk_loads`)."""
+    return [n for w, n in run.tasks_by_worker.items() if n > 0 and w not in run.desks]
+
+
+def desk_loads(run: RunOutcome) -> list[int]:
+    """Tasks the router gave the ladder's desks (nobody eligible on shift below them)."""
+    return [n for w, n in run.tasks_by_worker.items() if n > 0 and w in run.desks]
 
 
 def grid_loads(run: RunOutcome) -> list[int]:
@@ -109,9 +117,11 @@ def compare(today: RunOutcome, alternative: RunOutcome) -> list[Metric]:
     add("cases closed", lambda r: r.closed)
     add("cases still open at the end", lambda r: r.open_at_end)
     add("cases the router could not dispatch", lambda r: r.never_dispatched)
-    add("people given a task", lambda r: len(worker_loads(r)))
+    add("force members given a task", lambda r: len(worker_loads(r)))
     add("tasks per worker: max", lambda r: max(worker_loads(r), default=0))
     add("tasks per worker: median", lambda r: _median(worker_loads(r)))
+    add("tasks given to the ladder's desks", lambda r: sum(desk_loads(r)))
+    add("tasks per desk: max", lambda r: max(desk_loads(r), default=0))
     add("grids in the layer", lambda r: len(r.grid_codes))
     add("incidents per grid: max", lambda r: max(grid_loads(r), default=0))
     add("incidents per grid: median", lambda r: _median(grid_loads(r)))

@@ -117,7 +117,7 @@ figure {{ margin: 0; }} figcaption {{ font-weight: 600; margin-bottom: .3rem; }}
 <div class="chart"><canvas id="onTime"></canvas></div></figure>
 <figure><figcaption>Escalation steps</figcaption>
 <div class="chart"><canvas id="steps"></canvas></div></figure>
-<figure><figcaption>People by tasks received</figcaption>
+<figure><figcaption>Force members by tasks received</figcaption>
 <div class="chart"><canvas id="workers"></canvas></div></figure>
 <figure><figcaption>Grids by incidents opened</figcaption>
 <div class="chart"><canvas id="grids"></canvas></div></figure>

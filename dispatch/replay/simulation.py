@@ -33,7 +33,7 @@ from config.policy import PolicyError, Priority
 from dispatch.cases.people import People
 from dispatch.cases.steps import take_due_steps
 from dispatch.cases.urgency import raise_case, raised_row
-from dispatch.cases.work import Assignment, CaseRules, CaseWork, routing_incident
+from dispatch.cases.work import LADDER_ROLES, Assignment, CaseRules, CaseWork, routing_incident
 from dispatch.intake.rules import LocatedReport, Merged, Opened, area_of
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.errors import LifecycleError
@@ -105,6 +105,8 @@ class RunOutcome:
     never_dispatched: int = 0
     grid_of: dict[str, str | None] = field(default_factory=dict)
     """Report id -> the grid it was placed in (None: unplaced)."""
+    desks: frozenset[str] = frozenset()
+    """The ladder's desks (community leads, street and district centers) among the people."""
 
 
 @dataclass
@@ -165,7 +167,11 @@ class Replay:
         self.rules = config.rules
         self.times = times
         self.drain = drain
-        self.out = RunOutcome(config.label, grid_codes=config.grid_codes)
+        self.out = RunOutcome(
+            config.label,
+            grid_codes=config.grid_codes,
+            desks=frozenset(w for w, role in config.people.roles.items() if role in LADDER_ROLES),
+        )
         self.window = _Window(self.rules.merge.search_degrees)
         self.cases: dict[str, _Case] = {}
         self.loads: Counter[str] = Counter()

@@ -14,7 +14,7 @@ import pytest
 import shapely
 
 from config.policy import CONFIG_DIR
-from dispatch.replay.comparison import compare, moved, table, to_csv
+from dispatch.replay.comparison import compare, desk_loads, moved, table, to_csv, worker_loads
 from dispatch.replay.configuration import (
     Configuration,
     ReplayError,
@@ -59,6 +59,9 @@ def test_every_report_is_accounted_for(baseline: RunOutcome, week_reports: list[
     assert r.opened - r.unplaced <= sum(r.incidents_by_grid.values()) <= r.opened
     assert r.clock_runs["accept"] >= r.closed
     assert r.escalations == sum(r.escalations_by_step.values())
+    # force members and the ladder's desks share out every task, none counted twice
+    assert sum(worker_loads(r)) + sum(desk_loads(r)) == sum(r.tasks_by_worker.values())
+    assert r.desks and all("_center" in w or "community_lead" in w for w in r.desks)
 
 
 def test_the_same_configuration_twice_shows_no_difference(
