@@ -12,6 +12,8 @@ MODULES = [
     "config.topics",
     "dispatch.merging",
     "dispatch.replay.service_times",
+    "dispatch.search.lookup",
+    "dispatch.search.phones",
     "dispatch.volunteers.policy",
     "geo.coords",
     "geo.maplinks",

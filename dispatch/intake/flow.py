@@ -38,6 +38,7 @@ from dispatch.intake.metrics import IntakeMetrics
 from dispatch.intake.rules import IntakeRules, LocatedReport, Merged, Opened
 from dispatch.merging import OpenIncident, lock_keys
 from dispatch.rows import event_row, incident_row, merge_window_row, report_row, task_row
+from dispatch.search.phones import stamp_reports
 from schemas.dead_letter import DLQ_TOPIC, DeadLetter, Stage, dead_letter, encode
 from schemas.dead_letter import HEADERS as DLQ_HEADERS
 
@@ -156,6 +157,7 @@ class IntakeService:
                 now=now,
             )
             letters += poisoned
+            stamp_reports(out.reports, self.settings.search_key)
             stage.labels("decide").observe(time.perf_counter() - t3)
             # phase 2, one round trip: every write of the batch
             t4 = time.perf_counter()
