@@ -24,6 +24,7 @@ from schemas.report import Source
 from streams.agents.deliveries import install as install_deliveries
 from streams.agents.hotline_replies import install as install_hotline_replies
 from streams.agents.notices import install as install_notices
+from streams.agents.surge import install as install_surge
 from streams.app import create_app
 from streams.lag import group_lag
 from streams.metrics import PipelineMetrics
@@ -110,4 +111,5 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
     dispatch_metrics = DispatchMetrics.create(registry)
     app.yiwang_sla = install_sla(app, settings, dispatch_metrics, outputs)  # type: ignore[attr-defined]
     app.yiwang_replies = install_hotline_replies(app, settings, outputs, dispatch_metrics)  # type: ignore[attr-defined]
+    app.yiwang_surge = install_surge(app, settings, outputs, dispatch_metrics)  # type: ignore[attr-defined]
     return app

@@ -45,6 +45,7 @@ from dispatch.api import (
     routes_auth,
     routes_dlq,
     routes_export,
+    routes_forecast,
     routes_live,
     routes_notices,
     routes_operator,
@@ -54,6 +55,7 @@ from dispatch.api import (
     routes_reference,
     routes_resident,
     routes_search,
+    routes_surge,
     routes_volunteer_admin,
     routes_volunteers,
     routes_worker,
@@ -138,6 +140,8 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_agency_replies,
         routes_search,
         routes_export,
+        routes_surge,
+        routes_forecast,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_control_characters)])
     app.include_router(pages_router())

@@ -188,6 +188,11 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
         {"source_ref": "{a1_report}", "answer": "满意"},
         expect(agency_hotline=404, agency_police=404),
     ),
+    # surges: every operator sees them; district operators declare (probed with no area: 422) and end
+    ("GET", "/surges", None, expect(**OPS)),
+    ("POST", "/surges", {"warning": "暴雨", "level": "红色", "area": {}}, expect(op_district=422)),
+    ("POST", "/surges/{no_uuid}/end", None, expect(op_district=404)),
+    ("GET", "/forecast", None, expect(**OPS)),
 ]
 
 
