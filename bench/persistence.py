@@ -26,7 +26,7 @@ from bench.sla_recovery import _located, _report_stub
 from config.settings import Settings
 from dispatch import store
 from dispatch.directory import Directory
-from dispatch.intake import IntakeRules, Opened
+from dispatch.intake.rules import IntakeRules, Opened
 from dispatch.rows import event_row, incident_row, task_row
 from streams.runtime import connect
 

@@ -53,7 +53,7 @@ from bench.profile import record as record_profile
 from bench.profile import report as profile_report
 from config.settings import Settings
 from deploy.topics import admin_client
-from dispatch.intake import incident_id_for
+from dispatch.intake.rules import incident_id_for
 from streams.lag import total_lag
 from streams.worker import report_topics
 

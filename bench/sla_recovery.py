@@ -34,7 +34,7 @@ from config.settings import Settings
 from dispatch import store
 from dispatch.codec import clocks_from
 from dispatch.directory import Directory
-from dispatch.intake import IntakeRules, LocatedReport, Opened
+from dispatch.intake.rules import IntakeRules, LocatedReport, Opened
 from dispatch.rows import event_row, incident_row, task_row
 from geo.index import index_from_reference
 from geo.reference import load_reference

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from dispatch.intake import LocatedReport
+from dispatch.intake.rules import LocatedReport
 from dispatch.people.models import RosterExceptionRow
 from dispatch.routing.rosters import (
     OFF_DUTY,

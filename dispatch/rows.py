@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from dispatch.codec import case_doc, clocks_doc, event_doc, utc
-from dispatch.intake import LocatedReport, Opened
+from dispatch.intake.rules import LocatedReport, Opened
 from dispatch.lifecycle.case import CaseEvent
 from dispatch.models import Light, TaskStatus
 from schemas.report_struct import ReportStruct

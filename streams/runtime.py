@@ -24,14 +24,14 @@ from sqlalchemy.engine import make_url
 from config.settings import Settings
 from dispatch.calendar.imported_years import sync_calendar
 from dispatch.directory import Directory
-from dispatch.intake import IntakeRules
+from dispatch.intake import store as intake_sql
+from dispatch.intake.decode import Inbound
+from dispatch.intake.flow import BatchResult, IntakeService, Publish, PublishMany
+from dispatch.intake.locate import Locator
+from dispatch.intake.rules import IntakeRules
 from dispatch.sla.published import POLICY_HEADERS, POLICY_TOPIC, policy_message
 from geo.index import GridIndexes, load_indexes
 from geo.service import gazetteer_from_db
-from streams.intake import store as intake_sql
-from streams.intake.decode import Inbound
-from streams.intake.locate import Locator
-from streams.intake.service import BatchResult, IntakeService, Publish, PublishMany
 from streams.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)

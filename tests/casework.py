@@ -29,14 +29,14 @@ from config.policy import Priority, Taxonomy, load_taxonomy
 from config.settings import Settings
 from dispatch.cases.boot import connect, load_people, store_policy
 from dispatch.cases.flows import CaseFlows
-from dispatch.intake import IntakeRules
+from dispatch.intake.decode import Inbound
+from dispatch.intake.rules import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.sla.deadlines import calendar_for
 from dispatch.sla.policy import load_sla
 from geo import service
 from geo.reference import ReferenceDistrict, load_reference
 from schemas.report import Crs, Location, Raw, RawFormat, Report, Reporter, encode, report_id_for
-from streams.intake.decode import Inbound
 from streams.metrics import PipelineMetrics
 from streams.runtime import IntakeRuntime
 from tests.conftest import own_topics_and_database

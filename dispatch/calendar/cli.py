@@ -26,7 +26,7 @@ from dispatch.calendar.revisions import import_years
 from dispatch.cases import queries as q
 from dispatch.cases.boot import connect, load_people, store_policy
 from dispatch.cases.flows import CaseFlows
-from dispatch.intake import IntakeRules, area_of
+from dispatch.intake.rules import IntakeRules, area_of
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.sla.calendar import WorkingCalendar, package_last_year, rule_based_year
 from dispatch.sla.deadlines import HOLIDAYS_FILE, read_schedules

@@ -14,7 +14,7 @@ from psycopg import AsyncConnection
 from config.policy import Priority
 from dispatch.cases import queries as q
 from dispatch.cases.work import CaseRules
-from dispatch.intake import IntakeRules, area_of
+from dispatch.intake.rules import IntakeRules, area_of
 from dispatch.lifecycle.errors import LifecycleError
 from dispatch.sla.ladder import EscalationPolicy, parse_escalation
 from dispatch.sla.policy import Area

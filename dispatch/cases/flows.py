@@ -39,7 +39,7 @@ from dispatch.cases.people import People
 from dispatch.cases.split import StoredReport
 from dispatch.cases.urgency import raise_by_case, raised_row
 from dispatch.cases.work import Assignment, CaseRules, CaseWork, Changes, routing_incident
-from dispatch.intake import IntakeRules, Opened
+from dispatch.intake.rules import IntakeRules, Opened
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.lifecycle.case import Actor, CaseSnapshot
 from dispatch.lifecycle.errors import DetailError, LifecycleError

@@ -20,7 +20,7 @@ from typing import Any
 
 from config.policy import Category, Priority
 from dispatch.cases.work import CaseWork
-from dispatch.intake import LocatedReport, Opened, incident_id_for
+from dispatch.intake.rules import LocatedReport, Opened, incident_id_for
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.errors import DetailError
 from dispatch.lifecycle.states import Action

@@ -26,7 +26,7 @@ from config.policy import Category, Priority
 from dispatch import store
 from dispatch.cases import queries as q
 from dispatch.cases.work import CaseRules, CaseWork, Changes
-from dispatch.intake import INTAKE_ACTOR, Merged
+from dispatch.intake.rules import INTAKE_ACTOR, Merged
 from dispatch.lifecycle.states import Action
 
 Row = dict[str, Any]

@@ -20,7 +20,7 @@ from typing import Any
 
 from config.policy import Duration, Priority
 from dispatch.codec import case_doc, case_from, clocks_doc, clocks_from, iso
-from dispatch.intake import task_id_for
+from dispatch.intake.rules import task_id_for
 from dispatch.lifecycle.case import Actor, CaseEvent, CaseSnapshot
 from dispatch.lifecycle.machine import apply
 from dispatch.lifecycle.states import Action, CaseState

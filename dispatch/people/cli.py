@@ -14,7 +14,7 @@ from pathlib import Path
 from config.console import say
 from config.settings import Settings
 from dispatch.directory import Directory
-from dispatch.intake import IntakeRules
+from dispatch.intake.rules import IntakeRules
 from dispatch.people.imports import import_rows, on_duty_in
 from dispatch.people.sheet import SheetError, read_roster, write_roster
 from dispatch.people.sql import (

@@ -28,10 +28,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.settings import Settings
 from dispatch.cases.boot import connect, load_people, store_policy
 from dispatch.cases.flows import CaseFlows, Sender, SendMany
-from dispatch.intake import IntakeRules
+from dispatch.cases.sla_pass import Pass, SlaTracker
+from dispatch.intake.rules import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
 from streams.outputs import Outputs
-from streams.sla.tracker import Pass, SlaTracker
 
 log = logging.getLogger(__name__)
 RELAY_EVERY_S = 5.0

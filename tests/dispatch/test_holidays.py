@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from config.policy import PolicyError, Priority
-from dispatch.intake import IntakeRules
+from dispatch.intake.rules import IntakeRules
 from dispatch.sla.calendar import ClockKind, Timekeeper, WorkingCalendar, check_follows, parse_holidays
 from dispatch.sla.clocks import ClockName
 from dispatch.sla.deadlines import Deadlines, calendar_for, read_schedules

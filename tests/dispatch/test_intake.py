@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from config.policy import Priority, load_taxonomy
-from dispatch.intake import IntakeRules, LocatedReport, Merged, Opened, area_of, incident_id_for, task_id_for
+from dispatch.intake.rules import (
+    IntakeRules,
+    LocatedReport,
+    Merged,
+    Opened,
+    area_of,
+    incident_id_for,
+    task_id_for,
+)
 from dispatch.lifecycle.states import Action, CaseState
 from dispatch.merging import OpenIncident
 from dispatch.routing.values import Candidate, DecisionKind, RoutingRule

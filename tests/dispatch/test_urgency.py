@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from config.policy import Priority, load_taxonomy
 from dispatch.cases.urgency import raise_case, raised_row
 from dispatch.cases.work import CaseRules, CaseWork
-from dispatch.intake import IntakeRules, LocatedReport, Merged, Opened
+from dispatch.intake.rules import IntakeRules, LocatedReport, Merged, Opened
 from dispatch.merging import OpenIncident
 from dispatch.routing.values import Candidate
 from dispatch.rows import incident_row, task_row

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, text
 
 from config.settings import Settings
 from dispatch.codec import clocks_from
-from dispatch.intake import IntakeRules
+from dispatch.intake.rules import IntakeRules
 from tests.reliability.load import Load
 from tests.streams.harness import Worker, read_topic, wait_caught_up
 

@@ -24,10 +24,10 @@ from prometheus_client import CollectorRegistry, generate_latest
 from config.logs import MaskMobileNumbers, configure_logging
 from config.policy import load_taxonomy
 from config.settings import Settings
+from dispatch.intake.decode import Inbound, decode
 from producers.dlq import raw_bytes
 from schemas.dead_letter import DeadLetter
 from schemas.report import Report, encode, report_id_for
-from streams.intake.decode import Inbound, decode
 from tests.casework import WEDNESDAY_10, harness, report_in
 from tests.producers.helpers import read_topic
 from tests.producers.test_open311 import _form, server

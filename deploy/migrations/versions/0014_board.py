@@ -1,7 +1,7 @@
 """The board: the log of reporters' phones revealed to operators for a call back.
 
 Revision ID: 0014_board
-Revises: 0010_notices
+Revises: 0016_surge
 Create Date: 2026-12-01 13:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_board"
-down_revision = "0010_notices"
+down_revision = "0016_surge"  # chained after main's head
 branch_labels = None
 depends_on = None
 

@@ -17,6 +17,8 @@ import {
 import { subscribe } from './common/live.js';
 import { DistrictMap } from './board/map.js';
 import { showDetail } from './board/detail.js';
+import { SurgeLayer } from './board/surge.js'; // surge and risk layers: their own files
+import { RiskLayer } from './board/risk.js';
 
 const me = requireSession('operator');
 const QUEUES = ['new', 'verify', 'extension', 'returned', 'overdue', 'escalated'];
@@ -26,7 +28,7 @@ const SETTLE_MS = 400; // live events within this long are applied together
 const state = {
   layers: null, categories: {}, map: null, counts: new Map(), points: new Map(),
   focus: { street: me.street || null, community: null, grid: null }, filters: {},
-  queue: 'new', pending: new Set(), resync: false,
+  queue: 'new', pending: new Set(), resync: false, overlays: [],
 };
 // what the page did, for its own test (tests/dispatch/web/test_board_light.py)
 const stats = { full: 0, incremental: 0, draws: [], updates: [] };
@@ -157,9 +159,15 @@ async function loadMap() {
   stats.draws.push({ ms: performance.now() - began, markers: state.points.size });
 }
 
+function drawOverlays() {
+  const points = [...state.points.values()];
+  for (const layer of state.overlays) layer.draw(points);
+}
+
 function drawMap() {
   state.map.render(state.focus, state.counts, labelOf);
   state.map.filter(state.points.values(), visible);
+  drawOverlays();
 }
 
 // the changed cases' points: move their markers and the counts of the grids they left or entered
@@ -185,6 +193,7 @@ function applyPoints(ids, features) {
     }
   }
   state.map.reshade(touched, state.counts, labelOf);
+  drawOverlays();
   stats.incremental += 1;
   stats.updates.push({ ms: performance.now() - began, cases: ids.length });
 }
@@ -193,7 +202,7 @@ async function settle() {
   if (state.resync) {
     state.resync = false;
     state.pending.clear();
-    await Promise.all([loadMap(), refreshQueues()]);
+    await Promise.all([loadMap(), refreshQueues(), ...state.overlays.map((l) => l.refresh())]);
     return;
   }
   const ids = [...state.pending];
@@ -203,7 +212,7 @@ async function settle() {
     const answer = await api('/map/points' + query({ id: chunk }));
     applyPoints(chunk, answer.features);
   }
-  await refreshQueues();
+  await Promise.all([refreshQueues(), ...state.overlays.map((l) => l.refresh())]);
 }
 
 let settleTimer = null;
@@ -313,6 +322,8 @@ async function main() {
   state.layers = layers;
   state.categories = categories;
   state.map = new DistrictMap($('#map'), layers, pick);
+  state.overlays = [new SurgeLayer(state.map, $('.map-pane')), new RiskLayer(state.map, $('.side'), { categories, open: openDetail })];
+  state.overlays = [new SurgeLayer(state.map, $('.map-pane')), new RiskLayer(state.map, $('.side'), { categories, open: openDetail })];
   $('#who').textContent = `${me.sub} · ${me.street ? nameOf(me.street) : layers.district.name}`;
   fillSelects();
   readFilters();
@@ -322,7 +333,7 @@ async function main() {
   window.addEventListener('hashchange', () => { const id = caseInLink(); if (id) openDetail(id); });
   crumbs();
   if (me.street) state.map.zoomTo(state.map.streets.get(me.street));
-  await Promise.all([loadMap(), refreshQueues(), refreshDeadLetters().catch(() => null)]);
+  await Promise.all([loadMap(), refreshQueues(), refreshDeadLetters().catch(() => null), ...state.overlays.map((l) => l.refresh())]);
   const linked = caseInLink();
   if (linked) await openDetail(linked).catch(() => null);
   document.body.dataset.ready = 'true';

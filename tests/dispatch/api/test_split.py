@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from config.settings import Settings
-from dispatch.intake import incident_id_for
+from dispatch.intake.rules import incident_id_for
 from geo.reference import ReferenceDistrict
 from schemas.report import Report
 from tests.casework import harness, report_in

@@ -15,13 +15,13 @@ from config.settings import Settings
 from dispatch.api import board
 from dispatch.api.queues import Queue
 from dispatch.cases.commands import Command
+from dispatch.cases.sla_pass import SlaTracker
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.kpi.queries import KpiGroup, Period, kpis
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.states import Action, Role
 from dispatch.sla.ladder import LadderTarget
 from geo.reference import ReferenceDistrict
-from streams.sla.tracker import SlaTracker
 from tests.casework import Harness, harness, report_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.kafka]

@@ -16,6 +16,7 @@ from config.settings import Settings
 from dispatch.deadletters.desk import Decided, DeskFilter, Entry, counts_by_reason, select_letters, unique
 from dispatch.deadletters.flows import DeskError, decisions, read_entries, record, replay
 from dispatch.deadletters.models import Decision
+from dispatch.intake.decode import Inbound
 from producers.dlq import dead_letter
 from producers.feed import Feeder
 from producers.ledger import Ledger
@@ -23,7 +24,6 @@ from producers.publisher import Publisher
 from producers.sources import load_sources
 from schemas.dead_letter import Origin
 from schemas.report import Source
-from streams.intake.decode import Inbound
 from streams.read import records_to_end
 from tests.casework import harness
 

@@ -24,7 +24,8 @@ from dispatch.api.views import deadlines
 from dispatch.calendar.revisions import import_years
 from dispatch.cases.commands import Command
 from dispatch.cases.flows import CaseFlows
-from dispatch.intake import IntakeRules
+from dispatch.cases.sla_pass import SlaTracker
+from dispatch.intake.rules import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.states import Action, Role
@@ -32,7 +33,6 @@ from dispatch.sla.calendar import WorkingCalendar
 from dispatch.sla.deadlines import calendar_for, read_schedules
 from dispatch.sla.policy import load_sla
 from geo.reference import ReferenceDistrict
-from streams.sla.tracker import SlaTracker
 from tests.casework import NEW_YEARS_EVE_16, SH, Harness, harness, report_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.kafka]

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, text
 from config.settings import Settings, child_environment
 from dispatch.api.app import create_app
 from dispatch.api.auth import ApiRole, Principal, issue_token
-from dispatch.intake import incident_id_for
+from dispatch.intake.rules import incident_id_for
 from geo.reference import ReferenceDistrict
 from tests.casework import SH, report_in
 from tests.streams.harness import REPO, Worker, canonical, publish_raw

@@ -19,7 +19,7 @@ from psycopg import AsyncConnection, sql
 
 from config.policy import Priority
 from dispatch.cases.queries import Pending
-from dispatch.intake import LocatedReport
+from dispatch.intake.rules import LocatedReport
 from dispatch.merging import MergePolicy, OpenIncident
 
 Row = dict[str, Any]

@@ -14,7 +14,7 @@ from datetime import datetime
 import numpy as np
 
 from config.policy import Taxonomy
-from dispatch.intake import LocatedReport
+from dispatch.intake.rules import LocatedReport
 from geo.coords import Crs, to_wgs84_many
 from geo.gazetteer import Gazetteer
 from geo.index import GridIndex, GridIndexes, NoLayerInForce

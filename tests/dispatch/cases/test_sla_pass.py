@@ -14,10 +14,10 @@ from config.policy import Duration
 from config.settings import Settings
 from dispatch.cases.boot import connect
 from dispatch.cases.commands import Command
+from dispatch.cases.sla_pass import SlaTracker
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.states import Action, Role
 from geo.reference import ReferenceDistrict
-from streams.sla.tracker import SlaTracker
 from tests.casework import SH, WEDNESDAY_10, Harness, harness, report_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.kafka]

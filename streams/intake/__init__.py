@@ -1,1 +1,0 @@
-"""The intake stage: agency reports in, incidents and tasks out (see `service`)."""
