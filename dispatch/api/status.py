@@ -14,7 +14,7 @@ from dispatch.api.views import next_deadline
 from dispatch.sla.calendar import Timekeeper
 from dispatch.sla.deadlines import timekeeper_for
 from dispatch.sla.policy import load_sla
-from producers.open311.store import StatusUpdate
+from schemas.open311_status import StatusUpdate
 
 CLOSED_STATES = frozenset({"closed", "rejected"})
 _NOTES = {

@@ -14,7 +14,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,20 +21,11 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import Engine, RowMapping, text
 
+from schemas.open311_status import StatusUpdate
 from schemas.report import Report
 
 RECEIVED_NOTE = "received; awaiting dispatch"
 MAX_RESULTS = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class StatusUpdate:
-    status: str  # Open311: "open" or "closed"
-    status_notes: str | None
-    agency_responsible: str | None
-    updated_at: datetime
-    expected_at: datetime | None = None
-    """The case's next deadline (Open311's expected_datetime); None once handled."""
 
 
 class StatusSource(Protocol):
