@@ -42,6 +42,7 @@ from config.settings import Settings
 from dispatch.api import (
     errors,
     routes_agency,
+    routes_agency_replies,
     routes_auth,
     routes_dlq,
     routes_export,
@@ -134,6 +135,7 @@ def _mount(app: FastAPI, routers: Sequence[tuple[str, APIRouter]]) -> None:
         routes_volunteers,
         routes_volunteer_admin,
         routes_resident,
+        routes_agency_replies,
         routes_search,
         routes_export,
         routes_surge,

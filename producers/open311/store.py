@@ -6,7 +6,8 @@ The intake records each accepted request (id, service, place, time; no personal 
 answers for every request: the default. `RequestLog` keeps it in a SQLite file (or in
 memory), for a single intake process and tests. Status is "open" with the note "received;
 awaiting dispatch" until a `StatusSource` says otherwise (dispatch/api/status.py reads the
-case from the dispatch database: state, resolution note, deadline).
+case from the dispatch database: state, resolution note, deadline, and the return visit (回访)
+of its latest closing).
 """
 
 from __future__ import annotations
