@@ -42,7 +42,6 @@ MERGE_INTO = sql.SQL("""
     UPDATE incidents i SET
         report_count = i.report_count + m.n,
         sources = m.all_sources,
-        "case" = jsonb_set(i."case", '{{sources}}', to_jsonb(m.all_sources)),
         last_reported_at = GREATEST(i.last_reported_at, m.last_at),
         revision = i.revision + 1,
         updated_at = %s
