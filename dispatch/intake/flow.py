@@ -27,6 +27,7 @@ from psycopg import AsyncConnection
 from config.settings import Settings
 from dispatch import store
 from dispatch.cases.case_rules import CaseRulesLoader
+from dispatch.cases.documents import HEADERS, event_message, incident_message, task_message
 from dispatch.cases.queries import open_work
 from dispatch.cases.urgency import raise_merged
 from dispatch.cases.work import Changes
@@ -48,7 +49,6 @@ Publish = Callable[[str, bytes | None, bytes, list[tuple[str, bytes]]], Awaitabl
 PublishMany = Callable[[list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]], Awaitable[list[Any]]]
 """Send many records at once; the awaitables it returns complete when the broker has them all."""
 Row = dict[str, Any]
-JSON_HEADERS = [("content-type", b"application/json")]
 
 
 @dataclass
@@ -87,12 +87,6 @@ class _Outputs:
     """Merged reports more urgent than their incident (dispatch.cases.urgency raises it)."""
     produced_at: dict[str, datetime] = field(default_factory=dict)
     """When each new task's report entered Kafka, by task id (for report-to-task latency)."""
-
-
-def _key(row: Row) -> bytes:
-    """Dispatch topics are keyed by grid code; unplaced items by the district (属地兜底)."""
-    code = row.get("grid_code") or row.get("district_code") or "unplaced"
-    return str(code).encode()
 
 
 class IntakeService:
@@ -245,20 +239,21 @@ class IntakeService:
     ) -> int:
         """Everything the batch committed, on its topics, delivered (acknowledged by the broker)
         before this returns, so the input is never acknowledged ahead of its outputs."""
-        out_messages: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]] = []
         by_incident: dict[str, list[Row]] = defaultdict(list)
         for row in out.reports:
             by_incident[row["incident_id"]].append(row)
+        incidents = [*out.incidents, *merged_rows, *(c.incident for c in raised), *replay[0]]
+        tasks = [*out.tasks, *(t for c in raised for t in c.tasks), *replay[1]]
+        events = [*out.events, *(e for c in raised for e in c.events), *replay[2]]
+        documents = [
+            *(incident_message(row, by_incident.get(str(row["incident_id"]), ())) for row in incidents),
+            *(task_message(row) for row in tasks),
+            *(event_message(row) for row in events),
+        ]
         topics = self.topics
-        dumps = orjson.dumps
-        raised_incidents = [c.incident for c in raised]
-        for row in [*out.incidents, *merged_rows, *raised_incidents, *replay[0]]:
-            doc = {"incident": row, "reports": by_incident.get(str(row["incident_id"]), [])}
-            out_messages.append((topics["incidents"], _key(row), dumps(doc), JSON_HEADERS))
-        for row in [*out.tasks, *(t for c in raised for t in c.tasks), *replay[1]]:
-            out_messages.append((topics["dispatch.tasks"], _key(row), dumps({"task": row}), JSON_HEADERS))
-        for row in [*out.events, *(e for c in raised for e in c.events), *replay[2]]:
-            out_messages.append((topics["dispatch.events"], _key(row), dumps({"event": row}), JSON_HEADERS))
+        out_messages: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]] = [
+            (topics[m.topic], m.key, m.value, HEADERS) for m in documents
+        ]
         for letter in letters:
             out_messages.append((topics[DLQ_TOPIC], letter.source.encode(), encode(letter), DLQ_HEADERS))
             self.metrics.dead_letters.labels(letter.stage.value, letter.field.split(".")[0]).inc()
