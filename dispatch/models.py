@@ -72,7 +72,6 @@ class ReportRow(DispatchBase):
     __table_args__ = (
         UniqueConstraint("source", "source_ref", name="uq_reports_source_ref"),
         Index("ix_reports_incident", "incident_id"),
-        Index("ix_reports_ingested", "ingested_at"),
     )
 
     report_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

@@ -70,8 +70,10 @@ def settle_heap() -> None:
     The grid index, gazetteer and directory are a few million objects kept for the process's
     life; without this every full collection (triggered by a batch's allocations) walks them
     all again, and the walk lands on whatever code happens to allocate (py-spy showed it on
-    the SLA pass's row handling). Objects freed later are still freed by reference counting.
+    the SLA pass's row handling). Called again after each reload: what was frozen goes back
+    into sight first, so a replaced directory's reference cycles are collected, not kept.
     """
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 

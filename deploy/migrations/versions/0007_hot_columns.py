@@ -2,7 +2,8 @@
 what no column holds (previous state, who returned it, extension requests, the volunteer);
 state, version, sources, assignee, counters and merge target are read from their columns. The
 GiST index on `incidents.geom` goes: no query filters incidents by area (merge candidates come
-from `merge_window`, which has its own), and every insert paid for it.
+from `merge_window`, which has its own), and every insert paid for it; so does
+`ix_reports_ingested` (no query reads reports by ingestion time).
 
 Revision ID: 0007_hot_columns
 Revises: 0010_notices
@@ -34,6 +35,7 @@ IN_COLUMNS = (
 
 def upgrade() -> None:
     op.drop_index("ix_incidents_geom", table_name="incidents", postgresql_using="gist")
+    op.drop_index("ix_reports_ingested", table_name="reports")
     keys = ", ".join(f"'{k}'" for k in IN_COLUMNS)
     op.execute(f'UPDATE incidents SET "case" = "case" - ARRAY[{keys}]')
 
@@ -47,3 +49,4 @@ def downgrade() -> None:
             'merged_into', merged_into::text)"""
     )
     op.create_index("ix_incidents_geom", "incidents", ["geom"], postgresql_using="gist")
+    op.create_index("ix_reports_ingested", "reports", ["ingested_at"])
