@@ -116,6 +116,8 @@ class ReportRecord(_Doc):
     placement_reason: str | None
     description: str
     reporter: dict[str, Any] | None
+    reporter_phone_hash: str | None = None
+    """A keyed hash of the reporter's phone (how an operator's search finds the report)."""
     body: dict[str, Any]
     kafka_topic: str | None
     kafka_partition: int | None

@@ -23,6 +23,7 @@ from dispatch.kpi.metrics import DispatchMetrics
 from schemas.report import Source
 from streams.agents.deliveries import install as install_deliveries
 from streams.agents.notices import install as install_notices
+from streams.agents.surge import install as install_surge
 from streams.app import create_app
 from streams.lag import group_lag
 from streams.metrics import PipelineMetrics
@@ -106,5 +107,7 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
     app.yiwang_notices = install_notices(app, settings, outputs)  # type: ignore[attr-defined]
     app.yiwang_deliveries = install_deliveries(app, settings, registry)  # type: ignore[attr-defined]
     # the SLA tracker and the outbox relay of API/tracker events run in every worker (SKIP LOCKED)
-    app.yiwang_sla = install_sla(app, settings, DispatchMetrics.create(registry), outputs)  # type: ignore[attr-defined]
+    dispatch_metrics = DispatchMetrics.create(registry)
+    app.yiwang_sla = install_sla(app, settings, dispatch_metrics, outputs)  # type: ignore[attr-defined]
+    app.yiwang_surge = install_surge(app, settings, outputs, dispatch_metrics)  # type: ignore[attr-defined]
     return app

@@ -6,14 +6,14 @@ from `merge_window`, which has its own), and every insert paid for it; so does
 `ix_reports_ingested` (no query reads reports by ingestion time).
 
 Revision ID: 0007_hot_columns
-Revises: 0010_notices
+Revises: 0016_surge
 Create Date: 2026-12-01 13:10:00
 """
 
 from alembic import op
 
 revision = "0007_hot_columns"
-down_revision = "0010_notices"
+down_revision = "0016_surge"  # chained after main's head at merge time
 branch_labels = None
 depends_on = None
 
