@@ -22,6 +22,7 @@ from dispatch.intake.decode import Inbound
 from dispatch.kpi.metrics import DispatchMetrics
 from schemas.report import Source
 from streams.agents.deliveries import install as install_deliveries
+from streams.agents.hotline_replies import install as install_hotline_replies
 from streams.agents.notices import install as install_notices
 from streams.agents.surge import install as install_surge
 from streams.app import create_app
@@ -109,5 +110,6 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
     # the SLA tracker and the outbox relay of API/tracker events run in every worker (SKIP LOCKED)
     dispatch_metrics = DispatchMetrics.create(registry)
     app.yiwang_sla = install_sla(app, settings, dispatch_metrics, outputs)  # type: ignore[attr-defined]
+    app.yiwang_replies = install_hotline_replies(app, settings, outputs, dispatch_metrics)  # type: ignore[attr-defined]
     app.yiwang_surge = install_surge(app, settings, outputs, dispatch_metrics)  # type: ignore[attr-defined]
     return app

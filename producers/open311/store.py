@@ -6,7 +6,8 @@ The intake records each accepted request (id, service, place, time; no personal 
 answers for every request: the default. `RequestLog` keeps it in a SQLite file (or in
 memory), for a single intake process and tests. Status is "open" with the note "received;
 awaiting dispatch" until a `StatusSource` says otherwise (dispatch/api/status.py reads the
-case from the dispatch database: state, resolution note, deadline).
+case from the dispatch database: state, resolution note, deadline, and the return visit (回访)
+of its latest closing).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,20 +22,11 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import Engine, RowMapping, text
 
+from schemas.open311_status import StatusUpdate
 from schemas.report import Report
 
 RECEIVED_NOTE = "received; awaiting dispatch"
 MAX_RESULTS = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class StatusUpdate:
-    status: str  # Open311: "open" or "closed"
-    status_notes: str | None
-    agency_responsible: str | None
-    updated_at: datetime
-    expected_at: datetime | None = None
-    """The case's next deadline (Open311's expected_datetime); None once handled."""
 
 
 class StatusSource(Protocol):
