@@ -8,7 +8,8 @@
 - `sla.escalations`: `Escalation` (`escalation.v1.json`), one escalation step or an
   operator's escalation by hand;
 - `feedback.<source>`: `Feedback` (`feedback.v1.json`), the outcome of one original report of
-  a closed or rejected case.
+  a closed or rejected case — except `feedback.hotline`, which carries 12345's own reply
+  document (dispatch/revisits/hotline_reply.py).
 
 The rows are the database rows as published (what is written is what is published): ids are
 UUID strings, times RFC 3339 with an offset, points EWKT (`SRID=4326;POINT(lon lat)`).
@@ -269,6 +270,6 @@ TOPIC_DOCUMENTS: dict[str, str] = {
     "dispatch.tasks": "task",
     "dispatch.events": "event",
     "sla.escalations": "escalation",
-    "feedback.": "feedback",  # every feedback.<source>
+    "feedback.": "feedback",  # every feedback.<source> but feedback.hotline (12345's own reply format)
 }
 """Topic (prefix for feedback) → the file stem of its document."""
