@@ -410,10 +410,15 @@ class CaseFlows:
                 m.topic.split(".")[0] if m.topic.startswith("feedback.") else m.topic
             ).inc()
 
-    async def publish(self, conn: Conn, changes: Sequence[Changes], reports: dict[str, list[Row]]) -> bool:
-        """After commit: publish and mark; on failure leave the events to the relay."""
-        events = [e for c in changes for e in c.events]
-        out = messages([c.incident for c in changes], [t for c in changes for t in c.tasks], events, reports)
+    async def deliver_documents(self, changes: Sequence[Changes], reports: dict[str, list[Row]]) -> bool:
+        """After commit: every document of the changes, acknowledged by the broker; False when
+        it failed (the outbox keeps the events for the relay)."""
+        out = messages(
+            [c.incident for c in changes],
+            [t for c in changes for t in c.tasks],
+            [e for c in changes for e in c.events],
+            reports,
+        )
         try:
             await self.deliver(out)
         except Exception:  # the broker is unavailable; the outbox keeps the events
@@ -421,8 +426,14 @@ class CaseFlows:
                 "publishing %d documents failed; the outbox relay will retry", len(out), exc_info=True
             )
             return False
+        return True
+
+    async def publish(self, conn: Conn, changes: Sequence[Changes], reports: dict[str, list[Row]]) -> bool:
+        """After commit: publish and mark; on failure leave the events to the relay."""
+        if not await self.deliver_documents(changes, reports):
+            return False
         async with conn.transaction():
-            await q.mark_published(conn, events, self.clock())
+            await q.mark_published(conn, [e for c in changes for e in c.events], self.clock())
         return True
 
     async def relay(self, conn: Conn, *, limit: int = 500) -> int:
