@@ -13,7 +13,7 @@ Create Date: 2026-12-01 13:10:00
 from alembic import op
 
 revision = "0007_hot_columns"
-down_revision = "0016_surge"  # chained after main's head at merge time
+down_revision = "0014_board"
 branch_labels = None
 depends_on = None
 
