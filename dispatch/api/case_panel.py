@@ -32,7 +32,8 @@ def _labels(role: str) -> tuple[str, str]:
     return (force.zh, force.en) if force else (role, role)
 
 
-async def _workers(conn: Conn, ids: Iterable[str]) -> dict[str, Row]:
+async def workers_of(conn: Conn, ids: Iterable[str]) -> dict[str, Row]:
+    """Each worker of `ids` that exists: name, force, phone, level, active (the board shows names)."""
     cur = await conn.execute(
         "SELECT worker_id, name, force, phone, level, active FROM workers WHERE worker_id = ANY(%s)",
         (sorted(set(ids)),),
@@ -48,7 +49,7 @@ async def people_of(
 ) -> dict[str, Row]:
     """Each of `ids` (the assignee, the tasks' holders) as a person: name, force, phone, and
     whether they are on shift now (None for someone who is not around this case any more)."""
-    people = await _workers(conn, ids)
+    people = await workers_of(conn, ids)
     around = {c.worker_id: c for c in flows.people.near(incident)}
     resolved = {
         c.worker_id: c
@@ -83,7 +84,7 @@ async def candidates(conn: Conn, flows: CaseFlows, incident: Row, now: datetime)
     """Who may take the case now, in the router's order, with their open work and distance."""
     around: list[Candidate] = await flows.people_around(conn, incident, now)
     picks = flows.rules.router.eligible(_routing(incident), around, now)
-    names = await _workers(conn, (p.candidate.worker_id for p in picks))
+    names = await workers_of(conn, (p.candidate.worker_id for p in picks))
     out = []
     for p in picks:
         c = p.candidate

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from dispatch.api import board
 from dispatch.api.answers import ERRORS
-from dispatch.api.state import Forbidden, Operator, State
+from dispatch.api.routes_operator import CaseFilter
+from dispatch.api.state import Operator, State
 from dispatch.kpi.queries import KpiGroup, Period, kpis
 from dispatch.lifecycle.errors import DetailError
 from dispatch.search.exports import area_names, case_pages
@@ -31,46 +31,10 @@ from dispatch.search.sheets import (
 )
 
 router = APIRouter(prefix="/export", tags=["operator"], responses=ERRORS)
-Many = Annotated[list[str] | None, Query()]
 Format = Literal["csv", "xlsx"]
 FILES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}, XLSX: {}}, "description": "the sheet (CSV or XLSX)"}
 }
-
-
-def case_filter(
-    *,
-    caller: Operator,
-    state_: Annotated[list[str] | None, Query(alias="state")] = None,
-    priority: Many = None,
-    light: Many = None,
-    street: str | None = None,
-    community: str | None = None,
-    grid: str | None = None,
-    source: str | None = None,
-    category: str | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="text in the description or address")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    escalated: Annotated[bool | None, Query(description="true: escalated past the assignee")] = None,
-) -> board.IncidentQuery:
-    """GET /incidents' filters; another street than the operator's own is refused (403)."""
-    if caller.street is not None and street is not None and street != caller.street:
-        raise Forbidden(f"operator {caller.subject} sees street {caller.street} only")
-    return board.IncidentQuery(
-        tuple(state_ or ()),
-        tuple(priority or ()),
-        tuple(light or ()),
-        street,
-        community,
-        grid,
-        source,
-        category,
-        q,
-        since,
-        until,
-        escalated=escalated,
-    )
 
 
 def _attachment(kind: str, fmt: Format) -> dict[str, str]:
@@ -85,7 +49,7 @@ CSV_MEDIA = "text/csv; charset=utf-8"
 async def export_cases(
     caller: Operator,
     state: State,
-    query: Annotated[board.IncidentQuery, Depends(case_filter)],
+    query: CaseFilter,
     format: Format = "xlsx",
 ) -> Response:
     """Every case the filters select (not one page), newest first, in the operator's scope."""

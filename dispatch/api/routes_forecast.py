@@ -1,6 +1,6 @@
 """The forecast of open tasks for the board: when each will be done, how likely it is to
 breach its resolve limit, and who on shift could take an at-risk one sooner
-(dispatch/breaches). An operator sees the tasks of their scope (a street operator: its street).
+(dispatch/breaches), holders and suggested workers by name. An operator sees the tasks of their scope (a street operator: its street).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from dispatch.api.answers import ERRORS
+from dispatch.api.case_panel import workers_of
 from dispatch.api.edge import Limit
 from dispatch.api.state import Operator, State
 from dispatch.breaches.history import board_forecast, load_forecast_policy
@@ -22,6 +23,7 @@ router = APIRouter(tags=["forecast", "operator"], responses=ERRORS)
 
 class SuggestionOut(BaseModel):
     worker_id: str
+    name: str | None = Field(description="the worker's name (None: not in the workers table)")
     finish_at: datetime
     gain_min: float = Field(description="minutes sooner than with the current holder")
 
@@ -33,6 +35,7 @@ class TaskForecast(BaseModel):
     priority: str
     grid_code: str | None
     assignee_id: str
+    assignee_name: str | None = Field(description="the holder's name (None: not in the workers table)")
     force: str
     deadline: datetime | None
     finish_at: datetime
@@ -73,6 +76,10 @@ async def get_forecast(
             now=now,
             policy=load_forecast_policy(),
         )
+        held = (f.task.assignee_id for f in made.forecasts)
+        offered = (s.worker_id for s in made.suggestions.values())
+        people = await workers_of(conn, [*held, *offered])
+    names = {worker_id: person["name"] for worker_id, person in people.items()}
     threshold = made.params.at_risk
     items = []
     for f in made.forecasts:
@@ -88,6 +95,7 @@ async def get_forecast(
                 priority=f.task.priority.value,
                 grid_code=f.task.grid_code,
                 assignee_id=f.task.assignee_id,
+                assignee_name=names.get(f.task.assignee_id),
                 force=f.task.force,
                 deadline=f.task.deadline,
                 finish_at=f.finish_at,
@@ -99,7 +107,10 @@ async def get_forecast(
                 suggestion=None
                 if s is None
                 else SuggestionOut(
-                    worker_id=s.worker_id, finish_at=s.finish_at, gain_min=round(s.gain_s / 60, 1)
+                    worker_id=s.worker_id,
+                    name=names.get(s.worker_id),
+                    finish_at=s.finish_at,
+                    gain_min=round(s.gain_s / 60, 1),
                 ),
             )
         )

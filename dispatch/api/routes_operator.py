@@ -6,11 +6,12 @@ answers 403."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from dispatch.api import board, case_panel
 from dispatch.api.answers import (
@@ -51,11 +52,9 @@ def _summary(row: dict[str, Any], state: State) -> dict[str, Any]:
     return {**row, "deadlines": deadlines(clocks, state.flows.rules.tk)}
 
 
-@router.get("/incidents", response_model=IncidentPage)
-async def list_incidents(
+def case_filter(
     *,
     caller: Operator,
-    state: State,
     state_: Annotated[list[str] | None, Query(alias="state")] = None,
     priority: Many = None,
     light: Many = None,
@@ -69,11 +68,11 @@ async def list_incidents(
     until: datetime | None = None,
     escalated: Annotated[bool | None, Query(description="true: escalated past the assignee")] = None,
     queue: Annotated[Queue | None, Query(description="one of the board's queues")] = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    scope = street_scope(caller, street)
-    query = board.IncidentQuery(
+) -> board.IncidentQuery:
+    """The filters of a case list, one dependency for GET /incidents and GET /export/incidents
+    (so an export holds what the list shows); another street than the operator's own is 403."""
+    street_scope(caller, street)
+    return board.IncidentQuery(
         tuple(state_ or ()),
         tuple(priority or ()),
         tuple(light or ()),
@@ -85,13 +84,27 @@ async def list_incidents(
         q,
         since,
         until,
-        limit,
-        offset,
-        escalated,
-        queue,
+        escalated=escalated,
+        queue=queue,
     )
+
+
+CaseFilter = Annotated[board.IncidentQuery, Depends(case_filter)]
+
+
+@router.get("/incidents", response_model=IncidentPage)
+async def list_incidents(
+    *,
+    caller: Operator,
+    state: State,
+    query: CaseFilter,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     async with state.pool.connection() as conn:
-        total, rows = await board.list_incidents(conn, scope, query)
+        total, rows = await board.list_incidents(
+            conn, caller.street, replace(query, limit=limit, offset=offset)
+        )
     return {"total": total, "limit": limit, "offset": offset, "items": [_summary(r, state) for r in rows]}
 
 

@@ -6,10 +6,14 @@
 // layers); a live event names a case, and the board fetches the points of the cases named in
 // the last moment (GET /map/points), moves only their markers and the grids they are in, and
 // refreshes the queue counts and the one list on show. Only a `resync` reloads the points.
+//
+// The finder (GET /search: a 110 or 12345 reference, a report id, a phone, address text) opens
+// a hit's case panel through its deep link; the list on show exports as Excel or CSV
+// (GET /export/incidents with the list's own filter, its queue included).
 import './common/base.css';
 import './board/board.css';
 import { api, query, requireSession } from './common/api.js';
-import { h, $, $$, clear } from './common/dom.js';
+import { h, $, $$, clear, toast } from './common/dom.js';
 import { shell } from './common/shell.js';
 import {
   t, stateName, actionName, lightName, sourceName, levelName, categoryName, when, STATE_CODES, SOURCE_CODES,
@@ -19,6 +23,8 @@ import { DistrictMap } from './board/map.js';
 import { showDetail } from './board/detail.js';
 import { SurgeLayer } from './board/surge.js'; // surge and risk layers: their own files
 import { RiskLayer } from './board/risk.js';
+import { finder } from './kpi/finder.js';
+import { download } from './kpi/exports.js';
 
 const me = requireSession('operator');
 const QUEUES = ['new', 'verify', 'extension', 'returned', 'overdue', 'escalated'];
@@ -49,7 +55,6 @@ function readFilters() {
     state: form.get('state') || null,
     source: form.get('source') || null,
     category: form.get('category') || null,
-    q: (form.get('q') || '').trim() || null,
   };
 }
 
@@ -74,7 +79,13 @@ function focusParams() {
 
 function filterParams() {
   const f = state.filters;
-  return { ...focusParams(), priority: f.priority, source: f.source, category: f.category, q: f.q };
+  return { ...focusParams(), priority: f.priority, source: f.source, category: f.category };
+}
+
+// the list on show: its queue and filters (what GET /incidents and its export both take)
+function listParams() {
+  const f = state.filters;
+  return { ...filterParams(), queue: state.queue, state: f.state ? [f.state] : undefined, light: f.light };
 }
 
 function item(row) {
@@ -94,9 +105,7 @@ async function refreshCounts() {
 }
 
 async function refreshList() {
-  const f = state.filters;
-  const params = { ...filterParams(), queue: state.queue, state: f.state ? [f.state] : undefined, light: f.light, limit: LIST_SIZE };
-  const answer = await api('/incidents' + query(params));
+  const answer = await api('/incidents' + query({ ...listParams(), limit: LIST_SIZE }));
   const box = $('#queue-list');
   box.dataset.queue = state.queue;
   box.querySelector('.queue-name').textContent = t(`queue_${state.queue}`);
@@ -269,6 +278,27 @@ async function openDetail(id) {
   });
 }
 
+async function exportList(button) {
+  const format = button.dataset.format;
+  button.disabled = true;
+  try {
+    await download('/export/incidents' + query({ ...listParams(), format }), `cases.${format}`);
+    toast(t('exported'));
+  } catch (err) {
+    toast(`${t('export_failed')}: ${err.message}`, 'error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function openHit(event) {
+  const hit = event.target.closest('.hit');
+  if (!hit) return;
+  const link = `#case=${hit.dataset.incident}`;
+  if (location.hash === link) openDetail(hit.dataset.incident);
+  else location.hash = link; // the deep link: hashchange opens the panel
+}
+
 function caseInLink() {
   const m = /^#case=([0-9a-f-]{36})$/i.exec(location.hash);
   return m ? m[1] : null;
@@ -327,6 +357,9 @@ async function main() {
   fillSelects();
   readFilters();
   for (const b of $$('#queues .queue')) b.addEventListener('click', () => pickQueue(b.dataset.queue));
+  for (const b of $$('#queue-list .list-export button')) b.addEventListener('click', () => exportList(b));
+  finder(categories);
+  $('#found').addEventListener('click', openHit);
   $('#filters').addEventListener('submit', (ev) => { ev.preventDefault(); applyFilters(); });
   $('#filters').addEventListener('reset', () => setTimeout(applyFilters));
   window.addEventListener('hashchange', () => { const id = caseInLink(); if (id) openDetail(id); });

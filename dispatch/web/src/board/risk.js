@@ -1,6 +1,7 @@
 // The risk layer: open tasks the forecast (GET /forecast) expects to breach, as rings around
 // their markers and a list ("likely to breach in 25 min") with the suggested reassignment to
-// someone on shift with slack.
+// someone on shift with slack, holders and suggestions by name (the id only for someone the
+// workers table does not know).
 import { api } from '../common/api.js';
 import { h, clear } from '../common/dom.js';
 import { lang, categoryName } from '../common/i18n.js';
@@ -70,8 +71,8 @@ export class RiskLayer {
         h('span', { class: `badge ${item.priority}` }, item.priority),
         h('b', {}, categoryName(this.categories, item.category)),
         h('span', { class: 'when' }, ` ${riskLine(item)}`),
-        h('div', { class: 'meta' }, `${item.assignee_id} · ${w().p} ${Math.round(item.p_breach * 100)}%`),
-        item.suggestion ? h('div', { class: 'suggest' }, w().suggest(item.suggestion.worker_id, item.suggestion.gain_min)) : null));
+        h('div', { class: 'meta' }, `${item.assignee_name || item.assignee_id} · ${w().p} ${Math.round(item.p_breach * 100)}%`),
+        item.suggestion ? h('div', { class: 'suggest' }, w().suggest(item.suggestion.name || item.suggestion.worker_id, item.suggestion.gain_min)) : null));
     }
   }
 }

@@ -1,17 +1,17 @@
 // Export buttons: the KPI table and the case lists (all of the period, overdue, escalated) as
 // XLSX or CSV from GET /export/…, in the operator's scope. The bearer token rides in a header,
-// so the file is fetched and handed to the browser as a download.
+// so the file is fetched and handed to the browser as a download (the board's list uses it too).
 import { session, query } from '../common/api.js';
 import { $, toast } from '../common/dom.js';
 import { t } from '../common/i18n.js';
 
 const LISTS = { // the period bounds only the first list: an overdue case may be older
   all: { period: true },
-  overdue: { light: 'red' },
+  overdue: { queue: 'overdue' }, // the board's 超期 queue (dispatch/kpi/overdue.py), not the light now
   escalated: { escalated: 'true' },
 };
 
-async function download(path, fallbackName) {
+export async function download(path, fallbackName) {
   const s = session();
   const r = await fetch(path, { headers: s ? { Authorization: `Bearer ${s.token}` } : {} });
   if (!r.ok) throw new Error(`HTTP ${r.status}`);
