@@ -1,6 +1,7 @@
 """The forecast of open tasks for the board: when each will be done, how likely it is to
 breach its resolve limit, and who on shift could take an at-risk one sooner
-(dispatch/breaches), holders and suggested workers by name. An operator sees the tasks of their scope (a street operator: its street).
+(dispatch/breaches), the holders and the suggested workers by name. An operator sees the
+tasks of their scope (a street operator: its street).
 """
 
 from __future__ import annotations
