@@ -97,3 +97,31 @@ def test_the_kpi_table_exports_as_the_page_shows_it(client: TestClient, tokens: 
     street_rows = _csv(client, "/export/kpi", tokens.operator(STREET_A), group="street")
     assert [r["编码"] for r in street_rows] in ([STREET_A], [])
     assert all(r["名称"] for r in street_rows)
+
+
+def test_a_queue_exports_as_the_board_lists_it(client: TestClient, tokens: Tokens, world: World) -> None:
+    """The queue is one of the shared filters: the overdue export is the board's 超期 queue."""
+    op = tokens.operator()
+    for queue in ("new", "overdue"):
+        listed = client.get("/incidents", params={"queue": queue, "limit": "200"}, headers=op).json()
+        rows = _csv(client, "/export/incidents", op, queue=queue)
+        assert [r["案件编号"] for r in rows] == [i["incident_id"] for i in listed["items"]]
+        assert len(rows) == listed["total"]
+    assert world.a1.incident_id in {r["案件编号"] for r in _csv(client, "/export/incidents", op, queue="new")}
+    for path in ("/incidents", "/export/incidents"):
+        answer = client.get(path, params={"queue": "red"}, headers=op)
+        assert answer.status_code == 422 and "queue" in answer.text
+
+
+def test_the_list_and_its_export_take_the_same_filters(client: TestClient) -> None:
+    """One dependency: the same names (and schemas) on both routes, beside their own paging/format."""
+    paths = client.get("/openapi.json").json()["paths"]
+
+    def params(path: str) -> dict[str, object]:
+        return {p["name"]: p["schema"] for p in paths[path]["get"]["parameters"] if p["in"] == "query"}
+
+    listed, exported = params("/incidents"), params("/export/incidents")
+    assert {k: v for k, v in listed.items() if k not in ("limit", "offset")} == {
+        k: v for k, v in exported.items() if k != "format"
+    }
+    assert {"queue", "state", "street", "escalated"} <= set(exported)

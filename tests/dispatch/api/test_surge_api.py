@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
 
 from geo.reference import ReferenceDistrict
 from tests.dispatch.api.conftest import Tokens, World
@@ -111,3 +112,24 @@ def test_the_forecast_marks_tasks_past_their_limit_and_keeps_to_the_scope(
     theirs = client.get("/forecast?at_risk_only=true", headers=tokens.operator("500106002")).json()["items"]
     assert world.a1.task_id not in {i["task_id"] for i in theirs}
     assert world.b1.task_id in {i["task_id"] for i in theirs}
+
+
+def test_the_forecast_names_the_holder_and_the_suggested_worker(
+    client: TestClient, world: World, tokens: Tokens, engine: Engine
+) -> None:
+    items = client.get("/forecast", headers=tokens.operator(None)).json()["items"]
+    people = {i["assignee_id"] for i in items} | {
+        i["suggestion"]["worker_id"] for i in items if i["suggestion"]
+    }
+    with engine.connect() as conn:
+        names = dict(
+            conn.execute(
+                text("SELECT worker_id, name FROM workers WHERE worker_id = ANY(:ids)"), {"ids": list(people)}
+            ).all()
+        )
+    assert world.a1.assignee in names
+    for item in items:
+        assert item["assignee_name"] == names.get(item["assignee_id"])
+        if item["suggestion"]:
+            assert item["suggestion"]["name"] == names.get(item["suggestion"]["worker_id"])
+    assert any(i["assignee_name"] for i in items)
