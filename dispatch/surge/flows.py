@@ -32,6 +32,7 @@ from dispatch.cases import queries as q
 from dispatch.cases.flows import CaseFlows
 from dispatch.cases.urgency import raised_row
 from dispatch.cases.work import CaseWork, Changes
+from dispatch.kpi.queries import SURGE_CASES_SQL, SurgeScope
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.errors import LifecycleError
 from dispatch.lifecycle.states import OPEN, Action, Role
@@ -268,32 +269,35 @@ class SurgeFlows:
         return out
 
 
+def surge_scope(row: Row, policy: SurgePolicy) -> SurgeScope:
+    """A stored surge as its KPI split counts it (its rule's categories; none when its policy
+    was removed since)."""
+    rule = policy.rule(row["warning"], row["level"])
+    ends = min(row["ends_at"], row["ended_at"]) if row["ended_at"] else row["ends_at"]
+    categories = sorted(rule.categories) if rule else []
+    return SurgeScope(row["surge_id"], row["grids"], categories, row["starts_at"], ends)
+
+
 async def surge_kpis(conn: Conn, rows: Sequence[Row], policy: SurgePolicy) -> dict[str, Row]:
-    """Per surge: the cases of its categories opened in its grids while it was in force, how
-    many of them are open and overdue, how many open cases it raised; the KPI split by surge."""
+    """Per surge, over its cases (`dispatch.kpi.queries.SURGE_CASES_SQL`): how many opened while
+    it was in force, how many are open and overdue now, how many open cases it raised."""
     out: dict[str, Row] = {}
     for row in rows:
-        rule = policy.rule(row["warning"], row["level"])
-        categories = sorted(rule.categories) if rule else []
-        ends = min(row["ends_at"], row["ended_at"]) if row["ended_at"] else row["ends_at"]
-        cur = await conn.execute(
-            "SELECT count(*), count(*) FILTER (WHERE state = ANY(%s)),"
+        scope = surge_scope(row, policy)
+        query = sql.SQL(
+            "SELECT count(*) FILTER (WHERE created_at >= %s AND created_at < %s),"
+            " count(*) FILTER (WHERE state = ANY(%s)),"
             " count(*) FILTER (WHERE state = ANY(%s) AND light = 'red'),"
             " (SELECT count(*) FROM events WHERE action = 'raise_priority'"
             "  AND data -> 'raised' ->> 'surge_id' = %s)"
-            " FROM incidents WHERE grid_code = ANY(%s) AND category = ANY(%s)"
-            " AND created_at >= %s AND created_at < %s",
-            (
-                [s.value for s in OPEN],
-                [s.value for s in OPEN],
-                row["surge_id"],
-                row["grids"],
-                categories,
-                row["starts_at"],
-                ends,
-            ),
+            " FROM incidents WHERE incident_id IN ({})"
+        ).format(sql.SQL(SURGE_CASES_SQL))
+        open_states = [s.value for s in OPEN]
+        cur = await conn.execute(
+            query,
+            [scope.starts_at, scope.ends_at, open_states, open_states, scope.surge_id, *scope.args()],
         )
         found = await cur.fetchone()
         assert found is not None
-        out[row["surge_id"]] = {"opened": found[0], "open": found[1], "overdue": found[2], "raised": found[3]}
+        out[scope.surge_id] = {"opened": found[0], "open": found[1], "overdue": found[2], "raised": found[3]}
     return out

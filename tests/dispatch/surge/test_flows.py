@@ -14,11 +14,15 @@ from sqlalchemy import Engine, text
 
 from config.policy import load_taxonomy
 from config.settings import Settings
+from dispatch.cases.commands import Command
 from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.kpi.queries import KpiGroup, kpis, surge_cases
+from dispatch.lifecycle.case import Actor
+from dispatch.lifecycle.states import Action, Role
 from dispatch.sla.clocks import ClockName
 from dispatch.surge.areas import WarningArea
 from dispatch.surge.declarations import Declaration, cap_surge_id
-from dispatch.surge.flows import SurgeFlows, surge_kpis, surge_rows
+from dispatch.surge.flows import SurgeFlows, surge_kpis, surge_rows, surge_scope
 from dispatch.surge.models import EndReason, SurgeOrigin
 from dispatch.surge.policy import load_surge_policy
 from geo.reference import ReferenceDistrict
@@ -164,7 +168,12 @@ async def test_a_surge_declared_for_later_raises_when_it_begins_once_with_scaled
     orange = policy.rule("暴雨", "橙色")
     assert orange is not None and orange.limits_factor == 0.75
     async with harness(kafka, engine) as h:
-        [flooded] = await h.report([report_in(district, idx[2], category="waterlogging")])
+        [flooded, elsewhere] = await h.report(
+            [
+                report_in(district, idx[2], category="waterlogging"),
+                report_in(district, idx[21], category="waterlogging"),
+            ]
+        )
         now = later(h, minutes=5)
         flows = SurgeFlows(h.flows, policy)
         declaration = Declaration(
@@ -210,3 +219,24 @@ async def test_a_surge_declared_for_later_raises_when_it_begins_once_with_scaled
             budget = limits.budget(ClockName(name))
             assert budget is not None
             assert clock["budget_s"] == pytest.approx(budget.total_seconds() * 0.75)
+
+        # the KPI split by surge: the surge's cases (raised by it, opened under it), nothing else
+        cur = await h.conn.execute(
+            "SELECT incident_id::text, assignee_id FROM incidents WHERE incident_id = ANY(%s::uuid[])",
+            ([flooded, opened, elsewhere],),
+        )
+        for incident_id, worker in await cur.fetchall():
+            later(h, minutes=2)
+            await h.flows.transition(
+                h.conn, incident_id, Command(Action.ACCEPT, Actor(Role.GRID_WORKER, worker))
+            )
+        (surge_row,) = await surge_rows(h.conn, surge_id=declaration.surge_id)
+        scope = surge_scope(surge_row, policy)
+        assert sorted(await surge_cases(h.conn, scope)) == sorted([flooded, opened])
+        span = {"since": now - timedelta(days=1), "until": later(h, minutes=1)}
+        [split] = await kpis(h.conn, group=KpiGroup.DISTRICT, surge=scope, **span)
+        [whole] = await kpis(h.conn, group=KpiGroup.DISTRICT, **span)
+        assert split["accepted"] == 2 and whole["accepted"] >= 3
+        assert split["points_issued"] is None  # points have no case
+        counts = (await surge_kpis(h.conn, [surge_row], policy))[declaration.surge_id]
+        assert counts == {"opened": 1, "open": 2, "overdue": 0, "raised": 1}
