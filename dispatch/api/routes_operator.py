@@ -172,7 +172,8 @@ async def kpi(
     since: datetime | None = None,
     until: datetime | None = None,
     surge: Annotated[
-        str | None, Query(max_length=64, description="a surge id (GET /surges): the KPIs of its cases only")
+        str | None,
+        Query(pattern=r"^[0-9a-f-]{36}$", description="a surge id (GET /surges): the KPIs of its cases only"),
     ] = None,
 ) -> dict[str, Any]:
     """按时签收率, 按期处置率, 按期结案率, 返工率, 超期数 (default: the last 30 days); with `surge`,
