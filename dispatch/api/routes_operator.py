@@ -35,6 +35,8 @@ from dispatch.cases.commands import Command
 from dispatch.kpi.queries import KpiGroup, Period, kpis
 from dispatch.lifecycle.errors import DetailError
 from dispatch.lifecycle.states import CaseState
+from dispatch.surge.flows import surge_rows, surge_scope
+from dispatch.surge.policy import load_surge_policy
 
 router = APIRouter(tags=["operator"], responses=ERRORS)
 Many = Annotated[list[str] | None, Query()]
@@ -182,15 +184,28 @@ async def kpi(
     period: Period = Period.ALL,
     since: datetime | None = None,
     until: datetime | None = None,
+    surge: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9a-f-]{36}$", description="a surge id (GET /surges): the KPIs of its cases only"),
+    ] = None,
 ) -> dict[str, Any]:
-    """按时签收率, 按期处置率, 按期结案率, 返工率, 超期数 (default: the last 30 days)."""
+    """按时签收率, 按期处置率, 按期结案率, 返工率, 超期数 (default: the last 30 days); with `surge`,
+    split by surge: over that surge's cases (`dispatch.kpi.queries.SurgeScope`)."""
     end = until or datetime.now(UTC)
     try:
         start = since or end - timedelta(days=30)
     except OverflowError:
         raise DetailError("until", "too early: the default range is the 30 days before it") from None
     async with state.pool.connection() as conn:
-        rows = await kpis(conn, since=start, until=end, group=group, period=period, street=caller.street)
+        scope = None
+        if surge is not None:  # surge hook: the KPI split by surge (dispatch.surge.flows)
+            found = await surge_rows(conn, surge_id=surge)
+            if not found:
+                raise DetailError("surge", f"no surge {surge}")
+            scope = surge_scope(found[0], load_surge_policy())
+        rows = await kpis(
+            conn, since=start, until=end, group=group, period=period, street=caller.street, surge=scope
+        )
     return {"since": start.isoformat(), "until": end.isoformat(), "items": rows}
 
 

@@ -23,10 +23,17 @@ The flows record what these need on each event (`data.sla.<clock>.late`, `data.o
 tracker's timing. Grouped by grid, community, street, source (each source of a merged case
 counts), worker (the holder of the event's task; events without a task are left out) or the
 whole district, and by day, week, month or the whole range (Asia/Shanghai).
+
+Split by surge (`SurgeScope`, `GET /kpi?surge=`): every KPI above over the cases of one surge
+only, defined once (`SURGE_CASES_SQL`, also the surge list's counts): the cases of its
+categories in its grids that were opened while it was in force or raised by it. Points have no
+case, so a surge's rows carry none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -123,6 +130,49 @@ _JOINS = {
 }
 
 
+SURGE_CASES_SQL = """
+SELECT i.incident_id FROM incidents i
+WHERE i.grid_code = ANY(%s) AND i.category = ANY(%s) AND ((i.created_at >= %s AND i.created_at < %s)
+    OR EXISTS (SELECT 1 FROM events r WHERE r.incident_id = i.incident_id AND r.action = 'raise_priority'
+        AND r.data -> 'raised' ->> 'surge_id' = %s))
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeScope:
+    """One surge as its KPI split sees it: its grids, its rule's categories, its period
+    [starts_at, ends_at) (ended early: until it was ended)."""
+
+    surge_id: str
+    grids: Sequence[str]
+    categories: Sequence[str]
+    starts_at: datetime
+    ends_at: datetime
+
+    def args(self) -> list[Any]:
+        """`SURGE_CASES_SQL`'s arguments."""
+        return [list(self.grids), list(self.categories), self.starts_at, self.ends_at, self.surge_id]
+
+
+async def surge_cases(conn: AsyncConnection[Any], scope: SurgeScope) -> list[str]:
+    """The ids of the surge's cases (`SURGE_CASES_SQL`)."""
+    cur = await conn.execute(SURGE_CASES_SQL, scope.args())
+    return [str(r[0]) for r in await cur.fetchall()]
+
+
+def _scope(street: str | None, cases: list[str] | None) -> tuple[sql.Composable, list[Any]]:
+    """The WHERE piece (over `i`) and its arguments: one street, one surge's cases, or both."""
+    parts: list[sql.Composable] = []
+    args: list[Any] = []
+    if street is not None:
+        parts.append(sql.SQL("i.street_code = %s"))
+        args.append(street)
+    if cases is not None:
+        parts.append(sql.SQL("i.incident_id = ANY(%s::uuid[])"))
+        args.append(cases)
+    return (sql.SQL(" AND ").join(parts) if parts else sql.SQL("TRUE")), args
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
 
@@ -135,8 +185,12 @@ async def kpis(
     group: KpiGroup = KpiGroup.STREET,
     period: Period = Period.ALL,
     street: str | None = None,
+    surge: SurgeScope | None = None,
 ) -> list[Row]:
-    """One row per group and period; `street` scopes the events to one street."""
+    """One row per group and period; `street` scopes the events to one street, `surge` to the
+    cases of one surge."""
+    cases = None if surge is None else await surge_cases(conn, surge)
+    scope, scope_args = _scope(street, cases)
     period_sql = (
         "'all'"
         if period is Period.ALL
@@ -146,11 +200,10 @@ async def kpis(
         group=sql.SQL(_GROUP[group]),
         period=sql.SQL(period_sql),
         unnest=sql.SQL(_JOINS.get(group, "")),
-        scope=sql.SQL("i.street_code = %s" if street is not None else "TRUE"),
+        scope=scope,
         overrun=overrun("e"),
     )
-    args: list[Any] = [since, until] + ([street] if street is not None else [])
-    cur = await conn.execute(query, args)
+    cur = await conn.execute(query, [since, until, *scope_args])
     out: dict[tuple[Any, Any], Row] = {}
     for (
         key,
@@ -189,14 +242,15 @@ async def kpis(
             **_NO_VISITS,
         }
     visits = await satisfaction(
-        conn, since=since, until=until, group=group.value, period_sql=period_sql, street=street
+        conn, since=since, until=until, group=group.value, period_sql=period_sql, street=street, cases=cases
     )
     for k, columns in visits.items():
         out.setdefault(k, _empty(group, *k)).update(columns)
     if period is Period.ALL:
-        for key, count in await open_overdue(conn, group=group, street=street):
+        for key, count in await open_overdue(conn, group=group, street=street, cases=cases):
             out.setdefault((key, "all"), _empty(group, key, "all"))["open_overdue"] = count
-    if group in _POINTS_GROUP:
+    if group in _POINTS_GROUP and surge is None:
+        args: list[Any] = [since, until] + ([street] if street is not None else [])
         points = sql.SQL(POINTS_SQL).format(
             group=sql.SQL(_POINTS_GROUP[group]),
             period=sql.SQL(period_sql.replace("e.at", "p.at")),
@@ -222,16 +276,22 @@ def _empty(group: KpiGroup, key: Any, when: Any) -> Row:
 
 
 async def open_overdue(
-    conn: AsyncConnection[Any], *, group: KpiGroup = KpiGroup.DISTRICT, street: str | None = None
+    conn: AsyncConnection[Any],
+    *,
+    group: KpiGroup = KpiGroup.DISTRICT,
+    street: str | None = None,
+    cases: list[str] | None = None,
 ) -> list[tuple[Any, int]]:
-    """(group key, open cases overdue now): the board's 超期 queue, counted by group."""
+    """(group key, open cases overdue now): the board's 超期 queue, counted by group (of the
+    ids `cases` only, when given)."""
+    scope, args = _scope(street, cases)
     query = sql.SQL(OPEN_OVERDUE_SQL).format(
         group=sql.SQL(_OPEN_GROUP[group]),
         unnest=sql.SQL(_JOINS.get(group, "") if group is KpiGroup.SOURCE else ""),
         open_overdue=OPEN_OVERDUE,
-        scope=sql.SQL("i.street_code = %s" if street is not None else "TRUE"),
+        scope=scope,
     )
-    cur = await conn.execute(query, [street] if street is not None else [])
+    cur = await conn.execute(query, args)
     return [(key, int(n)) for key, n in await cur.fetchall()]
 
 

@@ -65,14 +65,20 @@ async def satisfaction(
     group: str,
     period_sql: str,
     street: str | None = None,
+    cases: list[str] | None = None,
 ) -> dict[tuple[Any, Any], Row]:
-    """(key, period) -> the satisfaction columns; `period_sql` is the caller's over `e.at`."""
+    """(key, period) -> the satisfaction columns; `period_sql` is the caller's over `e.at`;
+    `cases`: of these incident ids only (a surge's, `dispatch.kpi.queries.SurgeScope`)."""
+    scope = "i.street_code = %(street)s" if street is not None else "TRUE"
+    if cases is not None:  # surge hook: the KPI split by surge
+        scope += " AND i.incident_id = ANY(%(cases)s::uuid[])"
     query = sql.SQL(SATISFACTION_SQL).format(  # the pieces are constants chosen by enum
         group=sql.SQL(SATISFACTION_GROUP[group]),
         period=sql.SQL(period_sql.replace("e.at", "v.requested_at")),
-        scope=sql.SQL("i.street_code = %(street)s" if street is not None else "TRUE"),
+        scope=sql.SQL(scope),
     )
-    cur = await conn.execute(query, {"since": since, "until": until, "street": street})
+    params = {"since": since, "until": until, "street": street, "cases": cases}
+    cur = await conn.execute(query, params)
     out: dict[tuple[Any, Any], Row] = {}
     for key, when, visits, answered, not_reached, satisfied, dissatisfied, reworked in await cur.fetchall():
         out[(key, when)] = {

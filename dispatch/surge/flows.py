@@ -5,16 +5,20 @@ Declaring is idempotent (the surge id is derived for CAP alerts; an insert that 
 changes nothing). Raising an open case is one `raise_priority` event naming the surge
 (`data.raised.surge_id`), written with the case in one transaction and published after commit
 through the case flows (`dispatch.cases.flows.CaseFlows.write` / `publish`), so the outbox relay
-covers a broker outage. A case already raised by the surge is left alone. Ending a surge does
-not lower priorities (urgency is monotone, `dispatch.cases.urgency`); it stops new cases
-opening under it.
+covers a broker outage. The raise restarts the owner clocks under the raised priority's limits
+times the rule's `limits_factor` (the event carries the factor), as a new case opens under it.
+A case already raised by the surge, or opened after it began (the intake opened it under the
+surge), is left alone, so raising is idempotent: a surge declared for a later start is raised
+when it begins by `SurgeFlows.raise_begun` (the surge agent's timer), and a repeat of either
+raises nothing twice. Ending a surge does not lower priorities (urgency is monotone,
+`dispatch.cases.urgency`); it stops new cases opening under it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,13 +32,14 @@ from dispatch.cases import queries as q
 from dispatch.cases.flows import CaseFlows
 from dispatch.cases.urgency import raised_row
 from dispatch.cases.work import CaseWork, Changes
+from dispatch.kpi.queries import SURGE_CASES_SQL, SurgeScope
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.errors import LifecycleError
 from dispatch.lifecycle.states import OPEN, Action, Role
 from dispatch.surge.areas import GridShape, WarningArea, covered_grids
 from dispatch.surge.declarations import CapEffect, Declaration
 from dispatch.surge.models import EndReason
-from dispatch.surge.overlay import raised
+from dispatch.surge.overlay import raised, scaled
 from dispatch.surge.policy import SurgePolicy, SurgeRule
 
 log = logging.getLogger(__name__)
@@ -150,6 +155,29 @@ class SurgeFlows:
             rows = await surge_rows(conn, surge_id=surge_id)
         return rows[0] if rows else None
 
+    async def raise_begun(self, conn: Conn, since: datetime | None) -> list[Changes]:
+        """Raise the open cases of the surges in force now that began after `since` (all in
+        force with None, after a restart). Surges being raised by another process are skipped
+        (SKIP LOCKED: it raises them); a case is raised once per surge whatever the overlap."""
+        now = self.cases.clock()
+        out: list[Changes] = []
+        async with conn.transaction():
+            query = sql.SQL(
+                "SELECT {} FROM surges WHERE starts_at <= %s AND ends_at > %s"
+                " AND (ended_at IS NULL OR ended_at > %s) AND (%s::timestamptz IS NULL OR starts_at > %s)"
+                " ORDER BY starts_at, surge_id FOR UPDATE SKIP LOCKED"
+            ).format(sql.SQL(COLUMNS))
+            async with conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(query, (now, now, now, since, since))
+                rows = list(await cur.fetchall())
+            for row in rows:
+                rule = self.policy.rule(row["warning"], row["level"])
+                if rule is not None:
+                    out += await self._raise_open(conn, row, rule, now)
+        if out:
+            await self.cases.publish(conn, out, {})
+        return out
+
     async def apply_cap(self, conn: Conn, effect: CapEffect) -> list[str]:
         """End what a CAP Update/Cancel names, declare what it puts in force; what was done."""
         done: list[str] = []
@@ -174,9 +202,19 @@ class SurgeFlows:
         if rule.raise_by == 0:
             return []
         cur = await conn.execute(
-            "SELECT incident_id::text FROM incidents WHERE state = ANY(%s) AND grid_code = ANY(%s)"
-            " AND category = ANY(%s) AND priority <> 'P0' ORDER BY incident_id",
-            ([s.value for s in OPEN], surge["grids"], sorted(rule.categories)),
+            "SELECT incident_id::text FROM incidents i WHERE state = ANY(%s) AND grid_code = ANY(%s)"
+            " AND category = ANY(%s) AND priority <> 'P0' AND created_at < GREATEST(%s, %s)"
+            " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.incident_id"
+            "  AND e.action = 'raise_priority' AND e.data -> 'raised' ->> 'surge_id' = %s)"
+            " ORDER BY incident_id",
+            (
+                [s.value for s in OPEN],
+                surge["grids"],
+                sorted(rule.categories),
+                surge["starts_at"],
+                surge["declared_at"],
+                surge["surge_id"],
+            ),
         )
         ids = [r[0] for r in await cur.fetchall()]
         if not ids:
@@ -194,13 +232,17 @@ class SurgeFlows:
             to = raised(before, rule.raise_by)
             category = self.cases.rules.taxonomy.category(row["category"])
             raised_incident = raised_row(row, category, to)
+            rules = await self.cases.rules_for(conn, raised_incident)
             work = CaseWork(
                 raised_incident,
                 [t for t in tasks if str(t["incident_id"]) == incident_id],
-                await self.cases.rules_for(conn, raised_incident),
+                replace(rules, limits=scaled(rules.limits, rule.limits_factor)),
                 now,
             )
-            why = f"surge {name} raised the priority {before.value} → {to.value}"
+            why = (
+                f"surge {name} raised the priority {before.value} → {to.value},"
+                f" limits × {rule.limits_factor:g}"
+            )
             data = {
                 "raised": {
                     "surge_id": surge["surge_id"],
@@ -208,6 +250,7 @@ class SurgeFlows:
                     "category": category.code,
                     "from": before.value,
                     "to": to.value,
+                    "limits_factor": rule.limits_factor,
                     "lead_department": category.lead_department,
                     "told": work.case.assignee_id,
                 }
@@ -226,32 +269,35 @@ class SurgeFlows:
         return out
 
 
+def surge_scope(row: Row, policy: SurgePolicy) -> SurgeScope:
+    """A stored surge as its KPI split counts it (its rule's categories; none when its policy
+    was removed since)."""
+    rule = policy.rule(row["warning"], row["level"])
+    ends = min(row["ends_at"], row["ended_at"]) if row["ended_at"] else row["ends_at"]
+    categories = sorted(rule.categories) if rule else []
+    return SurgeScope(row["surge_id"], row["grids"], categories, row["starts_at"], ends)
+
+
 async def surge_kpis(conn: Conn, rows: Sequence[Row], policy: SurgePolicy) -> dict[str, Row]:
-    """Per surge: the cases of its categories opened in its grids while it was in force, how
-    many of them are open and overdue, how many open cases it raised; the KPI split by surge."""
+    """Per surge, over its cases (`dispatch.kpi.queries.SURGE_CASES_SQL`): how many opened while
+    it was in force, how many are open and overdue now, how many open cases it raised."""
     out: dict[str, Row] = {}
     for row in rows:
-        rule = policy.rule(row["warning"], row["level"])
-        categories = sorted(rule.categories) if rule else []
-        ends = min(row["ends_at"], row["ended_at"]) if row["ended_at"] else row["ends_at"]
-        cur = await conn.execute(
-            "SELECT count(*), count(*) FILTER (WHERE state = ANY(%s)),"
+        scope = surge_scope(row, policy)
+        query = sql.SQL(
+            "SELECT count(*) FILTER (WHERE created_at >= %s AND created_at < %s),"
+            " count(*) FILTER (WHERE state = ANY(%s)),"
             " count(*) FILTER (WHERE state = ANY(%s) AND light = 'red'),"
             " (SELECT count(*) FROM events WHERE action = 'raise_priority'"
             "  AND data -> 'raised' ->> 'surge_id' = %s)"
-            " FROM incidents WHERE grid_code = ANY(%s) AND category = ANY(%s)"
-            " AND created_at >= %s AND created_at < %s",
-            (
-                [s.value for s in OPEN],
-                [s.value for s in OPEN],
-                row["surge_id"],
-                row["grids"],
-                categories,
-                row["starts_at"],
-                ends,
-            ),
+            " FROM incidents WHERE incident_id IN ({})"
+        ).format(sql.SQL(SURGE_CASES_SQL))
+        open_states = [s.value for s in OPEN]
+        cur = await conn.execute(
+            query,
+            [scope.starts_at, scope.ends_at, open_states, open_states, scope.surge_id, *scope.args()],
         )
         found = await cur.fetchone()
         assert found is not None
-        out[row["surge_id"]] = {"opened": found[0], "open": found[1], "overdue": found[2], "raised": found[3]}
+        out[scope.surge_id] = {"opened": found[0], "open": found[1], "overdue": found[2], "raised": found[3]}
     return out

@@ -7,6 +7,11 @@ this agent's); a CAP alert whose warning cannot be read (a bad reference, an unr
 goes to `reports.dlq` naming the field, and the agent carries on. A database outage leaves the
 batch unacknowledged and retried: surge ids are derived from CAP identifiers, so a repeat
 declares nothing twice.
+
+A timer (`RAISE_EVERY_S`) raises the open cases of surges declared for a later start once they
+begin (`SurgeFlows.raise_begun`): each pass looks at the surges that began since its last pass
+(less `LOOK_BACK`, for a declaration committed late; after a restart, at every surge in force);
+the raise is idempotent, so an overlap raises nothing twice.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import faust
@@ -39,6 +45,8 @@ BATCH_MAX = 100
 BATCH_WITHIN_S = 0.2
 RETRY_S = 2.0
 FEED_TOPIC = "reports.emergency"
+RAISE_EVERY_S = 30.0
+LOOK_BACK = timedelta(minutes=5)
 
 
 class SurgeRuntime:
@@ -50,6 +58,7 @@ class SurgeRuntime:
         self.metrics = metrics
         self.flows: SurgeFlows | None = None
         self.conn: psycopg.AsyncConnection[Any] | None = None
+        self.looked: datetime | None = None  # the last raise pass (None: none since the start)
 
     async def _flows(self) -> SurgeFlows:
         if self.flows is None:
@@ -100,6 +109,16 @@ class SurgeRuntime:
             done += await flows.apply_cap(await self.connection(), effect)
         return done
 
+    async def raise_begun(self) -> int:
+        """One timer pass: raise the open cases of the surges that began since the last pass;
+        how many cases were raised."""
+        flows = await self._flows()
+        now = flows.cases.clock()
+        since = None if self.looked is None else self.looked - LOOK_BACK
+        raised = await flows.raise_begun(await self.connection(), since)
+        self.looked = now
+        return len(raised)
+
     async def _dead_letter(self, value: bytes, field: str, reason: str, where: tuple[str, int, int]) -> None:
         topic, partition, offset = where
         letter = dead_letter(
@@ -144,5 +163,16 @@ def install(app: faust.App, settings: Settings, outputs: Outputs, metrics: Dispa
             for event in batch:
                 await stream.ack(event)
             yield None
+
+    @app.timer(RAISE_EVERY_S)  # type: ignore[untyped-decorator]
+    async def raise_begun() -> None:
+        try:
+            raised = await runtime.raise_begun()
+        except psycopg.OperationalError as exc:
+            log.warning("surge: raise pass failed (%s); retrying at the next tick", exc)
+            await runtime.reset()
+            return
+        if raised:
+            log.info("surge: %d open case(s) raised by surges that began", raised)
 
     return runtime

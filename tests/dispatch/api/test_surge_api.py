@@ -42,6 +42,10 @@ def test_declare_list_and_end(
     )
     listed = client.get("/surges", headers=tokens.operator(None)).json()["items"]
     assert surge["surge_id"] in [s["surge_id"] for s in listed]
+    split = client.get(
+        "/kpi", params={"group": "district", "surge": surge["surge_id"]}, headers=tokens.operator()
+    )
+    assert split.status_code == 200 and all(r["points_issued"] is None for r in split.json()["items"])
     theirs = client.get("/surges", headers=tokens.operator("500106001")).json()["items"]
     assert surge["surge_id"] not in [s["surge_id"] for s in theirs]  # a street operator sees its street's
     ended = client.post(f"/surges/{surge['surge_id']}/end", headers=tokens.operator(None))
@@ -96,6 +100,14 @@ def test_a_malformed_surge_id_is_refused(
     client: TestClient, world: World, tokens: Tokens, surge_id: str
 ) -> None:
     assert client.post(f"/surges/{surge_id}/end", headers=tokens.operator(None)).status_code == 422
+
+
+@pytest.mark.parametrize("surge_id", ["7f0d6a2e-0000-4000-8000-0000000000ff", "x" * 100])
+def test_the_kpi_split_names_an_unknown_or_malformed_surge(
+    client: TestClient, world: World, tokens: Tokens, surge_id: str
+) -> None:
+    answer = client.get("/kpi", params={"surge": surge_id}, headers=tokens.operator())
+    assert answer.status_code == 422 and "surge" in answer.text, answer.text
 
 
 def test_the_forecast_marks_tasks_past_their_limit_and_keeps_to_the_scope(

@@ -9,14 +9,20 @@ from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
+from psycopg.rows import dict_row
 from sqlalchemy import Engine, text
 
 from config.policy import load_taxonomy
 from config.settings import Settings
+from dispatch.cases.commands import Command
 from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.kpi.queries import KpiGroup, kpis, surge_cases
+from dispatch.lifecycle.case import Actor
+from dispatch.lifecycle.states import Action, Role
+from dispatch.sla.clocks import ClockName
 from dispatch.surge.areas import WarningArea
 from dispatch.surge.declarations import Declaration, cap_surge_id
-from dispatch.surge.flows import SurgeFlows, surge_kpis, surge_rows
+from dispatch.surge.flows import SurgeFlows, surge_kpis, surge_rows, surge_scope
 from dispatch.surge.models import EndReason, SurgeOrigin
 from dispatch.surge.policy import load_surge_policy
 from geo.reference import ReferenceDistrict
@@ -148,6 +154,91 @@ async def test_the_agent_declares_a_cap_polygon_and_a_cancel_ends_it(
         assert row["end_reason"] == "cancelled"
         letters = [v for _, v, _ in read_topic(kafka, kafka.topic(DLQ_TOPIC))]
         assert any(b"surge.cap.references" in v for v in letters)
+        # the timer's pass on the worker's own clock: the 2025 alert is long over, nothing begins
+        assert await runtime.raise_begun() == 0 and runtime.looked is not None
     finally:
         await runtime.reset()
         await outputs.stop()
+
+
+async def test_a_surge_declared_for_later_raises_when_it_begins_once_with_scaled_limits(
+    kafka: Settings, engine: Engine, district: ReferenceDistrict
+) -> None:
+    idx = _grids(district)
+    here = district.grids[idx[2]]
+    policy = load_surge_policy()
+    orange = policy.rule("暴雨", "橙色")
+    assert orange is not None and orange.limits_factor == 0.75
+    async with harness(kafka, engine) as h:
+        [flooded, elsewhere] = await h.report(
+            [
+                report_in(district, idx[2], category="waterlogging"),
+                report_in(district, idx[21], category="waterlogging"),
+            ]
+        )
+        now = later(h, minutes=5)
+        flows = SurgeFlows(h.flows, policy)
+        declaration = Declaration(
+            surge_id="7f0d6a2e-0000-4000-8000-000000000002",
+            origin=SurgeOrigin.OPERATOR,
+            reference=None,
+            rule=orange,
+            title="测试暴雨橙色（稍后生效）",
+            area=WarningArea(geocodes=(here.code,)),
+            starts_at=now + timedelta(hours=1),
+            ends_at=now + timedelta(hours=7),
+            declared_by="op-test",
+        )
+        declared = await flows.declare(h.conn, declaration)
+        assert declared.fresh and declared.raised == []  # scheduled: nothing raised yet
+        assert await flows.raise_begun(h.conn, None) == []  # not begun
+        assert (await _incident(h.conn, flooded))["priority"] == "P1"
+
+        began = later(h, hours=1, minutes=1)
+        [opened] = await h.report([report_in(district, idx[2], category="manhole_cover_missing", at=began)])
+        assert (await _incident(h.conn, opened))["priority"] == "P0"  # opened under it
+        assert await flows.raise_begun(h.conn, began) == []  # it began before `since`: not looked at
+        raised = await flows.raise_begun(h.conn, began - timedelta(minutes=5))
+        assert [c.incident["incident_id"] for c in raised] == [flooded]  # not the case opened under it
+        assert await flows.raise_begun(h.conn, None) == []  # never twice
+
+        cur = await h.conn.execute(
+            "SELECT i.priority, i.clocks, e.reason, e.data FROM incidents i JOIN events e USING (incident_id)"
+            " WHERE incident_id = %s AND e.action = 'raise_priority'",
+            (flooded,),
+        )
+        (priority, clocks, reason, data), *more = await cur.fetchall()
+        assert not more and priority == "P0" and "limits × 0.75" in reason
+        assert data["raised"]["surge_id"] == declaration.surge_id and data["raised"]["limits_factor"] == 0.75
+        async with h.conn.cursor(row_factory=dict_row) as rows:
+            await rows.execute("SELECT * FROM incidents WHERE incident_id = %s", (flooded,))
+            row = await rows.fetchone()
+        assert row is not None
+        limits = (await h.flows.rules_for(h.conn, row)).limits  # P0's limits, unscaled
+        running = {name: c for name, c in clocks.items() if c["status"] != "stopped"}
+        assert running
+        for name, clock in running.items():
+            budget = limits.budget(ClockName(name))
+            assert budget is not None
+            assert clock["budget_s"] == pytest.approx(budget.total_seconds() * 0.75)
+
+        # the KPI split by surge: the surge's cases (raised by it, opened under it), nothing else
+        cur = await h.conn.execute(
+            "SELECT incident_id::text, assignee_id FROM incidents WHERE incident_id = ANY(%s::uuid[])",
+            ([flooded, opened, elsewhere],),
+        )
+        for incident_id, worker in await cur.fetchall():
+            later(h, minutes=2)
+            await h.flows.transition(
+                h.conn, incident_id, Command(Action.ACCEPT, Actor(Role.GRID_WORKER, worker))
+            )
+        (surge_row,) = await surge_rows(h.conn, surge_id=declaration.surge_id)
+        scope = surge_scope(surge_row, policy)
+        assert sorted(await surge_cases(h.conn, scope)) == sorted([flooded, opened])
+        span = {"since": now - timedelta(days=1), "until": later(h, minutes=1)}
+        [split] = await kpis(h.conn, group=KpiGroup.DISTRICT, surge=scope, **span)
+        [whole] = await kpis(h.conn, group=KpiGroup.DISTRICT, **span)
+        assert split["accepted"] == 2 and whole["accepted"] >= 3
+        assert split["points_issued"] is None  # points have no case
+        counts = (await surge_kpis(h.conn, [surge_row], policy))[declaration.surge_id]
+        assert counts == {"opened": 1, "open": 2, "overdue": 0, "raised": 1}
