@@ -222,6 +222,7 @@ async def follow(code: str, state: State) -> Tracking:
         timeline=[StepOut(stage=s.stage, at=s.at) for s in steps],
         can_rate=visit is not None and visit.status_at(now) is VisitStatus.PENDING,
         rating=visit.answer if visit else None,
+        visit=visit.status_at(now) if visit else None,
         place=Place(**asdict(place)) if place else None,
     )
 

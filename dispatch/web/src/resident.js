@@ -120,6 +120,9 @@ async function showTracking(code) {
   if (report.rating) {
     view.append(h('p', { class: 'card', id: 'rating', dataset: { answer: report.rating } }, `${r('rated')}：${r(report.rating)}`));
   }
+  if (report.visit === 'not_reached') {
+    view.append(h('p', { class: 'card note', id: 'visit', dataset: { visit: report.visit } }, r('not_reached')));
+  }
   if (report.can_rate) view.append(rateForm(code));
   const again = h('button', { type: 'button', id: 'again' }, r('new_report'));
   again.addEventListener('click', () => showForm());
