@@ -64,6 +64,12 @@ class Place(BaseModel):
     )
 
 
+class PlaceFound(Place):
+    """A place looked up on the form before sending: its grid on the community's grid map."""
+
+    address: str | None = Field(default=None, description="the building the typed address names")
+
+
 class Tracking(BaseModel):
     reference: str
     category: str
