@@ -41,6 +41,7 @@ from geo.reference import load_reference
 from streams.runtime import connect
 
 TARGET_RECOVERY_S = 10.0
+TARGET_STEPS_S = 2_000
 TARGET_WORKER_MB = 300
 TARGET_API_MB = 200
 
@@ -216,7 +217,7 @@ def main() -> None:
             f"catch-up: {before:,} overdue cases",
             f"{caught_up:.1f} s",
             f"{steps / max(caught_up, 1e-9):,.0f} steps/s",
-            f"{steps:,} steps taken",
+            f"{steps:,} steps; {steps / max(caught_up, 1e-9) / TARGET_STEPS_S:.2f} x target 2,000/s",
         ),
         (
             "worker RSS (district index + open cases)",

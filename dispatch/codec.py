@@ -1,7 +1,7 @@
 """Cases, events and clocks as JSON documents: one codec for the database and the wire.
 
-The tables store `CaseSnapshot` remainders and `ClockState`s as JSONB, and `dispatch.events`
-carries each event with the snapshot after it, so a consumer (or `yiwang rebuild`) never has
+The tables store what of a `CaseSnapshot` no column holds and the `ClockState`s as JSONB, and
+`dispatch.events` carries each event with the snapshot after it, so a consumer (or `yiwang rebuild`) never has
 to re-run the rules. Durations are seconds; times are ISO-8601 in UTC with an offset.
 """
 
@@ -84,46 +84,55 @@ def clocks_from(doc: Mapping[str, Any]) -> dict[ClockName, ClockState]:
     return {ClockName(name): clock_from(name, d) for name, d in doc.items()}
 
 
-def case_doc(c: CaseSnapshot) -> Doc:
+def case_columns(c: CaseSnapshot) -> Doc:
+    """The snapshot's fields that are columns of `incidents` (filtered, counted, updated);
+    the street is the incident's placement, written by whoever places it."""
     return {
-        "case_id": c.case_id,
         "state": c.state.value,
-        "street_code": c.street_code,
         "sources": sorted(c.sources),
         "version": c.version,
-        "updated_at": utc(c.updated_at),
         "assignee_id": c.assignee_id,
-        "previous_state": c.previous_state.value if c.previous_state else None,
         "returns": c.returns,
-        "returned_by": sorted(c.returned_by),
         "reworks": c.reworks,
         "reopens": c.reopens,
+        "merged_into": c.merged_into,
+        "case": case_doc(c),
+    }
+
+
+def case_doc(c: CaseSnapshot) -> Doc:
+    """The rest of the snapshot, read only as a whole when the case is loaded: the `case`
+    document (the columns hold everything else; `case_from` puts them back together)."""
+    return {
+        "previous_state": c.previous_state.value if c.previous_state else None,
+        "returned_by": sorted(c.returned_by),
         "extension_requests": c.extension_requests,
         "requested_extension": _duration(c.requested_extension),
-        "merged_into": c.merged_into,
         "volunteer_id": c.volunteer_id,
     }
 
 
-def case_from(d: Mapping[str, Any]) -> CaseSnapshot:
+def case_from(row: Mapping[str, Any]) -> CaseSnapshot:
+    """The snapshot of an incident row (its columns and its `case` document)."""
+    d = row.get("case") or {}
     requested = d.get("requested_extension")
     previous = d.get("previous_state")
     return CaseSnapshot(
-        case_id=d["case_id"],
-        state=CaseState(d["state"]),
-        street_code=d.get("street_code"),
-        sources=frozenset(d.get("sources", ())),
-        version=int(d["version"]),
-        updated_at=when(d["updated_at"]),
-        assignee_id=d.get("assignee_id"),
+        case_id=str(row["incident_id"]),
+        state=CaseState(row["state"]),
+        street_code=row.get("street_code"),
+        sources=frozenset(row.get("sources") or ()),
+        version=int(row["version"]),
+        updated_at=when(row["updated_at"]),
+        assignee_id=row.get("assignee_id"),
         previous_state=CaseState(previous) if previous else None,
-        returns=int(d.get("returns", 0)),
+        returns=int(row.get("returns") or 0),
         returned_by=frozenset(d.get("returned_by", ())),
-        reworks=int(d.get("reworks", 0)),
-        reopens=int(d.get("reopens", 0)),
+        reworks=int(row.get("reworks") or 0),
+        reopens=int(row.get("reopens") or 0),
         extension_requests=int(d.get("extension_requests", 0)),
         requested_extension=Duration.parse(requested) if requested else None,
-        merged_into=d.get("merged_into"),
+        merged_into=row.get("merged_into"),
         volunteer_id=d.get("volunteer_id"),
     )
 

@@ -72,7 +72,6 @@ class ReportRow(DispatchBase):
     __table_args__ = (
         UniqueConstraint("source", "source_ref", name="uq_reports_source_ref"),
         Index("ix_reports_incident", "incident_id"),
-        Index("ix_reports_ingested", "ingested_at"),
         Index("ix_reports_phone_hash", "reporter_phone_hash"),
     )
 
@@ -112,7 +111,6 @@ class IncidentRow(DispatchBase):
         Index("ix_incidents_street_state", "street_code", "state"),
         Index("ix_incidents_grid", "grid_code"),
         Index("ix_incidents_next_sla", "next_sla_at", postgresql_where=text("next_sla_at IS NOT NULL")),
-        Index("ix_incidents_geom", "geom", postgresql_using="gist"),
         one_of("state", CaseState, "ck_incidents_state"),
         one_of("light", Light, "ck_incidents_light"),
     )
@@ -150,7 +148,8 @@ class IncidentRow(DispatchBase):
     reworks: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     reopens: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     case: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    """The lifecycle snapshot fields not worth a column (previous state, returned_by …)."""
+    """The lifecycle snapshot fields no column holds (previous state, returned_by …): read only
+    as a whole, with the columns, when the case is loaded (`dispatch.codec.case_from`)."""
     clocks: Mapped[dict[str, Any]] = mapped_column(JSONB)
     """SLA clock states by clock name; deadlines are derived from them, never stored stale."""
     policy_id: Mapped[str] = mapped_column(String(64))

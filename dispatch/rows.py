@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dispatch.codec import case_doc, clocks_doc, event_doc, utc
+from dispatch.codec import case_columns, clocks_doc, event_doc, utc
 from dispatch.intake.rules import LocatedReport, Opened
 from dispatch.lifecycle.case import CaseEvent
 from dispatch.models import Light, TaskStatus
@@ -81,8 +81,6 @@ def opened_incident_row(
     where, case = opened.report, opened.case
     return {
         "incident_id": opened.incident_id,
-        "state": case.state.value,
-        "version": case.version,
         "revision": 1,
         "category": where.category.code,
         "family": where.category.family,
@@ -97,20 +95,14 @@ def opened_incident_row(
         "geom": ewkt(where.lon, where.lat),
         "address": address,
         "description": description,
-        "sources": sorted(case.sources),
         "report_count": 1,
         "first_reported_at": utc(where.reported_at),
         "last_reported_at": utc(where.reported_at),
         "created_at": utc(now),
         "updated_at": utc(now),
         "closed_at": None,
-        "assignee_id": case.assignee_id,
         "current_task_id": opened.task_id,
-        "merged_into": None,
-        "returns": case.returns,
-        "reworks": case.reworks,
-        "reopens": case.reopens,
-        "case": case_doc(case),
+        **case_columns(case),
         "clocks": clocks_doc(opened.clocks),
         "policy_id": policy_id,
         "next_sla_at": utc(opened.next_sla_at) if opened.next_sla_at else None,

@@ -1,6 +1,7 @@
 """Write the published JSON Schema files from the pydantic models (the one source of truth).
 
-    python -m schemas.export          # rewrite schemas/*.v1.json
+    python -m schemas.export          # rewrite schemas/*.v1.json (reports, dead letters, and
+                                      # the published documents of schemas/documents.py)
     python -m schemas.export --check  # exit 1 when a file is out of date
 
 The report schema's `category` enum is filled from config/taxonomy.toml, so agencies can
@@ -21,6 +22,7 @@ from pydantic_core import CoreSchema
 
 from config.policy import load_taxonomy
 from schemas.dead_letter import DeadLetter
+from schemas.documents import DOCUMENTS, VERSION
 from schemas.report import Report
 
 SCHEMAS_DIR = Path(__file__).resolve().parent
@@ -49,13 +51,24 @@ def dead_letter_schema() -> dict[str, Any]:
     return _schema(DeadLetter)
 
 
+def document_schema(stem: str) -> dict[str, Any]:
+    """The schema of a published document (`schemas.documents.DOCUMENTS`)."""
+    return _schema(DOCUMENTS[stem])
+
+
+def _text(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
 def rendered() -> dict[Path, str]:
     """File path → the exact text it should hold."""
-    return {
-        SCHEMAS_DIR / "report.v1.json": json.dumps(report_schema(), indent=2, ensure_ascii=False) + "\n",
-        SCHEMAS_DIR / "dead_letter.v1.json": json.dumps(dead_letter_schema(), indent=2, ensure_ascii=False)
-        + "\n",
+    out = {
+        SCHEMAS_DIR / "report.v1.json": _text(report_schema()),
+        SCHEMAS_DIR / "dead_letter.v1.json": _text(dead_letter_schema()),
     }
+    for stem in DOCUMENTS:
+        out[SCHEMAS_DIR / f"{stem}.v{VERSION}.json"] = _text(document_schema(stem))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ input offsets are not acknowledged until it went through.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -61,6 +62,20 @@ async def connect(settings: Settings) -> AsyncConnection[Any]:
 
 def _orjson_text(obj: Any) -> str:
     return orjson.dumps(obj).decode()
+
+
+def settle_heap() -> None:
+    """Move what is loaded so far out of the cyclic garbage collector's sight.
+
+    The grid index, gazetteer and directory are a few million objects kept for the process's
+    life; without this every full collection (triggered by a batch's allocations) walks them
+    all again, and the walk lands on whatever code happens to allocate (py-spy showed it on
+    the SLA pass's row handling). Called again after each reload: what was frozen goes back
+    into sight first, so a replaced directory's reference cycles are collected, not kept.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 class IntakeRuntime:
@@ -123,6 +138,7 @@ class IntakeRuntime:
             await sync_calendar(self.conn, self.service.rules.tk.working, self.service.rules.sla)
         key, value = policy_message(escalation)  # published too, so `yiwang rebuild` restores it
         await (await self.publish(self.settings.topic(POLICY_TOPIC), key, value, POLICY_HEADERS))
+        settle_heap()
 
     async def refresh(self) -> None:
         """Pick up new layer versions and directory changes without a restart."""
@@ -133,6 +149,7 @@ class IntakeRuntime:
             changed = await asyncio.to_thread(indexes.refresh, conn)
             directory = Directory.load(conn)
         self.service.directory = directory
+        settle_heap()
         if self.conn is not None:
             try:
                 async with self._conn_lock, self.conn.transaction():

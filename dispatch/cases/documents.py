@@ -1,8 +1,8 @@
 """What a committed change publishes, as (topic, key, value) triples: pure, so the flows and
 the outbox relay publish exactly the same documents for the same rows.
 
-- `incidents`        {"incident": row, "reports": []}       (the intake's shape; reports are
-                                                           published only when they arrive)
+- `incidents`        {"incident": row, "reports": [...]}    (reports are published only with
+                                                           the change they arrived with)
 - `dispatch.tasks`   {"task": row}
 - `dispatch.events`  {"event": row}
 - `sla.escalations`  the escalation document of each `escalate` event (README: "SLA tracking")
@@ -10,8 +10,10 @@ the outbox relay publish exactly the same documents for the same rows.
                      every source of a merged case included (the 12345 / 110 reply loop);
                      12345 gets its own reply document (dispatch/revisits/hotline_reply.py)
 
-Keys: the grid code (the district when unplaced) on the dispatch topics, as the intake does;
-the agency's own `source_ref` on `feedback.<source>`.
+Keys: the grid code (the district when unplaced) on the dispatch topics; the agency's own
+`source_ref` on `feedback.<source>`. The one builder of each document: the intake, the case
+flows, the SLA pass and the outbox relay all publish through these functions; the documents'
+JSON Schemas are `schemas/documents.py` (schemas/*.v1.json).
 """
 
 from __future__ import annotations
@@ -41,6 +43,19 @@ class Message:
 def grid_key(row: Mapping[str, Any]) -> bytes:
     code = row.get("grid_code") or row.get("district_code") or "unplaced"
     return str(code).encode()
+
+
+def incident_message(row: Mapping[str, Any], reports: Sequence[Mapping[str, Any]] = ()) -> Message:
+    return Message("incidents", grid_key(row), orjson.dumps({"incident": row, "reports": list(reports)}))
+
+
+def task_message(row: Mapping[str, Any]) -> Message:
+    return Message("dispatch.tasks", grid_key(row), orjson.dumps({"task": row}))
+
+
+def event_message(row: Mapping[str, Any], key: bytes | None = None) -> Message:
+    """`key`: the incident's (an event row carries its grid code only from the intake on)."""
+    return Message("dispatch.events", key or grid_key(row), orjson.dumps({"event": row}))
 
 
 def feedback_doc(event: Mapping[str, Any], report: Mapping[str, Any], resolution: str | None) -> Row:
@@ -74,14 +89,12 @@ def messages(
     resolution = {
         str(t["incident_id"]): t.get("notes") for t in sorted(task_rows, key=lambda t: str(t["created_at"]))
     }
-    out = [
-        Message("incidents", grid_key(i), orjson.dumps({"incident": i, "reports": []})) for i in incident_rows
-    ]
-    out += [Message("dispatch.tasks", grid_key(t), orjson.dumps({"task": t})) for t in task_rows]
+    out = [incident_message(i) for i in incident_rows]
+    out += [task_message(t) for t in task_rows]
     for event in events:
         incident_id = str(event["incident_id"])
         key = grid_key(by_id.get(incident_id) or event)
-        out.append(Message("dispatch.events", key, orjson.dumps({"event": event})))
+        out.append(event_message(event, key))
         escalation = (event.get("data") or {}).get("escalation")
         if event["action"] == Action.ESCALATE.value and escalation:
             out.append(Message("sla.escalations", key, orjson.dumps(escalation)))

@@ -22,7 +22,10 @@ Conn = AsyncConnection[Any]
 T = TypeVar("T")
 
 INCIDENT_JSON = sql.SQL("""to_jsonb(i.*) - 'geom' || jsonb_build_object(
-    'geom', CASE WHEN i.geom IS NULL THEN NULL ELSE 'SRID=4326;' || ST_AsText(i.geom) END)""")
+    'geom', CASE WHEN i.geom IS NULL THEN NULL ELSE 'SRID=4326;' || ST_AsText(i.geom, 17) END)""")
+"""A row of `incidents` as the document `dispatch.rows` builds: geometry as EWKT with every
+digit the intake wrote (17 significant digits, as Python's repr), so a case read back and
+published again carries the same point."""
 
 
 async def lock_incidents(conn: Conn, incident_ids: Sequence[str]) -> dict[str, Row]:

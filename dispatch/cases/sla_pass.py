@@ -10,10 +10,18 @@ killed at any point either committed a step (it is recorded and never due again)
 
 An incident that cannot be worked (a clock past the working calendar's data, or a bug met on
 one case) never stops the pass: it gets a note and an alarm, and is looked at again later.
+
+Catching up (a pass that claimed a full batch, so another follows at once), a batch's documents
+are delivered while the next batch is claimed and computed, and its events are marked
+published in that next batch's transaction: the broker's acknowledgements and a commit per
+batch are no longer waited for in line. The outbox guarantee is unchanged: an event is marked
+only once the broker has it, and one left unmarked (a crash, a failed send) is published by the
+relay.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -34,6 +42,7 @@ from dispatch.lifecycle.states import Action
 from dispatch.sla.errors import SlaError
 
 log = logging.getLogger(__name__)
+Conn = AsyncConnection[Any]
 RECHECK = timedelta(hours=1)
 """How soon an incident whose clocks cannot be read (calendar data missing) is looked at again."""
 
@@ -51,6 +60,25 @@ class SlaTracker:
     def __init__(self, flows: CaseFlows, *, batch: int = 500) -> None:
         self.flows = flows
         self.batch = batch
+        self._in_flight: tuple[asyncio.Task[bool], list[dict[str, Any]]] | None = None
+        """The previous full batch's delivery and its events, marked by the next pass."""
+
+    async def _delivered(self) -> list[dict[str, Any]]:
+        """The events of the delivery in flight once the broker has them all ([] if it failed:
+        the relay publishes them)."""
+        if self._in_flight is None:
+            return []
+        task, events = self._in_flight
+        self._in_flight = None
+        return events if await task else []
+
+    async def settle(self, conn: AsyncConnection[Any]) -> None:
+        """Wait for the delivery in flight and mark its events (a pass that does not follow at
+        once, and the process's stop, leave nothing unmarked behind)."""
+        events = await self._delivered()
+        if events:
+            async with conn.transaction():
+                await q.mark_published(conn, events, self.flows.clock())
 
     async def run_once(self, conn: AsyncConnection[Any], now: datetime | None = None) -> Pass:
         """Claim up to `batch` due incidents at `now` (default: the flows' clock) and step them.
@@ -93,16 +121,35 @@ class SlaTracker:
                     alarms += 1
             if changes:
                 await self.flows.write(conn, changes)
+            delivered = await self._delivered()
+            if delivered:
+                await q.mark_published(conn, delivered, self.flows.clock())
+        self._count(changes, reassigned, alarms)
+        published = await self._publish(conn, changes, catching_up=len(due) >= self.batch)
+        return Pass(len(due), steps, reassigned, alarms, published)
+
+    def _count(self, changes: list[Changes], reassigned: int, alarms: int) -> None:
+        metrics = self.flows.metrics
         for change in changes:
             for event in change.events:
-                self.flows.metrics.transitions.labels(event["action"], event["actor_role"]).inc()
+                metrics.transitions.labels(event["action"], event["actor_role"]).inc()
                 escalation = event["data"].get("escalation")
                 if event["action"] == Action.ESCALATE.value and escalation:
                     metrics.escalations.labels(escalation["step"], escalation["clock"] or "manual").inc()
         metrics.reassigned.inc(reassigned)
         metrics.calendar_alarms.inc(alarms)
-        published = await self.flows.publish(conn, changes, {}) if changes else True
-        return Pass(len(due), steps, reassigned, alarms, published)
+
+    async def _publish(self, conn: Conn, changes: list[Changes], *, catching_up: bool) -> bool:
+        """Deliver the batch's documents; catching up, the next pass marks them (see the module doc)."""
+        if not changes:
+            return True
+        delivery = asyncio.ensure_future(self.flows.deliver_documents(changes, {}))
+        self._in_flight = (delivery, [e for c in changes for e in c.events])
+        if catching_up:
+            return True
+        published = await delivery
+        await self.settle(conn)
+        return published
 
     async def _step(
         self,

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from config.policy import Duration, Priority
-from dispatch.codec import case_doc, case_from, clocks_doc, clocks_from, iso
+from dispatch.codec import case_columns, case_from, clocks_doc, clocks_from, iso
 from dispatch.intake.rules import task_id_for
 from dispatch.lifecycle.case import Actor, CaseEvent, CaseSnapshot
 from dispatch.lifecycle.machine import apply
@@ -168,7 +168,7 @@ class CaseWork:
         self.now = now
         self.incident: Row = dict(incident)
         self.incident_id = str(incident["incident_id"])
-        self.case: CaseSnapshot = case_from(incident["case"])
+        self.case: CaseSnapshot = case_from(incident)
         self.clocks: dict[ClockName, ClockState] = clocks_from(incident["clocks"])
         self.tasks: dict[str, Row] = {str(t["task_id"]): dict(t) for t in tasks}
         self.changed: list[str] = []
@@ -278,18 +278,10 @@ class CaseWork:
         terminal = case.state in (CaseState.MERGED, CaseState.REJECTED, CaseState.CLOSED)
         current = self.current_task
         inc.update(
-            state=case.state.value,
-            version=case.version,
+            case_columns(case),
             revision=int(inc["revision"]) + 1,
-            sources=sorted(case.sources),
             updated_at=iso(self.now),
-            assignee_id=case.assignee_id,
             current_task_id=current["task_id"] if current else None,
-            merged_into=case.merged_into,
-            returns=case.returns,
-            reworks=case.reworks,
-            reopens=case.reopens,
-            case=case_doc(case),
             clocks=clocks_doc(self.clocks),
             next_sla_at=None if terminal or next_at is None else iso(next_at),
             light=light_of(self.rules.policy, self.clocks.values()).value,

@@ -27,6 +27,7 @@ from psycopg import AsyncConnection
 from config.settings import Settings
 from dispatch import store
 from dispatch.cases.case_rules import CaseRulesLoader
+from dispatch.cases.documents import HEADERS, event_message, incident_message, task_message
 from dispatch.cases.queries import open_work
 from dispatch.cases.urgency import raise_merged
 from dispatch.cases.work import Changes
@@ -52,7 +53,6 @@ Publish = Callable[[str, bytes | None, bytes, list[tuple[str, bytes]]], Awaitabl
 PublishMany = Callable[[list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]], Awaitable[list[Any]]]
 """Send many records at once; the awaitables it returns complete when the broker has them all."""
 Row = dict[str, Any]
-JSON_HEADERS = [("content-type", b"application/json")]
 
 
 @dataclass
@@ -91,12 +91,6 @@ class _Outputs:
     """Merged reports more urgent than their incident (dispatch.cases.urgency raises it)."""
     produced_at: dict[str, datetime] = field(default_factory=dict)
     """When each new task's report entered Kafka, by task id (for report-to-task latency)."""
-
-
-def _key(row: Row) -> bytes:
-    """Dispatch topics are keyed by grid code; unplaced items by the district (属地兜底)."""
-    code = row.get("grid_code") or row.get("district_code") or "unplaced"
-    return str(code).encode()
 
 
 class IntakeService:
@@ -165,17 +159,22 @@ class IntakeService:
             letters += poisoned
             stamp_reports(out.reports, self.settings.search_key)
             stage.labels("decide").observe(time.perf_counter() - t3)
-            # phase 2, one round trip: every write of the batch
+            # phase 2: big tables staged by COPY (a round trip each), then one round trip for
+            # every upsert of the batch
             t4 = time.perf_counter()
+            writes = (
+                (store.REPORTS, out.reports),
+                (store.INCIDENTS, out.incidents),
+                (store.TASKS, out.tasks),
+                (store.EVENTS, out.events),
+                (store.MERGE_WINDOW, out.window),
+            )
+            staged = [
+                len(rows) >= store.COPY_FROM and await store.stage(conn, spec, rows) for spec, rows in writes
+            ]
             async with conn.pipeline():
-                for spec, rows in (
-                    (store.REPORTS, out.reports),
-                    (store.INCIDENTS, out.incidents),
-                    (store.TASKS, out.tasks),
-                    (store.EVENTS, out.events),
-                    (store.MERGE_WINDOW, out.window),
-                ):
-                    await store.send(conn, spec, rows)
+                for (spec, rows), copied in zip(writes, staged, strict=True):
+                    await (store.send_staged(conn, spec) if copied else store.send(conn, spec, rows))
                 merged_q = await sql.merge_into(conn, out.merges, now)
                 merged_rows = await merged_q.result()
             raised = await raise_merged(
@@ -248,20 +247,21 @@ class IntakeService:
     ) -> int:
         """Everything the batch committed, on its topics, delivered (acknowledged by the broker)
         before this returns, so the input is never acknowledged ahead of its outputs."""
-        out_messages: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]] = []
         by_incident: dict[str, list[Row]] = defaultdict(list)
         for row in out.reports:
             by_incident[row["incident_id"]].append(row)
+        incidents = [*out.incidents, *merged_rows, *(c.incident for c in raised), *replay[0]]
+        tasks = [*out.tasks, *(t for c in raised for t in c.tasks), *replay[1]]
+        events = [*out.events, *(e for c in raised for e in c.events), *replay[2]]
+        documents = [
+            *(incident_message(row, by_incident.get(str(row["incident_id"]), ())) for row in incidents),
+            *(task_message(row) for row in tasks),
+            *(event_message(row) for row in events),
+        ]
         topics = self.topics
-        dumps = orjson.dumps
-        raised_incidents = [c.incident for c in raised]
-        for row in [*out.incidents, *merged_rows, *raised_incidents, *replay[0]]:
-            doc = {"incident": row, "reports": by_incident.get(str(row["incident_id"]), [])}
-            out_messages.append((topics["incidents"], _key(row), dumps(doc), JSON_HEADERS))
-        for row in [*out.tasks, *(t for c in raised for t in c.tasks), *replay[1]]:
-            out_messages.append((topics["dispatch.tasks"], _key(row), dumps({"task": row}), JSON_HEADERS))
-        for row in [*out.events, *(e for c in raised for e in c.events), *replay[2]]:
-            out_messages.append((topics["dispatch.events"], _key(row), dumps({"event": row}), JSON_HEADERS))
+        out_messages: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]] = [
+            (topics[m.topic], m.key, m.value, HEADERS) for m in documents
+        ]
         for letter in letters:
             out_messages.append((topics[DLQ_TOPIC], letter.source.encode(), encode(letter), DLQ_HEADERS))
             self.metrics.dead_letters.labels(letter.stage.value, letter.field.split(".")[0]).inc()

@@ -18,15 +18,12 @@ from typing import Any
 from psycopg import AsyncConnection, sql
 
 from config.policy import Priority
-from dispatch.cases.queries import Pending
+from dispatch.cases.queries import INCIDENT_JSON, Pending
 from dispatch.intake.rules import LocatedReport
 from dispatch.merging import MergePolicy, OpenIncident
 
 Row = dict[str, Any]
 
-# A row of `incidents` as the JSON document the rows module builds (geom as EWKT).
-INCIDENT_JSON = sql.SQL("""to_jsonb(i.*) - 'geom' || jsonb_build_object(
-    'geom', CASE WHEN i.geom IS NULL THEN NULL ELSE 'SRID=4326;' || ST_AsText(i.geom, 17) END)""")
 SELECT_INCIDENTS = sql.SQL("SELECT {} FROM incidents i WHERE incident_id = ANY(%s::uuid[])").format(
     INCIDENT_JSON
 )
@@ -42,7 +39,6 @@ MERGE_INTO = sql.SQL("""
     UPDATE incidents i SET
         report_count = i.report_count + m.n,
         sources = m.all_sources,
-        "case" = jsonb_set(i."case", '{{sources}}', to_jsonb(m.all_sources)),
         last_reported_at = GREATEST(i.last_reported_at, m.last_at),
         revision = i.revision + 1,
         updated_at = %s

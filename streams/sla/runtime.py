@@ -32,6 +32,7 @@ from dispatch.cases.sla_pass import Pass, SlaTracker
 from dispatch.intake.rules import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
 from streams.outputs import Outputs
+from streams.runtime import settle_heap
 
 log = logging.getLogger(__name__)
 RELAY_EVERY_S = 5.0
@@ -70,6 +71,7 @@ class SlaRuntime:
         self.tracker = SlaTracker(self.flows)
         self.conn = await connect(self.settings, application_name="yiwang-sla")
         await store_policy(self.conn, rules.escalation)
+        settle_heap()
         log.info("sla: tracker ready (%d people in the directory)", len(people.roles))
 
     async def _guarded(
@@ -114,11 +116,17 @@ class SlaRuntime:
             return
         try:
             self.flows.people = await asyncio.to_thread(load_people, self.engine, self.flows.rules.taxonomy)
+            settle_heap()
         except (SQLAlchemyError, psycopg.OperationalError, OSError) as exc:
             log.warning("sla: directory not refreshed (%s); retrying at the next refresh", type(exc).__name__)
 
     async def close(self) -> None:
         if self.conn is not None:
+            if self.tracker is not None and not self.conn.closed:
+                try:  # the last catch-up batch's events: marked, not left to the relay
+                    await self.tracker.settle(self.conn)
+                except psycopg.OperationalError as exc:
+                    log.warning("sla: last batch not marked published (%s); the relay will", exc)
             await self.conn.close()
         self.engine.dispose()
 

@@ -5,7 +5,7 @@ Visits answered before this migration had their 回访结果 sent (or dropped) a
 marked told, so the relay does not send old results again.
 
 Revision ID: 0019_revisit_results
-Revises: 0016_surge
+Revises: 0007_hot_columns
 Create Date: 2026-12-01 14:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_revisit_results"
-down_revision = "0016_surge"
+down_revision = "0007_hot_columns"  # chained after main's head
 branch_labels = None
 depends_on = None
 
