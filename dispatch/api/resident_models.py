@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from dispatch.api.edge import Body
 from dispatch.residents.values import Stage
-from dispatch.revisits.values import Satisfaction
+from dispatch.revisits.values import Satisfaction, VisitStatus
 
 
 class ResidentReport(Body):
@@ -64,6 +64,12 @@ class Place(BaseModel):
     )
 
 
+class PlaceFound(Place):
+    """A place looked up on the form before sending: its grid on the community's grid map."""
+
+    address: str | None = Field(default=None, description="the building the typed address names")
+
+
 class Tracking(BaseModel):
     reference: str
     category: str
@@ -72,6 +78,11 @@ class Tracking(BaseModel):
     timeline: list[StepOut]
     can_rate: bool
     rating: Satisfaction | None
+    visit: VisitStatus | None = Field(
+        default=None,
+        description="the last closing's return visit: pending, answered, or not_reached (未回访成功: "
+        "no answer within the policy's time)",
+    )
     place: Place | None = Field(default=None, description="once the intake has placed the report")
 
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, File, Header, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Header, HTTPException, Query, Request, UploadFile
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -31,6 +31,7 @@ from dispatch.api.resident_models import (
     Categories,
     Category,
     Place,
+    PlaceFound,
     Rated,
     Rating,
     Reason,
@@ -191,6 +192,46 @@ async def submit(body: ResidentReport, request: Request, state: State, device: D
     return Received(code=code, reference=ref, stage=Stage.RECEIVED)
 
 
+@router.get("/place", responses=RESIDENT_ERRORS)
+async def place(
+    request: Request,
+    state: State,
+    device: Device,
+    *,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    address: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+) -> PlaceFound:
+    """Where a WGS84 point (the device's location) or a typed address falls: its grid, community
+    and street and the community's grids, to show on the form's map before sending. Nothing
+    about any case; limited per device and network address like the photos."""
+    if lon is None and lat is None and not address:
+        raise DetailError("location", "give the device's location (lon, lat) or an address")
+    if (lon is None) != (lat is None):
+        raise DetailError("lat" if lat is None else "lon", "lon and lat go together")
+    policy = await run_in_threadpool(load_resident_policy)
+    now = datetime.now(UTC)
+    finder = state.resident_places
+    per_ip = policy.lookups.reports * max(1, policy.ip.reports // policy.device.reports)
+    if not finder.window.take("ip:" + _address(request), now, allowed=per_ip):
+        raise TooMany("too many lookups from this network: please try again later")
+    if not finder.window.take("device:" + digest(device), now):
+        raise TooMany("too many lookups from this device: please try again later")
+    found = None
+    if lon is None or lat is None:
+        if state.engine is None:
+            raise NotFound("addresses are not looked up here")
+        match = await run_in_threadpool(finder.address, state.engine, str(address), now=now)
+        if match is None:
+            raise DetailError("address", "not found: try the road and house number (e.g. 小龙坎正街 10 号)")
+        lon, lat, found = match.lon, match.lat, match.address
+    async with state.pool.connection() as conn:
+        where = await q.place_at(conn, lon, lat)
+    if where is None:
+        raise DetailError("lat" if found is None else "address", "this place is outside the district's grids")
+    return PlaceFound(**asdict(where), address=found)
+
+
 async def _holder(state: State, code: str) -> q.Submission:
     ref = source_ref_of(code)
     async with state.pool.connection() as conn:
@@ -222,6 +263,7 @@ async def follow(code: str, state: State) -> Tracking:
         timeline=[StepOut(stage=s.stage, at=s.at) for s in steps],
         can_rate=visit is not None and visit.status_at(now) is VisitStatus.PENDING,
         rating=visit.answer if visit else None,
+        visit=visit.status_at(now) if visit else None,
         place=Place(**asdict(place)) if place else None,
     )
 

@@ -24,6 +24,7 @@ from dispatch.cases.flows import CaseFlows
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.notices.flows import NoticeFlows
 from dispatch.notices.rules import load_notice_policy
+from dispatch.residents.places import PlaceFinder
 from dispatch.residents.values import UploadWindow, load_resident_policy
 from dispatch.revisits.flows import RevisitFlows
 from dispatch.volunteers.flows import VolunteerFlows
@@ -43,6 +44,9 @@ class ApiState:
     engine: Engine | None = None  # blocking SQL (people import, dead-letter desk) in a threadpool
     resident_uploads: UploadWindow = field(  # residents' photo uploads per device and address
         default_factory=lambda: UploadWindow(load_resident_policy().photos)
+    )
+    resident_places: PlaceFinder = field(  # the resident form's place lookups (GET /r/place)
+        default_factory=lambda: PlaceFinder(load_resident_policy().lookups)
     )
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, LiteralString
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 
 Conn = AsyncConnection[Any]
 
@@ -109,11 +109,16 @@ class PlaceView:
     grids: dict[str, Any]  # GeoJSON FeatureCollection of the community's grids
 
 
-_PLACE = """
-WITH r AS (
+_REPORT_PLACE = """
     SELECT COALESCE(p.geom, i.geom) AS geom, COALESCE(p.grid_code, i.grid_code) AS grid_code
     FROM reports p JOIN incidents i ON i.incident_id = p.incident_id WHERE p.report_id = %s
-),
+"""
+_POINT_PLACE = """
+    SELECT pt.geom, (SELECT code FROM geo_grid WHERE ST_Covers(geom, pt.geom)
+                     ORDER BY version_id DESC LIMIT 1) AS grid_code
+    FROM (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326) AS geom) pt
+"""
+_PLACE_OF = """
 g AS (
     SELECT code, name, community_code, street_code, version_id FROM geo_grid
     WHERE code = (SELECT grid_code FROM r) ORDER BY version_id DESC LIMIT 1
@@ -136,7 +141,20 @@ async def place_of(conn: Conn, report_id: str) -> PlaceView | None:
     (None until the intake has stored it): the report's own point and grid, else its case's
     (a typed address is placed on the case by the intake's gazetteer). Rings are wound
     clockwise, as d3-geo draws them (dispatch/api/reference.py)."""
-    cur = await conn.execute(_PLACE, (report_id,))
+    return await _place(conn, _REPORT_PLACE, (report_id,))
+
+
+async def place_at(conn: Conn, lon: float, lat: float) -> PlaceView | None:
+    """The grid (name, community, street) covering a WGS84 point and its community's grids, for
+    the form's map before sending; None outside every grid. Nothing about any case."""
+    place = await _place(conn, _POINT_PLACE, (lon, lat))
+    return place if place is not None and place.grid_code is not None else None
+
+
+async def _place(conn: Conn, where: LiteralString, params: tuple[Any, ...]) -> PlaceView | None:
+    """`where`: one of this module's constant queries of (geom, grid_code)."""
+    query = sql.SQL("WITH r AS ({where}), {rest}").format(where=sql.SQL(where), rest=sql.SQL(_PLACE_OF))
+    cur = await conn.execute(query, params)
     row = await cur.fetchone()
     if row is None:
         return None

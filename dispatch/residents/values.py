@@ -64,12 +64,13 @@ class ResidentPolicy:
     device: Limit
     ip: Limit
     photos: Limit  # photo uploads per device (and, times the ip/device ratio, per address)
+    lookups: Limit  # places looked up on the form before sending (same ratio per address)
 
 
 def parse_resident_policy(doc: dict[str, Any], origin: str = "residents") -> ResidentPolicy:
     limits = doc.get("limits") or {}
     out: dict[str, Limit] = {}
-    for name in ("device", "ip", "photos"):
+    for name in ("device", "ip", "photos", "lookups"):
         entry = limits.get(name)
         if not isinstance(entry, dict):
             raise PolicyError(f"{origin}: [limits.{name}] is missing")
@@ -78,7 +79,7 @@ def parse_resident_policy(doc: dict[str, Any], origin: str = "residents") -> Res
             raise PolicyError(f"{origin}: limits.{name}.reports must be a positive integer")
         window = Duration.parse(str(entry.get("window", "")))
         out[name] = Limit(count, timedelta(minutes=_MINUTES[window.unit] * window.value))
-    return ResidentPolicy(out["device"], out["ip"], out["photos"])
+    return ResidentPolicy(out["device"], out["ip"], out["photos"], out["lookups"])
 
 
 def load_resident_policy(path: Path = CONFIG_DIR / "residents.toml") -> ResidentPolicy:

@@ -10,9 +10,12 @@ transaction, so a case is never reopened without its answer, nor an answer recor
 rework whose reopening failed. A same-unit rework names the worker who resolved it; a
 street-center rework is routed again and escalated to the street's command center.
 
-After the answer is committed, a hotline report's 回访结果 goes back to 12345 on
-`feedback.hotline` in its own reply document (`hotline_reply.visit_reply`); the answer stands
-if the broker is away (the closing's document already went through the outbox). Agencies'
+未回访成功: `sweep` (the worker's timer) marks pending visits whose time is over as not reached,
+a batch per statement, and tells 12345. A hotline report's 回访结果 (an answer, or not reached)
+goes back to 12345 on `feedback.hotline` in its own reply document (`hotline_reply.visit_reply`)
+through an outbox: settling a visit leaves its `told_at` NULL in the same transaction; after the
+commit `tell` sends what is untold and marks it, and if the broker is away the worker's timer
+sends it later (as the closing's own document goes through the events' outbox). Agencies'
 replies (`reply`) find the visit by their own reference; the same reply again changes nothing.
 
 Concurrency: two answers that both would reopen serialize on the incident's row lock; the
@@ -47,6 +50,7 @@ from schemas.report import Source
 log = logging.getLogger(__name__)
 _CLOSED = frozenset({CaseState.CLOSED.value, CaseState.VERIFIED.value})
 MAX_REASON = 500
+SWEEP_BATCH = 500
 REPEATED = "recorded already"  # the verdict on a reply that was recorded before
 
 
@@ -179,7 +183,7 @@ class RevisitFlows:
         if out is None:
             raise NotFound(f"no return visit {visit_id}")
         if out.source == Source.HOTLINE.value:
-            await self._tell_hotline(conn, out)
+            await self.tell(conn, visit_ids=[visit_id])
         return Answered(out, verdict, state or "")
 
     async def reply(
@@ -208,16 +212,50 @@ class RevisitFlows:
             at=reply.at,
         )
 
-    async def _tell_hotline(self, conn: Conn, visit: Visit) -> None:
-        closing = await q.closing_event(conn, visit.incident_id, visit.closing)
-        if closing is None:
-            return
-        unit = await cq.street_name(conn, visit.street_code) if visit.street_code else None
-        value = visit_reply(visit, self.policy, closing=closing, unit=unit)
+    async def sweep(self, conn: Conn, *, limit: int = SWEEP_BATCH) -> int:
+        """未回访成功: mark the visits whose time is over (a batch per transaction, until none is
+        left), then tell 12345; how many were marked. Idempotent: a marked visit is not pending."""
+        marked = 0
+        while True:
+            async with conn.transaction():
+                ids = await q.mark_not_reached(conn, now=self.clock(), limit=limit)
+            marked += len(ids)
+            if len(ids) < limit:
+                break
+        if marked:
+            log.info("revisits: %d return visit(s) not reached (未回访成功)", marked)
+        await self.tell(conn)
+        return marked
+
+    async def tell(self, conn: Conn, *, visit_ids: list[str] | None = None, limit: int = SWEEP_BATCH) -> int:
+        """Send 12345 the 回访结果 of settled hotline visits not told yet (the outbox), a batch per
+        transaction: claimed, sent, acknowledged, marked; how many. With the broker away the
+        batch stays untold for the next call (the worker's timer), and nothing is raised."""
+        told = 0
         try:
-            await self.cases.deliver([Message("feedback.hotline", visit.source_ref.encode(), value)])
-        except Exception:  # the answer is recorded; the receipt is not retried
-            log.warning("revisits: 回访结果 of %s not sent to 12345", visit.source_ref, exc_info=True)
+            while True:
+                async with conn.transaction():
+                    untold = await q.claim_untold(
+                        conn, source=Source.HOTLINE.value, limit=limit, visit_ids=visit_ids
+                    )
+                    out = [
+                        Message(
+                            "feedback.hotline",
+                            u.visit.source_ref.encode(),
+                            visit_reply(u.visit, self.policy, closing=u.closing, unit=u.unit),
+                        )
+                        for u in untold
+                        if u.closing is not None
+                    ]
+                    if out:
+                        await self.cases.deliver(out)
+                    await q.mark_told(conn, [u.visit.visit_id for u in untold], at=self.clock())
+                told += len(out)
+                if len(untold) < limit:
+                    return told
+        except Exception:  # the broker is unavailable: the outbox keeps them for the next call
+            log.warning("revisits: 回访结果 to 12345 not sent yet; the outbox keeps it", exc_info=True)
+            return told
 
     async def _rework(self, conn: Conn, visit: Visit, step: ReworkTarget, pending: _Pending) -> str:
         reason = self.policy.reasons[str(pending.reason_code)].zh

@@ -12,13 +12,15 @@ work orders its intake reads (producers/adapters/hotline.py: the same envelope, 
                   "finishTime": "2025-06-02 17:40:00",          办结时间, Asia/Shanghai
                   "handleUnit": "童家桥街道",                     承办单位 ← the street (or 区级指挥中心)
                   "onTime": true,                               按期办结
-                  "visitResult": "待回访",                       回访结果: 待回访 | 满意 | 基本满意 | 不满意
+                  "visitResult": "待回访",                       回访结果: 待回访 | 满意 | 基本满意 |
+                                                                 不满意 | 未回访成功
                   "visitReason": null,                          the reason of a 不满意 (the policy's words)
                   "visitTime": null,                            when the answer was given
                   "reworked": false}]}                          a 不满意 reopened the case (返工)
 
 A closing sends `待回访`; an answer to the return visit sends the same order again with its
-回访结果 (a receipt when 12345 itself called the citizen, the result when our own channel did).
+回访结果 (a receipt when 12345 itself called the citizen, the result when our own channel did), and
+so does the sweep when nobody answered in time (`未回访成功`, `visitTime` null).
 
 What 12345 sends back (`replies.hotline`, or `POST /agency/replies`) after calling the
 citizen: its return-visit result, read by `read_visits`:
@@ -49,6 +51,7 @@ LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"  # the intake's acceptTime format
 PLATFORM = "一网统管 区级指挥中心"
 DISTRICT_CENTER = "区级指挥中心"
 PENDING = "待回访"
+NOT_REACHED = "未回访成功"
 REPLY_TYPES = {"closed": "办结", "rejected": "退回"}
 MAX_REF = 128
 MAX_NOTE = 500
@@ -102,25 +105,38 @@ def outcome_reply(feedback: Mapping[str, Any], *, unit: str | None) -> bytes:
 def visit_reply(
     visit: Visit, policy: RevisitPolicy, *, closing: Mapping[str, Any], unit: str | None
 ) -> bytes:
-    """The native reply carrying an answered return visit's 回访结果 (`closing`: the closing's
-    event row with its `resolution`, for 办结时间 and 办理结果, as the closing's reply said)."""
+    """The native reply carrying a settled return visit's 回访结果: its answer, or 未回访成功 when
+    the sweep marked it not reached (`closing`: the closing's event row with its `resolution`, for
+    办结时间 and 办理结果, as the closing's reply said)."""
+    if visit.not_reached and visit.answer is None:
+        return _envelope({**_closing_fields(visit, closing, unit), **_unanswered()}, visit.due_at)
     if visit.answer is None or visit.answered_at is None:
         raise ValueError(f"return visit {visit.visit_id} is not answered")
     reason = policy.reasons.get(visit.reason_code or "")
     words = [t for t in (reason.zh if reason else None, visit.reason) if t]
     reply = {
-        "workOrderNo": visit.source_ref,
-        "replyType": REPLY_TYPES["closed"],
-        "handleResult": _result(closing.get("resolution"), closing.get("reason"), "closed"),
-        "finishTime": local_time(closing["at"]),
-        "handleUnit": unit or DISTRICT_CENTER,
-        "onTime": (closing.get("data") or {}).get("on_time"),
+        **_closing_fields(visit, closing, unit),
         "visitResult": ZH[visit.answer],
         "visitReason": "：".join(words) or None,
         "visitTime": local_time(visit.answered_at),
         "reworked": visit.rework is not None,
     }
     return _envelope(reply, visit.answered_at)
+
+
+def _closing_fields(visit: Visit, closing: Mapping[str, Any], unit: str | None) -> dict[str, Any]:
+    return {
+        "workOrderNo": visit.source_ref,
+        "replyType": REPLY_TYPES["closed"],
+        "handleResult": _result(closing.get("resolution"), closing.get("reason"), "closed"),
+        "finishTime": local_time(closing["at"]),
+        "handleUnit": unit or DISTRICT_CENTER,
+        "onTime": (closing.get("data") or {}).get("on_time"),
+    }
+
+
+def _unanswered() -> dict[str, Any]:
+    return {"visitResult": NOT_REACHED, "visitReason": None, "visitTime": None, "reworked": False}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """The return-visit table: one request per report and closing, and its answer.
 
-`status` is stored as pending or answered only; not reached is derived from `due_at`
-(`dispatch.revisits.values.Visit.status_at`).
+`status` is pending, answered or not_reached: the worker's sweep stores 未回访成功 once `due_at`
+is past (`dispatch.revisits.flows.RevisitFlows.sweep`); until it runs, not reached is derived
+from `due_at` (`dispatch.revisits.values.Visit.status_at`), so readers are right either way.
+`told_at` is the outbox marker of the 回访结果 sent to 12345 (NULL while still to send).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dispatch.revisits.values import ReworkTarget, Satisfaction
 class ReturnVisitRow(DispatchBase):
     __tablename__ = "return_visits"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'answered')", name="ck_return_visits_status"),
+        CheckConstraint("status IN ('pending', 'answered', 'not_reached')", name="ck_return_visits_status"),
         CheckConstraint(
             "answer IS NULL OR " + str(one_of("answer", Satisfaction, "x").sqltext),
             name="ck_return_visits_answer",
@@ -33,6 +35,12 @@ class ReturnVisitRow(DispatchBase):
         Index("ix_return_visits_incident", "incident_id", "closing"),
         Index("ix_return_visits_report", "report_id"),
         Index("ix_return_visits_requested", "requested_at"),
+        Index("ix_return_visits_due", "due_at", postgresql_where=text("status = 'pending'")),
+        Index(
+            "ix_return_visits_untold",
+            "source",
+            postgresql_where=text("told_at IS NULL AND status <> 'pending'"),
+        ),
     )
 
     visit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -52,3 +60,4 @@ class ReturnVisitRow(DispatchBase):
     answered_at: Mapped[datetime | None] = mapped_column(TZ)
     channel: Mapped[str | None] = mapped_column(String(16))
     rework: Mapped[str | None] = mapped_column(String(16))
+    told_at: Mapped[datetime | None] = mapped_column(TZ)

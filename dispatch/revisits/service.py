@@ -1,20 +1,27 @@
-"""The return visits' SQL: requests written with the closing, answers recorded, visits read."""
+"""The return visits' SQL: requests written with the closing, answers recorded, 未回访成功 marked
+in batches, the 回访结果 outbox to 12345 claimed and marked, visits read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection, sql
 
 from dispatch.revisits.values import ReworkTarget, Satisfaction, Visit
+from schemas.report import Source
 
 Conn = AsyncConnection[Any]
 _COLUMNS = (
     "visit_id, incident_id::text, report_id::text, source, source_ref, closing, worker_id, street_code, "
-    "requested_at, due_at, status = 'answered', answer, reason_code, reason, answered_at, rework"
+    "requested_at, due_at, status, answer, reason_code, reason, answered_at, rework"
 )
+
+_TELLS = Source.HOTLINE.value
+"""The source told a visit's result (`told_at` NULL when settled: the outbox); the other sources
+keep our outcome record, nothing to send (told at once)."""
 
 
 def _select(where: str) -> sql.Composed:
@@ -36,7 +43,7 @@ def _visit(row: tuple[Any, ...]) -> Visit:
         street,
         asked,
         due,
-        answered,
+        status,
         answer,
         code,
         reason,
@@ -54,12 +61,13 @@ def _visit(row: tuple[Any, ...]) -> Visit:
         street_code=street,
         requested_at=asked,
         due_at=due,
-        answered=bool(answered),
+        answered=status == "answered",
         answer=Satisfaction(answer) if answer else None,
         reason_code=code,
         reason=reason,
         answered_at=at,
         rework=ReworkTarget(rework) if rework else None,
+        not_reached=status == "not_reached",
     )
 
 
@@ -153,23 +161,80 @@ async def record_answer(
     channel: str,
     rework: ReworkTarget | None,
 ) -> None:
+    """An answer given in time, also one the sweep marked not reached before it arrived (12345
+    reports the time the citizen answered); its 回访结果 is to be told again (`told_at` NULL)."""
     await conn.execute(
-        "UPDATE return_visits SET status = 'answered', answer = %s, reason_code = %s, reason = %s, "
-        "answered_at = %s, channel = %s, rework = %s WHERE visit_id = %s AND status = 'pending'",
-        (answer.value, reason_code, reason, at, channel, rework.value if rework else None, visit_id),
+        "UPDATE return_visits SET status = 'answered', answer = %(answer)s, reason_code = %(code)s, "
+        "reason = %(reason)s, answered_at = %(now)s, channel = %(channel)s, rework = %(rework)s, "
+        "told_at = CASE WHEN source = %(told)s THEN NULL ELSE %(now)s END "
+        "WHERE visit_id = %(visit)s AND status <> 'answered'",
+        {
+            "answer": answer.value,
+            "code": reason_code,
+            "reason": reason,
+            "now": at,
+            "channel": channel,
+            "rework": rework.value if rework else None,
+            "told": _TELLS,
+            "visit": visit_id,
+        },
     )
 
 
-async def closing_event(conn: Conn, incident_id: str, sequence: int) -> dict[str, Any] | None:
-    """The close event a visit was asked for (its time, note and data) and the resolution
-    note of the case's latest task before it (what 12345's 办理结果 says)."""
+async def mark_not_reached(conn: Conn, *, now: datetime, limit: int) -> list[str]:
+    """未回访成功: up to `limit` pending visits whose time is over, marked in one statement (rows
+    another sweep holds are skipped); their ids. Marking again changes nothing."""
     cur = await conn.execute(
-        "SELECT e.at, e.reason, e.data, (SELECT k.notes FROM tasks k WHERE k.incident_id = e.incident_id "
-        "AND k.notes IS NOT NULL AND k.created_at <= e.at ORDER BY k.created_at DESC LIMIT 1) "
-        "FROM events e WHERE e.incident_id = %s AND e.sequence = %s",
-        (incident_id, sequence),
+        "WITH due AS (SELECT visit_id FROM return_visits WHERE status = 'pending' AND due_at <= %(now)s "
+        "ORDER BY due_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED) "
+        "UPDATE return_visits v SET status = 'not_reached', told_at = "
+        "CASE WHEN source = %(told)s THEN NULL ELSE %(now)s END "
+        "FROM due WHERE v.visit_id = due.visit_id RETURNING v.visit_id",
+        {"now": now, "limit": limit, "told": _TELLS},
     )
-    row = await cur.fetchone()
-    if row is None:
-        return None
-    return {"at": row[0], "reason": row[1], "data": row[2] or {}, "resolution": row[3]}
+    return [str(r[0]) for r in await cur.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class Untold:
+    """A settled visit whose 回访结果 12345 still has to get, with what its reply document says
+    of the closing (`closing`: at, reason, data, resolution) and the unit (the street's name)."""
+
+    visit: Visit
+    closing: dict[str, Any] | None
+    unit: str | None
+
+
+async def claim_untold(
+    conn: Conn, *, source: str, limit: int, visit_ids: Sequence[str] | None = None
+) -> list[Untold]:
+    """Lock up to `limit` settled visits of `source` not told yet (in a transaction: the caller
+    sends, then `mark_told`); `visit_ids` narrows it to those just answered."""
+    query = sql.SQL(
+        "SELECT {columns}, e.at, e.reason, e.data, (SELECT k.notes FROM tasks k "
+        "WHERE k.incident_id = e.incident_id AND k.notes IS NOT NULL AND k.created_at <= e.at "
+        "ORDER BY k.created_at DESC LIMIT 1), (SELECT s.name FROM geo_street s "
+        "WHERE s.code = v.street_code ORDER BY s.version_id DESC LIMIT 1) "
+        "FROM return_visits v LEFT JOIN events e ON e.incident_id = v.incident_id AND e.sequence = v.closing "
+        "WHERE v.source = %(source)s AND v.status <> 'pending' AND v.told_at IS NULL "
+        "AND (%(ids)s::text[] IS NULL OR v.visit_id = ANY(%(ids)s::text[])) "
+        "ORDER BY v.visit_id LIMIT %(limit)s FOR UPDATE OF v SKIP LOCKED"
+    ).format(columns=sql.SQL(", ").join(sql.SQL("v." + c.strip()) for c in _COLUMNS.split(",")))
+    ids = list(visit_ids) if visit_ids is not None else None
+    cur = await conn.execute(query, {"source": source, "ids": ids, "limit": limit})
+    out = []
+    for row in await cur.fetchall():
+        width = len(row) - 5
+        at, reason, data, resolution, unit = row[width:]
+        closing = (
+            None if at is None else {"at": at, "reason": reason, "data": data or {}, "resolution": resolution}
+        )
+        out.append(Untold(_visit(row[:width]), closing, unit))
+    return out
+
+
+async def mark_told(conn: Conn, visit_ids: Sequence[str], *, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE return_visits SET told_at = %s WHERE visit_id = ANY(%s) AND told_at IS NULL",
+        (at, list(visit_ids)),
+    )

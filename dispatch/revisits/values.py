@@ -1,7 +1,8 @@
 """Return visits as values: the answers, a visit's status, where a rework goes.
 
-A visit's status is stored as `pending` or `answered`; 未回访成功 (not reached) is derived from
-the time (`status_at`), so no sweep has to run for the KPIs or the pages to be right.
+A visit's status is stored as `pending`, `answered` or `not_reached`: the worker's sweep stores
+未回访成功 once the time to answer is over (and tells 12345); until it has run, `status_at` derives
+it from the time, so the KPIs and the pages are right whether or not the sweep has run yet.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def parse_satisfaction(text: str) -> Satisfaction | None:
 class VisitStatus(StrEnum):
     PENDING = "pending"  # asked, not answered, still in time
     ANSWERED = "answered"
-    NOT_REACHED = "not_reached"  # 未回访成功: no answer within the policy's time (derived)
+    NOT_REACHED = "not_reached"  # 未回访成功: no answer within the policy's time
 
 
 class ReworkTarget(StrEnum):
@@ -72,6 +73,7 @@ class Visit:
     reason: str | None = None
     answered_at: datetime | None = None
     rework: ReworkTarget | None = None
+    not_reached: bool = False  # stored by the sweep (its due time had passed)
 
     def status_at(self, now: datetime) -> VisitStatus:
         return status_at(answered=self.answered, due_at=self.due_at, now=now)

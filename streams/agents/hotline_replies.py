@@ -9,6 +9,10 @@ with no return visit, one answered otherwise already or past its time), goes to 
 on with the next entry. The same reply again changes nothing (`reply` sees it recorded), so a
 batch read again after a crash is harmless. A database outage leaves the batch unacknowledged:
 it is retried until the database is back.
+
+Beside it, the return visits' timer (`SWEEP_EVERY_S`, every worker: the rows are claimed with
+SKIP LOCKED) marks the visits nobody answered in time as 未回访成功 and sends 12345 every
+回访结果 still in the outbox (`RevisitFlows.sweep`), on a connection of its own.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ APP_TOPIC = "replies.hotline"
 BATCH_MAX = 100
 BATCH_WITHIN_S = 0.2
 RETRY_S = 2.0
+SWEEP_EVERY_S = 30.0
 Record = tuple[str, int, int, bytes]  # topic, partition, offset, value
 
 
@@ -53,6 +58,7 @@ class HotlineRepliesRuntime:
         self.clock = settings.clock()
         self.revisits: RevisitFlows | None = None
         self.conn: psycopg.AsyncConnection[Any] | None = None
+        self.sweep_conn: psycopg.AsyncConnection[Any] | None = None
 
     async def start(self) -> RevisitFlows:
         if self.revisits is None:
@@ -79,6 +85,20 @@ class HotlineRepliesRuntime:
         if self.conn is not None and not self.conn.closed:
             await self.conn.close()
         self.conn = None
+
+    async def sweep(self) -> int:
+        """未回访成功 marked and the 回访结果 outbox sent; a database outage is retried next time."""
+        revisits = await self.start()
+        try:
+            if self.sweep_conn is None or self.sweep_conn.closed:
+                self.sweep_conn = await connect(self.settings, application_name="yiwang-revisit-sweep")
+            return await revisits.sweep(self.sweep_conn)
+        except psycopg.OperationalError as exc:
+            log.warning("revisits sweep: database unavailable (%s); next pass in %.0fs", exc, SWEEP_EVERY_S)
+            if self.sweep_conn is not None and not self.sweep_conn.closed:
+                await self.sweep_conn.close()
+            self.sweep_conn = None
+            return 0
 
     async def handle(self, records: list[Record]) -> int:
         """Answer the return visits of a batch; how many answers were new."""
@@ -163,5 +183,9 @@ def install(
             for event in batch:
                 await stream.ack(event)
             yield None
+
+    @app.timer(SWEEP_EVERY_S)  # type: ignore[untyped-decorator]
+    async def revisit_sweep() -> None:
+        await runtime.sweep()
 
     return runtime

@@ -40,6 +40,20 @@ function showForm() {
   shown = showForm;
   const place = { lon: null, lat: null, accuracy_m: null };
   const status = h('span', { class: 'muted', id: 'located' });
+  const preview = h('div', { class: 'preview', id: 'preview' });
+  // the place on the grid map before sending: GET /r/place (its grid and community, nothing else)
+  const lookup = async (params) => {
+    const query = new URLSearchParams(params).toString();
+    try {
+      const p = await api(`/r/place?${query}`, { headers: device() });
+      clear(preview).append(h('p', { id: 'preview-names', dataset: { grid: p.grid_code } }, h('b', {}, r('where')), ' ',
+        [p.street, p.community, p.grid].filter(Boolean).join(' · ')), placeMap(p));
+      preview.dataset.grid = p.grid_code;
+    } catch (e) {
+      delete preview.dataset.grid;
+      clear(preview).append(h('p', { class: 'muted', id: 'preview-none' }, e instanceof ApiError && e.status === 422 ? r('not_placed') : e.message));
+    }
+  };
   const form = h('form', { class: 'stack card', id: 'report' },
     h('label', {}, r('what'), h('select', { name: 'category', required: true },
       categories.map((c) => h('option', { value: c.code }, lang() === 'en' ? c.en : c.zh)))),
@@ -47,14 +61,24 @@ function showForm() {
     h('label', {}, r('photos'), h('input', { name: 'photos', type: 'file', accept: 'image/*', multiple: true })),
     h('fieldset', { class: 'place' }, h('legend', {}, r('place')),
       h('div', { class: 'buttons' }, h('button', { type: 'button', id: 'locate' }, r('locate')), status),
-      h('label', {}, r('address'), h('input', { name: 'address', maxlength: 200, placeholder: r('address_hint') }))),
+      h('label', {}, r('address'), h('input', { name: 'address', maxlength: 200, placeholder: r('address_hint') })),
+      h('button', { type: 'button', id: 'find' }, r('find')), preview),
     h('button', { type: 'submit', class: 'primary' }, r('send')));
   $('#locate', form).addEventListener('click', () => {
     if (!navigator.geolocation) return toast(r('locate_failed'), 'err');
     navigator.geolocation.getCurrentPosition((pos) => {
       Object.assign(place, { lon: pos.coords.longitude, lat: pos.coords.latitude, accuracy_m: pos.coords.accuracy });
       status.textContent = `${r('located')} ±${Math.round(pos.coords.accuracy)} m`;
+      lookup({ lon: place.lon, lat: place.lat });
     }, () => toast(r('locate_failed'), 'err'), { enableHighAccuracy: true, timeout: 15000 });
+  });
+  $('#find', form).addEventListener('click', () => {
+    const address = form.address.value.trim();
+    if (address) lookup({ address });
+  });
+  form.address.addEventListener('change', () => {
+    const address = form.address.value.trim();
+    if (address && place.lon === null) lookup({ address });
   });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -120,6 +144,9 @@ async function showTracking(code) {
   if (report.rating) {
     view.append(h('p', { class: 'card', id: 'rating', dataset: { answer: report.rating } }, `${r('rated')}：${r(report.rating)}`));
   }
+  if (report.visit === 'not_reached') {
+    view.append(h('p', { class: 'card note', id: 'visit', dataset: { visit: report.visit } }, r('not_reached')));
+  }
   if (report.can_rate) view.append(rateForm(code));
   const again = h('button', { type: 'button', id: 'again' }, r('new_report'));
   again.addEventListener('click', () => showForm());
@@ -165,7 +192,7 @@ async function main() {
   });
   [categories, reasons] = (await Promise.all([api('/r/categories'), api('/r/reasons')])).map((x) => x.items);
   const code = location.hash.slice(1) || localStorage.getItem(CODE_KEY);
-  if (code) await showTracking(code).catch(() => showForm());
+  if (code) await showTracking(code).catch((e) => { console.error(e); showForm(); });
   if (!shown) showForm();
 }
 

@@ -196,6 +196,12 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/r/reports/R-22222222-222222", None, dict.fromkeys(CALLERS, 404)),
     ("POST", "/r/reports/R-22222222-222222/rating", {"answer": "satisfied"}, dict.fromkeys(CALLERS, 404)),
     ("GET", "/r/reasons", None, dict.fromkeys(CALLERS, 200)),
+    (
+        "GET",
+        "/r/place?lon=106.5&lat=29.5",
+        None,
+        dict.fromkeys(CALLERS, 422),
+    ),  # no device id: a token adds nothing
     # an agency's return-visit reply: a1 is not closed (no visit to answer), and not the police's
     (
         "POST",

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config.settings import Settings
+from geo.reference import ReferenceDistrict
 from producers.ledger import Ledger
 from producers.open311.api import create_router
 from producers.open311.serve import PREFIX as OPEN311_PREFIX
@@ -108,6 +109,45 @@ def test_photos_are_checked_like_a_workers_limited_per_device_and_named_by_key(c
     assert client.post("/r/photos", headers=device(), files={"photo": ("a.jpg", JPEG)}).status_code == 201
 
 
+def test_the_form_shows_the_place_before_sending_and_nothing_else(
+    client: TestClient, district: ReferenceDistrict
+) -> None:
+    grid = district.grids[120]
+    point = grid.geometry.representative_point()
+    mine = device()
+    at = client.get("/r/place", params={"lon": point.x, "lat": point.y}, headers=mine)
+    assert at.status_code == 200, at.text
+    shown = at.json()
+    assert set(shown) == {"lon", "lat", "grid_code", "grid", "community", "street", "grids", "address"}
+    assert shown["grid_code"] == grid.code and shown["grid"] and shown["community"] and shown["street"]
+    outlines = shown["grids"]["features"]
+    assert grid.code in {f["id"] for f in outlines}
+    assert all(set(f["properties"]) == {"name"} for f in outlines)  # outlines and names only
+
+    building = next(b for b in district.buildings if b.grid_code.startswith(grid.code[:12]))
+    typed = client.get("/r/place", params={"address": building.address}, headers=mine)
+    assert typed.status_code == 200, typed.text
+    assert (typed.json()["grid_code"], typed.json()["address"]) == (building.grid_code, building.address)
+
+    refusals = [
+        ({"address": "火星路 9999 号"}, mine, "address"),
+        ({"lon": 0.0, "lat": 0.0}, mine, "lat"),
+        ({"lon": point.x}, mine, "lat"),
+        ({}, mine, "location"),
+    ]
+    for params, headers, field in refusals:
+        got = client.get("/r/place", params=params, headers=headers)
+        assert got.status_code == 422 and field in got.text, (params, got.text)
+    assert client.get("/r/place", params={"lon": point.x, "lat": point.y}).status_code == 422  # no device
+
+    limited = device()
+    answers = [
+        client.get("/r/place", params={"lon": point.x, "lat": point.y}, headers=limited).status_code
+        for _ in range(61)
+    ]
+    assert answers[:60] == [200] * 60 and answers[60] == 429
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     body=st.dictionaries(
@@ -128,3 +168,7 @@ def test_fuzzed_resident_input_never_gives_a_5xx(
     assert client.post("/r/reports", json=body, headers=device()).status_code < 500
     assert client.get(f"/r/reports/{code or 'x'}").status_code < 500
     assert client.post(f"/r/reports/R-{code}/rating", json=body).status_code < 500
+    params = {
+        k: v for k, v in body.items() if k in {"lon", "lat", "address"} and isinstance(v, str | float | int)
+    }
+    assert client.get("/r/place", params=params, headers=device()).status_code < 500

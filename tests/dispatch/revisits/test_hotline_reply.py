@@ -161,6 +161,24 @@ def test_an_answered_visit_carries_its_result() -> None:
         visit_reply(visit(), POLICY, closing=closing_event(), unit=None)
 
 
+def test_a_visit_not_reached_says_so() -> None:
+    closing = {**closing_event(), "resolution": "已更换路灯灯泡"}
+    lapsed = visit(not_reached=True, due_at=datetime.fromisoformat(CLOSED) + timedelta(days=3))
+    data = visit_reply(lapsed, POLICY, closing=closing, unit="童家桥街道")
+    doc = orjson.loads(data)
+    SCHEMA.validate(doc)
+    (reply,) = doc["replies"]
+    assert (reply["visitResult"], reply["visitReason"], reply["visitTime"], reply["reworked"]) == (
+        "未回访成功",
+        None,
+        None,
+        False,
+    )
+    assert reply["handleResult"] == "已更换路灯灯泡；核查通过" and reply["handleUnit"] == "童家桥街道"
+    assert doc["exportedAt"] == "2025-06-05T17:40:00+08:00"  # stamped with the due time: the same bytes
+    assert visit_reply(lapsed, POLICY, closing=closing, unit="童家桥街道") == data
+
+
 NOW = datetime(2025, 6, 3, 3, 0, tzinfo=UTC)
 
 

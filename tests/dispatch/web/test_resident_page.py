@@ -59,6 +59,11 @@ def test_report_follow_and_rate_dissatisfied_reopens_on_a_phone(
         form.locator("[name=photos]").set_input_files(str(png(tmp_path / "garbage.png")))
         form.locator("[name=address]").fill("沙坪坝区杨梨路2号1栋")  # a building the gazetteer knows
         shot(page, "resident-report")
+        form.locator("#find").click()  # the place on the grid map before sending
+        expect(page.locator("#preview")).to_have_attribute("data-grid", re.compile(r"^\d{15}$"))
+        expect(page.locator("#preview #place-map path.mine")).to_have_count(1)
+        before = page.locator("#preview").get_attribute("data-grid")
+        shot(page, "resident-form-map", full_page=True)
         form.locator("button[type=submit]").click()
         page.wait_for_selector("body[data-ready=tracking]")
         code = page.locator("#code b").inner_text()
@@ -71,6 +76,7 @@ def test_report_follow_and_rate_dissatisfied_reopens_on_a_phone(
         page.reload()  # placed by the intake: the typed address on its community's grid map
         page.wait_for_selector("body[data-ready=tracking]")
         grid = stack.one("SELECT grid_code FROM incidents WHERE incident_id = :id", id=incident)
+        assert before == grid  # the form showed the grid the intake placed it in
         expect(page.locator("#place")).to_have_attribute("data-grid", str(grid))
         expect(page.locator("#place-map path.mine")).to_have_count(1)
         expect(page.locator("#place-map path.mine")).to_have_attribute("data-code", str(grid))
@@ -127,3 +133,28 @@ def test_report_follow_and_rate_dissatisfied_reopens_on_a_phone(
         id=report_id,
     )
     assert answer == "dissatisfied"
+
+
+def test_the_device_location_is_shown_on_the_grid_map_before_sending(
+    stack: Stack, chromium: Path, tmp_path: Path
+) -> None:
+    grid = stack.district.grids[200]
+    point = grid.geometry.representative_point()
+    with open_page(chromium, tmp_path / "located", phone=True) as (page, errors):
+        page.context.grant_permissions(["geolocation"], origin=stack.url)
+        page.context.set_geolocation({"longitude": point.x, "latitude": point.y, "accuracy": 12})
+        page.goto(f"{stack.url}/r")
+        page.wait_for_selector("body[data-ready=form]")
+        page.locator("#locate").click()
+        expect(page.locator("#located")).to_contain_text("±12 m")
+        expect(page.locator("#preview")).to_have_attribute("data-grid", grid.code)
+        expect(page.locator("#preview #place-map path.mine")).to_have_attribute("data-code", grid.code)
+        expect(page.locator("#preview #place-spot")).to_have_count(1)
+        page.locator("[name=address]").fill("火星路 9999 号")
+        page.locator("#find").click()
+        expect(page.locator("#preview-none")).to_contain_text("未找到该位置")
+        page.locator("[name=address]").fill("")
+        page.locator("#locate").click()
+        expect(page.locator("#preview")).to_have_attribute("data-grid", grid.code)
+        shot(page, "resident-form-located", full_page=True)
+        assert not [e for e in errors if "422" not in e], errors  # the refused address is a 422, shown
