@@ -21,6 +21,7 @@ from config.settings import Settings
 from dispatch.intake.decode import Inbound
 from dispatch.kpi.metrics import DispatchMetrics
 from schemas.report import Source
+from streams.agents.alerts import install as install_alerts
 from streams.agents.deliveries import install as install_deliveries
 from streams.agents.notices import install as install_notices
 from streams.app import create_app
@@ -106,5 +107,7 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
     app.yiwang_notices = install_notices(app, settings, outputs)  # type: ignore[attr-defined]
     app.yiwang_deliveries = install_deliveries(app, settings, registry)  # type: ignore[attr-defined]
     # the SLA tracker and the outbox relay of API/tracker events run in every worker (SKIP LOCKED)
-    app.yiwang_sla = install_sla(app, settings, DispatchMetrics.create(registry), outputs)  # type: ignore[attr-defined]
+    dispatch_metrics = DispatchMetrics.create(registry)
+    app.yiwang_sla = install_sla(app, settings, dispatch_metrics, outputs)  # type: ignore[attr-defined]
+    app.yiwang_alerts = install_alerts(app, settings, outputs, registry, dispatch_metrics)  # type: ignore[attr-defined]
     return app
