@@ -202,6 +202,8 @@ class AlertFlows:
                     f"{why} raised the priority {before.value} → {to}",
                     data={"raised": raised},
                 )
+                if amended.raises_to is Priority.P0:
+                    work.assist_beside(category.lead_department, why)
                 await q.raise_in_merge_window(conn, [(incident_id, to, category.lead_department)])
             changes: Changes = work.finish()
             await flows.write(conn, [changes])
@@ -240,12 +242,13 @@ class AlertFlows:
                             conn, record, AlertState.LAPSED, "expired; its report never made a case"
                         )
                     continue
-                incident_id, state, _ = found
-                action = rules.expiry(state)
+                incident_id, state, count = found
+                action = rules.expiry(state, report_count=count)
                 if action is None:
-                    await self._mark(
-                        conn, record, AlertState.LAPSED, f"expired while {state}", incident_id=incident_id
+                    why = f"expired while {state}" + (
+                        f", {count - 1} other report(s) in the case" if count > 1 else ""
                     )
+                    await self._mark(conn, record, AlertState.LAPSED, why, incident_id=incident_id)
                     continue
                 await self.cases.transition(
                     conn,

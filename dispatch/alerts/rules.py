@@ -79,9 +79,10 @@ def withdrawal(record: CapRecord, *, report_count: int) -> Withdrawal:
     return Withdrawal(Action.WITHDRAW, why)
 
 
-def expiry(state: CaseState) -> Action | None:
-    """The action an expired alert takes on its case: expire while nobody was dispatched."""
-    return Action.EXPIRE if state in NOT_DISPATCHED else None
+def expiry(state: CaseState, *, report_count: int) -> Action | None:
+    """The action an expired alert takes on its case: expire while nobody was dispatched and no
+    other report shares the case."""
+    return Action.EXPIRE if state in NOT_DISPATCHED and report_count == 1 else None
 
 
 @dataclass(frozen=True, slots=True)
