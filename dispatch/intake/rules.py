@@ -58,6 +58,9 @@ def task_id_for(incident_id: str, sequence: int) -> str:
 
 
 TRIAGE_REASON = "waits for triage: an operator registers it (立案) or rejects it (不予立案)"
+OUTSIDE_REASON = "out of area: the alert lies wholly outside the district; recorded, never dispatched"
+OUTSIDE = "outside"
+"""The placement of a report whose whole area lies outside the district (`dispatch.intake.locate`)."""
 
 
 def triage_sources(path: Path | None = None) -> frozenset[str]:
@@ -97,7 +100,7 @@ class LocatedReport:
     community_code: str | None
     grid_code: str | None
     placement_reason: str | None
-    placement: str = "point"  # point | address | fallback: how the place was found
+    placement: str = "point"  # point | address | desk | fallback | outside: how the place was found
     layer_version: int | None = None
 
 
@@ -303,14 +306,15 @@ class IntakeRules:
         )
         events = [result.event]
         clocks = apply_effects({}, result.clock_effects, report.received_at, limits=limits, tk=self.tk)
-        if report.source in self.triage:  # reported, its register clock running: an operator decides
+        outside = report.placement == OUTSIDE
+        if outside or report.source in self.triage:  # reported, register clock running: an operator decides
             waiting = RoutingDecision(
                 incident_id,
                 DecisionKind.MAIN,
                 RoutingRule.UNROUTED,
                 None,
                 None,
-                TRIAGE_REASON,
+                OUTSIDE_REASON if outside else TRIAGE_REASON,
                 report.category.lead_department,
             )
             next_at, note = self.next_check(clocks, now)

@@ -10,10 +10,11 @@ aside: kept in raw, not required), and CAP's required elements must be there; ot
 message is a dead letter naming the element. Among several `<info>` blocks zh-CN comes first,
 then any other Chinese, then the first. The location is a representative point of the alert area —
 the area-weighted centroid of the largest `<polygon>`, else the centre of the first
-`<circle>` — with `accuracy_m` covering the area, and the whole area is kept under
+`<circle>` — with `accuracy_m` covering the area, and the whole area (its `<geocode>`s too: an
+administrative code places an alert without a shape) is kept under
 `location.area` (CAP's "lat,lon" pairs turned into [lon, lat], radius km → m). An alert with
-only `<areaDesc>` becomes an address-only report. Only `status` Actual is dispatched. CAP
-specifics ride along under the extra field `cap`.
+only `<areaDesc>` becomes an address-only report (its area kept, description only). Only
+`status` Actual is dispatched. CAP specifics ride along under the extra field `cap`.
 
 A warning has a life: only an Alert becomes a canonical report (a case), and every message —
 Alert, Update, Cancel, Ack, Error — also becomes a life-cycle record (`schemas.cap_record`) on
@@ -175,6 +176,7 @@ def _area(info: ET.Element) -> tuple[dict[str, Any], tuple[float, float, float] 
     """The kept area and its representative point (lon, lat, accuracy_m)."""
     polygons: list[list[tuple[float, float]]] = []
     circles: list[dict[str, float]] = []
+    geocodes: list[dict[str, str]] = []
     names: list[str] = []
     for a, area in enumerate(info.findall("area")):
         name = (child_text(area, "areaDesc") or "").strip()
@@ -198,10 +200,17 @@ def _area(info: ET.Element) -> tuple[dict[str, Any], tuple[float, float, float] 
             ((lon, lat),) = _pairs(parts[0], field=field, native=native)
             radius_km = f.number(parts[1], field=field, native=native, lo=0, hi=1000)
             circles.append({"lon": lon, "lat": lat, "radius_m": max(radius_km * 1000, 1.0)})
+        for code in area.findall("geocode"):
+            value = (child_text(code, "value") or "").strip()[:64]
+            if value:
+                geocodes.append({"name": (child_text(code, "valueName") or "").strip()[:64], "value": value})
     description = "；".join(names)[:MAX_ADDRESS] or None
+    if description is None and geocodes:  # a place named only by its codes is still an address
+        description = "；".join(f"{g['name']} {g['value']}".strip() for g in geocodes)[:MAX_ADDRESS]
     kept = {
         "polygons": [[list(p) for p in ring] for ring in polygons],
         "circles": circles,
+        "geocodes": geocodes[:50],
         "description": description,
     }
     if polygons:
@@ -281,7 +290,7 @@ def _report(alert: ET.Element, raw: bytes, ctx: Context) -> Report:
         crs=Crs.WGS84 if point else None,
         accuracy_m=accuracy,
         address=area["description"],
-        area=area if (area["polygons"] or area["circles"]) else None,
+        area=area if info.find("area") is not None else None,
         description=description,
         raw_text=raw.decode("utf-8"),
         raw_format=RawFormat.XML,
