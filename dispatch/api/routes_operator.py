@@ -30,7 +30,7 @@ from dispatch.api.models import OperatorAction, OperatorCommand, SplitCommand, o
 from dispatch.api.state import Forbidden, Operator, State
 from dispatch.api.views import deadlines, masked_reporter
 from dispatch.cases.commands import Command
-from dispatch.kpi.queries import KpiGroup, Period, kpis
+from dispatch.kpi.queries import KpiGroup, Period, kpis, out_of_area
 from dispatch.lifecycle.errors import DetailError
 from dispatch.lifecycle.states import CaseState
 
@@ -160,7 +160,8 @@ async def kpi(
         raise DetailError("until", "too early: the default range is the 30 days before it") from None
     async with state.pool.connection() as conn:
         rows = await kpis(conn, since=start, until=end, group=group, period=period, street=caller.street)
-    return {"since": start.isoformat(), "until": end.isoformat(), "items": rows}
+        outside = 0 if caller.street else await out_of_area(conn, since=start, until=end)
+    return {"since": start.isoformat(), "until": end.isoformat(), "items": rows, "out_of_area": outside}
 
 
 @router.post("/incidents/{incident_id}/split", response_model=CommandAnswer, responses=COMMAND_ERRORS)

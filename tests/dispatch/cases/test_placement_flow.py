@@ -5,13 +5,16 @@ an address naming a street or community goes to that desk."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from config.settings import Settings
+from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.kpi.queries import out_of_area
 from geo.reference import ReferenceDistrict
 from schemas.report import Location, Raw, RawFormat, Report, report_id_for
 from tests.casework import harness
@@ -86,6 +89,11 @@ async def test_the_cap_specification_examples_are_out_of_area_and_never_dispatch
                 None,
             ), where
             assert "wholly outside the district (500106)" in where["reason"]
+        around = {"since": h.now[0] - timedelta(hours=1), "until": h.now[0] + timedelta(hours=1)}
+        assert await out_of_area(h.conn, **around) == 2  # counted (the KPI answer and the gauge)
+        metrics = DispatchMetrics.create(registry := CollectorRegistry())
+        await metrics.refresh(h.conn, h.now[0] + timedelta(minutes=1))
+        assert registry.get_sample_value("yiwang_reports_out_of_area") == 2.0
 
 
 async def test_a_geocode_or_a_named_street_or_community_goes_to_that_desk(

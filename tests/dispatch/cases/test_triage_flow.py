@@ -4,6 +4,7 @@ feedback is read back from the real broker."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 from config.settings import Settings
 from dispatch.cases.commands import Command
 from dispatch.intake.rules import triage_sources
+from dispatch.kpi.queries import KpiGroup, kpis
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.errors import DetailError, IllegalTransition
 from dispatch.lifecycle.states import Action, Role
@@ -99,3 +101,7 @@ async def test_a_dispatched_case_is_voided_with_its_tasks_withdrawn_and_the_sour
             "dispatch",
             "void",
         ]  # not a `close`: counted apart
+        window = {"since": h.now[0] - timedelta(hours=1), "until": h.now[0] + timedelta(hours=1)}
+        by_grid = await kpis(h.conn, **window, group=KpiGroup.GRID)
+        (grid,) = [r for r in by_grid if r["key"] == out.incident["grid_code"]]
+        assert (grid["voided"], grid["closed"], grid["withdrawn"]) == (1, 0, 0)
