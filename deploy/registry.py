@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from functools import partial
 
 from deploy import monitor
 from deploy.k8s import render as k8s_render
@@ -11,6 +12,7 @@ from dispatch.api import cli as api_cli
 from dispatch.calendar import cli as calendar_cli
 from dispatch.deadletters import cli as dlq_cli
 from dispatch.people import cli as people_cli
+from dispatch.regrid.cases import open_points
 from dispatch.web import cli as web_cli
 from geo import cli as geo_cli
 from producers.cli import register as producers_cli
@@ -19,7 +21,7 @@ from streams import cli as streams_cli
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 REGISTRARS: tuple[Registrar, ...] = (
-    geo_cli.register,
+    partial(geo_cli.register, open_points=open_points),  # the dry run counts the open cases it moves
     producers_cli,
     streams_cli.register,
     api_cli.register,

@@ -63,6 +63,7 @@ class Action(StrEnum):
     SOURCE_UPDATE = "source_update"  # the source changed its report (a CAP Update): same state
     WITHDRAW = "withdraw"  # the source withdrew its report (a CAP Cancel): closed, cancelled by the source
     EXPIRE = "expire"  # the alert expired before anybody was dispatched: closed as expired
+    REHOME = "rehome"  # the grid layer was redrawn: the case moves to the grid now covering its point
     VOID = "void"  # 作废: an operator voids a case that should never have been one (a prank, outside)
 
 

@@ -249,6 +249,8 @@ RULES: tuple[Rule, ...] = (
     Rule(Action.REVISE_DEADLINES, OPEN, Next.SAME, frozenset({R.SYSTEM}), reason=True),
     Rule(Action.SPLIT, OPEN, Next.SAME, frozenset({R.OPERATOR}), reason=True),
     Rule(Action.SOURCE_UPDATE, OPEN, Next.SAME, frozenset({R.AGENCY, R.SYSTEM}), reason=True),
+    # a redrawn grid layer took effect: new codes, same state and clocks (a re-route is its own event)
+    Rule(Action.REHOME, OPEN, Next.SAME, frozenset({R.SYSTEM}), reason=True),
     Rule(
         Action.WITHDRAW,
         OPEN,

@@ -143,6 +143,18 @@ verified              void                operator                           yes
 rework                void                operator                           yes     closed
 returned              void                operator                           yes     closed
 reopened              void                operator                           yes     closed
+reported              rehome              system                             yes     same
+registered            rehome              system                             yes     same
+dispatched            rehome              system                             yes     same
+accepted              rehome              system                             yes     same
+on_site               rehome              system                             yes     same
+extension_requested   rehome              system                             yes     same
+parked                rehome              system                             yes     same
+resolved              rehome              system                             yes     same
+verified              rehome              system                             yes     same
+rework                rehome              system                             yes     same
+returned              rehome              system                             yes     same
+reopened              rehome              system                             yes     same
 """
 
 

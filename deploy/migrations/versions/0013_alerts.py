@@ -1,5 +1,5 @@
-"""CAP messages through their life (`cap_messages`), and the events a source's own word and an
-operator's voiding record: source_update, withdraw, expire, void.
+"""CAP messages through their life (`cap_messages`), and the events a source's own word, an
+operator's voiding and a redrawn grid layer record: source_update, withdraw, expire, void, rehome.
 
 Revision ID: 0013_alerts
 Revises: 0010_notices
@@ -19,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 TZ = sa.DateTime(timezone=True)
-MINE = ("source_update", "withdraw", "expire", "void")
+MINE = ("source_update", "withdraw", "expire", "void", "rehome")
 
 
 def _actions(change: Callable[[list[str]], list[str]]) -> None:
