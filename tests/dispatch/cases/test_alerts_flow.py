@@ -5,7 +5,7 @@ expiry in PostgreSQL, and the feedback is read back from the real broker."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -16,13 +16,17 @@ from sqlalchemy import Engine
 from config.policy import load_taxonomy
 from config.settings import Settings
 from dispatch.alerts.flows import AlertFlows, AlertMetrics
+from dispatch.kpi.metrics import DispatchMetrics
 from producers.adapters.registry import ADAPTERS
 from producers.outcome import Companion, Context
 from producers.sources import load_sources
-from schemas.cap_record import CapRecord
+from schemas.cap_record import CAP_TOPIC, CapRecord
 from schemas.cap_record import decode as decode_record
+from schemas.cap_record import encode as encode_record
 from schemas.dead_letter import Origin
 from schemas.report import Report, Source
+from streams.agents.alerts import AlertsRuntime
+from streams.outputs import Outputs
 from tests.casework import harness, later
 from tests.producers.helpers import SAMPLES, read_topic
 
@@ -230,3 +234,33 @@ async def test_ack_and_error_are_recorded_and_an_expired_alert_closes_or_lapses(
         ]
         feedback = [orjson.loads(v) for _, v, _ in read_topic(kafka, kafka.topic("feedback.emergency"))]
         assert [d["outcome"] for d in feedback if d["incident_id"] == kept] == ["expired"]
+
+
+async def test_the_alerts_agent_records_a_batch_and_dead_letters_what_is_not_a_record(
+    kafka: Settings, engine: Engine, district: object
+) -> None:
+    outputs = Outputs(kafka)
+    runtime = AlertsRuntime(
+        kafka, outputs, AlertMetrics.create(CollectorRegistry()), DispatchMetrics.create(CollectorRegistry())
+    )
+    tag = uuid.uuid4().hex[:8]
+    at = datetime.now(UTC)
+    _, (ack,) = adapted(cap("Ack", f"K-{tag}", at, refs=ref(f"K-{tag}-x", at)), at)
+    topic = kafka.topic(CAP_TOPIC)
+    try:
+        new = await runtime.handle([(topic, 0, 1, encode_record(ack)), (topic, 0, 2, b'{"sender": 1}')])
+        assert new == 1
+        await runtime.tick()  # the timer pass runs on the same connection
+        _, conn = await runtime.ready()
+        cur = await conn.execute("SELECT state FROM cap_messages WHERE identifier = %s", (f"K-{tag}",))
+        assert await cur.fetchall() == [("recorded",)]
+    finally:
+        await runtime.reset()
+        await outputs.stop()
+    letters = [orjson.loads(v) for _, v, _ in read_topic(kafka, kafka.topic("reports.dlq"))]
+    (letter,) = [
+        d
+        for d in letters
+        if d["stage"] == "alerts" and d["origin"].get("topic") == topic and d["origin"].get("offset") == 2
+    ]
+    assert letter["source"] == "emergency" and letter["field"]
