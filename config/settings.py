@@ -19,6 +19,7 @@ _PROCESS_STARTED = datetime.now(UTC)
 """When this process started (as near as we can tell): a shifted clock runs on from then, so
 every part of one process reads the same shifted time."""
 DEV_JWT_SECRET = "yiwang-dev-secret-not-for-production"  # noqa: S105 - documented dev default
+DEV_SEARCH_KEY = "yiwang-dev-search-key-not-for-production"
 
 
 def _default_home() -> Path:
@@ -71,6 +72,9 @@ class Settings(BaseSettings):
 
     jwt_secret: str = DEV_JWT_SECRET
     """HS256 key for API tokens. The default is for development only: the API warns when it is used."""
+    search_key: str = DEV_SEARCH_KEY
+    """HMAC key of the reporters' phone index (dispatch/search): a phone is searchable through
+    its keyed hash only. Changing it needs `yiwang search reindex`; the API warns on the default."""
     token_ttl_s: int = 8 * 3600
     """Lifetime of a token issued by login or `yiwang token` (a shift), unless asked otherwise."""
     accounts_file: Path | None = None
@@ -110,6 +114,10 @@ class Settings(BaseSettings):
     @property
     def uses_dev_jwt_secret(self) -> bool:
         return self.jwt_secret == DEV_JWT_SECRET
+
+    @property
+    def uses_dev_search_key(self) -> bool:
+        return self.search_key == DEV_SEARCH_KEY
 
     @property
     def uses_local_kafka(self) -> bool:

@@ -11,14 +11,14 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from sqlalchemy import create_engine
 
 from config.logs import configure_logging
 from config.settings import Settings
-from deploy import stack
+from deploy import running, stack
 from deploy.migrate import SchemaAheadError
 from deploy.pipeline import run_pipeline
 from deploy.registry import REGISTRARS
@@ -55,7 +55,38 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if data["healthy"] else 1
 
 
+ALREADY_RUNNING = 3
+
+
+def _already_running(settings: Settings, workers: int) -> bool:
+    """A run of this home on the same API port, or ports the run needs held by something else:
+    said in full (pids, ports, how to stop it)."""
+    for path, record in running.live_runs(settings):
+        if path != running.record_path(settings):
+            continue
+        say(f"already running: `yiwang run` pid {record.supervisor} since {record.started_at}")
+        for stage in record.stages:
+            port = f", port {stage.port}" if stage.port else ""
+            say(f"  {stage.name}: pid {stage.pid}{port}, log {stage.log}")
+        say(
+            f"stop it with Ctrl-C where it runs (or `kill {record.supervisor}`); "
+            "`yiwang status` shows its health"
+        )
+        return True
+    busy = running.busy_ports(settings, workers=workers)
+    if busy:
+        say(
+            f"port(s) {', '.join(map(str, busy))} on {settings.api_host} are already taken (another "
+            "`yiwang api` or `yiwang worker`, or another program): stop it, or run on other ports "
+            "(YIWANG_API_PORT, YIWANG_METRICS_PORT)"
+        )
+        return True
+    return False
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
+    if _already_running(settings, args.workers):
+        return ALREADY_RUNNING
     _up(settings, args)
     engine = create_engine(settings.db_url)
     with engine.begin() as conn:
@@ -97,11 +128,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("down", help="stop the local services that `up` started")
     _brokers_option(p)
     p.set_defaults(func=_down)
-    p = sub.add_parser("status", help="versions, reachability, brokers, replication, topics, migration head")
+    p = sub.add_parser(
+        "status",
+        help="versions, reachability, brokers, replication, topics, migration head, the pipeline",
+        description="Kafka and PostGIS (versions, reachability, brokers, under-replicated partitions), "
+        "every declared topic, the migration head, the working calendar, and what `yiwang run` has "
+        "running: each worker, the API and the simulator with its pid, port and health, and the "
+        "intake's consumer lag. Exit 1 when anything is off.",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _brokers_option(p)
     p.set_defaults(func=_status)
-    p = sub.add_parser("run", help="the main job: services up, district loaded, pipeline running")
+    p = sub.add_parser(
+        "run",
+        help="the main job: services up, district loaded, pipeline running",
+        description="`up`, load the reference district, then run the stream worker(s), the API and the "
+        "simulator as child processes until Ctrl-C. A second `run` (same home and API port), or "
+        "ports already taken, is refused with what runs (exit 3); a stage that cannot start stops "
+        "the pipeline with its log's last line (exit 1).",
+    )
     _brokers_option(p)
     p.add_argument("--rate", type=float, default=20.0, help="simulated reports per second")
     p.add_argument("--workers", type=int, default=1, help="stream worker processes")
@@ -112,7 +157,44 @@ def build_parser() -> argparse.ArgumentParser:
 
     for register in REGISTRARS:
         register(sub)
+    _describe_every_command(parser)
     return parser
+
+
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Adds "(default: X)" to an option's help unless the help already names its default (or
+    the default says nothing: None, False, an empty text)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        quiet = action.default in (None, False, "", argparse.SUPPRESS) or not action.option_strings
+        if quiet or "default" in text or isinstance(action, argparse._HelpAction):
+            return action.help
+        return f"{text} (default: %(default)s)" if text else "(default: %(default)s)"
+
+
+def subcommands(parser: argparse.ArgumentParser) -> Iterator[tuple[list[str], argparse.ArgumentParser, str]]:
+    """Every subcommand, nested ones too: (its words, its parser, its one-line help)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help or "" for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                yield [name], sub, helps.get(name, "")
+                for words, deeper, text in subcommands(sub):
+                    yield [name, *words], deeper, text
+
+
+def _describe_every_command(parser: argparse.ArgumentParser) -> None:
+    """Every subcommand's own --help opens with what it does (its one-line help, unless it
+    has a longer description) and shows its options' defaults."""
+    parser.formatter_class = _DefaultsFormatter
+    for _, sub, text in subcommands(parser):
+        sub.formatter_class = _DefaultsFormatter
+        if not sub.description and text:
+            sub.description = text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+        for action in sub._actions:
+            if not action.help and action.option_strings and action.default not in (None, False, ""):
+                action.help = "(default: %(default)s)"  # argparse shows nothing for an option without help
 
 
 def split_test_args(argv: list[str]) -> tuple[list[str], list[str] | None]:

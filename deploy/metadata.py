@@ -16,6 +16,7 @@ from dispatch.people import models as _people_tables  # noqa: F401 - registers t
 from dispatch.positions.models import PositionBase
 from dispatch.residents import models as _resident_tables  # noqa: F401 - registers the tables
 from dispatch.revisits import models as _revisit_tables  # noqa: F401 - registers the tables
+from dispatch.surge import models as _surge_tables  # noqa: F401 - registers the tables
 from dispatch.volunteers.models import VolunteerBase
 from geo.models import GeoBase
 from producers.open311.models import Open311Base

@@ -13,10 +13,13 @@ from sqlalchemy import create_engine, pool
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(db_url: str) -> Config:
+def alembic_config(db_url: str, *, search_key: str | None = None) -> Config:
+    """`search_key`: lets a migration hash existing reporters' phones (0018_search)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", db_url.replace("%", "%%"))
+    if search_key:
+        cfg.attributes["search_key"] = search_key
     return cfg
 
 
@@ -43,7 +46,7 @@ class SchemaAheadError(RuntimeError):
     """The database was migrated by newer code than this checkout."""
 
 
-def upgrade(db_url: str) -> tuple[str | None, str | None]:
+def upgrade(db_url: str, *, search_key: str | None = None) -> tuple[str | None, str | None]:
     """Upgrade to head; returns (revision before, revision after)."""
     before = current_revision(db_url)
     if before is not None and before not in known_revisions():
@@ -51,5 +54,5 @@ def upgrade(db_url: str) -> tuple[str | None, str | None]:
             f"the database is at migration {before!r}, which this checkout does not know: newer code "
             "migrated it. Use that code, or point YIWANG_PG_DATABASE / DATABASE_URL elsewhere"
         )
-    command.upgrade(alembic_config(db_url), "head")
+    command.upgrade(alembic_config(db_url, search_key=search_key), "head")
     return before, current_revision(db_url)

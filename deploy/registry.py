@@ -13,6 +13,8 @@ from dispatch.calendar import cli as calendar_cli
 from dispatch.deadletters import cli as dlq_cli
 from dispatch.people import cli as people_cli
 from dispatch.regrid.cases import open_points
+from dispatch.replay import cli as replay_cli
+from dispatch.search import cli as search_cli
 from dispatch.web import cli as web_cli
 from geo import cli as geo_cli
 from producers.cli import register as producers_cli
@@ -27,6 +29,8 @@ REGISTRARS: tuple[Registrar, ...] = (
     api_cli.register,
     calendar_cli.register,
     people_cli.register,
+    replay_cli.register,
+    search_cli.register,
     dlq_cli.register,
     web_cli.register,
     monitor.register,

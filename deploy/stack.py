@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
 from config.topics import load_topics
-from deploy import migrate
+from deploy import migrate, running
 from deploy.cluster_health import cluster_view
 from deploy.services.common import ServiceError, say
 from deploy.services.kafka import LocalKafka, broker_reachable, pinned_version
@@ -21,6 +24,8 @@ from deploy.topics import admin_client, ensure_topics, partition_counts
 from dispatch.calendar.cli import calendar_now
 from dispatch.sla.deadlines import calendar_for
 from dispatch.sla.policy import load_sla
+from streams.lag import total_lag
+from streams.worker import INTAKE_APP_ID, report_topics
 
 CALENDAR_WARNING_DAYS = 30
 """Warn this long before working-time deadlines become provisional (the alert rule's margin)."""
@@ -43,7 +48,7 @@ def up(settings: Settings, *, migrate_database: bool = True) -> UpReport:
     _postgres_up(settings, report)
     _topics_up(settings, report)
     if migrate_database:
-        before, after = migrate.upgrade(settings.db_url)
+        before, after = migrate.upgrade(settings.db_url, search_key=settings.search_key)
         if before != after:
             report.changes.append(f"migrated database {before or 'empty'} -> {after}")
         else:
@@ -127,8 +132,53 @@ def masked_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+@contextmanager
+def quiet_kafka_client() -> Iterator[None]:
+    """kafka-python logs every refused connection (ERROR/WARNING, ~20 lines while a broker is
+    down); `status` says "DOWN" once instead."""
+    logger = logging.getLogger("kafka")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def status(settings: Settings) -> dict[str, Any]:
     """Everything a person needs first when something is wrong, as plain data."""
+    with quiet_kafka_client():
+        return _status(settings)
+
+
+def pipeline_status(settings: Settings, *, kafka_reachable: bool) -> dict[str, Any]:
+    """The runs of this home (their stages' pids, ports, health), the intake's consumer lag,
+    and whether the configured API port answers at all (an API started by hand)."""
+    runs: list[dict[str, Any]] = [
+        {
+            "supervisor": record.supervisor,
+            "started_at": record.started_at,
+            "record": str(path),
+            "stages": [running.stage_health(stage, record.api_host) for stage in record.stages],
+        }
+        for path, record in running.live_runs(settings)
+    ]
+    lag = (
+        total_lag(settings.bootstrap_servers, settings.topic(INTAKE_APP_ID), report_topics(settings))
+        if kafka_reachable
+        else None
+    )
+    port = settings.api_port
+    return {
+        "runs": runs,
+        "intake_group": settings.topic(INTAKE_APP_ID),
+        "intake_lag": lag,
+        "api": {"port": port, "answers": running.answers(f"http://{settings.api_host}:{port}/health")},
+        "ok": all(s["healthy"] for r in runs for s in r["stages"]),
+    }
+
+
+def _status(settings: Settings) -> dict[str, Any]:
     out: dict[str, Any] = {}
     kafka: dict[str, Any] = {
         "mode": "local" if settings.uses_local_kafka else "external",
@@ -213,8 +263,10 @@ def status(settings: Settings) -> dict[str, Any]:
         "days_left": days_left,
         "ok": days_left >= CALENDAR_WARNING_DAYS,
     }
+    out["pipeline"] = pipeline_status(settings, kafka_reachable=kafka["reachable"])
     out["healthy"] = bool(
-        kafka["reachable"]
+        out["pipeline"]["ok"]
+        and kafka["reachable"]
         and not kafka.get("under_replicated")
         and len(kafka.get("brokers", [])) >= kafka.get("expected_brokers", 1)
         and db["reachable"]
@@ -283,5 +335,36 @@ def print_status(data: dict[str, Any]) -> None:
         actual = "missing" if t["actual"] is None else f"{t['actual']} partitions"
         flag = "" if t["ok"] else f"   <- declared {t['declared']}"
         lines.append(f"           {t['name']:28} {actual}{flag}")
+    lines += pipeline_lines(data["pipeline"])
     print("\n".join(lines))
     say("healthy" if data["healthy"] else "NOT healthy: see the lines marked above")
+
+
+def pipeline_lines(p: dict[str, Any]) -> list[str]:
+    """`yiwang run`'s stages (pid, port, health), the intake's lag, the API port."""
+    lag = p["intake_lag"]
+    lag_text = (
+        "lag unknown (Kafka down or the group moving)" if lag is None else f"consumer lag {lag} records"
+    )
+    lines = []
+    if not p["runs"]:
+        lines.append(f"Pipeline   {'-':4}  no `yiwang run` of this home is running")
+    for run in p["runs"]:
+        ok = all(s["healthy"] for s in run["stages"])
+        lines.append(
+            f"Pipeline   {'ok' if ok else 'CHECK':4}  `yiwang run` pid {run['supervisor']} "
+            f"since {run['started_at']}"
+        )
+        for st in run["stages"]:
+            state = "up" if st["healthy"] else ("no answer" if st["alive"] else "DOWN")
+            port = f":{st['port']}" if st["port"] else "-"
+            lines.append(
+                f"           {st['name']:12} {state:9} pid {st['pid']:<8} port {port:6} log {st['log']}"
+            )
+    lines.append(f"Intake     {'ok' if lag is not None else '?':4}  group {p['intake_group']}, {lag_text}")
+    api = p["api"]
+    lines.append(
+        f"API port   {'up' if api['answers'] else '-':4}  :{api['port']} "
+        + ("answers /health" if api["answers"] else "nothing answers /health")
+    )
+    return lines

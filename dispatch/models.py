@@ -73,6 +73,7 @@ class ReportRow(DispatchBase):
         UniqueConstraint("source", "source_ref", name="uq_reports_source_ref"),
         Index("ix_reports_incident", "incident_id"),
         Index("ix_reports_ingested", "ingested_at"),
+        Index("ix_reports_phone_hash", "reporter_phone_hash"),
     )
 
     report_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -94,6 +95,8 @@ class ReportRow(DispatchBase):
     description: Mapped[str] = mapped_column(Text)
     reporter: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     """Personal data: never logged, exported to metrics or returned outside the agency's scope."""
+    reporter_phone_hash: Mapped[str | None] = mapped_column(String(64))
+    """HMAC of the reporter's phone (dispatch/search/phones.py): how an operator finds it."""
     body: Mapped[dict[str, Any]] = mapped_column(JSONB)
     kafka_topic: Mapped[str | None] = mapped_column(String(128))
     kafka_partition: Mapped[int | None] = mapped_column(Integer)

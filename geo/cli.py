@@ -31,7 +31,7 @@ from geo.coords import CoordinateError, Crs, to_wgs84
 from geo.index import GridIndex, NoLayerInForce, load_indexes
 from geo.layers import LayerError, parse_features
 from geo.moves import OpenPoint, moves, summary
-from geo.reference import load_reference
+from geo.reference import load_reference, reference_names
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OpenPoints = Callable[[Connection], list[OpenPoint]]
@@ -64,8 +64,14 @@ def _refused(exc: LayerError) -> int:
 def _load(settings: Settings, args: argparse.Namespace) -> int:
     engine = geo_engine(settings)
     try:
+        lines: list[str] = []
         with engine.begin() as conn:
-            lines = service.load_reference_set(conn, load_reference(), effective_from=args.effective_from)
+            for name in args.district or ["shapingba"]:
+                d = load_reference(name)
+                lines += [
+                    f"{d.name} ({d.code}): {line}"
+                    for line in service.load_reference_set(conn, d, effective_from=args.effective_from)
+                ]
     except LayerError as exc:
         return _refused(exc)
     finally:
@@ -192,6 +198,12 @@ def register(
         "load", help="load the shipped Shapingba reference set (layers, buildings, workers)"
     )
     p.add_argument("--effective-from", type=parse_when, default=None, help="default: the data set's own date")
+    p.add_argument(
+        "--district",
+        action="append",
+        choices=reference_names(),
+        help="a shipped reference district (repeat for several; default: shapingba)",
+    )
     p.set_defaults(func=_load)
     p = geo_sub.add_parser("import", help="load your own layers (GeoJSON) as a new layer version")
     p.add_argument("file", type=Path, help="FeatureCollection (.geojson or .geojson.gz)")

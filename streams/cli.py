@@ -51,14 +51,25 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("worker", help="run the stream processors (intake: validate, locate, merge, route)")
+    p = sub.add_parser(
+        "worker",
+        help="run the stream processors (intake: validate, locate, merge, route)",
+        description="One stream worker process: the intake (validate, locate, merge, route), the SLA "
+        "tracker and the notices. Run several: Kafka shares the partitions between them. "
+        "`yiwang status` shows the intake's consumer lag.",
+    )
     p.add_argument(
         "--metrics-port",
         type=int,
         default=None,
         help="Prometheus metrics port (default: YIWANG_METRICS_PORT, 9108; 0 = off)",
     )
-    p.add_argument("--faust-log-level", default="warn", choices=["crit", "error", "warn", "info", "debug"])
+    p.add_argument(
+        "--faust-log-level",
+        default="warn",
+        choices=["crit", "error", "warn", "info", "debug"],
+        help="how much faust itself logs (default: warn)",
+    )
     p.set_defaults(func=_worker)
     p = sub.add_parser("rebuild", help="refill the dispatch tables from the incidents/tasks/events topics")
     p.add_argument("--yes", action="store_true", help="really empty and refill the tables")

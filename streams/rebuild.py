@@ -28,6 +28,7 @@ from config.policy import load_taxonomy
 from config.settings import Settings
 from dispatch import store
 from dispatch.merging import MergePolicy
+from dispatch.search.phones import stamp_reports
 from dispatch.sla.published import POLICY_TOPIC, read_policy_message
 from streams.read import records_to_end
 from streams.runtime import connect
@@ -94,7 +95,10 @@ async def rebuild(settings: Settings, *, force: bool = False) -> RebuildResult:
                 result.messages += 1
                 for spec, key in targets:
                     value = doc.get(key)
-                    pending[spec].extend(value if isinstance(value, list) else [value] if value else [])
+                    rows = value if isinstance(value, list) else [value] if value else []
+                    if spec is store.REPORTS:
+                        stamp_reports(rows, settings.search_key)  # older documents carry no hash
+                    pending[spec].extend(rows)
                     if len(pending[spec]) >= BATCH:
                         result.count(spec, await _flush(conn, spec, pending[spec]))
                         pending[spec] = []

@@ -25,6 +25,7 @@ from streams.agents.alerts import install as install_alerts
 from streams.agents.deliveries import install as install_deliveries
 from streams.agents.notices import install as install_notices
 from streams.agents.regrid import install as install_regrid
+from streams.agents.surge import install as install_surge
 from streams.app import create_app
 from streams.lag import group_lag
 from streams.metrics import PipelineMetrics
@@ -110,6 +111,7 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
     # the SLA tracker and the outbox relay of API/tracker events run in every worker (SKIP LOCKED)
     dispatch_metrics = DispatchMetrics.create(registry)
     app.yiwang_sla = install_sla(app, settings, dispatch_metrics, outputs)  # type: ignore[attr-defined]
+    app.yiwang_surge = install_surge(app, settings, outputs, dispatch_metrics)  # type: ignore[attr-defined]
     app.yiwang_alerts = install_alerts(app, settings, outputs, registry, dispatch_metrics)  # type: ignore[attr-defined]
     install_regrid(app, settings, app.yiwang_alerts)  # type: ignore[attr-defined]
     return app

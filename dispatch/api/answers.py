@@ -148,6 +148,16 @@ class IncidentPage(Answer):
     items: list[IncidentSummary]
 
 
+class SearchHit(IncidentSummary):
+    matched: list[str] = Field(description="how: incident_id, report_id, source_ref, phone, address")
+    report_ids: list[str] = Field(description="its reports that matched (none for a case-level match)")
+
+
+class SearchAnswer(Answer):
+    q: str
+    items: list[SearchHit]
+
+
 class TaskPage(Answer):
     total: int
     limit: int

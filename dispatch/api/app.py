@@ -43,6 +43,8 @@ from dispatch.api import (
     routes_agency,
     routes_auth,
     routes_dlq,
+    routes_export,
+    routes_forecast,
     routes_live,
     routes_notices,
     routes_operator,
@@ -51,6 +53,8 @@ from dispatch.api import (
     routes_positions,
     routes_reference,
     routes_resident,
+    routes_search,
+    routes_surge,
     routes_volunteer_admin,
     routes_volunteers,
     routes_worker,
@@ -132,6 +136,10 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_volunteers,
         routes_volunteer_admin,
         routes_resident,
+        routes_search,
+        routes_export,
+        routes_surge,
+        routes_forecast,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_control_characters)])
     app.include_router(pages_router())
@@ -140,6 +148,13 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         app.include_router(
             open311_router(settings, open311, status=DispatchStatus(engine)), prefix=OPEN311_PREFIX
         )
+
+
+def _warn_of_development_keys(settings: Settings) -> None:
+    if settings.uses_dev_jwt_secret:
+        log.warning("api: tokens are signed with the development secret; set YIWANG_JWT_SECRET in production")
+    if settings.uses_dev_search_key:
+        log.warning("api: reporters' phones are indexed with the development key; set YIWANG_SEARCH_KEY")
 
 
 def create_app(
@@ -159,10 +174,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.uses_dev_jwt_secret:
-            log.warning(
-                "api: tokens are signed with the development secret; set YIWANG_JWT_SECRET in production"
-            )
+        _warn_of_development_keys(settings)
         pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
             libpq_url(settings.db_url),
             kwargs={"autocommit": True, "options": "-c TimeZone=UTC", "application_name": "yiwang-api"},

@@ -178,7 +178,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls = dsub.add_parser("list", help="open dead letters, newest first")
     _filters(ls)
     ls.add_argument("--all", action="store_true", help="decided ones too")
-    ls.add_argument("--limit", type=int, default=200)
+    ls.add_argument(
+        "--limit", type=int, default=200, help="at most this many letters, newest first (default: 200)"
+    )
     ls.set_defaults(func=_list)
     c = dsub.add_parser("counts", help="open dead letters by source and field (the board's panel)")
     c.set_defaults(func=_counts)

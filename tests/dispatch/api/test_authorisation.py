@@ -108,6 +108,11 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/tasks?street=" + STREET_A, None, expect(op_district=200, op_a=200, op_b=403)),
     ("GET", "/map", None, expect(**OPS)),
     ("GET", "/kpi", None, expect(**OPS)),
+    # search: every operator may search; another street's case is simply not found (see below)
+    ("GET", "/search?q={a1_ref}", None, expect(**OPS)),
+    ("GET", "/export/incidents?format=csv", None, expect(**OPS)),
+    ("GET", "/export/incidents?street=" + STREET_B, None, expect(op_district=200, op_a=403, op_b=200)),
+    ("GET", "/export/kpi?format=csv", None, expect(**OPS)),
     ("GET", "/agency/reports/{a1_report}", None, expect(agency_hotline=200, agency_police=404)),
     ("GET", "/agency/reports?source_ref={a1_ref}", None, expect(agency_hotline=200, agency_police=200)),
     # people and dead letters: district operators only (on-duty: operators, in their street)
@@ -178,6 +183,11 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("POST", "/r/photos", None, dict.fromkeys(CALLERS, 422)),  # no device id, no photo: a token adds nothing
     ("GET", "/r/reports/R-22222222-222222", None, dict.fromkeys(CALLERS, 404)),
     ("POST", "/r/reports/R-22222222-222222/rating", {"answer": "satisfied"}, dict.fromkeys(CALLERS, 404)),
+    # surges: every operator sees them; district operators declare (probed with no area: 422) and end
+    ("GET", "/surges", None, expect(**OPS)),
+    ("POST", "/surges", {"warning": "暴雨", "level": "红色", "area": {}}, expect(op_district=422)),
+    ("POST", "/surges/{no_uuid}/end", None, expect(op_district=404)),
+    ("GET", "/forecast", None, expect(**OPS)),
 ]
 
 
@@ -254,6 +264,12 @@ def test_lists_hold_only_the_callers_scope(client: TestClient, world: World, tok
     mine = client.get("/worker/tasks", headers=tokens.worker(world.b1.assignee)).json()["items"]
     assert mine and {t["assignee_id"] for t in mine} == {world.b1.assignee}
     assert world.a1.task_id not in {t["task_id"] for t in mine}
+    for op, expected in (
+        (tokens.operator(STREET_A), [world.a1.incident_id]),
+        (tokens.operator(STREET_B), []),
+    ):
+        found = client.get("/search", params={"q": world.a1.report.source_ref}, headers=op).json()["items"]
+        assert [i["incident_id"] for i in found] == expected
     police = client.get(
         f"/agency/reports?source_ref={world.a1.report.source_ref}", headers=tokens.agency("police")
     )

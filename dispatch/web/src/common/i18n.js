@@ -191,6 +191,25 @@ const zh = {
   points_redeemed: '兑换积分',
   satisfaction: '满意率',
   revisit_rate: '回访率',
+  // finding and exporting cases (the KPI page; GET /search, /export/…)
+  find_case: '查找案件',
+  find_hint: '来源编号、报告编号、报告人电话或地址',
+  do_find: '查找',
+  found_none: '没有找到案件',
+  found_by: '匹配',
+  match_incident_id: '案件编号',
+  match_report_id: '报告编号',
+  match_source_ref: '来源编号',
+  match_phone: '报告人电话',
+  match_address: '地址',
+  export_title: '导出',
+  export_kpi: '指标表',
+  export_cases: '案件清单',
+  list_all: '本期全部案件',
+  list_overdue: '超期（红灯）案件',
+  list_escalated: '已升级案件',
+  exported: '已导出',
+  export_failed: '导出失败',
 };
 
 const en = {
@@ -379,6 +398,25 @@ const en = {
   points_redeemed: 'Points redeemed',
   satisfaction: 'Satisfaction',
   revisit_rate: 'Return-visit rate',
+  // finding and exporting cases (the KPI page; GET /search, /export/…)
+  find_case: 'Find a case',
+  find_hint: "Source reference, report id, reporter's phone or address",
+  do_find: 'Find',
+  found_none: 'No case found',
+  found_by: 'Matched',
+  match_incident_id: 'case id',
+  match_report_id: 'report id',
+  match_source_ref: 'source reference',
+  match_phone: "reporter's phone",
+  match_address: 'address',
+  export_title: 'Export',
+  export_kpi: 'KPI table',
+  export_cases: 'Case list',
+  list_all: 'All cases of the period',
+  list_overdue: 'Overdue (red) cases',
+  list_escalated: 'Escalated cases',
+  exported: 'Exported',
+  export_failed: 'Export failed',
 };
 
 const STATES = {

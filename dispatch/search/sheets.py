@@ -1,0 +1,168 @@
+"""Case lists and KPI tables as spreadsheets people open in Excel or WPS: the columns (Chinese
+headers, times in Beijing time), the cells of one row, and the two writers — CSV streamed
+page by page (UTF-8 with a byte-order mark, so Excel reads the Chinese right) and XLSX.
+
+Personal data leaves masked (`dispatch.api.views`): a reporter's name keeps its first
+character, a phone its first three and last four digits. A cell of text that a spreadsheet
+would run as a formula (=, +, -, @ first) is written as text: a report's description comes
+from the public.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from dispatch.api.views import mask_name, mask_phone
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+BOM = "\ufeff"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+Cell = str | int | float | None
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    header: str
+    kind: str = "text"  # text | time | ratio | list | number
+
+
+CASE_COLUMNS = (
+    Column("incident_id", "案件编号"),
+    Column("state", "状态"),
+    Column("priority", "优先级"),
+    Column("category", "类别"),
+    Column("light", "灯色"),
+    Column("escalation_level", "升级层级"),
+    Column("street", "街道"),
+    Column("community", "社区"),
+    Column("grid_code", "网格"),
+    Column("address", "地址"),
+    Column("description", "描述"),
+    Column("sources", "来源", "list"),
+    Column("source_refs", "来源编号", "list"),
+    Column("report_count", "报告数", "number"),
+    Column("assignee_id", "处置人"),
+    Column("first_reported_at", "首报时间(北京时间)", "time"),
+    Column("next_sla_at", "下一时限(北京时间)", "time"),
+    Column("closed_at", "结案时间(北京时间)", "time"),
+    Column("reporter_name", "报告人"),
+    Column("reporter_phone", "报告人电话"),
+)
+
+KPI_COLUMNS = (
+    Column("group", "分组"),
+    Column("key", "编码"),
+    Column("name", "名称"),
+    Column("period", "时段"),
+    Column("accepted", "签收数", "number"),
+    Column("on_time_acceptance", "按时签收率", "ratio"),
+    Column("resolved", "处置数", "number"),
+    Column("on_time_resolution", "按期处置率", "ratio"),
+    Column("closed", "结案数", "number"),
+    Column("on_time_closing", "按期结案率", "ratio"),
+    Column("verified", "核查数", "number"),
+    Column("rework_rate", "返工率", "ratio"),
+    Column("overdue", "超期数", "number"),
+    Column("volunteer_share", "志愿者处置占比", "ratio"),
+    Column("satisfaction", "满意率", "ratio"),
+    Column("revisit_rate", "回访率", "ratio"),
+    Column("points_issued", "发放积分", "number"),
+    Column("points_redeemed", "兑换积分", "number"),
+)
+
+
+def beijing_time(value: str | datetime | None) -> str | None:
+    """'2026-12-01T02:00:00+00:00' -> '2026-12-01 10:00:00'."""
+    if value is None or value == "":
+        return None
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _cell(column: Column, value: Any) -> Cell:
+    if value is None:
+        return None
+    if column.kind == "time":
+        return beijing_time(value)
+    if column.kind == "list":
+        return "、".join(map(str, value))
+    if column.kind in ("number", "ratio"):
+        return value if isinstance(value, int | float) else None
+    return str(value)
+
+
+def cells(columns: Sequence[Column], row: Row) -> list[Cell]:
+    return [_cell(c, row.get(c.key)) for c in columns]
+
+
+def case_row(
+    summary: Row, *, reporter: Mapping[str, Any] | None, refs: Sequence[str], names: Mapping[str, str]
+) -> dict[str, Any]:
+    """A case summary (board.SUMMARY) with its area names, its reports' references and its
+    first reporter, masked."""
+    street, community = summary.get("street_code"), summary.get("community_code")
+    return {
+        **summary,
+        "street": names.get(street, street) if street else None,
+        "community": names.get(community, community) if community else None,
+        "source_refs": list(refs),
+        "reporter_name": mask_name(reporter.get("name")) if reporter else None,
+        "reporter_phone": mask_phone(reporter.get("phone")) if reporter else None,
+    }
+
+
+def _as_text(value: Cell) -> Cell:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_header(columns: Sequence[Column]) -> bytes:
+    """The byte-order mark and the header line."""
+    return (BOM + _csv_text([[c.header for c in columns]])).encode("utf-8")
+
+
+def csv_rows(columns: Sequence[Column], rows: Iterable[Row]) -> bytes:
+    return _csv_text([_as_text(v) for v in cells(columns, row)] for row in rows).encode("utf-8")
+
+
+def csv_bytes(columns: Sequence[Column], rows: Iterable[Row]) -> bytes:
+    return csv_header(columns) + csv_rows(columns, rows)
+
+
+def _csv_text(lines: Iterable[Sequence[Cell]]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf).writerows(lines)
+    return buf.getvalue()
+
+
+def xlsx_bytes(title: str, columns: Sequence[Column], rows: Iterable[Row]) -> bytes:
+    """One sheet; text cells stay text (never formulas), ratios shown as percentages."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.append([c.header for c in columns])
+    for row in rows:
+        out = []
+        for column, value in zip(columns, cells(columns, row), strict=True):
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl would take "=…" for a formula
+            elif column.kind == "ratio" and value is not None:
+                cell.number_format = "0.0%"
+            out.append(cell)
+        sheet.append(out)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()

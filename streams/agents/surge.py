@@ -1,0 +1,148 @@
+"""The surge agent: reads the emergency feed's canonical reports (`reports.emergency`, beside the
+intake, which opens the alert's own case) and puts CAP warnings in force, updates and cancels
+them (`dispatch.surge.flows.SurgeFlows.apply_cap`). Thin: decoding, the DLQ, offsets.
+
+A report that is not a CAP alert is skipped (a broken report is the intake's dead letter, not
+this agent's); a CAP alert whose warning cannot be read (a bad reference, an unreadable area)
+goes to `reports.dlq` naming the field, and the agent carries on. A database outage leaves the
+batch unacknowledged and retried: surge ids are derived from CAP identifiers, so a repeat
+declares nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import faust
+import orjson
+import psycopg
+from sqlalchemy import create_engine
+
+from config.settings import Settings
+from dispatch.cases.boot import connect, load_people
+from dispatch.cases.flows import CaseFlows
+from dispatch.intake.rules import IntakeRules
+from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.surge.areas import AreaError
+from dispatch.surge.cap import NoticeError, notice_of
+from dispatch.surge.declarations import cap_effect
+from dispatch.surge.flows import SurgeFlows
+from dispatch.surge.policy import load_surge_policy
+from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
+from streams.outputs import Outputs
+
+log = logging.getLogger(__name__)
+BATCH_MAX = 100
+BATCH_WITHIN_S = 0.2
+RETRY_S = 2.0
+FEED_TOPIC = "reports.emergency"
+
+
+class SurgeRuntime:
+    """The agent's state: its case flows, one database connection, the DLQ producer."""
+
+    def __init__(self, settings: Settings, outputs: Outputs, metrics: DispatchMetrics) -> None:
+        self.settings = settings
+        self.outputs = outputs
+        self.metrics = metrics
+        self.flows: SurgeFlows | None = None
+        self.conn: psycopg.AsyncConnection[Any] | None = None
+
+    async def _flows(self) -> SurgeFlows:
+        if self.flows is None:
+            rules = await asyncio.to_thread(IntakeRules.load)
+            engine = create_engine(self.settings.db_url, pool_size=1)
+            try:
+                people = await asyncio.to_thread(load_people, engine, rules.taxonomy)
+            finally:
+                engine.dispose()
+            cases = CaseFlows(
+                self.settings,
+                rules,
+                people,
+                self.outputs.send,
+                metrics=self.metrics,
+                clock=self.settings.clock(),
+            )
+            cases.send_many = self.outputs.send_many
+            self.flows = SurgeFlows(cases, load_surge_policy())
+        return self.flows
+
+    async def connection(self) -> psycopg.AsyncConnection[Any]:
+        if self.conn is None or self.conn.closed:
+            self.conn = await connect(self.settings, application_name="yiwang-surge")
+        return self.conn
+
+    async def handle(self, records: list[tuple[str, int, int, bytes]]) -> list[str]:
+        """Apply the CAP alerts of a batch of (topic, partition, offset, value); what was done."""
+        flows = await self._flows()
+        done: list[str] = []
+        for topic, partition, offset, value in records:
+            try:
+                doc = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                continue  # the intake dead-letters it
+            if not isinstance(doc, dict):
+                continue
+            try:
+                notice = notice_of(doc)
+                if notice is None:
+                    continue
+                effect = cap_effect(notice, flows.policy)
+                if effect.declare is not None:
+                    effect.declare.area.shapes()  # a bad area is this record's dead letter
+            except (NoticeError, AreaError) as exc:
+                await self._dead_letter(value, f"surge.{exc.field}", str(exc), (topic, partition, offset))
+                continue
+            done += await flows.apply_cap(await self.connection(), effect)
+        return done
+
+    async def _dead_letter(self, value: bytes, field: str, reason: str, where: tuple[str, int, int]) -> None:
+        topic, partition, offset = where
+        letter = dead_letter(
+            "emergency",
+            Stage.INTAKE,
+            value,
+            field,
+            reason,
+            origin=Origin(topic=topic, partition=partition, offset=offset),
+        )
+        await (await self.outputs.send(self.settings.topic(DLQ_TOPIC), b"emergency", encode(letter), HEADERS))
+        log.warning("surge: record %s[%d]@%d dead-lettered: %s", topic, partition, offset, field)
+
+    async def reset(self) -> None:
+        if self.conn is not None and not self.conn.closed:
+            await self.conn.close()
+        self.conn = None
+
+
+def install(app: faust.App, settings: Settings, outputs: Outputs, metrics: DispatchMetrics) -> SurgeRuntime:
+    """Add the surge agent to a worker app."""
+    runtime = SurgeRuntime(settings, outputs, metrics)
+    topic = app.topic(settings.topic(FEED_TOPIC), key_serializer="raw", value_serializer="raw")
+
+    @app.agent(topic, concurrency=1, name="surge")
+    async def surge(stream: Any) -> AsyncIterator[None]:
+        async for batch in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
+            records = [
+                (e.message.topic, e.message.partition, e.message.offset, e.message.value or b"")
+                for e in batch
+            ]
+            while True:
+                try:
+                    done = await runtime.handle(records)
+                    break
+                except psycopg.OperationalError as exc:
+                    log.warning("surge: database unavailable (%s); retrying in %.0fs", exc, RETRY_S)
+                    await runtime.reset()
+                    await asyncio.sleep(RETRY_S)
+            for line in done:
+                log.info("surge: %s", line)
+            for event in batch:
+                await stream.ack(event)
+            yield None
+
+    return runtime

@@ -1,0 +1,172 @@
+"""Replays of simulated reports through the live rules: accounting, determinism, and the
+differences a redrawn layout and a tighter limit must show."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import orjson
+import pytest
+import shapely
+
+from config.policy import CONFIG_DIR
+from dispatch.replay.comparison import compare, desk_loads, moved, table, to_csv, worker_loads
+from dispatch.replay.configuration import (
+    Configuration,
+    ReplayError,
+    configuration,
+    index_of,
+    load_rules,
+    policy_paths,
+    read_layers,
+)
+from dispatch.replay.runner import run_both
+from dispatch.replay.service_times import ServiceTimes
+from dispatch.replay.simulation import Replay, RunOutcome
+from geo.layers import Feature
+from geo.reference import ReferenceDistrict
+from geo.service import reference_layers
+from schemas.report_struct import ReportStruct
+from tests.dispatch.replay.layouts import merged_community
+
+
+def busiest_community(run: RunOutcome) -> str:
+    by_community: Counter[str] = Counter()
+    for grid in run.grid_of.values():
+        if grid:
+            by_community[grid[:12]] += 1
+    return by_community.most_common(1)[0][0]
+
+
+@pytest.fixture(scope="module")
+def baseline(today: Configuration, times: ServiceTimes, week_reports: list[ReportStruct]) -> RunOutcome:
+    return Replay(today, times).run(week_reports)
+
+
+def test_every_report_is_accounted_for(baseline: RunOutcome, week_reports: list[ReportStruct]) -> None:
+    r = baseline
+    assert r.reports == len(week_reports) > 500
+    assert r.failed == {}
+    assert r.opened + r.merged == r.reports
+    assert r.merged > 0 and r.opened > 0
+    assert r.closed + r.open_at_end == r.opened
+    assert r.closed > 0.9 * r.opened  # the worker model takes every dispatched case to closing
+    assert sum(r.tasks_by_worker.values()) >= r.opened - r.never_dispatched
+    assert r.opened - r.unplaced <= sum(r.incidents_by_grid.values()) <= r.opened
+    assert r.clock_runs["accept"] >= r.closed
+    assert r.escalations == sum(r.escalations_by_step.values())
+    # force members and the ladder's desks share out every task, none counted twice
+    assert sum(worker_loads(r)) + sum(desk_loads(r)) == sum(r.tasks_by_worker.values())
+    assert r.desks and all("_center" in w or "community_lead" in w for w in r.desks)
+
+
+def test_the_same_configuration_twice_shows_no_difference(
+    today: Configuration, times: ServiceTimes, week_reports: list[ReportStruct], baseline: RunOutcome
+) -> None:
+    again = Replay(today, times).run(list(reversed(week_reports)))  # input order does not matter
+    rows = compare(baseline, again)
+    assert all(m.difference in (None, 0) or m.difference != m.difference for m in rows), table(rows)
+    assert moved(baseline, again) == 0
+
+
+def test_a_redrawn_community_moves_exactly_its_reports(
+    reference: ReferenceDistrict,
+    today: Configuration,
+    times: ServiceTimes,
+    week_reports: list[ReportStruct],
+    baseline: RunOutcome,
+) -> None:
+    community = busiest_community(baseline)
+    layers, kept, gone = merged_community(reference, community)
+    alt = configuration(
+        "redrawn",
+        rules=today.rules,
+        index=index_of(layers),
+        gazetteer=today.locator.gazetteer,
+        directory=today.directory,
+    )
+    a, b = run_both((today, alt), times, week_reports, parallel=False)
+    expected = sum(1 for g in a.grid_of.values() if g in gone)
+    assert expected > 0
+    assert moved(a, b) == expected
+    assert len(b.grid_codes) == len(a.grid_codes) - len(gone)
+    assert b.incidents_by_grid[kept] == a.incidents_by_grid[kept] + sum(a.incidents_by_grid[g] for g in gone)
+    rows = {m.name: m for m in compare(a, b)}
+    assert rows["reports in another grid than today"].alternative == expected
+    assert rows["grids in the layer"].difference == -len(gone)
+    assert rows["incidents per grid: max"].alternative >= rows["incidents per grid: max"].today  # type: ignore[operator]
+
+
+def test_a_tighter_accept_limit_shows_fewer_on_time_and_more_escalations(
+    tmp_path: Path, today: Configuration, times: ServiceTimes, week_reports: list[ReportStruct]
+) -> None:
+    text = (CONFIG_DIR / "sla.toml").read_text(encoding="utf-8")
+    p3 = text.index("[priority.P3]")
+    tightened = text[:p3] + text[p3:].replace('accept = "1h"', 'accept = "5min"', 1)
+    assert tightened != text
+    (tmp_path / "sla.toml").write_text(tightened, encoding="utf-8")
+    alt = configuration(
+        "tighter",
+        rules=load_rules(tmp_path),
+        index=today.locator.indexes.at(week_reports[0].received_at),
+        gazetteer=today.locator.gazetteer,
+        directory=today.directory,
+    )
+    progress: list[list[tuple[int, int]]] = []
+    a, b = run_both((today, alt), times, week_reports, parallel=True, progress=progress.append)
+    assert progress[-1] == [(len(week_reports), len(week_reports))] * 2
+    rows = {m.name: m for m in compare(a, b)}
+    accept = rows["on time: accept clock"]
+    assert accept.alternative < accept.today  # type: ignore[operator]
+    assert b.escalations > a.escalations
+    assert b.reassigned >= a.reassigned
+    assert moved(a, b) == 0
+    out = list(csv.reader(io.StringIO(to_csv(list(rows.values())))))
+    assert out[0] == ["metric", "today", "alternative", "difference"]
+    by_name = {r[0]: r for r in out[1:]}
+    assert float(by_name["escalation steps"][3]) == b.escalations - a.escalations
+
+
+def test_a_policy_folder_names_what_it_cannot_use(tmp_path: Path) -> None:
+    with pytest.raises(ReplayError, match=r"--policy: .* is not a folder"):
+        policy_paths(tmp_path / "absent")
+    with pytest.raises(ReplayError, match="holds none of"):
+        policy_paths(tmp_path)
+    (tmp_path / "sla.toml").write_text("[working_time]\n", encoding="utf-8")
+    (tmp_path / "slas.toml").write_text("", encoding="utf-8")
+    with pytest.raises(ReplayError, match=r"slas\.toml, which a replay does not read"):
+        policy_paths(tmp_path)
+    (tmp_path / "slas.toml").unlink()
+    assert policy_paths(tmp_path)["sla.toml"] == tmp_path / "sla.toml"
+    with pytest.raises(ReplayError, match=r"--policy: .*sla\.toml"):
+        load_rules(tmp_path)
+    shutil.copy(CONFIG_DIR / "sla.toml", tmp_path / "sla.toml")
+    assert load_rules(tmp_path).sla is not None
+
+
+def test_a_layer_file_that_is_not_geojson_or_leaves_a_gap_is_refused(
+    tmp_path: Path, reference: ReferenceDistrict
+) -> None:
+    today = reference_layers(reference)
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ReplayError, match=r"--layers: .* is not JSON"):
+        read_layers(bad, today)
+    grid: Feature = today.get("grid")[0]
+    gap = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"layer": "grid", "code": grid.code, "name": grid.name, "parent": grid.parent},
+                "geometry": shapely.geometry.mapping(grid.geometry.buffer(-0.001)),
+            }
+        ],
+    }
+    bad.write_bytes(orjson.dumps(gap))
+    with pytest.raises(ReplayError, match="--layers: "):
+        read_layers(bad, today)

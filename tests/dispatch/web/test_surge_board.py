@@ -1,0 +1,122 @@
+"""Surge and risk on the board, in the Debian Chromium against the running worker and API: a
+CAP rainstorm warning published on the emergency feed turns the grids under its polygon to
+surge on the map (banner with counts) and raises the open waterlogging case there; the
+forecast rings the tasks likely to breach and lists them."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from producers.outcome import Rejection
+from tests.casework import report_in
+from tests.dispatch.surge.test_cap import SAMPLE
+from tests.dispatch.web.browser import login, open_page, shot
+from tests.dispatch.web.conftest import OPERATOR, PASSWORD, Stack, grid_in, publish
+from tests.producers.helpers import adapt
+
+pytestmark = [pytest.mark.db, pytest.mark.kafka]
+SURGE_STREET = "500106002"  # not the street the other board tests work in
+SH = "+08:00"
+
+
+def _cap(identifier: str, now: datetime, ring: str) -> bytes:
+    local = now.astimezone(UTC) + timedelta(hours=8)
+    stamp = lambda at: at.strftime("%Y-%m-%dT%H:%M:%S") + SH  # noqa: E731
+    text = SAMPLE.read_text(encoding="utf-8")
+    for tag, value in {
+        "identifier": identifier,
+        "sent": stamp(local - timedelta(minutes=1)),
+        "effective": stamp(local - timedelta(minutes=1)),
+        "expires": stamp(local + timedelta(hours=6)),
+        "severity": "Extreme",
+        "headline": "沙坪坝区气象台发布暴雨红色预警信号",
+        "polygon": ring,
+    }.items():
+        text = re.sub(f"<{tag}>.*?</{tag}>", f"<{tag}>{value}</{tag}>", text, count=1, flags=re.S)
+    return text.encode()
+
+
+def _until(check: object, what: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.3)
+    raise AssertionError(what)
+
+
+def test_a_cap_polygon_puts_its_grids_in_surge_and_the_forecast_marks_at_risk_tasks(
+    stack: Stack, chromium: Path, tmp_path: Path
+) -> None:
+    district = stack.district
+    index = grid_in(district, SURGE_STREET, 5)
+    grid = district.grids[index]
+    now = datetime.now(UTC)
+    flooded = stack.publish(report_in(district, index, category="waterlogging", at=now))
+    assert stack.one("SELECT priority FROM incidents WHERE incident_id = :i", i=flooded.incident_id) == "P1"
+
+    point, d = grid.geometry.representative_point(), 0.0004
+    lat, lon = point.y, point.x
+    corners = [
+        (lat - d, lon - d),
+        (lat - d, lon + d),
+        (lat + d, lon + d),
+        (lat + d, lon - d),
+        (lat - d, lon - d),
+    ]
+    identifier = f"SPB-TEST-{uuid.uuid4().hex[:8]}"
+    (alert,) = adapt(
+        "emergency", _cap(identifier, now, " ".join(f"{a:.6f},{b:.6f}" for a, b in corners)), received_at=now
+    )
+    assert not isinstance(alert, Rejection), alert
+    publish(stack.settings, alert)  # type: ignore[arg-type]
+    _until(
+        lambda: stack.one("SELECT count(*) FROM surges WHERE reference = :r", r=identifier) == 1,
+        f"the worker declared no surge for {identifier}:\n{stack.worker.tail()}",
+    )
+    surge_grids = stack.one("SELECT grids FROM surges WHERE reference = :r", r=identifier)
+    assert grid.code in surge_grids  # type: ignore[operator]
+    _until(
+        lambda: (
+            stack.one("SELECT priority FROM incidents WHERE incident_id = :i", i=flooded.incident_id) == "P0"
+        ),
+        "the open waterlogging case under the warning was not raised",
+    )
+    reason = stack.one(
+        "SELECT reason FROM events WHERE incident_id = :i AND action = 'raise_priority'",
+        i=flooded.incident_id,
+    )
+    assert "暴雨红色预警" in str(reason)
+
+    with open_page(chromium, tmp_path / "profile") as (page, errors):
+        login(page, stack.url, username=OPERATOR, password=PASSWORD)
+        page.wait_for_selector("body[data-ready=true]")
+        expect(page.locator(f".surge-layer path.surge-grid[data-code='{grid.code}']")).to_have_count(1)
+        banner = page.locator("#surge-banner")
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text("暴雨红色预警")
+        expect(banner).to_contain_text(f"{len(surge_grids)} 网格")  # type: ignore[arg-type]
+        expect(banner).to_contain_text("已提级 1")
+        expect(page.locator(f"circle.marker[data-id='{flooded.incident_id}']")).to_have_class(
+            re.compile(r"\bP0\b")
+        )
+        # the seeded cases three hours past their 2 h limit: the forecast is sure they breach
+        for incident_id in stack.overdue:
+            expect(page.locator(f".risk-layer circle.risk[data-id='{incident_id}']")).to_have_count(1)
+        expect(page.locator("#risk-panel h2")).to_contain_text("可能超期")
+        expect(page.locator(f"#risk-list li[data-id='{stack.overdue[0]}']")).to_contain_text("已超期")
+        shot(page, "board-surge")
+        banner.locator(".surge").first.click()  # zooms the map onto the surge's grids
+        expect(page.locator(f".surge-layer path.surge-grid[data-code='{grid.code}']")).to_be_visible()
+        page.wait_for_timeout(300)
+        shot(page, "board-surge-zoomed")
+        page.click("#lang")
+        expect(page.locator("#risk-panel h2")).to_contain_text("Likely to breach", timeout=5000)
+        assert not errors, errors

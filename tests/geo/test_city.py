@@ -1,0 +1,162 @@
+"""Two reference districts in one deployment: each report placed by the outline it falls in,
+outside every district to the city desk with the reason; `yiwang geo load` loading both."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+import shapely
+from sqlalchemy import create_engine
+
+from config.policy import load_taxonomy
+from config.settings import Settings
+from deploy.cli import main
+from dispatch.intake.locate import Locator
+from geo import service
+from geo.city import CITY_DESK, CityIndex, load_city
+from geo.gazetteer import Gazetteer
+from geo.index import GridIndex, index_from_reference
+from geo.reference import ReferenceDistrict, load_reference
+from geo.reference.build import main as build
+from geo.reference.params import PARAMS_FILE
+from schemas.report import report_id_for
+from schemas.report_struct import ReportStruct, decode_report
+from tests.conftest import own_topics_and_database
+
+
+@pytest.fixture(scope="module")
+def both() -> tuple[ReferenceDistrict, ReferenceDistrict]:
+    return load_reference("shapingba"), load_reference("jiulongpo")
+
+
+@pytest.fixture(scope="module")
+def city(both: tuple[ReferenceDistrict, ReferenceDistrict]) -> CityIndex:
+    return CityIndex([index_from_reference(d) for d in both])
+
+
+def test_the_second_district_is_generated_from_its_real_outline(
+    both: tuple[ReferenceDistrict, ReferenceDistrict],
+) -> None:
+    spb, jlp = both
+    assert (jlp.code, jlp.name, len(jlp.streets), len(jlp.communities), len(jlp.grids)) == (
+        "500107",
+        "九龙坡区",
+        19,
+        219,
+        1287,
+    )
+    area_km2 = jlp.outline.area * 111_000 * 96_700 / 1e6
+    assert 420 < area_km2 < 445  # the district's published area is 432 km²
+    # the two Amap outlines share a border and do not overlap (a sliver, not a district)
+    assert shapely.intersection(spb.outline, jlp.outline).area < 1e-6 * jlp.outline.area
+    assert shapely.intersects(spb.outline.buffer(1e-4), jlp.outline)
+    assert all(g.code.startswith("500107") for g in jlp.grids)
+    assert {w.grid_code[:6] for w in jlp.workers if w.grid_code} == {"500107"}
+
+
+def test_each_grid_is_placed_in_its_own_district(
+    city: CityIndex, both: tuple[ReferenceDistrict, ReferenceDistrict]
+) -> None:
+    for d in both:
+        points = [g.geometry.representative_point() for g in d.grids[::7]]
+        lons = np.array([p.x for p in points])
+        lats = np.array([p.y for p in points])
+        placed = city.placements(lons, lats)
+        assert [p.grid_code for p in placed] == [g.code for g in d.grids[::7]]
+        assert {p.district_code for p in placed} == {d.code}
+        assert all(p.fallback_reason is None for p in placed)
+
+
+def test_outside_every_district_goes_to_the_city_desk_with_the_reason(city: CityIndex) -> None:
+    outside = city.locate(106.60, 29.56)  # Yuzhong, east of both outlines
+    assert outside.district_code == CITY_DESK and outside.grid_code is None
+    assert (
+        outside.fallback_reason
+        == "outside every district (500106, 500107): to the city desk (城市运行管理中心)"
+    )
+    assert city.fallback(float("nan"), 29.5).fallback_reason == (
+        "coordinates are not finite numbers: to the city desk (城市运行管理中心)"
+    )
+    assert city.fallback_for("no coordinates and no address").district_code == CITY_DESK
+
+
+def test_a_gap_inside_one_district_stays_with_that_district(
+    both: tuple[ReferenceDistrict, ReferenceDistrict],
+) -> None:
+    spb, jlp = both
+    hole = jlp.grids[5]
+    held = index_from_reference(jlp)
+    without = GridIndex(
+        [g for g in held.grids if g.code != hole.code],
+        district_code=jlp.code,
+        layer_version=held.layer_version,
+        outline=jlp.outline,
+    )
+    city = CityIndex([index_from_reference(spb), without])
+    p = hole.geometry.representative_point()
+    placed = city.locate(p.x, p.y)
+    assert placed.district_code == "500107" and placed.grid_code is None
+    assert placed.fallback_reason is not None and "属地兜底" in placed.fallback_reason
+
+
+def _report(lon: float, lat: float, n: int) -> ReportStruct:
+    at = datetime(2026, 11, 25, 2, 0, tzinfo=UTC).isoformat()
+    doc = (
+        f'{{"report_id":"{report_id_for("hotline", f"c-{n}")}","source":"hotline","source_ref":"c-{n}",'
+        f'"reported_at":"{at}","received_at":"{at}","category":"exposed_garbage","priority":"P3",'
+        f'"location":{{"lon":{lon!r},"lat":{lat!r},"crs":"wgs84"}},"raw":{{"format":"json","text":"{{}}"}}}}'
+    )
+    report, _ = decode_report(doc.encode())
+    return report
+
+
+@pytest.fixture(scope="module")
+def two_districts(services: Settings) -> Iterator[Settings]:
+    """A database of its own: the other tests' session database holds one district."""
+    with own_topics_and_database(services, "districts") as settings:
+        yield settings
+
+
+@pytest.mark.db
+def test_geo_load_loads_both_and_the_intake_places_by_outline(
+    two_districts: Settings,
+    both: tuple[ReferenceDistrict, ReferenceDistrict],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("YIWANG_PG_DATABASE", two_districts.pg_database)
+    if two_districts.database_url:
+        monkeypatch.setenv("DATABASE_URL", two_districts.database_url)
+    assert main(["geo", "load", "--district", "shapingba", "--district", "jiulongpo"]) == 0
+    err = capsys.readouterr().err
+    assert "沙坪坝区 (500106): layer version" in err and "九龙坡区 (500107): layer version" in err
+    engine = create_engine(two_districts.db_url)
+    try:
+        with engine.connect() as conn:
+            now = datetime.now(UTC)
+            in_force = {v.district_code for v in service.list_versions(conn) if v.effective_to is None}
+            assert in_force == {"500106", "500107"}
+            indexes = load_city(conn)
+    finally:
+        engine.dispose()
+    spb, jlp = both
+    points = [
+        spb.grids[100].geometry.representative_point(),
+        jlp.grids[100].geometry.representative_point(),
+        shapely.Point(106.60, 29.56),
+    ]
+    locator = Locator(indexes, Gazetteer([]), load_taxonomy())
+    placed = locator.locate([_report(p.x, p.y, i) for i, p in enumerate(points)], now + timedelta(seconds=1))
+    assert [(r.district_code, r.grid_code) for r in placed] == [
+        ("500106", spb.grids[100].code),
+        ("500107", jlp.grids[100].code),
+        (CITY_DESK, None),
+    ]
+    assert placed[2].placement_reason is not None and "outside every district" in placed[2].placement_reason
+
+
+def test_the_shipped_second_district_is_what_its_parameters_and_sources_make() -> None:
+    assert build(["--params", str(PARAMS_FILE.with_name("jiulongpo.toml")), "--check"]) == 0
