@@ -64,6 +64,9 @@ class CapRecord(BaseModel):
     location: dict[str, Any] | None = None
     note: str | None = Field(default=None, max_length=4000)
     """Why (a Cancel's or an Error's <note>)."""
+    report: dict[str, Any] | None = None
+    """An Update or a Cancel with an <info>, as the canonical report document it would be (never
+    published as a report: no case): for readers of CAP warnings as reports (the surge agent)."""
     received_at: AwareDatetime
 
 

@@ -369,8 +369,7 @@ def _message(item: tuple[ET.Element, bytes], ctx: Context) -> list[Outcome]:
             "references", f"a CAP {kind.value} must name the message(s) it is about", "references"
         )
     report = _report(alert, raw, ctx) if kind is MsgType.ALERT or alert.find("info") is not None else None
-    if kind is MsgType.CANCEL:
-        report = None  # a Cancel's <info>, if any, says nothing the case needs
+    changes = report if kind is MsgType.UPDATE else None  # what the warning now is
     sender = (child_text(alert, "sender") or "").strip()
     record = CapRecord(
         sender=sender[:256],
@@ -381,15 +380,12 @@ def _message(item: tuple[ET.Element, bytes], ctx: Context) -> list[Outcome]:
         references=refs,
         expires=_expires(alert, ctx),
         report_id=report.report_id if report is not None and kind is MsgType.ALERT else None,
-        priority=report.priority if report is not None and kind is MsgType.UPDATE else None,
-        description=report.description if report is not None and kind is MsgType.UPDATE else None,
-        location=(
-            report.location.model_dump(mode="json", exclude_none=True)
-            if report is not None and kind is MsgType.UPDATE
-            else None
-        ),
+        priority=changes.priority if changes is not None else None,
+        description=changes.description if changes is not None else None,
+        location=changes.location.model_dump(mode="json", exclude_none=True) if changes is not None else None,
         note=((child_text(alert, "note") or "").strip()[:MAX_DESCRIPTION] or None),
         received_at=ctx.received_at,
+        report=report.model_dump(mode="json") if report is not None and kind is not MsgType.ALERT else None,
     )
     companion = Companion(CAP_TOPIC, record.sender.encode("utf-8"), encode_record(record), RECORD_HEADERS)
     return [report, companion] if report is not None and kind is MsgType.ALERT else [companion]
