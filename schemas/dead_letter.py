@@ -33,6 +33,7 @@ class Stage(StrEnum):
     INTAKE = "intake"  # a report on reports.<source> failed stream validation (streams/)
     NOTICES = "notices"  # a dispatch.events record the notices agent could not read
     ALERTS = "alerts"  # an alerts.cap record the alerts agent could not read
+    REPLIES = "replies"  # an agency's return-visit reply that could not be applied (replies.<source>)
 
 
 class RawEncoding(StrEnum):

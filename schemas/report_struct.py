@@ -168,7 +168,7 @@ def _reason(error: msgspec.ValidationError) -> ReportError:
     return ReportError(field, reason(field, message))
 
 
-_DECODER = msgspec.json.Decoder(ReportStruct, strict=False)
+_DECODER = msgspec.json.Decoder(ReportStruct)
 
 
 def decode_report(value: bytes) -> tuple[ReportStruct, dict[str, Any]]:

@@ -41,6 +41,7 @@ from config.settings import Settings
 from dispatch.api import (
     errors,
     routes_agency,
+    routes_agency_replies,
     routes_auth,
     routes_dlq,
     routes_export,
@@ -136,6 +137,7 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         routes_volunteers,
         routes_volunteer_admin,
         routes_resident,
+        routes_agency_replies,
         routes_search,
         routes_export,
         routes_surge,

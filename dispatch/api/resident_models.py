@@ -7,18 +7,18 @@ another reporter; the description and photos are shown back only to the holder o
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from dispatch.api.edge import Body
 from dispatch.residents.values import Stage
 from dispatch.revisits.values import Satisfaction
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class ResidentReport(Body):
+    prose: ClassVar[frozenset[str]] = frozenset({"description"})
 
-
-class ResidentReport(_Body):
     category: str = Field(min_length=1, max_length=48, description="a code from GET /r/categories")
     description: str = Field(min_length=1, max_length=2000)
     lon: float | None = Field(default=None, ge=-180, le=180, description="WGS84, the browser's geolocation")
@@ -50,6 +50,20 @@ class StepOut(BaseModel):
     at: datetime
 
 
+class Place(BaseModel):
+    """Where the report was placed (the device's point, or the typed address's), on its grid."""
+
+    lon: float | None
+    lat: float | None
+    grid_code: str | None
+    grid: str | None = Field(description="the grid's name")
+    community: str | None
+    street: str | None
+    grids: dict[str, Any] = Field(
+        description="GeoJSON FeatureCollection: the grids of the report's community"
+    )
+
+
 class Tracking(BaseModel):
     reference: str
     category: str
@@ -58,9 +72,23 @@ class Tracking(BaseModel):
     timeline: list[StepOut]
     can_rate: bool
     rating: Satisfaction | None
+    place: Place | None = Field(default=None, description="once the intake has placed the report")
 
 
-class Rating(_Body):
+class Reason(BaseModel):
+    code: str
+    zh: str
+    en: str
+    handling: bool = Field(description="about the handling: 不满意 for it reopens the case")
+
+
+class Reasons(BaseModel):
+    items: list[Reason]
+
+
+class Rating(Body):
+    prose: ClassVar[frozenset[str]] = frozenset({"reason"})
+
     answer: Satisfaction
     reason_code: str | None = Field(default=None, max_length=32)
     reason: str | None = Field(default=None, max_length=500)

@@ -8,16 +8,20 @@ same thing nearby, which the resident is told on the tracking page. Limits: repo
 device (the `X-Device` header, the page's random id) and per network address in a window
 (config/residents.toml), counted on hashes only. Photos are uploaded first (`POST /r/photos`,
 the worker's checks: JPEG/PNG/WebP by their bytes, 5 MB), limited per device and address in
-the API process's memory, and named in the report by their keys.
+the API process's memory, and named in the report by their keys. A published report is
+also written to Open311's request log, so GET requests lists it like any request (with its
+status and return visit).
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, File, Header, HTTPException, Request, UploadFile
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from config.policy import load_taxonomy
@@ -26,8 +30,11 @@ from dispatch.api.answers import PHOTO_ERRORS, RESIDENT_ERRORS, PhotoStored
 from dispatch.api.resident_models import (
     Categories,
     Category,
+    Place,
     Rated,
     Rating,
+    Reason,
+    Reasons,
     Received,
     ResidentReport,
     StepOut,
@@ -50,6 +57,7 @@ from dispatch.revisits import service as visits
 from dispatch.revisits.errors import NotFound
 from dispatch.revisits.values import VisitStatus
 from producers.adapters.registry import ADAPTERS
+from producers.open311.store import SharedRequestLog
 from producers.outcome import Context, Rejection
 from producers.sources import load_sources
 from schemas.dead_letter import Origin
@@ -70,6 +78,17 @@ async def categories() -> Categories:
     )
 
 
+@router.get("/reasons")
+async def reasons(state: State) -> Reasons:
+    """The reasons a resident may give for 不满意 (config/revisits.toml), in the policy's words."""
+    if state.revisits is None:
+        raise NotFound("return visits are not asked here")
+    policy = state.revisits.policy
+    return Reasons(
+        items=[Reason(code=r.code, zh=r.zh, en=r.en, handling=r.handling) for r in policy.reasons.values()]
+    )
+
+
 def _adapt(doc: dict[str, object], now: datetime) -> Report:
     ctx = Context(load_sources()[Source.RESIDENT], load_taxonomy(), now, Origin(file="resident-api"))
     (out,) = list(ADAPTERS[Source.RESIDENT](orjson.dumps(doc), ctx))
@@ -77,6 +96,11 @@ def _adapt(doc: dict[str, object], now: datetime) -> Report:
         raise DetailError(out.field, out.reason)
     assert isinstance(out, Report)  # the resident adapter has no companion records
     return out
+
+
+def _list_in_open311(engine: Engine, report: Report) -> None:
+    category = load_taxonomy().categories[report.category]
+    SharedRequestLog(engine).record(report, service_name=category.zh, agency=category.lead_department)
 
 
 def _address(request: Request) -> str:
@@ -163,6 +187,8 @@ async def submit(body: ResidentReport, request: Request, state: State, device: D
         async with state.pool.connection() as conn:
             await q.delete(conn, ref)
         raise HTTPException(503, "the report could not be sent: please try again") from None
+    if state.engine is not None:  # listed by Open311's GET requests like any request
+        await run_in_threadpool(_list_in_open311, state.engine, report)
     return Received(code=code, reference=ref, stage=Stage.RECEIVED)
 
 
@@ -182,6 +208,7 @@ async def follow(code: str, state: State) -> Tracking:
     async with state.pool.connection() as conn:
         case = await q.case_of(conn, mine.report_id)
         visit = await visits.latest_for_report(conn, mine.report_id)
+        place = await q.place_of(conn, mine.report_id)
         cur = await conn.execute(
             "SELECT description, category FROM reports WHERE report_id = %s", (mine.report_id,)
         )
@@ -196,6 +223,7 @@ async def follow(code: str, state: State) -> Tracking:
         timeline=[StepOut(stage=s.stage, at=s.at) for s in steps],
         can_rate=visit is not None and visit.status_at(now) is VisitStatus.PENDING,
         rating=visit.answer if visit else None,
+        place=Place(**asdict(place)) if place else None,
     )
 
 

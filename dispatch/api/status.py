@@ -1,20 +1,23 @@
 """The Open311 `StatusSource` backed by the dispatch database: GET requests/:id shows the
 real state of the case a request became (following a merge to the case that absorbed it),
-the resolution note once it is handled, and its next deadline as `expected_datetime`."""
+the resolution note once it is handled, its next deadline as `expected_datetime`, and the
+return visit (回访) of the latest closing (`dispatch.revisits`; not reached derived from its time)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Engine, text
 
 from dispatch.api.views import next_deadline
+from dispatch.revisits.values import status_at
 from dispatch.sla.calendar import Timekeeper
 from dispatch.sla.deadlines import timekeeper_for
 from dispatch.sla.policy import load_sla
-from producers.open311.store import StatusUpdate
+from producers.open311.store import ReturnVisit, StatusUpdate
 
 CLOSED_STATES = frozenset({"closed", "rejected"})
 _NOTES = {
@@ -38,9 +41,15 @@ HANDLED_STATES = frozenset({"resolved", "verified", "closed"})
 STATUS_SQL = text("""
     SELECT r.report_id::text, c.state, c.updated_at, c.clocks,
            (SELECT k.notes FROM tasks k WHERE k.incident_id = c.incident_id AND k.notes IS NOT NULL
-            ORDER BY k.created_at DESC LIMIT 1) AS resolution
+            ORDER BY k.created_at DESC LIMIT 1) AS resolution,
+           v.status AS visit_status, v.requested_at AS visit_asked, v.due_at AS visit_due,
+           v.answer AS visit_answer, v.rework IS NOT NULL AS visit_reworked
     FROM reports r JOIN incidents i ON i.incident_id = r.incident_id
     JOIN incidents c ON c.incident_id = COALESCE(i.merged_into, i.incident_id)
+    LEFT JOIN LATERAL (
+        SELECT status, requested_at, due_at, answer, rework FROM return_visits
+        WHERE report_id = r.report_id ORDER BY closing DESC LIMIT 1
+    ) v ON true
     WHERE r.report_id = ANY(CAST(:ids AS uuid[]))
 """)
 
@@ -59,7 +68,8 @@ class DispatchStatus:
         with self.engine.connect() as conn:
             rows = conn.execute(STATUS_SQL, {"ids": ids}).all()
         out = {}
-        for report_id, state, updated_at, clocks, resolution in rows:
+        now = datetime.now(UTC)
+        for report_id, state, updated_at, clocks, resolution, *visit in rows:
             note = f"{state}: {_NOTES.get(state, state)}"
             if state in HANDLED_STATES and resolution:
                 note += f"; {resolution}"
@@ -70,8 +80,18 @@ class DispatchStatus:
                 agency_responsible=None,
                 updated_at=updated_at,
                 expected_at=datetime.fromisoformat(due) if due else None,
+                return_visit=_visit(visit, now),
             )
         return out
+
+
+def _visit(columns: list[Any], now: datetime) -> ReturnVisit | None:
+    """The latest closing's return visit; not reached is derived from its due time."""
+    status, asked, due, answer, reworked = columns
+    if status is None:
+        return None
+    derived = status_at(answered=status == "answered", due_at=due, now=now)
+    return ReturnVisit(derived.value, asked, due, answer, bool(reworked))
 
 
 def _is_uuid(value: str) -> bool:

@@ -8,7 +8,8 @@ the outbox relay publish exactly the same documents for the same rows.
 - `sla.escalations`  the escalation document of each `escalate` event (README: "SLA tracking")
 - `feedback.<source>` one outcome record per original report of a closed, rejected, withdrawn,
                      expired or voided case,
-                     every source of a merged case included (the 12345 / 110 reply loop)
+                     every source of a merged case included (the 12345 / 110 reply loop);
+                     12345 gets its own reply document (dispatch/revisits/hotline_reply.py)
 
 Keys: the grid code (the district when unplaced) on the dispatch topics, as the intake does;
 the agency's own `source_ref` on `feedback.<source>`.
@@ -23,6 +24,8 @@ from typing import Any
 import orjson
 
 from dispatch.lifecycle.states import Action
+from dispatch.revisits.hotline_reply import outcome_reply
+from schemas.report import Source
 
 Row = dict[str, Any]
 HEADERS: list[tuple[str, bytes]] = [("content-type", b"application/json")]
@@ -93,11 +96,12 @@ def messages(
             note = resolution.get(incident_id)
             for report in reports.get(incident_id, ()):
                 doc = feedback_doc(event, report, note)
-                out.append(
-                    Message(
-                        f"feedback.{report['source']}", str(report["source_ref"]).encode(), orjson.dumps(doc)
-                    )
+                value = (
+                    outcome_reply(doc, unit=report.get("unit"))
+                    if report["source"] == Source.HOTLINE.value
+                    else orjson.dumps(doc)
                 )
+                out.append(Message(f"feedback.{report['source']}", str(report["source_ref"]).encode(), value))
     return out
 
 

@@ -96,7 +96,7 @@ async def open_work(conn: Conn, worker_ids: Iterable[str]) -> Pending[dict[str, 
 
 async def original_reports(conn: Conn, incident_ids: Sequence[str]) -> dict[str, list[Row]]:
     """The reports of each incident and of every case merged into it (transitively), without
-    personal data: what feedback needs."""
+    personal data, with the name of the case's street (12345's 承办单位): what feedback needs."""
     if not incident_ids:
         return {}
     cur = await conn.execute(
@@ -106,15 +106,19 @@ async def original_reports(conn: Conn, incident_ids: Sequence[str]) -> dict[str,
             UNION
             SELECT f.root, m.incident_id FROM incidents m JOIN family f ON m.merged_into = f.incident_id
         )
-        SELECT f.root::text, r.report_id::text, r.source, r.source_ref
+        SELECT f.root::text, r.report_id::text, r.source, r.source_ref,
+               (SELECT s.name FROM incidents c JOIN geo_street s ON s.code = c.street_code
+                WHERE c.incident_id = f.root ORDER BY s.version_id DESC LIMIT 1) AS unit
         FROM family f JOIN reports r ON r.incident_id = f.incident_id
         ORDER BY f.root, r.received_at, r.report_id
         """,
         (list(incident_ids),),
     )
     out: dict[str, list[Row]] = {}
-    for root, report_id, source, source_ref in await cur.fetchall():
-        out.setdefault(root, []).append({"report_id": report_id, "source": source, "source_ref": source_ref})
+    for root, report_id, source, source_ref, unit in await cur.fetchall():
+        out.setdefault(root, []).append(
+            {"report_id": report_id, "source": source, "source_ref": source_ref, "unit": unit}
+        )
     return out
 
 

@@ -1,5 +1,6 @@
 """The residents' SQL: submissions (hashes only), the rate-limit counts, a report's case as the
-resident may see it (stages and times; whether it joined another's case)."""
+resident may see it (stages and times; whether it joined another's case), and where it was
+placed on the grid map."""
 
 from __future__ import annotations
 
@@ -95,3 +96,50 @@ async def case_of(conn: Conn, report_id: str) -> CaseView | None:
     return CaseView(
         incident_id, state, category, bool(joined), [(str(a), t) for a, t in await cur.fetchall()]
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceView:
+    lon: float | None
+    lat: float | None
+    grid_code: str | None
+    grid: str | None
+    community: str | None
+    street: str | None
+    grids: dict[str, Any]  # GeoJSON FeatureCollection of the community's grids
+
+
+_PLACE = """
+WITH r AS (
+    SELECT COALESCE(p.geom, i.geom) AS geom, COALESCE(p.grid_code, i.grid_code) AS grid_code
+    FROM reports p JOIN incidents i ON i.incident_id = p.incident_id WHERE p.report_id = %s
+),
+g AS (
+    SELECT code, name, community_code, street_code, version_id FROM geo_grid
+    WHERE code = (SELECT grid_code FROM r) ORDER BY version_id DESC LIMIT 1
+)
+SELECT ST_X(r.geom), ST_Y(r.geom), g.code, g.name, c.name, s.name,
+       (SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
+            json_build_object('type', 'Feature', 'id', n.code,
+                              'properties', json_build_object('name', n.name),
+                              'geometry', ST_AsGeoJSON(ST_ForcePolygonCW(n.geom), 6)::json) ORDER BY n.code),
+                '[]'::json))
+        FROM geo_grid n WHERE n.community_code = g.community_code AND n.version_id = g.version_id)
+FROM r LEFT JOIN g ON true
+LEFT JOIN geo_community c ON c.code = g.community_code AND c.version_id = g.version_id
+LEFT JOIN geo_street s ON s.code = g.street_code AND s.version_id = g.version_id
+"""
+
+
+async def place_of(conn: Conn, report_id: str) -> PlaceView | None:
+    """Where the intake placed the report, with its community's grids for the page's map
+    (None until the intake has stored it): the report's own point and grid, else its case's
+    (a typed address is placed on the case by the intake's gazetteer). Rings are wound
+    clockwise, as d3-geo draws them (dispatch/api/reference.py)."""
+    cur = await conn.execute(_PLACE, (report_id,))
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    lon, lat, code, grid, community, street, grids = row
+    empty: dict[str, Any] = {"type": "FeatureCollection", "features": []}
+    return PlaceView(lon, lat, code, grid, community, street, grids or empty)

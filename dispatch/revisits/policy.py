@@ -22,6 +22,7 @@ class Reason:
     code: str
     zh: str
     handling: bool  # about how the case was handled: 不满意 for it reopens the case
+    en: str = ""  # the resident page's English (the zh when not given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,20 +40,32 @@ class RevisitPolicy:
         """
         return self.rework[reworks_so_far] if reworks_so_far < len(self.rework) else None
 
+    def reason_code(self, text: str) -> str | None:
+        """The code of a reason given by its code or its words (12345 writes the words).
+
+        >>> policy = load_revisit_policy()
+        >>> policy.reason_code("问题未解决"), policy.reason_code("not_fixed"), policy.reason_code("好")
+        ('not_fixed', 'not_fixed', None)
+        """
+        word = text.strip()
+        return next((r.code for r in self.reasons.values() if word in (r.code, r.zh)), None)
+
 
 def parse_revisit_policy(doc: dict[str, Any], origin: str = "revisits") -> RevisitPolicy:
     within = Duration.parse(str(doc.get("answer_within", "")))
     reasons: dict[str, Reason] = {}
     for i, entry in enumerate(doc.get("reason", [])):
         where = f"{origin}: reason[{i}]"
-        code, zh, handling = entry.get("code"), entry.get("zh"), entry.get("handling")
+        code, zh, handling, en = entry.get("code"), entry.get("zh"), entry.get("handling"), entry.get("en")
         if not isinstance(code, str) or not code or not isinstance(zh, str) or not zh:
             raise PolicyError(f"{where}: needs a non-empty 'code' and 'zh'")
         if not isinstance(handling, bool):
             raise PolicyError(f"{where}: 'handling' must be true or false")
         if code in reasons:
             raise PolicyError(f"{where}: reason {code!r} defined twice")
-        reasons[code] = Reason(code, zh, handling)
+        if en is not None and (not isinstance(en, str) or not en):
+            raise PolicyError(f"{where}: 'en' must be a non-empty text when given")
+        reasons[code] = Reason(code, zh, handling, en or zh)
     if not reasons:
         raise PolicyError(f"{origin}: at least one [[reason]] is needed")
     steps: list[ReworkTarget] = []

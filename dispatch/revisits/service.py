@@ -158,3 +158,18 @@ async def record_answer(
         "answered_at = %s, channel = %s, rework = %s WHERE visit_id = %s AND status = 'pending'",
         (answer.value, reason_code, reason, at, channel, rework.value if rework else None, visit_id),
     )
+
+
+async def closing_event(conn: Conn, incident_id: str, sequence: int) -> dict[str, Any] | None:
+    """The close event a visit was asked for (its time, note and data) and the resolution
+    note of the case's latest task before it (what 12345's 办理结果 says)."""
+    cur = await conn.execute(
+        "SELECT e.at, e.reason, e.data, (SELECT k.notes FROM tasks k WHERE k.incident_id = e.incident_id "
+        "AND k.notes IS NOT NULL AND k.created_at <= e.at ORDER BY k.created_at DESC LIMIT 1) "
+        "FROM events e WHERE e.incident_id = %s AND e.sequence = %s",
+        (incident_id, sequence),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    return {"at": row[0], "reason": row[1], "data": row[2] or {}, "resolution": row[3]}

@@ -74,9 +74,14 @@ class Visit:
     rework: ReworkTarget | None = None
 
     def status_at(self, now: datetime) -> VisitStatus:
-        if self.answered:
-            return VisitStatus.ANSWERED
-        return VisitStatus.PENDING if now < self.due_at else VisitStatus.NOT_REACHED
+        return status_at(answered=self.answered, due_at=self.due_at, now=now)
+
+
+def status_at(*, answered: bool, due_at: datetime, now: datetime) -> VisitStatus:
+    """A visit's status at `now`: 未回访成功 once its time is over unanswered."""
+    if answered:
+        return VisitStatus.ANSWERED
+    return VisitStatus.PENDING if now < due_at else VisitStatus.NOT_REACHED
 
 
 def visit_id_for(report_id: str, closing: int) -> str:

@@ -71,12 +71,20 @@ def _when(value: str | None, name: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def _request_view(row: Mapping[str, Any], status: StatusSource) -> dict[str, Any]:
+def _request_view(
+    row: Mapping[str, Any], status: StatusSource, *, extensions: bool = False
+) -> dict[str, Any]:
+    """One request as GeoReport v2 shows it; the return visit in status_notes, and with
+    `extensions` (GeoReport's `extensions=true`) as the extended attribute `return_visit`."""
     update = status.statuses([row["service_request_id"]]).get(row["service_request_id"])
-    return {
+    visit = update.return_visit if update else None
+    notes = update.status_notes if update else RECEIVED_NOTE
+    if visit is not None:
+        notes = f"{notes}; {visit.note()}" if notes else visit.note()
+    view = {
         "service_request_id": row["service_request_id"],
         "status": update.status if update else "open",
-        "status_notes": update.status_notes if update else RECEIVED_NOTE,
+        "status_notes": notes,
         "service_name": row["service_name"],
         "service_code": row["service_code"],
         "description": row["description"],
@@ -92,6 +100,16 @@ def _request_view(row: Mapping[str, Any], status: StatusSource) -> dict[str, Any
         "long": row["long"],
         "media_url": row["media_url"],
     }
+    if extensions:
+        view["extended_attributes"] = {"return_visit": visit.attribute() if visit else None}
+    return view
+
+
+def _extensions(query: Mapping[str, str]) -> bool:
+    value = query.get("extensions", "false")
+    if value not in ("true", "false"):
+        raise Refusal(400, f"extensions: true or false, not {value[:20]!r}")
+    return value == "true"
 
 
 class Open311Intake:
@@ -193,15 +211,16 @@ class Open311Intake:
                 raise Refusal(400, "start_date..end_date must be ordered and span at most 90 days")
             codes = [c.strip() for c in query.get("service_code", "").split(",") if c.strip()]
             rows = self.log.search(codes=codes, start=start, end=end)
-        views = [_request_view(r, self.status) for r in self.listable(rows)]
+        extended = _extensions(query)
+        views = [_request_view(r, self.status, extensions=extended) for r in self.listable(rows)]
         wanted = {s.strip() for s in query.get("status", "").split(",") if s.strip()}
         return [v for v in views if v["status"] in wanted] if wanted else views
 
-    def one(self, request_id: str) -> list[dict[str, Any]]:
+    def one(self, request_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
         rows = self.listable(self.log.get([request_id]))
         if not rows:
             raise Refusal(404, f"service_request_id {request_id[:60]!r} not found")
-        return [_request_view(rows[0], self.status)]
+        return [_request_view(rows[0], self.status, extensions=_extensions(query))]
 
 
 def create_router(
@@ -276,7 +295,9 @@ def create_router(
         request_id, fmt = request.path_params["request_id"], request.path_params["fmt"]
         try:
             intake.check(fmt, request)
-            return respond(fmt, intake.one(request_id), root="service_requests", item="request")
+            return respond(
+                fmt, intake.one(request_id, request.query_params), root="service_requests", item="request"
+            )
         except Refusal as r:
             return error(fmt, r.status, [r.description])
 

@@ -76,6 +76,20 @@ RECEIPT: Schema = {
     "properties": {"service_request_id": _TEXT, "service_notice": _OPT_TEXT, "account_id": _OPT_TEXT},
     "required": ["service_request_id"],
 }
+RETURN_VISIT: Schema = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["pending", "answered", "not_reached"]},
+        "requested_datetime": {"type": "string", "format": "date-time"},
+        "due_datetime": {"type": "string", "format": "date-time"},
+        "answer": {
+            "type": ["string", "null"],
+            "enum": ["satisfied", "basically_satisfied", "dissatisfied", None],
+        },
+        "reworked": {"type": "boolean"},
+    },
+    "required": ["status", "requested_datetime", "due_datetime", "answer", "reworked"],
+}
 REQUEST: Schema = {
     "type": "object",
     "properties": {
@@ -92,6 +106,11 @@ REQUEST: Schema = {
         "lat": {"type": ["number", "null"]},
         "long": {"type": ["number", "null"]},
         "media_url": _OPT_TEXT,
+        "extended_attributes": {
+            "type": "object",
+            "description": "with extensions=true: the latest closing's return visit (回访), null before one",
+            "properties": {"return_visit": {"anyOf": [RETURN_VISIT, {"type": "null"}]}},
+        },
     },
     "required": ["service_request_id", "status", "service_code", "requested_datetime"],
 }
@@ -149,6 +168,13 @@ def operation(parameters: list[Schema], ok: Schema, *codes: int, body: Schema | 
     return out
 
 
+EXTENSIONS: Schema = {
+    "name": "extensions",
+    "in": "query",
+    "required": False,
+    "description": "true: each request carries extended_attributes (the return visit)",
+    "schema": {"type": "string", "enum": ["true", "false"]},
+}
 DISCOVERY_OP = operation([], DISCOVERY, 400)
 SERVICES_OP = operation([], {"type": "array", "items": SERVICE}, 400)
 DEFINITION_OP = operation([_path("code", "a service_code")], DEFINITION, 400)
@@ -160,8 +186,11 @@ SEARCH_OP = operation(
         _query("start_date", "W3C datetime with a zone; default: 90 days before end_date"),
         _query("end_date", "W3C datetime with a zone; default: now"),
         _query("status", "open, closed or both, comma-separated"),
+        EXTENSIONS,
     ],
     {"type": "array", "items": REQUEST},
     400,
 )
-ONE_OP = operation([_path("request_id", "a service_request_id")], {"type": "array", "items": REQUEST}, 400)
+ONE_OP = operation(
+    [_path("request_id", "a service_request_id"), EXTENSIONS], {"type": "array", "items": REQUEST}, 400
+)

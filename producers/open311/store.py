@@ -6,7 +6,8 @@ The intake records each accepted request (id, service, place, time; no personal 
 answers for every request: the default. `RequestLog` keeps it in a SQLite file (or in
 memory), for a single intake process and tests. Status is "open" with the note "received;
 awaiting dispatch" until a `StatusSource` says otherwise (dispatch/api/status.py reads the
-case from the dispatch database: state, resolution note, deadline).
+case from the dispatch database: state, resolution note, deadline, and the return visit (回访)
+of its latest closing).
 """
 
 from __future__ import annotations
@@ -29,6 +30,38 @@ MAX_RESULTS = 1000
 
 
 @dataclass(frozen=True, slots=True)
+class ReturnVisit:
+    """The return visit (回访) of the request's latest closing, as GET requests shows it."""
+
+    status: str  # pending | answered | not_reached (未回访成功: no answer in time)
+    requested_at: datetime
+    due_at: datetime
+    answer: str | None = None  # satisfied | basically_satisfied | dissatisfied
+    reworked: bool = False  # the answer reopened the case (返工)
+
+    def note(self) -> str:
+        """The visit in words, for status_notes."""
+        words = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+        if self.status == "answered" and self.answer:
+            return f"回访: {words.get(self.answer, self.answer)}" + (
+                "; reopened (返工)" if self.reworked else ""
+            )
+        if self.status == "not_reached":
+            return "回访: not reached (未回访成功)"
+        return f"回访: awaiting the reporter's answer until {self.due_at.isoformat()}"
+
+    def attribute(self) -> dict[str, Any]:
+        """GeoReport v2's extended attribute `return_visit` (GET with extensions=true)."""
+        return {
+            "status": self.status,
+            "requested_datetime": self.requested_at.isoformat(),
+            "due_datetime": self.due_at.isoformat(),
+            "answer": self.answer,
+            "reworked": self.reworked,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class StatusUpdate:
     status: str  # Open311: "open" or "closed"
     status_notes: str | None
@@ -36,6 +69,8 @@ class StatusUpdate:
     updated_at: datetime
     expected_at: datetime | None = None
     """The case's next deadline (Open311's expected_datetime); None once handled."""
+    return_visit: ReturnVisit | None = None
+    """The latest closing's return visit, once the case has been closed."""
 
 
 class StatusSource(Protocol):

@@ -8,12 +8,14 @@ import { api, ApiError } from './common/api.js';
 import { h, $, clear, toast } from './common/dom.js';
 import { lang, toggle, when } from './common/i18n.js';
 import { shrink } from './common/photo.js';
-import { REASONS, applyStrings, r } from './resident/strings.js';
+import { placeMap } from './resident/map.js';
+import { applyStrings, r } from './resident/strings.js';
 
 const DEVICE_KEY = 'yiwang.resident.device';
 const CODE_KEY = 'yiwang.resident.code';
 const MAX_PHOTOS = 3;
 let categories = [];
+let reasons = []; // the 不满意 reasons of config/revisits.toml (GET /r/reasons)
 let shown = null; // () => the current view, drawn again on a language switch
 
 function device() {
@@ -107,6 +109,12 @@ async function showTracking(code) {
   view.append(h('section', { class: 'card code', id: 'code' },
     h('p', { class: 'muted' }, r('your_code')), h('b', { dataset: { code } }, code)));
   if (report.joined) view.append(h('p', { class: 'card note', id: 'joined' }, r('joined')));
+  if (report.place && report.place.grid_code) {
+    const p = report.place;
+    view.append(h('section', { class: 'card place-card', id: 'place', dataset: { grid: p.grid_code } },
+      h('p', {}, h('b', {}, r('where')), ' ', [p.street, p.community, p.grid].filter(Boolean).join(' · ')),
+      placeMap(p)));
+  }
   view.append(h('ol', { class: 'timeline card', id: 'timeline' },
     report.timeline.map((s) => h('li', { dataset: { stage: s.stage } }, h('b', {}, r(s.stage)), h('span', { class: 'muted' }, when(s.at))))));
   if (report.rating) {
@@ -120,15 +128,16 @@ async function showTracking(code) {
 }
 
 function rateForm(code) {
-  const reasons = h('div', { class: 'reasons', hidden: true },
-    h('label', {}, r('why'), h('select', { name: 'reason_code' }, REASONS.map((c) => h('option', { value: c }, r(c))))),
+  const why = h('div', { class: 'reasons', hidden: true },
+    h('label', {}, r('why'), h('select', { name: 'reason_code' },
+      reasons.map((c) => h('option', { value: c.code }, lang() === 'en' ? c.en : c.zh)))),
     h('label', {}, r('more'), h('textarea', { name: 'reason', maxlength: 500, rows: 2 })));
   const form = h('form', { class: 'stack card', id: 'rate' }, h('b', {}, r('rate')),
     h('div', { class: 'answers' }, ['satisfied', 'basically_satisfied', 'dissatisfied'].map((a) =>
       h('label', {}, h('input', { type: 'radio', name: 'answer', value: a, required: true }), r(a)))),
-    reasons,
+    why,
     h('button', { type: 'submit', class: 'primary' }, r('rate_send')));
-  form.addEventListener('change', () => { reasons.hidden = form.answer.value !== 'dissatisfied'; });
+  form.addEventListener('change', () => { why.hidden = form.answer.value !== 'dissatisfied'; });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const body = { answer: form.answer.value };
@@ -154,7 +163,7 @@ async function main() {
     applyStrings();
     if (shown) shown();
   });
-  categories = (await api('/r/categories')).items;
+  [categories, reasons] = (await Promise.all([api('/r/categories'), api('/r/reasons')])).map((x) => x.items);
   const code = location.hash.slice(1) || localStorage.getItem(CODE_KEY);
   if (code) await showTracking(code).catch(() => showForm());
   if (!shown) showForm();

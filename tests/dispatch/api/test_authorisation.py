@@ -183,6 +183,14 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("POST", "/r/photos", None, dict.fromkeys(CALLERS, 422)),  # no device id, no photo: a token adds nothing
     ("GET", "/r/reports/R-22222222-222222", None, dict.fromkeys(CALLERS, 404)),
     ("POST", "/r/reports/R-22222222-222222/rating", {"answer": "satisfied"}, dict.fromkeys(CALLERS, 404)),
+    ("GET", "/r/reasons", None, dict.fromkeys(CALLERS, 200)),
+    # an agency's return-visit reply: a1 is not closed (no visit to answer), and not the police's
+    (
+        "POST",
+        "/agency/replies",
+        {"source_ref": "{a1_report}", "answer": "满意"},
+        expect(agency_hotline=404, agency_police=404),
+    ),
     # surges: every operator sees them; district operators declare (probed with no area: 422) and end
     ("GET", "/surges", None, expect(**OPS)),
     ("POST", "/surges", {"warning": "暴雨", "level": "红色", "area": {}}, expect(op_district=422)),

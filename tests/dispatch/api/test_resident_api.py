@@ -7,11 +7,16 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config.settings import Settings
+from dispatch.api.app import OPEN311_PREFIX
+from producers.ledger import Ledger
+from producers.open311.api import create_router
+from producers.publisher import Publisher
 from schemas.report import decode
 from tests.producers.helpers import read_topic
 
@@ -42,6 +47,18 @@ def test_a_report_is_published_as_a_resident_report_and_followed_by_its_code_onl
     mine = next(r for r in published if r.source_ref == ref)
     assert mine.source == "resident" and mine.category == "exposed_garbage" and mine.location.address
     assert mine.reporter is not None and mine.reporter.phone == "13800001234"
+
+    # listed by Open311 like any request (GET requests by its id)
+    publisher = Publisher(kafka)
+    open311 = FastAPI()
+    open311.include_router(create_router(kafka, publisher, ledger=Ledger(None)), prefix=OPEN311_PREFIX)
+    with TestClient(open311) as geo:
+        (listed,) = geo.get(
+            f"{OPEN311_PREFIX}/requests.json", params={"service_request_id": str(mine.report_id)}
+        ).json()
+    assert listed["service_code"] == "exposed_garbage" and listed["status"] == "open"
+    assert listed["service_name"] == "暴露垃圾" and "13800001234" not in str(listed)
+    publisher.close()
 
     follow = client.get(f"/r/reports/{code}").json()
     assert follow["reference"] == ref and follow["timeline"][0]["stage"] == "received"

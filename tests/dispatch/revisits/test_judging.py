@@ -25,6 +25,7 @@ def visit(**changes: Any) -> Visit:
 
 def test_policy_as_configured() -> None:
     assert POLICY.answer_within == timedelta(days=3)
+    assert POLICY.reasons["not_fixed"].en == "The problem is not fixed"  # the page's English
     assert POLICY.rework == (ReworkTarget.SAME_UNIT, ReworkTarget.STREET_CENTER)
     assert POLICY.reasons["not_fixed"].handling and not POLICY.reasons["policy"].handling
 
@@ -47,6 +48,10 @@ def test_policy_as_configured() -> None:
                 "rework": [{"target": "mayor"}],
             },
             "rework\\[0\\]: target must be one of",
+        ),
+        (
+            {"answer_within": "1d", "reason": [{"code": "a", "zh": "甲", "en": "", "handling": True}]},
+            "reason\\[0\\]: 'en'",
         ),
     ],
 )

@@ -1,7 +1,8 @@
 """The resident page (/r) in the Debian Chromium at a phone viewport, against the whole stack: a
 resident reports with a photo and a typed address and gets a tracking code; the running worker
 places the report and dispatches it; the grid worker resolves and the operator closes (through
-the API); the resident follows the stages on the page, rates 不满意 and the case reopens."""
+the API); the resident follows the stages and sees the place on the grid map, rates 不满意 (the
+reasons offered are config/revisits.toml's, through the API) and the case reopens."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def test_report_follow_and_rate_dissatisfied_reopens_on_a_phone(
         form.locator("[name=category]").select_option("exposed_garbage")
         form.locator("[name=description]").fill("楼下垃圾桶满了两天没人收，味道很大")
         form.locator("[name=photos]").set_input_files(str(png(tmp_path / "garbage.png")))
-        form.locator("[name=address]").fill("沙坪坝区小龙坎正街 10 号")
+        form.locator("[name=address]").fill("沙坪坝区杨梨路2号1栋")  # a building the gazetteer knows
         shot(page, "resident-report")
         form.locator("button[type=submit]").click()
         page.wait_for_selector("body[data-ready=tracking]")
@@ -67,6 +68,15 @@ def test_report_follow_and_rate_dissatisfied_reopens_on_a_phone(
         shot(page, "resident-code")
 
         incident, task, assignee, report_id = _case_of(stack, code.rsplit("-", 1)[0])
+        page.reload()  # placed by the intake: the typed address on its community's grid map
+        page.wait_for_selector("body[data-ready=tracking]")
+        grid = stack.one("SELECT grid_code FROM incidents WHERE incident_id = :id", id=incident)
+        expect(page.locator("#place")).to_have_attribute("data-grid", str(grid))
+        expect(page.locator("#place-map path.mine")).to_have_count(1)
+        expect(page.locator("#place-map path.mine")).to_have_attribute("data-code", str(grid))
+        expect(page.locator("#place-spot")).to_have_count(1)
+        assert page.locator("#place-map path").count() > 1  # the community's other grids around it
+        shot(page, "resident-place", full_page=True)
         (photo,) = stack.one(  # type: ignore[misc]
             "SELECT array_agg(a->>'uri') FROM reports, jsonb_array_elements(body->'attachments') a "
             "WHERE report_id = :id",
@@ -92,6 +102,8 @@ def test_report_follow_and_rate_dissatisfied_reopens_on_a_phone(
             assert word not in page.content()
         rate = page.locator("#rate")
         rate.locator("input[value=dissatisfied]").check()
+        offered = rate.locator("[name=reason_code] option").evaluate_all("els => els.map(e => e.value)")
+        assert offered == [x["code"] for x in httpx.get(f"{stack.url}/r/reasons").json()["items"]]
         rate.locator("[name=reason_code]").select_option("not_fixed")
         rate.locator("[name=reason]").fill("垃圾桶旁边还有一堆没清走")
         shot(page, "resident-rate")

@@ -1,5 +1,5 @@
 // Every visible string of the resident page, Chinese first (the language choice is the pages'
-// shared one, common/i18n.js). The reasons are config/revisits.toml's codes in plain words.
+// shared one, common/i18n.js). The 不满意 reasons come from config/revisits.toml (GET /r/reasons).
 import { lang } from '../common/i18n.js';
 
 const zh = {
@@ -28,8 +28,7 @@ const zh = {
   rate: '对处理结果满意吗？',
   satisfied: '满意', basically_satisfied: '基本满意', dissatisfied: '不满意',
   why: '不满意的原因',
-  not_fixed: '问题未解决', incomplete: '处置不彻底，问题反复', attitude: '工作人员态度不好',
-  too_slow: '处理太慢', policy: '政策原因，无法满足诉求', other: '其他',
+  where: '位置',
   more: '补充说明（可不填）',
   rate_send: '提交评价',
   rated: '您的评价',
@@ -64,8 +63,7 @@ const en = {
   rate: 'Are you satisfied with the handling?',
   satisfied: 'Satisfied', basically_satisfied: 'Mostly satisfied', dissatisfied: 'Not satisfied',
   why: 'Why not?',
-  not_fixed: 'The problem is not fixed', incomplete: 'Not done thoroughly, it came back', attitude: 'The staff were rude',
-  too_slow: 'It took too long', policy: 'The rules do not allow what I asked', other: 'Other',
+  where: 'Where',
   more: 'Anything to add (optional)',
   rate_send: 'Send my rating',
   rated: 'Your rating',
@@ -73,8 +71,6 @@ const en = {
   thanks: 'Thank you for your rating',
   not_found: 'No report with this code',
 };
-
-export const REASONS = ['not_fixed', 'incomplete', 'attitude', 'too_slow', 'policy', 'other'];
 
 export function r(key) {
   const table = lang() === 'en' ? en : zh;
