@@ -3,15 +3,16 @@
 The lifespan opens the database pool (autocommit connections in UTC, each with the staging
 tables of `dispatch.store`), a Kafka producer (unless a sender is given), loads the rules and
 the workforce directory, and runs the outbox relay every few seconds. `/metrics` serves the
-dispatch metrics (gauges refreshed from the database on each scrape). With an Open311
-publisher, the Open311 GeoReport v2 router is mounted at `/open311/v2`, its GET requests
-answering from the dispatch database. The volunteer scheme (`dispatch.volunteers`) hooks its
-claims and points into the case flows and seeds its starting catalogue; the return visits
-(`dispatch.revisits`) hook their requests into every closing. The pages (`/board`,
-`/board/kpi`, `/m`, `/v`, `/login`) are
-served from the built bundle (dispatch/web), and the board's live feed (`/live`) runs a Kafka
-consumer of events and escalations in the lifespan too. Every dispatch route's parameters pass
-the edge checks of `dispatch.api.edge` (Open311 runs the same rule and answers in its own error
+dispatch metrics (gauges refreshed from the database on each scrape). The process's root
+(`deploy/processes/api.py`) passes in what lives outside dispatch: the dead-letter desk's
+ports and the routers of other layers (the Open311 GeoReport v2 intake at `/open311/v2`, its
+GET requests answering from the dispatch database through `dispatch.api.status`). The
+volunteer scheme (`dispatch.volunteers`) hooks its claims and points into the case flows and
+seeds its starting catalogue; the return visits (`dispatch.revisits`) hook their requests into
+every closing. The pages (`/board`, `/board/kpi`, `/m`, `/v`, `/login`) are served from the
+built bundle (dispatch/web), and the board's live feed (`/live`) runs a Kafka consumer of
+events and escalations in the lifespan too. Every dispatch route's parameters pass the edge
+checks of `dispatch.api.edge` (Open311 runs the same rule and answers in its own error
 format); `/docs` and `/redoc` are served from local assets.
 """
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from psycopg import AsyncConnection
@@ -66,9 +67,9 @@ from dispatch.api.docs import create_router as docs_router
 from dispatch.api.edge import refuse_control_characters
 from dispatch.api.live import LiveFeed
 from dispatch.api.state import ApiState
-from dispatch.api.status import DispatchStatus
 from dispatch.cases.boot import libpq_url, load_people, prepare, store_policy
 from dispatch.cases.flows import CaseFlows, Sender
+from dispatch.deadletters.ports import DeskPorts
 from dispatch.intake.rules import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.revisits.flows import RevisitFlows
@@ -76,13 +77,10 @@ from dispatch.revisits.policy import load_revisit_policy
 from dispatch.volunteers.flows import VolunteerFlows
 from dispatch.volunteers.policy import load_volunteer_policy
 from dispatch.web.pages import create_router as pages_router
-from producers.open311.api import create_router as open311_router
-from producers.publisher import Publisher
 
 log = logging.getLogger(__name__)
 RELAY_EVERY_S = 5.0
 PEOPLE_EVERY_S = 120.0
-OPEN311_PREFIX = "/open311/v2"
 
 
 async def _relay_forever(state: ApiState) -> None:
@@ -117,8 +115,8 @@ async def _cancel(*tasks: asyncio.Task[None]) -> None:
             await task
 
 
-def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: Engine) -> None:
-    """Error handlers, compression, the routers and the pages."""
+def _mount(app: FastAPI, routers: Sequence[tuple[str, APIRouter]]) -> None:
+    """Error handlers, compression, the routers, the pages, then the routers the root adds."""
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # never event streams (Starlette excludes them)
     for module in (
@@ -146,10 +144,8 @@ def _mount(app: FastAPI, settings: Settings, open311: Publisher | None, engine: 
         app.include_router(module.router, dependencies=[Depends(refuse_control_characters)])
     app.include_router(pages_router())
     app.include_router(docs_router())
-    if open311 is not None:
-        app.include_router(
-            open311_router(settings, open311, status=DispatchStatus(engine)), prefix=OPEN311_PREFIX
-        )
+    for prefix, router in routers:
+        app.include_router(router, prefix=prefix)
 
 
 def _warn_of_development_keys(settings: Settings) -> None:
@@ -164,12 +160,15 @@ def create_app(
     *,
     registry: CollectorRegistry | None = None,
     send: Sender | None = None,
-    open311: Publisher | None = None,
+    desk: DeskPorts | None = None,
+    routers: Sequence[tuple[str, APIRouter]] = (),
     clock: Callable[[], datetime] | None = None,
     live: bool = True,
 ) -> FastAPI:
-    """The API and the pages. `send` replaces the app's own Kafka producer; `open311` mounts
-    Open311; `live` runs the board's feed (a Kafka consumer of events and escalations)."""
+    """The API and the pages. `send` replaces the app's own Kafka producer; `desk` wires the
+    dead-letter desk (without it `/dlq` answers 404); `routers` are (prefix, router) pairs of
+    other layers the process's root mounts (Open311); `live` runs the board's feed (a Kafka
+    consumer of events and escalations)."""
     registry = registry if registry is not None else CollectorRegistry()
     metrics = DispatchMetrics.create(registry)
     engine = create_engine(settings.db_url, pool_size=2)
@@ -242,7 +241,8 @@ def create_app(
         docs_url=None,  # served from local assets (dispatch/api/docs.py)
         redoc_url=None,
     )
-    _mount(app, settings, open311, engine)
+    setattr(app.state, routes_dlq.PORTS, desk)
+    _mount(app, routers)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:

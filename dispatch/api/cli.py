@@ -1,4 +1,5 @@
-"""`yiwang api`, `yiwang token` and `yiwang hash-secret`."""
+"""`yiwang token` and `yiwang hash-secret`; `yiwang api` is the API process's root
+(`deploy/processes/api.py`)."""
 
 from __future__ import annotations
 
@@ -7,33 +8,11 @@ import getpass
 import logging
 from datetime import timedelta
 
-import uvicorn
-
 from config.settings import Settings
 from dispatch.api.accounts import hash_secret
-from dispatch.api.app import create_app
 from dispatch.api.auth import ApiRole, Principal, issue_token
-from dispatch.web.bundle import BundleError, ensure_bundle
-from producers.publisher import Publisher
 
 log = logging.getLogger(__name__)
-
-
-def _api(settings: Settings, args: argparse.Namespace) -> int:
-    if not args.no_build:
-        try:
-            ensure_bundle()
-        except BundleError as exc:
-            log.error("pages not built (%s); the API runs, /board, /m and /login answer 503", exc)
-    publisher = None if args.no_open311 else Publisher(settings, client_id="yiwang-api-open311")
-    app = create_app(settings, open311=publisher, clock=settings.clock() if settings.clock_from else None)
-    port = args.port if args.port is not None else settings.api_port
-    try:
-        uvicorn.run(app, host=args.host or settings.api_host, port=port, log_level=settings.log_level.lower())
-    finally:
-        if publisher is not None:
-            publisher.close()
-    return 0
 
 
 def principal_from(args: argparse.Namespace) -> Principal:
@@ -70,13 +49,6 @@ def _hash(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("api", help="serve the dispatch API (operators, grid workers, agencies, Open311)")
-    p.add_argument("--port", type=int, default=None, help="default: YIWANG_API_PORT (8080)")
-    p.add_argument("--host", default=None, help="default: YIWANG_API_HOST (127.0.0.1)")
-    p.add_argument("--no-open311", action="store_true", help="do not mount /open311/v2")
-    p.add_argument("--no-build", action="store_true", help="serve the pages as built; never run npm")
-    p.set_defaults(func=_api)
-
     p = sub.add_parser("token", help="issue an API token (signed with YIWANG_JWT_SECRET)")
     p.add_argument("--role", required=True, choices=[r.value for r in ApiRole])
     p.add_argument("--worker", help="grid_worker: the worker id")

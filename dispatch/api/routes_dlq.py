@@ -1,6 +1,8 @@
 """The dead-letter desk for district operators: list and read the letters on `reports.dlq`,
 replay one through its adapter (after a configuration fix), discard one with a reason; and the
 board's panel of open letters by source and field. Every decision is recorded with who made it.
+The topic reader and the producers' side are the desk's ports (`dispatch.deadletters.ports`),
+given to `create_app` by the API process's root; an app built without them answers 404 here.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
@@ -22,12 +24,12 @@ from dispatch.api.state import DistrictOperator, State
 from dispatch.deadletters.desk import Decided, DeskFilter, Entry, counts_by_reason, find, select_letters
 from dispatch.deadletters.flows import DeskError, decisions, read_entries, record, replay
 from dispatch.deadletters.models import Decision
-from producers.feed import Feeder
-from producers.ledger import Ledger
-from producers.publisher import Publisher
+from dispatch.deadletters.ports import DeskPorts
 
 router = APIRouter(prefix="/dlq", tags=["dead letters", "operator"], responses=ERRORS)
 MAX_LISTED = 500
+PORTS = "dead_letter_desk"
+"""The attribute of the app's `state` that holds the desk's ports (set by `create_app`)."""
 
 
 class LetterOut(BaseModel):
@@ -83,10 +85,17 @@ def _engine(state: State) -> Engine:
     return state.engine
 
 
+def _ports(request: Request) -> DeskPorts:
+    ports: DeskPorts | None = getattr(request.app.state, PORTS, None)
+    if ports is None:
+        raise NotFound("the dead-letter desk is not wired in this process")
+    return ports
+
+
 def _desk_state(
-    settings: Settings, engine: Engine
+    settings: Settings, engine: Engine, ports: DeskPorts
 ) -> tuple[dict[uuid.UUID, Entry], dict[uuid.UUID, Decided]]:
-    entries = read_entries(settings)
+    entries = read_entries(settings, ports.read_to_end)
     with engine.connect() as conn:
         return entries, decisions(conn)
 
@@ -113,6 +122,7 @@ async def letters(
     *,
     caller: DistrictOperator,
     state: State,
+    request: Request,
     source: Annotated[str | None, Query(max_length=40)] = None,
     reason: Annotated[
         str | None, Query(max_length=200, description="part of the reason, or the field")
@@ -125,7 +135,7 @@ async def letters(
         desk = DeskFilter(source=source, reason=reason, since=since, until=until, include_decided=decided_too)
     except ValueError as exc:
         return JSONResponse({"detail": str(exc), "field": str(exc).split(":")[0]}, status_code=422)
-    entries, decided = await run_in_threadpool(_desk_state, state.settings, _engine(state))
+    entries, decided = await run_in_threadpool(_desk_state, state.settings, _engine(state), _ports(request))
     chosen = select_letters(entries, decided, desk)
     return LettersOut(
         total=len(chosen),
@@ -134,17 +144,17 @@ async def letters(
 
 
 @router.get("/counts", response_model=list[CountOut])
-async def counts(caller: DistrictOperator, state: State) -> list[CountOut]:
+async def counts(caller: DistrictOperator, state: State, request: Request) -> list[CountOut]:
     """Open letters by source and field, most first (the board's panel)."""
-    entries, decided = await run_in_threadpool(_desk_state, state.settings, _engine(state))
+    entries, decided = await run_in_threadpool(_desk_state, state.settings, _engine(state), _ports(request))
     return [
         CountOut(source=c.source, field=c.field, open=c.open, example=c.example)
         for c in counts_by_reason(entries, decided)
     ]
 
 
-async def _one(state: State, dlq_id: uuid.UUID) -> tuple[Entry, Decided | None]:
-    entries, decided = await run_in_threadpool(_desk_state, state.settings, _engine(state))
+async def _one(state: State, request: Request, dlq_id: uuid.UUID) -> tuple[Entry, Decided | None]:
+    entries, decided = await run_in_threadpool(_desk_state, state.settings, _engine(state), _ports(request))
     try:
         entry = find(entries, str(dlq_id))
     except LookupError:
@@ -153,20 +163,17 @@ async def _one(state: State, dlq_id: uuid.UUID) -> tuple[Entry, Decided | None]:
 
 
 @router.get("/{dlq_id}", response_model=LetterDetail)
-async def letter(caller: DistrictOperator, state: State, dlq_id: uuid.UUID) -> LetterDetail:
-    entry, d = await _one(state, dlq_id)
+async def letter(caller: DistrictOperator, state: State, request: Request, dlq_id: uuid.UUID) -> LetterDetail:
+    entry, d = await _one(state, request, dlq_id)
     x = entry.letter
     return LetterDetail(
         **_out(entry, d), raw=x.raw, raw_encoding=x.raw_encoding.value, source_ref=x.source_ref
     )
 
 
-def _replay(settings: Settings, engine: Engine, entry: Entry, note: str, actor: str) -> DecisionOut:
-    publisher = Publisher(settings, client_id="yiwang-api-dlq", linger_ms=5)
-    try:
-        result = replay(entry, Feeder(publisher, Ledger(None)))
-    finally:
-        publisher.close()
+def _replay(ports: DeskPorts, engine: Engine, entry: Entry, note: str, actor: str) -> DecisionOut:
+    with ports.open_replay() as replaying:
+        result = replay(entry, replaying)
     if result.ok:
         with engine.begin() as conn:
             record(
@@ -179,13 +186,13 @@ def _replay(settings: Settings, engine: Engine, entry: Entry, note: str, actor: 
 
 @router.post("/{dlq_id}/replay", response_model=DecisionOut)
 async def replay_letter(
-    caller: DistrictOperator, state: State, dlq_id: uuid.UUID, body: ReplayIn
+    caller: DistrictOperator, state: State, request: Request, dlq_id: uuid.UUID, body: ReplayIn
 ) -> Response | DecisionOut:
     """Through its adapter (or the intake) again; ok=false: refused again, the letter stays open."""
-    entry, _ = await _one(state, dlq_id)
+    entry, _ = await _one(state, request, dlq_id)
     try:
         return await run_in_threadpool(
-            _replay, state.settings, _engine(state), entry, body.note, caller.subject
+            _replay, _ports(request), _engine(state), entry, body.note, caller.subject
         )
     except DeskError as exc:
         return JSONResponse({"detail": str(exc), "field": "stage"}, status_code=409)
@@ -193,9 +200,9 @@ async def replay_letter(
 
 @router.post("/{dlq_id}/discard", response_model=DecisionOut)
 async def discard_letter(
-    caller: DistrictOperator, state: State, dlq_id: uuid.UUID, body: DiscardIn
+    caller: DistrictOperator, state: State, request: Request, dlq_id: uuid.UUID, body: DiscardIn
 ) -> DecisionOut:
-    entry, _ = await _one(state, dlq_id)
+    entry, _ = await _one(state, request, dlq_id)
 
     def write() -> None:
         with _engine(state).begin() as conn:

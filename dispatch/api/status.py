@@ -17,7 +17,7 @@ from dispatch.revisits.values import status_at
 from dispatch.sla.calendar import Timekeeper
 from dispatch.sla.deadlines import timekeeper_for
 from dispatch.sla.policy import load_sla
-from producers.open311.store import ReturnVisit, StatusUpdate
+from schemas.open311_status import ReturnVisit, StatusUpdate
 
 CLOSED_STATES = frozenset({"closed", "rejected"})
 _NOTES = {

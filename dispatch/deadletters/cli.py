@@ -3,24 +3,26 @@
 `list` prints one line per open letter (id prefix, time, source, stage, field, reason);
 `replay` and `discard` take ids (or prefixes) or, with `--matching`, every letter the filter
 options select, so a day's letters of one reason are cleared with one command after the fix.
+The topic reader and the producers' side come from the command's root (`deploy/registry.py`
+passes `deploy.processes.desk.command_ports`).
 """
 
 from __future__ import annotations
 
 import argparse
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from config.console import say
 from config.settings import Settings
 from dispatch.deadletters.desk import Decided, DeskFilter, Entry, counts_by_reason, find, select_letters
 from dispatch.deadletters.flows import DeskError, decisions, read_entries, record, replay
 from dispatch.deadletters.models import Decision
+from dispatch.deadletters.ports import DeskPorts
 from geo.cli import geo_engine, parse_when
-from producers.cli import open_publisher
-from producers.feed import Feeder
-from producers.ledger import Ledger
-from schemas.report import Source
+
+Wiring = Callable[[Settings], DeskPorts]
+Command = Callable[[Settings, DeskPorts, argparse.Namespace], int]
 
 
 def _desk(args: argparse.Namespace) -> DeskFilter:
@@ -33,8 +35,8 @@ def _desk(args: argparse.Namespace) -> DeskFilter:
     )
 
 
-def _state(settings: Settings) -> tuple[dict[uuid.UUID, Entry], dict[uuid.UUID, Decided]]:
-    entries = read_entries(settings)
+def _state(settings: Settings, ports: DeskPorts) -> tuple[dict[uuid.UUID, Entry], dict[uuid.UUID, Decided]]:
+    entries = read_entries(settings, ports.read_to_end)
     engine = geo_engine(settings)
     try:
         with engine.connect() as conn:
@@ -51,8 +53,8 @@ def _line(e: Entry) -> str:
     return "\t".join((str(x.dlq_id)[:8], at, x.source, x.stage.value, x.field, x.reason + seen))
 
 
-def _list(settings: Settings, args: argparse.Namespace) -> int:
-    entries, decided = _state(settings)
+def _list(settings: Settings, ports: DeskPorts, args: argparse.Namespace) -> int:
+    entries, decided = _state(settings, ports)
     chosen = select_letters(entries, decided, _desk(args))
     for e in chosen[: args.limit]:
         d = decided.get(e.letter.dlq_id)
@@ -64,15 +66,15 @@ def _list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _counts(settings: Settings, args: argparse.Namespace) -> int:
-    entries, decided = _state(settings)
+def _counts(settings: Settings, ports: DeskPorts, args: argparse.Namespace) -> int:
+    entries, decided = _state(settings, ports)
     for c in counts_by_reason(entries, decided):
         print(f"{c.open}\t{c.source}\t{c.field}\te.g. {c.example}")
     return 0
 
 
-def _show(settings: Settings, args: argparse.Namespace) -> int:
-    entries, decided = _state(settings)
+def _show(settings: Settings, ports: DeskPorts, args: argparse.Namespace) -> int:
+    entries, decided = _state(settings, ports)
     try:
         e = find(entries, args.id)
     except LookupError as exc:
@@ -102,50 +104,48 @@ def _targets(
     return [find(entries, i) for i in args.ids]
 
 
-def _replay(settings: Settings, args: argparse.Namespace) -> int:
-    entries, decided = _state(settings)
+def _replay(settings: Settings, ports: DeskPorts, args: argparse.Namespace) -> int:
+    entries, decided = _state(settings, ports)
     try:
         targets = _targets(entries, decided, args)
     except LookupError as exc:
         say(str(exc))
         return 1
-    publisher = open_publisher(settings, list(Source))
-    if publisher is None:
-        return 1
-    feeder = Feeder(publisher, Ledger(None))
     engine = geo_engine(settings)
     failed = 0
     try:
-        for e in targets:
-            try:
-                result = replay(e, feeder)
-            except DeskError as exc:
-                say(f"{str(e.letter.dlq_id)[:8]}: {exc}")
-                failed += 1
-                continue
-            say(f"{str(e.letter.dlq_id)[:8]}: {result.outcome}")
-            if result.ok:
-                with engine.begin() as conn:
-                    record(
-                        conn,
-                        e.letter.dlq_id,
-                        Decision.REPLAYED,
-                        reason=args.note,
-                        actor=args.by,
-                        outcome=result.outcome,
-                    )
-            else:
-                failed += 1
+        with ports.open_replay() as replaying:
+            for e in targets:
+                try:
+                    result = replay(e, replaying)
+                except DeskError as exc:
+                    say(f"{str(e.letter.dlq_id)[:8]}: {exc}")
+                    failed += 1
+                    continue
+                say(f"{str(e.letter.dlq_id)[:8]}: {result.outcome}")
+                if result.ok:
+                    with engine.begin() as conn:
+                        record(
+                            conn,
+                            e.letter.dlq_id,
+                            Decision.REPLAYED,
+                            reason=args.note,
+                            actor=args.by,
+                            outcome=result.outcome,
+                        )
+                else:
+                    failed += 1
+    except DeskError as exc:  # the producers' side could not be opened
+        say(f"replay: {exc}")
+        return 1
     finally:
-        feeder.finish()
-        publisher.close()
         engine.dispose()
     say(f"replayed {len(targets) - failed} of {len(targets)}")
     return 0 if not failed else 1
 
 
-def _discard(settings: Settings, args: argparse.Namespace) -> int:
-    entries, decided = _state(settings)
+def _discard(settings: Settings, ports: DeskPorts, args: argparse.Namespace) -> int:
+    entries, decided = _state(settings, ports)
     try:
         targets = _targets(entries, decided, args)
     except LookupError as exc:
@@ -172,7 +172,15 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until", type=parse_when, help="received before")
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _wired(command: Command, wiring: Wiring) -> Callable[[Settings, argparse.Namespace], int]:
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        return command(settings, wiring(settings), args)
+
+    return run
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], *, wiring: Wiring) -> None:
+    """`yiwang dlq`; `wiring` builds the desk's ports from the settings (the command's root)."""
     p = sub.add_parser("dlq", help="the dead-letter desk: list, show, replay, discard, counts")
     dsub = p.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
     ls = dsub.add_parser("list", help="open dead letters, newest first")
@@ -181,18 +189,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls.add_argument(
         "--limit", type=int, default=200, help="at most this many letters, newest first (default: 200)"
     )
-    ls.set_defaults(func=_list)
+    ls.set_defaults(func=_wired(_list, wiring))
     c = dsub.add_parser("counts", help="open dead letters by source and field (the board's panel)")
-    c.set_defaults(func=_counts)
+    c.set_defaults(func=_wired(_counts, wiring))
     sh = dsub.add_parser("show", help="one letter whole, with its raw record")
     sh.add_argument("id", help="the dlq_id or a prefix of it")
-    sh.set_defaults(func=_show)
+    sh.set_defaults(func=_wired(_show, wiring))
     rp = dsub.add_parser("replay", help="send letters through their adapter (or the intake) again")
     rp.add_argument("ids", nargs="*", help="dlq_ids or prefixes")
     rp.add_argument("--matching", action="store_true", help="every open letter the filters select")
     rp.add_argument("--note", default="replayed after a configuration fix", help="recorded with the replay")
     _filters(rp)
-    rp.set_defaults(func=_replay)
+    rp.set_defaults(func=_wired(_replay, wiring))
     dc = dsub.add_parser("discard", help="drop letters for good, with a reason (recorded)")
     dc.add_argument("ids", nargs="*", help="dlq_ids or prefixes")
     dc.add_argument("--why", required=True, help="the reason, recorded with your name")

@@ -1,5 +1,8 @@
 """The dead-letter desk's edges: reading `reports.dlq`, replaying a letter, recording decisions.
 
+Reading the topic and sending go through the desk's ports (`dispatch.deadletters.ports`),
+filled by the process's composition root; the decisions are this module's own SQL.
+
 Replay sends the letter's raw bytes the way they first came: a letter of the `adapter` stage
 through its feed's adapter again (with the configuration as it is now, so a fixed category
 map or time zone takes effect), one of the `intake` stage back onto `reports.<source>` for the
@@ -22,12 +25,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from config.settings import Settings
 from dispatch.deadletters.desk import Decided, Entry, unique
 from dispatch.deadletters.models import DeadLetterDecisionRow, Decision
-from producers.dlq import DLQ_TOPIC, raw_bytes
-from producers.feed import Feeder
-from producers.publisher import REPORT_HEADERS
-from schemas.dead_letter import Origin, Stage, decode
+from dispatch.deadletters.ports import ReadToEnd, ReplayPorts
+from schemas.dead_letter import DLQ_TOPIC, Origin, Stage, decode, raw_bytes
 from schemas.report import Source
-from streams.read import records_to_end
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +36,11 @@ class DeskError(ValueError):
     """A desk request that cannot be carried out (unknown letter, no reason, not replayable)."""
 
 
-def read_entries(settings: Settings) -> dict[uuid.UUID, Entry]:
+def read_entries(settings: Settings, read_to_end: ReadToEnd) -> dict[uuid.UUID, Entry]:
     """Every dead letter on the topic (one entry per id), read to the topic's current end."""
     records = []
     skipped = 0
-    for r in records_to_end(settings.bootstrap_servers, settings.topic(DLQ_TOPIC)):
+    for r in read_to_end(settings.topic(DLQ_TOPIC)):
         try:
             letter = decode(r.value)
         except ValidationError:
@@ -81,7 +81,7 @@ class Replayed:
     outcome: str  # for the operator and the decision record
 
 
-def replay(entry: Entry, feeder: Feeder, *, timeout_s: float = 30.0) -> Replayed:
+def replay(entry: Entry, ports: ReplayPorts, *, timeout_s: float = 30.0) -> Replayed:
     """Send the letter's raw record through again and wait for the broker."""
     letter = entry.letter
     try:
@@ -90,28 +90,20 @@ def replay(entry: Entry, feeder: Feeder, *, timeout_s: float = 30.0) -> Replayed
         raise DeskError(f"source: {letter.source!r} is not a feed this system reads") from None
     raw = raw_bytes(letter)
     if letter.stage is Stage.ADAPTER:
-        origin = Origin(record=f"replay of {letter.dlq_id}")
-        before = (feeder.summary.published, feeder.summary.failed)
-        summary = feeder.feed(source, raw, origin)
-        feeder.drain(block=True, timeout=timeout_s)
-        published = feeder.summary.published - before[0]
-        failed = feeder.summary.failed - before[1]
-        if summary.rejected:
+        fed = ports.refeed(source, raw, Origin(record=f"replay of {letter.dlq_id}"), timeout_s=timeout_s)
+        if fed.rejected:
+            return Replayed(False, "rejected again: " + "; ".join(fed.rejected[:3]))
+        if fed.unacknowledged:
             return Replayed(
-                False, "rejected again: " + "; ".join(reason for _, reason in summary.rejected[:3])
+                False, f"the broker did not acknowledge {fed.unacknowledged} report(s); try again"
             )
-        if failed:
-            return Replayed(False, f"the broker did not acknowledge {failed} report(s); try again")
         return Replayed(
-            True, f"adapter: {published} report(s) published, {summary.duplicates} already published"
+            True, f"adapter: {fed.published} report(s) published, {fed.duplicates} already published"
         )
     if letter.stage is Stage.INTAKE:
-        publisher = feeder.publisher
         key = (letter.source_ref or str(letter.dlq_id)).encode()
-        publisher.send(publisher.topic_for(source), raw, key=key, headers=REPORT_HEADERS).get(
-            timeout=timeout_s
-        )
-        return Replayed(True, f"intake: sent back to {publisher.topic_for(source)} to be checked again")
+        topic = ports.send_report_record(source, raw, key=key, timeout_s=timeout_s)
+        return Replayed(True, f"intake: sent back to {topic} to be checked again")
     raise DeskError(
         f"stage: {letter.stage} letters are answered to the Open311 caller; they are not replayed"
     )

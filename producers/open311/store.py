@@ -15,7 +15,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,54 +22,11 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import Engine, RowMapping, text
 
+from schemas.open311_status import StatusUpdate
 from schemas.report import Report
 
 RECEIVED_NOTE = "received; awaiting dispatch"
 MAX_RESULTS = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class ReturnVisit:
-    """The return visit (回访) of the request's latest closing, as GET requests shows it."""
-
-    status: str  # pending | answered | not_reached (未回访成功: no answer in time)
-    requested_at: datetime
-    due_at: datetime
-    answer: str | None = None  # satisfied | basically_satisfied | dissatisfied
-    reworked: bool = False  # the answer reopened the case (返工)
-
-    def note(self) -> str:
-        """The visit in words, for status_notes."""
-        words = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
-        if self.status == "answered" and self.answer:
-            return f"回访: {words.get(self.answer, self.answer)}" + (
-                "; reopened (返工)" if self.reworked else ""
-            )
-        if self.status == "not_reached":
-            return "回访: not reached (未回访成功)"
-        return f"回访: awaiting the reporter's answer until {self.due_at.isoformat()}"
-
-    def attribute(self) -> dict[str, Any]:
-        """GeoReport v2's extended attribute `return_visit` (GET with extensions=true)."""
-        return {
-            "status": self.status,
-            "requested_datetime": self.requested_at.isoformat(),
-            "due_datetime": self.due_at.isoformat(),
-            "answer": self.answer,
-            "reworked": self.reworked,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class StatusUpdate:
-    status: str  # Open311: "open" or "closed"
-    status_notes: str | None
-    agency_responsible: str | None
-    updated_at: datetime
-    expected_at: datetime | None = None
-    """The case's next deadline (Open311's expected_datetime); None once handled."""
-    return_visit: ReturnVisit | None = None
-    """The latest closing's return visit, once the case has been closed."""
 
 
 class StatusSource(Protocol):

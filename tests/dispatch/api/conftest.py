@@ -1,5 +1,6 @@
 """API fixtures: a small world of real cases (made by the real intake) in two streets, the app
-with its lifespan (real pool, real producer), and tokens for every kind of caller."""
+as the API process builds it (`deploy.processes.api.create_api`: its lifespan, real pool, real
+producer, the dead-letter desk wired), and tokens for every kind of caller."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from config.settings import Settings
-from dispatch.api.app import create_app
+from deploy.processes.api import create_api
 from dispatch.api.auth import ApiRole, Principal, issue_token
 from dispatch.cases.boot import connect
 from dispatch.notices.flows import NoticeFlows
@@ -76,7 +77,7 @@ def world(kafka: Settings, engine: Engine, district: ReferenceDistrict) -> World
 
 @pytest.fixture(scope="session")
 def client(kafka: Settings, world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(kafka)) as c:
+    with TestClient(create_api(kafka)) as c:
         yield c
 
 

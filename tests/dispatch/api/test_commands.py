@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from config.settings import Settings
-from dispatch.api.app import OPEN311_PREFIX
 from dispatch.api.status import DispatchStatus
 from producers.ledger import Ledger
 from producers.open311.api import create_router
+from producers.open311.serve import PREFIX as OPEN311_PREFIX
 from producers.open311.store import SharedRequestLog
 from producers.publisher import Publisher
 from schemas.report import decode

@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from config.settings import Settings
-from dispatch.api.app import create_app
+from deploy.processes.api import create_api
 from tests.conftest import GENERATED
 from tests.dispatch.api.conftest import STREET_A, Crew, Notices, Tokens, World
 from tests.dispatch.web.conftest import free_port
@@ -71,7 +71,7 @@ CALLERS: dict[str, Callable[[Tokens, World, Crew, Notices], dict[str, str]]] = {
 def base_url(kafka: Settings, world: World) -> Iterator[str]:
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(kafka, live=False), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(create_api(kafka, live=False), host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -97,7 +97,7 @@ def session() -> Iterator[requests.Session]:
         yield s
 
 
-DOCUMENT = create_app(Settings(), live=False).openapi()  # built, not started: no I/O
+DOCUMENT = create_api(Settings(), live=False).openapi()  # built, not started: no I/O
 # `/live` and `/worker/live` are endless event streams, not one answer to check: test_live.py
 # and tests/dispatch/web (the worker page's live feed)
 schema = schemathesis.openapi.from_dict(DOCUMENT).exclude(path=["/live", "/worker/live"])

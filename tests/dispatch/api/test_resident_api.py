@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config.settings import Settings
-from dispatch.api.app import OPEN311_PREFIX
 from producers.ledger import Ledger
 from producers.open311.api import create_router
+from producers.open311.serve import PREFIX as OPEN311_PREFIX
 from producers.publisher import Publisher
 from schemas.report import decode
 from tests.producers.helpers import read_topic

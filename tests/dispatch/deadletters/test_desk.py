@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from config.settings import Settings
+from deploy.processes.desk import FeederReplay, command_ports
 from dispatch.deadletters.desk import Decided, DeskFilter, Entry, counts_by_reason, select_letters, unique
 from dispatch.deadletters.flows import DeskError, decisions, read_entries, record, replay
 from dispatch.deadletters.models import Decision
@@ -89,14 +90,15 @@ async def test_a_letter_replayed_after_a_config_fix_ends_as_a_case(
         )
         assert len(before.finish().rejected) == 1
 
-        entries = read_entries(desk_settings)
+        read_to_end = command_ports(desk_settings).read_to_end
+        entries = read_entries(desk_settings, read_to_end)
         (entry,) = [e for e in entries.values() if e.letter.source_ref == ref or ref in e.letter.raw]
         assert "0699" in entry.letter.reason
         with desk_engine.connect() as conn:
             assert entry.letter.dlq_id not in decisions(conn)
 
         # replayed with the configuration unchanged, it is refused again and stays open
-        again = replay(entry, Feeder(publisher, Ledger(None)))
+        again = replay(entry, FeederReplay(Feeder(publisher, Ledger(None))).ports())
         assert not again.ok and "0699" in again.outcome
 
         police = load_sources()[Source.POLICE]
@@ -104,7 +106,7 @@ async def test_a_letter_replayed_after_a_config_fix_ends_as_a_case(
             **load_sources(),
             Source.POLICE: replace(police, categories={**police.categories, "0699": "noise_nuisance"}),
         }
-        result = replay(entry, Feeder(publisher, Ledger(None), sources=fixed))
+        result = replay(entry, FeederReplay(Feeder(publisher, Ledger(None), sources=fixed)).ports())
         assert result.ok, result.outcome
         with desk_engine.begin() as conn:
             record(
@@ -136,7 +138,7 @@ async def test_a_letter_replayed_after_a_config_fix_ends_as_a_case(
         )
         assert await cur.fetchone() == ("noise_nuisance", True)
 
-    entries = read_entries(desk_settings)
+    entries = read_entries(desk_settings, read_to_end)
     with desk_engine.connect() as conn:
         decided = decisions(conn)
     assert decided[entry.letter.dlq_id].decision == "replayed"

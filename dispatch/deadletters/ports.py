@@ -1,0 +1,75 @@
+"""What the dead-letter desk needs from outside dispatch, as ports the process's root fills.
+
+The desk reads `reports.dlq` to its end and sends a letter's raw bytes the way they first
+came: through its feed's adapter again, or straight back onto `reports.<source>`. Reading a
+topic and the producers' adapters and publisher belong to other layers (`streams.read`,
+`producers/`), so the desk declares the three calls it makes and the composition roots in
+`deploy/processes/` (the API process, the `yiwang dlq` command) pass them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from schemas.dead_letter import Origin
+from schemas.report import Source
+
+
+class TopicRecord(Protocol):
+    """One record read back from a topic: its value and its broker timestamp."""
+
+    @property
+    def value(self) -> bytes: ...
+
+    @property
+    def timestamp(self) -> int: ...  # milliseconds since the epoch
+
+
+class ReadToEnd(Protocol):
+    """Every record of a topic (the deployment's full name) up to its end when reading starts."""
+
+    def __call__(self, topic: str) -> Iterable[TopicRecord]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Refed:
+    """What feeding one raw record through its adapter again came to, once the broker answered."""
+
+    published: int
+    duplicates: int  # reports already published before (skipped)
+    rejected: tuple[str, ...]  # the adapter's reasons, each naming the field
+    unacknowledged: int  # sends the broker did not acknowledge in time
+
+
+class Refeed(Protocol):
+    """Feed raw bytes through the source's adapter again (its configuration as it is now) and
+    wait for the broker; a record refused again is dead-lettered again by the producers' side."""
+
+    def __call__(self, source: Source, raw: bytes, origin: Origin, *, timeout_s: float) -> Refed: ...
+
+
+class SendReportRecord(Protocol):
+    """Send one raw record onto `reports.<source>` as a canonical report's record (key and
+    headers as a producer sends it), wait for the broker, and return the topic it went to."""
+
+    def __call__(self, source: Source, raw: bytes, *, key: bytes, timeout_s: float) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayPorts:
+    """The producers' side one run of replays sends through (one publisher, closed after)."""
+
+    refeed: Refeed
+    send_report_record: SendReportRecord
+
+
+@dataclass(frozen=True, slots=True)
+class DeskPorts:
+    """Everything the desk reaches outside dispatch: reading topics, and opening a run of
+    replays (raises `dispatch.deadletters.flows.DeskError` when it cannot be opened)."""
+
+    read_to_end: ReadToEnd
+    open_replay: Callable[[], AbstractContextManager[ReplayPorts]]
