@@ -15,6 +15,7 @@ from dispatch.notices.models import NoticeBase
 from dispatch.people import models as _people_tables  # noqa: F401 - registers the tables
 from dispatch.positions.models import PositionBase
 from dispatch.residents import models as _resident_tables  # noqa: F401 - registers the tables
+from dispatch.reveals import models as _reveal_tables  # noqa: F401 - registers the tables
 from dispatch.revisits import models as _revisit_tables  # noqa: F401 - registers the tables
 from dispatch.surge import models as _surge_tables  # noqa: F401 - registers the tables
 from dispatch.volunteers.models import VolunteerBase

@@ -161,13 +161,12 @@ def find_match(
     Same problem, within the radius and the window; and, unless the policy allows it, never
     two P0s that different agencies lead (each runs its own dispatch for its life-safety case).
     """
-    p0_guard = not policy.p0_across_agencies and sighting.priority is Priority.P0
     best: tuple[int, datetime, str] | None = None
     match: OpenIncident | None = None
     for incident in candidates:
         if incident.problem != sighting.problem:
             continue
-        if p0_guard and incident.priority is Priority.P0 and incident.lead != sighting.lead:
+        if _p0_apart(policy, sighting.priority, sighting.lead, incident):
             continue
         if sighting.at < incident.first_at - policy.window or sighting.at > incident.last_at + policy.window:
             continue
@@ -178,3 +177,41 @@ def find_match(
         if best is None or key < best:
             best, match = key, incident
     return match
+
+
+def _p0_apart(policy: MergePolicy, priority: Priority, lead: str, incident: OpenIncident) -> bool:
+    """Two P0s that different agencies lead stay apart (unless the policy allows it)."""
+    return (
+        not policy.p0_across_agencies
+        and priority is Priority.P0
+        and incident.priority is Priority.P0
+        and incident.lead != lead
+    )
+
+
+def merge_suggestions(
+    case: OpenIncident, candidates: Iterable[OpenIncident], policy: MergePolicy
+) -> list[tuple[OpenIncident, float]]:
+    """Open cases an operator may merge `case` into, nearest first, with their distance: the
+    same problem within the radius, never two P0s different agencies lead. Any grid (a
+    boundary often runs down the street the problem is on) and any time: the window bounds
+    only what the intake merges by itself, an operator looks at cases that are still open.
+
+    >>> policy = MergePolicy(250, timedelta(minutes=30), frozenset())
+    >>> t = datetime(2026, 1, 1)
+    >>> here = OpenIncident("a", "fallen_tree", 106.45, 29.55, t, t, Priority.P2, "parks")
+    >>> near = OpenIncident("b", "fallen_tree", 106.45, 29.551, t, t, Priority.P2, "parks")
+    >>> far = OpenIncident("c", "fallen_tree", 106.46, 29.55, t, t, Priority.P2, "parks")
+    >>> [(o.incident_id, round(d)) for o, d in merge_suggestions(here, [far, near], policy)]
+    [('b', 111)]
+    """
+    out: list[tuple[OpenIncident, float]] = []
+    for other in candidates:
+        if other.incident_id == case.incident_id or other.problem != case.problem:
+            continue
+        if _p0_apart(policy, case.priority, case.lead, other):
+            continue
+        d = distance_m(case.lon, case.lat, other.lon, other.lat)
+        if d <= policy.radius_m:
+            out.append((other, d))
+    return sorted(out, key=lambda pair: (round(pair[1]), pair[0].first_at, pair[0].incident_id))

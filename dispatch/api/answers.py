@@ -165,12 +165,91 @@ class TaskPage(Answer):
     items: list[BoardTask]
 
 
+class QueueCounts(Answer):
+    """Cases waiting in each of the board's queues (dispatch.api.queues)."""
+
+    new: int
+    verify: int = Field(description="resolved: to verify")
+    extension: int = Field(description="extension requested")
+    returned: int
+    overdue: int = Field(description="open and overdue (the KPIs' open_overdue)")
+    escalated: int = Field(description="open, escalated past the community")
+
+
+class Person(Answer):
+    """A worker as the board shows them: operators call them, so the phone is in clear."""
+
+    worker_id: str
+    name: str
+    force: str
+    force_zh: str
+    force_en: str
+    phone: str
+    level: str
+    active: bool
+    on_shift: bool | None = Field(description="by their roster and dated exceptions; None: not known here")
+
+
 class IncidentDetail(Answer):
     incident: IncidentSummary
     reports: list[CaseReport]
     events: list[CaseEvent]
     tasks: list[Task]
     actions: list[ActionOffer]
+    people: dict[str, Person] = Field(description="the assignee and the tasks' holders, by worker id")
+
+
+class CaseCandidate(Answer):
+    """Someone the routing rule would consider for the case, on shift now."""
+
+    worker_id: str
+    name: str | None
+    role: str
+    role_zh: str
+    role_en: str
+    rule: str = Field(description="eligible_worker, community_lead, street_center, district_center")
+    open_tasks: int
+    distance_m: float | None
+    current: bool = Field(description="holds the case now")
+
+
+class MergeSuggestion(Answer):
+    incident_id: str
+    category: str
+    priority: str
+    state: str
+    grid_code: str | None
+    address: str | None
+    description: str
+    first_reported_at: Stamp
+    distance_m: float
+
+
+class RevealedReporter(Answer):
+    """A reporter in clear, for a call back; the reveal is recorded (GET /reveals)."""
+
+    report_id: str
+    incident_id: str
+    name: str | None
+    phone: str | None
+    revealed_by: str
+    revealed_at: Stamp
+
+
+class Reveal(Answer):
+    id: int
+    incident_id: str
+    report_id: str
+    street_code: str | None
+    revealed_by: str
+    revealed_at: Stamp
+
+
+class RevealPage(Answer):
+    total: int
+    limit: int
+    offset: int
+    items: list[Reveal]
 
 
 class CommandAnswer(Answer):
@@ -232,6 +311,7 @@ class KpiRow(Answer):
     voided: int = 0  # 作废 by an operator: counted apart from closing
     withdrawn: int = 0  # cancelled by the source (a CAP Cancel)
     expired: int = 0  # an alert expired with nothing dispatched
+    open_overdue: int | None = Field(None, description="超期在办: open cases overdue now (whole range rows)")
 
 
 class Kpis(Answer):

@@ -13,6 +13,9 @@ from typing import Any
 
 from psycopg import AsyncConnection, sql
 
+from dispatch.api.queues import QUEUES, Queue
+from dispatch.kpi.overdue import OVERDUE_CASE
+
 Row = dict[str, Any]
 Conn = AsyncConnection[Any]
 MAX_PAGE = 200
@@ -57,6 +60,7 @@ class IncidentQuery:
     limit: int = 50
     offset: int = 0
     escalated: bool | None = None  # True: escalated beyond the assignee (any ladder level)
+    queue: Queue | None = None  # one of the board's queues (dispatch.api.queues)
 
 
 @dataclass
@@ -64,8 +68,9 @@ class _Where:
     parts: list[sql.Composable] = field(default_factory=list)
     args: list[Any] = field(default_factory=list)
 
-    def add(self, clause: str, *args: Any) -> None:
-        self.parts.append(sql.SQL(clause))  # clauses are constants of this module
+    def add(self, clause: str | sql.Composable, *args: Any) -> None:
+        # clauses are constants of this module or composed fragments of dispatch (never input)
+        self.parts.append(sql.SQL(clause) if isinstance(clause, str) else clause)
         self.args.extend(args)
 
     def sql(self) -> sql.Composable:
@@ -99,9 +104,27 @@ def _incident_where(scope: str | None, f: IncidentQuery) -> _Where:
         w.add("i.first_reported_at >= %s", f.since)
     if f.until:
         w.add("i.first_reported_at < %s", f.until)
+    return _waiting(w, f)
+
+
+def _waiting(w: _Where, f: IncidentQuery) -> _Where:
+    """The clauses of what waits on whom: escalated or not, one of the board's queues."""
     if f.escalated is not None:
         w.add("i.escalation_level IS NOT NULL" if f.escalated else "i.escalation_level IS NULL")
+    if f.queue is not None:
+        w.add(QUEUES[f.queue])
     return w
+
+
+async def queue_counts(conn: Conn, scope: str | None, f: IncidentQuery) -> dict[str, int]:
+    """How many cases each of the board's queues holds under the filters, in one query."""
+    w = _incident_where(scope, f)
+    counts = sql.SQL(", ").join(
+        sql.SQL("count(*) FILTER (WHERE {})").format(clause) for clause in QUEUES.values()
+    )
+    cur = await conn.execute(sql.SQL("SELECT {} FROM incidents i WHERE {}").format(counts, w.sql()), w.args)
+    row = await cur.fetchone() or (0,) * len(QUEUES)
+    return {queue.value: int(n) for queue, n in zip(QUEUES, row, strict=True)}
 
 
 async def list_incidents(conn: Conn, scope: str | None, f: IncidentQuery) -> tuple[int, list[Row]]:
@@ -223,39 +246,50 @@ async def worker_tasks(conn: Conn, worker_id: str, task_id: str | None = None) -
     return [r[0] for r in await cur.fetchall()]
 
 
-async def map_features(conn: Conn, scope: str | None, *, open_only: bool) -> tuple[list[Row], list[Row]]:
-    """Incidents as points, grids (of the layer in force) with open and overdue counts."""
+POINT = sql.SQL(
+    "SELECT i.incident_id::text, ST_X(i.geom), ST_Y(i.geom), i.priority, i.light, i.state, i.category, "
+    "i.grid_code, i.escalation_level, {overdue} FROM incidents i WHERE {where}"
+)
+
+
+def _point(row: tuple[Any, ...]) -> Row:
+    iid, lon, lat, priority, light, state, category, grid, level, overdue = row
+    return {
+        "type": "Feature",
+        "id": iid,
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {
+            "kind": "incident",
+            "priority": priority,
+            "light": light,
+            "state": state,
+            "category": category,
+            "grid_code": grid,
+            "escalation_level": level,
+            "overdue": overdue,
+        },
+    }
+
+
+async def map_points(
+    conn: Conn, scope: str | None, *, open_only: bool, ids: list[str] | None = None
+) -> list[Row]:
+    """Incidents as points; `ids`: only those (in any state, so a page can drop a closed one)."""
     w = _Where()
     w.add("i.geom IS NOT NULL")
     if scope is not None:
         w.add("i.street_code = %s", scope)
-    if open_only:
+    if ids is not None:
+        w.add("i.incident_id = ANY(%s::uuid[])", ids)
+    elif open_only:
         w.add("i.state NOT IN ('closed', 'merged', 'rejected')")
-    points = await conn.execute(
-        sql.SQL(
-            "SELECT i.incident_id::text, ST_X(i.geom), ST_Y(i.geom), i.priority, i.light, i.state, "
-            "i.category, "
-            "i.grid_code, i.escalation_level FROM incidents i WHERE {}"
-        ).format(w.sql()),
-        w.args,
-    )
-    incidents = [
-        {
-            "type": "Feature",
-            "id": iid,
-            "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": {
-                "kind": "incident",
-                "priority": priority,
-                "light": light,
-                "state": state,
-                "category": category,
-                "grid_code": grid,
-                "escalation_level": level,
-            },
-        }
-        for iid, lon, lat, priority, light, state, category, grid, level in await points.fetchall()
-    ]
+    cur = await conn.execute(POINT.format(overdue=OVERDUE_CASE, where=w.sql()), w.args)
+    return [_point(row) for row in await cur.fetchall()]
+
+
+async def map_features(conn: Conn, scope: str | None, *, open_only: bool) -> tuple[list[Row], list[Row]]:
+    """Incidents as points, grids (of the layer in force) with open and overdue counts."""
+    incidents = await map_points(conn, scope, open_only=open_only)
     g = _Where()
     g.add("i.state NOT IN ('closed', 'merged', 'rejected')")
     if scope is not None:
@@ -264,14 +298,14 @@ async def map_features(conn: Conn, scope: str | None, *, open_only: bool) -> tup
         sql.SQL(
             """
             WITH counts AS (
-                SELECT i.grid_code, count(*) AS open, count(*) FILTER (WHERE i.light = 'red') AS overdue
+                SELECT i.grid_code, count(*) AS open, count(*) FILTER (WHERE {}) AS overdue
                 FROM incidents i WHERE {} AND i.grid_code IS NOT NULL GROUP BY i.grid_code
             )
             SELECT DISTINCT ON (c.grid_code) c.grid_code, c.open, c.overdue, ST_AsGeoJSON(g.geom, 6)::jsonb
             FROM counts c JOIN geo_grid g ON g.code = c.grid_code
             ORDER BY c.grid_code, g.version_id DESC
             """
-        ).format(g.sql()),
+        ).format(OVERDUE_CASE, g.sql()),
         g.args,
     )
     cells = [

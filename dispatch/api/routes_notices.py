@@ -39,6 +39,7 @@ class NoticeEventOut(_Out):
 
 class CaseEventOut(_Out):
     action: str
+    actor_role: str | None = None
     actor_id: str
     at: datetime
     reason: str | None = None

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from dispatch.api import board
+from dispatch.api import board, case_panel
 from dispatch.api.answers import (
     COMMAND_ERRORS,
     ERRORS,
@@ -27,6 +27,7 @@ from dispatch.api.commands import IdempotencyKey, answer, duration
 from dispatch.api.edge import Limit, Offset
 from dispatch.api.errors import NotFound
 from dispatch.api.models import OperatorAction, OperatorCommand, SplitCommand, operator_actions
+from dispatch.api.queues import Queue
 from dispatch.api.state import Forbidden, Operator, State
 from dispatch.api.views import deadlines, masked_reporter
 from dispatch.cases.commands import Command
@@ -38,7 +39,7 @@ router = APIRouter(tags=["operator"], responses=ERRORS)
 Many = Annotated[list[str] | None, Query()]
 
 
-def _scope(caller: Operator, street: str | None) -> str | None:
+def street_scope(caller: Operator, street: str | None) -> str | None:
     """The operator's street; refuses a filter naming another street (403)."""
     if caller.street is not None and street is not None and street != caller.street:
         raise Forbidden(f"operator {caller.subject} sees street {caller.street} only")
@@ -67,10 +68,11 @@ async def list_incidents(
     since: datetime | None = None,
     until: datetime | None = None,
     escalated: Annotated[bool | None, Query(description="true: escalated past the assignee")] = None,
+    queue: Annotated[Queue | None, Query(description="one of the board's queues")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    scope = _scope(caller, street)
+    scope = street_scope(caller, street)
     query = board.IncidentQuery(
         tuple(state_ or ()),
         tuple(priority or ()),
@@ -86,6 +88,7 @@ async def list_incidents(
         limit,
         offset,
         escalated,
+        queue,
     )
     async with state.pool.connection() as conn:
         total, rows = await board.list_incidents(conn, scope, query)
@@ -94,7 +97,8 @@ async def list_incidents(
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail)
 async def incident_detail(incident_id: UUID, caller: Operator, state: State) -> dict[str, Any]:
-    """The case, its reports (reporters masked), its events timeline and its tasks."""
+    """The case, its reports (reporters masked: POST …/reveal to call one back), its events
+    timeline, its tasks, and the people who hold or held it (name, force, phone, on shift)."""
     async with state.pool.connection() as conn:
         row = await board.incident(conn, caller.street, str(incident_id))
         if row is None:
@@ -102,6 +106,11 @@ async def incident_detail(incident_id: UUID, caller: Operator, state: State) -> 
         reports = await board.reports_of(conn, str(incident_id))
         events = await board.events_of(conn, str(incident_id))
         tasks = await board.tasks_of(conn, str(incident_id))
+        holders = [
+            *([row["assignee_id"]] if row.get("assignee_id") else []),
+            *(t["assignee_id"] for t in tasks),
+        ]
+        people = await case_panel.people_of(conn, state.flows, row, holders, datetime.now(UTC))
     for report in reports:
         report["reporter"] = masked_reporter(report.get("reporter"))
     return {
@@ -110,6 +119,7 @@ async def incident_detail(incident_id: UUID, caller: Operator, state: State) -> 
         "events": events,
         "tasks": tasks,
         "actions": operator_actions(CaseState(row["state"])),
+        "people": people,
     }
 
 
@@ -126,7 +136,7 @@ async def list_tasks(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    scope = _scope(caller, street)
+    scope = street_scope(caller, street)
     query = board.TaskQuery(tuple(status or ("active",)), assignee, level, street, grid, limit, offset)
     async with state.pool.connection() as conn:
         total, rows = await board.list_tasks(conn, scope, query)
@@ -134,12 +144,20 @@ async def list_tasks(
 
 
 @router.get("/map", response_model=FeatureCollection)
-async def map_layer(caller: Operator, state: State, include_closed: bool = False) -> dict[str, Any]:
-    """GeoJSON FeatureCollection: incidents as points (priority, light, state), and the grids
-    with open items (open and overdue counts)."""
+async def map_layer(
+    caller: Operator,
+    state: State,
+    include_closed: bool = False,
+    grids: Annotated[bool, Query(description="false: the points only (a page with the layers)")] = True,
+) -> dict[str, Any]:
+    """GeoJSON FeatureCollection: incidents as points (priority, light, state, overdue), and the
+    grids with open items (open and overdue counts, their outlines)."""
     async with state.pool.connection() as conn:
-        points, grids = await board.map_features(conn, caller.street, open_only=not include_closed)
-    return {"type": "FeatureCollection", "features": [*grids, *points]}
+        if not grids:
+            points = await board.map_points(conn, caller.street, open_only=not include_closed)
+            return {"type": "FeatureCollection", "features": points}
+        points, cells = await board.map_features(conn, caller.street, open_only=not include_closed)
+    return {"type": "FeatureCollection", "features": [*cells, *points]}
 
 
 @router.get("/kpi", response_model=Kpis)

@@ -46,6 +46,7 @@ from dispatch.lifecycle.errors import DetailError, LifecycleError
 from dispatch.lifecycle.states import OPEN, Action, CaseState, Role
 from dispatch.positions import service as positions
 from dispatch.positions.service import load_max_age
+from dispatch.routing.values import Candidate
 from dispatch.rows import event_row, merge_window_row, opened_incident_row, task_row
 from dispatch.sla.ladder import LadderTarget
 
@@ -160,6 +161,17 @@ class CaseFlows:
         """A router over the people around the case, with their open work as stored now and,
         for those who share it, their last position (not their home) for "nearest"."""
         return (await self.routers_for(conn, [incident]))(incident)
+
+    async def people_around(self, conn: Conn, incident: Row, now: datetime) -> list[Candidate]:
+        """The people around the case as routing sees them at `now`: their stored open work,
+        their shared position when fresh, their dated shift exceptions applied (the board's
+        reassignment picker, over `Router.eligible`)."""
+        people = self.people.near(incident)
+        ids = sorted({c.worker_id for c in people})
+        loads = await (await q.open_work(conn, ids)).result()
+        shared = await positions.fresh(conn, ids, now=now, max_age=self.position_max_age)
+        placed = positions.placed(People.loaded(people, loads), shared)
+        return self.people.directory.on_duty_at(placed, now, self.rules.tk.working)
 
     async def routers_for(self, conn: Conn, incidents: Sequence[Row]) -> Callable[[Row], Route]:
         """Routers for a batch of cases, over their people's open work and shared positions,

@@ -7,7 +7,10 @@ Definitions (each a ratio over the events of the period; None when nothing was c
 - 按期结案率 on-time closing     — `close` events with `on_time` (resolve and verify in limit);
 - 返工率 rework rate             — failed verifications / verifications;
 - 超期数 overdue                 — cases with any clock overrun in the period: an escalation
-                                   step at or past 100 % of a limit, or a clock stopped late;
+                                   step at or past 100 % of a limit, or a clock stopped late
+                                   (`dispatch.kpi.overdue`, the board's definition too);
+- 超期在办 open_overdue          — open cases overdue now, whatever the period (the number the
+                                   board's 超期 queue shows; rows of the whole range only);
 - volunteers' share              — `volunteer_resolve` events / all resolutions (a volunteer's
                                    or the assignee's), and their on-time rate (resolve clock);
 - 满意率, 回访率             — from the return visits, defined in `dispatch.kpi.satisfaction`;
@@ -30,6 +33,7 @@ from typing import Any
 
 from psycopg import AsyncConnection, sql
 
+from dispatch.kpi.overdue import OPEN_OVERDUE, overrun
 from dispatch.kpi.satisfaction import SATISFACTION_COLUMNS, satisfaction
 
 Row = dict[str, Any]
@@ -87,6 +91,7 @@ SELECT {group} AS key, {period} AS period,
     count(DISTINCT e.incident_id) FILTER (WHERE
         (e.action = 'escalate' AND (e.data #>> '{{escalation,fraction}}')::float8 >= 1)
         OR jsonb_path_exists(e.data, '$.sla.* ? (@.late == true)')) AS overdue
+    count(DISTINCT e.incident_id) FILTER (WHERE {overrun}) AS overdue
 FROM events e JOIN incidents i USING (incident_id) {unnest}
 WHERE e.at >= %s AND e.at < %s AND {scope}
 GROUP BY 1, 2 ORDER BY 1, 2
@@ -109,6 +114,14 @@ _POINTS_GROUP = {  # community codes begin with their street's code, which begin
     KpiGroup.COMMUNITY: "p.community_code",
 }
 
+
+OPEN_OVERDUE_SQL = """
+SELECT {group} AS key, count(DISTINCT i.incident_id) AS open_overdue
+FROM incidents i {unnest}
+WHERE {open_overdue} AND {scope}
+GROUP BY 1
+"""
+_OPEN_GROUP = {**_GROUP, KpiGroup.WORKER: "i.assignee_id"}  # an open case's holder now
 
 _JOINS = {
     KpiGroup.SOURCE: ", unnest(i.sources) AS src(source)",
@@ -140,6 +153,7 @@ async def kpis(
         period=sql.SQL(period_sql),
         unnest=sql.SQL(_JOINS.get(group, "")),
         scope=sql.SQL("i.street_code = %s" if street is not None else "TRUE"),
+        overrun=overrun("e"),
     )
     args: list[Any] = [since, until] + ([street] if street is not None else [])
     cur = await conn.execute(query, args)
@@ -181,6 +195,7 @@ async def kpis(
             "voided": voided,
             "withdrawn": withdrawn,
             "expired": expired,
+            "open_overdue": 0 if period is Period.ALL else None,
             "points_issued": None,
             "points_redeemed": None,
             **_NO_VISITS,
@@ -190,6 +205,9 @@ async def kpis(
     )
     for k, columns in visits.items():
         out.setdefault(k, _empty(group, *k)).update(columns)
+    if period is Period.ALL:
+        for key, count in await open_overdue(conn, group=group, street=street):
+            out.setdefault((key, "all"), _empty(group, key, "all"))["open_overdue"] = count
     if group in _POINTS_GROUP:
         points = sql.SQL(POINTS_SQL).format(
             group=sql.SQL(_POINTS_GROUP[group]),
@@ -221,6 +239,7 @@ def _empty(group: KpiGroup, key: Any, when: Any) -> Row:
     for name in ("on_time_acceptance", "on_time_resolution", "volunteer_share", "volunteer_on_time"):
         row[name] = None
     row.update(on_time_closing=None, rework_rate=None, points_issued=None, points_redeemed=None, **_NO_VISITS)
+    row["open_overdue"] = 0 if when == "all" else None
     return row
 
 
@@ -232,6 +251,20 @@ async def out_of_area(conn: AsyncConnection[Any], *, since: datetime, until: dat
     )
     row = await cur.fetchone()
     return int(row[0]) if row else 0
+
+
+async def open_overdue(
+    conn: AsyncConnection[Any], *, group: KpiGroup = KpiGroup.DISTRICT, street: str | None = None
+) -> list[tuple[Any, int]]:
+    """(group key, open cases overdue now): the board's 超期 queue, counted by group."""
+    query = sql.SQL(OPEN_OVERDUE_SQL).format(
+        group=sql.SQL(_OPEN_GROUP[group]),
+        unnest=sql.SQL(_JOINS.get(group, "") if group is KpiGroup.SOURCE else ""),
+        open_overdue=OPEN_OVERDUE,
+        scope=sql.SQL("i.street_code = %s" if street is not None else "TRUE"),
+    )
+    cur = await conn.execute(query, [street] if street is not None else [])
+    return [(key, int(n)) for key, n in await cur.fetchall()]
 
 
 async def open_tasks(conn: AsyncConnection[Any]) -> list[tuple[str, str, int]]:

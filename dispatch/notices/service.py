@@ -105,7 +105,8 @@ async def case_history(conn: Conn, incident_ids: Sequence[str], *, last: int = 1
     out: dict[str, list[Row]] = {i: [] for i in incident_ids}
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "SELECT * FROM (SELECT incident_id::text AS incident_id, sequence, action, actor_id, at, reason, "
+            "SELECT * FROM (SELECT incident_id::text AS incident_id, sequence, action, actor_role, actor_id, "
+            "at, reason, "
             "row_number() OVER (PARTITION BY incident_id ORDER BY sequence DESC) AS k "
             "FROM events WHERE incident_id = ANY(%s::uuid[])) e WHERE k <= %s ORDER BY incident_id, sequence",
             (list(incident_ids), last),

@@ -140,12 +140,9 @@ class Router:
             if tier is None:
                 continue
             if tier is RoutingRule.ELIGIBLE_WORKER:
-                if no_volunteers and c.role in self._volunteers:
-                    passed.volunteers += 1
-                    continue
-                limit = self._capacity.get(c.role)
-                if limit is not None and c.open_tasks >= limit:
-                    passed.at_capacity += 1
+                skip = self._passed_over(c, no_volunteers)
+                if skip is not None:
+                    passed.count(skip)
                     continue
             on = on_duty.get(c.roster)
             if on is None:
@@ -159,6 +156,46 @@ class Router:
             if held is None or key < held[0]:
                 best[tier] = (key, c)
         return self._decide(incident, rule, best, off_shift, passed=passed, returns=returns)
+
+    def eligible(
+        self, incident: RoutingIncident, candidates: Iterable[Candidate], now: datetime
+    ) -> list[Pick]:
+        """Everyone the rule above would consider for `incident` and who is on shift at `now`,
+        in the rule's order (most specific level first, then the force's rank, open work,
+        distance, id): the operator's choice when they reassign by hand."""
+        if now.tzinfo is None:
+            raise RoutingError(f"now: naive datetime {now.isoformat()}; pass a timezone-aware datetime")
+        rule = self._categories.get(incident.category)
+        if rule is None:
+            raise RoutingError(f"category: unknown category {incident.category!r}")
+        no_volunteers = incident.priority.rank < VOLUNTEER_MIN_PRIORITY.rank
+        ranked: list[tuple[tuple[int, int, int, float, str], Pick]] = []
+        for c in candidates:
+            tier, rank = self._tier(incident, rule, c)
+            if tier is None:
+                continue
+            if tier is RoutingRule.ELIGIBLE_WORKER and self._passed_over(c, no_volunteers) is not None:
+                continue
+            if not self.on_shift(c, now):
+                continue
+            distance = _distance(incident, c)
+            pick = Pick(c, tier, None if distance == inf else round(distance, 1))
+            ranked.append(((_TIERS.index(tier), rank, c.open_tasks, distance, c.worker_id), pick))
+        return [pick for _, pick in sorted(ranked, key=lambda r: r[0])]
+
+    def on_shift(self, c: Candidate, now: datetime) -> bool:
+        """Is `c` on shift at `now` by their roster (resolve dated exceptions first)?"""
+        return on_shift(self._roster(c), now, self._calendar)
+
+    def _passed_over(self, c: Candidate, no_volunteers: bool) -> str | None:
+        """Why an eligible worker is not given the case: a volunteer too junior for its
+        priority ("volunteer"), or at their force's capacity ("capacity")."""
+        if no_volunteers and c.role in self._volunteers:
+            return "volunteer"
+        limit = self._capacity.get(c.role)
+        if limit is not None and c.open_tasks >= limit:
+            return "capacity"
+        return None
 
     def reroute_after_return(
         self,
@@ -271,6 +308,21 @@ class _Passed:
 
     volunteers: int = 0
     at_capacity: int = 0
+
+    def count(self, why: str) -> None:
+        if why == "volunteer":
+            self.volunteers += 1
+        else:
+            self.at_capacity += 1
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """One person an operator may give the case to: who, by which rule, how far away."""
+
+    candidate: Candidate
+    rule: RoutingRule
+    distance_m: float | None
 
 
 def _distance(incident: RoutingIncident, c: Candidate) -> float:

@@ -2,7 +2,7 @@
 operator's voiding and a redrawn grid layer record: source_update, withdraw, expire, void, rehome.
 
 Revision ID: 0013_alerts
-Revises: 0016_surge
+Revises: 0014_board
 Create Date: 2026-12-01 13:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0013_alerts"
-down_revision = "0016_surge"  # chained after main's head
+down_revision = "0014_board"  # chained after main's head
 branch_labels = None
 depends_on = None
 

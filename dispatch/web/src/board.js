@@ -1,9 +1,15 @@
-// The command-center board: the map, three live columns (new, overdue, escalated), the
-// activity ticker fed by server-sent events, filters, drill-down and the case panel.
+// The command-center board: the map, the six queues of what waits on the operator (new, to
+// verify, extension requests, returned, overdue, escalated past the community) always in
+// sight, the activity ticker fed by server-sent events, filters, drill-down and the case panel.
+//
+// Light on the wire: the map's points come once (GET /map?grids=false: the outlines are in the
+// layers); a live event names a case, and the board fetches the points of the cases named in
+// the last moment (GET /map/points), moves only their markers and the grids they are in, and
+// refreshes the queue counts and the one list on show. Only a `resync` reloads the points.
 import './common/base.css';
 import './board/board.css';
 import { api, query, requireSession } from './common/api.js';
-import { h, $, clear } from './common/dom.js';
+import { h, $, $$, clear } from './common/dom.js';
 import { shell } from './common/shell.js';
 import {
   t, stateName, actionName, lightName, sourceName, levelName, categoryName, when, STATE_CODES, SOURCE_CODES,
@@ -15,17 +21,18 @@ import { SurgeLayer } from './board/surge.js'; // surge and risk layers: their o
 import { RiskLayer } from './board/risk.js';
 
 const me = requireSession('operator');
-const OPEN = ['reported', 'registered', 'dispatched', 'accepted', 'on_site', 'returned', 'extension_requested', 'parked', 'rework', 'reopened', 'resolved', 'verified'];
-const NEW = ['reported', 'registered', 'dispatched'];
-const COLUMNS = {
-  new: { states: NEW },
-  overdue: { states: OPEN, light: 'red' },
-  escalated: { states: OPEN, escalated: true },
-};
+const QUEUES = ['new', 'verify', 'extension', 'returned', 'overdue', 'escalated'];
+const CLOSED = new Set(['closed', 'merged', 'rejected']);
+const LIST_SIZE = 25;
+const SETTLE_MS = 400; // live events within this long are applied together
 const state = {
-  layers: null, categories: {}, map: null, counts: new Map(), points: [],
-  focus: { street: me.street || null, community: null, grid: null }, filters: {}, overlays: [],
+  layers: null, categories: {}, map: null, counts: new Map(), points: new Map(),
+  focus: { street: me.street || null, community: null, grid: null }, filters: {},
+  queue: 'new', pending: new Set(), resync: false, overlays: [],
 };
+// what the page did, for its own test (tests/dispatch/web/test_board_light.py)
+const stats = { full: 0, incremental: 0, draws: [], updates: [] };
+window.__board = stats;
 
 function nameOf(code) {
   if (!code || !state.layers) return code || '';
@@ -65,6 +72,11 @@ function focusParams() {
   return { grid: f.grid || undefined, community: f.grid ? undefined : f.community || undefined, street: f.street && !f.community && !f.grid ? f.street : undefined };
 }
 
+function filterParams() {
+  const f = state.filters;
+  return { ...focusParams(), priority: f.priority, source: f.source, category: f.category, q: f.q };
+}
+
 function item(row) {
   return h('li', { class: 'item', dataset: { id: row.incident_id }, onclick: () => openDetail(row.incident_id) },
     h('span', { class: `badge ${row.priority}` }, row.priority),
@@ -73,25 +85,34 @@ function item(row) {
     h('span', { class: 'state' }, stateName(row.state)),
     row.escalation_level ? h('span', { class: 'level' }, levelName(row.escalation_level)) : null,
     h('div', { class: 'line' }, row.description.slice(0, 60)),
-    h('div', { class: 'meta' }, `${nameOf(row.grid_code)} · ${when(row.first_reported_at)}`));
+    h('div', { class: 'meta' }, [nameOf(row.grid_code), row.address, when(row.first_reported_at)].filter(Boolean).join(' · ')));
 }
 
-async function refreshColumns() {
+async function refreshCounts() {
+  const counts = await api('/queues' + query(filterParams()));
+  for (const name of QUEUES) $(`#queue-${name} .count`).textContent = String(counts[name]);
+}
+
+async function refreshList() {
   const f = state.filters;
-  await Promise.all(Object.entries(COLUMNS).map(async ([name, col]) => {
-    const params = {
-      ...focusParams(),
-      state: f.state ? [f.state] : col.states,
-      light: f.light || col.light,
-      escalated: col.escalated,
-      priority: f.priority, source: f.source, category: f.category, q: f.q, limit: 12,
-    };
-    const answer = await api('/incidents' + query(params));
-    const box = $(`#col-${name}`);
-    box.querySelector('.count').textContent = String(answer.total);
-    clear(box.querySelector('.items')).append(
-      ...(answer.items.length ? answer.items.map(item) : [h('li', { class: 'muted' }, t('nothing'))]));
-  }));
+  const params = { ...filterParams(), queue: state.queue, state: f.state ? [f.state] : undefined, light: f.light, limit: LIST_SIZE };
+  const answer = await api('/incidents' + query(params));
+  const box = $('#queue-list');
+  box.dataset.queue = state.queue;
+  box.querySelector('.queue-name').textContent = t(`queue_${state.queue}`);
+  box.querySelector('.shown').textContent = answer.total > answer.items.length ? `${answer.items.length} / ${answer.total}` : '';
+  clear(box.querySelector('.items')).append(
+    ...(answer.items.length ? answer.items.map(item) : [h('li', { class: 'muted' }, t('nothing'))]));
+}
+
+function refreshQueues() {
+  return Promise.all([refreshCounts(), refreshList()]);
+}
+
+function pickQueue(name) {
+  state.queue = name;
+  for (const b of $$('#queues .queue')) b.setAttribute('aria-pressed', String(b.dataset.queue === state.queue));
+  refreshList();
 }
 
 function visible(feature) {
@@ -108,26 +129,96 @@ function visible(feature) {
   return true;
 }
 
-async function refreshMap() {
-  const geo = await api('/map');
+function count(code, p, sign) {
+  if (!code) return;
+  const c = state.counts.get(code) || { open: 0, overdue: 0 };
+  c.open += sign;
+  if (p.overdue) c.overdue += sign;
+  state.counts.set(code, c);
+}
+
+function labelOf(f) {
+  const c = [...state.counts.entries()].filter(([code]) => code.startsWith(f.id)).reduce(
+    (acc, [, v]) => ({ open: acc.open + v.open, overdue: acc.overdue + v.overdue }), { open: 0, overdue: 0 });
+  if (!c.open) return f.properties.name;
+  return `${f.properties.name} ${t('grid_open')}${c.open}${c.overdue ? ` ${t('overdue_count')}${c.overdue}` : ''}`;
+}
+
+async function loadMap() {
+  const geo = await api('/map?grids=false');
+  const began = performance.now();
+  state.points = new Map();
   state.counts = new Map();
-  state.points = [];
   for (const feature of geo.features) {
-    if (feature.properties.kind === 'grid') state.counts.set(feature.id, feature.properties);
-    else state.points.push(feature);
+    state.points.set(feature.id, feature);
+    count(feature.properties.grid_code, feature.properties, 1);
   }
+  state.map.markers([...state.points.values()], visible, openDetail);
   drawMap();
+  stats.full += 1;
+  stats.draws.push({ ms: performance.now() - began, markers: state.points.size });
+}
+
+function drawOverlays() {
+  const points = [...state.points.values()];
+  for (const layer of state.overlays) layer.draw(points);
 }
 
 function drawMap() {
-  state.map.render(state.focus, state.counts, (f) => {
-    const c = [...state.counts.entries()].filter(([code]) => code.startsWith(f.id)).reduce(
-      (acc, [, v]) => ({ open: acc.open + v.open, overdue: acc.overdue + v.overdue }), { open: 0, overdue: 0 });
-    if (!c.open) return f.properties.name;
-    return `${f.properties.name} ${t('open_count')}${c.open}${c.overdue ? ` ${t('overdue_count')}${c.overdue}` : ''}`;
-  });
-  state.map.markers(state.points, visible, openDetail);
-  for (const layer of state.overlays) layer.draw(state.points);
+  state.map.render(state.focus, state.counts, labelOf);
+  state.map.filter(state.points.values(), visible);
+  drawOverlays();
+}
+
+// the changed cases' points: move their markers and the counts of the grids they left or entered
+function applyPoints(ids, features) {
+  const began = performance.now();
+  const now = new Map(features.map((f) => [f.id, f]));
+  const touched = new Set();
+  for (const id of ids) {
+    const before = state.points.get(id);
+    const after = now.get(id);
+    if (before) {
+      count(before.properties.grid_code, before.properties, -1);
+      touched.add(before.properties.grid_code);
+    }
+    if (after && !CLOSED.has(after.properties.state)) {
+      state.points.set(id, after);
+      count(after.properties.grid_code, after.properties, 1);
+      touched.add(after.properties.grid_code);
+      state.map.upsert(after, visible);
+    } else {
+      state.points.delete(id);
+      state.map.remove(id);
+    }
+  }
+  state.map.reshade(touched, state.counts, labelOf);
+  drawOverlays();
+  stats.incremental += 1;
+  stats.updates.push({ ms: performance.now() - began, cases: ids.length });
+}
+
+async function settle() {
+  if (state.resync) {
+    state.resync = false;
+    state.pending.clear();
+    await Promise.all([loadMap(), refreshQueues(), ...state.overlays.map((l) => l.refresh())]);
+    return;
+  }
+  const ids = [...state.pending];
+  state.pending.clear();
+  for (let i = 0; i < ids.length; i += 200) {
+    const chunk = ids.slice(i, i + 200);
+    const answer = await api('/map/points' + query({ id: chunk }));
+    applyPoints(chunk, answer.features);
+  }
+  await Promise.all([refreshQueues(), ...state.overlays.map((l) => l.refresh())]);
+}
+
+let settleTimer = null;
+function scheduleSettle() {
+  clearTimeout(settleTimer);
+  settleTimer = setTimeout(() => { settle().catch((e) => console.warn('board: update failed', e)); }, SETTLE_MS);
 }
 
 function crumbs() {
@@ -151,7 +242,7 @@ function setFocus(focus) {
   else m.zoomTo(focus.community ? m.communities.get(focus.community) : focus.street ? m.streets.get(focus.street) : null);
   crumbs();
   drawMap();
-  refreshColumns();
+  refreshQueues();
 }
 
 function pick(gridCode) {
@@ -165,32 +256,39 @@ function pick(gridCode) {
 }
 
 async function openDetail(id) {
+  if (location.hash !== `#case=${id}`) history.replaceState(null, '', `#case=${id}`);
   await showDetail($('#detail'), id, {
     categories: state.categories,
     nameOf,
-    changed: scheduleRefresh,
-    closeDetail: () => { $('#detail').hidden = true; },
+    changed: () => { state.pending.add(id); scheduleSettle(); },
+    open: openDetail,
+    closeDetail: () => {
+      $('#detail').hidden = true;
+      history.replaceState(null, '', location.pathname);
+    },
   });
 }
 
-let refreshTimer = null;
-function scheduleRefresh() {
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => { refreshColumns(); refreshMap(); state.overlays.forEach((l) => l.refresh()); }, 400);
+function caseInLink() {
+  const m = /^#case=([0-9a-f-]{36})$/i.exec(location.hash);
+  return m ? m[1] : null;
 }
 
 function onLive(itemDoc) {
-  if (itemDoc.kind !== 'resync') {
+  if (itemDoc.kind === 'resync') {
+    state.resync = true;
+  } else {
     const what = itemDoc.kind === 'escalation'
-      ? `${actionName('escalate')} ${itemDoc.step} → ${levelName(itemDoc.level)}`
+      ? `${actionName('escalate')} ${t(`step_${itemDoc.step}`)} → ${levelName(itemDoc.level)}`
       : `${actionName(itemDoc.action)} → ${stateName(itemDoc.to_state)}`;
     const cat = itemDoc.category ? categoryName(state.categories, itemDoc.category) : '';
     const ticker = $('#ticker');
     ticker.prepend(h('li', { class: `tick ${itemDoc.kind}`, dataset: { id: itemDoc.incident_id }, onclick: () => openDetail(itemDoc.incident_id) },
       h('span', { class: 'meta' }, when(itemDoc.at)), ` ${what} ${cat} · ${nameOf(itemDoc.grid_code)}`));
     while (ticker.children.length > 40) ticker.lastChild.remove();
+    if (itemDoc.incident_id) state.pending.add(itemDoc.incident_id);
   }
-  scheduleRefresh();
+  scheduleSettle();
 }
 
 function setLive(on) {
@@ -208,11 +306,17 @@ async function refreshDeadLetters() {
   panel.hidden = false;
   panel.querySelector('.count').textContent = String(counts.reduce((n, c) => n + c.open, 0));
   clear(panel.querySelector('.items')).append(...counts.slice(0, 5).map((c) =>
-    h('li', {}, h('a', { href: '/board/dlq' }, `${c.open} · ${c.source} · ${c.field}`))));
+    h('li', {}, h('a', { href: '/board/dlq' }, `${c.open} · ${sourceName(c.source)} · ${c.field}`))));
+}
+
+function applyFilters() {
+  readFilters();
+  drawMap();
+  refreshQueues();
 }
 
 async function main() {
-  shell(() => { fillSelects(); crumbs(); drawMap(); refreshColumns(); });
+  shell(() => { fillSelects(); crumbs(); drawMap(); refreshQueues(); });
   $('#who').textContent = `${me.sub} · ${me.street || ''}`;
   const [layers, categories] = await Promise.all([api('/reference/layers'), api('/reference/categories')]);
   state.layers = layers;
@@ -222,11 +326,15 @@ async function main() {
   $('#who').textContent = `${me.sub} · ${me.street ? nameOf(me.street) : layers.district.name}`;
   fillSelects();
   readFilters();
-  $('#filters').addEventListener('submit', (ev) => { ev.preventDefault(); readFilters(); drawMap(); refreshColumns(); });
-  $('#filters').addEventListener('reset', () => setTimeout(() => { readFilters(); drawMap(); refreshColumns(); }));
+  for (const b of $$('#queues .queue')) b.addEventListener('click', () => pickQueue(b.dataset.queue));
+  $('#filters').addEventListener('submit', (ev) => { ev.preventDefault(); applyFilters(); });
+  $('#filters').addEventListener('reset', () => setTimeout(applyFilters));
+  window.addEventListener('hashchange', () => { const id = caseInLink(); if (id) openDetail(id); });
   crumbs();
   if (me.street) state.map.zoomTo(state.map.streets.get(me.street));
-  await Promise.all([refreshMap(), refreshColumns(), refreshDeadLetters().catch(() => null), ...state.overlays.map((l) => l.refresh())]);
+  await Promise.all([loadMap(), refreshQueues(), refreshDeadLetters().catch(() => null), ...state.overlays.map((l) => l.refresh())]);
+  const linked = caseInLink();
+  if (linked) await openDetail(linked).catch(() => null);
   document.body.dataset.ready = 'true';
   subscribe('/live', onLive, setLive);
 }

@@ -5,12 +5,12 @@ import './admin.css';
 import { api, ApiError, query, requireSession } from './common/api.js';
 import { h, $, clear, toast } from './common/dom.js';
 import { shell } from './common/shell.js';
-import { t, when, sourceName, SOURCE_CODES } from './common/i18n.js';
+import { t, when, sourceName, SOURCE_CODES, problemNode } from './common/i18n.js';
 
 const me = requireSession('operator');
 
 function problem(err) {
-  toast(err instanceof ApiError ? `${err.field ? err.field + ': ' : ''}${err.message}` : String(err), 'error');
+  toast(problemNode(err), 'error');
 }
 
 function table(el, head, rows) {
@@ -23,7 +23,7 @@ async function loadCounts() {
   const counts = await api('/dlq/counts');
   table($('#counts'), [t('open_count'), t('source'), t('field'), t('example')], counts.map((c) =>
     h('tr', { class: 'clickable', onclick: () => filterBy(c) }, h('td', { class: 'num' }, String(c.open)),
-      h('td', {}, sourceName(c.source)), h('td', {}, c.field), h('td', {}, c.example))));
+      h('td', {}, sourceName(c.source)), h('td', { translate: 'no' }, c.field), h('td', { translate: 'no' }, c.example))));
 }
 
 function filterBy(c) {
@@ -41,11 +41,11 @@ async function loadLetters(ev) {
     all: f.get('all') ? 'true' : '',
   }));
   $('#total').textContent = `${r.total} ${t('total_letters')}`;
-  table($('#letters'), ['ID', t('received'), t('source'), t('stage'), t('field'), t('reason'), t('decision'), ''],
+  table($('#letters'), [t('letter_id'), t('received'), t('source'), t('stage'), t('field'), t('reason'), t('decision'), ''],
     r.letters.map((x) => h('tr', { dataset: { id: x.dlq_id } },
       h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => show(x.dlq_id) }, x.dlq_id.slice(0, 8))),
-      h('td', {}, when(x.received_at)), h('td', {}, sourceName(x.source)), h('td', {}, x.stage), h('td', {}, x.field),
-      h('td', {}, x.reason + (x.times > 1 ? ` ×${x.times}` : '')), h('td', {}, x.decision ? `${x.decision} · ${x.decided_by}` : ''),
+      h('td', {}, when(x.received_at)), h('td', {}, sourceName(x.source)), h('td', { translate: 'no' }, x.stage), h('td', { translate: 'no' }, x.field),
+      h('td', { translate: 'no' }, x.reason + (x.times > 1 ? ` ×${x.times}` : '')), h('td', {}, x.decision ? `${t(x.decision === 'replayed' ? 'replayed_ok' : x.decision)} · ${x.decided_by}` : ''),
       h('td', {},
         h('button', { type: 'button', class: 'replay', onclick: () => replay(x.dlq_id) }, t('replay')), ' ',
         h('button', { type: 'button', class: 'discard', onclick: () => discard(x.dlq_id) }, t('discard'))))));
@@ -56,8 +56,8 @@ async function show(id) {
   const x = await api(`/dlq/${id}`);
   const box = clear($('#letter'));
   box.hidden = false;
-  box.append(h('h2', {}, `${t('raw_record')} · ${x.dlq_id}`), h('p', {}, `${sourceName(x.source)} · ${x.stage} · ${x.field}: ${x.reason}`),
-    h('p', { class: 'hint' }, JSON.stringify(x.origin)), h('pre', { class: 'raw' }, x.raw));
+  box.append(h('h2', {}, `${t('raw_record')} · ${x.dlq_id}`), h('p', { translate: 'no' }, `${sourceName(x.source)} · ${x.stage} · ${x.field}: ${x.reason}`),
+    h('p', { class: 'hint', translate: 'no' }, JSON.stringify(x.origin)), h('pre', { class: 'raw', translate: 'no' }, x.raw));
 }
 
 async function refresh() {

@@ -7,7 +7,7 @@ import './inbox.css';
 import { api, ApiError, requireSession } from './common/api.js';
 import { h, $, $$, clear, toast } from './common/dom.js';
 import { shell } from './common/shell.js';
-import { t, actionName, categoryName, deskName, noticeKind, noticeState, span, when } from './common/i18n.js';
+import { t, actionName, categoryName, deskName, noticeKind, noticeState, span, when, problemNode } from './common/i18n.js';
 
 const me = requireSession('desk');
 const REFRESH_MS = 30000;
@@ -32,7 +32,7 @@ function answerForm(n) {
       const when_ = new Date(form.by.value).toISOString();
       await act(n, 'answer', { what: form.what.value.trim(), by: when_ });
     } catch (e) {
-      toast(e instanceof ApiError && e.field ? `${e.field}: ${e.message}` : e.message, 'err');
+      toast(problemNode(e), 'err');
     }
   });
   return form;
@@ -45,9 +45,14 @@ async function act(n, action, body) {
 }
 
 function history(n) {
-  const own = n.events.map((e) => h('li', {}, `${when(e.at)} ${noticeState(e.action)} · ${e.actor_id}`));
+  // who acted is data (a login, a worker id), kept as written; the notices service is the system
+  const who = (id) => (id === 'notices' ? t('system_actor') : h('span', { translate: 'no' }, id));
+  const own = n.events.map((e) => h('li', {}, `${when(e.at)} ${noticeState(e.action)} · `, who(e.actor_id)));
+  // a system step in the page's words: the English reason the tracker or router logged is not shown
+  const system = (e) => e.actor_role === 'system';
   const theCase = n.history.map((e) => h('li', { class: 'muted' },
-    `${when(e.at)} ${actionName(e.action)} · ${e.actor_id}`, e.reason ? ` · ${e.reason}` : ''));
+    `${when(e.at)} ${actionName(e.action)} · `, system(e) ? t('system_actor') : who(e.actor_id),
+    e.reason && !system(e) ? ` · ${e.reason}` : ''));
   return h('details', {}, h('summary', {}, t('notice_history')), h('ol', {}, own, theCase));
 }
 
@@ -58,7 +63,7 @@ function card(n) {
     buttons.push(h('button', { type: 'button', class: 'primary', dataset: { action: 'receive' },
       onclick: async (ev) => {
         ev.target.disabled = true;
-        try { await act(n, 'receive', undefined); } catch (e) { toast(e.message, 'err'); ev.target.disabled = false; }
+        try { await act(n, 'receive', undefined); } catch (e) { toast(problemNode(e), 'err'); ev.target.disabled = false; }
       } }, t('receive')));
   }
   if (n.state === 'received') {

@@ -5,7 +5,7 @@ import './admin.css';
 import { api, ApiError, query, requireSession, session } from './common/api.js';
 import { h, $, clear, toast } from './common/dom.js';
 import { shell } from './common/shell.js';
-import { t } from './common/i18n.js';
+import { t, problemNode } from './common/i18n.js';
 
 const me = requireSession('operator');
 
@@ -14,7 +14,7 @@ function table(el, head, rows) {
 }
 
 function problem(err) {
-  toast(err instanceof ApiError ? `${err.field ? err.field + ': ' : ''}${err.message}` : String(err), 'error');
+  toast(problemNode(err), 'error');
 }
 
 async function importSheet(ev) {

@@ -6,7 +6,7 @@ import './common/base.css';
 import './resident.css';
 import { api, ApiError } from './common/api.js';
 import { h, $, clear, toast } from './common/dom.js';
-import { lang, toggle, when } from './common/i18n.js';
+import { lang, toggle, when, problemNode } from './common/i18n.js';
 import { shrink } from './common/photo.js';
 import { placeMap } from './resident/map.js';
 import { applyStrings, r } from './resident/strings.js';
@@ -28,7 +28,7 @@ function device() {
 }
 
 function fail(e) {
-  toast(e instanceof ApiError && e.field ? `${e.field}: ${e.message}` : e.message, 'err');
+  toast(problemNode(e), 'err');
 }
 
 function ready(name) {
@@ -85,7 +85,7 @@ function showForm() {
     }
   });
   const follow = h('form', { class: 'stack card', id: 'follow' },
-    h('label', {}, r('follow'), h('input', { name: 'code', required: true, maxlength: 20, placeholder: 'R-XXXXXXXX-XXXXXX', autocapitalize: 'characters' })),
+    h('label', {}, r('follow'), h('input', { name: 'code', required: true, maxlength: 20, placeholder: 'R-XXXXXXXX-XXXXXX', translate: 'no', autocapitalize: 'characters' })),
     h('button', { type: 'submit' }, r('follow')));
   follow.addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -6,7 +6,7 @@ import './common/base.css';
 import './volunteer.css';
 import { api, ApiError, newKey, saveSession, session } from './common/api.js';
 import { h, $, $$, clear, toast } from './common/dom.js';
-import { categoryName, toggle, when } from './common/i18n.js';
+import { categoryName, toggle, when, problemNode } from './common/i18n.js';
 import { shrink } from './common/photo.js';
 import { applyStrings, v } from './volunteer/strings.js';
 
@@ -21,7 +21,7 @@ function me() {
 }
 
 function fail(e) {
-  toast(e instanceof ApiError && e.field ? `${e.field}: ${e.message}` : e.message, 'err');
+  toast(problemNode(e), 'err');
 }
 
 // --- logging in and registering ---------------------------------------------------------

@@ -9,7 +9,7 @@ import { shell } from './common/shell.js';
 import { subscribe } from './common/live.js';
 import { showTask } from './worker/detail.js';
 import { shrink } from './common/photo.js';
-import { t, stateName, lightName, categoryName, when, span } from './common/i18n.js';
+import { t, stateName, lightName, categoryName, sourceName, when, span, problemNode } from './common/i18n.js';
 
 const me = requireSession('grid_worker');
 const BUTTONS = {
@@ -78,7 +78,9 @@ async function flush() {
       await api(item.path, { method: 'POST', body: item.body, key: item.key });
     } catch (e) {
       if (!(e instanceof ApiError)) break; // still offline: keep the rest
-      toast(`${t(item.action)}: ${e.message}`, 'err');
+      const said = problemNode(e);
+      said.prepend(`${t(item.action)}：`);
+      toast(said, 'err');
     }
     localStorage.setItem(QUEUE, JSON.stringify(queued().slice(1)));
     sent += 1;
@@ -110,7 +112,7 @@ function resolveForm(task) {
       }
       await send(task, 'resolve', { note: form.note.value.trim(), photos });
     } catch (e) {
-      toast(e instanceof ApiError && e.field ? `${e.field}: ${e.message}` : e.message, 'err');
+      toast(problemNode(e), 'err');
       button.disabled = false;
     }
   });
@@ -126,7 +128,7 @@ function returnForm(task) {
     try {
       await send(task, 'return', { reason: form.reason.value.trim() });
     } catch (e) {
-      toast(e.message, 'err');
+      toast(problemNode(e), 'err');
     }
   });
   return form;
@@ -146,7 +148,7 @@ function card(task) {
       try {
         await send(task, action, {});
       } catch (e) {
-        toast(e.message, 'err');
+        toast(problemNode(e), 'err');
         ev.target.disabled = false;
       }
       return null;
@@ -163,7 +165,7 @@ function card(task) {
       h('summary', {}, `${t('reports')} · ${(task.reports || []).length}`),
       h('ul', {}, (task.reports || []).map((r) => h('li', { dataset: { report: r.report_id } },
         h('span', { class: `badge ${r.priority}` }, r.priority), ' ',
-        `${categoryName(categories, r.category)} · ${r.source} · ${when(r.reported_at)}`,
+        `${categoryName(categories, r.category)} · ${sourceName(r.source)} · ${when(r.reported_at)}`,
         r.description ? h('div', { class: 'muted' }, r.description) : null)))),
     h('p', { class: late ? 'due late' : 'due' },
       h('span', { class: `dot ${inc.light}`, title: lightName(inc.light) }), ' ',
@@ -173,7 +175,7 @@ function card(task) {
     h('div', { class: 'buttons' }, buttons,
       h('button', { type: 'button', class: 'link', dataset: { action: 'detail' },
         onclick: () => showTask($('#detail'), task.task_id, { categories, done: () => { $('#detail').hidden = true; load(); } })
-          .catch((e) => toast(e.message, 'err')) }, t('details'))),
+          .catch((e) => toast(problemNode(e), 'err')) }, t('details'))),
     slot);
 }
 

@@ -107,6 +107,21 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/tasks", None, expect(**OPS)),
     ("GET", "/tasks?street=" + STREET_A, None, expect(op_district=200, op_a=200, op_b=403)),
     ("GET", "/map", None, expect(**OPS)),
+    ("GET", "/map?grids=false", None, expect(**OPS)),
+    ("GET", "/map/points?id={a1}", None, expect(**OPS)),
+    ("GET", "/queues", None, expect(**OPS)),
+    ("GET", "/queues?street=" + STREET_B, None, expect(op_district=200, op_a=403, op_b=200)),
+    ("GET", "/incidents?queue=overdue", None, expect(**OPS)),
+    ("GET", "/incidents/{a1}/candidates", None, expect(op_district=200, op_a=200, op_b=404)),
+    ("GET", "/incidents/{a1}/merge-suggestions", None, expect(op_district=200, op_a=200, op_b=404)),
+    (
+        "POST",
+        "/incidents/{a1}/reports/{a1_report}/reveal",
+        None,
+        expect(op_district=200, op_a=200, op_b=404),
+    ),
+    ("POST", "/incidents/{b1}/reports/{a1_report}/reveal", None, expect(op_district=404, op_a=404, op_b=404)),
+    ("GET", "/reveals", None, expect(**OPS)),
     ("GET", "/kpi", None, expect(**OPS)),
     # search: every operator may search; another street's case is simply not found (see below)
     ("GET", "/search?q={a1_ref}", None, expect(**OPS)),
@@ -267,6 +282,11 @@ def test_lists_hold_only_the_callers_scope(client: TestClient, world: World, tok
         )
         kpi = client.get("/kpi?group=grid", headers=op).json()["items"]
         assert all(row["key"].startswith(street) for row in kpi)
+        both = f"/map/points?id={mine.incident_id}&id={theirs.incident_id}"
+        points = client.get(both, headers=op).json()["features"]
+        assert [p["id"] for p in points] == [mine.incident_id]
+        queues = client.get("/queues", headers=op).json()
+        assert queues["new"] == client.get("/incidents?queue=new", headers=op).json()["total"] >= 1
     district = client.get("/incidents?limit=200", headers=tokens.operator()).json()["items"]
     assert {world.a1.incident_id, world.b1.incident_id} <= {i["incident_id"] for i in district}
     mine = client.get("/worker/tasks", headers=tokens.worker(world.b1.assignee)).json()["items"]

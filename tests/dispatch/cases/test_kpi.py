@@ -12,12 +12,15 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from config.settings import Settings
+from dispatch.api import board
+from dispatch.api.queues import Queue
 from dispatch.cases.commands import Command
 from dispatch.cases.sla_pass import SlaTracker
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.kpi.queries import KpiGroup, Period, kpis
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.states import Action, Role
+from dispatch.sla.ladder import LadderTarget
 from geo.reference import ReferenceDistrict
 from tests.casework import Harness, harness, report_in
 
@@ -108,3 +111,76 @@ async def test_kpis_of_a_known_month(kafka: Settings, engine: Engine, district: 
         await metrics.refresh(h.conn, datetime(2025, 3, 20, tzinfo=SH))
         assert metrics.kpi.labels("on_time_acceptance", street)._value.get() == 0.75
         assert metrics.overdue.labels(street)._value.get() == 2
+
+
+T1 = datetime(2025, 4, 9, 10, 0, tzinfo=SH)  # a Wednesday, a month of its own
+
+
+async def test_the_board_and_the_kpis_count_the_same_overdue_cases(
+    kafka: Settings, engine: Engine, district: ReferenceDistrict
+) -> None:
+    """An unaccepted task reassigned at its red step turns green again, yet stays overdue on
+    both; a clock stopped late counts too; an 80 % reminder is neither overdue nor escalated."""
+    street = district.streets[5].code
+    grids = [i for i, g in enumerate(district.grids) if g.street_code == street]
+    async with harness(kafka, engine, now=T1) as h:
+        unaccepted, late, on_time = await h.report(
+            [
+                report_in(district, grids[0], category="manhole_cover_missing", at=T1),
+                report_in(district, grids[2], category="road_blocked", source="police", at=T1),
+                report_in(district, grids[4], category="fallen_tree", source="patrol", at=T1),
+            ]
+        )
+        (reminded,) = await h.report(
+            [report_in(district, grids[6], category="manhole_cover_missing", at=T1 + timedelta(minutes=3))],
+            at=T1 + timedelta(minutes=3),
+        )
+        cur = await h.conn.execute(
+            "SELECT incident_id::text, assignee_id FROM incidents WHERE incident_id = ANY(%s::uuid[])",
+            ([late, on_time],),
+        )
+        who = {iid: Actor(Role.GRID_WORKER, w) for iid, w in await cur.fetchall()}
+        for iid in (late, on_time):
+            h.now[0] = T1 + timedelta(minutes=5)
+            await h.flows.transition(h.conn, iid, Command(Action.ACCEPT, who[iid]))
+        # the accept clock's yellow and red steps (15 min, P1): reassigned; the other one's yellow only
+        tracker = SlaTracker(h.flows)
+        while (await tracker.run_once(h.conn, T1 + timedelta(minutes=16))).claimed:
+            pass
+        h.now[0] = T1 + timedelta(minutes=20)
+        await h.flows.transition(
+            h.conn,
+            on_time,
+            Command(Action.ESCALATE, OP, reason="需街道协调", level=LadderTarget.STREET_CENTER),
+        )
+        h.now[0] = T1 + timedelta(minutes=150)  # past the 2 h resolve limit: the clock stops late
+        await h.flows.transition(h.conn, late, Command(Action.RESOLVE, who[late], note="清障"))
+
+        cur = await h.conn.execute(
+            "SELECT incident_id::text, light, escalation_level FROM incidents "
+            "WHERE incident_id = ANY(%s::uuid[])",
+            ([unaccepted, reminded],),
+        )
+        now = {iid: (light, level) for iid, light, level in await cur.fetchall()}
+        assert now[unaccepted] == ("green", "community_lead")  # reassigned: the new holder's clocks
+        assert now[reminded] == ("yellow", "assignee")
+
+        counts = await board.queue_counts(h.conn, street, board.IncidentQuery())
+        assert counts == {"new": 2, "verify": 1, "extension": 0, "returned": 0, "overdue": 2, "escalated": 1}
+        total, rows = await board.list_incidents(h.conn, street, board.IncidentQuery(queue=Queue.OVERDUE))
+        assert total == 2 and {r["incident_id"] for r in rows} == {unaccepted, late}
+        _, rows = await board.list_incidents(h.conn, street, board.IncidentQuery(queue=Queue.ESCALATED))
+        assert [r["incident_id"] for r in rows] == [on_time]
+        points = {
+            p["id"]: p["properties"]["overdue"]
+            for p in await board.map_points(h.conn, street, open_only=True)
+        }
+        assert points == {unaccepted: True, late: True, on_time: False, reminded: False}
+
+        month = dict(since=datetime(2025, 4, 1, tzinfo=SH), until=datetime(2025, 5, 1, tzinfo=SH))
+        (row,) = [r for r in await kpis(h.conn, group=KpiGroup.STREET, **month) if r["key"] == street]
+        assert (row["overdue"], row["open_overdue"]) == (2, 2)
+        by_grid = await kpis(h.conn, group=KpiGroup.GRID, street=street, **month)
+        assert sum(r["open_overdue"] for r in by_grid) == 2
+        days = await kpis(h.conn, group=KpiGroup.STREET, period=Period.DAY, street=street, **month)
+        assert [(r["period"], r["overdue"], r["open_overdue"]) for r in days] == [("2025-04-09", 2, None)]

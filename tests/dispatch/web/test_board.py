@@ -1,26 +1,88 @@
 """The command-center board in the Debian Chromium, against the running worker and API:
-login, the task a Kafka report became, the overdue cases the SLA tracker escalated, a new
-report arriving live (no reload), drill-down, the language switch, and an operator action
-on the page that changes the case in PostgreSQL."""
+login, the six queues in sight with a case in each (the task a Kafka report became, the
+overdue cases the SLA tracker escalated, cases resolved, waiting on an extension, escalated by
+hand), a new report arriving live (no reload), drill-down, the language switch, the case's
+deep link, and an operator action on the page that changes the case in PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from config.policy import Duration
+from dispatch.cases.commands import Command
+from dispatch.lifecycle.case import Actor
+from dispatch.lifecycle.states import Action, Role
+from dispatch.sla.ladder import LadderTarget
 from tests.casework import NEW_YEARS_EVE_16, harness, report_in
 from tests.dispatch.web.browser import login, open_page, shot
 from tests.dispatch.web.conftest import OPERATOR, PASSWORD, STREET, Stack, grid_in
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
+QUEUES = ("new", "verify", "extension", "returned", "overdue", "escalated")
+OP = Actor(Role.OPERATOR, OPERATOR)
 
 
-def test_board_shows_the_task_made_from_a_kafka_report_and_the_escalated_cases(
-    stack: Stack, chromium: Path, tmp_path: Path
+@dataclass(frozen=True)
+class Queued:
+    verify: str  # resolved by its assignee
+    extension: str  # an extension requested
+    escalated: str  # escalated by hand to the street center
+
+
+async def _seed_queues(stack: Stack) -> Queued:
+    """A case in each queue the SLA tracker does not fill itself, through the real flows."""
+    now = datetime.now(UTC)
+    async with harness(stack.settings, stack.engine, now=now) as h:
+        ids = await h.report(
+            [
+                report_in(
+                    stack.district, grid_in(stack.district, STREET, 23), category="fallen_tree", at=now
+                ),
+                report_in(
+                    stack.district, grid_in(stack.district, STREET, 24), category="exposed_garbage", at=now
+                ),
+                report_in(
+                    stack.district, grid_in(stack.district, STREET, 25), category="road_blocked", at=now
+                ),
+            ]
+        )
+        cur = await h.conn.execute(
+            "SELECT incident_id::text, assignee_id FROM incidents WHERE incident_id = ANY(%s::uuid[])", (ids,)
+        )
+        who = {iid: Actor(Role.GRID_WORKER, w) for iid, w in await cur.fetchall()}
+        verify, extension, escalated = ids
+        for iid in (verify, extension):
+            await h.flows.transition(h.conn, iid, Command(Action.ACCEPT, who[iid]))
+        await h.flows.transition(h.conn, verify, Command(Action.RESOLVE, who[verify], note="已清理倒伏树木"))
+        await h.flows.transition(
+            h.conn,
+            extension,
+            Command(
+                Action.REQUEST_EXTENSION, who[extension], reason="需环卫车辆", extension=Duration(3, "d")
+            ),
+        )
+        await h.flows.transition(
+            h.conn,
+            escalated,
+            Command(Action.ESCALATE, OP, reason="需街道协调", level=LadderTarget.STREET_CENTER),
+        )
+        return Queued(verify, extension, escalated)
+
+
+@pytest.fixture(scope="module")
+def queued(stack: Stack) -> Queued:
+    return asyncio.run(_seed_queues(stack))
+
+
+def test_every_queue_is_in_sight_with_its_cases(
+    stack: Stack, queued: Queued, chromium: Path, tmp_path: Path
 ) -> None:
     with open_page(chromium, tmp_path / "profile") as (page, errors):
         login(page, stack.url, username=OPERATOR, password="not-the-password")
@@ -29,13 +91,28 @@ def test_board_shows_the_task_made_from_a_kafka_report_and_the_escalated_cases(
         login(page, stack.url, username=OPERATOR, password=PASSWORD)
         page.wait_for_url("**/board")
         page.wait_for_selector("body[data-ready=true]")
+        for name in QUEUES:  # all six at a glance: none below the fold
+            expect(page.locator(f"#queue-{name}")).to_be_in_viewport(ratio=1)
+            expect(page.locator(f"#queue-{name} .count")).to_have_text(re.compile(r"^\d+$"))
         case = stack.case
-        expect(page.locator(f"#col-new li[data-id='{case.incident_id}']")).to_be_visible()
+        expect(page.locator(f"#queue-list li[data-id='{case.incident_id}']")).to_be_visible()
         expect(page.locator(f"circle.marker[data-id='{case.incident_id}']")).to_have_count(1)
+        for name, incident_id in (
+            ("verify", queued.verify),
+            ("extension", queued.extension),
+            ("escalated", queued.escalated),
+        ):
+            page.click(f"#queue-{name}")
+            expect(page.locator("#queue-list")).to_have_attribute("data-queue", name)
+            expect(page.locator(f"#queue-list li[data-id='{incident_id}']")).to_be_visible()
+        expect(page.locator(f"#queue-list li[data-id='{queued.escalated}'] .level")).to_have_text("街镇")
         # the worker's SLA tracker escalates the cases seeded three hours ago; the board hears it live
         for incident_id in stack.overdue:
-            expect(page.locator(f"#col-escalated li[data-id='{incident_id}']")).to_be_visible(timeout=30_000)
-            expect(page.locator(f"#col-overdue li[data-id='{incident_id}']")).to_be_visible()
+            expect(page.locator(f"#queue-list li[data-id='{incident_id}']")).to_be_visible(timeout=30_000)
+        page.click("#queue-overdue")
+        for incident_id in stack.overdue:
+            expect(page.locator(f"#queue-list li[data-id='{incident_id}']")).to_be_visible()
+        expect(page.locator("#queues")).not_to_contain_text("assignee")
         overdue_grid = stack.district.grids[grid_in(stack.district, STREET, 1)].code
         expect(page.locator(f"path.grid[data-code='{overdue_grid}']")).to_have_class("grid overdue1")
         expect(page.locator(f"circle.marker[data-id='{stack.overdue[0]}']")).to_have_class(
@@ -45,7 +122,8 @@ def test_board_shows_the_task_made_from_a_kafka_report_and_the_escalated_cases(
         shot(page, "board")
         page.click("#lang")
         expect(page.locator("header.top h1")).to_contain_text("Command center")
-        expect(page.locator("#col-new h2")).to_contain_text("New")
+        expect(page.locator("#queue-new")).to_contain_text("New")
+        expect(page.locator("#queue-list h2")).to_contain_text("Overdue")
         shot(page, "board-en")
         assert not errors, errors
 
@@ -62,7 +140,7 @@ def test_a_new_report_arrives_live_and_the_operator_reassigns_it(
         page.evaluate("window.__same_page = true")
         report = report_in(district, grid, category="fallen_tree", source="patrol", at=datetime.now(UTC))
         case = stack.publish(report)
-        expect(page.locator(f"#col-new li[data-id='{case.incident_id}']")).to_be_visible(timeout=20_000)
+        expect(page.locator(f"#queue-list li[data-id='{case.incident_id}']")).to_be_visible(timeout=20_000)
         assert page.evaluate("window.__same_page") is True, "the board reloaded instead of updating"
         expect(page.locator(f"#ticker li[data-id='{case.incident_id}']").first).to_be_visible()
 
@@ -72,24 +150,51 @@ def test_a_new_report_arrives_live_and_the_operator_reassigns_it(
             page.locator(f"path.grid[data-code='{code}']").dispatch_event("click")
         expect(page.locator("#crumbs .crumb")).to_have_count(4)
         expect(page.locator(f"path.grid[data-code='{code}']")).to_have_class("grid open1 picked")
-        expect(page.locator("#col-new li.item")).to_have_count(1)
+        expect(page.locator("#queue-list li.item")).to_have_count(1)
         shot(page, "board-drilldown")
 
-        page.locator(f"#col-new li[data-id='{case.incident_id}']").click()
+        page.locator(f"#queue-list li[data-id='{case.incident_id}']").click()
         expect(page.locator("#detail")).to_be_visible()
-        lead = f"{code[:12]}-community_lead-1"  # the community of the grid (6+3+3+3 digits)
+        assert page.evaluate("location.hash") == f"#case={case.incident_id}"
+        # people, not ids: the holder's name, force, phone and shift; the address; the time left
+        holder = page.locator("#detail .assignee")
+        expect(holder).to_have_attribute("data-id", case.assignee)
+        name = stack.one("SELECT name FROM workers WHERE worker_id = :id", id=case.assignee)
+        expect(holder.locator(".name")).to_have_text(str(name))
+        expect(holder.locator(".phone")).to_have_text(
+            str(stack.one("SELECT phone FROM workers WHERE worker_id = :id", id=case.assignee))
+        )
+        expect(holder.locator(".shift")).to_have_attribute("data-shift", re.compile("on_shift|off_shift"))
+        expect(page.locator("#detail .deadlines li[data-clock=accept] .left")).to_contain_text("剩余")
+        expect(page.locator("#detail ul.reports li")).to_have_count(1)
+        expect(page.locator("#detail ul.reports .who")).to_contain_text("138****5678")
+        page.click("#detail ul.reports button.reveal")
+        expect(page.locator("#detail ul.reports .who .phone")).to_have_text("13812345678")
+        expect(page.locator("#detail ul.reports .revealed")).to_be_visible()
+
+        # reassign from the picker: the people eligible and on shift, never an id typed in
         page.click("#detail button[data-action=reassign]")
-        page.fill("#detail .action-form [name=assignee]", lead)
-        page.fill("#detail .action-form [name=reason]", "人手调整，交社区处理")
+        picker = page.locator("#detail .action-form select[name=assignee]")
+        choices = picker.locator("option[value]:not([value=''])")
+        expect(choices.first).to_be_attached()
+        chosen = choices.first.get_attribute("value")
+        assert chosen and chosen != case.assignee
+        expect(choices.first).to_contain_text("在办")
+        picker.select_option(chosen)
+        page.fill("#detail .action-form [name=reason]", "人手调整，改派")
         shot(page, "board-detail")
         page.click("#detail .action-form button[type=submit]")
-        expect(page.locator("#detail .assignee")).to_have_text(lead)
+        expect(page.locator("#detail .assignee")).to_have_attribute("data-id", chosen)
         assert not errors, errors
-    assert stack.one("SELECT assignee_id FROM incidents WHERE incident_id = :id", id=case.incident_id) == lead
+    assert (
+        stack.one("SELECT assignee_id FROM incidents WHERE incident_id = :id", id=case.incident_id) == chosen
+    )
     reassigned = (
         "SELECT count(*) FROM events WHERE incident_id = :id AND action = 'reassign' AND actor_role = :role"
     )
     assert stack.one(reassigned, id=case.incident_id, role="operator") == 1
+    revealed = "SELECT revealed_by FROM reporter_reveals WHERE incident_id = :id"
+    assert stack.one(revealed, id=case.incident_id) == OPERATOR
 
 
 async def _seed_provisional(stack: Stack) -> str:
@@ -113,7 +218,9 @@ def test_a_deadline_past_the_published_calendar_is_marked_provisional(
     with open_page(chromium, tmp_path / "profile") as (page, errors):
         login(page, stack.url, username=OPERATOR, password=PASSWORD)
         page.wait_for_selector("body[data-ready=true]")
-        page.locator(f"#col-new li[data-id='{iid}']").click()
+        page.goto(f"{stack.url}/board#case={iid}")  # the case's deep link opens its panel
+        page.wait_for_selector("body[data-ready=true]")
+        expect(page.locator("#detail")).to_have_attribute("data-id", iid)
         resolve = page.locator("#detail ul.deadlines li[data-clock=resolve]")
         expect(resolve).to_have_attribute("data-provisional", "true")
         expect(resolve.locator(".provisional")).to_have_text("暂定")

@@ -91,7 +91,8 @@ def test_an_escalated_case_is_received_and_answered_in_the_leads_inbox(
     with open_page(chromium, tmp_path / "board") as (page, errors):
         login(page, stack.url, username=OPERATOR, password=PASSWORD)
         page.wait_for_selector("body[data-ready=true]")
-        page.locator(f"#col-overdue li[data-id='{incident}']").click()
+        page.click("#queue-overdue")
+        page.locator(f"#queue-list li[data-id='{incident}']").click()
         answered = page.locator(f"#detail .case-notices li[data-notice='{notice_id}']")
         expect(answered).to_have_attribute("data-state", "answered")
         expect(answered).to_contain_text("已反馈")

@@ -117,7 +117,7 @@ def test_dead_letter_desk_replay_fails_then_discard(stack: Stack, chromium: Path
         page.wait_for_selector("body[data-ready=true]")
         panel = page.locator("#dlq-panel")
         expect(panel).to_be_visible()
-        expect(panel.locator("li", has_text="police")).to_have_count(1)
+        expect(panel.locator("li", has_text="· 110 ·")).to_have_count(1)
         panel.locator("h2 a").click()
         page.wait_for_url("**/board/dlq")
         page.wait_for_selector("body[data-ready=true]")

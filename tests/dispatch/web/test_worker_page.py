@@ -84,9 +84,8 @@ def test_worker_resolves_with_a_photo_and_the_operator_verifies_and_closes(
     with open_page(chromium, tmp_path / "desk") as (page, errors):
         login(page, stack.url, username=OPERATOR, password=PASSWORD)
         page.wait_for_selector("body[data-ready=true]")
-        page.select_option("#filters [name=state]", "resolved")
-        page.click("#filters button[type=submit]")
-        page.locator(f"#col-new li[data-id='{case.incident_id}']").click()
+        page.click("#queue-verify")  # resolved: to verify
+        page.locator(f"#queue-list li[data-id='{case.incident_id}']").click()
         thumb = page.locator("#detail img.thumb")
         expect(thumb).to_have_count(1)
         page.wait_for_function("document.querySelector('#detail img.thumb').naturalWidth > 0")

@@ -92,15 +92,8 @@ export class DistrictMap {
 
   // focus: {street, community, grid}; shades the grids, dims what is outside the focus, labels the children
   render(focus, counts, labelOf) {
-    for (const p of this.gGrids.children) {
-      const f = this.grids.get(p.dataset.code);
-      const inside = (!focus.street || f.id.startsWith(focus.street))
-        && (!focus.community || f.properties.parent === focus.community);
-      const cls = ['grid', shade(counts.get(f.id))];
-      if (!inside) cls.push('dim');
-      if (focus.grid === f.id) cls.push('picked');
-      p.setAttribute('class', cls.join(' '));
-    }
+    this.focus = focus;
+    for (const p of this.gGrids.children) this.shadeGrid(p, counts);
     for (const p of this.gCommunities.children) {
       const f = this.communities.get(p.dataset.code);
       p.setAttribute('class', focus.street && f.properties.parent === focus.street ? 'shown' : '');
@@ -113,25 +106,77 @@ export class DistrictMap {
     this.gLabels.replaceChildren(
       ...children.map((f) => {
         const [x, y] = this.path.centroid(f);
-        const text = svgEl('text', { x, y, 'font-size': 12 / this.k, 'stroke-width': 3 / this.k, 'text-anchor': 'middle' });
+        const text = svgEl('text', { x, y, 'font-size': 12 / this.k, 'stroke-width': 3 / this.k, 'text-anchor': 'middle', 'data-code': f.id });
         text.textContent = labelOf(f);
         return text;
       }),
     );
   }
 
+  shadeGrid(p, counts) {
+    const focus = this.focus || {};
+    const f = this.grids.get(p.dataset.code);
+    const inside = (!focus.street || f.id.startsWith(focus.street))
+      && (!focus.community || f.properties.parent === focus.community);
+    const cls = ['grid', shade(counts.get(f.id))];
+    if (!inside) cls.push('dim');
+    if (focus.grid === f.id) cls.push('picked');
+    p.setAttribute('class', cls.join(' '));
+  }
+
+  // only the grids whose counts changed (a live update), and the labels over them
+  reshade(codes, counts, labelOf) {
+    for (const code of codes) {
+      const p = this.gGrids.querySelector(`path[data-code="${code}"]`);
+      if (p) this.shadeGrid(p, counts);
+    }
+    for (const text of this.gLabels.children) {
+      const code = text.dataset.code;
+      if ([...codes].some((c) => c && c.startsWith(code))) {
+        const f = this.grids.get(code) || this.communities.get(code) || this.streets.get(code);
+        if (f) text.textContent = labelOf(f);
+      }
+    }
+  }
+
+  marker(f, onOpen) {
+    const [x, y] = this.projection(f.geometry.coordinates);
+    const c = svgEl('circle', { cx: x, cy: y, r: MARKER_R / this.k, 'data-id': f.id });
+    c.addEventListener('click', (ev) => { ev.stopPropagation(); onOpen(f.id); });
+    return c;
+  }
+
+  // every marker drawn once; later calls change only the markers of the cases given
   markers(features, visible, onOpen) {
-    this.gMarkers.replaceChildren(
-      ...features.filter(visible).map((f) => {
-        const [x, y] = this.projection(f.geometry.coordinates);
-        const p = f.properties;
-        const c = svgEl('circle', {
-          cx: x, cy: y, r: MARKER_R / this.k,
-          class: `marker ${p.priority} light-${p.light}`, 'data-id': f.id,
-        });
-        c.addEventListener('click', (ev) => { ev.stopPropagation(); onOpen(f.id); });
-        return c;
-      }),
-    );
+    this.onOpen = onOpen;
+    this.drawn = new Map();
+    this.gMarkers.replaceChildren();
+    for (const f of features) this.upsert(f, visible);
+  }
+
+  upsert(f, visible) {
+    let c = this.drawn.get(f.id);
+    if (!c) {
+      c = this.marker(f, this.onOpen);
+      this.drawn.set(f.id, c);
+      this.gMarkers.append(c);
+    }
+    const p = f.properties;
+    c.setAttribute('class', `marker ${p.priority} light-${p.light}`);
+    c.style.display = visible(f) ? '' : 'none';
+  }
+
+  remove(id) {
+    const c = this.drawn.get(id);
+    if (c) c.remove();
+    this.drawn.delete(id);
+  }
+
+  // the filters changed: show or hide the markers, no element rebuilt
+  filter(features, visible) {
+    for (const f of features) {
+      const c = this.drawn.get(f.id);
+      if (c) c.style.display = visible(f) ? '' : 'none';
+    }
   }
 }

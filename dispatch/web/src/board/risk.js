@@ -35,7 +35,7 @@ export class RiskLayer {
     map.gMarkers.before(this.g);
     this.panel = h('section', { id: 'risk-panel', class: 'risk-panel' },
       h('h2', {}, h('span', { class: 'title' }), ' ', h('b', { class: 'count' })), h('ol', { id: 'risk-list', class: 'items' }));
-    side.querySelector('.columns').after(this.panel);
+    side.querySelector('#queue-list').after(this.panel); // below the board's queue list
   }
 
   async refresh() {

@@ -26,7 +26,7 @@ export function clear(el) {
 export function toast(message, kind = 'ok') {
   const box = $('#toast') || document.body.appendChild(h('div', { id: 'toast', role: 'status' }));
   box.className = `toast ${kind}`;
-  box.textContent = message;
+  box.replaceChildren(message); // text, or nodes (an error's server detail kept as it is)
   clearTimeout(box._timer);
   box._timer = setTimeout(() => { box.className = 'toast hidden'; }, 4000);
 }

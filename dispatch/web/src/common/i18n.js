@@ -55,6 +55,43 @@ const zh = {
   new_items: '新上报',
   overdue_items: '超期',
   escalated_items: '已升级',
+  queues: '待办队列',
+  network_error: '网络连接失败，请稍后重试',
+  letter_id: '编号',
+  crumbs_label: '区域导航',
+  address: '地址',
+  phone: '电话',
+  on_shift: '在岗',
+  off_shift: '不在岗',
+  shift_unknown: '班次未知',
+  force: '队伍',
+  reveal: '显示号码（回拨）',
+  revealed: '已显示，已记录',
+  reporter: '上报人',
+  anonymous: '匿名',
+  time_left_clock: '剩余',
+  time_over_clock: '已超时',
+  pick_assignee: '改派给（在岗、有资格的人员）',
+  router_choice: '由系统按规则派遣',
+  open_tasks: '在办',
+  metres: '米',
+  no_one_on_shift: '暂无在岗的合格人员',
+  merge_suggestions: '附近同类在办事件（可跨网格）',
+  no_merge: '附近没有同类在办事件',
+  routing_by: '派遣依据',
+  system_actor: '系统',
+  copy_link: '链接',
+  queue_new: '新上报',
+  queue_verify: '待核查',
+  queue_extension: '延期申请',
+  queue_returned: '已回退',
+  queue_overdue: '超期',
+  queue_escalated: '已升级（社区以上）',
+  step_yellow: '黄灯提醒',
+  step_red: '红灯催办',
+  step_street: '提级街镇',
+  step_district: '区级督办',
+  step_manual: '人工升级',
   ticker: '动态',
   filters: '筛选',
   priority: '优先级',
@@ -67,7 +104,7 @@ const zh = {
   apply: '应用',
   reset: '重置',
   nothing: '暂无',
-  open_count: '在办',
+  grid_open: '在办',
   overdue_count: '超期',
   details: '详情',
   close_panel: '关闭',
@@ -264,6 +301,43 @@ const en = {
   new_items: 'New',
   overdue_items: 'Overdue',
   escalated_items: 'Escalated',
+  queues: 'Queues',
+  network_error: 'The network is unreachable; try again shortly',
+  letter_id: 'ID',
+  crumbs_label: 'Drill-down',
+  address: 'Address',
+  phone: 'Phone',
+  on_shift: 'on shift',
+  off_shift: 'off shift',
+  shift_unknown: 'shift unknown',
+  force: 'Force',
+  reveal: 'Show the number (call back)',
+  revealed: 'shown, on record',
+  reporter: 'Reporter',
+  anonymous: 'anonymous',
+  time_left_clock: 'left',
+  time_over_clock: 'overdue by',
+  pick_assignee: 'Reassign to (eligible, on shift)',
+  router_choice: 'let the router pick',
+  open_tasks: 'open',
+  metres: 'm',
+  no_one_on_shift: 'Nobody eligible is on shift',
+  merge_suggestions: 'Open cases of the same problem nearby (any grid)',
+  no_merge: 'No open case of the same problem nearby',
+  routing_by: 'Routed by',
+  system_actor: 'system',
+  copy_link: 'Link',
+  queue_new: 'New',
+  queue_verify: 'To verify',
+  queue_extension: 'Extension requests',
+  queue_returned: 'Returned',
+  queue_overdue: 'Overdue',
+  queue_escalated: 'Escalated past the community',
+  step_yellow: 'yellow reminder',
+  step_red: 'red urge',
+  step_street: 'to the street',
+  step_district: 'district supervision',
+  step_manual: 'by hand',
   ticker: 'Activity',
   filters: 'Filters',
   priority: 'Priority',
@@ -276,7 +350,7 @@ const en = {
   apply: 'Apply',
   reset: 'Reset',
   nothing: 'Nothing',
-  open_count: 'Open',
+  grid_open: 'Open',
   overdue_count: 'Overdue',
   details: 'Details',
   close_panel: 'Close',
@@ -463,8 +537,8 @@ const SOURCES = {
 };
 
 const LEVELS = {
-  zh: { community_lead: '社区', street_center: '街镇', district_center: '区中心', department: '牵头部门' },
-  en: { community_lead: 'community lead', street_center: 'street center', district_center: 'district center', department: 'lead department' },
+  zh: { assignee: '责任人提醒', eligible_worker: '网格力量', unrouted: '无人可派', community_lead: '社区', street_center: '街镇', district_center: '区中心', department: '牵头部门' },
+  en: { assignee: 'assignee reminder', eligible_worker: 'eligible worker', unrouted: 'unrouted', community_lead: 'community lead', street_center: 'street center', district_center: 'district center', department: 'lead department' },
 };
 const NOTICE_KINDS = {
   zh: { urge: '催办', escalate: '提级', supervise: '督办', manual: '人工提级', reassign: '改派', whistle: '吹哨报到' },
@@ -473,6 +547,20 @@ const NOTICE_KINDS = {
 const NOTICE_STATES = {
   zh: { sent: '待签收', received: '已签收', answered: '已反馈', climbed: '超时提级', receive: '签收', answer: '反馈', climb: '提级' },
   en: { sent: 'to receive', received: 'received', answered: 'answered', climbed: 'climbed', receive: 'received', answer: 'answered', climb: 'climbed' },
+};
+
+const ROLES = {
+  zh: { system: '系统', operator: '指挥中心', grid_worker: '网格员', agency: '来源单位', citizen: '群众', volunteer: '志愿者', desk: '部门' },
+  en: { system: 'system', operator: 'operator', grid_worker: 'grid worker', agency: 'agency', citizen: 'citizen', volunteer: 'volunteer', desk: 'desk' },
+};
+const TASK_STATUS = {
+  zh: { active: '办理中', done: '已完成', reassigned: '已改派', returned: '已回退', cancelled: '已取消', merged: '已合并', closed: '已结束' },
+  en: { active: 'active', done: 'done', reassigned: 'reassigned', returned: 'handed back', cancelled: 'cancelled', merged: 'merged', closed: 'ended' },
+};
+const FIELDS = {
+  zh: { assignee: '责任人', reason: '理由', merged_into: '并入事件', extension: '延期时长', level: '升级至', note: '处置说明',
+    photo: '照片', photos: '照片', report_id: '上报', pin: 'PIN 码', worker_id: '网格员编号', what: '处置措施', by: '承诺时间' },
+  en: {},
 };
 
 const CLOCKS = {
@@ -501,6 +589,35 @@ export const levelName = (l) => pick(LEVELS, l);
 export const clockName = (c) => pick(CLOCKS, c);
 export const noticeKind = (k) => pick(NOTICE_KINDS, k);
 export const noticeState = (s) => pick(NOTICE_STATES, s);
+export const roleName = (r) => pick(ROLES, r);
+export const taskStatus = (s) => pick(TASK_STATUS, s);
+export const fieldName = (f) => pick(FIELDS, f);
+
+// an error for a person: the API's field once (its detail often starts with it), a network
+// failure in words instead of the browser's "Failed to fetch"
+function problemParts(e) {
+  if (!e) return ['', ''];
+  if (e instanceof TypeError || /Failed to fetch|NetworkError|Load failed/.test(String(e.message))) return [t('network_error'), ''];
+  const field = e.field || null;
+  let message = String(e.message ?? e);
+  if (field && message.startsWith(`${field}: `)) message = message.slice(field.length + 2);
+  return [field ? `${fieldName(field)}${lang() === 'en' ? ': ' : '：'}` : '', message];
+}
+
+export function problem(e) {
+  return problemParts(e).join('');
+}
+
+// the same as nodes: the API's own detail (English, with codes) marked as not to be translated
+export function problemNode(e) {
+  const [label, detail] = problemParts(e);
+  const out = document.createDocumentFragment();
+  const said = document.createElement('span');
+  said.setAttribute('translate', 'no');
+  said.textContent = detail;
+  out.append(label, said);
+  return out;
+}
 export function deskName(desk) {
   const [level, code] = String(desk).split(':');
   return `${levelName(level)} ${code || ''}`.trim();
@@ -525,6 +642,7 @@ export function apply(root = document) {
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
 }
 
 export function toggle() {

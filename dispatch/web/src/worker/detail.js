@@ -5,7 +5,7 @@
 // extension request (延期) with its reason.
 import { api, ApiError, newKey, session } from '../common/api.js';
 import { h, clear, toast } from '../common/dom.js';
-import { t, clockName, sourceName, stateName, categoryName, when, span } from '../common/i18n.js';
+import { t, clockName, sourceName, stateName, categoryName, when, span, problemNode } from '../common/i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const EXTENSIONS = ['1d', '3d', '5d', '10d'];
@@ -61,7 +61,7 @@ function extensionForm(d, done) {
       toast(`${t('sent')}：${t('request_extension')}`);
       done();
     } catch (e) {
-      toast(e instanceof ApiError && e.field ? `${e.field}: ${e.message}` : e.message, 'err');
+      toast(problemNode(e), 'err');
     }
   });
   return form;
