@@ -88,9 +88,6 @@ SELECT {group} AS key, {period} AS period,
     count(*) FILTER (WHERE e.action = 'void') AS voided,
     count(*) FILTER (WHERE e.action = 'withdraw') AS withdrawn,
     count(*) FILTER (WHERE e.action = 'expire') AS expired,
-    count(DISTINCT e.incident_id) FILTER (WHERE
-        (e.action = 'escalate' AND (e.data #>> '{{escalation,fraction}}')::float8 >= 1)
-        OR jsonb_path_exists(e.data, '$.sla.* ? (@.late == true)')) AS overdue
     count(DISTINCT e.incident_id) FILTER (WHERE {overrun}) AS overdue
 FROM events e JOIN incidents i USING (incident_id) {unnest}
 WHERE e.at >= %s AND e.at < %s AND {scope}
