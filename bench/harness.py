@@ -32,10 +32,11 @@ from deploy.topics import admin_client, ensure_topics
 from geo.reference import load_reference
 from geo.service import load_reference_set
 from producers.adapters.registry import ADAPTERS
-from producers.outcome import Context, Rejection
+from producers.outcome import Context
 from producers.simulator import generate
 from producers.sources import load_sources
 from schemas.dead_letter import Origin
+from schemas.report import Report
 from streams.read import records_to_end
 
 REPO = Path(__file__).resolve().parent.parent
@@ -88,7 +89,7 @@ def canonical_records(settings: Settings, count: int, *, seed: int, days_ago: in
     for item in generate(seed, count, start=start, span=timedelta(days=1), malformed_share=0.0):
         ctx = Context(sources[item.source], taxonomy, received, Origin())
         for report in ADAPTERS[item.source](item.payload, ctx):
-            if isinstance(report, Rejection):
+            if not isinstance(report, Report):  # rejections, and CAP life-cycle records
                 continue
             out.append(
                 Record(

@@ -38,10 +38,11 @@ from geo.layers import Feature, LayerSet, as_multipolygon, validate
 from geo.reference import ReferenceDistrict, load_reference
 from geo.service import reference_layers
 from producers.adapters.registry import ADAPTERS
-from producers.outcome import Context, Rejection
+from producers.outcome import Context
 from producers.simulator import generate
 from producers.sources import load_sources
 from schemas.dead_letter import Origin
+from schemas.report import Report
 from schemas.report_struct import ReportStruct, decode_report
 
 LIMIT_S = 60.0
@@ -56,7 +57,7 @@ def reports(count: int, days: int, seed: int = 7) -> list[ReportStruct]:
     for item in generate(seed, count, start=START, span=span, malformed_share=0.0):
         ctx = Context(sources[item.source], taxonomy, ctx_at, Origin())
         for r in ADAPTERS[item.source](item.payload, ctx):
-            if isinstance(r, Rejection):
+            if not isinstance(r, Report):  # rejections, and CAP life-cycle records
                 continue
             decoded, _ = decode_report(r.model_dump_json().encode())
             out.append(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+from dispatch.alerts import models as _alert_tables  # noqa: F401 - registers the tables
 from dispatch.deadletters import models as _deadletter_tables  # noqa: F401 - registers the tables
 from dispatch.models import DispatchBase
 from dispatch.notices.models import NoticeBase

@@ -15,6 +15,7 @@ from dispatch.api import cli as api_cli
 from dispatch.calendar import cli as calendar_cli
 from dispatch.deadletters import cli as dlq_cli
 from dispatch.people import cli as people_cli
+from dispatch.regrid.cases import open_points
 from dispatch.replay import cli as replay_cli
 from dispatch.search import cli as search_cli
 from dispatch.web import cli as web_cli
@@ -25,7 +26,7 @@ from streams import cli as streams_cli
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 REGISTRARS: tuple[Registrar, ...] = (
-    geo_cli.register,
+    partial(geo_cli.register, open_points=open_points),  # the dry run counts the open cases it moves
     producers_cli,
     streams_cli.register,
     api_process.register,

@@ -2,6 +2,7 @@
 
     yiwang geo load                                   # the shipped Shapingba reference set
     yiwang geo import my-grids.geojson --effective-from 2025-07-01
+    yiwang geo import my-grids.geojson --dry-run      # checks it, counts the open cases it moves
     yiwang locate 106.4507 29.5532 --crs gcj02
     yiwang locate --address "重庆市沙坪坝区汉渝路12号3栋2单元"
 
@@ -15,21 +16,27 @@ import argparse
 import gzip
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 
 from config.console import say
 from config.settings import Settings
 from geo import service
 from geo.coords import CoordinateError, Crs, to_wgs84
-from geo.index import NoLayerInForce, load_indexes
+from geo.index import GridIndex, NoLayerInForce, load_indexes
 from geo.layers import LayerError, parse_features
+from geo.moves import OpenPoint, moves, summary
 from geo.reference import load_reference, reference_names
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+OpenPoints = Callable[[Connection], list[OpenPoint]]
+"""Where the open cases are (the dispatch projection's, given by the composition root: geo
+knows places, not cases)."""
 
 
 def parse_when(text: str) -> datetime:
@@ -84,7 +91,7 @@ def read_layer_file(path: Path) -> dict[str, object]:
     return doc
 
 
-def _import(settings: Settings, args: argparse.Namespace) -> int:
+def _import(settings: Settings, args: argparse.Namespace, *, open_points: OpenPoints | None = None) -> int:
     path: Path = args.file
     try:
         layers = parse_features(read_layer_file(path))
@@ -96,7 +103,8 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     source = f"file:{path.name}:sha256-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
     engine = geo_engine(settings)
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn:
+            transaction = conn.begin()
             result = service.import_layers(
                 conn,
                 layers,
@@ -104,12 +112,40 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
                 source=source,
                 tolerance_m2=args.tolerance_m2,
             )
+            moving = _moving(conn, result.version_id, open_points) if result.created else None
+            if args.dry_run:
+                transaction.rollback()
+            else:
+                transaction.commit()
     except LayerError as exc:
         return _refused(exc)
     finally:
         engine.dispose()
-    say(result.message)
+    say(("dry run, nothing loaded: " if args.dry_run else "") + result.message)
+    for line in moving or []:
+        say(line)
     return 0
+
+
+def _moving(conn: Connection, version_id: int, open_points: OpenPoints | None) -> list[str] | None:
+    """What the new version does to the open cases (when the process knows where they are)."""
+    if open_points is None:
+        return None
+    inputs = service.read_index_inputs(conn, version_id)
+    (district,) = {v.district_code for v in service.list_versions(conn) if v.id == version_id}
+    index = GridIndex(
+        inputs.grids,
+        district_code=district,
+        layer_version=version_id,
+        streets=inputs.streets,
+        outline=inputs.outline,
+    )
+    found = moves(index, open_points(conn))
+    lines = summary(found)
+    lines[0] += (
+        " when it takes effect (each re-homed with an event, re-routed where its holder no longer covers it)"
+    )
+    return lines
 
 
 def _locate(settings: Settings, args: argparse.Namespace) -> int:
@@ -153,7 +189,9 @@ def _locate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], *, open_points: OpenPoints | None = None
+) -> None:
     geo = sub.add_parser("geo", help="load the reference district or your own layers into PostGIS")
     geo_sub = geo.add_subparsers(dest="geo_command", required=True, metavar="GEO_COMMAND")
     p = geo_sub.add_parser(
@@ -173,7 +211,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--tolerance-m2", type=float, default=1.0, help="overlaps/gaps up to this area are ignored"
     )
-    p.set_defaults(func=_import)
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the file and count the open cases it would move; load nothing",
+    )
+    p.set_defaults(func=partial(_import, open_points=open_points))
 
     p = sub.add_parser("locate", help="which grid is this point or address in (JSON)")
     p.add_argument("lon", nargs="?", type=float)

@@ -22,7 +22,7 @@ from producers import dlq
 from producers.adapters.registry import ADAPTERS
 from producers.errors import PublishError
 from producers.ledger import Ledger
-from producers.outcome import Context, Rejection
+from producers.outcome import Companion, Context, Rejection
 from producers.publisher import Publisher
 from producers.sources import SourceConfig, load_sources
 from schemas.dead_letter import DeadLetter, Origin, Stage
@@ -107,6 +107,8 @@ class Feeder:
         for outcome in ADAPTERS[source](data, ctx):
             if isinstance(outcome, Rejection):
                 self.reject(source, outcome, received_at=ctx.received_at)
+            elif isinstance(outcome, Companion):
+                self.accompany(outcome)
             else:
                 self.publish(outcome)
         self.drain()
@@ -125,6 +127,16 @@ class Feeder:
             return False
         self._pending.append(_Pending(self.publisher.send_report(report), key))
         return True
+
+    def accompany(self, record: Companion) -> None:
+        """Send a companion record (acknowledged, and a failure counted, like a dead letter)."""
+        future = self.publisher.send(
+            self.publisher.settings.topic(record.topic),
+            record.value,
+            key=record.key,
+            headers=list(record.headers),
+        )
+        self._pending.append(_Pending(future, None))
 
     def reject(
         self,

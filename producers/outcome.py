@@ -1,4 +1,5 @@
-"""What an adapter yields for each source record: a canonical report or a rejection.
+"""What an adapter yields for each source record: a canonical report or a rejection (and,
+for feeds whose messages have a life of their own, a companion record).
 
 Adapters are pure: bytes in, outcomes out, no Kafka. A `Rejection` carries the record's raw
 bytes, where it was read, and a reason that names the field, so the caller can dead-letter it.
@@ -26,7 +27,18 @@ class Rejection:
     source_ref: str | None = None
 
 
-Outcome = Report | Rejection
+@dataclass(frozen=True, slots=True)
+class Companion:
+    """A record an adapter publishes beside its reports, on a topic of its own (declared name,
+    without the deployment's prefix): the CAP life-cycle records on `alerts.cap`."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+Outcome = Report | Rejection | Companion
 
 
 @dataclass(frozen=True, slots=True)

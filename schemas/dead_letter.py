@@ -32,6 +32,7 @@ class Stage(StrEnum):
     OPEN311 = "open311"  # an Open311 POST could not be mapped (producers/open311)
     INTAKE = "intake"  # a report on reports.<source> failed stream validation (streams/)
     NOTICES = "notices"  # a dispatch.events record the notices agent could not read
+    ALERTS = "alerts"  # an alerts.cap record the alerts agent could not read
     REPLIES = "replies"  # an agency's return-visit reply that could not be applied (replies.<source>)
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "Attachment",
     "Circle",
     "Crs",
+    "Geocode",
     "Location",
     "Priority",
     "Raw",
@@ -99,6 +100,14 @@ class Circle(_Open):
     radius_m: Annotated[float, Field(gt=0, le=1_000_000)]
 
 
+class Geocode(_Open):
+    """A CAP `<geocode>`: a coding system's name and a code (an administrative code places a
+    report that has no point at that district, street or community)."""
+
+    name: str = Field(default="", max_length=64)
+    value: str = Field(min_length=1, max_length=64)
+
+
 class Area(_Open):
     """An alert's whole area (CAP `<area>`), kept beside the representative point."""
 
@@ -106,6 +115,7 @@ class Area(_Open):
         default_factory=list, description="rings of [lon, lat] pairs, in the location's crs"
     )
     circles: list[Circle] = Field(default_factory=list)
+    geocodes: list[Geocode] = Field(default_factory=list, max_length=50)
     description: str | None = Field(default=None, max_length=MAX_ADDRESS)
 
 

@@ -51,9 +51,15 @@ class Circle(_Open, frozen=True, kw_only=True):
     radius_m: Annotated[float, Meta(gt=0, le=1_000_000)]
 
 
+class Geocode(_Open, frozen=True, kw_only=True):
+    name: Annotated[str, Meta(max_length=64)] = ""
+    value: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
 class Area(_Open, frozen=True, kw_only=True):
     polygons: list[list[tuple[Annotated[float, FINITE], Annotated[float, FINITE]]]] = []
     circles: list[Circle] = []
+    geocodes: Annotated[list[Geocode], Meta(max_length=50)] = []
     description: Annotated[str, Meta(max_length=MAX_ADDRESS)] | None = None
 
 

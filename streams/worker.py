@@ -21,9 +21,11 @@ from config.settings import Settings
 from dispatch.intake.decode import Inbound
 from dispatch.kpi.metrics import DispatchMetrics
 from schemas.report import Source
+from streams.agents.alerts import install as install_alerts
 from streams.agents.deliveries import install as install_deliveries
 from streams.agents.hotline_replies import install as install_hotline_replies
 from streams.agents.notices import install as install_notices
+from streams.agents.regrid import install as install_regrid
 from streams.agents.surge import install as install_surge
 from streams.app import create_app
 from streams.lag import group_lag
@@ -112,4 +114,6 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
     app.yiwang_sla = install_sla(app, settings, dispatch_metrics, outputs)  # type: ignore[attr-defined]
     app.yiwang_replies = install_hotline_replies(app, settings, outputs, dispatch_metrics)  # type: ignore[attr-defined]
     app.yiwang_surge = install_surge(app, settings, outputs, dispatch_metrics)  # type: ignore[attr-defined]
+    app.yiwang_alerts = install_alerts(app, settings, outputs, registry, dispatch_metrics)  # type: ignore[attr-defined]
+    install_regrid(app, settings, app.yiwang_alerts)  # type: ignore[attr-defined]
     return app

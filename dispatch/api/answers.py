@@ -308,6 +308,9 @@ class KpiRow(Answer):
     verified: int
     rework_rate: float | None
     overdue: int
+    voided: int = 0  # 作废 by an operator: counted apart from closing
+    withdrawn: int = 0  # cancelled by the source (a CAP Cancel)
+    expired: int = 0  # an alert expired with nothing dispatched
     open_overdue: int | None = Field(None, description="超期在办: open cases overdue now (whole range rows)")
 
 
@@ -315,6 +318,7 @@ class Kpis(Answer):
     since: Stamp
     until: Stamp
     items: list[KpiRow]
+    out_of_area: int = 0  # reports placed outside the district in the range: never dispatched
 
 
 class LayerVersion(Answer):

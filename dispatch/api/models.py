@@ -23,6 +23,7 @@ class WorkerAction(StrEnum):
 
 
 class OperatorAction(StrEnum):
+    REGISTER = "register"  # 立案: a report that waited for triage becomes a case, routed at once
     DISPATCH = "dispatch"
     REASSIGN = "reassign"
     MERGE = "merge"
@@ -36,6 +37,7 @@ class OperatorAction(StrEnum):
     REJECT = "reject"
     ESCALATE = "escalate"
     REOPEN = "reopen"
+    VOID = "void"  # 作废: a case that should never have been one (a prank, outside the district)
 
     @property
     def lifecycle(self) -> Action:
@@ -47,7 +49,7 @@ def operator_actions(state: CaseState) -> list[dict[str, object]]:
     whether each needs a reason: the pages offer exactly these.
 
     >>> [a["action"] for a in operator_actions(CaseState.RESOLVED)]
-    ['verify', 'rework', 'escalate']
+    ['verify', 'rework', 'escalate', 'void']
     """
     out: list[dict[str, object]] = []
     for action in OperatorAction:

@@ -32,7 +32,7 @@ from dispatch.api.queues import Queue
 from dispatch.api.state import Forbidden, Operator, State
 from dispatch.api.views import deadlines, masked_reporter
 from dispatch.cases.commands import Command
-from dispatch.kpi.queries import KpiGroup, Period, kpis
+from dispatch.kpi.queries import KpiGroup, Period, kpis, out_of_area
 from dispatch.lifecycle.errors import DetailError
 from dispatch.lifecycle.states import CaseState
 from dispatch.surge.flows import surge_rows, surge_scope
@@ -206,7 +206,8 @@ async def kpi(
         rows = await kpis(
             conn, since=start, until=end, group=group, period=period, street=caller.street, surge=scope
         )
-    return {"since": start.isoformat(), "until": end.isoformat(), "items": rows}
+        outside = 0 if caller.street else await out_of_area(conn, since=start, until=end)
+    return {"since": start.isoformat(), "until": end.isoformat(), "items": rows, "out_of_area": outside}
 
 
 @router.post("/incidents/{incident_id}/split", response_model=CommandAnswer, responses=COMMAND_ERRORS)

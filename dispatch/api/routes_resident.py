@@ -95,6 +95,7 @@ def _adapt(doc: dict[str, object], now: datetime) -> Report:
     (out,) = list(ADAPTERS[Source.RESIDENT](orjson.dumps(doc), ctx))
     if isinstance(out, Rejection):
         raise DetailError(out.field, out.reason)
+    assert isinstance(out, Report)  # the resident adapter has no companion records
     return out
 
 

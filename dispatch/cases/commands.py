@@ -1,7 +1,8 @@
 """Commands from people (the API) applied to a loaded case: pure, on top of `CaseWork`.
 
 A command is one lifecycle action with its details. Some actions are followed by routing in
-the same unit of work: after a return (回退) or a reopen the case is routed again at once and,
+the same unit of work: after a return (回退), a reopen or an operator's registration (立案 of a
+report that waited for triage) the case is routed (again) at once and,
 if somebody can take it, dispatched by the router actor; a reassignment or a dispatch without a
 named assignee asks the router too. The router itself is the caller's (`Route`).
 """
@@ -105,7 +106,7 @@ def perform(
         note=command.note,
         photos=command.photos,
     )
-    if action in (Action.RETURN, Action.REOPEN):
+    if action in (Action.RETURN, Action.REOPEN, Action.REGISTER):
         if action is Action.REOPEN and command.assignee:
             assignment = chosen(work, command.assignee, roles, actor)
         else:

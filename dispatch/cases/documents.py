@@ -6,7 +6,8 @@ the outbox relay publish exactly the same documents for the same rows.
 - `dispatch.tasks`   {"task": row}
 - `dispatch.events`  {"event": row}
 - `sla.escalations`  the escalation document of each `escalate` event (README: "SLA tracking")
-- `feedback.<source>` one outcome record per original report of a closed or rejected case,
+- `feedback.<source>` one outcome record per original report of a closed, rejected, withdrawn,
+                     expired or voided case,
                      every source of a merged case included (the 12345 / 110 reply loop);
                      12345 gets its own reply document (dispatch/revisits/hotline_reply.py)
 
@@ -30,7 +31,13 @@ from schemas.report import Source
 
 Row = dict[str, Any]
 HEADERS: list[tuple[str, bytes]] = [("content-type", b"application/json")]
-FEEDBACK_ACTIONS = {Action.CLOSE.value: "closed", Action.REJECT.value: "rejected"}
+FEEDBACK_ACTIONS = {
+    Action.CLOSE.value: "closed",
+    Action.REJECT.value: "rejected",
+    Action.WITHDRAW.value: "cancelled by the source",
+    Action.EXPIRE.value: "expired",
+    Action.VOID.value: "voided",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,7 @@ from dispatch.sla.ladder import LadderTarget
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
 Conn = AsyncConnection[Any]
-ROUTING_ACTIONS = frozenset({Action.RETURN, Action.REOPEN, Action.REASSIGN, Action.DISPATCH})
+ROUTING_ACTIONS = frozenset({Action.RETURN, Action.REOPEN, Action.REASSIGN, Action.DISPATCH, Action.REGISTER})
 
 
 class Sender(Protocol):

@@ -8,7 +8,8 @@ events (outbox: `published_at` NULL). It does no I/O and reads no clock: the cal
 
 Side effects hang off the action, in one table-like method (`_tasks_after`):
 accept / arrive / resolve stamp the active task; return and reassign end it (a new task is
-created for the next holder); merge, reject and close end every active task.
+created for the next holder); merge, reject, withdraw, expire, void and close end every active
+task.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ _STAMPS = {
     Action.VOLUNTEER_RESOLVE: "resolved_at",  # the holder's task records the volunteer's work
 }
 _RESOLVES = frozenset({Action.RESOLVE, Action.VOLUNTEER_RESOLVE})
+_ENDS_CASE = frozenset({Action.MERGE, Action.REJECT, Action.WITHDRAW, Action.EXPIRE, Action.VOID})
+"""Every active task is withdrawn (cancelled, with the event's reason)."""
 LADDER_ROLES = frozenset({"community_lead", "street_center", "district_center"})
 
 
@@ -234,7 +237,7 @@ class CaseWork:
         row["street_code"] = self.incident.get("street_code")
         row["data"] = {**row["data"], **extras}
         self.events.append(row)
-        if action in (Action.MERGE, Action.REJECT, Action.CLOSE):
+        if action in _ENDS_CASE or action is Action.CLOSE:
             self.closed_window = True
         return event
 
@@ -348,7 +351,7 @@ class CaseWork:
                 self._end(TaskStatus.REASSIGNED, event.reason)
             assert assignment is not None  # the lifecycle refuses these without an assignee
             task_id = self._new_task(event, assignment)
-        elif action in (Action.MERGE, Action.REJECT):
+        elif action in _ENDS_CASE:
             task_id = self._end(TaskStatus.CANCELLED, event.reason or action.value)
         elif action is Action.CLOSE:
             task_id = self._end(TaskStatus.DONE, event.reason)

@@ -3,7 +3,10 @@
 Coordinates are converted per declared CRS with the vectorised transforms, points are looked
 up in the grid index of the layer in force when the report happened (a batch usually needs
 one index, so one vectorised call), and address-only reports go through the gazetteer. A
-report that cannot be placed is not lost: it goes to the district center with the reason.
+report without a point or a known building goes to the desk of the community or street its
+CAP `<geocode>` or its address names (`geo.desks`); one that cannot be placed is not lost: it
+goes to the district center with the reason. An alert whose whole area lies outside the
+district is placed `outside`: recorded, never dispatched (`dispatch.intake.rules`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 from config.policy import Taxonomy
 from dispatch.intake.rules import LocatedReport
 from geo.coords import Crs, to_wgs84_many
+from geo.desks import Desks, foreign_area, wholly_outside
 from geo.gazetteer import Gazetteer
 from geo.index import GridIndex, GridIndexes, NoLayerInForce
 from geo.records import Placement
@@ -27,6 +31,13 @@ class Locator:
         self.indexes = indexes
         self.gazetteer = gazetteer
         self.taxonomy = taxonomy
+        self._desks: dict[int, Desks] = {}
+
+    def desks_for(self, index: GridIndex) -> Desks:
+        desks = self._desks.get(id(index))
+        if desks is None or desks.index is not index:
+            desks = self._desks[id(index)] = Desks(index)
+        return desks
 
     def index_for(self, report: Report, now: datetime) -> GridIndex | None:
         for when in (report.reported_at, report.received_at, now):
@@ -67,9 +78,9 @@ class Locator:
             if index is None:
                 out[i] = self._place(r, None, how="fallback", note="no grid layer in force")
                 continue
-            if np.isnan(lons[i]):
-                placement = index.fallback_for(notes[i] or "unplaced")
-                out[i] = self._place(r, placement, how=how[i], note=placement.fallback_reason)
+            off_grid = self._off_grid(r, index, how[i], notes[i], has_point=not np.isnan(lons[i]))
+            if off_grid is not None:
+                out[i] = off_grid
                 continue
             by_index.setdefault(id(index), (index, []))[1].append(i)
         for index, idx in by_index.values():
@@ -82,6 +93,37 @@ class Locator:
                     reports[i], placement, lon=lon, lat=lat, how=kind, note=placement.fallback_reason
                 )
         return [o for o in out if o is not None]
+
+    def _off_grid(
+        self, r: Report, index: GridIndex, how: str, note: str | None, *, has_point: bool
+    ) -> LocatedReport | None:
+        """A report placed without the grid lookup: out of area, at a desk, or the fallback;
+        None when its point is to be looked up."""
+        area = r.location.area
+        shapeless = area is not None and not area.polygons and not area.circles
+        if area is not None and (
+            wholly_outside(index.outline, area)
+            or (shapeless and not has_point and foreign_area(self.desks_for(index), area))
+        ):
+            why = f"the alert area lies wholly outside the district ({index.district_code}): not dispatched"
+            return self._place(r, index.fallback_for("outside"), how="outside", note=why)
+        if has_point:
+            return None
+        desk = self._desk(r, index)
+        if desk is not None:
+            return self._place(r, desk, how="desk", note=desk.fallback_reason)
+        placement = index.fallback_for(note or "unplaced")
+        return self._place(r, placement, how=how, note=placement.fallback_reason)
+
+    def _desk(self, r: Report, index: GridIndex) -> Placement | None:
+        """The community's or street's desk a CAP geocode, else the address, names."""
+        desks = self.desks_for(index)
+        area = r.location.area
+        if area is not None and area.geocodes:
+            found = desks.by_codes(g.value for g in area.geocodes)
+            if found is not None:
+                return found
+        return desks.by_name(r.location.address) if r.location.address else None
 
     def _place(
         self,

@@ -19,15 +19,25 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 
-from config.policy import Category, Priority, Taxonomy, load_taxonomy, load_workforce
+from config.policy import (
+    CONFIG_DIR,
+    Category,
+    PolicyError,
+    Priority,
+    Taxonomy,
+    load_taxonomy,
+    load_workforce,
+    read_toml,
+)
 from dispatch.lifecycle.case import Actor, CaseEvent, CaseSnapshot
 from dispatch.lifecycle.machine import apply, open_case
 from dispatch.lifecycle.states import Action, Role
 from dispatch.merging import MergePolicy, OpenIncident, Sighting, find_match
 from dispatch.routing.rosters import routing_rosters
 from dispatch.routing.router import Router
-from dispatch.routing.values import Candidate, RoutingDecision, RoutingIncident
+from dispatch.routing.values import Candidate, DecisionKind, RoutingDecision, RoutingIncident, RoutingRule
 from dispatch.sla.calendar import Timekeeper
 from dispatch.sla.clocks import ClockName, ClockState, apply_effects
 from dispatch.sla.deadlines import Deadlines, timekeeper_for
@@ -46,6 +56,26 @@ def incident_id_for(report_id: str) -> str:
 
 def task_id_for(incident_id: str, sequence: int) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, f"task\x1f{incident_id}\x1f{sequence}"))
+
+
+TRIAGE_REASON = "waits for triage: an operator registers it (立案) or rejects it (不予立案)"
+OUTSIDE_REASON = "out of area: the alert lies wholly outside the district; recorded, never dispatched"
+OUTSIDE = "outside"
+"""The placement of a report whose whole area lies outside the district (`dispatch.intake.locate`)."""
+
+
+def triage_sources(path: Path | None = None) -> frozenset[str]:
+    """The feeds whose reports wait for an operator (`triage = true` in config/sources.toml);
+    every other feed's reports are registered at once (110, 119, 12345 …)."""
+    where = path or CONFIG_DIR / "sources.toml"
+    out: set[str] = set()
+    for name, entry in read_toml(where).get("source", {}).items():
+        flag = entry.get("triage", False)
+        if not isinstance(flag, bool):
+            raise PolicyError(f"{where}: source.{name}.triage must be true or false")
+        if flag:
+            out.add(name)
+    return frozenset(out)
 
 
 def area_of(street_name: str | None) -> Area:
@@ -71,7 +101,7 @@ class LocatedReport:
     community_code: str | None
     grid_code: str | None
     placement_reason: str | None
-    placement: str = "point"  # point | address | fallback: how the place was found
+    placement: str = "point"  # point | address | desk | fallback | outside: how the place was found
     layer_version: int | None = None
 
 
@@ -162,8 +192,11 @@ class IntakeRules:
         deadlines: Deadlines,
         escalation: EscalationPolicy,
         sla: SlaPolicy,
+        triage: frozenset[str] = frozenset(),
     ) -> None:
         self.taxonomy = taxonomy
+        self.triage = triage
+        """Sources whose reports wait as `reported` for an operator (`triage_sources`)."""
         self.merge = merge
         self.router = router
         self.deadlines = deadlines
@@ -191,6 +224,7 @@ class IntakeRules:
             deadlines=Deadlines(sla, taxonomy, tk),
             escalation=escalation,
             sla=sla,
+            triage=triage_sources(),
         )
 
     # --- the batch -------------------------------------------------------------------
@@ -293,6 +327,21 @@ class IntakeRules:
         )
         events = [result.event]
         clocks = apply_effects({}, result.clock_effects, report.received_at, limits=limits, tk=self.tk)
+        outside = report.placement == OUTSIDE
+        if outside or report.source in self.triage:  # reported, register clock running: an operator decides
+            waiting = RoutingDecision(
+                incident_id,
+                DecisionKind.MAIN,
+                RoutingRule.UNROUTED,
+                None,
+                None,
+                OUTSIDE_REASON if outside else TRIAGE_REASON,
+                report.category.lead_department,
+            )
+            next_at, note = self.next_check(clocks, now)
+            return Opened(
+                report, incident_id, result.case, tuple(events), clocks, waiting, None, next_at, note
+            )
         result = apply(result.case, Action.REGISTER, INTAKE_ACTOR, now, extension_policy=ext)
         events.append(result.event)
         clocks = apply_effects(clocks, result.clock_effects, now, limits=limits, tk=self.tk)

@@ -13,7 +13,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from psycopg import AsyncConnection
 
-from dispatch.kpi.queries import KpiGroup, kpis, open_tasks
+from dispatch.kpi.queries import KpiGroup, kpis, open_tasks, out_of_area
 
 KPI_WINDOW = timedelta(days=30)
 _RATIOS = (
@@ -42,6 +42,7 @@ class DispatchMetrics:
     satisfaction: Gauge
     sla_lag: Gauge
     calendar_until: Gauge
+    out_of_area: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> DispatchMetrics:
@@ -128,6 +129,12 @@ class DispatchMetrics:
                 "working-time deadlines after it are provisional",
                 registry=registry,
             ),
+            out_of_area=Gauge(
+                "yiwang_reports_out_of_area",
+                "Reports of the last 30 days placed outside the district (alerts wholly elsewhere): "
+                "recorded, never dispatched",
+                registry=registry,
+            ),
         )
 
     async def refresh(self, conn: AsyncConnection[Any], now: datetime) -> None:
@@ -139,6 +146,7 @@ class DispatchMetrics:
         self.overdue.clear()
         self.points.clear()
         self.satisfaction.clear()
+        self.out_of_area.set(await out_of_area(conn, since=now - KPI_WINDOW, until=now))
         for row in await kpis(conn, since=now - KPI_WINDOW, until=now, group=KpiGroup.STREET):
             street = row["key"] or "unplaced"
             for name in _RATIOS:

@@ -92,6 +92,9 @@ SELECT {group} AS key, {period} AS period,
     count(*) FILTER (WHERE e.action IN ('verify', 'fail_verification', 'verify_volunteer', 'fail_volunteer'))
         AS verified,
     count(*) FILTER (WHERE e.action IN ('fail_verification', 'fail_volunteer')) AS reworked,
+    count(*) FILTER (WHERE e.action = 'void') AS voided,
+    count(*) FILTER (WHERE e.action = 'withdraw') AS withdrawn,
+    count(*) FILTER (WHERE e.action = 'expire') AS expired,
     count(DISTINCT e.incident_id) FILTER (WHERE {overrun}) AS overdue
 FROM events e JOIN incidents i USING (incident_id) {unnest}
 WHERE e.at >= %s AND e.at < %s AND {scope}
@@ -218,6 +221,9 @@ async def kpis(
         clo_ok,
         ver,
         rew,
+        voided,
+        withdrawn,
+        expired,
         overdue,
     ) in await cur.fetchall():
         out[(key, when)] = {
@@ -236,6 +242,9 @@ async def kpis(
             "verified": ver,
             "rework_rate": _ratio(rew, ver),
             "overdue": overdue,
+            "voided": voided,
+            "withdrawn": withdrawn,
+            "expired": expired,
             "open_overdue": 0 if period is Period.ALL else None,
             "points_issued": None,
             "points_redeemed": None,
@@ -266,13 +275,33 @@ async def kpis(
 def _empty(group: KpiGroup, key: Any, when: Any) -> Row:
     """A group and period with points but no case events."""
     row: Row = {"group": group.value, "key": key, "period": when}
-    for name in ("accepted", "resolved", "resolved_by_volunteers", "closed", "verified", "overdue"):
+    for name in (
+        "accepted",
+        "resolved",
+        "resolved_by_volunteers",
+        "closed",
+        "verified",
+        "overdue",
+        "voided",
+        "withdrawn",
+        "expired",
+    ):
         row[name] = 0
     for name in ("on_time_acceptance", "on_time_resolution", "volunteer_share", "volunteer_on_time"):
         row[name] = None
     row.update(on_time_closing=None, rework_rate=None, points_issued=None, points_redeemed=None, **_NO_VISITS)
     row["open_overdue"] = 0 if when == "all" else None
     return row
+
+
+async def out_of_area(conn: AsyncConnection[Any], *, since: datetime, until: datetime) -> int:
+    """Reports placed outside the district (an alert wholly elsewhere): recorded, never dispatched."""
+    cur = await conn.execute(
+        "SELECT count(*) FROM reports WHERE placement = 'outside' AND received_at >= %s AND received_at < %s",
+        (since, until),
+    )
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
 
 
 async def open_overdue(

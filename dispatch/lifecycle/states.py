@@ -60,6 +60,11 @@ class Action(StrEnum):
     REVISE_DEADLINES = "deadline_revised"  # the working calendar changed under open clocks
     RAISE_PRIORITY = "raise_priority"  # a merged report is more urgent: tighter clocks, same state
     SPLIT = "split"  # an operator takes a report out of the case: it becomes a case of its own
+    SOURCE_UPDATE = "source_update"  # the source changed its report (a CAP Update): same state
+    WITHDRAW = "withdraw"  # the source withdrew its report (a CAP Cancel): closed, cancelled by the source
+    EXPIRE = "expire"  # the alert expired before anybody was dispatched: closed as expired
+    REHOME = "rehome"  # the grid layer was redrawn: the case moves to the grid now covering its point
+    VOID = "void"  # 作废: an operator voids a case that should never have been one (a prank, outside)
 
 
 class Role(StrEnum):

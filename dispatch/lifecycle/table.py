@@ -29,6 +29,11 @@ Read it as the specification of README: Case workflow. Modelling decisions it en
   agency-led) is dropped.
 - Splitting (`split`) takes a report that is not the same problem out of an open case; the
   case's state and clocks stay as they are (the report's own case starts its own).
+- A source's own word: `source_update` (a CAP Update) changes the case in place, its state and
+  clocks as they are; `withdraw` (a CAP Cancel) closes any open case, cancelled by the source;
+  `expire` closes an alert whose time ran out while nobody had been dispatched; `void` (作废)
+  lets an operator close a registered or later case that should never have been one. All four
+  stop every clock; each is counted apart from `close` (its own event action).
 - Stopping, pausing or resuming a clock that is not running/paused/present changes nothing, so one
   effect list serves every state an action leaves from.
 """
@@ -73,6 +78,7 @@ def _fx(op: ClockOp, *clocks: ClockName) -> tuple[ClockEffect, ...]:
 
 
 _OWNER_CLOCKS = (_A, _O, _S)
+_EVERY_CLOCK = (_R, _A, _O, _S, _V)
 _ALL_RUNNING_BEFORE_RESOLVE = (_R, _A, _O, _S)
 
 REPORT_EFFECTS: tuple[ClockEffect, ...] = _fx(ClockOp.START, _R)
@@ -242,6 +248,33 @@ RULES: tuple[Rule, ...] = (
     # an imported holiday schedule moved deadlines: recorded, nothing else changes
     Rule(Action.REVISE_DEADLINES, OPEN, Next.SAME, frozenset({R.SYSTEM}), reason=True),
     Rule(Action.SPLIT, OPEN, Next.SAME, frozenset({R.OPERATOR}), reason=True),
+    Rule(Action.SOURCE_UPDATE, OPEN, Next.SAME, frozenset({R.AGENCY, R.SYSTEM}), reason=True),
+    # a redrawn grid layer took effect: new codes, same state and clocks (a re-route is its own event)
+    Rule(Action.REHOME, OPEN, Next.SAME, frozenset({R.SYSTEM}), reason=True),
+    Rule(
+        Action.WITHDRAW,
+        OPEN,
+        S.CLOSED,
+        frozenset({R.AGENCY, R.SYSTEM}),
+        reason=True,
+        effects=_fx(ClockOp.STOP, *_EVERY_CLOCK),
+    ),
+    Rule(
+        Action.EXPIRE,
+        frozenset({S.REPORTED, S.REGISTERED}),
+        S.CLOSED,
+        frozenset({R.SYSTEM}),
+        reason=True,
+        effects=_fx(ClockOp.STOP, *_EVERY_CLOCK),
+    ),
+    Rule(
+        Action.VOID,
+        OPEN - {S.REPORTED},
+        S.CLOSED,
+        frozenset({R.OPERATOR}),
+        reason=True,
+        effects=_fx(ClockOp.STOP, *_EVERY_CLOCK),
+    ),
     Rule(
         Action.RAISE_PRIORITY,
         frozenset({S.REPORTED, S.REGISTERED, S.RETURNED, S.REOPENED}),

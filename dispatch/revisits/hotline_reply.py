@@ -52,7 +52,14 @@ PLATFORM = "一网统管 区级指挥中心"
 DISTRICT_CENTER = "区级指挥中心"
 PENDING = "待回访"
 NOT_REACHED = "未回访成功"
-REPLY_TYPES = {"closed": "办结", "rejected": "退回"}
+REPLY_TYPES = {
+    "closed": "办结",
+    "rejected": "退回",
+    # the outcomes of dispatch.cases.documents.FEEDBACK_ACTIONS that end a case otherwise
+    "voided": "作废",
+    "cancelled by the source": "撤销",
+    "expired": "过期",
+}
 MAX_REF = 128
 MAX_NOTE = 500
 FUTURE_SLACK = timedelta(minutes=10)

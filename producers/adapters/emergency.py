@@ -10,10 +10,17 @@ aside: kept in raw, not required), and CAP's required elements must be there; ot
 message is a dead letter naming the element. Among several `<info>` blocks zh-CN comes first,
 then any other Chinese, then the first. The location is a representative point of the alert area —
 the area-weighted centroid of the largest `<polygon>`, else the centre of the first
-`<circle>` — with `accuracy_m` covering the area, and the whole area is kept under
+`<circle>` — with `accuracy_m` covering the area, and the whole area (its `<geocode>`s too: an
+administrative code places an alert without a shape) is kept under
 `location.area` (CAP's "lat,lon" pairs turned into [lon, lat], radius km → m). An alert with
-only `<areaDesc>` becomes an address-only report. Only `status` Actual is dispatched; Ack and
-Error messages are not incidents. CAP specifics ride along under the extra field `cap`.
+only `<areaDesc>` becomes an address-only report (its area kept, description only). Only
+`status` Actual is dispatched. CAP specifics ride along under the extra field `cap`.
+
+A warning has a life: only an Alert becomes a canonical report (a case), and every message —
+Alert, Update, Cancel, Ack, Error — also becomes a life-cycle record (`schemas.cap_record`) on
+`alerts.cap`, which the alerts flow (dispatch/alerts/) follows: an Update changes the case the
+referenced Alert opened, a Cancel withdraws it, an Ack or an Error is only recorded. Update,
+Cancel, Ack and Error must name what they are about in `<references>`.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import math
 import xml.etree.ElementTree as ET  # parsed trees come from xmlsafe (defusedxml)
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -29,10 +37,13 @@ from shapely.geometry import Polygon
 
 from config.policy import CONFIG_DIR, PolicyError, Priority, read_toml
 from producers.adapters import fields as f
-from producers.adapters.xmlsafe import adapt_xml, child_text
+from producers.adapters.records import guarded_many, reject
+from producers.adapters.xmlsafe import child_text, parse, serialise
 from producers.canonical import build_report
 from producers.errors import FieldError
-from producers.outcome import Context, Outcome
+from producers.outcome import Companion, Context, Outcome
+from schemas.cap_record import CAP_RECORD_SCHEMA, CAP_TOPIC, CapRecord, CapReference, MsgType
+from schemas.cap_record import encode as encode_record
 from schemas.report import MAX_ADDRESS, MAX_DESCRIPTION, MAX_SOURCE_REF, Crs, RawFormat, Report
 
 NATIVES = {
@@ -42,7 +53,7 @@ NATIVES = {
     "description": "info.description",
     "location.address": "info.area.areaDesc",
 }
-DISPATCHED_TYPES = ("Alert", "Update", "Cancel")
+RECORD_HEADERS = (("schema", CAP_RECORD_SCHEMA.encode()),)
 REQUIRED_ALERT = ("sender", "scope")  # identifier, sent, status, msgType: checked by their own steps
 REQUIRED_INFO = ("category", "event", "urgency", "severity", "certainty")
 EARTH_M_PER_DEG = 111_320.0
@@ -165,6 +176,7 @@ def _area(info: ET.Element) -> tuple[dict[str, Any], tuple[float, float, float] 
     """The kept area and its representative point (lon, lat, accuracy_m)."""
     polygons: list[list[tuple[float, float]]] = []
     circles: list[dict[str, float]] = []
+    geocodes: list[dict[str, str]] = []
     names: list[str] = []
     for a, area in enumerate(info.findall("area")):
         name = (child_text(area, "areaDesc") or "").strip()
@@ -188,10 +200,17 @@ def _area(info: ET.Element) -> tuple[dict[str, Any], tuple[float, float, float] 
             ((lon, lat),) = _pairs(parts[0], field=field, native=native)
             radius_km = f.number(parts[1], field=field, native=native, lo=0, hi=1000)
             circles.append({"lon": lon, "lat": lat, "radius_m": max(radius_km * 1000, 1.0)})
+        for code in area.findall("geocode"):
+            value = (child_text(code, "value") or "").strip()[:64]
+            if value:
+                geocodes.append({"name": (child_text(code, "valueName") or "").strip()[:64], "value": value})
     description = "；".join(names)[:MAX_ADDRESS] or None
+    if description is None and geocodes:  # a place named only by its codes is still an address
+        description = "；".join(f"{g['name']} {g['value']}".strip() for g in geocodes)[:MAX_ADDRESS]
     kept = {
         "polygons": [[list(p) for p in ring] for ring in polygons],
         "circles": circles,
+        "geocodes": geocodes[:50],
         "description": description,
     }
     if polygons:
@@ -245,21 +264,8 @@ def _cap_extra(alert: ET.Element, info: ET.Element) -> dict[str, Any]:
     return {k: v.strip()[:MAX_DESCRIPTION] for k, v in extra.items() if v and v.strip()}
 
 
-def _report(item: tuple[ET.Element, bytes], ctx: Context) -> Report:
-    alert, raw = item
-    status = (child_text(alert, "status") or "").strip()
-    if status != "Actual":
-        raise FieldError("$", f"status {f.show(status)}: only Actual alerts are dispatched", "status")
-    kind = (child_text(alert, "msgType") or "").strip()
-    if kind not in DISPATCHED_TYPES:
-        raise FieldError(
-            "$",
-            f"msgType {f.show(kind)} is not an incident (expected {', '.join(DISPATCHED_TYPES)})",
-            "msgType",
-        )
-    _required(alert, REQUIRED_ALERT, "alert")
-    for signature in [e for e in alert if e.tag == "Signature"]:
-        alert.remove(signature)  # kept in raw; CAP does not require one and it is not checked here
+def _report(alert: ET.Element, raw: bytes, ctx: Context) -> Report:
+    """The canonical report of an Alert (or of what an Update says the warning now is)."""
     info = _info(alert)
     _required(info, REQUIRED_INFO, "info")
     area, point = _area(info)
@@ -273,17 +279,8 @@ def _report(item: tuple[ET.Element, bytes], ctx: Context) -> Report:
     lon, lat, accuracy = point if point else (None, None, None)
     return build_report(
         ctx,
-        source_ref=f.text(
-            child_text(alert, "identifier"), field="source_ref", native="identifier", max_len=MAX_SOURCE_REF
-        )
-        or "",
-        reported_at=f.timestamp(
-            child_text(alert, "sent"),
-            field="reported_at",
-            native="sent",
-            tz=ctx.config.timezone,
-            received_at=ctx.received_at,
-        ),
+        source_ref=_identifier(alert),
+        reported_at=_sent(alert, ctx),
         category=_category(info, ctx),
         priority=cap_policy().priority(
             *((child_text(info, k) or "").strip() for k in ("urgency", "severity", "certainty"))
@@ -293,7 +290,7 @@ def _report(item: tuple[ET.Element, bytes], ctx: Context) -> Report:
         crs=Crs.WGS84 if point else None,
         accuracy_m=accuracy,
         address=area["description"],
-        area=area if (area["polygons"] or area["circles"]) else None,
+        area=area if info.find("area") is not None else None,
         description=description,
         raw_text=raw.decode("utf-8"),
         raw_format=RawFormat.XML,
@@ -302,13 +299,112 @@ def _report(item: tuple[ET.Element, bytes], ctx: Context) -> Report:
     )
 
 
-def adapt(data: bytes, ctx: Context) -> Iterator[Outcome]:
-    return adapt_xml(
-        data,
-        ctx,
-        single="alert",
-        build=_report,
-        expected="expected a CAP <alert>",
-        records=lambda root: root.findall(".//alert"),
-        check=check_namespaces,
+def _identifier(alert: ET.Element) -> str:
+    return (
+        f.text(
+            child_text(alert, "identifier"), field="source_ref", native="identifier", max_len=MAX_SOURCE_REF
+        )
+        or ""
     )
+
+
+def _sent(alert: ET.Element, ctx: Context) -> datetime:
+    return f.timestamp(
+        child_text(alert, "sent"),
+        field="reported_at",
+        native="sent",
+        tz=ctx.config.timezone,
+        received_at=ctx.received_at,
+    )
+
+
+def references(text: str | None) -> tuple[CapReference, ...]:
+    """CAP's space-separated "sender,identifier,sent" triples (§3.2.1 <references>)."""
+    out: list[CapReference] = []
+    for token in (text or "").split():
+        parts = token.split(",")
+        if len(parts) != 3 or not parts[0] or not parts[1]:
+            raise FieldError(
+                "references", f"{f.show(token)} is not a 'sender,identifier,sent' triple", "references"
+            )
+        out.append(CapReference(sender=parts[0][:256], identifier=parts[1][:256], sent=parts[2][:64]))
+    return tuple(out)
+
+
+def _expires(alert: ET.Element, ctx: Context) -> datetime | None:
+    """The latest `<expires>` of the alert's <info> blocks (local time when written without an
+    offset, as GB/T 35965.1 feeds write it); None when no block has one."""
+    found: list[datetime] = []
+    for info in alert.findall("info"):
+        text = (child_text(info, "expires") or "").strip()
+        if not text:
+            continue
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            raise FieldError("expires", f"{f.show(text)} is not a timestamp", "info.expires") from None
+        found.append(when if when.tzinfo else when.replace(tzinfo=ctx.config.timezone))
+    return max(found).astimezone(UTC) if found else None
+
+
+def _message(item: tuple[ET.Element, bytes], ctx: Context) -> list[Outcome]:
+    alert, raw = item
+    status = (child_text(alert, "status") or "").strip()
+    if status != "Actual":
+        raise FieldError("$", f"status {f.show(status)}: only Actual alerts are dispatched", "status")
+    kind_text = (child_text(alert, "msgType") or "").strip()
+    try:
+        kind = MsgType(kind_text)
+    except ValueError:
+        expected = ", ".join(m.value for m in MsgType)
+        raise FieldError(
+            "$", f"msgType {f.show(kind_text)} is not a CAP message type ({expected})", "msgType"
+        ) from None
+    _required(alert, REQUIRED_ALERT, "alert")
+    for signature in [e for e in alert if e.tag == "Signature"]:
+        alert.remove(signature)  # kept in raw; CAP does not require one and it is not checked here
+    refs = references(child_text(alert, "references"))
+    if kind is not MsgType.ALERT and not refs:
+        raise FieldError(
+            "references", f"a CAP {kind.value} must name the message(s) it is about", "references"
+        )
+    report = _report(alert, raw, ctx) if kind is MsgType.ALERT or alert.find("info") is not None else None
+    changes = report if kind is MsgType.UPDATE else None  # what the warning now is
+    sender = (child_text(alert, "sender") or "").strip()
+    record = CapRecord(
+        sender=sender[:256],
+        identifier=_identifier(alert),
+        sent=_sent(alert, ctx),
+        msg_type=kind,
+        status=status,
+        references=refs,
+        expires=_expires(alert, ctx),
+        report_id=report.report_id if report is not None and kind is MsgType.ALERT else None,
+        priority=changes.priority if changes is not None else None,
+        description=changes.description if changes is not None else None,
+        location=changes.location.model_dump(mode="json", exclude_none=True) if changes is not None else None,
+        note=((child_text(alert, "note") or "").strip()[:MAX_DESCRIPTION] or None),
+        received_at=ctx.received_at,
+        report=report.model_dump(mode="json") if report is not None and kind is not MsgType.ALERT else None,
+    )
+    companion = Companion(CAP_TOPIC, record.sender.encode("utf-8"), encode_record(record), RECORD_HEADERS)
+    return [report, companion] if report is not None and kind is MsgType.ALERT else [companion]
+
+
+def adapt(data: bytes, ctx: Context) -> Iterator[Outcome]:
+    """One document: an `<alert>`, or any wrapper of several (each kept with its own XML as raw)."""
+    try:
+        root = parse(data, check_namespaces)
+    except FieldError as exc:
+        yield reject(exc, data, ctx.at())
+        return
+    if root.tag == "alert":
+        yield from guarded_many(_message, (root, data), ctx, raw=data, origin=ctx.at())
+        return
+    found = root.findall(".//alert")
+    if not found:
+        yield reject(FieldError("$", f"expected a CAP <alert>, got <{root.tag}>"), data, ctx.at())
+        return
+    for i, element in enumerate(found):
+        raw = serialise(element).encode("utf-8")
+        yield from guarded_many(_message, (element, raw), ctx, raw=raw, origin=ctx.at(record=f"alert[{i}]"))

@@ -33,18 +33,35 @@ def guarded(
         return reject(oversize, raw, origin)
     try:
         return build(item, ctx)
-    except FieldError as exc:
-        return Rejection(exc.field, exc.reason, raw, origin)
     except Exception as exc:  # the last line of defence: dead-letter, count, log, go on
-        log.error(
-            "%s adapter failed on a record at %s: %s",
-            ctx.config.source,
-            origin.model_dump(exclude_none=True),
-            type(exc).__name__,
-        )
-        return Rejection(
-            "$", f"$: the adapter failed on this record ({type(exc).__name__}); kept for replay", raw, origin
-        )
+        return _failed(exc, ctx, raw, origin)
+
+
+def guarded_many(
+    build: Callable[[T, Context], list[Outcome]], item: T, ctx: Context, *, raw: bytes, origin: Origin
+) -> list[Outcome]:
+    """`guarded` for a record that becomes several outcomes (a report and its companion)."""
+    oversize = too_large(raw)
+    if oversize is not None:
+        return [reject(oversize, raw, origin)]
+    try:
+        return build(item, ctx)
+    except Exception as exc:
+        return [_failed(exc, ctx, raw, origin)]
+
+
+def _failed(exc: Exception, ctx: Context, raw: bytes, origin: Origin) -> Rejection:
+    if isinstance(exc, FieldError):
+        return Rejection(exc.field, exc.reason, raw, origin)
+    log.error(
+        "%s adapter failed on a record at %s: %s",
+        ctx.config.source,
+        origin.model_dump(exclude_none=True),
+        type(exc).__name__,
+    )
+    return Rejection(
+        "$", f"$: the adapter failed on this record ({type(exc).__name__}); kept for replay", raw, origin
+    )
 
 
 def reject(exc: FieldError, raw: bytes, origin: Origin) -> Rejection:

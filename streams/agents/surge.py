@@ -1,6 +1,7 @@
 """The surge agent: reads the emergency feed's canonical reports (`reports.emergency`, beside the
-intake, which opens the alert's own case) and puts CAP warnings in force, updates and cancels
-them (`dispatch.surge.flows.SurgeFlows.apply_cap`). Thin: decoding, the DLQ, offsets.
+intake, which opens the alert's own case) and the Updates and Cancels of `alerts.cap` (which open
+no case: their records carry the report they would be), and puts CAP warnings in force, updates
+and cancels them (`dispatch.surge.flows.SurgeFlows.apply_cap`). Thin: decoding, the DLQ, offsets.
 
 A report that is not a CAP alert is skipped (a broken report is the intake's dead letter, not
 this agent's); a CAP alert whose warning cannot be read (a bad reference, an unreadable area)
@@ -37,6 +38,7 @@ from dispatch.surge.cap import NoticeError, notice_of
 from dispatch.surge.declarations import cap_effect
 from dispatch.surge.flows import SurgeFlows
 from dispatch.surge.policy import load_surge_policy
+from schemas.cap_record import CAP_TOPIC
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
 from streams.outputs import Outputs
 
@@ -96,6 +98,10 @@ class SurgeRuntime:
                 continue  # the intake dead-letters it
             if not isinstance(doc, dict):
                 continue
+            if topic == self.settings.topic(CAP_TOPIC):  # an Update or a Cancel: a record, not a report
+                doc = _as_report(doc)
+                if doc is None:
+                    continue
             try:
                 notice = notice_of(doc)
                 if notice is None:
@@ -138,10 +144,20 @@ class SurgeRuntime:
         self.conn = None
 
 
+def _as_report(record: dict[str, Any]) -> dict[str, Any] | None:
+    """An Update's or a Cancel's life-cycle record (schemas/cap_record.py) as the report document
+    it carries; None for the rest (an Alert is read from its report on the feed topic)."""
+    report = record.get("report")
+    return report if record.get("msg_type") in ("Update", "Cancel") and isinstance(report, dict) else None
+
+
 def install(app: faust.App, settings: Settings, outputs: Outputs, metrics: DispatchMetrics) -> SurgeRuntime:
     """Add the surge agent to a worker app."""
     runtime = SurgeRuntime(settings, outputs, metrics)
-    topic = app.topic(settings.topic(FEED_TOPIC), key_serializer="raw", value_serializer="raw")
+    # Alerts as reports from the feed; their Updates and Cancels as life-cycle records (no case)
+    topic = app.topic(
+        settings.topic(FEED_TOPIC), settings.topic(CAP_TOPIC), key_serializer="raw", value_serializer="raw"
+    )
 
     @app.agent(topic, concurrency=1, name="surge")
     async def surge(stream: Any) -> AsyncIterator[None]:

@@ -106,6 +106,55 @@ verified              split               operator                           yes
 rework                split               operator                           yes     same
 returned              split               operator                           yes     same
 reopened              split               operator                           yes     same
+reported              source_update       agency system                      yes     same
+registered            source_update       agency system                      yes     same
+dispatched            source_update       agency system                      yes     same
+accepted              source_update       agency system                      yes     same
+on_site               source_update       agency system                      yes     same
+extension_requested   source_update       agency system                      yes     same
+parked                source_update       agency system                      yes     same
+resolved              source_update       agency system                      yes     same
+verified              source_update       agency system                      yes     same
+rework                source_update       agency system                      yes     same
+returned              source_update       agency system                      yes     same
+reopened              source_update       agency system                      yes     same
+reported              withdraw            agency system                      yes     closed
+registered            withdraw            agency system                      yes     closed
+dispatched            withdraw            agency system                      yes     closed
+accepted              withdraw            agency system                      yes     closed
+on_site               withdraw            agency system                      yes     closed
+extension_requested   withdraw            agency system                      yes     closed
+parked                withdraw            agency system                      yes     closed
+resolved              withdraw            agency system                      yes     closed
+verified              withdraw            agency system                      yes     closed
+rework                withdraw            agency system                      yes     closed
+returned              withdraw            agency system                      yes     closed
+reopened              withdraw            agency system                      yes     closed
+reported              expire              system                             yes     closed
+registered            expire              system                             yes     closed
+registered            void                operator                           yes     closed
+dispatched            void                operator                           yes     closed
+accepted              void                operator                           yes     closed
+on_site               void                operator                           yes     closed
+extension_requested   void                operator                           yes     closed
+parked                void                operator                           yes     closed
+resolved              void                operator                           yes     closed
+verified              void                operator                           yes     closed
+rework                void                operator                           yes     closed
+returned              void                operator                           yes     closed
+reopened              void                operator                           yes     closed
+reported              rehome              system                             yes     same
+registered            rehome              system                             yes     same
+dispatched            rehome              system                             yes     same
+accepted              rehome              system                             yes     same
+on_site               rehome              system                             yes     same
+extension_requested   rehome              system                             yes     same
+parked                rehome              system                             yes     same
+resolved              rehome              system                             yes     same
+verified              rehome              system                             yes     same
+rework                rehome              system                             yes     same
+returned              rehome              system                             yes     same
+reopened              rehome              system                             yes     same
 """
 
 

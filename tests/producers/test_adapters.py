@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from producers.outcome import Rejection
+from producers.outcome import Companion, Rejection
+from schemas.cap_record import CAP_TOPIC, CapRecord, MsgType
+from schemas.cap_record import decode as decode_record
 from schemas.report import Crs, Report, report_id_for
 from tests.producers.helpers import RECEIVED, adapt, sample_files
 
@@ -30,7 +32,7 @@ EXPECTED_SAMPLES = {
     ],
     "emergency": [
         ("SPB-YJ-2025-0601-0007", "gas_leak", "P0", "wgs84"),
-        ("SPB-YJ-2025-0601-0009", "geological_hazard", "P2", None),
+        ("SPB-YJ-2025-0531-0031", "geological_hazard", "P3", None),  # its Update and Cancel: records only
         ("50010641600000_20250601074500", "severe_weather_alert", "P1", "wgs84"),
     ],
     "fire": [
@@ -316,29 +318,85 @@ CAP_EARTHQUAKE = """<?xml version="1.0" encoding="UTF-8"?>
 </alert>""".encode()
 
 
+def _records(outcomes: list[object]) -> list[CapRecord]:
+    companions = [o for o in outcomes if isinstance(o, Companion)]
+    assert all(c.topic == CAP_TOPIC and c.key == decode_record(c.value).sender.encode() for c in companions)
+    return [decode_record(c.value) for c in companions]
+
+
 def test_real_world_cap_polygon_and_circle_alerts() -> None:
-    (storm,) = adapt("emergency", CAP_THUNDERSTORM)
+    storm, companion = adapt("emergency", CAP_THUNDERSTORM)
     assert isinstance(storm, Report), storm
     assert storm.category == "severe_weather_alert" and storm.priority == "P1"
     assert storm.reported_at == datetime(2003, 6, 17, 21, 57, tzinfo=UTC)
     assert storm.location.area is not None and storm.location.area.polygons[0][0] == (-120.14, 38.47)
     assert -120.14 < (storm.location.lon or 0) < -119.74 and 38.34 < (storm.location.lat or 0) < 38.62
     assert storm.location.address == "EXTREME NORTH CENTRAL TUOLUMNE COUNTY IN CALIFORNIA"
+    (record,) = _records([companion])
+    assert (record.msg_type, record.report_id, record.sender) == (
+        MsgType.ALERT,
+        storm.report_id,
+        "KSTO@NWS.NOAA.GOV",
+    )
+    assert record.expires == datetime(2003, 6, 17, 23, 0, tzinfo=UTC) and record.references == ()
 
-    (quake,) = adapt("emergency", CAP_EARTHQUAKE)
-    assert isinstance(quake, Report), quake
-    assert quake.category == "geological_hazard" and quake.priority == "P3"
-    assert (quake.location.lon, quake.location.lat) == (-115.5527, 32.9525)
-    assert quake.location.accuracy_m == 1.0  # a zero radius is a point: kept as a 1 m circle
-    assert quake.description.startswith("加州帝国县")  # the Chinese <info> block is preferred
-    assert quake.model_extra is not None and quake.model_extra["cap"]["msgType"] == "Update"
-    assert quake.model_extra["cap"]["references"].startswith("trinet@caltech.edu,TRI13970876.1")
+    # an Update is no new case: only its life-cycle record, saying what the warning now is
+    (quake,) = _records(adapt("emergency", CAP_EARTHQUAKE))
+    assert quake.msg_type is MsgType.UPDATE and quake.report_id is None and quake.priority == "P3"
+    assert [(r.sender, r.identifier, r.sent) for r in quake.references] == [
+        ("trinet@caltech.edu", "TRI13970876.1", "2003-06-11T20:30:00-07:00")
+    ]
+    assert quake.location is not None and (quake.location["lon"], quake.location["lat"]) == (
+        -115.5527,
+        32.9525,
+    )
+    assert quake.location["accuracy_m"] == 1.0  # a zero radius is a point: kept as a 1 m circle
+    assert quake.description is not None and quake.description.startswith("加州帝国县")  # zh-CN preferred
 
 
 def test_several_alerts_in_one_wrapper_each_become_a_report() -> None:
     body = CAP_THUNDERSTORM.split(b"?>", 1)[1] + CAP_EARTHQUAKE.split(b"?>", 1)[1]
     outcomes = adapt("emergency", b"<alerts>" + body + b"</alerts>")
-    assert [o.source_ref for o in outcomes if isinstance(o, Report)] == ["KSTO1055887203", "TRI13970876.2"]
+    assert [o.source_ref for o in outcomes if isinstance(o, Report)] == ["KSTO1055887203"]
+    assert [r.identifier for r in _records(outcomes)] == ["KSTO1055887203", "TRI13970876.2"]
+
+
+def test_cap_sample_chain_alert_update_cancel_is_one_report_and_three_records() -> None:
+    outcomes = [
+        o
+        for p in sample_files("emergency")
+        if p.name.startswith("geohazard")
+        for o in adapt("emergency", p.read_bytes())
+    ]
+    (report,) = [o for o in outcomes if isinstance(o, Report)]
+    alert, update, cancel = sorted(_records(outcomes), key=lambda r: r.identifier)
+    assert alert.report_id == report.report_id and alert.expires is not None
+    assert update.msg_type is MsgType.UPDATE and update.priority == "P2"  # Expected × Moderate × Possible
+    assert [r.identifier for r in update.references] == [alert.identifier]
+    assert cancel.msg_type is MsgType.CANCEL and cancel.note and "解除预警" in cancel.note
+    assert [r.identifier for r in cancel.references] == [alert.identifier, update.identifier]
+
+
+@pytest.mark.parametrize("kind", ["Ack", "Error"])
+def test_cap_ack_and_error_are_recorded_never_a_report(kind: str) -> None:
+    data = _alert().replace(b"<msgType>Alert</msgType>", f"<msgType>{kind}</msgType>".encode())
+    data = data.replace(
+        b"<scope>Public</scope>",
+        b"<scope>Public</scope><note>ok</note><references>yjj@spb.cq.gov.cn,SPB-YJ-2025-0601-0007,"
+        b"2025-06-01T08:10:27+08:00</references>",
+    )
+    (record,) = _records(outcomes := adapt("emergency", data))
+    assert len(outcomes) == 1 and record.msg_type.value == kind and record.note == "ok"
+
+
+def test_cap_life_cycle_messages_need_references_and_a_known_type() -> None:
+    (missing,) = adapt("emergency", _alert().replace(b"<msgType>Alert", b"<msgType>Cancel"))
+    assert isinstance(missing, Rejection) and missing.field == "references"
+    bad = _alert().replace(b"<scope>Public</scope>", b"<scope>Public</scope><references>a,b</references>")
+    (broken,) = adapt("emergency", bad.replace(b"<msgType>Alert", b"<msgType>Update"))
+    assert isinstance(broken, Rejection) and "'a,b' is not a 'sender,identifier,sent' triple" in broken.reason
+    (odd,) = adapt("emergency", _alert().replace(b"<msgType>Alert", b"<msgType>Notice"))
+    assert isinstance(odd, Rejection) and "'Notice' is not a CAP message type" in odd.reason
 
 
 def _alert(*, ns: str = "urn:oasis:names:tc:emergency:cap:1.2", drop: str = "", info: str = "") -> bytes:
@@ -357,7 +415,7 @@ def test_cap_samples_take_their_priority_from_urgency_severity_and_certainty() -
     }
     assert {name: r.priority for name, r in got.items() if isinstance(r, Report)} == {
         "gas-circle.xml": "P0",  # Immediate × Extreme × Observed
-        "geohazard-update.xml": "P2",  # Expected × Moderate × Possible
+        "geohazard-alert.xml": "P3",  # Future × Minor × Possible
         "rainstorm-polygon.xml": "P1",  # Expected × Severe × Likely
     }
 
@@ -380,7 +438,7 @@ def test_cap_bom_comments_and_a_signature_parse_and_the_signature_is_kept() -> N
         "<SignatureValue>c2lnbmVk</SignatureValue></Signature><!-- signed by the platform -->"
     )
     data = b"\xef\xbb\xbf" + _alert(info=signature).replace(b"<status>", "<!-- 状态 --><status>".encode())
-    (report,) = adapt("emergency", data)
+    report, _ = adapt("emergency", data)
     assert isinstance(report, Report), report
     assert report.priority == "P0" and "SignatureValue" in report.raw.text
 
@@ -399,7 +457,7 @@ def test_cap_national_dialect_colours_and_zh_cn_first() -> None:
     hant = english.replace("<language>en-US</language>", "<language>zh-TW</language>")
     hant = hant.replace("<headline>EN ", "<headline>繁體 ")
     dialect = dialect.replace("<info>", f"<info>{english}</info><info>{hant}</info><info>", 1)
-    (report,) = adapt("emergency", dialect.encode())
+    report, _ = adapt("emergency", dialect.encode())
     assert isinstance(report, Report), report
     assert report.priority == "P1"  # Orange read as Severe, Expected × Likely
     assert report.reported_at == datetime.fromisoformat(sent).astimezone(UTC)

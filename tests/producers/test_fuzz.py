@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from producers.outcome import Outcome, Rejection
+from producers.outcome import Companion, Outcome, Rejection
+from schemas.cap_record import decode as decode_record
 from schemas.report import Report, Source
 from tests.producers.helpers import adapt, sample_files
 
@@ -42,7 +43,9 @@ NASTY = [
 
 def _check(outcomes: list[Outcome], secrets: tuple[str, ...] = ()) -> None:
     for outcome in outcomes:
-        assert isinstance(outcome, Report | Rejection)
+        assert isinstance(outcome, Report | Rejection | Companion)
+        if isinstance(outcome, Companion):  # a CAP life-cycle record: always a valid one
+            assert decode_record(outcome.value).sender.encode() == outcome.key
         if isinstance(outcome, Rejection):
             assert outcome.field
             assert outcome.reason.startswith(outcome.field), outcome.reason

@@ -18,6 +18,8 @@ from deploy.cli import build_parser
 from producers.dlq import raw_bytes
 from producers.inputs import watch
 from schemas import dead_letter
+from schemas.cap_record import CAP_TOPIC
+from schemas.cap_record import decode as decode_record
 from schemas.report import Report, as_dict, decode, report_id_for
 from tests.producers.helpers import adapt, read_topic, sample_files
 
@@ -70,6 +72,22 @@ def test_samples_round_trip_through_the_real_topic(
     for report_id, report in got.items():
         assert _comparable(report) == _comparable(expected[report_id])
         assert report.received_at.utcoffset() is not None
+
+
+def test_cap_life_cycle_records_go_to_their_own_topic(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every emergency sample's message (the geohazard Alert, its Update and its Cancel too) is
+    one record on alerts.cap, keyed by its sender, headed cap-record.v1."""
+    files = sample_files("emergency")
+    code, out = run(settings, capsys, "emergency", str(files[0].parent), "--once")
+    assert code == 0 and "rejected 0" in out, out
+    mine = {
+        decode_record(v).identifier: (k, h) for k, v, h in read_topic(settings, settings.topic(CAP_TOPIC))
+    }
+    chain = {"SPB-YJ-2025-0531-0031", "SPB-YJ-2025-0601-0009", "SPB-YJ-2025-0601-0015"}
+    assert chain <= set(mine)
+    assert all(mine[i] == (b"yjj@spb.cq.gov.cn", {"schema": b"cap-record.v1"}) for i in chain)
 
 
 def _dead_letters(settings: Settings, marker: str) -> list[dead_letter.DeadLetter]:

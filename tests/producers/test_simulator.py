@@ -19,7 +19,7 @@ from deploy.cli import build_parser
 from geo.coords import to_wgs84
 from geo.gazetteer import Gazetteer
 from geo.reference import load_reference
-from producers.outcome import Rejection
+from producers.outcome import Companion, Rejection
 from producers.simulator import Simulated, generate, scenario
 from producers.simulator.district import load_district
 from schemas.report import Report, Source
@@ -34,8 +34,10 @@ AFTER = START + timedelta(days=1, hours=1)
 def _run(seed: int = 11, count: int = 4000) -> list[tuple[Simulated, Report | Rejection]]:
     out = []
     for item in generate(seed, count, start=START):
-        outcomes = adapt(item.source, item.payload, received_at=AFTER)
+        found = adapt(item.source, item.payload, received_at=AFTER)
+        outcomes = [o for o in found if not isinstance(o, Companion)]  # a CAP alert's life-cycle record
         assert len(outcomes) == 1, "one record per payload"
+        assert len(found) - 1 == (item.source is Source.EMERGENCY and isinstance(outcomes[0], Report))
         out.append((item, outcomes[0]))
     return out
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from config.policy import load_taxonomy
 from producers.adapters.registry import ADAPTERS
-from producers.outcome import Context, Rejection
+from producers.outcome import Context
 from producers.simulator import generate
 from producers.sources import load_sources
 from schemas import export
@@ -41,7 +41,7 @@ def _valid() -> list[bytes]:
         out += [
             r.model_dump_json().encode()
             for r in ADAPTERS[item.source](item.payload, ctx)
-            if not isinstance(r, Rejection)
+            if isinstance(r, Report)
         ]
     return out
 

@@ -26,7 +26,7 @@ from config.settings import Settings, child_environment
 from producers.adapters.registry import ADAPTERS
 from producers.feed import Feeder
 from producers.ledger import Ledger
-from producers.outcome import Context, Rejection
+from producers.outcome import Context
 from producers.publisher import Publisher
 from producers.simulator import Simulated
 from producers.sources import load_sources
@@ -133,7 +133,7 @@ def expected_report_ids(items: list[Simulated]) -> set[str]:
     for item in items:
         ctx = Context(sources[item.source], taxonomy, datetime.now(UTC), Origin())
         for out in ADAPTERS[item.source](item.payload, ctx):
-            if not isinstance(out, Rejection):
+            if isinstance(out, Report):
                 ids.add(str(out.report_id))
     return ids
 

@@ -128,6 +128,9 @@ def test_simulated_feeds_end_as_tasks_merges_or_dead_letters(
             unrouted = conn.execute(
                 text("SELECT count(*) FROM incidents WHERE state = 'registered'")
             ).scalar_one()
+            waiting = conn.execute(  # triage sources' reports (config/sources.toml): for an operator
+                text("SELECT count(*) FROM incidents WHERE state = 'reported'")
+            ).scalar_one()
             tasks_per_incident = conn.execute(
                 text("SELECT count(*) FROM tasks GROUP BY incident_id HAVING count(*) > 1")
             ).all()
@@ -154,16 +157,17 @@ def test_simulated_feeds_end_as_tasks_merges_or_dead_letters(
         print(f"  rogue records             {intake_bad}")
         print(f"  reports stored            {len(stored)}  = opened {opened} + merged {merged}")
         print(f"  incidents                 {counts['incidents']}")
-        print(f"  dispatched / unrouted     {dispatched} / {unrouted}")
+        print(f"  dispatched / unrouted     {dispatched} / {unrouted} (awaiting triage {waiting})")
         print(f"  tasks / events            {counts['tasks']} / {counts['events']}")
         print(f"  dead letters              {dict(by_stage)}")
 
         # every valid report is stored exactly once; nothing else is
         assert stored == published
         assert opened == counts["incidents"] and merged > 0
-        # every incident counts its reports; every one is dispatched or on the district board
+        # every incident counts its reports; every one is dispatched, on the district board, or
+        # (from a triage source) waiting for an operator
         assert all(count == n for count, n in per_incident)
-        assert dispatched + unrouted == counts["incidents"]
+        assert dispatched + unrouted + waiting == counts["incidents"] and waiting > 0
         assert counts["tasks"] == dispatched and not tasks_per_incident
         # events are contiguous per case and the case version matches them
         assert not gaps and versions == 0

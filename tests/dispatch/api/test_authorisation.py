@@ -94,6 +94,9 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("POST", "/incidents/{a1}/verify", None, expect(op_district=409, op_a=409, op_b=404)),
     ("POST", "/incidents/{b1}/close", None, expect(op_district=409, op_a=404, op_b=409)),
     ("POST", "/incidents/{a1}/unpark", None, expect(op_district=409, op_a=409, op_b=404)),
+    # 立案 of a case past triage is refused; 作废 without a reason names it (nothing changes)
+    ("POST", "/incidents/{a1}/register", None, expect(op_district=409, op_a=409, op_b=404)),
+    ("POST", "/incidents/{b1}/void", None, expect(op_district=422, op_a=404, op_b=422)),
     # split, probed with the report that opened a1 (never splittable): 422 naming report_id
     (
         "POST",

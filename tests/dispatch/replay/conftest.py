@@ -14,10 +14,11 @@ from dispatch.replay.configuration import Configuration, load_rules, reference_c
 from dispatch.replay.service_times import Sample, ServiceTimes
 from geo.reference import ReferenceDistrict
 from producers.adapters.registry import ADAPTERS
-from producers.outcome import Context, Rejection
+from producers.outcome import Context
 from producers.simulator import generate
 from producers.sources import load_sources
 from schemas.dead_letter import Origin
+from schemas.report import Report
 from schemas.report_struct import ReportStruct, decode_report
 
 MONDAY = datetime(2026, 11, 23, tzinfo=UTC)
@@ -31,7 +32,7 @@ def simulated_reports(seed: int, count: int, *, start: datetime, span: timedelta
     for item in generate(seed, count, start=start, span=span, malformed_share=0.0):
         ctx = Context(sources[item.source], taxonomy, ctx_at, Origin())
         for report in ADAPTERS[item.source](item.payload, ctx):
-            if isinstance(report, Rejection):
+            if not isinstance(report, Report):  # rejections, and CAP life-cycle records
                 continue
             decoded, _ = decode_report(report.model_dump_json().encode())
             out.append(

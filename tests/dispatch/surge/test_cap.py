@@ -12,7 +12,8 @@ import pytest
 from dispatch.surge.cap import MsgType, NoticeError, notice_of
 from dispatch.surge.declarations import cap_effect, cap_surge_id
 from dispatch.surge.policy import load_surge_policy
-from producers.outcome import Rejection
+from producers.outcome import Companion, Rejection
+from schemas.cap_record import decode as decode_record
 from schemas.report import Report
 from tests.producers.helpers import adapt
 
@@ -21,10 +22,17 @@ SH = timedelta(hours=8)
 
 
 def cap_doc(xml: bytes) -> dict[str, Any]:
-    (outcome,) = adapt("emergency", xml, received_at=datetime(2025, 6, 1, 4, 0, tzinfo=UTC))
-    assert isinstance(outcome, Report), outcome
-    doc: dict[str, Any] = orjson.loads(outcome.model_dump_json())
-    return doc
+    """The report document the surge agent reads: an Alert's report, or the one an Update's or
+    a Cancel's life-cycle record carries (they open no case)."""
+    outcomes = adapt("emergency", xml, received_at=datetime(2025, 6, 1, 4, 0, tzinfo=UTC))
+    reports = [o for o in outcomes if isinstance(o, Report)]
+    if reports:
+        (outcome,) = reports
+        doc: dict[str, Any] = orjson.loads(outcome.model_dump_json())
+        return doc
+    (record,) = [decode_record(o.value) for o in outcomes if isinstance(o, Companion)]
+    assert record.report is not None, record
+    return record.report
 
 
 def variant(**tags: str) -> bytes:

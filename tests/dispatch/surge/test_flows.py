@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 from psycopg.rows import dict_row
@@ -26,6 +27,8 @@ from dispatch.surge.flows import SurgeFlows, surge_kpis, surge_rows, surge_scope
 from dispatch.surge.models import EndReason, SurgeOrigin
 from dispatch.surge.policy import load_surge_policy
 from geo.reference import ReferenceDistrict
+from producers.outcome import Companion, Rejection
+from schemas.cap_record import CAP_TOPIC
 from schemas.dead_letter import DLQ_TOPIC
 from streams.agents.surge import SurgeRuntime
 from streams.outputs import Outputs
@@ -123,8 +126,16 @@ async def test_the_agent_declares_a_cap_polygon_and_a_cancel_ends_it(
     runtime = SurgeRuntime(kafka, outputs, DispatchMetrics.create(CollectorRegistry()))
     alert = adapt("emergency", SAMPLE.read_bytes())[0]
     ref = "500106@12379.cn,50010641600000_20250601074500,2025-06-01T07:45:00+08:00"
-    cancel = adapt("emergency", variant(identifier="C-9", msgType="Cancel", references=ref))[0]
-    broken = adapt("emergency", variant(identifier="B-9", msgType="Update", references="no-triple"))[0]
+    # a Cancel opens no case: it comes as its life-cycle record on alerts.cap, carrying its report
+    (cancel,) = adapt("emergency", variant(identifier="C-9", msgType="Cancel", references=ref))
+    assert isinstance(cancel, Companion)
+    # a malformed reference is the adapter's dead letter now; a report that carries one anyway
+    # (another producer's) is still the surge agent's
+    assert isinstance(
+        adapt("emergency", variant(identifier="B-9", msgType="Update", references="x"))[0], Rejection
+    )
+    broken = orjson.loads(cancel.value)["report"]
+    broken["cap"] = {**broken["cap"], "msgType": "Update", "references": "no-triple"}
     topic = kafka.topic("reports.emergency")
     try:
         done = await runtime.handle([(topic, 0, 1, alert.model_dump_json().encode())])  # type: ignore[union-attr]
@@ -147,8 +158,8 @@ async def test_the_agent_declares_a_cap_polygon_and_a_cancel_ends_it(
                 },
             ).scalar_one()
         assert row["grids"] == postgis and len(postgis) > 10
-        await runtime.handle([(topic, 0, 2, broken.model_dump_json().encode())])  # type: ignore[union-attr]
-        done = await runtime.handle([(topic, 0, 3, cancel.model_dump_json().encode())])  # type: ignore[union-attr]
+        await runtime.handle([(topic, 0, 2, orjson.dumps(broken))])
+        done = await runtime.handle([(kafka.topic(CAP_TOPIC), 0, 3, cancel.value)])
         assert done == [f"ended {surge_id} (cancelled)"]
         (row,) = await surge_rows(runtime.conn, surge_id=surge_id)
         assert row["end_reason"] == "cancelled"

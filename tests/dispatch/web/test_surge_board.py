@@ -72,7 +72,7 @@ def test_a_cap_polygon_puts_its_grids_in_surge_and_the_forecast_marks_at_risk_ta
         (lat - d, lon - d),
     ]
     identifier = f"SPB-TEST-{uuid.uuid4().hex[:8]}"
-    (alert,) = adapt(
+    alert, _record = adapt(  # the Alert's report and its life-cycle record (alerts.cap)
         "emergency", _cap(identifier, now, " ".join(f"{a:.6f},{b:.6f}" for a, b in corners)), received_at=now
     )
     assert not isinstance(alert, Rejection), alert

@@ -1,0 +1,125 @@
+"""What a CAP message does to a case: pure decisions, no I/O, `now` passed in.
+
+- An Alert opens its case through the intake (its report); its row watches `<expires>`.
+- An Update or a Cancel resolves its `references` to the report of the Alert the chain started
+  with (any referenced message that already resolved will do), then to the case that report is
+  in. An Update changes the case's priority, description and place in place; a Cancel withdraws
+  it — unless other reports keep it open (a case several sources reported is theirs too).
+- An alert past `<expires>` whose case was never dispatched closes as expired; one that was
+  dispatched is left to its assignee (the warning lapsed, the work did not).
+- Ack and Error are recorded only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from config.policy import CONFIG_DIR, PolicyError, Priority, read_toml
+from dispatch.alerts.models import AlertState
+from dispatch.lifecycle.states import Action, CaseState
+from schemas.cap_record import CapRecord, MsgType
+
+WITHDRAWN_NOTE = "cancelled by the source"
+EXPIRED_NOTE = "expired with nothing dispatched"
+NOT_DISPATCHED = frozenset({CaseState.REPORTED, CaseState.REGISTERED})
+
+
+@dataclass(frozen=True, slots=True)
+class LifePolicy:
+    unresolved_after: timedelta
+
+
+@cache
+def life_policy() -> LifePolicy:
+    path = CONFIG_DIR / "cap.toml"
+    seconds = read_toml(path).get("life", {}).get("unresolved_after_s")
+    if not isinstance(seconds, int) or seconds <= 0:
+        raise PolicyError(f"{path}: [life] needs unresolved_after_s, a positive number of seconds")
+    return LifePolicy(timedelta(seconds=seconds))
+
+
+def initial_state(record: CapRecord) -> AlertState:
+    if record.msg_type in (MsgType.UPDATE, MsgType.CANCEL):
+        return AlertState.PENDING
+    if record.msg_type is MsgType.ALERT and record.expires is not None:
+        return AlertState.ACTIVE
+    return AlertState.RECORDED
+
+
+def resolved_report(record: CapRecord, known: Mapping[tuple[str, str], str | None]) -> str | None:
+    """The report the first resolvable reference leads to (`known`: (sender, identifier) → the
+    report id stored on that message's row, None while it has none)."""
+    for ref in record.references:
+        found = known.get((ref.sender, ref.identifier))
+        if found:
+            return found
+    return None
+
+
+def gives_up(record: CapRecord, now: datetime, policy: LifePolicy) -> bool:
+    """An Update or Cancel waited long enough for a case that never came."""
+    return now - record.received_at > policy.unresolved_after
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """What a Cancel does: `action` on the case, or None when other reports keep it open."""
+
+    action: Action | None
+    reason: str
+
+
+def withdrawal(record: CapRecord, *, report_count: int) -> Withdrawal:
+    why = f"{WITHDRAWN_NOTE} (CAP Cancel {record.identifier})" + (f": {record.note}" if record.note else "")
+    if report_count > 1:
+        return Withdrawal(None, f"{why}; {report_count - 1} other report(s) keep the case open")
+    return Withdrawal(Action.WITHDRAW, why)
+
+
+def expiry(state: CaseState, *, report_count: int) -> Action | None:
+    """The action an expired alert takes on its case: expire while nobody was dispatched and no
+    other report shares the case."""
+    return Action.EXPIRE if state in NOT_DISPATCHED and report_count == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    """An Update's changes to the incident row, and the event data that records them."""
+
+    changes: dict[str, object]
+    data: dict[str, object]
+    raises_to: Priority | None  # the Update made the case more urgent: its clocks tighten
+
+
+def amendment(record: CapRecord, incident: Mapping[str, object]) -> Amendment:
+    changes: dict[str, object] = {}
+    before: dict[str, object] = {}
+    raises_to: Priority | None = None
+    if record.priority is not None and record.priority.value != incident.get("priority"):
+        old = Priority(str(incident["priority"]))
+        before["priority"] = old.value
+        changes["priority"] = record.priority.value
+        if record.priority.rank < old.rank:
+            raises_to = record.priority
+    if record.description and record.description != incident.get("description"):
+        before["description"] = incident.get("description")
+        changes["description"] = record.description
+    location = record.location or {}
+    address = location.get("address")
+    if address and address != incident.get("address"):
+        before["address"] = incident.get("address")
+        changes["address"] = address
+    lon, lat = location.get("lon"), location.get("lat")
+    if isinstance(lon, int | float) and isinstance(lat, int | float):
+        geom = f"SRID=4326;POINT({float(lon)} {float(lat)})"
+        if geom != incident.get("geom"):
+            before["geom"] = incident.get("geom")
+            changes["geom"] = geom
+    data: dict[str, object] = {
+        "cap": {"identifier": record.identifier, "sender": record.sender, "msg_type": record.msg_type.value},
+        "update": {"before": before, "after": changes, "area": location.get("area")},
+    }
+    return Amendment(changes, data, raises_to)

@@ -1,0 +1,157 @@
+"""The alerts agent: reads `alerts.cap`, hands each batch to `AlertFlows.record`, and on a timer
+settles what waited for its case and closes expired alerts. Thin: decoding, the DLQ, offsets,
+reconnection; the rules are in dispatch/alerts/.
+
+Offsets are acknowledged only after the batch is recorded; a record that is not a CAP life-cycle
+record goes to `reports.dlq` (stage `alerts`) naming the field, and the agent carries on. A
+database outage leaves the batch unacknowledged and retried (rows are keyed by message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import faust
+import psycopg
+from prometheus_client import CollectorRegistry
+from sqlalchemy import create_engine
+
+from config.settings import Settings
+from dispatch.alerts.flows import AlertFlows, AlertMetrics, decode_record
+from dispatch.cases.boot import connect, load_people
+from dispatch.cases.flows import CaseFlows
+from dispatch.intake.rules import IntakeRules
+from dispatch.kpi.metrics import DispatchMetrics
+from schemas.cap_record import CAP_TOPIC, CapRecord
+from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
+from streams.outputs import Outputs
+
+log = logging.getLogger(__name__)
+BATCH_MAX = 200
+BATCH_WITHIN_S = 0.2
+SETTLE_EVERY_S = 30.0
+RETRY_S = 2.0
+
+
+class AlertsRuntime:
+    """The agent's state: the case flows (built on first use), one connection, the producer."""
+
+    def __init__(
+        self, settings: Settings, outputs: Outputs, metrics: AlertMetrics, dispatch_metrics: DispatchMetrics
+    ) -> None:
+        self.settings = settings
+        self.outputs = outputs
+        self.metrics = metrics
+        self.dispatch_metrics = dispatch_metrics
+        self.flows: AlertFlows | None = None
+        self.conn: psycopg.AsyncConnection[Any] | None = None
+        self.one_at_a_time = asyncio.Lock()
+
+    async def ready(self) -> tuple[AlertFlows, psycopg.AsyncConnection[Any]]:
+        if self.flows is None:
+            rules = await asyncio.to_thread(IntakeRules.load)
+            engine = create_engine(self.settings.db_url, pool_size=1)
+            try:
+                people = await asyncio.to_thread(load_people, engine, rules.taxonomy)
+            finally:
+                engine.dispose()
+            cases = CaseFlows(
+                self.settings,
+                rules,
+                people,
+                self.outputs.send,
+                metrics=self.dispatch_metrics,
+                clock=self.settings.clock(),
+            )
+            cases.send_many = self.outputs.send_many
+            self.flows = AlertFlows(cases, self.metrics)
+        if self.conn is None or self.conn.closed:
+            self.conn = await connect(self.settings, application_name="yiwang-alerts")
+        return self.flows, self.conn
+
+    async def handle(self, records: list[tuple[str, int, int, bytes]]) -> int:
+        """Record a batch of (topic, partition, offset, value); how many messages were new."""
+        found: list[CapRecord] = []
+        for topic, partition, offset, value in records:
+            decoded = decode_record(value)
+            if isinstance(decoded, CapRecord):
+                found.append(decoded)
+                continue
+            field, reason = decoded
+            letter = dead_letter(
+                "emergency",
+                Stage.ALERTS,
+                value,
+                field,
+                reason,
+                origin=Origin(topic=topic, partition=partition, offset=offset),
+            )
+            await (
+                await self.outputs.send(self.settings.topic(DLQ_TOPIC), b"emergency", encode(letter), HEADERS)
+            )
+            log.warning("alerts: record %s[%d]@%d dead-lettered: %s", topic, partition, offset, field)
+        if not found:
+            return 0
+        async with self.one_at_a_time:
+            flows, conn = await self.ready()
+            return await flows.record(conn, found)
+
+    async def tick(self) -> int:
+        async with self.one_at_a_time:
+            flows, conn = await self.ready()
+            return await flows.settle(conn) + await flows.expire_due(conn)
+
+    async def reset(self) -> None:
+        if self.conn is not None and not self.conn.closed:
+            await self.conn.close()
+        self.conn = None
+
+
+def install(
+    app: faust.App,
+    settings: Settings,
+    outputs: Outputs,
+    registry: CollectorRegistry,
+    dispatch_metrics: DispatchMetrics,
+) -> AlertsRuntime:
+    """Add the alerts agent and its timer to a worker app (case transitions counted with the
+    worker's other dispatch metrics)."""
+    runtime = AlertsRuntime(settings, outputs, AlertMetrics.create(registry), dispatch_metrics)
+    topic = app.topic(settings.topic(CAP_TOPIC), key_serializer="raw", value_serializer="raw")
+
+    @app.agent(topic, concurrency=1, name="alerts")
+    async def alerts(stream: Any) -> AsyncIterator[None]:
+        async for batch in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
+            records = [
+                (e.message.topic, e.message.partition, e.message.offset, e.message.value or b"")
+                for e in batch
+            ]
+            while True:
+                try:
+                    new = await runtime.handle(records)
+                    break
+                except psycopg.OperationalError as exc:
+                    log.warning("alerts: database unavailable (%s); retrying in %.0fs", exc, RETRY_S)
+                    await runtime.reset()
+                    await asyncio.sleep(RETRY_S)
+            if new:
+                log.info("alerts: %d new CAP message(s)", new)
+            for event in batch:
+                await stream.ack(event)
+            yield None
+
+    @app.timer(SETTLE_EVERY_S)  # type: ignore[untyped-decorator]
+    async def settle() -> None:
+        try:
+            done = await runtime.tick()
+        except psycopg.OperationalError as exc:
+            log.warning("alerts: settle pass failed (%s); retrying at the next tick", exc)
+            await runtime.reset()
+            return
+        if done:
+            log.info("alerts: %d CAP message(s) applied or expired", done)
+
+    return runtime

@@ -1,0 +1,266 @@
+"""CAP warnings through their life, end to end: the real adapter makes the report and the
+life-cycle records, the real intake opens the case, the alerts flow applies Update, Cancel and
+expiry in PostgreSQL, and the feedback is read back from the real broker."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Engine
+
+from config.policy import load_taxonomy
+from config.settings import Settings
+from dispatch.alerts.flows import AlertFlows, AlertMetrics
+from dispatch.kpi.metrics import DispatchMetrics
+from producers.adapters.registry import ADAPTERS
+from producers.outcome import Companion, Context
+from producers.sources import load_sources
+from schemas.cap_record import CAP_TOPIC, CapRecord
+from schemas.cap_record import decode as decode_record
+from schemas.cap_record import encode as encode_record
+from schemas.dead_letter import Origin
+from schemas.report import Report, Source
+from streams.agents.alerts import AlertsRuntime
+from streams.outputs import Outputs
+from tests.casework import harness, later
+from tests.producers.helpers import SAMPLES, read_topic
+
+pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.kafka]
+SENDER = "yjj@spb.cq.gov.cn"
+
+
+def cap(
+    kind: str,
+    identifier: str,
+    sent: datetime,
+    *,
+    refs: str = "",
+    severity: str = "Extreme",
+    expires: datetime | None = None,
+    headline: str = "土湾街道燃气管道泄漏",
+    circle: str = "29.5461,106.4688 0.3",
+) -> bytes:
+    """The project's gas-leak sample as another message of a chain."""
+    text = (SAMPLES / "emergency" / "gas-circle.xml").read_text("utf-8")
+    text = text.replace("SPB-YJ-2025-0601-0007", identifier).replace(
+        "2025-06-01T08:10:27+08:00", sent.isoformat()
+    )
+    text = text.replace("<msgType>Alert</msgType>", f"<msgType>{kind}</msgType>")
+    text = text.replace("<severity>Extreme</severity>", f"<severity>{severity}</severity>")
+    text = text.replace(
+        "<headline>土湾街道燃气管道泄漏，周边 300 米疏散</headline>", f"<headline>{headline}</headline>"
+    )
+    text = text.replace("29.5461,106.4688 0.3", circle)
+    if refs:
+        text = text.replace("<scope>Public</scope>", f"<scope>Public</scope><references>{refs}</references>")
+    if expires is not None:
+        text = text.replace("<headline>", f"<expires>{expires.isoformat()}</expires><headline>")
+    return text.encode()
+
+
+def adapted(data: bytes, now: datetime) -> tuple[list[Report], list[CapRecord]]:
+    ctx = Context(load_sources()[Source.EMERGENCY], load_taxonomy(), now, Origin(file="test"))
+    outcomes = list(ADAPTERS[Source.EMERGENCY](data, ctx))
+    reports = [o for o in outcomes if isinstance(o, Report)]
+    records = [decode_record(o.value) for o in outcomes if isinstance(o, Companion)]
+    assert len(reports) + len(records) == len(outcomes), outcomes
+    return reports, records
+
+
+async def rows(conn: Any, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    cur = await conn.execute(sql, args)
+    return list(await cur.fetchall())
+
+
+def ref(identifier: str, sent: datetime) -> str:
+    return f"{SENDER},{identifier},{sent.isoformat()}"
+
+
+async def test_alert_update_cancel_ends_as_one_case_withdrawn_with_feedback(
+    kafka: Settings, engine: Engine, district: object
+) -> None:
+    async with harness(kafka, engine) as h:
+        alerts = AlertFlows(h.flows, AlertMetrics.create(registry := CollectorRegistry()))
+        tag = uuid.uuid4().hex[:8]
+        t0 = h.now[0] - timedelta(minutes=10)
+        alert_id, update_id, cancel_id = (f"T-{tag}-{n}" for n in ("A", "U", "C"))
+        (report,), (alert,) = adapted(cap("Alert", alert_id, t0, severity="Severe"), h.now[0])
+        assert report.priority == "P1"  # Immediate × Severe
+        _, (update,) = adapted(
+            cap(
+                "Update",
+                update_id,
+                t0 + timedelta(minutes=5),
+                refs=ref(alert_id, t0),
+                headline="燃气泄漏范围扩大",
+            ),
+            h.now[0],
+        )
+        # the records can arrive before the intake opened the case: the Update waits for it
+        assert await alerts.record(h.conn, [alert, update]) == 2
+        waiting = await rows(
+            h.conn, "SELECT identifier, state FROM cap_messages WHERE identifier LIKE %s", f"T-{tag}-%"
+        )
+        assert sorted(waiting) == [(alert_id, "recorded"), (update_id, "pending")]
+
+        (iid,) = await h.report([report])
+        later(h, minutes=1)
+        assert await alerts.settle(h.conn) == 1
+        ((state, description, priority),) = await rows(
+            h.conn, "SELECT state, description, priority FROM incidents WHERE incident_id = %s", iid
+        )
+        assert state == "dispatched" and description.startswith("燃气泄漏范围扩大")
+        assert priority == "P0"  # Immediate × Extreme: raised, its clocks tightened
+        events = await rows(
+            h.conn,
+            "SELECT action, actor_role, data FROM events WHERE incident_id = %s ORDER BY sequence",
+            iid,
+        )
+        assert [(a, r) for a, r, _ in events][-2:] == [
+            ("source_update", "agency"),
+            ("raise_priority", "system"),
+        ]
+        change = events[-2][2]["update"]
+        assert change["before"]["priority"] == "P1" and change["after"]["priority"] == "P0"
+        assert change["area"]["circles"][0]["radius_m"] == 300.0
+
+        later(h, minutes=10)
+        cancel_sent = t0 + timedelta(minutes=15)
+        _, (cancel,) = adapted(
+            cap("Cancel", cancel_id, cancel_sent, refs=f"{ref(alert_id, t0)} {ref(update_id, t0)}"), h.now[0]
+        )
+        await alerts.record(h.conn, [cancel, update])  # the Update again: redelivered, changes nothing
+        ((state, closed_at),) = await rows(
+            h.conn, "SELECT state, closed_at FROM incidents WHERE incident_id = %s", iid
+        )
+        assert state == "closed" and closed_at is not None
+        last = await rows(
+            h.conn,
+            "SELECT action, reason FROM events WHERE incident_id = %s ORDER BY sequence DESC LIMIT 1",
+            iid,
+        )
+        assert last[0][0] == "withdraw" and last[0][1].startswith("cancelled by the source")
+        statuses = await rows(h.conn, "SELECT status, end_reason FROM tasks WHERE incident_id = %s", iid)
+        assert statuses and all(
+            s == "cancelled" and r.startswith("cancelled by the source") for s, r in statuses
+        )
+        states = await rows(
+            h.conn,
+            "SELECT identifier, state, incident_id::text FROM cap_messages WHERE identifier LIKE %s",
+            f"T-{tag}-%",
+        )
+        assert sorted(states) == [
+            (alert_id, "recorded", None),
+            (cancel_id, "applied", iid),
+            (update_id, "applied", iid),
+        ]
+        one_case = await rows(
+            h.conn, "SELECT count(DISTINCT incident_id) FROM reports WHERE source_ref LIKE %s", f"T-{tag}-%"
+        )
+        assert one_case == [(1,)]
+
+        feedback = [orjson.loads(v) for _, v, _ in read_topic(kafka, kafka.topic("feedback.emergency"))]
+        (mine,) = [d for d in feedback if d["incident_id"] == iid]
+        assert (mine["source_ref"], mine["outcome"]) == (alert_id, "cancelled by the source")
+        counted = registry.get_sample_value(
+            "yiwang_cap_messages_total", {"msg_type": "Cancel", "outcome": "applied"}
+        )
+        assert counted == 1.0
+
+
+async def test_ack_and_error_are_recorded_and_an_expired_alert_closes_or_lapses(
+    kafka: Settings, engine: Engine, district: object
+) -> None:
+    async with harness(kafka, engine) as h:
+        alerts = AlertFlows(h.flows, AlertMetrics.create(CollectorRegistry()))
+        tag = uuid.uuid4().hex[:8]
+        t0 = h.now[0] - timedelta(minutes=10)
+        soon = h.now[0] + timedelta(minutes=30)
+        (waits,), (waiting,) = adapted(cap("Alert", f"E-{tag}-W", t0, expires=soon), h.now[0])
+        (sent,), (dispatched,) = adapted(
+            cap("Alert", f"E-{tag}-D", t0, expires=soon, circle="29.5800,106.4300 0.3"), h.now[0]
+        )
+        _, (ack,) = adapted(cap("Ack", f"E-{tag}-K", t0, refs=ref(f"E-{tag}-W", t0)), h.now[0])
+        _, (error,) = adapted(cap("Error", f"E-{tag}-E", t0, refs=ref(f"E-{tag}-W", t0)), h.now[0])
+        assert h.intake.service is not None
+        rules = h.intake.service.rules
+        rules.triage = frozenset({"emergency"})  # this alert waits for an operator: nobody dispatched
+        try:
+            (kept,) = await h.report([waits])
+        finally:
+            rules.triage = frozenset()
+        (went,) = await h.report([sent])
+        await alerts.record(h.conn, [waiting, dispatched, ack, error])
+        recorded = await rows(
+            h.conn,
+            "SELECT identifier, state FROM cap_messages WHERE identifier LIKE %s ORDER BY identifier",
+            f"E-{tag}-%",
+        )
+        assert recorded == [
+            (f"E-{tag}-D", "active"),
+            (f"E-{tag}-E", "recorded"),
+            (f"E-{tag}-K", "recorded"),
+            (f"E-{tag}-W", "active"),
+        ]
+        assert await rows(h.conn, "SELECT count(*) FROM reports WHERE source_ref LIKE %s", f"E-{tag}-%") == [
+            (2,)
+        ]
+
+        assert await alerts.expire_due(h.conn) == 0  # not yet
+        later(h, minutes=31)
+        assert await alerts.expire_due(h.conn) == 1
+        states = dict(
+            await rows(
+                h.conn,
+                "SELECT incident_id::text, state FROM incidents WHERE incident_id = ANY(%s::uuid[])",
+                [kept, went],
+            )
+        )
+        assert states == {kept: "closed", went: "dispatched"}
+        outcomes = await rows(
+            h.conn,
+            "SELECT identifier, state, outcome FROM cap_messages WHERE identifier = ANY(%s) "
+            "ORDER BY identifier",
+            [f"E-{tag}-D", f"E-{tag}-W"],
+        )
+        assert outcomes == [
+            (f"E-{tag}-D", "lapsed", "expired while dispatched"),
+            (f"E-{tag}-W", "expired", "expired with nothing dispatched"),
+        ]
+        feedback = [orjson.loads(v) for _, v, _ in read_topic(kafka, kafka.topic("feedback.emergency"))]
+        assert [d["outcome"] for d in feedback if d["incident_id"] == kept] == ["expired"]
+
+
+async def test_the_alerts_agent_records_a_batch_and_dead_letters_what_is_not_a_record(
+    kafka: Settings, engine: Engine, district: object
+) -> None:
+    outputs = Outputs(kafka)
+    runtime = AlertsRuntime(
+        kafka, outputs, AlertMetrics.create(CollectorRegistry()), DispatchMetrics.create(CollectorRegistry())
+    )
+    tag = uuid.uuid4().hex[:8]
+    at = datetime.now(UTC)
+    _, (ack,) = adapted(cap("Ack", f"K-{tag}", at, refs=ref(f"K-{tag}-x", at)), at)
+    topic = kafka.topic(CAP_TOPIC)
+    try:
+        new = await runtime.handle([(topic, 0, 1, encode_record(ack)), (topic, 0, 2, b'{"sender": 1}')])
+        assert new == 1
+        await runtime.tick()  # the timer pass runs on the same connection
+        _, conn = await runtime.ready()
+        cur = await conn.execute("SELECT state FROM cap_messages WHERE identifier = %s", (f"K-{tag}",))
+        assert await cur.fetchall() == [("recorded",)]
+    finally:
+        await runtime.reset()
+        await outputs.stop()
+    letters = [orjson.loads(v) for _, v, _ in read_topic(kafka, kafka.topic("reports.dlq"))]
+    (letter,) = [
+        d
+        for d in letters
+        if d["stage"] == "alerts" and d["origin"].get("topic") == topic and d["origin"].get("offset") == 2
+    ]
+    assert letter["source"] == "emergency" and letter["field"]

@@ -1,0 +1,87 @@
+"""The alerts flow's pure decisions (dispatch/alerts/rules.py), on in-memory records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from config.policy import Priority
+from dispatch.alerts import rules
+from dispatch.alerts.models import AlertState
+from dispatch.lifecycle.states import Action, CaseState
+from schemas.cap_record import CapRecord, CapReference, MsgType
+
+AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+
+
+def record(kind: MsgType, **extra: object) -> CapRecord:
+    return CapRecord.model_validate(
+        {
+            "sender": "s",
+            "identifier": f"id-{kind.value}",
+            "sent": AT,
+            "msg_type": kind,
+            "status": "Actual",
+            "received_at": AT,
+            **extra,
+        }
+    )
+
+
+def test_initial_states_by_message_type() -> None:
+    assert rules.initial_state(record(MsgType.ALERT)) is AlertState.RECORDED
+    assert rules.initial_state(record(MsgType.ALERT, expires=AT)) is AlertState.ACTIVE
+    for kind in (MsgType.UPDATE, MsgType.CANCEL):
+        assert rules.initial_state(record(kind)) is AlertState.PENDING
+    for kind in (MsgType.ACK, MsgType.ERROR):
+        assert rules.initial_state(record(kind)) is AlertState.RECORDED
+
+
+def test_references_resolve_through_any_known_message() -> None:
+    refs = [CapReference(sender="s", identifier=i, sent="") for i in ("a", "b")]
+    cancel = record(MsgType.CANCEL, references=refs)
+    assert rules.resolved_report(cancel, {}) is None
+    assert rules.resolved_report(cancel, {("s", "a"): None, ("s", "b"): "r-1"}) == "r-1"
+    assert rules.resolved_report(cancel, {("s", "a"): "r-0", ("s", "b"): "r-1"}) == "r-0"
+    policy = rules.LifePolicy(timedelta(hours=1))
+    assert not rules.gives_up(cancel, AT + timedelta(minutes=59), policy)
+    assert rules.gives_up(cancel, AT + timedelta(minutes=61), policy)
+
+
+def test_a_cancel_withdraws_only_a_case_no_other_report_keeps_open() -> None:
+    cancel = record(MsgType.CANCEL, note="解除")
+    alone = rules.withdrawal(cancel, report_count=1)
+    assert alone.action is Action.WITHDRAW and alone.reason.startswith("cancelled by the source")
+    assert alone.reason.endswith(": 解除")
+    shared = rules.withdrawal(cancel, report_count=3)
+    assert shared.action is None and "2 other report(s) keep the case open" in shared.reason
+
+
+def test_expiry_closes_only_what_nobody_was_dispatched_to() -> None:
+    assert rules.expiry(CaseState.REPORTED, report_count=1) is Action.EXPIRE
+    assert rules.expiry(CaseState.REGISTERED, report_count=1) is Action.EXPIRE
+    assert rules.expiry(CaseState.REGISTERED, report_count=2) is None
+    for state in (CaseState.DISPATCHED, CaseState.ACCEPTED, CaseState.CLOSED, CaseState.RETURNED):
+        assert rules.expiry(state, report_count=1) is None
+
+
+def test_an_update_changes_priority_text_and_place_and_says_what_it_was() -> None:
+    incident = {"priority": "P2", "description": "旧", "address": "甲", "geom": "SRID=4326;POINT(106.4 29.5)"}
+    update = record(
+        MsgType.UPDATE,
+        priority=Priority.P1,
+        description="新",
+        location={"lon": 106.5, "lat": 29.6, "address": "乙", "area": {"circles": [], "polygons": []}},
+    )
+    amended = rules.amendment(update, incident)
+    assert amended.changes == {
+        "priority": "P1",
+        "description": "新",
+        "address": "乙",
+        "geom": "SRID=4326;POINT(106.5 29.6)",
+    }
+    assert amended.raises_to is Priority.P1
+    assert amended.data["update"]["before"]["description"] == "旧"  # type: ignore[index]
+    lower = rules.amendment(record(MsgType.UPDATE, priority=Priority.P3), incident)
+    assert lower.changes == {"priority": "P3"} and lower.raises_to is None
+    same = rules.amendment(record(MsgType.UPDATE, priority=Priority.P2, description="旧"), incident)
+    assert same.changes == {} and same.raises_to is None
