@@ -43,7 +43,9 @@ from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, 
 from streams.outputs import Outputs
 
 log = logging.getLogger(__name__)
-BATCH_MAX = 100
+BATCH_MAX = 10
+"""Small: a CAP alert may raise many open cases, and a rebalance waits for the batch in hand
+(every agent of the worker shares one consumer), so the intake never waits long behind it."""
 BATCH_WITHIN_S = 0.2
 RETRY_S = 2.0
 FEED_TOPIC = "reports.emergency"
