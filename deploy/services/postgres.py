@@ -1,6 +1,6 @@
 """PostgreSQL 15 + PostGIS 3 from Debian packages, in a cluster of our own.
 
-The cluster is named `yiwang` (port 54329 by default) so that `yiwang down` can stop exactly
+The cluster is named `yiwang` (port 25432 by default) so that `yiwang down` can stop exactly
 what `yiwang up` started and never touches another cluster on the machine. As root (or with
 passwordless sudo) it is a normal Debian cluster (`pg_createcluster`); as an ordinary user it
 lives under the settings' home and runs as that user.
