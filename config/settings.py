@@ -40,8 +40,10 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DATABASE_URL", "YIWANG_DATABASE_URL")
     )
 
-    kafka_port: int = 39092
-    kafka_controller_port: int = 39093
+    kafka_port: int = 29092
+    """Local ports sit below 32768, outside Linux's ephemeral range (32768–60999): an outgoing
+    connection can never hold one for a moment while a broker or PostgreSQL restarts on it."""
+    kafka_controller_port: int = 29093
     kafka_heap: str = "768m"
     kafka_brokers: int = Field(default=1, ge=1, le=9)
     """How many KRaft nodes the local Kafka has: 1, or a replicated cluster (3: a controller
@@ -52,7 +54,7 @@ class Settings(BaseSettings):
     """Node i of a local cluster listens on kafka_port + i * step (its controller likewise)."""
     kafka_jars: Path | None = None
     """Where the broker's jars are (default: under home); lets a second broker share them."""
-    pg_port: int = 54329
+    pg_port: int = 25432
     pg_cluster: str = Field(default="yiwang", pattern=r"^[a-z][a-z0-9_]{0,30}$")
     """The Debian cluster name `up` creates and `down` stops (nothing else is ever touched)."""
     pg_database: str = "yiwang"

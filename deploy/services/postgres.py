@@ -1,6 +1,6 @@
 """PostgreSQL 15 + PostGIS 3 from Debian packages, in a cluster of our own.
 
-The cluster is named `yiwang` (port 54329 by default) so that `yiwang down` can stop exactly
+The cluster is named `yiwang` (port 25432 by default) so that `yiwang down` can stop exactly
 what `yiwang up` started and never touches another cluster on the machine. As root (or with
 passwordless sudo) it is a normal Debian cluster (`pg_createcluster`); as an ordinary user it
 lives under the settings' home and runs as that user.
@@ -166,9 +166,47 @@ class LocalPostgres:
                 )
         say(f"created PostgreSQL {PG_MAJOR} cluster '{self.cluster}' on port {self.port}")
 
+    def configured_port(self) -> int | None:
+        """The port the existing cluster is set to listen on (None when there is no cluster)."""
+        if not self.cluster_exists():
+            return None
+        if self.privileged:
+            out = subprocess.run(
+                ["pg_lsclusters", "-h", PG_MAJOR, self.cluster], capture_output=True, text=True, check=False
+            ).stdout.split()
+            return int(out[2]) if len(out) > 2 and out[2].isdigit() else None
+        ports = re.findall(
+            r"^port = '(\d+)'$", (self.user_data_dir / "postgresql.auto.conf").read_text(), re.M
+        )
+        return int(ports[-1]) if ports else None
+
+    def follow_port(self) -> None:
+        """Move a stopped cluster created on another port (an older default) to the configured one.
+
+        A running cluster is never restarted behind the user's back: they are told how to move it.
+        """
+        was = self.configured_port()
+        if was is None or was == self.port:
+            return
+        if self.running():
+            raise ServiceError(
+                f"PostgreSQL cluster '{self.cluster}' runs on port {was}, but the configured port is "
+                f"{self.port}: `yiwang down` then `yiwang up` moves it (or set YIWANG_PG_PORT={was})"
+            )
+        if self.privileged:
+            run(
+                [*as_root_prefix(), "pg_conftool", PG_MAJOR, self.cluster, "set", "port", str(self.port)],
+                what=f"pg_conftool {PG_MAJOR} {self.cluster} set port {self.port}",
+            )
+        else:
+            with (self.user_data_dir / "postgresql.auto.conf").open("a") as conf:
+                conf.write(_server_conf({"port": str(self.port)}))
+        say(f"PostgreSQL cluster '{self.cluster}' moved from port {was} to {self.port}")
+
     def start(self) -> str:
         self.ensure_packages()
         self.ensure_cluster()
+        self.follow_port()
         if self.running():
             return "reused"
         if port_open(self.port):

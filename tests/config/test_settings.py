@@ -20,8 +20,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 def test_defaults_point_at_the_local_services(clean_env: pytest.MonkeyPatch) -> None:
     s = Settings()
     assert s.uses_local_kafka and s.uses_local_db
-    assert s.bootstrap_servers == "127.0.0.1:39092"
-    assert s.db_url == "postgresql+psycopg://yiwang:yiwang@127.0.0.1:54329/yiwang"
+    assert s.bootstrap_servers == "127.0.0.1:29092"
+    assert s.db_url == "postgresql+psycopg://yiwang:yiwang@127.0.0.1:25432/yiwang"
     assert s.home == Path.home() / ".cache" / "yiwang"
     assert s.topic("incidents") == "incidents"
 
@@ -89,11 +89,24 @@ def test_a_local_cluster_replicates_its_topics(clean_env: pytest.MonkeyPatch) ->
     single = Settings()
     assert (single.kafka_brokers, single.replication_factor, single.min_insync_replicas) == (1, 1, 1)
     cluster = Settings(kafka_brokers=3)
-    assert cluster.bootstrap_servers == "127.0.0.1:39092,127.0.0.1:39102,127.0.0.1:39112"
-    assert cluster.local_kafka_ports[2] == (39112, 39113)
+    assert cluster.bootstrap_servers == "127.0.0.1:29092,127.0.0.1:29102,127.0.0.1:29112"
+    assert cluster.local_kafka_ports[2] == (29112, 29113)
     assert (cluster.replication_factor, cluster.min_insync_replicas) == (3, 2)
     clean_env.setenv("YIWANG_KAFKA_BROKERS", "3")
     clean_env.setenv("YIWANG_REPLICATION_FACTOR", "2")
     assert (Settings().replication_factor, Settings().min_insync_replicas) == (2, 1)  # said explicitly
     with pytest.raises(ValidationError, match="kafka_brokers"):
         Settings(kafka_brokers=0)
+
+
+def test_local_ports_lie_below_the_kernels_ephemeral_range(clean_env: pytest.MonkeyPatch) -> None:
+    """A port in the ephemeral range can be held for a moment by any outgoing connection, and a
+    broker or PostgreSQL restarted on it then fails to bind (seen in CI). The defaults, the
+    nodes of a local cluster and the fault tests' second services (+100, +200 for Kafka, +10 for
+    PostgreSQL) must all sit below the range this machine's kernel hands out."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    s = Settings(kafka_brokers=3)
+    ports = [p for pair in s.local_kafka_ports for p in pair]
+    ports += [p + offset for p in ports for offset in (100, 200)]
+    ports += [s.pg_port, s.pg_port + 10]
+    assert max(ports) < low, f"ports {sorted(p for p in ports if p >= low)} lie in the ephemeral range {low}–"

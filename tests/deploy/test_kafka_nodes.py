@@ -14,14 +14,14 @@ def _props(text: str) -> dict[str, str]:
 
 
 def test_three_nodes_form_a_static_quorum_and_replicate(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, kafka_port=39092, kafka_controller_port=39093, kafka_brokers=3)
+    settings = Settings(home=tmp_path, kafka_port=29092, kafka_controller_port=29093, kafka_brokers=3)
     nodes = local_nodes(settings, "4.1.1")
     assert [n.node_id for n in nodes] == [1, 2, 3]
     assert len({n.data_dir for n in nodes}) == len({n.pid_file for n in nodes}) == 3
     props = [_props(node_properties(settings, n, nodes)) for n in nodes]
-    voters = "1@127.0.0.1:39093,2@127.0.0.1:39103,3@127.0.0.1:39113"
+    voters = "1@127.0.0.1:29093,2@127.0.0.1:29103,3@127.0.0.1:29113"
     assert {p["controller.quorum.voters"] for p in props} == {voters}
-    assert [p["listeners"] for p in props][1] == "PLAINTEXT://127.0.0.1:39102,CONTROLLER://127.0.0.1:39103"
+    assert [p["listeners"] for p in props][1] == "PLAINTEXT://127.0.0.1:29102,CONTROLLER://127.0.0.1:29103"
     for p in props:
         assert p["default.replication.factor"] == p["offsets.topic.replication.factor"] == "3"
         assert p["min.insync.replicas"] == p["transaction.state.log.min.isr"] == "2"
@@ -29,12 +29,12 @@ def test_three_nodes_form_a_static_quorum_and_replicate(tmp_path: Path) -> None:
 
 
 def test_one_node_keeps_the_single_broker_layout(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, kafka_port=39092, kafka_controller_port=39093, kafka_brokers=1)
+    settings = Settings(home=tmp_path, kafka_port=29092, kafka_controller_port=29093, kafka_brokers=1)
     (node,) = local_nodes(settings, "4.1.1")
     assert node.config_path == tmp_path / "kafka" / "server.properties"
     assert node.data_dir == tmp_path / "kafka" / "data-4.1.1"
     p = _props(node_properties(settings, node, (node,)))
-    assert p["controller.quorum.bootstrap.servers"] == "127.0.0.1:39093"
+    assert p["controller.quorum.bootstrap.servers"] == "127.0.0.1:29093"
     assert p["default.replication.factor"] == p["min.insync.replicas"] == "1"
 
 
