@@ -22,14 +22,9 @@ from deploy import running, stack
 from deploy.cli import ALREADY_RUNNING, main
 from deploy.services.common import process_alive, terminate
 from tests.conftest import own_topics_and_database
+from tests.net import free_port as _free_port
 
 START_WITHIN_S = 120
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _healthy(settings: Settings) -> dict[str, dict[str, object]]:

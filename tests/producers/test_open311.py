@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 import uuid
@@ -32,18 +31,12 @@ from producers.open311.store import RequestLog
 from producers.publisher import Publisher
 from schemas import dead_letter
 from schemas.report import decode, report_id_for
+from tests.net import free_port as _free_port
 from tests.producers.helpers import read_topic
 
 pytestmark = pytest.mark.kafka
 SAMPLES = Path(__file__).parents[2] / "producers" / "samples"
 KEY = "dev-hotline-key"  # config/agencies.toml: the hotline's development key
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

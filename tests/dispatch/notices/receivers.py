@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from tests.net import free_port
 
 
 @dataclass
@@ -98,9 +99,7 @@ def smtp_receiver() -> Iterator[MailReceiver]:
             box.messages.append(message_from_bytes(envelope.original_content or envelope.content))
             return "250 OK"
 
-    with socket.socket() as probe:  # aiosmtpd's start() connects to its port: name one
-        probe.bind(("127.0.0.1", 0))
-        box.port = probe.getsockname()[1]
+    box.port = free_port()  # aiosmtpd's start() connects to its port: name one
     controller = Controller(Handler(), hostname="127.0.0.1", port=box.port)
     controller.start()
     try:

@@ -5,7 +5,6 @@ time; an answer given while the broker is away sits in the outbox until `tell` s
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any
 
 import orjson
@@ -27,6 +26,7 @@ from dispatch.revisits.values import Satisfaction, VisitStatus
 from geo.reference import ReferenceDistrict
 from tests.casework import Harness, harness, later, report_in
 from tests.dispatch.revisits.test_flows import close
+from tests.net import free_port
 from tests.producers.helpers import read_topic
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.kafka]
@@ -114,9 +114,7 @@ async def test_a_result_given_while_the_broker_is_away_waits_in_the_outbox(
         (visit,) = await q.visits_of(h.conn, iid)
 
         # the same flows over a real producer whose broker is away (a port nothing listens on)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         gone = KafkaProducer(bootstrap_servers=f"127.0.0.1:{port}", api_version=(3, 9), max_block_ms=300)
 
         async def send(topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:

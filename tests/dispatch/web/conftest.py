@@ -15,7 +15,6 @@ Set up once for the folder:
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import time
@@ -42,6 +41,7 @@ from schemas.report import Report
 from tests.casework import harness, report_in
 from tests.conftest import own_topics_and_database
 from tests.dispatch.web.browser import ARTIFACTS
+from tests.net import free_port
 from tests.streams.harness import REPO, Worker, worker_env
 
 OPERATOR, PASSWORD = "board-op", "board-op-pass"
@@ -49,12 +49,6 @@ LEAD, LEAD_PASSWORD = "lead-test", "lead-test-pass"  # the community lead over s
 STREET_DESK, STREET_DESK_PASSWORD = "street-desk-test", "street-desk-test-pass"
 PIN = "9876"
 STREET = "500106001"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)

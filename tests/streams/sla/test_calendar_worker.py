@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -28,17 +27,12 @@ from dispatch.api.auth import ApiRole, Principal, issue_token
 from dispatch.intake.rules import incident_id_for
 from geo.reference import ReferenceDistrict
 from tests.casework import SH, report_in
+from tests.net import free_port
 from tests.streams.harness import REPO, Worker, canonical, publish_raw
 from tests.streams.sla.test_calendar_import import LAST, NEXT, START
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
 GAUGE = "yiwang_calendar_authoritative_until_timestamp_seconds"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(what: str, check: Callable[[], Any], worker: Worker, timeout_s: float = 120) -> Any:
