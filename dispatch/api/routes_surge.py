@@ -90,6 +90,20 @@ class SurgeList(BaseModel):
     items: list[SurgeOut]
 
 
+class RuleOut(BaseModel):
+    warning: str
+    level: str
+    name: str
+    categories: list[str]
+    raise_by: int
+    limits_factor: float
+
+
+class RuleList(BaseModel):
+    items: list[RuleOut]
+    default_hours: float = Field(description="how long a surge declared with no `until` lasts")
+
+
 def _flows(state: State) -> SurgeFlows:
     return SurgeFlows(state.flows, load_surge_policy())
 
@@ -121,6 +135,27 @@ async def list_surges(
     if caller.street is not None:
         rows = [r for r in rows if any(g.startswith(caller.street) for g in r["grids"])]
     return SurgeList(items=[_out(r, kpis[r["surge_id"]], now) for r in rows])
+
+
+@router.get("/surges/policies", response_model=RuleList)
+async def list_surge_policies(caller: Operator) -> RuleList:
+    """The (warning, level) pairs config/surge.toml has a policy for: what the board offers an
+    operator who draws a surge, so it never offers one POST /surges would refuse."""
+    policy = load_surge_policy()
+    return RuleList(
+        items=[
+            RuleOut(
+                warning=r.warning,
+                level=r.level,
+                name=r.name,
+                categories=sorted(r.categories),
+                raise_by=r.raise_by,
+                limits_factor=r.limits_factor,
+            )
+            for r in policy.rules
+        ],
+        default_hours=policy.default_duration.total_seconds() / 3600,
+    )
 
 
 @router.post("/surges", response_model=SurgeOut, status_code=201)

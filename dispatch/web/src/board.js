@@ -352,7 +352,7 @@ async function main() {
   state.layers = layers;
   state.categories = categories;
   state.map = new DistrictMap($('#map'), layers, pick);
-  state.overlays = [new SurgeLayer(state.map, $('.map-pane')), new RiskLayer(state.map, $('.side'), { categories, open: openDetail })];
+  state.overlays = [new SurgeLayer(state.map, $('.map-pane'), { district: !me.street }), new RiskLayer(state.map, $('.side'), { categories, open: openDetail })];
   $('#who').textContent = `${me.sub} · ${me.street ? nameOf(me.street) : layers.district.name}`;
   fillSelects();
   readFilters();

@@ -214,6 +214,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ),
     # surges: every operator sees them; district operators declare (probed with no area: 422) and end
     ("GET", "/surges", None, expect(**OPS)),
+    ("GET", "/surges/policies", None, expect(**OPS)),
     ("POST", "/surges", {"warning": "暴雨", "level": "红色", "area": {}}, expect(op_district=422)),
     ("POST", "/surges/{no_uuid}/end", None, expect(op_district=404)),
     ("GET", "/forecast", None, expect(**OPS)),

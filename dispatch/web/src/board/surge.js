@@ -1,15 +1,27 @@
 // Surge areas on the board: the grids an active warning covers, hatched over the map, and a
 // banner per surge with its counts (GET /surges: its KPI split). Drawn in a layer of its own
-// above the grids, so the map's own shading is untouched.
+// above the grids, so the map's own shading is untouched. A district operator also draws one
+// here (SurgeDraw: click the corners, double-click or 完成 to close the ring, pick the warning
+// from the policies GET /surges/policies offers, POST /surges) and ends one from its banner.
 import './surge.css';
 import { api } from '../common/api.js';
-import { h, clear } from '../common/dom.js';
-import { lang } from '../common/i18n.js';
+import { h, clear, toast } from '../common/dom.js';
+import { lang, problemNode } from '../common/i18n.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const WORDS = {
-  zh: { grids: '网格', opened: '新增', open: '在办', overdue: '超期', raised: '已提级', until: '至', limits: '时限×' },
-  en: { grids: 'grids', opened: 'new', open: 'open', overdue: 'overdue', raised: 'raised', until: 'until', limits: 'limits ×' },
+  zh: {
+    grids: '网格', opened: '新增', open: '在办', overdue: '超期', raised: '已提级', until: '至', limits: '时限×',
+    end: '解除', ended: '已解除', draw: '划定预警区域', drawing: '在地图上依次点击区域各角，双击或点“完成”闭合',
+    finish: '完成', cancel: '取消', warning: '预警', starts: '开始', ends: '结束', declare: '发布预警',
+    declared: '已发布', corners: '个角点', need3: '至少点三个角',
+  },
+  en: {
+    grids: 'grids', opened: 'new', open: 'open', overdue: 'overdue', raised: 'raised', until: 'until', limits: 'limits ×',
+    end: 'End', ended: 'Ended', draw: 'Draw a warning area', drawing: 'Click the corners of the area on the map; double-click or Finish to close it',
+    finish: 'Finish', cancel: 'Cancel', warning: 'Warning', starts: 'Starts', ends: 'Ends', declare: 'Declare',
+    declared: 'Declared', corners: 'corners', need3: 'Click at least three corners',
+  },
 };
 const w = (key) => (WORDS[lang()] || WORDS.zh)[key];
 
@@ -17,18 +29,28 @@ function hhmm(iso) {
   return new Date(iso).toLocaleTimeString(lang() === 'en' ? 'en-GB' : 'zh-CN', { hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Shanghai' });
 }
 
+// a datetime-local input's value for a moment (the browser's own clock and zone)
+function localInput(d) {
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
 export class SurgeLayer {
-  constructor(map, pane) {
+  // district: the caller may declare and end surges (a street operator's board has no tool)
+  constructor(map, pane, { district = false } = {}) {
     this.map = map;
+    this.district = district;
     this.surges = [];
     this.g = document.createElementNS(NS, 'g');
     this.g.setAttribute('class', 'surge-layer');
     map.gGrids.after(this.g);
     this.banner = h('div', { id: 'surge-banner', class: 'surge-banner', hidden: true, role: 'status' });
     pane.prepend(this.banner);
+    if (district) this.drawTool = new SurgeDraw(map, pane, () => this.refresh());
   }
 
   async refresh() {
+    if (this.drawTool) await this.drawTool.load();
     const doc = await api('/surges?hours=0');
     this.surges = doc.items.filter((s) => s.status === 'active');
     this.draw();
@@ -69,6 +91,144 @@ export class SurgeLayer {
       h('span', { class: 'counts' },
         ` · ${s.grids.length} ${w('grids')} · ${w('opened')} ${s.kpi.opened} · ${w('open')} ${s.kpi.open}`
         + ` · ${w('overdue')} ${s.kpi.overdue} · ${w('raised')} ${s.kpi.raised}`
-        + ` · ${w('limits')}${s.limits_factor} · ${w('until')} ${hhmm(s.ends_at)}`))));
+        + ` · ${w('limits')}${s.limits_factor} · ${w('until')} ${hhmm(s.ends_at)}`),
+      this.district ? h('button', { type: 'button', class: 'end', onclick: (ev) => this.end(ev, s) }, w('end')) : null)));
+  }
+
+  async end(ev, s) {
+    ev.stopPropagation(); // not a zoom onto it
+    try {
+      await api(`/surges/${s.surge_id}/end`, { method: 'POST' });
+      toast(`${w('ended')}：${s.name}`);
+      await this.refresh();
+    } catch (e) {
+      toast(problemNode(e), 'err');
+    }
+  }
+}
+
+// Drawing a warning area: each click on the map (in the map's own coordinates, so pan and zoom
+// do not matter) adds a corner; the ring closes on a double-click or 完成. Clicks are caught
+// before the grids see them, so drawing never drills down.
+class SurgeDraw {
+  constructor(map, pane, onDeclared) {
+    this.map = map;
+    this.onDeclared = onDeclared;
+    this.rules = [];
+    this.points = null; // [lon, lat] corners while drawing
+    this.draft = document.createElementNS(NS, 'path');
+    this.draft.setAttribute('class', 'surge-draft');
+    map.gMarkers.before(this.draft);
+    this.button = h('button', { type: 'button', id: 'surge-draw', class: 'surge-draw-button', onclick: () => this.start() }, w('draw'));
+    this.form = h('form', { id: 'surge-form', class: 'surge-form', hidden: true, onsubmit: (ev) => { ev.preventDefault(); this.declare(); } });
+    pane.querySelector('.legend').after(h('div', { class: 'surge-tools' }, this.button, this.form));
+    const svg = map.svg;
+    svg.addEventListener('click', (ev) => this.click(ev), true);
+    svg.addEventListener('dblclick', (ev) => { if (this.points) { ev.preventDefault(); ev.stopPropagation(); this.finish(true); } }, true);
+  }
+
+  async load() {
+    if (!this.rules.length) {
+      const doc = await api('/surges/policies');
+      this.rules = doc.items;
+      this.hours = doc.default_hours;
+    }
+  }
+
+  start() {
+    this.points = [];
+    this.closed = false;
+    this.button.hidden = true;
+    this.map.svg.classList.add('drawing');
+    this.renderForm();
+    this.drawDraft();
+  }
+
+  stop() {
+    this.points = null;
+    this.button.hidden = false;
+    this.form.hidden = true;
+    this.map.svg.classList.remove('drawing');
+    this.drawDraft();
+  }
+
+  click(ev) {
+    if (!this.points || this.closed) return;
+    ev.stopPropagation();
+    ev.preventDefault();
+    const pt = this.map.svg.createSVGPoint();
+    pt.x = ev.clientX;
+    pt.y = ev.clientY;
+    const local = pt.matrixTransform(this.map.view.getScreenCTM().inverse());
+    this.points.push(this.map.projection.invert([local.x, local.y]));
+    this.drawDraft();
+    this.renderForm();
+  }
+
+  // dblclick: its two clicks added the same corner twice; drop the repeat
+  finish(fromDblclick = false) {
+    if (fromDblclick && this.points.length > 1) this.points.pop();
+    if (this.points.length < 3) {
+      toast(w('need3'), 'err');
+      return;
+    }
+    this.closed = true;
+    this.drawDraft();
+    this.renderForm();
+  }
+
+  ring() {
+    return this.points.length >= 3 ? [...this.points, this.points[0]] : null;
+  }
+
+  drawDraft() {
+    const pts = this.points || [];
+    if (!pts.length) {
+      this.draft.setAttribute('d', '');
+      return;
+    }
+    const xy = pts.map((p) => this.map.projection(p));
+    this.draft.setAttribute('d', `M${xy.map(([x, y]) => `${x},${y}`).join('L')}${this.closed ? 'Z' : ''}`);
+    this.draft.classList.toggle('closed', !!this.closed);
+  }
+
+  renderForm() {
+    const now = new Date();
+    const old = this.form.elements;
+    const keep = (name, fallback) => (old[name] ? old[name].value : fallback);
+    const rule = keep('rule', '0');
+    const starts = keep('starts', localInput(now));
+    const ends = keep('ends', localInput(new Date(now.getTime() + this.hours * 3600e3)));
+    this.form.hidden = false;
+    clear(this.form).append(
+      h('p', { class: 'hint' }, w('drawing'), h('b', { class: 'corners' }, ` ${this.points.length} ${w('corners')}`)),
+      h('label', {}, w('warning'), ' ', h('select', { name: 'rule' },
+        ...this.rules.map((r, i) => h('option', { value: String(i), selected: String(i) === rule }, r.name)))),
+      h('label', {}, w('starts'), ' ', h('input', { type: 'datetime-local', name: 'starts', value: starts, required: true })),
+      h('label', {}, w('ends'), ' ', h('input', { type: 'datetime-local', name: 'ends', value: ends, required: true })),
+      this.closed ? null : h('button', { type: 'button', class: 'finish', onclick: () => this.finish() }, w('finish')),
+      h('button', { type: 'submit', class: 'primary', disabled: !this.closed }, w('declare')),
+      h('button', { type: 'button', class: 'cancel', onclick: () => this.stop() }, w('cancel')),
+    );
+  }
+
+  async declare() {
+    const f = this.form.elements;
+    const rule = this.rules[Number(f.rule.value)];
+    const body = {
+      warning: rule.warning,
+      level: rule.level,
+      starts_at: new Date(f.starts.value).toISOString(),
+      until: new Date(f.ends.value).toISOString(),
+      area: { polygons: [this.ring()] },
+    };
+    try {
+      const s = await api('/surges', { method: 'POST', body });
+      toast(`${w('declared')}：${s.name}`);
+      this.stop();
+      await this.onDeclared();
+    } catch (e) {
+      toast(problemNode(e), 'err');
+    }
   }
 }
