@@ -1,7 +1,8 @@
 """Surge and risk on the board, in the Debian Chromium against the running worker and API: a
 CAP rainstorm warning published on the emergency feed turns the grids under its polygon to
 surge on the map (banner with counts) and raises the open waterlogging case there; the
-forecast rings the tasks likely to breach and lists them."""
+forecast rings the tasks likely to breach and lists them. A district operator draws a warning
+area on the map, declares it (the open case under it is raised) and ends it from its banner."""
 
 from __future__ import annotations
 
@@ -119,4 +120,69 @@ def test_a_cap_polygon_puts_its_grids_in_surge_and_the_forecast_marks_at_risk_ta
         shot(page, "board-surge-zoomed")
         page.click("#lang")
         expect(page.locator("#risk-panel h2")).to_contain_text("Likely to breach", timeout=5000)
+        assert not errors, errors
+
+
+def test_a_district_operator_draws_a_warning_area_declares_it_and_ends_it(
+    stack: Stack, chromium: Path, tmp_path: Path
+) -> None:
+    district = stack.district
+    index = grid_in(district, SURGE_STREET, 9)
+    grid = district.grids[index]
+    flooded = stack.publish(report_in(district, index, category="waterlogging"))
+    assert stack.one("SELECT priority FROM incidents WHERE incident_id = :i", i=flooded.incident_id) == "P1"
+
+    with open_page(chromium, tmp_path / "profile") as (page, errors):
+        login(page, stack.url, username=OPERATOR, password=PASSWORD)
+        page.wait_for_selector("body[data-ready=true]")
+        outline = page.locator(f"#map path.grid[data-code='{grid.code}']")
+        for _ in range(12):  # the wheel zooms in around the pointer until the grid is large
+            box = outline.bounding_box()
+            assert box is not None
+            if min(box["width"], box["height"]) > 120:
+                break
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.mouse.wheel(0, -400)
+            page.wait_for_timeout(150)
+        box = outline.bounding_box()
+        assert box is not None and min(box["width"], box["height"]) > 120, box
+        x, y, d = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, 25
+        page.click("#surge-draw")
+        expect(page.locator("#surge-form")).to_be_visible()
+        for cx, cy in ((x - d, y - d), (x + d, y - d), (x + d, y + d)):
+            page.mouse.click(cx, cy)
+        page.mouse.dblclick(x - d, y + d)  # the fourth corner closes the ring
+        expect(page.locator("#surge-form .corners")).to_contain_text("4 个角点")
+        expect(page.locator("path.surge-draft.closed")).to_have_count(1)
+        page.select_option("#surge-form [name=rule]", label="暴雨红色预警")
+        shot(page, "board-surge-draw")
+        page.click("#surge-form button[type=submit]")
+
+        surge_id = None
+
+        def declared() -> bool:
+            nonlocal surge_id
+            surge_id = stack.one(  # type: ignore[assignment]
+                "SELECT (SELECT surge_id FROM surges WHERE origin = 'operator' AND :g = ANY(grids)"
+                " AND ended_at IS NULL LIMIT 1)",
+                g=grid.code,
+            )
+            return surge_id is not None
+
+        _until(declared, "the drawn surge was not declared", timeout_s=10)
+        assert (
+            stack.one("SELECT priority FROM incidents WHERE incident_id = :i", i=flooded.incident_id) == "P0"
+        )
+        row = page.locator(f"#surge-banner .surge[data-surge='{surge_id}']")
+        expect(row).to_contain_text("暴雨红色预警")
+        expect(row).to_contain_text("已提级 1")
+        expect(
+            page.locator(f".surge-layer path.surge-grid[data-surge='{surge_id}'][data-code='{grid.code}']")
+        ).to_have_count(1)
+        expect(page.locator("#surge-form")).to_be_hidden()
+        shot(page, "board-surge-drawn")
+
+        row.locator("button.end").click()
+        expect(row).to_have_count(0)
+        assert stack.one("SELECT end_reason FROM surges WHERE surge_id = :s", s=surge_id) == "operator"
         assert not errors, errors
