@@ -82,6 +82,7 @@ export class SurgeLayer {
       paths.push(p);
     }
     this.g.replaceChildren(...paths);
+    if (this.drawTool) this.drawTool.relabel();
     this.banner.hidden = !this.surges.length;
     clear(this.banner).append(...this.surges.map((s) => h('div', {
       class: `surge level-${s.level}`, dataset: { surge: s.surge_id }, onclick: () => this.zoomTo(s),
@@ -125,6 +126,14 @@ class SurgeDraw {
     const svg = map.svg;
     svg.addEventListener('click', (ev) => this.click(ev), true);
     svg.addEventListener('dblclick', (ev) => { if (this.points) { ev.preventDefault(); ev.stopPropagation(); this.finish(true); } }, true);
+  }
+
+  // the language switched: the button and an open form in the new language
+  relabel() {
+    if (this.lang === lang()) return; // a live update redraws the layer: the form is left alone
+    this.lang = lang();
+    this.button.textContent = w('draw');
+    if (this.points) this.renderForm();
   }
 
   async load() {
