@@ -145,3 +145,17 @@ def test_the_forecast_names_the_holder_and_the_suggested_worker(
         if item["suggestion"]:
             assert item["suggestion"]["name"] == names.get(item["suggestion"]["worker_id"])
     assert any(i["assignee_name"] for i in items)
+
+
+def test_the_policies_the_board_offers_are_the_ones_config_has(
+    client: TestClient, world: World, tokens: Tokens
+) -> None:
+    answer = client.get("/surges/policies", headers=tokens.operator(STREET))
+    assert answer.status_code == 200, answer.text
+    doc = answer.json()
+    pairs = {(r["warning"], r["level"]): r for r in doc["items"]}
+    red = pairs[("暴雨", "红色")]
+    assert red["name"] == "暴雨红色预警" and "waterlogging" in red["categories"], red
+    assert red["raise_by"] == 1 and red["limits_factor"] == 0.5, red
+    assert ("暴雨", "蓝色") not in pairs  # a blue warning changes nothing: not offered
+    assert doc["default_hours"] == 12
