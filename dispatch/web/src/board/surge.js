@@ -156,7 +156,7 @@ class SurgeDraw {
   stop() {
     this.points = null;
     this.button.hidden = false;
-    this.form.hidden = true;
+    clear(this.form).hidden = true; // the next drawing starts from fresh defaults
     this.map.svg.classList.remove('drawing');
     this.drawDraft();
   }
@@ -206,7 +206,8 @@ class SurgeDraw {
     const old = this.form.elements;
     const keep = (name, fallback) => (old[name] ? old[name].value : fallback);
     const rule = keep('rule', '0');
-    const starts = keep('starts', localInput(now));
+    if (!old.starts) this.startsShown = localInput(now);
+    const starts = keep('starts', this.startsShown);
     const ends = keep('ends', localInput(new Date(now.getTime() + this.hours * 3600e3)));
     this.form.hidden = false;
     clear(this.form).append(
@@ -227,7 +228,8 @@ class SurgeDraw {
     const body = {
       warning: rule.warning,
       level: rule.level,
-      starts_at: new Date(f.starts.value).toISOString(),
+      // the start left as shown is "now" (the minute shown is already past)
+      starts_at: f.starts.value === this.startsShown ? undefined : new Date(f.starts.value).toISOString(),
       until: new Date(f.ends.value).toISOString(),
       area: { polygons: [this.ring()] },
     };
