@@ -210,7 +210,7 @@ class SurgeDraw {
     const starts = keep('starts', this.startsShown);
     const ends = keep('ends', localInput(new Date(now.getTime() + this.hours * 3600e3)));
     this.form.hidden = false;
-    clear(this.form).append(
+    clear(this.form).append(...[
       h('p', { class: 'hint' }, w('drawing'), h('b', { class: 'corners' }, ` ${this.points.length} ${w('corners')}`)),
       h('label', {}, w('warning'), ' ', h('select', { name: 'rule' },
         ...this.rules.map((r, i) => h('option', { value: String(i), selected: String(i) === rule }, r.name)))),
@@ -219,7 +219,7 @@ class SurgeDraw {
       this.closed ? null : h('button', { type: 'button', class: 'finish', onclick: () => this.finish() }, w('finish')),
       h('button', { type: 'submit', class: 'primary', disabled: !this.closed }, w('declare')),
       h('button', { type: 'button', class: 'cancel', onclick: () => this.stop() }, w('cancel')),
-    );
+    ].filter(Boolean));
   }
 
   async declare() {
