@@ -515,6 +515,7 @@ const ACTIONS = {
     approve_extension: '批准延期', deny_extension: '驳回延期', verify: '核查通过', rework: '返工',
     fail_verification: '核查不通过', close: '结案', park: '挂账', unpark: '解除挂账', reject: '不予立案',
     escalate: '升级', reopen: '重新打开', deadline_revised: '时限重算（节假日安排）',
+    void: '作废', raise_priority: '提级',
   },
   en: {
     report: 'report', register: 'register', dispatch: 'dispatch', reassign: 'reassign', merge: 'merge',
@@ -523,6 +524,7 @@ const ACTIONS = {
     deny_extension: 'deny extension', verify: 'verify', rework: 'rework',
     fail_verification: 'verification failed', close: 'close', park: 'park', unpark: 'unpark',
     reject: 'reject', escalate: 'escalate', reopen: 'reopen', deadline_revised: 'deadlines revised (holiday schedule)',
+    void: 'void', raise_priority: 'raise priority',
   },
 };
 
