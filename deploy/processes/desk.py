@@ -1,6 +1,7 @@
 """The dead-letter desk's ports (`dispatch.deadletters.ports`) filled from the other layers:
 `streams.read` reads `reports.dlq` to its end; the producers' `Feeder` and `Publisher` send a
-letter's raw bytes through its adapter again or back onto `reports.<source>`.
+letter's raw bytes through its adapter again, back onto `reports.<source>`, or back onto the
+agents' topic it was read from (`alerts.cap`, `replies.hotline`).
 
 The API opens one publisher per replay request (lingering 5 ms: the operator waits for the
 answer); `yiwang dlq replay` opens one for the whole run, after checking that the topics exist.
@@ -50,8 +51,18 @@ class FeederReplay:
         publisher.send(topic, raw, key=key, headers=REPORT_HEADERS).get(timeout=timeout_s)
         return topic
 
+    def send_record(
+        self, topic: str, raw: bytes, *, key: bytes, headers: tuple[tuple[str, bytes], ...], timeout_s: float
+    ) -> str:
+        publisher = self.feeder.publisher
+        full = publisher.settings.topic(topic)
+        publisher.send(full, raw, key=key, headers=list(headers)).get(timeout=timeout_s)
+        return full
+
     def ports(self) -> ReplayPorts:
-        return ReplayPorts(refeed=self.refeed, send_report_record=self.send_report_record)
+        return ReplayPorts(
+            refeed=self.refeed, send_report_record=self.send_report_record, send_record=self.send_record
+        )
 
 
 def _read_to_end(settings: Settings, topic: str) -> Iterable[TopicRecord]:

@@ -5,12 +5,16 @@ and then `settle`s: every pending Update or Cancel whose references now lead to 
 applied, through the case flows (`dispatch.cases.flows`): a Cancel is the `withdraw` command
 (idempotency key per message, so a retry after a crash applies nothing twice; feedback to the
 source comes with it), an Update its own unit of work (incident, events and the message's row
-in one transaction, then published). `expire_due` closes the cases of alerts past `<expires>`
-that nobody was dispatched to. One pass at a time across workers (an advisory lock).
+in one transaction, then published). An Update whose new point lies in another grid of the
+layer in force then re-places the case there the way a redrawn grid does (`dispatch.regrid`:
+new codes, a `rehome` event with old and new, re-routed off a holder who does not cover it).
+`expire_due` closes the cases of alerts past `<expires>` that nobody was dispatched to. One
+pass at a time across workers (an advisory lock).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +24,8 @@ from prometheus_client import CollectorRegistry, Counter
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.pool import NullPool
 
 from config.policy import Priority
 from dispatch.alerts import rules
@@ -32,6 +38,9 @@ from dispatch.cases.work import CaseWork, Changes
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.errors import LifecycleError
 from dispatch.lifecycle.states import OPEN, Action, CaseState, Role
+from dispatch.regrid.flows import RegridFlows
+from geo.index import GridIndex, GridIndexes, NoLayerInForce
+from geo.moves import OpenPoint, moves
 from schemas.cap_record import CapRecord, MsgType
 
 log = logging.getLogger(__name__)
@@ -60,10 +69,20 @@ class AlertMetrics:
 
 
 class AlertFlows:
-    def __init__(self, cases: CaseFlows, metrics: AlertMetrics, policy: rules.LifePolicy | None = None):
+    def __init__(
+        self,
+        cases: CaseFlows,
+        metrics: AlertMetrics,
+        policy: rules.LifePolicy | None = None,
+        indexes: GridIndexes | None = None,
+    ):
         self.cases = cases
         self.metrics = metrics
         self.policy = policy or rules.life_policy()
+        self.indexes = indexes
+        """The grid layers an Update's new point is placed in; None: read (and re-read) from the
+        database on first need, so a redrawn layer is picked up without a restart."""
+        self._layers_engine: Engine | None = None
 
     async def record(self, conn: Conn, records: Sequence[CapRecord]) -> int:
         """Store the messages not seen before, then settle; returns how many were new."""
@@ -218,7 +237,39 @@ class AlertFlows:
         for event in changes.events:
             flows.metrics.transitions.labels(event["action"], event["actor_role"]).inc()
         await flows.publish(conn, [changes], {})
+        if "geom" in amended.changes:
+            await self._replace(conn, record, incident_id, row.get("grid_code"))
         return 1
+
+    async def _replace(self, conn: Conn, record: CapRecord, incident_id: str, grid_code: object) -> None:
+        """Re-place the case when the Update's point lies in another grid than the case's."""
+        location = record.location or {}
+        lon, lat = location.get("lon"), location.get("lat")
+        if not (isinstance(lon, int | float) and isinstance(lat, int | float)):
+            return
+        index = await self._layer_in_force()
+        if index is None:
+            return
+        point = OpenPoint(incident_id, str(grid_code) if grid_code else None, float(lon), float(lat))
+        for move in moves(index, [point]):
+            await RegridFlows(self.cases)._rehome_one(conn, move, index.layer_version)
+            log.info(
+                "alerts: Update %s re-placed %s in grid %s", record.identifier, incident_id, move.to.grid_code
+            )
+
+    async def _layer_in_force(self) -> GridIndex | None:
+        if self.indexes is None:
+            # no pool: a connection only while reading (Updates that move a point are rare)
+            self._layers_engine = create_engine(self.cases.settings.db_url, poolclass=NullPool)
+            self.indexes = GridIndexes()
+        indexes = self.indexes
+        if self._layers_engine is not None:  # our own: re-read (cheap when nothing changed)
+            await asyncio.to_thread(indexes.refresh, self._layers_engine)
+        try:
+            return indexes.at(self.cases.clock())
+        except NoLayerInForce:
+            log.warning("alerts: no grid layer in force; an Update's new point keeps the case's grid")
+            return None
 
     # --- expiry --------------------------------------------------------------------------------
     async def expire_due(self, conn: Conn) -> int:

@@ -188,14 +188,16 @@ def _replay(ports: DeskPorts, engine: Engine, entry: Entry, note: str, actor: st
 async def replay_letter(
     caller: DistrictOperator, state: State, request: Request, dlq_id: uuid.UUID, body: ReplayIn
 ) -> Response | DecisionOut:
-    """Through its adapter (or the intake) again; ok=false: refused again, the letter stays open."""
+    """Through its adapter (or the intake, or its agent's topic) again; ok=false: refused again,
+    the letter stays open."""
     entry, _ = await _one(state, request, dlq_id)
     try:
         return await run_in_threadpool(
             _replay, _ports(request), _engine(state), entry, body.note, caller.subject
         )
     except DeskError as exc:
-        return JSONResponse({"detail": str(exc), "field": "stage"}, status_code=409)
+        field = str(exc).split(":", 1)[0]  # a DeskError names its field first (stage, source)
+        return JSONResponse({"detail": str(exc), "field": field}, status_code=409)
 
 
 @router.post("/{dlq_id}/discard", response_model=DecisionOut)

@@ -6,9 +6,12 @@ filled by the process's composition root; the decisions are this module's own SQ
 Replay sends the letter's raw bytes the way they first came: a letter of the `adapter` stage
 through its feed's adapter again (with the configuration as it is now, so a fixed category
 map or time zone takes effect), one of the `intake` stage back onto `reports.<source>` for the
-stream intake to check again. A replay that fails the same way puts the same letter (same id)
-on the topic again, which reopens it (dispatch.deadletters.desk). Letters of the `open311`
-stage are answered to their caller at the time of the POST; they are not replayed here.
+stream intake to check again, one of the `alerts` or `replies` stage back onto the topic its
+agent read it from (`RETURN_TOPICS`: a CAP record the alerts agent could not read, a 12345
+reply the hotline replies agent could not apply — a reply document is sent whole, its visits
+already applied count once). A replay that fails the same way puts the same letter (same id)
+on the topic again, which reopens it (dispatch.deadletters.desk). The other stages are not
+replayed here (`NOT_REPLAYED` says why, per stage).
 """
 
 from __future__ import annotations
@@ -26,10 +29,25 @@ from config.settings import Settings
 from dispatch.deadletters.desk import Decided, Entry, unique
 from dispatch.deadletters.models import DeadLetterDecisionRow, Decision
 from dispatch.deadletters.ports import ReadToEnd, ReplayPorts
+from schemas.cap_record import CAP_RECORD_SCHEMA, CAP_TOPIC
 from schemas.dead_letter import DLQ_TOPIC, Origin, Stage, decode, raw_bytes
 from schemas.report import Source
 
 log = logging.getLogger(__name__)
+
+RETURN_TOPICS: dict[Stage, tuple[str, tuple[tuple[str, bytes], ...]]] = {
+    Stage.ALERTS: (CAP_TOPIC, (("schema", CAP_RECORD_SCHEMA.encode()),)),
+    Stage.REPLIES: ("replies.hotline", ()),
+}
+"""The agents' topics a letter goes back onto (the name without the prefix, the headers)."""
+
+NOT_REPLAYED: dict[Stage, str] = {
+    Stage.OPEN311: "open311 letters were answered to the Open311 caller at the time of the POST",
+    Stage.NOTICES: (
+        "notices letters are dispatch.events records the notices agent could not read; "
+        "the event itself stays on dispatch.events"
+    ),
+}
 
 
 class DeskError(ValueError):
@@ -104,6 +122,10 @@ def replay(entry: Entry, ports: ReplayPorts, *, timeout_s: float = 30.0) -> Repl
         key = (letter.source_ref or str(letter.dlq_id)).encode()
         topic = ports.send_report_record(source, raw, key=key, timeout_s=timeout_s)
         return Replayed(True, f"intake: sent back to {topic} to be checked again")
-    raise DeskError(
-        f"stage: {letter.stage} letters are answered to the Open311 caller; they are not replayed"
-    )
+    if letter.stage in RETURN_TOPICS:
+        name, headers = RETURN_TOPICS[letter.stage]
+        key = (letter.source_ref or str(letter.dlq_id)).encode()
+        topic = ports.send_record(name, raw, key=key, headers=headers, timeout_s=timeout_s)
+        return Replayed(True, f"{letter.stage}: sent back to {topic} for its agent to read again")
+    why = NOT_REPLAYED.get(letter.stage, f"{letter.stage} letters have no way back")
+    raise DeskError(f"stage: {why}; they are not replayed")

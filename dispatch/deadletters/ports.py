@@ -1,7 +1,8 @@
 """What the dead-letter desk needs from outside dispatch, as ports the process's root fills.
 
 The desk reads `reports.dlq` to its end and sends a letter's raw bytes the way they first
-came: through its feed's adapter again, or straight back onto `reports.<source>`. Reading a
+came: through its feed's adapter again, straight back onto `reports.<source>`, or back onto
+the agents' own topic it was read from (`alerts.cap`, `replies.hotline`). Reading a
 topic and the producers' adapters and publisher belong to other layers (`streams.read`,
 `producers/`), so the desk declares the three calls it makes and the composition roots in
 `deploy/processes/` (the API process, the `yiwang dlq` command) pass them in.
@@ -58,12 +59,22 @@ class SendReportRecord(Protocol):
     def __call__(self, source: Source, raw: bytes, *, key: bytes, timeout_s: float) -> str: ...
 
 
+class SendRecord(Protocol):
+    """Send one raw record back onto the topic it was read from (`alerts.cap`, `replies.hotline`:
+    the name without the deployment's prefix), wait for the broker, return the full topic."""
+
+    def __call__(
+        self, topic: str, raw: bytes, *, key: bytes, headers: tuple[tuple[str, bytes], ...], timeout_s: float
+    ) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ReplayPorts:
     """The producers' side one run of replays sends through (one publisher, closed after)."""
 
     refeed: Refeed
     send_report_record: SendReportRecord
+    send_record: SendRecord
 
 
 @dataclass(frozen=True, slots=True)

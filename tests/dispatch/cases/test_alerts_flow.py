@@ -17,6 +17,7 @@ from config.policy import load_taxonomy
 from config.settings import Settings
 from dispatch.alerts.flows import AlertFlows, AlertMetrics
 from dispatch.kpi.metrics import DispatchMetrics
+from geo.index import load_indexes
 from producers.adapters.registry import ADAPTERS
 from producers.outcome import Companion, Context
 from producers.sources import load_sources
@@ -171,6 +172,74 @@ async def test_alert_update_cancel_ends_as_one_case_withdrawn_with_feedback(
             "yiwang_cap_messages_total", {"msg_type": "Cancel", "outcome": "applied"}
         )
         assert counted == 1.0
+
+
+async def test_an_update_whose_point_lies_in_another_grid_re_places_the_case_there(
+    kafka: Settings, engine: Engine, district: object
+) -> None:
+    async with harness(kafka, engine) as h:
+        alerts = AlertFlows(h.flows, AlertMetrics.create(CollectorRegistry()))  # layers from the DB
+        tag = uuid.uuid4().hex[:8]
+        t0 = h.now[0] - timedelta(minutes=10)
+        alert_id, update_id = f"G-{tag}-A", f"G-{tag}-U"
+        (report,), (alert,) = adapted(cap("Alert", alert_id, t0), h.now[0])
+        (iid,) = await h.report([report])
+        ((grid_before,),) = await rows(h.conn, "SELECT grid_code FROM incidents WHERE incident_id = %s", iid)
+        layer = load_indexes(engine).at(h.now[0])
+        far = next(g for g in reversed(layer.grids) if g.code != grid_before)
+        p = far.geometry.representative_point()
+        _, (update,) = adapted(
+            cap(
+                "Update",
+                update_id,
+                t0 + timedelta(minutes=5),
+                refs=ref(alert_id, t0),
+                circle=f"{p.y},{p.x} 0.1",
+            ),
+            h.now[0],
+        )
+        assert update.location is not None
+        there = layer.locate(float(update.location["lon"]), float(update.location["lat"]))
+        assert there.grid_code not in (None, grid_before)
+        later(h, minutes=1)
+        await alerts.record(h.conn, [alert, update])
+        ((grid, street, community),) = await rows(
+            h.conn,
+            "SELECT grid_code, street_code, community_code FROM incidents WHERE incident_id = %s",
+            iid,
+        )
+        assert (grid, street, community) == (there.grid_code, there.street_code, there.community_code)
+        events = await rows(
+            h.conn, "SELECT action, data FROM events WHERE incident_id = %s ORDER BY sequence", iid
+        )
+        actions = [a for a, _ in events]
+        assert actions.index("source_update") < actions.index("rehome")
+        (moved,) = [d["rehome"] for a, d in events if a == "rehome"]
+        assert (moved["from"]["grid_code"], moved["to"]["grid_code"]) == (grid_before, there.grid_code)
+
+        # the same point again (a redelivered or a second Update there) moves nothing more
+        _, (again,) = adapted(
+            cap(
+                "Update",
+                f"G-{tag}-V",
+                t0 + timedelta(minutes=6),
+                refs=ref(alert_id, t0),
+                circle=f"{p.y},{p.x} 0.2",
+            ),
+            h.now[0],
+        )
+        await alerts.record(h.conn, [again])
+        after = await rows(
+            h.conn, "SELECT count(*) FROM events WHERE incident_id = %s AND action = 'rehome'", iid
+        )
+        assert after == [(1,)]
+
+        # withdrawn, so later tests' alerts at the first point do not join this case
+        _, (cancel,) = adapted(
+            cap("Cancel", f"G-{tag}-C", t0 + timedelta(minutes=7), refs=ref(alert_id, t0)), h.now[0]
+        )
+        await alerts.record(h.conn, [cancel])
+        assert await rows(h.conn, "SELECT state FROM incidents WHERE incident_id = %s", iid) == [("closed",)]
 
 
 async def test_ack_and_error_are_recorded_and_an_expired_alert_closes_or_lapses(
