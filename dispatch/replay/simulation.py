@@ -43,9 +43,10 @@ from dispatch.replay.configuration import Configuration
 from dispatch.replay.service_times import ServiceTimes, Step, quantile_of
 from dispatch.routing.values import RoutingError
 from dispatch.rows import opened_incident_row, task_row
-from dispatch.sla.clocks import ClockName, ClockStatus
-from dispatch.sla.errors import SlaError
-from dispatch.sla.escalation import next_check
+from dispatch.sla.clocks import ClockName, ClockState, ClockStatus
+from dispatch.sla.errors import CalendarRangeError, SlaError
+from dispatch.sla.escalation import next_step
+from dispatch.sla.ladder import EscalationPolicy
 from schemas.report_struct import ReportStruct
 
 OPERATOR = Actor(Role.OPERATOR, "replay")
@@ -118,6 +119,10 @@ class _Case:
     scheduled: tuple[CaseState, str | None] | None = None
     next_sla: datetime | None = None
     tasks: int = 0
+    step_at: dict[ClockName, tuple[ClockState, EscalationPolicy, datetime | None]] = field(
+        default_factory=dict
+    )
+    """Per clock: when its next ladder step falls, for the clock state and ladder it was seen with."""
 
 
 class _Window:
@@ -394,13 +399,40 @@ class Replay:
                 priority = str(work.incident["priority"])
                 delay = self.times.draw(step, priority, quantile_of(case.key, step, case.tasks))
                 self._push(now + timedelta(seconds=delay), _Kind.STEP, work.incident_id)
-        nxt, _ = next_check(work.rules.policy, work.clocks, now, work.rules.tk)
+        nxt = self._next_check(case, now)
         if nxt is not None and nxt <= now:
             nxt = now + RECHECK
         if nxt != case.next_sla:
             case.next_sla = nxt
             if nxt is not None:
                 self._push(nxt, _Kind.SLA, work.incident_id)
+
+    def _next_check(self, case: _Case, now: datetime) -> datetime | None:
+        """`dispatch.sla.escalation.next_check`'s time, each clock's step looked up only when it changed.
+
+        A step's time depends on the clock's state and the ladder, not on `now` (a clock that
+        stopped, paused or took its last step has none), and a settle changes one or two of a
+        case's clocks: the others' times are reused. A step past the calendar's data is not
+        kept, and is checked at the horizon, as `next_check` does.
+        """
+        work = case.work
+        policy, tk = work.rules.policy, work.rules.tk
+        memo = case.step_at
+        soonest: datetime | None = None
+        for name, clock in work.clocks.items():
+            seen = memo.get(name)
+            if seen is not None and seen[0] is clock and seen[1] is policy:
+                at = seen[2]
+            else:
+                try:
+                    at = next_step(policy, clock, now, tk).at
+                    memo[name] = (clock, policy, at)
+                except CalendarRangeError:
+                    memo.pop(name, None)
+                    at = max(tk.working.horizon, now)
+            if at is not None and (soonest is None or at < soonest):
+                soonest = at
+        return soonest
 
     def _count(self, work: CaseWork) -> None:
         out = self.out

@@ -7,6 +7,7 @@ import csv
 import io
 import shutil
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -26,7 +27,8 @@ from dispatch.replay.configuration import (
 )
 from dispatch.replay.runner import run_both
 from dispatch.replay.service_times import ServiceTimes
-from dispatch.replay.simulation import Replay, RunOutcome
+from dispatch.replay.simulation import Replay, RunOutcome, _Case
+from dispatch.sla.escalation import next_check
 from geo.layers import Feature
 from geo.reference import ReferenceDistrict
 from geo.service import reference_layers
@@ -71,6 +73,29 @@ def test_the_same_configuration_twice_shows_no_difference(
     rows = compare(baseline, again)
     assert all(m.difference in (None, 0) or m.difference != m.difference for m in rows), table(rows)
     assert moved(baseline, again) == 0
+
+
+class CheckedReplay(Replay):
+    """A replay that holds each of its remembered next checks against the live `next_check`."""
+
+    compared = 0
+
+    def _next_check(self, case: _Case, now: datetime) -> datetime | None:
+        remembered = super()._next_check(case, now)
+        work = case.work
+        live, _ = next_check(work.rules.policy, work.clocks, now, work.rules.tk)
+        assert remembered == live, (case.key, now, work.clocks)
+        self.compared += 1
+        return remembered
+
+
+def test_remembered_ladder_steps_give_the_live_next_check_and_the_same_run(
+    today: Configuration, times: ServiceTimes, week_reports: list[ReportStruct], baseline: RunOutcome
+) -> None:
+    checked = CheckedReplay(today, times)
+    again = checked.run(week_reports)
+    assert checked.compared > 2 * baseline.opened
+    assert again == baseline
 
 
 def test_a_redrawn_community_moves_exactly_its_reports(
