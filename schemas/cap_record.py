@@ -65,8 +65,9 @@ class CapRecord(BaseModel):
     note: str | None = Field(default=None, max_length=4000)
     """Why (a Cancel's or an Error's <note>)."""
     report: dict[str, Any] | None = None
-    """An Update or a Cancel with an <info>, as the canonical report document it would be (never
-    published as a report: no case): for readers of CAP warnings as reports (the surge agent)."""
+    """The message's <info> as the canonical report document: an Alert's is also published as a
+    report (its case); an Update's or a Cancel's never is (no case). For readers of CAP warnings
+    as reports: the surge agent reads warnings only from here, never from `reports.emergency`."""
     received_at: AwareDatetime
 
 

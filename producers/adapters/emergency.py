@@ -385,7 +385,7 @@ def _message(item: tuple[ET.Element, bytes], ctx: Context) -> list[Outcome]:
         location=changes.location.model_dump(mode="json", exclude_none=True) if changes is not None else None,
         note=((child_text(alert, "note") or "").strip()[:MAX_DESCRIPTION] or None),
         received_at=ctx.received_at,
-        report=report.model_dump(mode="json") if report is not None and kind is not MsgType.ALERT else None,
+        report=report.model_dump(mode="json") if report is not None else None,
     )
     companion = Companion(CAP_TOPIC, record.sender.encode("utf-8"), encode_record(record), RECORD_HEADERS)
     return [report, companion] if report is not None and kind is MsgType.ALERT else [companion]

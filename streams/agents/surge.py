@@ -1,7 +1,11 @@
-"""The surge agent: reads the emergency feed's canonical reports (`reports.emergency`, beside the
-intake, which opens the alert's own case) and the Updates and Cancels of `alerts.cap` (which open
-no case: their records carry the report they would be), and puts CAP warnings in force, updates
+"""The surge agent: reads the CAP life-cycle records of `alerts.cap` (every Alert, Update and
+Cancel carries the report document it is, or would be) and puts CAP warnings in force, updates
 and cancels them (`dispatch.surge.flows.SurgeFlows.apply_cap`). Thin: decoding, the DLQ, offsets.
+
+It never subscribes to `reports.emergency`: every agent of a worker shares one consumer, and a
+rebalance waits for every agent's batch in hand, so a second, slower agent on the intake's topic
+(a warning can raise many open cases) held the intake up after a worker died (seen in the
+two-worker fault tests). CAP records are few; the intake's topics stay the intake's alone.
 
 A report that is not a CAP alert is skipped (a broken report is the intake's dead letter, not
 this agent's); a CAP alert whose warning cannot be read (a bad reference, an unreadable area)
@@ -48,7 +52,6 @@ BATCH_MAX = 10
 (every agent of the worker shares one consumer), so the intake never waits long behind it."""
 BATCH_WITHIN_S = 0.2
 RETRY_S = 2.0
-FEED_TOPIC = "reports.emergency"
 RAISE_EVERY_S = 30.0
 LOOK_BACK = timedelta(minutes=5)
 
@@ -100,7 +103,7 @@ class SurgeRuntime:
                 continue  # the intake dead-letters it
             if not isinstance(doc, dict):
                 continue
-            if topic == self.settings.topic(CAP_TOPIC):  # an Update or a Cancel: a record, not a report
+            if topic == self.settings.topic(CAP_TOPIC):  # a life-cycle record: the report it carries
                 doc = _as_report(doc)
                 if doc is None:
                     continue
@@ -147,19 +150,20 @@ class SurgeRuntime:
 
 
 def _as_report(record: dict[str, Any]) -> dict[str, Any] | None:
-    """An Update's or a Cancel's life-cycle record (schemas/cap_record.py) as the report document
-    it carries; None for the rest (an Alert is read from its report on the feed topic)."""
+    """An Alert's, Update's or Cancel's life-cycle record (schemas/cap_record.py) as the report
+    document it carries; None for Ack, Error and a message without an <info>."""
     report = record.get("report")
-    return report if record.get("msg_type") in ("Update", "Cancel") and isinstance(report, dict) else None
+    return (
+        report
+        if record.get("msg_type") in ("Alert", "Update", "Cancel") and isinstance(report, dict)
+        else None
+    )
 
 
 def install(app: faust.App, settings: Settings, outputs: Outputs, metrics: DispatchMetrics) -> SurgeRuntime:
     """Add the surge agent to a worker app."""
     runtime = SurgeRuntime(settings, outputs, metrics)
-    # Alerts as reports from the feed; their Updates and Cancels as life-cycle records (no case)
-    topic = app.topic(
-        settings.topic(FEED_TOPIC), settings.topic(CAP_TOPIC), key_serializer="raw", value_serializer="raw"
-    )
+    topic = app.topic(settings.topic(CAP_TOPIC), key_serializer="raw", value_serializer="raw")
 
     @app.agent(topic, concurrency=1, name="surge")
     async def surge(stream: Any) -> AsyncIterator[None]:

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from producers.outcome import Rejection
+from config.settings import Settings
+from producers.outcome import Companion, Rejection
+from producers.publisher import Publisher
 from tests.casework import report_in
 from tests.dispatch.surge.test_cap import SAMPLE
 from tests.dispatch.web.browser import login, open_page, shot
@@ -42,6 +44,13 @@ def _cap(identifier: str, now: datetime, ring: str) -> bytes:
     }.items():
         text = re.sub(f"<{tag}>.*?</{tag}>", f"<{tag}>{value}</{tag}>", text, count=1, flags=re.S)
     return text.encode()
+
+
+def publish_record(settings: Settings, record: Companion) -> None:
+    """An adapter's life-cycle record onto its topic (`alerts.cap`), as the feeder sends it."""
+    publisher = Publisher(settings)
+    publisher.send(settings.topic(record.topic), record.value, key=record.key, headers=list(record.headers))
+    publisher.close()
 
 
 def _until(check: object, what: str, timeout_s: float = 60) -> None:
@@ -78,6 +87,8 @@ def test_a_cap_polygon_puts_its_grids_in_surge_and_the_forecast_marks_at_risk_ta
     )
     assert not isinstance(alert, Rejection), alert
     publish(stack.settings, alert)  # type: ignore[arg-type]
+    assert isinstance(_record, Companion)
+    publish_record(stack.settings, _record)  # what the surge agent reads
     _until(
         lambda: stack.one("SELECT count(*) FROM surges WHERE reference = :r", r=identifier) == 1,
         f"the worker declared no surge for {identifier}:\n{stack.worker.tail()}",
