@@ -27,13 +27,13 @@ from dispatch.intake.rules import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
 from schemas.cap_record import CAP_TOPIC, CapRecord
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
+from streams.agents.batches import records_of, until_handled
 from streams.outputs import Outputs
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 200
 BATCH_WITHIN_S = 0.2
 SETTLE_EVERY_S = 30.0
-RETRY_S = 2.0
 
 
 class AlertsRuntime:
@@ -125,18 +125,7 @@ def install(
     @app.agent(topic, concurrency=1, name="alerts")
     async def alerts(stream: Any) -> AsyncIterator[None]:
         async for batch in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
-            records = [
-                (e.message.topic, e.message.partition, e.message.offset, e.message.value or b"")
-                for e in batch
-            ]
-            while True:
-                try:
-                    new = await runtime.handle(records)
-                    break
-                except psycopg.OperationalError as exc:
-                    log.warning("alerts: database unavailable (%s); retrying in %.0fs", exc, RETRY_S)
-                    await runtime.reset()
-                    await asyncio.sleep(RETRY_S)
+            new = await until_handled("alerts", runtime.handle, runtime.reset, records_of(batch))
             if new:
                 log.info("alerts: %d new CAP message(s)", new)
             for event in batch:

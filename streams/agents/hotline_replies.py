@@ -37,13 +37,13 @@ from dispatch.revisits.hotline_reply import read_visits
 from dispatch.revisits.policy import load_revisit_policy
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
 from schemas.report import Source
+from streams.agents.batches import records_of, until_handled
 from streams.outputs import Outputs
 
 log = logging.getLogger(__name__)
 APP_TOPIC = "replies.hotline"
 BATCH_MAX = 100
 BATCH_WITHIN_S = 0.2
-RETRY_S = 2.0
 SWEEP_EVERY_S = 30.0
 Record = tuple[str, int, int, bytes]  # topic, partition, offset, value
 
@@ -168,18 +168,7 @@ def install(
     @app.agent(topic, concurrency=1, name="hotline-replies")
     async def replies(stream: Any) -> AsyncIterator[None]:
         async for batch in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
-            records = [
-                (e.message.topic, e.message.partition, e.message.offset, e.message.value or b"")
-                for e in batch
-            ]
-            while True:
-                try:
-                    await runtime.handle(records)
-                    break
-                except psycopg.OperationalError as exc:
-                    log.warning("hotline replies: database unavailable (%s); retrying in %.0fs", exc, RETRY_S)
-                    await runtime.reset()
-                    await asyncio.sleep(RETRY_S)
+            await until_handled("hotline replies", runtime.handle, runtime.reset, records_of(batch))
             for event in batch:
                 await stream.ack(event)
             yield None

@@ -25,13 +25,13 @@ from dispatch.notices.channels import load_channels
 from dispatch.notices.flows import NoticeFlows
 from dispatch.notices.rules import CaseEventDoc, EventRecord, load_notice_policy
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
+from streams.agents.batches import records_of, until_handled
 from streams.outputs import Outputs
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 500
 BATCH_WITHIN_S = 0.2
 CLIMB_EVERY_S = 30.0
-RETRY_S = 2.0
 APP_TOPIC = "dispatch.events"
 
 
@@ -106,19 +106,7 @@ def install(app: faust.App, settings: Settings, outputs: Outputs) -> NoticesRunt
     @app.agent(topic, concurrency=1, name="notices")
     async def notices(stream: Any) -> AsyncIterator[None]:
         async for batch in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
-            records = [
-                (e.message.topic, e.message.partition, e.message.offset, e.message.value or b"")
-                for e in batch
-            ]
-            while True:
-                try:
-                    made = await runtime.handle(records)
-                    break
-                except psycopg.OperationalError as exc:
-                    # nothing of the batch is acknowledged: retried here, or read again after a restart
-                    log.warning("notices: database unavailable (%s); retrying in %.0fs", exc, RETRY_S)
-                    await runtime.reset()
-                    await asyncio.sleep(RETRY_S)
+            made = await until_handled("notices", runtime.handle, runtime.reset, records_of(batch))
             if made:
                 log.info("notices: %d new notice(s)", made)
             for event in batch:

@@ -44,6 +44,7 @@ from dispatch.surge.flows import SurgeFlows
 from dispatch.surge.policy import load_surge_policy
 from schemas.cap_record import CAP_TOPIC
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
+from streams.agents.batches import records_of, until_handled
 from streams.outputs import Outputs
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,6 @@ BATCH_MAX = 10
 """Small: a CAP alert may raise many open cases, and a rebalance waits for the batch in hand
 (every agent of the worker shares one consumer), so the intake never waits long behind it."""
 BATCH_WITHIN_S = 0.2
-RETRY_S = 2.0
 RAISE_EVERY_S = 30.0
 LOOK_BACK = timedelta(minutes=5)
 
@@ -168,18 +168,7 @@ def install(app: faust.App, settings: Settings, outputs: Outputs, metrics: Dispa
     @app.agent(topic, concurrency=1, name="surge")
     async def surge(stream: Any) -> AsyncIterator[None]:
         async for batch in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
-            records = [
-                (e.message.topic, e.message.partition, e.message.offset, e.message.value or b"")
-                for e in batch
-            ]
-            while True:
-                try:
-                    done = await runtime.handle(records)
-                    break
-                except psycopg.OperationalError as exc:
-                    log.warning("surge: database unavailable (%s); retrying in %.0fs", exc, RETRY_S)
-                    await runtime.reset()
-                    await asyncio.sleep(RETRY_S)
+            done = await until_handled("surge", runtime.handle, runtime.reset, records_of(batch))
             for line in done:
                 log.info("surge: %s", line)
             for event in batch:
