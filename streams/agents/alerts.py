@@ -27,7 +27,7 @@ from dispatch.intake.rules import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
 from schemas.cap_record import CAP_TOPIC, CapRecord
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
-from streams.agents.batches import records_of, until_handled
+from streams.agents.batches import one_pass, records_of, until_handled
 from streams.outputs import Outputs
 
 log = logging.getLogger(__name__)
@@ -134,12 +134,7 @@ def install(
 
     @app.timer(SETTLE_EVERY_S)  # type: ignore[untyped-decorator]
     async def settle() -> None:
-        try:
-            done = await runtime.tick()
-        except psycopg.OperationalError as exc:
-            log.warning("alerts: settle pass failed (%s); retrying at the next tick", exc)
-            await runtime.reset()
-            return
+        done = await one_pass("alerts", "settle", runtime.tick, runtime.reset)
         if done:
             log.info("alerts: %d CAP message(s) applied or expired", done)
 

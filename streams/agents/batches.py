@@ -41,3 +41,16 @@ async def until_handled(
             log.warning("%s: database unavailable (%s); retrying in %.0fs", name, exc, RETRY_S)
             await reset()
             await asyncio.sleep(RETRY_S)
+
+
+async def one_pass(
+    name: str, what: str, run: Callable[[], Awaitable[T]], reset: Callable[[], Awaitable[None]]
+) -> T | None:
+    """One pass of an agent's timer; None (after `reset`) when the database is away: the next
+    tick tries again, the passes being idempotent."""
+    try:
+        return await run()
+    except psycopg.OperationalError as exc:
+        log.warning("%s: %s pass failed (%s); retrying at the next tick", name, what, exc)
+        await reset()
+        return None

@@ -25,7 +25,7 @@ from dispatch.notices.channels import load_channels
 from dispatch.notices.flows import NoticeFlows
 from dispatch.notices.rules import CaseEventDoc, EventRecord, load_notice_policy
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
-from streams.agents.batches import records_of, until_handled
+from streams.agents.batches import one_pass, records_of, until_handled
 from streams.outputs import Outputs
 
 log = logging.getLogger(__name__)
@@ -115,12 +115,7 @@ def install(app: faust.App, settings: Settings, outputs: Outputs) -> NoticesRunt
 
     @app.timer(CLIMB_EVERY_S)  # type: ignore[untyped-decorator]
     async def climb() -> None:
-        try:
-            climbed = await runtime.climb()
-        except psycopg.OperationalError as exc:
-            log.warning("notices: climb pass failed (%s); retrying at the next tick", exc)
-            await runtime.reset()
-            return
+        climbed = await one_pass("notices", "climb", runtime.climb, runtime.reset)
         if climbed:
             log.info("notices: %d unreceived notice(s) climbed a rung", climbed)
 

@@ -44,7 +44,7 @@ from dispatch.surge.flows import SurgeFlows
 from dispatch.surge.policy import load_surge_policy
 from schemas.cap_record import CAP_TOPIC
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
-from streams.agents.batches import records_of, until_handled
+from streams.agents.batches import one_pass, records_of, until_handled
 from streams.outputs import Outputs
 
 log = logging.getLogger(__name__)
@@ -177,12 +177,7 @@ def install(app: faust.App, settings: Settings, outputs: Outputs, metrics: Dispa
 
     @app.timer(RAISE_EVERY_S)  # type: ignore[untyped-decorator]
     async def raise_begun() -> None:
-        try:
-            raised = await runtime.raise_begun()
-        except psycopg.OperationalError as exc:
-            log.warning("surge: raise pass failed (%s); retrying at the next tick", exc)
-            await runtime.reset()
-            return
+        raised = await one_pass("surge", "raise", runtime.raise_begun, runtime.reset)
         if raised:
             log.info("surge: %d open case(s) raised by surges that began", raised)
 

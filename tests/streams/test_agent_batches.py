@@ -40,3 +40,20 @@ def test_any_other_failure_is_not_swallowed() -> None:
 
     with pytest.raises(ValueError, match="a bug"):
         asyncio.run(until_handled("test", handle, reset, []))
+
+
+def test_a_timer_pass_skips_a_tick_when_the_database_is_away() -> None:
+    resets = 0
+
+    async def away() -> int:
+        raise psycopg.OperationalError("connection refused")
+
+    async def ok() -> int:
+        return 3
+
+    async def reset() -> None:
+        nonlocal resets
+        resets += 1
+
+    assert asyncio.run(batches.one_pass("test", "climb", away, reset)) is None and resets == 1
+    assert asyncio.run(batches.one_pass("test", "climb", ok, reset)) == 3 and resets == 1
