@@ -71,11 +71,54 @@ def _covers(shift: Shift, local: datetime, start_day: date) -> bool:
 
 
 def on_shift(roster: Roster, at: datetime, calendar: WorkingCalendar) -> bool:
-    """Whether a worker on `roster` is on shift at the instant `at` (local time of the calendar)."""
-    local = _local(at, calendar)
-    return any(
-        _roster_covers(roster, local, day, calendar) for day in (local.date(), local.date() - _ONE_DAY)
-    )
+    """Whether a worker on `roster` is on shift at the instant `at` (local time of the calendar).
+
+    Asked for every candidate of every routing (the SLA tracker's reassignments, the intake, a
+    replay): a roster's windows of a local day are worked out once and kept in the calendar's
+    memo, so the answer is a comparison; outside the calendar's range (and on its first day,
+    whose previous day it does not know) the shifts are evaluated directly.
+    """
+    found = calendar.local_day(at)
+    if found is None or found[0] == 0:
+        local = _local(at, calendar)
+        return any(
+            _roster_covers(roster, local, day, calendar) for day in (local.date(), local.date() - _ONE_DAY)
+        )
+    index, now = found
+    key = (_WINDOWS, id(roster), index)
+    held = calendar.memo.get(key)
+    if held is None or held[0] is not roster:
+        held = calendar.memo[key] = (
+            roster,
+            _day_windows(roster, calendar.first + timedelta(days=index), calendar),
+        )
+    for start, end in held[1]:
+        if start <= now < end:
+            return True
+    return False
+
+
+_WINDOWS = "roster-windows"
+_DAY_US = 86_400_000_000
+
+
+def _us(t: time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
+
+
+def _day_windows(roster: Roster, day: date, calendar: WorkingCalendar) -> tuple[tuple[int, int], ...]:
+    """The [start, end) microseconds of local `day` that `roster`'s shifts cover: those starting
+    that day (an overnight one to midnight) and the overnight ones of the day before (from
+    midnight), exactly as `_covers` reads them."""
+    before = day - _ONE_DAY
+    out: list[tuple[int, int]] = []
+    for shift in roster.shifts:
+        start, end = _us(shift.start), _us(shift.end)
+        if _starts_on(shift, datetime.combine(day, time()), calendar):
+            out.append((start, _DAY_US) if shift.overnight else (start, end))
+        if shift.overnight and _starts_on(shift, datetime.combine(before, time()), calendar):
+            out.append((0, end))
+    return tuple(out)
 
 
 def _local(at: datetime, calendar: WorkingCalendar) -> datetime:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -303,6 +303,7 @@ class WorkingCalendar:
         "_day",
         "_first",
         "_hours",
+        "_memo",
         "_ndays",
         "_origin",
         "_periods",
@@ -347,6 +348,7 @@ class WorkingCalendar:
             cum[i + 1] = cum[i] + (day_us if workday[i] else 0)
         self._workday = bytes(workday)
         self._cum = cum
+        self._memo: dict[Any, Any] = {}
 
     @classmethod
     def chinese(
@@ -391,6 +393,7 @@ class WorkingCalendar:
             raise ValueError("adopt: the fresh calendar has other working hours, zone or first day")
         self._ndays, self._authoritative_days = fresh._ndays, fresh._authoritative_days
         self._workday, self._cum, self.revision = fresh._workday, fresh._cum, fresh.revision
+        self._memo = {}
 
     @property
     def authoritative_last(self) -> date:
@@ -430,6 +433,21 @@ class WorkingCalendar:
     def horizon(self) -> datetime:
         """The first instant the calendar knows nothing about (midnight after its last day)."""
         return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=self._tz)
+
+    @property
+    def memo(self) -> dict[Any, Any]:
+        """Facts derived from the workday schedule (e.g. a roster's shift windows of a day),
+        kept by whoever derives them: emptied when `adopt` changes the schedule."""
+        return self._memo
+
+    def local_day(self, at: datetime) -> tuple[int, int] | None:
+        """(day index from `first`, microseconds since local midnight) of an aware instant, by
+        the range's fixed offset (no zone lookup); None outside the range."""
+        delta = _aware(at, "at") - self._origin
+        i = delta.days
+        if not 0 <= i < self._ndays:
+            return None
+        return i, delta.seconds * 1_000_000 + delta.microseconds
 
     def is_workday(self, day: date) -> bool:
         """Whether `day` is a statutory working day (调休 Saturdays are, holiday Mondays are not)."""

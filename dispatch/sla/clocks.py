@@ -51,6 +51,9 @@ class ClockStatus(StrEnum):
     STOPPED = "stopped"
 
 
+_RUNNING, _PAUSED, _STOPPED = ClockStatus.RUNNING, ClockStatus.PAUSED, ClockStatus.STOPPED
+
+
 @dataclass(frozen=True, slots=True)
 class ClockEffect:
     """What one transition does to one clock."""
@@ -134,17 +137,47 @@ class ClockState:
     def pause(self, at: datetime, tk: Timekeeper) -> ClockState:
         if self.status is not ClockStatus.RUNNING:
             return self
-        return replace(self, status=ClockStatus.PAUSED, since=at, used=self.used_at(at, tk))
+        return ClockState(
+            self.name,
+            self.kind,
+            self.budget,
+            self.started_at,
+            _PAUSED,
+            at,
+            self.used_at(at, tk),
+            self.extended,
+            self.steps_taken,
+        )
 
     def resume(self, at: datetime) -> ClockState:
         if self.status is not ClockStatus.PAUSED:
             return self
-        return replace(self, status=ClockStatus.RUNNING, since=at)
+        return ClockState(
+            self.name,
+            self.kind,
+            self.budget,
+            self.started_at,
+            _RUNNING,
+            at,
+            self.used,
+            self.extended,
+            self.steps_taken,
+        )
 
     def stop(self, at: datetime, tk: Timekeeper) -> ClockState:
         if self.status is ClockStatus.STOPPED:
             return self
-        return replace(self, status=ClockStatus.STOPPED, since=at, used=self.used_at(at, tk))
+        return ClockState(
+            self.name,
+            self.kind,
+            self.budget,
+            self.started_at,
+            _STOPPED,
+            at,
+            self.used_at(at, tk),
+            self.extended,
+            self.steps_taken,
+        )
 
     def extend(self, by: timedelta) -> ClockState:
         if by <= _ZERO:
@@ -155,7 +188,17 @@ class ClockState:
         """Record that escalation step `index` was taken, so it is never returned again."""
         if index < self.steps_taken:
             raise ClockError(f"clock {self.name}: step {index} was already taken")
-        return replace(self, steps_taken=index + 1)
+        return ClockState(
+            self.name,
+            self.kind,
+            self.budget,
+            self.started_at,
+            self.status,
+            self.since,
+            self.used,
+            self.extended,
+            index + 1,
+        )
 
 
 _FRESH_RUN = frozenset({ClockOp.START, ClockOp.RESTART, ClockOp.TIGHTEN})
