@@ -178,10 +178,10 @@ def event_row(
     return {
         "incident_id": event.case_id,
         "sequence": event.sequence,
-        "action": event.action.value,
+        "action": doc["action"],
         "from_state": doc["from_state"],
         "to_state": doc["to_state"],
-        "actor_role": event.actor.role.value,
+        "actor_role": doc["actor"]["role"],
         "actor_id": event.actor.actor_id,
         "at": doc["at"],
         "reason": event.reason,

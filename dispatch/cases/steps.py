@@ -22,7 +22,7 @@ from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.states import OPEN, Action, CaseState, Role
 from dispatch.sla.clocks import ClockName
 from dispatch.sla.errors import CalendarRangeError
-from dispatch.sla.escalation import StepResult, next_step
+from dispatch.sla.escalation import StepResult, next_step, next_step_at
 from dispatch.sla.ladder import LadderTarget
 
 SLA_ACTOR = Actor(Role.SYSTEM, "sla")
@@ -107,6 +107,9 @@ def take_due_steps(work: CaseWork, *, route: Route, targets: Targets) -> StepOut
             if clock is None:
                 break
             try:
+                at = next_step_at(work.rules.policy, clock, work.rules.tk)
+                if at is None or at > work.now:
+                    break  # nothing due on this clock (the common case: no StepResult built)
                 result = next_step(work.rules.policy, clock, work.now, work.rules.tk)
             except CalendarRangeError as exc:
                 alarm = f"clock {name}: {exc}"

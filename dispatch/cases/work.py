@@ -54,6 +54,7 @@ _RESOLVES = frozenset({Action.RESOLVE, Action.VOLUNTEER_RESOLVE})
 _ENDS_CASE = frozenset({Action.MERGE, Action.REJECT, Action.WITHDRAW, Action.EXPIRE, Action.VOID})
 """Every active task is withdrawn (cancelled, with the event's reason)."""
 LADDER_ROLES = frozenset({"community_lead", "street_center", "district_center"})
+_ACTIVE = TaskStatus.ACTIVE.value  # read once: `current_task` is asked many times per step
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +164,16 @@ class CaseWork:
     """A loaded case being changed. Not thread-safe; one per transaction."""
 
     def __init__(
-        self, incident: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]], rules: CaseRules, now: datetime
+        self,
+        incident: Mapping[str, Any],
+        tasks: Sequence[Mapping[str, Any]],
+        rules: CaseRules,
+        now: datetime,
+        *,
+        clocks: Mapping[ClockName, ClockState] | None = None,
     ):
+        """`clocks`: the incident's clocks as values when the caller holds them already (the
+        intake's decision that wrote `incident["clocks"]`), instead of parsing the document."""
         if now.tzinfo is None:
             raise ValueError("now: pass a timezone-aware datetime")
         self.rules = rules
@@ -172,7 +181,9 @@ class CaseWork:
         self.incident: Row = dict(incident)
         self.incident_id = str(incident["incident_id"])
         self.case: CaseSnapshot = case_from(incident)
-        self.clocks: dict[ClockName, ClockState] = clocks_from(incident["clocks"])
+        self.clocks: dict[ClockName, ClockState] = (
+            clocks_from(incident["clocks"]) if clocks is None else dict(clocks)
+        )
         self.tasks: dict[str, Row] = {str(t["task_id"]): dict(t) for t in tasks}
         self.changed: list[str] = []
         self.events: list[Row] = []
@@ -188,7 +199,7 @@ class CaseWork:
     def current_task(self) -> Row | None:
         task_id = self.incident.get("current_task_id")
         task = self.tasks.get(str(task_id)) if task_id else None
-        return task if task is not None and task["status"] == TaskStatus.ACTIVE.value else None
+        return task if task is not None and task["status"] == _ACTIVE else None
 
     # --- changing -----------------------------------------------------------------------
     def act(
@@ -235,7 +246,8 @@ class CaseWork:
             extras["on_time"] = self._closed_on_time()
         row = event_row(event, grid_code=self.incident.get("grid_code"), task_id=task_id)
         row["street_code"] = self.incident.get("street_code")
-        row["data"] = {**row["data"], **extras}
+        if extras:
+            row["data"].update(extras)  # the row's own document, built just above
         self.events.append(row)
         if action in _ENDS_CASE or action is Action.CLOSE:
             self.closed_window = True
@@ -308,7 +320,7 @@ class CaseWork:
         """End every active task of the case; returns the current one's id (for the event)."""
         current = self.current_task
         for task in self.tasks.values():
-            if task["status"] == TaskStatus.ACTIVE.value:
+            if task["status"] == _ACTIVE:
                 self._touch(task, status=status.value, ended_at=iso(self.now), end_reason=reason)
         return str(current["task_id"]) if current else None
 

@@ -116,7 +116,7 @@ def apply(
         merged_into=merged_into,
         extension=granted,
     )
-    return TransitionResult(advance(case, event), event, clock_effects(event))
+    return TransitionResult(advance(case, event), event, _effects(rule, granted))
 
 
 def clock_effects(event: CaseEvent) -> tuple[ClockEffect, ...]:
@@ -128,9 +128,13 @@ def clock_effects(event: CaseEvent) -> tuple[ClockEffect, ...]:
         raise LifecycleError(
             f"event {event.event_id}: ({event.from_state}, {event.action}) is not in the table"
         )
-    if event.extension is None:  # the table's effects carry no amount: nothing to fill in
+    return _effects(rule, event.extension)
+
+
+def _effects(rule: Rule, extension: Duration | None) -> tuple[ClockEffect, ...]:
+    if extension is None:  # the table's effects carry no amount: nothing to fill in
         return rule.effects
-    return tuple(replace(e, amount=event.extension) if e.op is _EXTEND else e for e in rule.effects)
+    return tuple(replace(e, amount=extension) if e.op is _EXTEND else e for e in rule.effects)
 
 
 def _check_time(at: datetime) -> None:

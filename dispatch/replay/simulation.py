@@ -45,7 +45,7 @@ from dispatch.routing.values import RoutingError
 from dispatch.rows import opened_incident_row, task_row
 from dispatch.sla.clocks import ClockName, ClockState, ClockStatus
 from dispatch.sla.errors import CalendarRangeError, SlaError
-from dispatch.sla.escalation import next_step
+from dispatch.sla.escalation import next_step_at
 from dispatch.sla.ladder import EscalationPolicy
 from schemas.report_struct import ReportStruct
 
@@ -283,7 +283,7 @@ class Replay:
         )
         task = task_row(opened, now=now)
         rules = self._case_rules(report.category.code, report.priority, report)
-        work = CaseWork(row, [task] if task else [], rules, now)
+        work = CaseWork(row, [task] if task else [], rules, now, clocks=opened.clocks)
         case = _Case(work, report.report_id, problem, None)
         self.cases[opened.incident_id] = case
         if problem is not None and report.lon is not None and report.lat is not None:
@@ -425,7 +425,7 @@ class Replay:
                 at = seen[2]
             else:
                 try:
-                    at = next_step(policy, clock, now, tk).at
+                    at = next_step_at(policy, clock, tk)
                     memo[name] = (clock, policy, at)
                 except CalendarRangeError:
                     memo.pop(name, None)

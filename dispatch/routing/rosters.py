@@ -92,10 +92,7 @@ def on_shift(roster: Roster, at: datetime, calendar: WorkingCalendar) -> bool:
             roster,
             _day_windows(roster, calendar.first + timedelta(days=index), calendar),
         )
-    for start, end in held[1]:
-        if start <= now < end:
-            return True
-    return False
+    return any(start <= now < end for start, end in held[1])
 
 
 _WINDOWS = "roster-windows"

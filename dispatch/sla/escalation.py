@@ -53,6 +53,7 @@ class StepResult:
 
 
 _DONE = StepResult(at=None, due=False, stop=True)
+_RUNNING = ClockStatus.RUNNING
 _WAITING = StepResult(at=None, due=False, stop=False)
 
 
@@ -90,6 +91,16 @@ def next_step(policy: EscalationPolicy, clock: ClockState, now: datetime, tk: Ti
     )
 
 
+def next_step_at(policy: EscalationPolicy, clock: ClockState, tk: Timekeeper) -> datetime | None:
+    """When `next_step` will next return a due step of `clock` (its `at`): None when nothing is
+    scheduled (paused, stopped, the ladder done). It does not depend on `now`, and builds no
+    `StepResult`: the tracker asks it of every clock of every case it writes."""
+    ladder = policy.ladder_for(clock.name)
+    if ladder is None or clock.status is not _RUNNING or clock.steps_taken >= len(ladder.steps):
+        return None
+    return clock.reaches(ladder.steps[clock.steps_taken].at, tk)
+
+
 def next_check(
     policy: EscalationPolicy, clocks: Mapping[ClockName, ClockState], now: datetime, tk: Timekeeper
 ) -> tuple[datetime | None, str | None]:
@@ -98,11 +109,13 @@ def next_check(
     A working-time step beyond the calendar's data is not guessed: the check is set to the
     calendar's horizon, where the tracker raises the alarm again and re-checks later.
     """
+    if now.tzinfo is None:
+        raise ValueError(f"now: naive datetime {now.isoformat()}; pass a timezone-aware datetime")
     soonest: datetime | None = None
     note: str | None = None
     for clock in clocks.values():
         try:
-            at = next_step(policy, clock, now, tk).at
+            at = next_step_at(policy, clock, tk)
         except CalendarRangeError as exc:
             note = f"clock {clock.name}: {exc}"
             at = max(tk.working.horizon, now)
