@@ -208,9 +208,7 @@ def main() -> None:
             worker_rss = rss_mb(worker.pid)
             with engine.connect() as c:
                 passes = c.execute(
-                    text(
-                        "SELECT at, count(*) FROM events WHERE action = 'escalate' GROUP BY at ORDER BY at"
-                    )
+                    text("SELECT at, count(*) FROM events WHERE action = 'escalate' GROUP BY at ORDER BY at")
                 ).all()
         finally:
             stop(worker)
