@@ -159,6 +159,9 @@ class IncidentRow(DispatchBase):
     escalation_level: Mapped[str | None] = mapped_column(String(16))
     sla_note: Mapped[str | None] = mapped_column(Text)
     """Why a clock could not be scheduled (a working-time limit past the calendar's data): an alarm."""
+    surge_id: Mapped[str | None] = mapped_column(String(64))
+    """The surge the case opened under or was raised by: clocks it starts while that surge holds
+    get the surge's scaled limits (dispatch.cases.case_rules)."""
 
 
 class TaskRow(DispatchBase):

@@ -109,6 +109,7 @@ def opened_incident_row(
         "light": Light.GREEN.value,
         "escalation_level": None,
         "sla_note": opened.sla_note,
+        "surge_id": opened.surge_id,
     }
 
 

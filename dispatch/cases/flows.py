@@ -154,8 +154,9 @@ class CaseFlows:
         self.metrics.calendar_until.set(calendar.authoritative_until.timestamp())
         return changed
 
-    async def rules_for(self, conn: Conn, incident: Row) -> CaseRules:
-        return await self._case_rules(conn, incident)
+    async def rules_for(self, conn: Conn, incident: Row, *, now: datetime | None = None) -> CaseRules:
+        """The case's rules at `now` (default: the flows' clock; a surge's scaling holds in time)."""
+        return await self._case_rules(conn, incident, now=now or self.clock())
 
     async def router_for(self, conn: Conn, incident: Row) -> Route:
         """A router over the people around the case, with their open work as stored now and,
@@ -246,7 +247,7 @@ class CaseFlows:
             if incident is None or not in_scope(command.actor, incident):
                 raise CaseNotFound(incident_id)  # out of scope looks exactly like absent
             tasks = await q.tasks_of(conn, [incident_id])
-            work = CaseWork(incident, tasks, await self.rules_for(conn, incident), now)
+            work = CaseWork(incident, tasks, await self.rules_for(conn, incident, now=now), now)
             route = await self.router_for(conn, incident) if command.action in ROUTING_ACTIONS else _no_route
             before = work.case
             perform(work, command, route=route, roles=self.people.roles, targets=self.targets_for(work))
@@ -315,7 +316,7 @@ class CaseFlows:
             )
             assert isinstance(opened, Opened)  # nothing to merge into: it opens
             tasks = await q.tasks_of(conn, [incident_id])
-            work = CaseWork(incident, tasks, await self.rules_for(conn, incident), now)
+            work = CaseWork(incident, tasks, await self.rules_for(conn, incident, now=now), now)
             family = (await q.original_reports(conn, [incident_id])).get(incident_id, [])
             remaining = [r["source"] for r in family if r["report_id"] != report_id]
             split_rules.release(work, report, opened, actor=actor, reason=reason, remaining=remaining)
@@ -381,7 +382,7 @@ class CaseFlows:
         category = self.rules.taxonomy.category(str(merged["category"]))
         if raises:  # urgency is never lost: the target takes the more urgent case's priority
             target = raised_row(target, category, Priority(merged["priority"]))
-        work = CaseWork(target, tasks, await self.rules_for(conn, target), now)
+        work = CaseWork(target, tasks, await self.rules_for(conn, target, now=now), now)
         work.absorb(merged)
         if raises:
             raise_by_case(work, merged, category, before)

@@ -161,7 +161,7 @@ class SlaTracker:
     ) -> tuple[Changes, StepOutcome]:
         flows = self.flows
         incident_id = str(incident["incident_id"])
-        work = CaseWork(incident, tasks, await flows.rules_for(conn, incident), now)
+        work = CaseWork(incident, tasks, await flows.rules_for(conn, incident, now=now), now)
         route = routers(incident)
         outcome = take_due_steps(
             work, route=lambda w: route(w, Action.REASSIGN), targets=flows.targets_for(work)

@@ -16,7 +16,7 @@ and writes.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,13 +25,13 @@ from psycopg import AsyncConnection
 from config.policy import Category, Priority
 from dispatch import store
 from dispatch.cases import queries as q
-from dispatch.cases.work import CaseRules, CaseWork, Changes
+from dispatch.cases.case_rules import RulesFor
+from dispatch.cases.work import CaseWork, Changes
 from dispatch.intake.rules import INTAKE_ACTOR, Merged
 from dispatch.lifecycle.states import Action
 
 Row = dict[str, Any]
 Conn = AsyncConnection[Any]
-RulesFor = Callable[[Conn, Row], Awaitable[CaseRules]]
 
 
 def raised_row(incident: Row, category: Category, priority: Priority) -> Row:
@@ -107,7 +107,10 @@ async def raise_merged(
             continue  # already this urgent (a redelivered batch)
         row = raised_row(row, top.report.category, top.priority)
         work = CaseWork(
-            row, [t for t in tasks if str(t["incident_id"]) == incident_id], await rules_for(conn, row), now
+            row,
+            [t for t in tasks if str(t["incident_id"]) == incident_id],
+            await rules_for(conn, row, now=now),
+            now,
         )
         raise_case(
             work, Merged(top.report, incident_id, top.priority, Priority(locked[incident_id]["priority"]))

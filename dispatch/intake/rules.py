@@ -131,6 +131,7 @@ class Opened:
     task_id: str | None
     next_sla_at: datetime | None
     sla_note: str | None
+    surge_id: str | None = None  # the surge it opened under (its later clocks are scaled too)
 
 
 Decision = Merged | Opened
@@ -316,7 +317,8 @@ class IntakeRules:
         limits = surged.limits(
             self.deadlines.limits(report.category.code, report.priority, area_of(report.street_name))
         )
-        # --- end of the surge hook (surged.router and surged.noted below)
+        surge_id = surged.surge.surge_id if surged.surge is not None else None
+        # --- end of the surge hook (surged.router, surged.noted and surge_id below)
         ext = self.sla.extension
         result = open_case(
             incident_id,
@@ -340,7 +342,16 @@ class IntakeRules:
             )
             next_at, note = self.next_check(clocks, now)
             return Opened(
-                report, incident_id, result.case, tuple(events), clocks, waiting, None, next_at, note
+                report,
+                incident_id,
+                result.case,
+                tuple(events),
+                clocks,
+                waiting,
+                None,
+                next_at,
+                note,
+                surge_id,
             )
         result = apply(result.case, Action.REGISTER, INTAKE_ACTOR, now, extension_policy=ext)
         events.append(result.event)
@@ -382,7 +393,9 @@ class IntakeRules:
             task_id = task_id_for(incident_id, result.event.sequence)
             case = result.case
         next_at, note = self.next_check(clocks, now)
-        return Opened(report, incident_id, case, tuple(events), clocks, decision, task_id, next_at, note)
+        return Opened(
+            report, incident_id, case, tuple(events), clocks, decision, task_id, next_at, note, surge_id
+        )
 
     def next_check(
         self, clocks: dict[ClockName, ClockState], now: datetime

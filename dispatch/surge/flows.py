@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +39,7 @@ from dispatch.lifecycle.states import OPEN, Action, Role
 from dispatch.surge.areas import GridShape, WarningArea, covered_grids
 from dispatch.surge.declarations import CapEffect, Declaration
 from dispatch.surge.models import EndReason
-from dispatch.surge.overlay import raised, scaled
+from dispatch.surge.overlay import raised
 from dispatch.surge.policy import SurgePolicy, SurgeRule
 
 log = logging.getLogger(__name__)
@@ -231,13 +231,12 @@ class SurgeFlows:
             before = Priority(row["priority"])
             to = raised(before, rule.raise_by)
             category = self.cases.rules.taxonomy.category(row["category"])
-            raised_incident = raised_row(row, category, to)
-            rules = await self.cases.rules_for(conn, raised_incident)
+            # the case is now under this surge: its rules carry the surge's scaled limits while it
+            # holds, for the clocks the raise restarts and for those the case starts later
+            raised_incident = {**raised_row(row, category, to), "surge_id": surge["surge_id"]}
+            rules = await self.cases.rules_for(conn, raised_incident, now=now)
             work = CaseWork(
-                raised_incident,
-                [t for t in tasks if str(t["incident_id"]) == incident_id],
-                replace(rules, limits=scaled(rules.limits, rule.limits_factor)),
-                now,
+                raised_incident, [t for t in tasks if str(t["incident_id"]) == incident_id], rules, now
             )
             why = (
                 f"surge {name} raised the priority {before.value} → {to.value},"
