@@ -93,6 +93,7 @@ class Incident(_Doc):
     light: Literal["green", "yellow", "red"]
     escalation_level: str | None
     sla_note: str | None
+    surge_id: str | None  # the surge the case opened under or was raised by
 
 
 class ReportRecord(_Doc):

@@ -225,7 +225,8 @@ async def test_a_surge_declared_for_later_raises_when_it_begins_once_with_scaled
             await rows.execute("SELECT * FROM incidents WHERE incident_id = %s", (flooded,))
             row = await rows.fetchone()
         assert row is not None
-        limits = (await h.flows.rules_for(h.conn, row)).limits  # P0's limits, unscaled
+        assert row["surge_id"] == declaration.surge_id  # under the surge: its rules are scaled now
+        limits = (await h.flows.rules_for(h.conn, {**row, "surge_id": None})).limits  # P0's, unscaled
         running = {name: c for name, c in clocks.items() if c["status"] != "stopped"}
         assert running
         for name, clock in running.items():
