@@ -26,7 +26,7 @@ from geo.reference import ReferenceDistrict
 from tests.casework import Harness, harness, later, report_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.kafka]
-STREET = "500106006"  # a street no other case, surge or KPI test uses
+STREET = "500106008"  # a street no other case, surge or KPI test uses
 
 
 def _declaration(surge_id: str, rule: SurgeRule, grids: tuple[str, ...], h: Harness) -> Declaration:
