@@ -86,9 +86,12 @@ def on_shift(roster: Roster, at: datetime, calendar: WorkingCalendar) -> bool:
         )
     index, now = found
     key = (_WINDOWS, id(roster), index)
-    held = calendar.memo.get(key)
+    memo = calendar.memo
+    held = memo.get(key)
     if held is None or held[0] is not roster:
-        held = calendar.memo[key] = (
+        if len(memo) >= _MEMO_MAX:  # rosters loaded per request (the forecast) come and go
+            memo.clear()
+        held = memo[key] = (
             roster,
             _day_windows(roster, calendar.first + timedelta(days=index), calendar),
         )
@@ -96,6 +99,8 @@ def on_shift(roster: Roster, at: datetime, calendar: WorkingCalendar) -> bool:
 
 
 _WINDOWS = "roster-windows"
+_MEMO_MAX = 4096
+"""Windows kept at most (a roster's day each): a process reloading its rosters does not grow."""
 _DAY_US = 86_400_000_000
 
 

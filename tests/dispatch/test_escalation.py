@@ -11,7 +11,7 @@ import pytest
 from config.policy import PolicyError
 from dispatch.sla.calendar import ClockKind, Timekeeper
 from dispatch.sla.clocks import ClockName, ClockState
-from dispatch.sla.escalation import StepResult, next_step
+from dispatch.sla.escalation import StepResult, next_step, next_step_at
 from dispatch.sla.ladder import (
     EscalationAction,
     EscalationPolicy,
@@ -250,3 +250,22 @@ def test_a_due_step_is_returned_when_the_next_lies_past_the_calendar(
     result = next_step(escalation, clock, sh(2026, 12, 31, 20), tk)
     assert result.due and result.step is not None and result.step.name == "red"
     assert result.overtaken is False
+
+
+def test_next_step_at_is_the_time_next_step_returns(escalation: EscalationPolicy, tk: Timekeeper) -> None:
+    """The tracker asks `next_step_at` of every clock and builds a `StepResult` only when a step
+    is due: both say the same time for running, paused, stopped and exhausted clocks."""
+    start = sh(2025, 3, 3, 9)
+    running = _accept_p3(start)
+    ladder = escalation.ladder_for(ClockName.ACCEPT)
+    assert ladder is not None
+    clocks = [
+        running,
+        running.after_step(0),
+        running.pause(start + H / 2, tk),
+        running.stop(start + H / 2, tk),
+        running.after_step(len(ladder.steps) - 1),
+        ClockState.start(ClockName.REGISTER, ClockKind.NATURAL, H, start),
+    ]
+    for clock in clocks:
+        assert next_step_at(escalation, clock, tk) == next_step(escalation, clock, start, tk).at

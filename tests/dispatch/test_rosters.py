@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,9 +24,12 @@ from dispatch.routing.rosters import (
     routing_rosters,
 )
 from dispatch.routing.values import Candidate
-from dispatch.sla.calendar import WorkingCalendar
+from dispatch.sla.calendar import WorkingCalendar, WorkingHours
 from dispatch.sla.errors import CalendarRangeError
 from tests.dispatch.helpers import sh
+
+_HOURS = WorkingHours(((time(9), time(12)), (time(14), time(18))))
+_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _roster(*shifts: Shift) -> Roster:
@@ -244,3 +248,60 @@ def test_the_directory_resolves_exceptions_for_the_router(calendar: WorkingCalen
     later = {c.worker_id: c.roster for c in directory.on_duty_at(people, sh(2025, 3, 4, 10), calendar)}
     assert later["day"] == ON_DUTY.code
     assert set(routing_rosters()) >= {ON_DUTY.code, OFF_DUTY.code, "office"}
+
+
+def _direct(roster: Roster, at: datetime, calendar: WorkingCalendar) -> bool:
+    """The shift rules read one by one (a spec of `on_shift` beside its day windows)."""
+    local = at.astimezone(calendar.tz)
+    for start_day in (local.date(), date.fromordinal(local.date().toordinal() - 1)):
+        for s in roster.shifts:
+            if s.rule is DayRule.ALL:
+                starts = True
+            elif s.rule is DayRule.WEEKDAYS:
+                starts = start_day.isoweekday() in s.weekdays
+            else:
+                starts = calendar.is_workday(start_day)
+            if not starts:
+                continue
+            now = local.time()
+            if start_day == local.date():
+                covers = now >= s.start if s.end <= s.start else s.start <= now < s.end
+            else:
+                covers = s.end <= s.start and now < s.end
+            if covers:
+                return True
+    return False
+
+
+def test_on_shift_agrees_with_the_shift_rules_over_holidays_and_make_up_days(
+    rosters: dict[str, Roster], calendar: WorkingCalendar
+) -> None:
+    """Every 7 minutes over the 2025 Spring Festival (holidays and the 调休 Saturday/Sunday
+    after it), every roster, once to fill the memo and once read from it."""
+    extra = _roster(Shift(DayRule.WORKDAYS, time(22), time(6)), Shift(DayRule.ALL, time(12), time(12)))
+    everyone = [*rosters.values(), ON_DUTY, OFF_DUTY, extra]
+    start = sh(2025, 1, 25, 0)
+    instants = [start + timedelta(minutes=7 * i) for i in range(4 * 24 * 60 // 7 * 4)]
+    for _ in range(2):
+        for roster in everyone:
+            got = [on_shift(roster, at, calendar) for at in instants]
+            assert got == [_direct(roster, at, calendar) for at in instants], roster.code
+
+
+def test_the_shift_memo_follows_the_calendar_and_stays_bounded() -> None:
+    """A calendar adopting a fresh schedule forgets the windows it held (a day off becomes a
+    working day), and rosters loaded again and again do not grow the memo without end."""
+    first = date(2026, 11, 1)
+    off = WorkingCalendar(
+        hours=_HOURS, tz=_TZ, first=first, last=date(2026, 12, 31), is_workday=lambda d: d.weekday() < 5
+    )
+    office = _roster(Shift(DayRule.WORKDAYS, time(9), time(18)))
+    saturday_10 = sh(2026, 11, 28, 10)
+    assert not on_shift(office, saturday_10, off)
+    off.adopt(
+        WorkingCalendar(hours=_HOURS, tz=_TZ, first=first, last=date(2026, 12, 31), is_workday=lambda d: True)
+    )
+    assert on_shift(office, saturday_10, off)  # the 调休 Saturday, read from the fresh schedule
+    for i in range(5000):
+        on_shift(_roster(Shift(DayRule.ALL, time(9), time(10))), saturday_10 + timedelta(days=i % 30), off)
+    assert len(off.memo) <= 4096
