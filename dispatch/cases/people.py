@@ -24,7 +24,7 @@ class People:
             *(c for group in directory.by_grid.values() for c in group),
             *(c for group in directory.by_community.values() for c in group),
             *(c for group in directory.by_street.values() for c in group),
-            *directory.district,
+            *(c for group in directory.by_district.values() for c in group),
         ]
         self.roles: dict[str, str] = {c.worker_id: c.role for c in everyone}
 
@@ -37,7 +37,7 @@ class People:
             out += d.by_community.get(community, ())
         if street := incident.get("street_code"):
             out += d.by_street.get(street, ())
-        return out + d.district
+        return out + d.district_people(incident.get("district_code"))
 
     @staticmethod
     def loaded(candidates: list[Candidate], loads: Mapping[str, int]) -> list[Candidate]:
@@ -56,5 +56,5 @@ class People:
         elif target is LadderTarget.STREET_CENTER:
             pool = d.by_street.get(incident.get("street_code") or "", [])
         else:
-            pool = d.district
+            pool = d.district_people(incident.get("district_code"))
         return sorted(c.worker_id for c in pool if c.role == target.value)
