@@ -99,7 +99,7 @@ class CityIndexes(GridIndexes):
             if version is not None:
                 in_force.append(version.id)
         if not in_force:
-            raise NoLayerInForce(f"no layer version of any district in force at {when.isoformat()}")
+            raise NoLayerInForce(f"no layer version in force at {when.isoformat()} in any district")
         key = tuple(in_force)
         if len(key) == 1:
             return self._indexes[key[0]]
