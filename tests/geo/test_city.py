@@ -17,6 +17,7 @@ from deploy.cli import main
 from dispatch.intake.locate import Locator
 from geo import service
 from geo.city import CITY_DESK, CityIndex, load_city
+from geo.desks import Desks, foreign_area
 from geo.gazetteer import Gazetteer
 from geo.index import GridIndex, index_from_reference
 from geo.reference import ReferenceDistrict, load_reference
@@ -160,3 +161,20 @@ def test_geo_load_loads_both_and_the_intake_places_by_outline(
 
 def test_the_shipped_second_district_is_what_its_parameters_and_sources_make() -> None:
     assert build(["--params", str(PARAMS_FILE.with_name("jiulongpo.toml")), "--check"]) == 0
+
+
+def test_desks_and_alert_areas_of_either_district(city: CityIndex) -> None:
+    desks = Desks(city)
+    street = desks.by_code("500107001")
+    assert street is not None and (street.district_code, street.street_code) == ("500107", "500107001")
+    community = desks.by_code("500106001001")
+    assert community is not None and community.district_code == "500106"
+    whole = desks.by_code("500107")
+    assert (
+        whole is not None
+        and whole.district_code == "500107"
+        and "names the district" in str(whole.fallback_reason)
+    )
+    assert desks.by_code("500108") is None
+    assert not foreign_area(desks, {"geocodes": [{"value": "500107"}]})
+    assert foreign_area(desks, {"geocodes": [{"value": "500108"}]})
