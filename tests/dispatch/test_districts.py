@@ -112,3 +112,9 @@ def test_the_directory_and_the_escalation_targets_hold_one_districts_people() ->
     assert people.targets(case, None, LadderTarget.DISTRICT_CENTER) == ["jlp-center"]
     assert people.targets({"district_code": SPB}, None, LadderTarget.DISTRICT_CENTER) == ["spb-center"]
     assert people.targets(case, None, LadderTarget.STREET_CENTER) == ["jlp-street"]
+
+
+def test_a_row_without_its_district_column_is_placed_by_its_codes() -> None:
+    people = People(Directory(PEOPLE, LEVELS), {})
+    row = {"grid_code": "500107001001001", "community_code": "500107001001", "street_code": "500107001"}
+    assert {c.worker_id for c in people.near(row)} == {"jlp-lead", "jlp-street", "jlp-center"}
