@@ -191,7 +191,8 @@ def _district(c: Mapping[str, str], place: Place, areas: Areas, bad: Bad) -> str
     `district_code` column, which may be left out while one district is loaded."""
     given = c.get("district_code") or None
     known = areas.district_codes()
-    code = next((x for x in place if x), None)
+    street, community, grid = place
+    code = grid or community or street  # the most specific: what the row named
     if code is not None:
         if given is not None and given != code[:6]:
             bad("district_code", f"{given!r}, but {code} is in district {code[:6]}")
