@@ -3,6 +3,7 @@ outside every district to the city desk with the reason; `yiwang geo load` loadi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -134,6 +135,12 @@ def test_geo_load_loads_both_and_the_intake_places_by_outline(
     assert main(["geo", "load", "--district", "shapingba", "--district", "jiulongpo"]) == 0
     err = capsys.readouterr().err
     assert "沙坪坝区 (500106): layer version" in err and "九龙坡区 (500107): layer version" in err
+    assert "城市运行管理中心 (city): duty desk city-district_center-1 over 500106, 500107" in err
+    assert main(["locate", "106.60", "29.56"]) == 0
+    located = json.loads(capsys.readouterr().out)
+    assert (located["district_code"], located["grid_code"]) == (CITY_DESK, None)
+    assert main(["locate", "--address", "重庆市九龙坡区梅岭街1号1栋"]) == 0
+    assert json.loads(capsys.readouterr().out)["district_code"] == "500107"
     engine = create_engine(two_districts.db_url)
     try:
         with engine.connect() as conn:
