@@ -127,6 +127,10 @@ class CityIndexes(GridIndexes):
                 )
         self._versions = versions
         self._cities = {}
+        districts = {v.district_code for v in versions}
+        self.district_code = (
+            districts.pop() if len(districts) == 1 else CITY_DESK
+        )  # who takes the unplaceable
         return True
 
     def newest(self) -> list[int]:

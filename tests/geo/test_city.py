@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 import shapely
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 
 from config.policy import load_taxonomy
 from config.settings import Settings
@@ -185,3 +185,14 @@ def test_desks_and_alert_areas_of_either_district(city: CityIndex) -> None:
     assert desks.by_code("500108") is None
     assert not foreign_area(desks, {"geocodes": [{"value": "500107"}]})
     assert foreign_area(desks, {"geocodes": [{"value": "500108"}]})
+
+
+@pytest.mark.db
+def test_one_district_loaded_is_that_district_alone(engine: Engine, loaded: int) -> None:
+    """The session database holds Shapingba alone: no city desk, 属地兜底 as before."""
+    with engine.connect() as conn:
+        indexes = load_city(conn)
+    index = indexes.at(datetime.now(UTC))
+    assert (indexes.district_code, index.district_code, index.layer_version) == ("500106", "500106", loaded)
+    outside = index.locate(106.60, 29.56)
+    assert outside.district_code == "500106" and "属地兜底" in str(outside.fallback_reason)
