@@ -371,6 +371,7 @@ class IntakeRules:
                 report.street_code,
                 report.lon,
                 report.lat,
+                report.district_code,
             ),
             people,
             now,
