@@ -5,7 +5,7 @@ starts later (the verify clock at resolve, the owner clocks of a reassignment) g
 scaled limits while the surge holds, as the clocks that ran when it opened did.
 
 Revision ID: 0021_sla_speed
-Revises: 0013_alerts
+Revises: 0022_districts
 Create Date: 2026-12-01 16:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021_sla_speed"
-down_revision = "0013_alerts"
+down_revision = "0022_districts"
 branch_labels = None
 depends_on = None
 
