@@ -168,6 +168,7 @@ class TaskPage(Answer):
 class QueueCounts(Answer):
     """Cases waiting in each of the board's queues (dispatch.api.queues)."""
 
+    triage: int = Field(description="reported by a triage source: to register (立案) or reject (不予立案)")
     new: int
     verify: int = Field(description="resolved: to verify")
     extension: int = Field(description="extension requested")

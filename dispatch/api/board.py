@@ -14,7 +14,7 @@ from typing import Any
 from psycopg import AsyncConnection, sql
 
 from dispatch.api.queues import QUEUES, Queue
-from dispatch.kpi.overdue import OVERDUE_CASE
+from dispatch.kpi.overdue import ESCALATED_CASE, OVERDUE_CASE
 
 Row = dict[str, Any]
 Conn = AsyncConnection[Any]
@@ -59,7 +59,7 @@ class IncidentQuery:
     until: datetime | None = None
     limit: int = 50
     offset: int = 0
-    escalated: bool | None = None  # True: escalated beyond the assignee (any ladder level)
+    escalated: bool | None = None  # True: escalated past the community (dispatch.kpi.overdue)
     queue: Queue | None = None  # one of the board's queues (dispatch.api.queues)
 
 
@@ -110,7 +110,7 @@ def _incident_where(scope: str | None, f: IncidentQuery) -> _Where:
 def _waiting(w: _Where, f: IncidentQuery) -> _Where:
     """The clauses of what waits on whom: escalated or not, one of the board's queues."""
     if f.escalated is not None:
-        w.add("i.escalation_level IS NOT NULL" if f.escalated else "i.escalation_level IS NULL")
+        w.add(ESCALATED_CASE if f.escalated else sql.SQL("NOT COALESCE({}, FALSE)").format(ESCALATED_CASE))
     if f.queue is not None:
         w.add(QUEUES[f.queue])
     return w

@@ -31,8 +31,9 @@ async def queue_counts(
     category: str | None = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the description or address")] = None,
 ) -> dict[str, Any]:
-    """How many cases wait in each of the board's queues (new, to verify, extension requests,
-    returned, overdue, escalated past the community) under the same filters as /incidents."""
+    """How many cases wait in each of the board's queues (triage, new, to verify, extension
+    requests, returned, overdue, escalated past the community) under the same filters as
+    /incidents."""
     scope = street_scope(caller, street)
     query = board.IncidentQuery(
         priorities=tuple(priority or ()),

@@ -68,7 +68,7 @@ def case_filter(
     q: Annotated[str | None, Query(max_length=100, description="text in the description or address")] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    escalated: Annotated[bool | None, Query(description="true: escalated past the assignee")] = None,
+    escalated: Annotated[bool | None, Query(description="true: escalated past the community")] = None,
     queue: Annotated[Queue | None, Query(description="one of the board's queues")] = None,
 ) -> board.IncidentQuery:
     """The filters of a case list, one dependency for GET /incidents and GET /export/incidents

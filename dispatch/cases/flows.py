@@ -374,7 +374,9 @@ class CaseFlows:
             or CaseState(target["state"]) not in OPEN
             or (scope is not None and target.get("street_code") != scope)
         ):
-            raise DetailError("merged_into", f"no open incident {target_id} in your scope to merge into")
+            raise DetailError(
+                "merged_into", f"no open incident {target_id} in your scope to merge into", code="not_found"
+            )
         tasks = await q.tasks_of(conn, [target_id])
         before = Priority(target["priority"])
         raises = Priority(merged["priority"]).rank < before.rank

@@ -166,7 +166,15 @@ async def test_the_board_and_the_kpis_count_the_same_overdue_cases(
         assert now[reminded] == ("yellow", "assignee")
 
         counts = await board.queue_counts(h.conn, street, board.IncidentQuery())
-        assert counts == {"new": 2, "verify": 1, "extension": 0, "returned": 0, "overdue": 2, "escalated": 1}
+        assert counts == {
+            "triage": 0,
+            "new": 2,
+            "verify": 1,
+            "extension": 0,
+            "returned": 0,
+            "overdue": 2,
+            "escalated": 1,
+        }
         total, rows = await board.list_incidents(h.conn, street, board.IncidentQuery(queue=Queue.OVERDUE))
         assert total == 2 and {r["incident_id"] for r in rows} == {unaccepted, late}
         _, rows = await board.list_incidents(h.conn, street, board.IncidentQuery(queue=Queue.ESCALATED))
