@@ -389,6 +389,9 @@ class AgencyReports(Answer):
 
 class Problem(Answer):
     detail: str
+    code: str | None = Field(
+        default=None, description="what is wrong, as a stable word the pages word in their language"
+    )
 
 
 class Refused(Problem):
@@ -410,6 +413,7 @@ class Invalid(Answer):
 
     detail: str | list[Issue]
     field: str | None = None
+    code: str | None = Field(default=None, description="required, too_long, unknown_worker, … (errors.CODES)")
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {

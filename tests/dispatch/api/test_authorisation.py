@@ -216,6 +216,13 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/surges", None, expect(**OPS)),
     ("GET", "/surges/policies", None, expect(**OPS)),
     ("POST", "/surges", {"warning": "暴雨", "level": "红色", "area": {}}, expect(op_district=422)),
+    # picked on the board (division codes) instead of drawn: still the district's alone (a bad code: 422)
+    (
+        "POST",
+        "/surges",
+        {"warning": "暴雨", "level": "红色", "area": {"geocodes": ["999"]}},
+        expect(op_district=422),
+    ),
     ("POST", "/surges/{no_uuid}/end", None, expect(op_district=404)),
     ("GET", "/forecast", None, expect(**OPS)),
 ]
