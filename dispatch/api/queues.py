@@ -2,7 +2,8 @@
 
 - `triage`    — reported by a triage source (config/sources.toml `triage = true`) and not yet
                 registered: the operator registers it (立案, then it is routed) or rejects it
-                (不予立案, with a reason); its register clock runs meanwhile;
+                (不予立案, with a reason); its register clock runs meanwhile. A report placed
+                outside the district is `reported` too, and waits here to be rejected;
 - `new`       — registered or dispatched, not yet accepted;
 - `verify`    — resolved: the operator checks the work (核查);
 - `extension` — an extension requested (延期申请), to approve or refuse;

@@ -104,7 +104,7 @@ def _operator_pages(stack: Stack, page: Page, found: dict[str, list[str]], *, ch
     # (`unknown_worker`) in the page's language; the scan reads the toast too
     page.evaluate(
         "document.querySelector('#detail select[name=assignee]')"
-        ".add(new Option('nobody', 'nobody-here', true, true))"
+        ".add(new Option('查无此人', 'nobody-here', true, true))"
     )
     page.fill("#detail .action-form [name=reason]", "试探")
     page.click("#detail .action-form button[type=submit]")

@@ -202,7 +202,8 @@ class SurgeDraw {
 
   // the grid under the click, picked or dropped (markers and layers above it let the click through)
   pickAt(ev) {
-    const under = document.elementsFromPoint(ev.clientX, ev.clientY).find((el) => el.matches && el.matches('path.grid'));
+    const under = (ev.target.closest && ev.target.closest('path.grid'))
+      || document.elementsFromPoint(ev.clientX, ev.clientY).find((el) => el.matches && el.matches('path.grid'));
     if (!under) return;
     const code = under.getAttribute('data-code');
     if (this.picked.has(code)) this.picked.delete(code);
@@ -288,6 +289,7 @@ class SurgeDraw {
     const starts = keep('starts', this.startsShown);
     const ends = keep('ends', localInput(new Date(now.getTime() + this.hours * 3600e3)));
     const fields = this.areaFields();
+    const ready = this.ready(); // read from the form as it is, before it is rebuilt
     this.form.hidden = false;
     this.form.dataset.mode = this.mode;
     clear(this.form).append(...[
@@ -297,7 +299,7 @@ class SurgeDraw {
       h('label', {}, w('starts'), ' ', h('input', { type: 'datetime-local', name: 'starts', value: starts, required: true })),
       h('label', {}, w('ends'), ' ', h('input', { type: 'datetime-local', name: 'ends', value: ends, required: true })),
       this.mode === 'draw' && !this.closed ? h('button', { type: 'button', class: 'finish', onclick: () => this.finish() }, w('finish')) : null,
-      h('button', { type: 'submit', class: 'primary', disabled: !this.ready() }, w('declare')),
+      h('button', { type: 'submit', class: 'primary', disabled: !ready }, w('declare')),
       h('button', { type: 'button', class: 'cancel', onclick: () => this.stop() }, w('cancel')),
     ].filter(Boolean));
   }
