@@ -12,6 +12,7 @@ MODULES = [
     "config.topics",
     "dispatch.merging",
     "dispatch.replay.service_times",
+    "dispatch.scope",
     "dispatch.search.lookup",
     "dispatch.search.phones",
     "dispatch.volunteers.policy",

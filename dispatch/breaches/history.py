@@ -31,6 +31,7 @@ from dispatch.breaches.estimator import (
 from dispatch.codec import clocks_from
 from dispatch.routing.rosters import Roster, on_shift
 from dispatch.routing.values import Candidate
+from dispatch.scope import Scope
 from dispatch.sla.calendar import Timekeeper
 from dispatch.sla.clocks import ClockName
 from dispatch.sla.errors import CalendarRangeError
@@ -159,7 +160,7 @@ async def board_forecast(
     taxonomy: Taxonomy,
     near: Any,
     rosters: dict[str, Roster],
-    street: str | None,
+    scope: Scope,
     now: datetime,
     policy: ForecastPolicy,
 ) -> BoardForecast:
@@ -175,9 +176,7 @@ async def board_forecast(
     queues: dict[str, list[Forecast]] = defaultdict(list)
     for f in forecasts:
         queues[f.task.assignee_id].append(f)
-    mine = [
-        f for f in forecasts if street is None or (f.task.grid_code and f.task.grid_code.startswith(street))
-    ]
+    mine = [f for f in forecasts if scope.admits({"grid_code": f.task.grid_code})]
     suggestions: dict[str, Suggestion] = {}
     given: Counter[str] = Counter()
     for f in mine:

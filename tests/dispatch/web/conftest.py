@@ -141,7 +141,8 @@ def lead_desk(district: ReferenceDistrict) -> str:
 
 def _accounts(path: Path, assignee: str, district: ReferenceDistrict) -> Path:
     path.write_text(
-        f'[[operator]]\nlogin = "{OPERATOR}"\nname = "测试值班员"\npassword = "{hash_secret(PASSWORD)}"\n\n'
+        f'[[operator]]\nlogin = "{OPERATOR}"\nname = "测试值班员"\ndistrict = "{district.code}"\n'
+        f'password = "{hash_secret(PASSWORD)}"\n\n'
         f'[[worker]]\nworker_id = "{assignee}"\npin = "{hash_secret(PIN)}"\n\n'
         f'[[desk]]\nlogin = "{LEAD}"\ndesk = "{lead_desk(district)}"\n'
         f'password = "{hash_secret(LEAD_PASSWORD)}"\n\n'
