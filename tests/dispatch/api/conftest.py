@@ -1,4 +1,5 @@
-"""API fixtures: a small world of real cases (made by the real intake) in two streets, the app
+"""API fixtures: a small world of real cases (made by the real intake) in two streets of 沙坪坝
+and one case of 九龙坡 (the district boundary), the app
 as the API process builds it (`deploy.processes.api.create_api`: its lifespan, real pool, real
 producer, the dead-letter desk wired), and tokens for every kind of caller."""
 
@@ -9,7 +10,9 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -22,11 +25,13 @@ from dispatch.notices.flows import NoticeFlows
 from dispatch.notices.models import Desk
 from dispatch.notices.rules import CaseEventDoc, load_notice_policy
 from geo.reference import ReferenceDistrict
-from schemas.report import Report
+from schemas.report import Report, report_id_for
 from tests.casework import anyio_backend, cases, cases_engine, district, engine, harness, kafka, report_in
 
 __all__ = ["anyio_backend", "cases", "cases_engine", "district", "engine", "kafka"]
 STREET_A, STREET_B = "500106001", "500106002"
+SHAPINGBA, JIULONGPO = "500106", "500107"
+JIULONGPO_POINT = (106.511, 29.506)  # inside 九龙坡's outline (geo/city.py)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class World:
     a2: Case  # street A, hotline: a worker's flow to closing over HTTP
     a3: Case  # street A, patrol: idempotency and refusals
     b1: Case  # street B, police
+    j1: Case  # 九龙坡 (district 500107), police: b1's rows moved there (`_moved_to_jiulongpo`)
 
 
 def _grids(district: ReferenceDistrict, street: str) -> list[int]:
@@ -67,7 +73,60 @@ async def _make(settings: Settings, engine: Engine, district: ReferenceDistrict)
             row = await cur.fetchone()
             assert row is not None and row[0] is not None, "the reference district routes every test case"
             cases.append(Case(iid, row[0], row[1], report))
-    return World(*cases)
+        j1 = await _moved_to_jiulongpo(h.conn, cases[3])
+    return World(*cases, j1)
+
+
+MOVE = {  # table -> the columns that name an area (their district digits are replaced)
+    "incidents": ("street_code", "community_code", "grid_code"),
+    "tasks": ("street_code", "grid_code"),
+    "reports": ("grid_code",),
+}
+
+
+async def _moved_to_jiulongpo(conn: Any, template: Case) -> Case:
+    """A case of 九龙坡 for the district boundary: `template`'s incident, task and report copied
+    with new ids, their area codes moved to district 500107 and their point into its outline.
+    Written by SQL: this world's intake serves the one district loaded here (a worker placing
+    九龙坡 reports itself is the two-district pipeline's, not the authorisation's, to test)."""
+    iid, tid = str(uuid.uuid4()), str(uuid.uuid4())
+    ref = f"JLP-{tid[:8]}"
+    rid = str(report_id_for(template.report.source, ref))
+    worker = JIULONGPO + template.assignee[6:]
+    new = {
+        "incidents": {
+            "incident_id": iid,
+            "current_task_id": tid,
+            "assignee_id": worker,
+            "district_code": JIULONGPO,
+        },
+        "tasks": {"task_id": tid, "incident_id": iid, "assignee_id": worker},
+        "reports": {"report_id": rid, "incident_id": iid, "source_ref": ref, "reporter_phone_hash": None},
+    }
+    key = {
+        "incidents": template.incident_id,
+        "tasks": template.task_id,
+        "reports": str(template.report.report_id),
+    }
+    async with conn.transaction():
+        for table, changes in new.items():
+            moved = "".join(f", '{c}', %(d)s || substr(t.{c}, 7)" for c in MOVE[table])
+            query = (
+                f"INSERT INTO {table} SELECT (jsonb_populate_record(NULL::{table}, to_jsonb(t) || "
+                f"jsonb_build_object('geom', NULL{moved}) || %(changes)s::jsonb)).* "
+                f"FROM {table} t WHERE t.{table[:-1]}_id = %(key)s::uuid"
+            )
+            await conn.execute(
+                query, {"d": JIULONGPO, "changes": orjson.dumps(changes).decode(), "key": key[table]}
+            )
+        for table, value in (("incidents", iid), ("reports", rid)):
+            await conn.execute(
+                f"UPDATE {table} SET geom = ST_SetSRID(ST_MakePoint(%s, %s), 4326) "
+                f"WHERE {table[:-1]}_id = %s::uuid",
+                (*JIULONGPO_POINT, value),
+            )
+    report = template.report.model_copy(update={"report_id": uuid.UUID(rid), "source_ref": ref})
+    return Case(iid, tid, worker, report)
 
 
 @pytest.fixture(scope="session")
@@ -93,8 +152,11 @@ class Tokens:
     def worker(self, worker_id: str) -> dict[str, str]:
         return self.of(Principal(ApiRole.GRID_WORKER, worker_id))
 
-    def operator(self, street: str | None = None) -> dict[str, str]:
-        return self.of(Principal(ApiRole.OPERATOR, f"op-{street or 'district'}", street))
+    def operator(self, street: str | None = None, *, district: str = SHAPINGBA) -> dict[str, str]:
+        return self.of(Principal(ApiRole.OPERATOR, f"op-{street or district}", street, district=district))
+
+    def city(self) -> dict[str, str]:
+        return self.of(Principal(ApiRole.CITY_OPERATOR, "op-city"))
 
     def agency(self, source: str) -> dict[str, str]:
         return self.of(Principal(ApiRole.AGENCY, source))
