@@ -63,9 +63,9 @@ def _sql(clause: Any) -> str:
 
 def test_the_sql_clause_names_the_level_or_a_prefix_of_a_finer_column() -> None:
     assert _sql(CITY.where()) == "TRUE"
-    assert _sql(Scope(district="500107").where("i")) == "\"i\".\"district_code\" = '500107'"
-    assert _sql(Scope(street="500106001").where("i")) == "\"i\".\"street_code\" = '500106001'"
+    assert _sql(Scope(district="500107").where("i")) == '"i"."district_code" = \'500107\''
+    assert _sql(Scope(street="500106001").where("i")) == '"i"."street_code" = \'500106001\''
     people = {Level.STREET: "street_code", Level.COMMUNITY: "community_code"}
-    assert _sql(Scope(district="500106").where("w", people)) == "left(\"w\".\"street_code\", 6) = '500106'"
+    assert _sql(Scope(district="500106").where("w", people)) == 'left("w"."street_code", 6) = \'500106\''
     with pytest.raises(ScopeError, match="no area"):
         Scope(community="500106001002").where("s", {Level.DISTRICT: "district_code", Level.STREET: "code"})
