@@ -25,6 +25,7 @@ from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.notices.flows import NoticeFlows
 from dispatch.notices.rules import load_notice_policy
 from dispatch.residents.places import PlaceFinder
+from dispatch.residents.ports import ResidentFeed
 from dispatch.residents.values import UploadWindow, load_resident_policy
 from dispatch.revisits.flows import RevisitFlows
 from dispatch.volunteers.flows import VolunteerFlows
@@ -48,6 +49,7 @@ class ApiState:
     resident_places: PlaceFinder = field(  # the resident form's place lookups (GET /r/place)
         default_factory=lambda: PlaceFinder(load_resident_policy().lookups)
     )
+    residents: ResidentFeed | None = None  # the resident feed's side (None: /r takes no reports)
 
 
 class Forbidden(Exception):
