@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -25,13 +24,23 @@ from dispatch.notices.flows import NoticeFlows
 from dispatch.notices.models import Desk
 from dispatch.notices.rules import CaseEventDoc, load_notice_policy
 from geo.reference import ReferenceDistrict
-from schemas.report import Report, report_id_for
-from tests.casework import anyio_backend, cases, cases_engine, district, engine, harness, kafka, report_in
+from schemas.report import Report
+from tests.casework import (
+    JIULONGPO,
+    anyio_backend,
+    cases,
+    cases_engine,
+    copy_into_district,
+    district,
+    engine,
+    harness,
+    kafka,
+    report_in,
+)
 
-__all__ = ["anyio_backend", "cases", "cases_engine", "district", "engine", "kafka"]
+__all__ = ["JIULONGPO", "anyio_backend", "cases", "cases_engine", "district", "engine", "kafka"]
 STREET_A, STREET_B = "500106001", "500106002"
-SHAPINGBA, JIULONGPO = "500106", "500107"
-JIULONGPO_POINT = (106.511, 29.506)  # inside 九龙坡's outline (geo/city.py)
+SHAPINGBA = "500106"
 
 
 @dataclass(frozen=True)
@@ -77,56 +86,13 @@ async def _make(settings: Settings, engine: Engine, district: ReferenceDistrict)
     return World(*cases, j1)
 
 
-MOVE = {  # table -> the columns that name an area (their district digits are replaced)
-    "incidents": ("street_code", "community_code", "grid_code"),
-    "tasks": ("street_code", "grid_code"),
-    "reports": ("grid_code",),
-}
-
-
 async def _moved_to_jiulongpo(conn: Any, template: Case) -> Case:
-    """A case of 九龙坡 for the district boundary: `template`'s incident, task and report copied
-    with new ids, their area codes moved to district 500107 and their point into its outline.
-    Written by SQL: this world's intake serves the one district loaded here (a worker placing
-    九龙坡 reports itself is the two-district pipeline's, not the authorisation's, to test)."""
-    iid, tid = str(uuid.uuid4()), str(uuid.uuid4())
-    ref = f"JLP-{tid[:8]}"
-    rid = str(report_id_for(template.report.source, ref))
-    worker = JIULONGPO + template.assignee[6:]
-    new = {
-        "incidents": {
-            "incident_id": iid,
-            "current_task_id": tid,
-            "assignee_id": worker,
-            "district_code": JIULONGPO,
-        },
-        "tasks": {"task_id": tid, "incident_id": iid, "assignee_id": worker},
-        "reports": {"report_id": rid, "incident_id": iid, "source_ref": ref, "reporter_phone_hash": None},
-    }
-    key = {
-        "incidents": template.incident_id,
-        "tasks": template.task_id,
-        "reports": str(template.report.report_id),
-    }
-    async with conn.transaction():
-        for table, changes in new.items():
-            moved = "".join(f", '{c}', %(d)s || substr(t.{c}, 7)" for c in MOVE[table])
-            query = (
-                f"INSERT INTO {table} SELECT (jsonb_populate_record(NULL::{table}, to_jsonb(t) || "
-                f"jsonb_build_object('geom', NULL{moved}) || %(changes)s::jsonb)).* "
-                f"FROM {table} t WHERE t.{table[:-1]}_id = %(key)s::uuid"
-            )
-            await conn.execute(
-                query, {"d": JIULONGPO, "changes": orjson.dumps(changes).decode(), "key": key[table]}
-            )
-        for table, value in (("incidents", iid), ("reports", rid)):
-            await conn.execute(
-                f"UPDATE {table} SET geom = ST_SetSRID(ST_MakePoint(%s, %s), 4326) "
-                f"WHERE {table[:-1]}_id = %s::uuid",
-                (*JIULONGPO_POINT, value),
-            )
-    report = template.report.model_copy(update={"report_id": uuid.UUID(rid), "source_ref": ref})
-    return Case(iid, tid, worker, report)
+    """b1 in 九龙坡 (`tests.casework.copy_into_district`)."""
+    moved = await copy_into_district(conn, template.incident_id)
+    report = template.report.model_copy(
+        update={"report_id": uuid.UUID(moved.report_id), "source_ref": moved.source_ref}
+    )
+    return Case(moved.incident_id, moved.task_id, moved.assignee, report)
 
 
 @pytest.fixture(scope="session")
