@@ -13,6 +13,7 @@ MODULES = [
     "dispatch.merging",
     "dispatch.notices.rules",
     "dispatch.replay.service_times",
+    "dispatch.scope",
     "dispatch.search.lookup",
     "dispatch.search.phones",
     "dispatch.volunteers.policy",

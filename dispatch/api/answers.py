@@ -335,7 +335,8 @@ class Area(Answer):
 class Layers(Answer):
     version: LayerVersion
     scope: str | None
-    district: Area
+    district: Area  # the caller's district (the city operator: the city)
+    districts: list[Area] = []  # every district whose layers follow (`dispatch.scope`)
     streets: FeatureCollection
     communities: FeatureCollection
     grids: FeatureCollection
@@ -357,6 +358,7 @@ class Claims(Answer):
     worker: str | None = None
     source: str | None = None
     street: str | None = None
+    district: str | None = None  # operators: their district (city operators name none)
 
 
 class Token(Claims):

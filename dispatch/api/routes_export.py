@@ -58,7 +58,7 @@ async def export_cases(
 
     async def pages() -> AsyncIterator[list[dict[str, object]]]:
         async with state.pool.connection() as conn:
-            async for page in case_pages(conn, caller.street, query):
+            async for page in case_pages(conn, caller.scope, query):
                 yield page
 
     if format == "csv":
@@ -93,7 +93,7 @@ async def export_kpi(
     except OverflowError:
         raise DetailError("until", "too early: the default range is the 30 days before it") from None
     async with state.pool.connection() as conn:
-        rows = await kpis(conn, since=start, until=end, group=group, period=period, street=caller.street)
+        rows = await kpis(conn, since=start, until=end, group=group, period=period, scope=caller.scope)
         names = await area_names(conn)
     named = [{**r, "name": names.get(str(r["key"])) if r.get("key") else None} for r in rows]
     if format == "csv":

@@ -132,8 +132,8 @@ async def list_surges(
     async with state.pool.connection() as conn:
         rows = await surge_rows(conn, since=now - timedelta(hours=hours))
         kpis = await surge_kpis(conn, rows, load_surge_policy())
-    if caller.street is not None:
-        rows = [r for r in rows if any(g.startswith(caller.street) for g in r["grids"])]
+    if not caller.scope.whole_city:
+        rows = [r for r in rows if any(caller.scope.covers(g) for g in r["grids"])]
     return SurgeList(items=[_out(r, kpis[r["surge_id"]], now) for r in rows])
 
 

@@ -50,13 +50,13 @@ def open_case(
         raise DetailError("case_id", "must be non-empty")
     if actor.role not in REPORT_ROLES:
         raise IllegalTransition(CaseState.REPORTED, Action.REPORT, actor.role, _only(REPORT_ROLES))
-    if actor.role is Role.OPERATOR and actor.street_code not in (None, street_code):
+    if actor.role is Role.OPERATOR and not actor.scope.admits({"street_code": street_code}):
         raise NotYours(
             CaseState.REPORTED,
             Action.REPORT,
             actor.role,
             f"the case is in street {street_code}, "
-            f"outside operator {actor.actor_id}'s street {actor.street_code}",
+            f"outside operator {actor.actor_id}'s {actor.scope.describe()}",
         )
     event = CaseEvent(
         case_id=case_id,
@@ -148,10 +148,10 @@ def _check_owner(case: CaseSnapshot, action: Action, actor: Actor) -> None:
         why = f"worker {actor.actor_id} does not hold this case (assignee: {case.assignee_id})"
     elif role is Role.GRID_WORKER and action in _CHECKS_VOLUNTEER and case.volunteer_id is None:
         why = "no volunteer resolved this case: an operator verifies the assignee's own work"
-    elif role is Role.OPERATOR and actor.street_code not in (None, case.street_code):
-        why = (
-            f"the case is in street {case.street_code}, outside {actor.actor_id}'s street {actor.street_code}"
-        )
+    elif role is Role.OPERATOR and not actor.scope.admits(
+        {"street_code": case.street_code, "district_code": case.district_code}
+    ):
+        why = f"the case is in street {case.street_code}, outside {actor.actor_id}'s {actor.scope.describe()}"
     elif role is Role.AGENCY and actor.actor_id not in case.sources:
         why = f"agency {actor.actor_id} did not report this case"
     else:

@@ -16,6 +16,7 @@ from typing import IO, Any, TypeVar
 from psycopg import AsyncConnection
 
 from dispatch.api import board
+from dispatch.scope import Scope
 from dispatch.search.sheets import CASE_COLUMNS, XlsxSheet, case_row
 
 Row = dict[str, Any]
@@ -61,7 +62,7 @@ async def _reports_of(conn: Conn, ids: Sequence[str]) -> dict[str, tuple[Row | N
     return {str(case): (reporter, refs) for case, reporter, refs in await cur.fetchall()}
 
 
-async def case_pages(conn: Conn, scope: str | None, query: board.IncidentQuery) -> AsyncIterator[list[Row]]:
+async def case_pages(conn: Conn, scope: Scope, query: board.IncidentQuery) -> AsyncIterator[list[Row]]:
     """Every case the filter selects, a page at a time, ready for `sheets.CASE_COLUMNS`. A case
     that moves between pages while the export runs is written once."""
     names = await area_names(conn)

@@ -142,9 +142,10 @@ def lead_desk(district: ReferenceDistrict) -> str:
 
 def _accounts(path: Path, assignee: str, district: ReferenceDistrict) -> Path:
     path.write_text(
-        f'[[operator]]\nlogin = "{OPERATOR}"\nname = "测试值班员"\npassword = "{hash_secret(PASSWORD)}"\n\n'
-        f'[[operator]]\nlogin = "{STREET_OPERATOR}"\nname = "街道值班员"\nstreet = "{STREET}"\n'
-        f'password = "{hash_secret(STREET_OPERATOR_PASSWORD)}"\n\n'
+        f'[[operator]]\nlogin = "{OPERATOR}"\nname = "测试值班员"\ndistrict = "{district.code}"\n'
+        f'password = "{hash_secret(PASSWORD)}"\n\n'
+        f'[[operator]]\nlogin = "{STREET_OPERATOR}"\nname = "街道值班员"\ndistrict = "{district.code}"\n'
+        f'street = "{STREET}"\npassword = "{hash_secret(STREET_OPERATOR_PASSWORD)}"\n\n'
         f'[[worker]]\nworker_id = "{assignee}"\npin = "{hash_secret(PIN)}"\n\n'
         f'[[desk]]\nlogin = "{LEAD}"\ndesk = "{lead_desk(district)}"\n'
         f'password = "{hash_secret(LEAD_PASSWORD)}"\n\n'

@@ -45,7 +45,8 @@ def test_find_a_case_and_export_the_kpis_and_the_overdue_list(
     stack: Stack, chromium: Path, tmp_path: Path
 ) -> None:
     headers = {
-        "Authorization": f"Bearer {issue_token(stack.settings, Principal(ApiRole.OPERATOR, OPERATOR))}"
+        "Authorization": "Bearer "
+        + issue_token(stack.settings, Principal(ApiRole.OPERATOR, OPERATOR, district=stack.district.code))
     }
     ref = stack.one("SELECT source_ref FROM reports WHERE incident_id = :i LIMIT 1", i=stack.case.incident_id)
     kpi = httpx.get(f"{stack.url}/kpi", params={"group": "street"}, headers=headers).json()["items"]
