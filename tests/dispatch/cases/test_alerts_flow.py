@@ -333,3 +333,164 @@ async def test_the_alerts_agent_records_a_batch_and_dead_letters_what_is_not_a_r
         if d["stage"] == "alerts" and d["origin"].get("topic") == topic and d["origin"].get("offset") == 2
     ]
     assert letter["source"] == "emergency" and letter["field"]
+
+
+def at_grid(district: Any, index: int) -> tuple[float, float]:
+    p = district.grids[index].geometry.representative_point()
+    return float(p.x), float(p.y)
+
+
+async def test_an_orphan_update_opens_its_own_case_and_an_orphan_cancel_is_recorded(
+    kafka: Settings, engine: Engine, district: Any
+) -> None:
+    async with harness(kafka, engine) as h:
+        alerts = AlertFlows(h.flows, AlertMetrics.create(registry := CollectorRegistry()))
+        tag = uuid.uuid4().hex[:8]
+        t0 = h.now[0] - timedelta(minutes=10)
+        lon, lat = at_grid(district, 410)
+        never, update_id = f"O-{tag}-A", f"O-{tag}-U"  # the Alert was before our time
+        _, (update,) = adapted(
+            cap("Update", update_id, t0, refs=ref(never, t0 - timedelta(hours=1)), circle=f"{lat},{lon} 0.2"),
+            h.now[0],
+        )
+        assert await alerts.record(h.conn, [update]) == 1
+        # its report went to the intake's topic, as an Alert's does: read back from the broker
+        published = [
+            Report.model_validate_json(v)
+            for _, v, headers in read_topic(kafka, kafka.topic("reports.emergency"))
+            if headers.get("schema") == b"report.v1"
+        ]
+        (report,) = [r for r in published if r.source_ref == update_id]
+        ((state, outcome),) = await rows(
+            h.conn, "SELECT state, outcome FROM cap_messages WHERE identifier = %s", update_id
+        )
+        assert state == "pending" and "were never seen: opened a case of its own" in outcome
+        assert await alerts.settle(h.conn) == 0  # waits for the intake's case, publishes nothing again
+
+        (iid,) = await h.report([report])
+        later(h, minutes=1)
+        assert await alerts.settle(h.conn) == 1
+        ((action, reason, data),) = await rows(
+            h.conn,
+            "SELECT action, reason, data FROM events WHERE incident_id = %s ORDER BY sequence DESC LIMIT 1",
+            iid,
+        )
+        assert action == "source_update" and f"{SENDER},{never}" in reason and "never seen" in reason
+        assert data["orphan"]["references"][0]["identifier"] == never
+        assert await rows(
+            h.conn, "SELECT state, incident_id::text FROM cap_messages WHERE identifier = %s", update_id
+        ) == [("applied", iid)]
+        republished = [
+            v for _, v, _ in read_topic(kafka, kafka.topic("reports.emergency")) if update_id.encode() in v
+        ]
+        assert len(republished) == 1
+
+        # the chain goes on from the Update: a Cancel naming the lost Alert and the Update ends it
+        _, (cancel,) = adapted(
+            cap(
+                "Cancel",
+                f"O-{tag}-C",
+                t0 + timedelta(minutes=5),
+                refs=f"{ref(never, t0)} {ref(update_id, t0)}",
+            ),
+            h.now[0],
+        )
+        await alerts.record(h.conn, [cancel])
+        assert await rows(h.conn, "SELECT state FROM incidents WHERE incident_id = %s", iid) == [("closed",)]
+
+        # a Cancel whose alert was never seen opens nothing and is recorded as such
+        lost = f"O-{tag}-X"
+        _, (orphan_cancel,) = adapted(cap("Cancel", lost, t0, refs=ref(f"O-{tag}-gone", t0)), h.now[0])
+        await alerts.record(h.conn, [orphan_cancel])
+        ((state, outcome, report_id),) = await rows(
+            h.conn, "SELECT state, outcome, report_id FROM cap_messages WHERE identifier = %s", lost
+        )
+        assert (state, report_id) == ("recorded", None) and "never seen: nothing to withdraw" in outcome
+        assert await rows(h.conn, "SELECT count(*) FROM reports WHERE source_ref = %s", lost) == [(0,)]
+        assert (
+            registry.get_sample_value(
+                "yiwang_cap_messages_total", {"msg_type": "Cancel", "outcome": "recorded"}
+            )
+            == 1.0
+        )
+
+
+async def test_an_orphan_update_naming_another_sender_waits_before_it_opens_a_case(
+    kafka: Settings, engine: Engine, district: Any
+) -> None:
+    async with harness(kafka, engine) as h:
+        alerts = AlertFlows(h.flows, AlertMetrics.create(CollectorRegistry()))
+        tag = uuid.uuid4().hex[:8]
+        t0 = h.now[0] - timedelta(minutes=10)
+        update_id = f"P-{tag}-U"
+        _, (update,) = adapted(
+            cap("Update", update_id, t0, refs=f"cma@weather.cn,P-{tag}-A,{t0.isoformat()}"), h.now[0]
+        )
+        update = update.model_copy(update={"received_at": h.now[0]})
+        await alerts.record(h.conn, [update])
+        assert await rows(
+            h.conn, "SELECT state, report_id FROM cap_messages WHERE identifier = %s", update_id
+        ) == [("pending", None)]  # the other sender's Alert may be on another partition still
+        later(h, seconds=alerts.policy.orphan_after.total_seconds() + 1)
+        await alerts.settle(h.conn)
+        ((outcome,),) = await rows(
+            h.conn, "SELECT outcome FROM cap_messages WHERE identifier = %s", update_id
+        )
+        assert outcome.endswith("opened a case of its own")
+
+
+async def test_an_update_that_moves_the_case_moves_where_later_reports_merge(
+    kafka: Settings, engine: Engine, district: Any
+) -> None:
+    async with harness(kafka, engine) as h:
+        alerts = AlertFlows(h.flows, AlertMetrics.create(CollectorRegistry()))
+        tag = uuid.uuid4().hex[:8]
+        t0 = h.now[0] - timedelta(minutes=10)
+        (old_lon, old_lat), (new_lon, new_lat) = at_grid(district, 300), at_grid(district, 640)
+        alert_id = f"M-{tag}-A"
+        (report,), (alert,) = adapted(cap("Alert", alert_id, t0, circle=f"{old_lat},{old_lon} 0.1"), h.now[0])
+        (iid,) = await h.report([report])
+        ((street_before,),) = await rows(
+            h.conn, "SELECT street_code FROM merge_window WHERE incident_id = %s", iid
+        )
+        _, (update,) = adapted(
+            cap(
+                "Update",
+                f"M-{tag}-U",
+                t0 + timedelta(minutes=2),
+                refs=ref(alert_id, t0),
+                circle=f"{new_lat},{new_lon} 0.1",
+            ),
+            h.now[0],
+        )
+        later(h, minutes=1)
+        await alerts.record(h.conn, [alert, update])
+        ((x, y),) = await rows(
+            h.conn, "SELECT ST_X(geom), ST_Y(geom) FROM merge_window WHERE incident_id = %s", iid
+        )
+        assert (round(x, 6), round(y, 6)) == (round(new_lon, 6), round(new_lat, 6))
+        ((street_window, street_case),) = await rows(
+            h.conn,
+            "SELECT m.street_code, i.street_code FROM merge_window m JOIN incidents i USING (incident_id) "
+            "WHERE incident_id = %s",
+            iid,
+        )
+        assert street_window == street_case != street_before  # re-placed: the window's street too
+
+        # a later warning at the old point is a case of its own; one at the new point joins this one
+        (at_old,), _ = adapted(
+            cap("Alert", f"M-{tag}-old", t0 + timedelta(minutes=4), circle=f"{old_lat},{old_lon} 0.1"),
+            h.now[0],
+        )
+        (at_new,), _ = adapted(
+            cap("Alert", f"M-{tag}-new", t0 + timedelta(minutes=4), circle=f"{new_lat},{new_lon} 0.1"),
+            h.now[0],
+        )
+        old_case, new_case = await h.report([at_old, at_new])
+        assert old_case != iid and new_case == iid
+
+        for n, case_ref in enumerate((alert_id, f"M-{tag}-old")):  # withdrawn: later tests start clean
+            _, (cancel,) = adapted(
+                cap("Cancel", f"M-{tag}-C{n}", t0 + timedelta(minutes=6), refs=ref(case_ref, t0)), h.now[0]
+            )
+            await alerts.record(h.conn, [cancel])
