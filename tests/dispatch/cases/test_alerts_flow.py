@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from config.policy import load_taxonomy
 from config.settings import Settings
 from dispatch.alerts.flows import AlertFlows, AlertMetrics
+from dispatch.alerts.restore import restore
 from dispatch.kpi.metrics import DispatchMetrics
 from geo.index import load_indexes
 from producers.adapters.registry import ADAPTERS
@@ -494,3 +495,76 @@ async def test_an_update_that_moves_the_case_moves_where_later_reports_merge(
                 cap("Cancel", f"M-{tag}-C{n}", t0 + timedelta(minutes=6), refs=ref(case_ref, t0)), h.now[0]
             )
             await alerts.record(h.conn, [cancel])
+
+
+CAP_ROW = (
+    "SELECT sender, identifier, msg_type, state, sent, expires, received_at, report_id::text, "
+    "incident_id::text, record FROM cap_messages WHERE identifier LIKE %s ORDER BY identifier"
+)
+
+
+async def test_the_rows_restored_from_the_records_and_the_cases_are_the_rows_the_flow_wrote(
+    kafka: Settings, engine: Engine, district: Any
+) -> None:
+    async with harness(kafka, engine) as h:
+        alerts = AlertFlows(h.flows, AlertMetrics.create(CollectorRegistry()))
+        tag = uuid.uuid4().hex[:8]
+        t0 = h.now[0] - timedelta(minutes=10)
+        soon = h.now[0] + timedelta(minutes=20)
+        here = [at_grid(district, i) for i in (120, 220, 520, 720)]
+
+        def msg(kind: str, name: str, *, refs: str = "", at: int = 0, **extra: Any) -> Any:
+            return adapted(
+                cap(kind, f"R-{tag}-{name}", t0 + timedelta(minutes=at), refs=refs, **extra), h.now[0]
+            )
+
+        def to(name: str, at: int = 0) -> str:
+            return ref(f"R-{tag}-{name}", t0 + timedelta(minutes=at))
+
+        circle = [f"{lat},{lon} 0.1" for lon, lat in here]
+        (chain,), (a,) = msg("Alert", "A", circle=circle[0])
+        _, (u,) = msg("Update", "U", refs=to("A"), at=1, headline="范围扩大", circle=circle[0])
+        _, (c,) = msg("Cancel", "C", refs=f"{to('A')} {to('U', 1)}", at=2)
+        _, (orphan,) = msg("Update", "OU", refs=to("lost"), at=1, circle=circle[1])
+        _, (orphan_cancel,) = msg("Cancel", "OC", refs=to("gone"), at=1)
+        _, (ack,) = msg("Ack", "K", refs=to("A"), at=1)
+        (lapsing,), (x,) = msg("Alert", "X", expires=soon, circle=circle[2])
+        (_unseen,), (w,) = msg("Alert", "W", circle=circle[3])  # its report never reached the intake
+        _, (waits,) = msg("Update", "WU", refs=to("W"), at=1, circle=circle[3])
+        await h.report([chain])
+        assert h.intake.service is not None
+        h.intake.service.rules.triage = frozenset({"emergency"})  # nobody dispatched: it expires
+        try:
+            (xid,) = await h.report([lapsing])
+        finally:
+            h.intake.service.rules.triage = frozenset()
+        later(h, minutes=1)
+        await alerts.record(h.conn, [a, u, orphan, orphan_cancel, ack, x, w, waits])
+        assert orphan.report is not None
+        await h.report([Report.model_validate(orphan.report)])
+        later(h, minutes=1)
+        await alerts.record(h.conn, [c])
+        later(h, minutes=30)
+        assert await alerts.expire_due(h.conn) == 1
+        before = await rows(h.conn, CAP_ROW, f"R-{tag}-%")
+        states = {i.rsplit("-", 1)[1]: s for _, i, _, s, *_ in before}
+        assert states == {
+            "A": "recorded",
+            "U": "applied",
+            "C": "applied",
+            "OU": "applied",
+            "OC": "recorded",
+            "K": "recorded",
+            "X": "expired",
+            "W": "recorded",
+            "WU": "pending",
+        }
+        assert await rows(h.conn, "SELECT state FROM incidents WHERE incident_id = %s", xid) == [("closed",)]
+
+        await h.conn.execute("DELETE FROM cap_messages WHERE identifier LIKE %s", (f"R-{tag}-%",))
+        records = [a, u, c, orphan, orphan_cancel, ack, x, w, waits, u]  # a redelivery too
+        assert await restore(h.conn, records, h.now[0], alerts.policy) == 9
+        assert await rows(h.conn, CAP_ROW, f"R-{tag}-%") == before
+        # the chain's case was withdrawn by its Cancel; the orphan's is withdrawn too (later tests)
+        _, (end,) = msg("Cancel", "OE", refs=to("OU", 1), at=3)
+        await alerts.record(h.conn, [end])
