@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -192,7 +192,7 @@ class IntakeService:
         result.merged = sum(m.count for m in out.merges.values())
         result.tasks = len(out.tasks)
         result.latencies = [(committed - at).total_seconds() for at in out.produced_at.values()]
-        self._count(result, reports)
+        self._count(result, reports, out)
         return result
 
     async def dead_letter(self, record: Inbound, exc: Exception) -> None:
@@ -393,9 +393,13 @@ class IntakeService:
                 )
         return decisions, letters
 
-    def _count(self, result: BatchResult, reports: list[Decoded]) -> None:
+    def _count(self, result: BatchResult, reports: list[Decoded], out: _Outputs) -> None:
         m = self.metrics
         m.batch_size.observe(result.records)
+        for priority, n in Counter(i["priority"] for i in out.incidents).items():
+            m.incidents_created.labels(priority).inc(n)
+        for (kind, level), n in Counter((t["kind"], t["assignee_level"]) for t in out.tasks).items():
+            m.tasks_created.labels(kind, level).inc(n)
         if result.merged:
             m.reports_merged.inc(result.merged)
         if result.replayed:

@@ -178,6 +178,10 @@ async def test_relay_publishes_what_a_crash_left(
         h.flows.send = real
         while await h.flows.relay(h.conn):
             pass
+        (metric,) = h.flows.metrics.relayed.collect()
+        samples = metric.samples
+        (relayed,) = [s.value for s in samples if s.name.endswith("_total")]
+        assert relayed >= 1  # what the dashboard's 补发事件 panel draws
         assert (
             await one(
                 h.conn, "SELECT count(*) FROM events WHERE incident_id = %s AND published_at IS NULL", iid

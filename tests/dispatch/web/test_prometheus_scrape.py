@@ -1,10 +1,13 @@
 """A real Prometheus server (Debian package, installed by the project when missing) with the
 shipped configuration and alert rules scrapes the running API and worker of the page tests
-(it lives here to share them): every process's metrics arrive, the rules load. The server
-runs on a private port with a temporary storage directory and is stopped afterwards."""
+(it lives here to share them): every process's metrics arrive, every metric the shipped Grafana
+dashboard draws has samples, the rules load. The server runs on a private port with a temporary
+storage directory and is stopped afterwards."""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -12,10 +15,12 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from deploy.services.prometheus import PrometheusServer, configure, ensure_prometheus, promtool
+from deploy.services.prometheus import MONITORING, PrometheusServer, configure, ensure_prometheus, promtool
 from dispatch.sla.deadlines import calendar_for
 from dispatch.sla.policy import load_sla
-from tests.dispatch.web.conftest import Stack, free_port
+from tests.dispatch.web.conftest import Stack
+from tests.net import free_port
+from tests.streams.harness import publish_raw
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
 
@@ -35,6 +40,13 @@ def _wait(server: PrometheusServer, expr: str, timeout_s: float = 40) -> list[tu
     raise AssertionError(f"{expr}: nothing after {timeout_s:.0f}s")
 
 
+def dashboard_metrics() -> set[str]:
+    """The yiwang_* series the shipped dashboard's panels query, as stored (counters with _total)."""
+    dashboard = json.loads((MONITORING / "grafana-dashboard.json").read_text())
+    exprs = "\n".join(t["expr"] for p in dashboard["panels"] for t in p.get("targets", []))
+    return {m.removesuffix("_bucket") for m in re.findall(r"\byiwang_[a-z_]+", exprs)}
+
+
 def test_prometheus_scrapes_the_api_and_a_worker(
     stack: Stack, base_settings: Settings, tmp_path: Path
 ) -> None:
@@ -47,6 +59,7 @@ def test_prometheus_scrapes_the_api_and_a_worker(
     )
     promtool("check", "config", str(config))
     server = PrometheusServer(config, tmp_path / "data", free_port(), tmp_path / "prometheus.log")
+    publish_raw(stack.settings, "reports.hotline", [b"{not json"])  # one dead letter to draw
     server.start()
     try:
         up = _wait(server, 'count(up{job=~"yiwang-.*"} == 1) == 2')
@@ -69,6 +82,12 @@ def test_prometheus_scrapes_the_api_and_a_worker(
             )
         # the API: open tasks by level and light, refreshed from PostgreSQL on each scrape
         assert _wait(server, 'yiwang_open_tasks{job="yiwang-api", process="api"} > 0')
+        # every series the Grafana dashboard draws arrives from a running process
+        drawn = dashboard_metrics()
+        assert len(drawn) >= 12, drawn
+        for name in sorted(drawn):
+            assert _wait(server, f'count({{__name__=~"{name}(_bucket)?", job=~"yiwang-.*"}}) > 0'), name
+        assert _wait(server, f"yiwang_dead_letters_total{{{worker}}} >= 1")
         groups = server.api("rules")["groups"]
         rules = [r for g in groups for r in g["rules"]]
         assert {r["name"] for r in rules} >= {
