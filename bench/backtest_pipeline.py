@@ -50,7 +50,7 @@ from prometheus_client import CollectorRegistry
 from psycopg import AsyncConnection
 from sqlalchemy import create_engine
 
-from bench.backtest import CATEGORIES, WORK_SIGMA, Score
+from bench.backtest import CATEGORIES, WORK_SIGMA, Score, print_scores
 from bench.harness import isolated
 from config.policy import Priority, load_taxonomy
 from config.settings import Settings
@@ -409,12 +409,7 @@ def report(args: argparse.Namespace, run: Run) -> None:
         f"predictions: hourly 08:00–22:00 on the storm day, {est.n} open tasks scored, {breached} breached "
         f"({unresolved} never resolved within {RUN_ON.total_seconds() / 3600:.0f} h, not scored)"
     )
-    print(f"{'':16}{'precision':>10}{'recall':>8}{'F1':>6}{'MAE finish (min)':>18}")
-    for name, s in (("estimator", est), ("naive baseline", base)):
-        print(f"{name:16}{s.precision:>10.2f}{s.recall:>8.2f}{s.f1:>6.2f}{s.mae_min:>18.1f}")
-    f1_ratio = est.f1 / base.f1 if base.f1 else float("inf")
-    mae_ratio = est.mae_min / base.mae_min if base.mae_min else float("inf")
-    print(f"estimator vs baseline: F1 × {f1_ratio:.2f}, MAE × {mae_ratio:.2f} (lower is better)")
+    print_scores(est, base)
 
 
 def main() -> None:
