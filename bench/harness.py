@@ -34,6 +34,7 @@ from geo.service import load_reference_set
 from producers.adapters.registry import ADAPTERS
 from producers.outcome import Context
 from producers.simulator import generate
+from producers.simulator.model import SimDistrict
 from producers.sources import load_sources
 from schemas.dead_letter import Origin
 from schemas.report import Report
@@ -81,13 +82,17 @@ def extra_topics(admin: KafkaAdminClient, settings: Settings) -> list[str]:
     return [n for n in names if n.startswith(settings.topic_prefix)]
 
 
-def canonical_records(settings: Settings, count: int, *, seed: int, days_ago: int) -> list[Record]:
-    """`count` valid reports made by the simulator and the real adapters (no malformed share)."""
+def canonical_records(
+    settings: Settings, count: int, *, seed: int, days_ago: int, district: SimDistrict | None = None
+) -> list[Record]:
+    """`count` valid reports made by the simulator and the real adapters (no malformed share),
+    in the reference district (or `district`)."""
     sources, taxonomy = load_sources(), load_taxonomy()
     start = datetime.now(UTC) - timedelta(days=days_ago)
     out: list[Record] = []
     received = datetime.now(UTC)
-    for item in generate(seed, count, start=start, span=timedelta(days=1), malformed_share=0.0):
+    made = generate(seed, count, start=start, span=timedelta(days=1), malformed_share=0.0, district=district)
+    for item in made:
         ctx = Context(sources[item.source], taxonomy, received, Origin())
         for report in ADAPTERS[item.source](item.payload, ctx):
             if not isinstance(report, Report):  # rejections, and CAP life-cycle records

@@ -23,7 +23,8 @@ from deploy.migrate import SchemaAheadError
 from deploy.pipeline import run_pipeline
 from deploy.registry import REGISTRARS
 from deploy.services.common import ServiceError, say
-from geo.reference import load_reference
+from geo.city import add_city_desk
+from geo.reference import CITY_DISTRICTS, load_reference
 from geo.service import load_reference_set
 
 REPO = Path(__file__).resolve().parent.parent
@@ -90,8 +91,13 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     _up(settings, args)
     engine = create_engine(settings.db_url)
     with engine.begin() as conn:
-        for line in load_reference_set(conn, load_reference()):
-            say(line)
+        for name in CITY_DISTRICTS:  # two districts side by side, under the city desk
+            d = load_reference(name)
+            for line in load_reference_set(conn, d):
+                say(f"{d.name} ({d.code}): {line}")
+        desk = add_city_desk(conn)
+        if desk:
+            say(desk)
     engine.dispose()
     say(
         f"command center: http://{settings.api_host}:{settings.api_port}/board, grid workers /m, API /docs "
@@ -141,8 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_status)
     p = sub.add_parser(
         "run",
-        help="the main job: services up, district loaded, pipeline running",
-        description="`up`, load the reference district, then run the stream worker(s), the API and the "
+        help="the main job: services up, districts loaded, pipeline running",
+        description="`up`, load the two reference districts (Shapingba and Jiulongpo, under the city "
+        "desk), then run the stream worker(s), the API and the "
         "simulator as child processes until Ctrl-C. A second `run` (same home and API port), or "
         "ports already taken, is refused with what runs (exit 3); a stage that cannot start stops "
         "the pipeline with its log's last line (exit 1).",

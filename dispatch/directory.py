@@ -1,7 +1,9 @@
 """Who may take a report in a grid: the workforce directory, held in memory by the worker.
 
 For a grid: the grid-level force members of that grid, the community-level members and the
-community lead of its community, the street center of its street, and the district center.
+community lead of its community, the street center of its street, and the center of the report's
+own district (several districts share one deployment: a case of one never reaches another's
+people; the city desk's people are those of district `city`).
 The router (dispatch.routing) picks among them; this module only gathers them. Only active
 people are loaded (a roster import deactivates whoever left). The stream worker and the SLA
 service reload it every `REFRESH_EVERY_S` (streams/worker.py, streams/sla/runtime.py: 120 s),
@@ -54,7 +56,8 @@ class Directory:
         self.by_grid: dict[str, list[Candidate]] = defaultdict(list)
         self.by_community: dict[str, list[Candidate]] = defaultdict(list)
         self.by_street: dict[str, list[Candidate]] = defaultdict(list)
-        self.district: list[Candidate] = []
+        self.by_district: dict[str, list[Candidate]] = defaultdict(list)
+        """District-level people by their district code ("" for a person of no named district)."""
         self.size = 0
         for c in people:
             self.size += 1
@@ -67,7 +70,7 @@ class Directory:
             elif level == "street" and c.street_code:
                 self.by_street[c.street_code].append(c)
             elif level == "district":
-                self.district.append(c)
+                self.by_district[c.district_code or ""].append(c)
 
     @classmethod
     def load(cls, conn: Connection) -> Directory:
@@ -83,6 +86,7 @@ class Directory:
                 WorkerRow.roster,
                 WorkerRow.home_lon,
                 WorkerRow.home_lat,
+                WorkerRow.district_code,
             ).where(WorkerRow.active)
         ).all()
         people = [
@@ -96,6 +100,7 @@ class Directory:
                 0,
                 r.home_lon,
                 r.home_lat,
+                r.district_code,
             )
             for r in rows
         ]
@@ -135,8 +140,15 @@ class Directory:
             out += self.by_community.get(report.community_code, ())
         if report.street_code:
             out += self.by_street.get(report.street_code, ())
-        out += self.district
-        return out
+        return out + self.district_people(report.district_code)
+
+    def district_people(self, district_code: str | None) -> list[Candidate]:
+        """The district-level people (its center's duty desk) of one district and those of no
+        named district; every district's when the caller does not know the district."""
+        if district_code is None:
+            return [c for group in self.by_district.values() for c in group]
+        unnamed = self.by_district.get("", []) if district_code else []
+        return [*self.by_district.get(district_code, ()), *unnamed]
 
     def for_batch(
         self,

@@ -25,9 +25,11 @@ from datetime import datetime
 import shapely
 from sqlalchemy import Connection, Engine
 
+from config.districts import load_city_desk
 from geo import service
 from geo.index import GridIndex, GridIndexes, NoLayerInForce
 from geo.records import Placement
+from geo.reference.district import Level, Worker
 
 CITY_DESK = "city"
 """The district code a city-desk placement carries (no district is responsible for it)."""
@@ -56,6 +58,13 @@ class CityIndex(GridIndex):
             for owner in (self._owner[str(p.grid_code)],)
         )
 
+    @property
+    def district_codes(self) -> tuple[str, ...]:
+        return tuple(sorted(self.districts))
+
+    def district_of(self, code: str) -> GridIndex | None:
+        return self.districts.get(code[:6])
+
     def fallback(self, lon: float, lat: float) -> Placement:
         """The district whose outline holds the point takes it; outside them all, the city desk."""
         if not (math.isfinite(lon) and math.isfinite(lat)):
@@ -74,7 +83,9 @@ class CityIndexes(GridIndexes):
     """Every district's layer versions; `at(when)` is the city index of those in force then.
 
     A drop-in for the intake's `Locator` (which asks `at(when)` for each report): built once per
-    combination of versions in force, refreshed like `GridIndexes` (new versions only).
+    combination of versions in force, refreshed like `GridIndexes` (new versions only). With one
+    district in force it is that district's own index: a deployment of one district keeps its
+    属地兜底 (a point outside the outline goes to the district centre, there is no city desk).
     """
 
     def __init__(self) -> None:
@@ -88,8 +99,10 @@ class CityIndexes(GridIndexes):
             if version is not None:
                 in_force.append(version.id)
         if not in_force:
-            raise NoLayerInForce(f"no layer version of any district in force at {when.isoformat()}")
+            raise NoLayerInForce(f"no layer version in force at {when.isoformat()} in any district")
         key = tuple(in_force)
+        if len(key) == 1:
+            return self._indexes[key[0]]
         city = self._cities.get(key)
         if city is None:
             city = self._cities[key] = CityIndex([self._indexes[i] for i in key])
@@ -114,7 +127,15 @@ class CityIndexes(GridIndexes):
                 )
         self._versions = versions
         self._cities = {}
+        districts = {v.district_code for v in versions}
+        self.district_code = (
+            districts.pop() if len(districts) == 1 else CITY_DESK
+        )  # who takes the unplaceable
         return True
+
+    def newest(self) -> list[int]:
+        """The newest layer version of each district (the gazetteer's place names come from them)."""
+        return sorted({v.district_code: v.id for v in self._versions}.values())
 
 
 def load_city(conn: Connection) -> CityIndexes:
@@ -122,3 +143,29 @@ def load_city(conn: Connection) -> CityIndexes:
     indexes = CityIndexes()
     indexes.refresh(conn)
     return indexes
+
+
+def add_city_desk(conn: Connection) -> str | None:
+    """The city desk's duty desk in the workforce directory once two or more districts are
+    loaded (config/districts.toml; a person already there keeps what an import gave them).
+    Returns what happened, or None with fewer than two districts."""
+    districts = sorted({v.district_code for v in service.list_versions(conn)} - {CITY_DESK})
+    if len(districts) < 2:
+        return None
+    desk = load_city_desk()
+    worker = Worker(
+        worker_id=desk.desk_id,
+        name=desk.desk_name,
+        force=desk.role,
+        is_role=True,
+        level=Level.DISTRICT,
+        street_code=None,
+        community_code=None,
+        grid_code=None,
+        roster=desk.roster,
+        home_lon=desk.home[0],
+        home_lat=desk.home[1],
+        phone="100-0000-0000",
+    )
+    service.upsert_workers(conn, [worker], district_code=CITY_DESK, overwrite=False)
+    return f"{desk.name} ({CITY_DESK}): duty desk {desk.desk_id} over {', '.join(districts)}"

@@ -27,8 +27,9 @@ from sqlalchemy import Connection, Engine, create_engine
 from config.console import say
 from config.settings import Settings
 from geo import service
+from geo.city import add_city_desk, load_city
 from geo.coords import CoordinateError, Crs, to_wgs84
-from geo.index import GridIndex, NoLayerInForce, load_indexes
+from geo.index import GridIndex, NoLayerInForce
 from geo.layers import LayerError, parse_features
 from geo.moves import OpenPoint, moves, summary
 from geo.reference import load_reference, reference_names
@@ -72,6 +73,8 @@ def _load(settings: Settings, args: argparse.Namespace) -> int:
                     f"{d.name} ({d.code}): {line}"
                     for line in service.load_reference_set(conn, d, effective_from=args.effective_from)
                 ]
+            desk = add_city_desk(conn)
+            lines += [desk] if desk else []
     except LayerError as exc:
         return _refused(exc)
     finally:
@@ -155,12 +158,14 @@ def _locate(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     engine = geo_engine(settings)
     try:
-        indexes = load_indexes(engine)
+        with engine.connect() as conn:
+            indexes = load_city(conn)
         index = indexes.at(when)
         out: dict[str, object] = {"at": when.isoformat()}
         if args.address is not None:
             with engine.connect() as conn:
-                match = service.gazetteer_from_db(conn, index.layer_version).lookup(args.address)
+                versions = [d.layer_version for c in index.district_codes if (d := index.district_of(c))]
+                match = service.gazetteer_from_db(conn, *versions).lookup(args.address)
             out["address"] = args.address
             if match is None:
                 placement = index.fallback_for("address not found in the gazetteer")

@@ -55,15 +55,19 @@ class Desks:
             ((_plain(n), c) for c, (n, _, _) in communities.items()), key=lambda x: -len(x[0])
         )
 
+    def _owner(self, code: str) -> GridIndex:
+        """The district index an area of this index belongs to (itself, but for a city index)."""
+        return self.index.district_of(code) or self.index
+
     def _street(self, code: str, reason: str) -> Placement:
-        i = self.index
+        i = self._owner(code)
         return Placement(
             None, None, None, None, code, self.streets[code], i.district_code, i.layer_version, reason
         )
 
     def _community(self, code: str, reason: str) -> Placement:
         name, street, street_name = self.communities[code]
-        i = self.index
+        i = self._owner(code)
         return Placement(
             None, None, code, name, street, street_name, i.district_code, i.layer_version, reason
         )
@@ -73,8 +77,8 @@ class Desks:
         code = code.strip()
         if not code.isdigit():
             return None
-        if len(code) == 6 and code == self.index.district_code:
-            return self.index.fallback_for(f"administrative code {code} names the district")
+        if len(code) == 6 and (district := self.index.district_of(code)) is not None:
+            return district.fallback_for(f"administrative code {code} names the district")
         if len(code) == 9 and code in self.streets:
             return self._street(code, f"administrative code {code}: the street's desk (no point given)")
         if len(code) == 12 and code in self.communities:
@@ -116,13 +120,18 @@ def foreign_area(desks: Desks, area: Mapping[str, Any] | Any) -> bool:
     is the district's (or below it), or — with no codes of its own — a description that names
     no place of the district and has no Chinese text at all (the district's places are named in
     Chinese; "U.S. nationwide" is somewhere else)."""
-    district = desks.index.district_code
+    districts = desks.index.district_codes
     codes = [str(_get(g, "value")).strip() for g in (_get(area, "geocodes") or ())]
     administrative = [c for c in codes if c.isdigit() and len(c) in (6, 9, 12)]
     if administrative:
-        return not any(c.startswith(district) for c in administrative)
+        return not any(desks.index.district_of(c) is not None for c in administrative)
     text = str(_get(area, "description") or "")
-    return bool(text.strip()) and not _cjk(text) and desks.by_name(text) is None and district not in text
+    return (
+        bool(text.strip())
+        and not _cjk(text)
+        and desks.by_name(text) is None
+        and not any(d in text for d in districts)
+    )
 
 
 def area_shape(area: Mapping[str, Any] | Any) -> BaseGeometry | None:

@@ -107,6 +107,16 @@ class GridIndex:
         self._y_origin = self._raster.y0
         self._street_tree = shapely.STRtree([self._to_metres(s.geometry) for s in self._streets])
 
+    @property
+    def district_codes(self) -> tuple[str, ...]:
+        """The districts this index serves: its own (a city index lists all of them)."""
+        return (self.district_code,)
+
+    def district_of(self, code: str) -> GridIndex | None:
+        """The district index an administrative code (6, 9, 12 or 15 digits: each begins with
+        its district's 6) belongs to, or None when it is not one of this index's."""
+        return self if code[:6] == self.district_code else None
+
     # --- one point --------------------------------------------------------------------
 
     def locate(self, lon: float, lat: float) -> Placement:

@@ -135,6 +135,7 @@ class WorkerRow(GeoBase):
         Index("ix_workers_community_code", "community_code"),
         Index("ix_workers_street_code", "street_code"),
         Index("ix_workers_home", "home", postgresql_using="gist"),
+        Index("ix_workers_district_code", "district_code"),
     )
 
     worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -142,6 +143,8 @@ class WorkerRow(GeoBase):
     force: Mapped[str] = mapped_column(String(32), nullable=False)
     is_role: Mapped[bool] = mapped_column(Boolean, nullable=False)
     level: Mapped[str] = mapped_column(String(16), nullable=False)
+    district_code: Mapped[str] = mapped_column(String(6), nullable=False)
+    """The district the person works for (`city`: the city desk): routing never crosses it."""
     street_code: Mapped[str | None] = mapped_column(String(9), nullable=True)
     community_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
     grid_code: Mapped[str | None] = mapped_column(String(15), nullable=True)

@@ -273,12 +273,16 @@ def upsert_buildings(conn: Connection, buildings: Iterable[Building], gazetteer:
     return len(rows)
 
 
-def upsert_workers(conn: Connection, workers: Iterable[Worker], *, overwrite: bool = True) -> int:
-    """Write workers by id; `overwrite=False` only adds the missing ones (the reference set:
-    once a district imports its roster, the rows are the district's, not the generator's)."""
+def upsert_workers(
+    conn: Connection, workers: Iterable[Worker], *, district_code: str, overwrite: bool = True
+) -> int:
+    """Write workers of one district by id; `overwrite=False` only adds the missing ones (the
+    reference set: once a district imports its roster, the rows are the district's, not the
+    generator's)."""
     rows = [
         {
             "worker_id": w.worker_id,
+            "district_code": district_code,
             "name": w.name,
             "force": w.force,
             "is_role": w.is_role,
@@ -326,7 +330,7 @@ def load_reference_set(
         )
         gazetteer = Gazetteer.from_reference(d)
         n_buildings = upsert_buildings(conn, d.buildings, gazetteer)
-        n_workers = upsert_workers(conn, d.workers, overwrite=False)
+        n_workers = upsert_workers(conn, d.workers, district_code=d.code, overwrite=False)
     layers = result.message if result else "reference layers already loaded; nothing changed"
     return [layers, f"{n_buildings} buildings upserted, {n_workers} reference workers present"]
 
@@ -343,10 +347,14 @@ def load_buildings(conn: Connection) -> list[Building]:
     return [Building(*row) for row in rows]
 
 
-def gazetteer_from_db(conn: Connection, version_id: int) -> Gazetteer:
-    streets = conn.execute(select(models.Street.name).where(models.Street.version_id == version_id)).scalars()
+def gazetteer_from_db(conn: Connection, *version_ids: int) -> Gazetteer:
+    """Every building, with the street and community names of the given layer versions (one per
+    district a deployment serves)."""
+    streets = conn.execute(
+        select(models.Street.name).where(models.Street.version_id.in_(version_ids))
+    ).scalars()
     comms = conn.execute(
-        select(models.Community.name).where(models.Community.version_id == version_id)
+        select(models.Community.name).where(models.Community.version_id.in_(version_ids))
     ).scalars()
     return Gazetteer(load_buildings(conn), place_names(list(streets), list(comms)))
 

@@ -18,6 +18,7 @@ from kafka.errors import KafkaError
 from config.console import say as note
 from config.policy import Duration
 from config.settings import Settings
+from geo.reference import CITY_DISTRICTS, reference_names
 from producers.adapters.registry import LINE_ORIENTED
 from producers.errors import PublishError
 from producers.feed import Feeder, Summary
@@ -27,6 +28,7 @@ from producers.open311.agencies import new_key
 from producers.open311.serve import PREFIX, serve
 from producers.paths import ledger_path
 from producers.publisher import Publisher
+from producers.simulator.district import load_districts
 from producers.simulator.run import SimulationResult, simulate
 from schemas.dead_letter import Origin
 from schemas.report import Source
@@ -119,6 +121,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
             span=_span(args.span),
             malformed_share=args.malformed,
             progress=note,
+            district=load_districts(tuple(args.district or CITY_DISTRICTS)),
         )
     except KeyboardInterrupt:
         note("interrupted")
@@ -192,6 +195,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     m.add_argument("--seed", type=int, default=None, help="reproduce a run (default: from the clock)")
     m.add_argument("--span", default=None, help="replay a longer past window, e.g. 24h (default: real time)")
     m.add_argument("--malformed", type=float, default=0.02, help="share of broken payloads (default 0.02)")
+    m.add_argument(
+        "--district",
+        action="append",
+        choices=reference_names(),
+        help=f"a reference district to report from (repeat; default: {' and '.join(CITY_DISTRICTS)})",
+    )
     m.set_defaults(func=_simulate)
 
     o = sub.add_parser("open311", help="the Open311 GeoReport v2 HTTP intake (serve, key)")

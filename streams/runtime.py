@@ -31,7 +31,8 @@ from dispatch.intake.flow import BatchResult, IntakeService, Publish, PublishMan
 from dispatch.intake.locate import Locator
 from dispatch.intake.rules import IntakeRules
 from dispatch.sla.published import POLICY_HEADERS, POLICY_TOPIC, policy_message
-from geo.index import GridIndexes, load_indexes
+from geo.city import load_city
+from geo.index import GridIndexes
 from geo.service import gazetteer_from_db
 from streams.metrics import PipelineMetrics
 
@@ -101,10 +102,10 @@ class IntakeRuntime:
     def _load(self) -> IntakeService:
         """Index, gazetteer and directory from PostGIS (blocking; at start and on refresh)."""
         with self.engine.connect() as conn:
-            indexes = load_indexes(conn)
+            indexes = load_city(conn)  # every district loaded; one district: exactly its own index
             if not indexes.versions:
                 raise RuntimeError("no grid layer loaded: run `yiwang geo load` first")
-            gazetteer = gazetteer_from_db(conn, indexes.versions[-1].id)
+            gazetteer = gazetteer_from_db(conn, *indexes.newest())
             directory = Directory.load(conn)
         rules = IntakeRules.load()
         self.indexes = indexes

@@ -24,7 +24,7 @@ class People:
             *(c for group in directory.by_grid.values() for c in group),
             *(c for group in directory.by_community.values() for c in group),
             *(c for group in directory.by_street.values() for c in group),
-            *directory.district,
+            *(c for group in directory.by_district.values() for c in group),
         ]
         self.roles: dict[str, str] = {c.worker_id: c.role for c in everyone}
 
@@ -37,7 +37,7 @@ class People:
             out += d.by_community.get(community, ())
         if street := incident.get("street_code"):
             out += d.by_street.get(street, ())
-        return out + d.district
+        return out + d.district_people(district_of(incident))
 
     @staticmethod
     def loaded(candidates: list[Candidate], loads: Mapping[str, int]) -> list[Candidate]:
@@ -56,5 +56,14 @@ class People:
         elif target is LadderTarget.STREET_CENTER:
             pool = d.by_street.get(incident.get("street_code") or "", [])
         else:
-            pool = d.district
+            pool = d.district_people(district_of(incident))
         return sorted(c.worker_id for c in pool if c.role == target.value)
+
+
+def district_of(incident: Mapping[str, Any]) -> str | None:
+    """The case's district: its own column, else the six digits its grid, community or street
+    code begins with (a summary row that leaves the column out); None when nothing says."""
+    if code := incident.get("district_code"):
+        return str(code)
+    area = incident.get("grid_code") or incident.get("community_code") or incident.get("street_code")
+    return str(area)[:6] if area else None

@@ -117,6 +117,7 @@ def routing_incident(incident: Mapping[str, Any]) -> RoutingIncident:
         incident.get("street_code"),
         lon,
         lat,
+        incident.get("district_code"),
     )
 
 

@@ -7,6 +7,10 @@ report without a point or a known building goes to the desk of the community or 
 CAP `<geocode>` or its address names (`geo.desks`); one that cannot be placed is not lost: it
 goes to the district center with the reason. An alert whose whole area lies outside the
 district is placed `outside`: recorded, never dispatched (`dispatch.intake.rules`).
+
+Over several districts (`geo.city.CityIndexes`) the index is the city's: a report lands in the
+grid of the district whose outline holds it and carries that district's code; one outside every
+outline, or with no usable place, goes to the city desk (`district_code = "city"`) with the reason.
 """
 
 from __future__ import annotations
@@ -105,7 +109,7 @@ class Locator:
             wholly_outside(index.outline, area)
             or (shapeless and not has_point and foreign_area(self.desks_for(index), area))
         ):
-            why = f"the alert area lies wholly outside the district ({index.district_code}): not dispatched"
+            why = f"the alert area lies wholly outside {_districts(index)}: not dispatched"
             return self._place(r, index.fallback_for("outside"), how="outside", note=why)
         if has_point:
             return None
@@ -154,3 +158,8 @@ class Locator:
             placement=how,
             layer_version=p.layer_version if p else None,
         )
+
+
+def _districts(index: GridIndex) -> str:
+    codes = index.district_codes
+    return f"the district ({codes[0]})" if len(codes) == 1 else f"every district ({', '.join(codes)})"

@@ -360,6 +360,7 @@ class IntakeRules:
                 report.street_code,
                 report.lon,
                 report.lat,
+                report.district_code,
             ),
             people,
             now,

@@ -36,6 +36,11 @@ class Areas:
     grids: Mapping[str, tuple[str, str]]
     points: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     """A point inside each area (by code, the district's too): home of a person given none."""
+    districts: frozenset[str] = frozenset()
+    """Every district in force (several share one deployment); empty: `district` alone."""
+
+    def district_codes(self) -> frozenset[str]:
+        return self.districts or frozenset({self.district})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +71,12 @@ class Person:
     home_lat: float
     active: bool
     phone: str = field(repr=False)
+    district_code: str = ""
 
     @property
     def scope(self) -> str:
         """The area whose workforce this person belongs to (what a sheet replaces)."""
-        return self.community_code or self.street_code or "district"
+        return self.community_code or self.street_code or f"district {self.district_code}"
 
 
 def check_rows(
@@ -130,8 +136,9 @@ def _check(
     if active not in _TRUE | _FALSE:
         bad("active", f"{c['active']!r}: yes or no")
     place = _place(c, force, areas, bad) if force is not None else None
+    district = _district(c, place, areas, bad) if place is not None else None
     home = _home(c, areas, place, bad)
-    if out or force is None or place is None or home is None:
+    if out or force is None or place is None or home is None or district is None:
         return None
     street, community, grid = place
     return Person(
@@ -148,6 +155,7 @@ def _check(
         home_lat=home[1],
         active=active not in _FALSE,
         phone=c["phone"],
+        district_code=district,
     )
 
 
@@ -176,6 +184,32 @@ def _place(c: Mapping[str, str], force: Force, areas: Areas, bad: Bad) -> Place 
             return None
         return street, None, None
     return None, None, None
+
+
+def _district(c: Mapping[str, str], place: Place, areas: Areas, bad: Bad) -> str | None:
+    """The person's district: that of their area's code; a district-level person's from the
+    `district_code` column, which may be left out while one district is loaded."""
+    given = c.get("district_code") or None
+    known = areas.district_codes()
+    street, community, grid = place
+    code = grid or community or street  # the most specific: what the row named
+    if code is not None:
+        if given is not None and given != code[:6]:
+            bad("district_code", f"{given!r}, but {code} is in district {code[:6]}")
+            return None
+        return code[:6]
+    if given is None:
+        if len(known) == 1:
+            return next(iter(known))
+        bad(
+            "district_code",
+            f"required for a district-level role ({len(known)} districts: {', '.join(sorted(known))})",
+        )
+        return None
+    if given not in known:
+        bad("district_code", f"unknown district {given!r} (loaded: {', '.join(sorted(known))})")
+        return None
+    return given
 
 
 def _in_grid(
@@ -216,7 +250,7 @@ def _home(c: Mapping[str, str], areas: Areas, place: Place | None, bad: Bad) -> 
         if place is None:
             return None
         street, community, grid = place
-        code = grid or community or street or areas.district
+        code = grid or community or street or c.get("district_code") or areas.district
         return areas.points.get(code, (0.0, 0.0))
     values: list[float] = []
     for col, text, low, high in (("home_lon", lon_text, -180.0, 180.0), ("home_lat", lat_text, -90.0, 90.0)):

@@ -30,7 +30,11 @@ COLUMNS: tuple[str, ...] = (
     "home_lon",
     "home_lat",
     "active",
+    "district_code",
 )
+"""`district_code` is optional: a person's district follows from their area's code; only a
+district-level person (a district center's duty desk) needs it, and only when several districts
+share the deployment."""
 REQUIRED: frozenset[str] = frozenset({"worker_id", "name", "force", "roster", "phone"})
 EXPORT_SHEET = "people"
 

@@ -28,7 +28,17 @@ from geo.reference.district import Level, Worker
 from geo.service import in_force, list_versions, upsert_workers
 
 PIN_DIGITS = 6
-_COMPARED = ("name", "force", "street_code", "community_code", "grid_code", "roster", "phone", "active")
+_COMPARED = (
+    "name",
+    "force",
+    "street_code",
+    "community_code",
+    "grid_code",
+    "roster",
+    "phone",
+    "active",
+    "district_code",
+)
 
 
 class PeopleError(ValueError):
@@ -56,37 +66,45 @@ class ImportResult:
 
 
 def load_areas(conn: Connection, *, at: datetime | None = None) -> Areas:
-    """The areas of the layer version in force at `at` (default: now), with a point in each."""
-    version = in_force(list_versions(conn), at or datetime.now(UTC))
-    if version is None:
+    """The areas of the layer version in force at `at` (default: now) of every district loaded,
+    with a point in each."""
+    when = at or datetime.now(UTC)
+    versions = list_versions(conn)
+    in_force_now = [
+        found
+        for code in sorted({x.district_code for x in versions})
+        if (found := in_force([x for x in versions if x.district_code == code], when)) is not None
+    ]
+    if not in_force_now:
         raise PeopleError("no grid layer in force: run `yiwang geo load` first")
-    v = version.id
+    ids = [x.id for x in in_force_now]
 
     where: dict[str, tuple[float, float]] = {}
     for table in (geo.District, geo.Street, geo.Community, geo.GridArea):
         inside = func.ST_PointOnSurface(table.geom)
-        q = select(table.code, func.ST_X(inside), func.ST_Y(inside)).where(table.version_id == v)
+        q = select(table.code, func.ST_X(inside), func.ST_Y(inside)).where(table.version_id.in_(ids))
         for code, x, y in conn.execute(q):
             where[code] = (round(x, 7), round(y, 7))
-    district = conn.scalar(select(geo.District.code).where(geo.District.version_id == v)) or ""
-    streets = frozenset(conn.scalars(select(geo.Street.code).where(geo.Street.version_id == v)))
+    districts = frozenset(conn.scalars(select(geo.District.code).where(geo.District.version_id.in_(ids))))
+    streets = frozenset(conn.scalars(select(geo.Street.code).where(geo.Street.version_id.in_(ids))))
     communities: dict[str, str] = {
         code: street
         for code, street in conn.execute(
-            select(geo.Community.code, geo.Community.street_code).where(geo.Community.version_id == v)
+            select(geo.Community.code, geo.Community.street_code).where(geo.Community.version_id.in_(ids))
         )
     }
     grid_rows = conn.execute(
         select(geo.GridArea.code, geo.GridArea.community_code, geo.GridArea.street_code).where(
-            geo.GridArea.version_id == v
+            geo.GridArea.version_id.in_(ids)
         )
     )
     grids = {code: (community, street) for code, community, street in grid_rows}
-    return Areas(district, streets, communities, grids, where)
+    district = min(districts) if len(districts) == 1 else ""
+    return Areas(district, streets, communities, grids, where, districts)
 
 
 def _scope(row: Row[Any]) -> str:
-    return row.community_code or row.street_code or "district"
+    return row.community_code or row.street_code or f"district {row.district_code}"
 
 
 def _worker(p: Person) -> Worker:
@@ -129,7 +147,10 @@ def apply_import(conn: Connection, people: Sequence[Person]) -> ImportResult:
                 result.changed.append(p.worker_id)
     gone = sorted(w for w, r in known.items() if r.active and w not in listed and _scope(r) in scopes)
     result.deactivated += gone
-    upsert_workers(conn, (_worker(p) for p in people))
+    for district in sorted({p.district_code for p in people}):
+        upsert_workers(
+            conn, [_worker(p) for p in people if p.district_code == district], district_code=district
+        )
     by_state: dict[bool, list[str]] = {True: [], False: []}
     for p in people:
         by_state[p.active].append(p.worker_id)
@@ -214,10 +235,14 @@ def export_rows(conn: Connection, *, scope: str | None = None) -> list[tuple[obj
         t.phone,
         t.home_lon,
         t.home_lat,
+        t.district_code,
     ).where(t.active)
     if scope:
         q = q.where((t.community_code == scope) | ((t.street_code == scope) & t.community_code.is_(None)))
-    return [(*(v if v is not None else "" for v in r), "yes") for r in conn.execute(q.order_by(t.worker_id))]
+    return [
+        (*(v if v is not None else "" for v in r[:-1]), "yes", r[-1])
+        for r in conn.execute(q.order_by(t.worker_id))
+    ]
 
 
 def add_exception(conn: Connection, exc: RosterException, *, by: str, note: str = "") -> int:

@@ -11,6 +11,9 @@ Rule, in order:
    when every worker of a force is at capacity or off shift, the next force is asked;
 3. nobody eligible on shift: the community lead, else the street center, else the district center
    (each on shift, least open work first); nobody at all: `UNROUTED`, for the district board.
+   Nobody of another district is ever considered (several districts share one deployment): a
+   candidate whose district differs from the incident's is skipped, the city desk's people
+   (district `city`) take only what lies outside every district.
 A point outside every grid goes straight to the district center (属地兜底). P0 reports and
 agency-led categories are led by the agency's own dispatch: the decision is an `assist` task.
 A case handed back `returns_to_lead` times skips step 1: a human sorts it out.
@@ -212,6 +215,8 @@ class Router:
     def _tier(
         self, incident: RoutingIncident, rule: _CategoryRule, c: Candidate
     ) -> tuple[RoutingRule | None, int]:
+        if incident.district_code and c.district_code and c.district_code != incident.district_code:
+            return None, 0  # another district's person (or the city desk's): never
         rank = rule.ranks.get(c.role)
         if rank is not None:
             if incident.grid_code is None:

@@ -47,6 +47,8 @@ class RoutingIncident:
     street_code: str | None
     lon: float | None = None
     lat: float | None = None
+    district_code: str | None = None
+    """The incident's district (`city`: the city desk's); None: whoever the caller passes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,8 @@ class Candidate:
     open_tasks: int = 0
     lon: float | None = None
     lat: float | None = None
+    district_code: str | None = None
+    """The district the person works for; routing never gives them another district's case."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from geo.reference.district import Area, Building, Grid, Level, ReferenceDistric
 from geo.reference.store import DATA_DIR, read_district
 
 __all__ = [
+    "CITY_DISTRICTS",
     "Area",
     "Building",
     "Grid",
@@ -25,6 +26,9 @@ __all__ = [
     "load_reference",
     "reference_names",
 ]
+
+CITY_DISTRICTS = ("shapingba", "jiulongpo")
+"""The reference districts a deployment runs side by side (`yiwang run`, the simulator)."""
 
 
 def reference_names() -> list[str]:

@@ -10,6 +10,11 @@ import re
 from producers.simulator.model import Place
 
 PREFIX = "重庆市沙坪坝区"
+HOME_DISTRICT = "沙坪坝区"
+"""The district whose name an address may leave out (the gazetteer's default prefix): in a city
+of several districts a bare road name is ambiguous, so another district's address always names
+its district."""
+_CITY_DISTRICT = re.compile(r"^重庆市(.+?[区县])")
 _CN = "零一二三四五六七八九"
 
 
@@ -40,19 +45,28 @@ def _full_width(text: str) -> str:
     return text.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
 
 
+def city_prefix(address: str) -> str:
+    """ "重庆市沙坪坝区" of "重庆市沙坪坝区汉渝路12号" (the city and district the address begins with)."""
+    found = _CITY_DISTRICT.match(address)
+    return found.group(0) if found else PREFIX
+
+
 def variant(place: Place, rng: random.Random) -> str:
-    base = place.address.removeprefix(PREFIX)
+    prefix = city_prefix(place.address)
+    district = prefix.removeprefix("重庆市")
+    base = place.address.removeprefix(prefix)
+    named = "" if district == HOME_DISTRICT else district  # kept where the home district's is left out
     roll = rng.random()
     if roll < 0.25:
         text = place.address
     elif roll < 0.45:
-        text = f"沙坪坝区{place.street_name}{base}"
+        text = f"{district}{place.street_name}{base}" if not named else f"{district}{base}"
     elif roll < 0.6:
-        text = base
+        text = named + base
     elif roll < 0.72:
         text = _full_width(place.address)
     elif roll < 0.84:
-        text = re.sub(
+        text = named + re.sub(
             r"(\d+)(?=号)",
             lambda m: chinese_number(int(m.group(1))) if int(m.group(1)) < 1000 else m.group(1),
             base,

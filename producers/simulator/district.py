@@ -1,5 +1,6 @@
 """The simulator's view of a reference district (geo.reference): buildings as places, with
-their street and whether it is low-lying."""
+their street and whether it is low-lying; several districts fed together are one pool of
+places (`load_districts`), each report drawn from either district by its share of buildings."""
 
 from __future__ import annotations
 
@@ -38,3 +39,17 @@ def from_reference(district: ReferenceDistrict) -> SimDistrict:
 @cache
 def load_district(name: str = "shapingba") -> SimDistrict:
     return from_reference(load_reference(name))
+
+
+@cache
+def load_districts(names: tuple[str, ...]) -> SimDistrict:
+    """The places of several reference districts as one (one name: that district)."""
+    if len(names) == 1:
+        return load_district(names[0])
+    parts = [load_district(n) for n in names]
+    return SimDistrict(
+        "+".join(p.code for p in parts),
+        "、".join(p.name for p in parts),
+        tuple(place for p in parts for place in p.places),
+        tuple(place for p in parts for place in p.low_lying),
+    )

@@ -23,7 +23,7 @@ import numpy as np
 from config.policy import Taxonomy, load_taxonomy
 from geo.coords import wgs84_to_bd09, wgs84_to_gcj02
 from producers.simulator import malform, scenario
-from producers.simulator.addresses import variant
+from producers.simulator.addresses import city_prefix, variant
 from producers.simulator.district import load_district
 from producers.simulator.model import Draft, Event, Expected, Place, SimDistrict, Simulated
 from producers.simulator.native import RENDER, local_day_hour
@@ -105,7 +105,7 @@ def _draft(
     cfg = world.sources[source]
     category = world.taxonomy.categories[event.category]
     address = variant(event.place, rng)
-    where = event.place.street_name + address.removeprefix("重庆市沙坪坝区")
+    where = event.place.street_name + address.removeprefix(city_prefix(event.place.address))
     description = f"{category.zh}：{where}附近，{rng.choice(DETAILS)}"
     level = rng.choice(sorted(cfg.priorities)) if cfg.priorities and rng.random() < 0.6 else None
     if source is Source.PATROL:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from producers.feed import Feeder, Summary
+from producers.simulator.model import SimDistrict
 from producers.simulator.payloads import generate
 from schemas.dead_letter import Origin
 
@@ -45,7 +46,10 @@ def simulate(
     malformed_share: float = 0.02,
     progress: Callable[[str], None] = lambda _: None,
     every_s: float = 1.0,
+    district: SimDistrict | None = None,
 ) -> SimulationResult:
+    """`district`: where the reports happen (default the reference district; `load_districts`
+    for several at once)."""
     count = max(1, round(rate * duration))
     window = span or timedelta(seconds=duration)
     now = datetime.now(UTC)
@@ -53,7 +57,7 @@ def simulate(
     planned = 0
     began = last = time.monotonic()
     for i, item in enumerate(
-        generate(seed, count, start=start, span=window, malformed_share=malformed_share)
+        generate(seed, count, start=start, span=window, malformed_share=malformed_share, district=district)
     ):
         ahead = began + i / rate - time.monotonic()
         if ahead > 0:

@@ -3,13 +3,14 @@ outside every district to the city desk with the reason; `yiwang geo load` loadi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 import shapely
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 
 from config.policy import load_taxonomy
 from config.settings import Settings
@@ -17,6 +18,7 @@ from deploy.cli import main
 from dispatch.intake.locate import Locator
 from geo import service
 from geo.city import CITY_DESK, CityIndex, load_city
+from geo.desks import Desks, foreign_area
 from geo.gazetteer import Gazetteer
 from geo.index import GridIndex, index_from_reference
 from geo.reference import ReferenceDistrict, load_reference
@@ -133,6 +135,12 @@ def test_geo_load_loads_both_and_the_intake_places_by_outline(
     assert main(["geo", "load", "--district", "shapingba", "--district", "jiulongpo"]) == 0
     err = capsys.readouterr().err
     assert "沙坪坝区 (500106): layer version" in err and "九龙坡区 (500107): layer version" in err
+    assert "城市运行管理中心 (city): duty desk city-district_center-1 over 500106, 500107" in err
+    assert main(["locate", "106.60", "29.56"]) == 0
+    located = json.loads(capsys.readouterr().out)
+    assert (located["district_code"], located["grid_code"]) == (CITY_DESK, None)
+    assert main(["locate", "--address", "重庆市九龙坡区梅岭街1号1栋"]) == 0
+    assert json.loads(capsys.readouterr().out)["district_code"] == "500107"
     engine = create_engine(two_districts.db_url)
     try:
         with engine.connect() as conn:
@@ -160,3 +168,31 @@ def test_geo_load_loads_both_and_the_intake_places_by_outline(
 
 def test_the_shipped_second_district_is_what_its_parameters_and_sources_make() -> None:
     assert build(["--params", str(PARAMS_FILE.with_name("jiulongpo.toml")), "--check"]) == 0
+
+
+def test_desks_and_alert_areas_of_either_district(city: CityIndex) -> None:
+    desks = Desks(city)
+    street = desks.by_code("500107001")
+    assert street is not None and (street.district_code, street.street_code) == ("500107", "500107001")
+    community = desks.by_code("500106001001")
+    assert community is not None and community.district_code == "500106"
+    whole = desks.by_code("500107")
+    assert (
+        whole is not None
+        and whole.district_code == "500107"
+        and "names the district" in str(whole.fallback_reason)
+    )
+    assert desks.by_code("500108") is None
+    assert not foreign_area(desks, {"geocodes": [{"value": "500107"}]})
+    assert foreign_area(desks, {"geocodes": [{"value": "500108"}]})
+
+
+@pytest.mark.db
+def test_one_district_loaded_is_that_district_alone(engine: Engine, loaded: int) -> None:
+    """The session database holds Shapingba alone: no city desk, 属地兜底 as before."""
+    with engine.connect() as conn:
+        indexes = load_city(conn)
+    index = indexes.at(datetime.now(UTC))
+    assert (indexes.district_code, index.district_code, index.layer_version) == ("500106", "500106", loaded)
+    outside = index.locate(106.60, 29.56)
+    assert outside.district_code == "500106" and "属地兜底" in str(outside.fallback_reason)

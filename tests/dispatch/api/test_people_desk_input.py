@@ -67,6 +67,7 @@ def test_nasty_cells_are_problems_not_failures(
         "",
         "",
         "yes",
+        "",  # district_code
     ]
     row[column] = cell.replace("\u0000", "").replace("\ud800", "?")  # what a workbook can hold
     r = client.post(

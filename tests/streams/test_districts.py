@@ -1,0 +1,96 @@
+"""Two districts side by side through the real broker, worker and PostGIS: a report in each lands
+in its own district's grid and goes to that district's people; one outside both goes to the city
+desk (城市运行管理中心) with the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from config.districts import load_city_desk
+from config.settings import Settings
+from geo.city import CITY_DESK, add_city_desk
+from geo.reference import CITY_DISTRICTS, load_reference
+from geo.service import load_reference_set
+from schemas.report import report_id_for
+from tests.conftest import own_topics_and_database
+from tests.streams.harness import publish_raw, running_worker, wait_caught_up
+
+pytestmark = [pytest.mark.kafka, pytest.mark.db]
+OUTSIDE_BOTH = (106.60, 29.56)  # Yuzhong, east of both outlines
+
+
+@pytest.fixture(scope="module")
+def city(services: Settings) -> Iterator[tuple[Settings, Engine]]:
+    """Topics and a database of this module's own, holding both reference districts."""
+    with own_topics_and_database(services, "two_districts") as settings:
+        engine = create_engine(settings.db_url)
+        with engine.begin() as conn:
+            for name in CITY_DISTRICTS:
+                load_reference_set(conn, load_reference(name))
+            assert add_city_desk(conn) is not None
+        yield settings, engine
+        engine.dispose()
+
+
+def _report(n: int, lon: float, lat: float, at: datetime) -> bytes:
+    ref = f"CITY-{n}"
+    return orjson.dumps(
+        {
+            "schema_version": 1,
+            "report_id": str(report_id_for("hotline", ref)),
+            "source": "hotline",
+            "source_ref": ref,
+            "reported_at": at.isoformat(),
+            "received_at": at.isoformat(),
+            "category": "exposed_garbage",
+            "priority": "P3",
+            "location": {"lon": lon, "lat": lat, "crs": "wgs84"},
+            "description": "垃圾暴露",
+            "raw": {"format": "json", "text": "{}"},
+        }
+    )
+
+
+def test_each_district_routes_its_own_and_the_city_desk_takes_the_rest(
+    city: tuple[Settings, Engine], tmp_path: Path
+) -> None:
+    kafka, engine = city
+    spb, jlp = (load_reference(n) for n in CITY_DISTRICTS)
+    in_spb = spb.grids[200].geometry.representative_point()
+    in_jlp = jlp.grids[300].geometry.representative_point()
+    at = datetime.now(UTC) - timedelta(minutes=1)
+    points = [(in_spb.x, in_spb.y), (in_jlp.x, in_jlp.y), OUTSIDE_BOTH]
+    publish_raw(kafka, "reports.hotline", [_report(i, x, y, at) for i, (x, y) in enumerate(points)])
+    with running_worker(kafka, tmp_path / "w") as worker:
+        wait_caught_up(kafka, [worker])
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                """
+                SELECT r.source_ref, i.district_code, i.grid_code, i.placement_reason,
+                       t.assignee_id, t.assignee_level, w.district_code AS assignee_district
+                FROM reports r JOIN incidents i USING (incident_id)
+                JOIN tasks t ON t.incident_id = i.incident_id
+                JOIN workers w ON w.worker_id = t.assignee_id
+                ORDER BY r.source_ref
+                """
+            )
+        ).all()
+    by_ref = {r.source_ref: r for r in rows}
+    assert sorted(by_ref) == ["CITY-0", "CITY-1", "CITY-2"], rows
+    for ref, district, grid in (("CITY-0", spb, spb.grids[200]), ("CITY-1", jlp, jlp.grids[300])):
+        row = by_ref[ref]
+        assert (row.district_code, row.grid_code, row.placement_reason) == (district.code, grid.code, None)
+        assert row.assignee_district == district.code, row  # never the other district's person
+    outside = by_ref["CITY-2"]
+    assert (outside.district_code, outside.grid_code) == (CITY_DESK, None)
+    assert outside.placement_reason == (
+        "outside every district (500106, 500107): to the city desk (城市运行管理中心)"
+    )
+    assert (outside.assignee_id, outside.assignee_district) == (load_city_desk().desk_id, CITY_DESK)
