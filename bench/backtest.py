@@ -228,9 +228,9 @@ def print_scores(est: Score, base: Score) -> None:
     print(f"{'':16}{'precision':>10}{'recall':>8}{'F1':>6}{'MAE finish (min)':>18}")
     for name, s in (("estimator", est), ("naive baseline", base)):
         print(f"{name:16}{s.precision:>10.2f}{s.recall:>8.2f}{s.f1:>6.2f}{s.mae_min:>18.1f}")
-    f1_ratio = est.f1 / base.f1 if base.f1 else float("inf")
-    mae_ratio = est.mae_min / base.mae_min if base.mae_min else float("inf")
-    print(f"estimator vs baseline: F1 × {f1_ratio:.2f}, MAE × {mae_ratio:.2f} (lower is better)")
+    f1_ratio = f"{est.f1 / base.f1:.2f}" if base.f1 else "n/a (the baseline found no breach)"
+    mae_ratio = f"{est.mae_min / base.mae_min:.2f}" if base.mae_min else "n/a"
+    print(f"estimator vs baseline: F1 × {f1_ratio}, MAE × {mae_ratio} (lower is better)")
 
 
 def backtest(
