@@ -11,6 +11,7 @@ MODULES = [
     "config.policy",
     "config.topics",
     "dispatch.merging",
+    "dispatch.notices.rules",
     "dispatch.replay.service_times",
     "dispatch.search.lookup",
     "dispatch.search.phones",
