@@ -223,6 +223,16 @@ class Score:
         return self.abs_err_s / 60 / max(self.n, 1)
 
 
+def print_scores(est: Score, base: Score) -> None:
+    """The estimator's scores beside the baseline's, and their ratios (both from the same run)."""
+    print(f"{'':16}{'precision':>10}{'recall':>8}{'F1':>6}{'MAE finish (min)':>18}")
+    for name, s in (("estimator", est), ("naive baseline", base)):
+        print(f"{name:16}{s.precision:>10.2f}{s.recall:>8.2f}{s.f1:>6.2f}{s.mae_min:>18.1f}")
+    f1_ratio = f"{est.f1 / base.f1:.2f}" if base.f1 else "n/a (the baseline found no breach)"
+    mae_ratio = f"{est.mae_min / base.mae_min:.2f}" if base.mae_min else "n/a"
+    print(f"estimator vs baseline: F1 × {f1_ratio}, MAE × {mae_ratio} (lower is better)")
+
+
 def backtest(
     grids: int, seed: int, estimator: Score | None = None, baseline: Score | None = None
 ) -> tuple[Score, Score, int, int, int]:
@@ -292,12 +302,7 @@ def main() -> None:
         f"{args.seeds} seeds pooled"
     )
     print(f"predictions: hourly 08:00–22:00 on the storm day, {n} open tasks scored, {breached} breached")
-    print(f"{'':16}{'precision':>10}{'recall':>8}{'F1':>6}{'MAE finish (min)':>18}")
-    for name, s in (("estimator", est), ("naive baseline", base)):
-        print(f"{name:16}{s.precision:>10.2f}{s.recall:>8.2f}{s.f1:>6.2f}{s.mae_min:>18.1f}")
-    f1_ratio = est.f1 / base.f1 if base.f1 else float("inf")
-    mae_ratio = est.mae_min / base.mae_min if base.mae_min else float("inf")
-    print(f"estimator vs baseline: F1 × {f1_ratio:.2f}, MAE × {mae_ratio:.2f} (lower is better)")
+    print_scores(est, base)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from typing import Any
 from config.policy import Duration
 from dispatch.lifecycle.case import Actor, CaseEvent, CaseSnapshot
 from dispatch.lifecycle.states import Action, CaseState, Role
+from dispatch.scope import Scope
 from dispatch.sla.calendar import ClockKind
 from dispatch.sla.clocks import ClockName, ClockState, ClockStatus
 
@@ -134,6 +135,7 @@ def case_from(row: Mapping[str, Any]) -> CaseSnapshot:
         requested_extension=Duration.parse(requested) if requested else None,
         merged_into=row.get("merged_into"),
         volunteer_id=d.get("volunteer_id"),
+        district_code=row.get("district_code"),
     )
 
 
@@ -173,7 +175,7 @@ def event_from(d: Mapping[str, Any]) -> CaseEvent:
         action=Action(d["action"]),
         from_state=CaseState(d["from_state"]) if d.get("from_state") else None,
         to_state=CaseState(d["to_state"]),
-        actor=Actor(Role(actor["role"]), actor["id"], actor.get("street_code")),
+        actor=Actor(Role(actor["role"]), actor["id"], Scope(street=actor.get("street_code"))),
         at=when(d["at"]),
         reason=d.get("reason"),
         assignee_id=d.get("assignee_id"),

@@ -7,7 +7,8 @@ task the newest revision wins, reports and events are insert-once, and a report 
 case follows its `split` event to the case it opened. The escalation policies the cases are
 frozen on come back from `sla.policies` (dispatch/sla/published.py); a case whose policy is on
 neither the topic nor the table is reported. The merge window is then derived from the open
-incidents. Run it with the workers stopped: it refuses while the intake
+incidents, and the CAP messages' rows (`cap_messages`) from `alerts.cap` and the rebuilt cases
+(dispatch/alerts/restore.py). Run it with the workers stopped: it refuses while the intake
 group has members.
 """
 
@@ -27,14 +28,18 @@ from psycopg.types.json import Jsonb
 from config.policy import load_taxonomy
 from config.settings import Settings
 from dispatch import store
+from dispatch.alerts.flows import decode_record
+from dispatch.alerts.restore import restore as restore_cap
+from dispatch.alerts.rules import life_policy
 from dispatch.merging import MergePolicy
 from dispatch.search.phones import stamp_reports
 from dispatch.sla.published import POLICY_TOPIC, read_policy_message
+from schemas.cap_record import CAP_TOPIC, CapRecord
 from streams.read import records_to_end
 from streams.runtime import connect
 
 log = logging.getLogger(__name__)
-TABLES = ("merge_window", "events", "tasks", "reports", "incidents")
+TABLES = ("merge_window", "events", "tasks", "reports", "incidents", "cap_messages")
 BATCH = 5000
 
 
@@ -133,6 +138,7 @@ async def rebuild(settings: Settings, *, force: bool = False) -> RebuildResult:
                 ),
             )
             result.rows["merge_window"] = cur.rowcount
+        await _restore_cap_messages(settings, conn, result)
         cur = await conn.execute(
             "SELECT DISTINCT policy_id FROM incidents i WHERE NOT EXISTS "
             "(SELECT 1 FROM sla_policies p WHERE p.policy_id = i.policy_id) ORDER BY 1"
@@ -155,6 +161,20 @@ async def _restore_policies(settings: Settings, conn: AsyncConnection[Any], resu
             "INSERT INTO sla_policies (policy_id, body) VALUES (%s, %s) ON CONFLICT DO NOTHING", rows
         )
     result.rows["sla_policies"] = len({policy_id for policy_id, _ in rows})
+
+
+async def _restore_cap_messages(
+    settings: Settings, conn: AsyncConnection[Any], result: RebuildResult
+) -> None:
+    """The CAP messages' rows, once the cases they lead to are back; unreadable records were
+    dead-lettered by the agent when they came and are skipped here too."""
+    records: list[CapRecord] = []
+    for record in records_to_end(settings.bootstrap_servers, settings.topic(CAP_TOPIC)):
+        result.messages += 1
+        decoded = decode_record(record.value)
+        if isinstance(decoded, CapRecord):
+            records.append(decoded)
+    result.rows["cap_messages"] = await restore_cap(conn, records, settings.clock()(), life_policy())
 
 
 def run_rebuild(settings: Settings, *, force: bool = False) -> RebuildResult:

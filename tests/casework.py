@@ -23,6 +23,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
 from sqlalchemy import Engine, create_engine
 
 from config.policy import Priority, Taxonomy, load_taxonomy
@@ -208,3 +209,75 @@ def utc(at: datetime) -> datetime:
 
 
 Clock = Callable[[], datetime]
+
+
+JIULONGPO = "500107"
+JIULONGPO_POINT = (106.511, 29.506)  # inside 九龙坡's outline (geo/city.py)
+_AREAS = {  # table -> its columns that name an area (their district digits are replaced)
+    "incidents": ("street_code", "community_code", "grid_code"),
+    "tasks": ("street_code", "grid_code"),
+    "reports": ("grid_code",),
+}
+
+
+@dataclass(frozen=True)
+class Moved:
+    incident_id: str
+    task_id: str
+    report_id: str
+    source_ref: str
+    assignee: str
+
+
+async def copy_into_district(
+    conn: AsyncConnection[Any],
+    incident_id: str,
+    *,
+    district: str = JIULONGPO,
+    point: tuple[float, float] = JIULONGPO_POINT,
+) -> Moved:
+    """A case of another district for the district boundary: the case's incident, current task
+    and first report copied with new ids, their area codes moved to `district` (the digits
+    after the district's stay) and their point to `point`. Written by SQL: the worker of a
+    one-district test world places no report in a second district (the two-district pipeline
+    is tested where it is built)."""
+    cur = await conn.execute(
+        "SELECT i.current_task_id::text, i.assignee_id, r.report_id::text, r.source FROM incidents i "
+        "JOIN reports r USING (incident_id) WHERE i.incident_id = %s::uuid "
+        "ORDER BY r.received_at LIMIT 1",
+        (incident_id,),
+    )
+    row = await cur.fetchone()
+    assert row is not None, f"no case {incident_id} with a report to copy"
+    task_id, assignee, report_id, source = row
+    new_incident, new_task = str(uuid.uuid4()), str(uuid.uuid4())
+    ref = f"D{district}-{new_task[:8]}"
+    new_report = str(report_id_for(source, ref))
+    worker = district + str(assignee)[6:]
+    changes = {
+        "incidents": {
+            "incident_id": new_incident,
+            "current_task_id": new_task,
+            "assignee_id": worker,
+            "district_code": district,
+        },
+        "tasks": {"task_id": new_task, "incident_id": new_incident, "assignee_id": worker},
+        "reports": {"report_id": new_report, "incident_id": new_incident, "source_ref": ref},
+    }
+    old = {"incidents": incident_id, "tasks": task_id, "reports": report_id}
+    async with conn.transaction():
+        for table, change in changes.items():
+            moved = "".join(f", '{c}', %(d)s || substr(t.{c}, 7)" for c in _AREAS[table])
+            await conn.execute(
+                f"INSERT INTO {table} SELECT (jsonb_populate_record(NULL::{table}, to_jsonb(t) || "
+                f"jsonb_build_object('geom', NULL, 'reporter_phone_hash', NULL{moved}) || %(new)s::jsonb)).* "
+                f"FROM {table} t WHERE t.{table[:-1]}_id = %(old)s::uuid",
+                {"d": district, "new": Jsonb(change), "old": old[table]},
+            )
+        for table, value in (("incidents", new_incident), ("reports", new_report)):
+            await conn.execute(
+                f"UPDATE {table} SET geom = ST_SetSRID(ST_MakePoint(%s, %s), 4326) "
+                f"WHERE {table[:-1]}_id = %s::uuid",
+                (*point, value),
+            )
+    return Moved(new_incident, new_task, new_report, ref, worker)

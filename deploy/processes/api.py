@@ -1,7 +1,8 @@
 """The API process's composition root: `yiwang api`.
 
 The dispatch app (`dispatch.api.app.create_app`) gets what lives outside dispatch from here:
-the dead-letter desk's ports (`deploy.processes.desk`) and, unless `--no-open311`, the Open311
+the dead-letter desk's ports (`deploy.processes.desk`), the resident feed's side
+(`deploy.processes.resident`) and, unless `--no-open311`, the Open311
 intake's router with its publisher (`deploy.processes.open311`), closed when uvicorn returns.
 Tests build the same app with `create_api`.
 """
@@ -21,6 +22,7 @@ from config.settings import Settings
 from deploy.processes.desk import api_ports
 from deploy.processes.open311 import CLIENT_ID as OPEN311_CLIENT_ID
 from deploy.processes.open311 import open311_mount
+from deploy.processes.resident import FeedResidents
 from dispatch.api.app import create_app
 from dispatch.cases.flows import Sender
 from dispatch.web.bundle import BundleError, ensure_bundle
@@ -49,6 +51,7 @@ def create_api(
         routers=routers,
         clock=clock,
         live=live,
+        residents=FeedResidents(),
     )
 
 

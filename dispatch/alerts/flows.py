@@ -8,6 +8,10 @@ source comes with it), an Update its own unit of work (incident, events and the 
 in one transaction, then published). An Update whose new point lies in another grid of the
 layer in force then re-places the case there the way a redrawn grid does (`dispatch.regrid`:
 new codes, a `rehome` event with old and new, re-routed off a holder who does not cover it).
+The case's merge-window row moves with its point (`dispatch.regrid.window_moves`), so later
+reports merge at the new place. An orphan Update (its Alert never seen) publishes its own report
+to the intake, as the adapter publishes an Alert's, and once that case is there records on it
+why it came without an Alert; an orphan Cancel is recorded.
 `expire_due` closes the cases of alerts past `<expires>` that nobody was dispatched to. One
 pass at a time across workers (an advisory lock).
 """
@@ -18,6 +22,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
@@ -39,9 +44,12 @@ from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.errors import LifecycleError
 from dispatch.lifecycle.states import OPEN, Action, CaseState, Role
 from dispatch.regrid.flows import RegridFlows
+from dispatch.regrid.window_moves import move_in_merge_window
 from geo.index import GridIndex, GridIndexes, NoLayerInForce
 from geo.moves import OpenPoint, moves
 from schemas.cap_record import CapRecord, MsgType
+from schemas.report import SCHEMA_NAME, Report
+from schemas.report import encode as encode_report
 
 log = logging.getLogger(__name__)
 Conn = AsyncConnection[Any]
@@ -50,6 +58,7 @@ SOURCE_ACTOR = Actor(Role.AGENCY, "emergency")
 ALERTS_ACTOR = Actor(Role.SYSTEM, "alerts")
 PASS_LOCK = 0x59_57_41_4C  # pg advisory lock key of the settle / expiry pass ("YWAL")
 BATCH = 200
+REPORT_HEADERS = [("schema", SCHEMA_NAME.encode())]
 
 
 @dataclass(frozen=True)
@@ -120,28 +129,28 @@ class AlertFlows:
             return 0
         try:
             cur = await conn.execute(
-                "SELECT record FROM cap_messages WHERE state = 'pending' ORDER BY sent, received_at LIMIT %s",
+                "SELECT record, report_id::text FROM cap_messages WHERE state = 'pending' "
+                "ORDER BY sent, received_at LIMIT %s",
                 (BATCH,),
             )
-            pending = [CapRecord.model_validate(r[0]) for r in await cur.fetchall()]
+            pending = [(CapRecord.model_validate(r[0]), r[1]) for r in await cur.fetchall()]
             done = 0
-            for record in pending:
-                done += await self._settle_one(conn, record)
+            for record, own in pending:
+                done += await self._settle_one(conn, record, own)
             return done
         finally:
             await self._unlock(conn)
 
-    async def _settle_one(self, conn: Conn, record: CapRecord) -> int:
+    async def _settle_one(self, conn: Conn, record: CapRecord, own: str | None) -> int:
+        """`own`: the report an orphan Update opened its case with (None for every other)."""
         now = self.cases.clock()
-        report_id = rules.resolved_report(record, await self._known(conn, record))
+        known = await self._known(conn, record)
+        report_id = own or rules.resolved_report(record, known)
         found = await self._case_of(conn, report_id) if report_id else None
         if found is None:
-            if rules.gives_up(record, now, self.policy):
-                await self._mark(
-                    conn, record, AlertState.UNRESOLVED, "no case: its references never resolved"
-                )
-                return 1
-            return 0
+            if own is None and rules.orphaned(record, known, now, self.policy):
+                return await self._orphan(conn, record)
+            return await self._unresolved(conn, record, now)
         incident_id, state, report_count = found
         if state not in OPEN:
             await self._mark(
@@ -155,7 +164,79 @@ class AlertFlows:
             return 1
         if record.msg_type is MsgType.CANCEL:
             return await self._cancel(conn, record, report_id or "", incident_id, report_count)
+        if own is not None:
+            return await self._opened(conn, record, own, incident_id)
         return await self._update(conn, record, report_id or "", incident_id)
+
+    async def _unresolved(self, conn: Conn, record: CapRecord, now: datetime) -> int:
+        if not rules.gives_up(record, now, self.policy):
+            return 0  # its case may still come
+        await self._mark(conn, record, AlertState.UNRESOLVED, "no case: its references never resolved")
+        return 1
+
+    # --- orphans -------------------------------------------------------------------------------
+    async def _orphan(self, conn: Conn, record: CapRecord) -> int:
+        """An Update or Cancel whose Alert was never seen: an Update's warning opens a case of its
+        own (its report goes to the intake as an Alert's does; the row waits for that case), a
+        Cancel is recorded."""
+        note = rules.orphan_note(record)
+        if record.msg_type is not MsgType.UPDATE or record.report is None:
+            await self._mark(
+                conn, record, AlertState.RECORDED, f"{note}: nothing to withdraw, nothing opened"
+            )
+            return 1
+        report = Report.model_validate(record.report)
+        topic = self.cases.settings.topic(f"reports.{report.source.value}")
+        await (
+            await self.cases.send(topic, report.source_ref.encode(), encode_report(report), REPORT_HEADERS)
+        )
+        await conn.execute(  # published first: a crash before this line publishes the same report again
+            "UPDATE cap_messages SET report_id = %s::uuid, outcome = %s, updated_at = %s "
+            "WHERE sender = %s AND identifier = %s",
+            (
+                str(report.report_id),
+                f"{note}: opened a case of its own",
+                self.cases.clock(),
+                record.sender,
+                record.identifier,
+            ),
+        )
+        log.info("alerts: orphan Update %s opens a case (report %s)", record.identifier, report.report_id)
+        return 1
+
+    async def _opened(self, conn: Conn, record: CapRecord, report_id: str, incident_id: str) -> int:
+        """The case an orphan Update opened is there: say on it why it has no Alert."""
+        flows = self.cases
+        note = f"{rules.orphan_note(record)}: the case was opened from the Update, as an Alert opens one"
+        async with conn.transaction():
+            row = (await q.lock_incidents(conn, [incident_id])).get(incident_id)
+            if row is None or CaseState(row["state"]) not in OPEN:
+                await self._mark(
+                    conn, record, AlertState.APPLIED, "the case had already ended", incident_id=incident_id
+                )
+                return 1
+            work = CaseWork(
+                row, await q.tasks_of(conn, [incident_id]), await flows.rules_for(conn, row), flows.clock()
+            )
+            refs = [r.model_dump() for r in record.references]
+            data = {
+                "cap": {
+                    "identifier": record.identifier,
+                    "sender": record.sender,
+                    "msg_type": record.msg_type.value,
+                },
+                "orphan": {"references": refs, "report_id": report_id},
+            }
+            work.act(Action.SOURCE_UPDATE, SOURCE_ACTOR, note, data=data)
+            changes: Changes = work.finish()
+            await flows.write(conn, [changes])
+            await self._mark(
+                conn, record, AlertState.APPLIED, "opened its own case (orphan)", incident_id=incident_id
+            )
+        for event in changes.events:
+            flows.metrics.transitions.labels(event["action"], event["actor_role"]).inc()
+        await flows.publish(conn, [changes], {})
+        return 1
 
     async def _cancel(
         self, conn: Conn, record: CapRecord, report_id: str, incident_id: str, count: int
@@ -184,7 +265,10 @@ class AlertFlows:
     async def _update(self, conn: Conn, record: CapRecord, report_id: str, incident_id: str) -> int:
         flows = self.cases
         now = flows.clock()
+        point = rules.point_of(record)
         async with conn.transaction():
+            if point is not None:  # later reports merge at the new point, no longer at the old one
+                await move_in_merge_window(conn, incident_id, flows.rules.merge, point=point)
             row = (await q.lock_incidents(conn, [incident_id])).get(incident_id)
             if row is None or CaseState(row["state"]) not in OPEN:
                 await self._mark(
@@ -243,15 +327,15 @@ class AlertFlows:
 
     async def _replace(self, conn: Conn, record: CapRecord, incident_id: str, grid_code: object) -> None:
         """Re-place the case when the Update's point lies in another grid than the case's."""
-        location = record.location or {}
-        lon, lat = location.get("lon"), location.get("lat")
-        if not (isinstance(lon, int | float) and isinstance(lat, int | float)):
+        point = rules.point_of(record)
+        if point is None:
             return
+        lon, lat = point
         index = await self._layer_in_force()
         if index is None:
             return
-        point = OpenPoint(incident_id, str(grid_code) if grid_code else None, float(lon), float(lat))
-        for move in moves(index, [point]):
+        here = OpenPoint(incident_id, str(grid_code) if grid_code else None, lon, lat)
+        for move in moves(index, [here]):
             await RegridFlows(self.cases)._rehome_one(conn, move, index.layer_version)
             log.info(
                 "alerts: Update %s re-placed %s in grid %s", record.identifier, incident_id, move.to.grid_code

@@ -8,6 +8,12 @@
 - An alert past `<expires>` whose case was never dispatched closes as expired; one that was
   dispatched is left to its assignee (the warning lapsed, the work did not).
 - Ack and Error are recorded only.
+- An orphan — an Update or a Cancel none of whose referenced messages was ever seen (we started
+  after its Alert, or the Alert was a dead letter) — is no reason to ignore a live warning: an
+  orphan Update opens a case of its own from what it says the warning now is, as an Alert would;
+  an orphan Cancel has nothing to withdraw and is recorded. A referenced message of the same
+  sender would have come first (`alerts.cap` is keyed by sender: one partition, in order), so
+  such an orphan is known at once; one naming other senders waits `[life] orphan_after_s`.
 """
 
 from __future__ import annotations
@@ -30,15 +36,21 @@ NOT_DISPATCHED = frozenset({CaseState.REPORTED, CaseState.REGISTERED})
 @dataclass(frozen=True, slots=True)
 class LifePolicy:
     unresolved_after: timedelta
+    orphan_after: timedelta = timedelta(minutes=2)
+    """How long an Update or Cancel naming other senders' messages waits for one of them."""
 
 
 @cache
 def life_policy() -> LifePolicy:
     path = CONFIG_DIR / "cap.toml"
-    seconds = read_toml(path).get("life", {}).get("unresolved_after_s")
-    if not isinstance(seconds, int) or seconds <= 0:
-        raise PolicyError(f"{path}: [life] needs unresolved_after_s, a positive number of seconds")
-    return LifePolicy(timedelta(seconds=seconds))
+    life = read_toml(path).get("life", {})
+    found: list[timedelta] = []
+    for key in ("unresolved_after_s", "orphan_after_s"):
+        seconds = life.get(key)
+        if not isinstance(seconds, int) or seconds <= 0:
+            raise PolicyError(f"{path}: [life] needs {key}, a positive number of seconds")
+        found.append(timedelta(seconds=seconds))
+    return LifePolicy(*found)
 
 
 def initial_state(record: CapRecord) -> AlertState:
@@ -57,6 +69,25 @@ def resolved_report(record: CapRecord, known: Mapping[tuple[str, str], str | Non
         if found:
             return found
     return None
+
+
+def orphaned(
+    record: CapRecord, known: Mapping[tuple[str, str], str | None], now: datetime, policy: LifePolicy
+) -> bool:
+    """None of the messages an Update or a Cancel references was ever seen, nor will be: all of
+    them are the record's own sender's (they would have arrived first), or it waited long enough.
+    `known`: the referenced messages that have a row, whatever their report."""
+    if record.msg_type not in (MsgType.UPDATE, MsgType.CANCEL) or known:
+        return False
+    own = all(ref.sender == record.sender for ref in record.references)
+    return own or now - record.received_at > policy.orphan_after
+
+
+def orphan_note(record: CapRecord) -> str:
+    """The reason an orphan carries: which references were never seen."""
+    shown = " ".join(f"{r.sender},{r.identifier}" for r in record.references[:5])
+    more = f" (+{len(record.references) - 5})" if len(record.references) > 5 else ""
+    return f"CAP {record.msg_type.value} {record.identifier}: its references ({shown}{more}) were never seen"
 
 
 def gives_up(record: CapRecord, now: datetime, policy: LifePolicy) -> bool:
@@ -94,6 +125,15 @@ class Amendment:
     raises_to: Priority | None  # the Update made the case more urgent: its clocks tighten
 
 
+def point_of(record: CapRecord) -> tuple[float, float] | None:
+    """The (lon, lat) an Update places the warning at, if it gives one."""
+    location = record.location or {}
+    lon, lat = location.get("lon"), location.get("lat")
+    if isinstance(lon, int | float) and isinstance(lat, int | float):
+        return float(lon), float(lat)
+    return None
+
+
 def amendment(record: CapRecord, incident: Mapping[str, object]) -> Amendment:
     changes: dict[str, object] = {}
     before: dict[str, object] = {}
@@ -112,9 +152,9 @@ def amendment(record: CapRecord, incident: Mapping[str, object]) -> Amendment:
     if address and address != incident.get("address"):
         before["address"] = incident.get("address")
         changes["address"] = address
-    lon, lat = location.get("lon"), location.get("lat")
-    if isinstance(lon, int | float) and isinstance(lat, int | float):
-        geom = f"SRID=4326;POINT({float(lon)} {float(lat)})"
+    point = point_of(record)
+    if point is not None:
+        geom = f"SRID=4326;POINT({point[0]} {point[1]})"
         if geom != incident.get("geom"):
             before["geom"] = incident.get("geom")
             changes["geom"] = geom

@@ -2,7 +2,9 @@
 never in plain text.
 
 `config/accounts.toml` (or `settings.accounts_file`) seeds development accounts with salted
-scrypt hashes (`scrypt$n$r$p$salt$hash`, hex; `yiwang hash-secret` makes one). Grid workers'
+scrypt hashes (`scrypt$n$r$p$salt$hash`, hex; `yiwang hash-secret` makes one). An operator
+works in one `district` (and, with `street`, one street of it); a `role = "city_operator"`
+account (城市运行管理中心) sees every district and names none. Grid workers'
 real PINs are issued by `yiwang people import` / `reset-pin` and kept (hashed) in PostgreSQL.
 Agencies do not log in: they get a token from `yiwang token --role agency --source …` (and use
 their api_key on Open311).
@@ -15,9 +17,12 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from config.policy import CONFIG_DIR, PolicyError, read_toml
+from dispatch.api.auth import ApiRole, Principal
 from dispatch.notices.models import Desk, DeskError
+from dispatch.scope import Scope, ScopeError
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
@@ -47,6 +52,12 @@ class OperatorAccount:
     name: str
     street: str | None  # None: the whole district
     password: str  # the stored hash
+    district: str | None = None  # None: the whole city (a city operator)
+
+    def principal(self) -> Principal:
+        if self.district is None:
+            return Principal(ApiRole.CITY_OPERATOR, self.login)
+        return Principal(ApiRole.OPERATOR, self.login, self.street, district=self.district)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +97,24 @@ class Accounts:
 _DECOY = hash_secret("decoy", salt=b"\0" * 16)
 
 
+def _operator(where: Path, login: str, entry: dict[str, Any], password: str) -> OperatorAccount:
+    """An operator account: a district's (and maybe one street's), or the city's."""
+    role, street, district = entry.get("role", "operator"), entry.get("street") or None, entry.get("district")
+    if role == ApiRole.CITY_OPERATOR:
+        if street is not None or district is not None:
+            raise PolicyError(f"{where}: operator {login!r}: a city operator names no district or street")
+        return OperatorAccount(login, str(entry.get("name", login)), None, password)
+    if role != ApiRole.OPERATOR:
+        raise PolicyError(f"{where}: operator {login!r}: 'role' is operator or city_operator, not {role!r}")
+    if not isinstance(district, str) or (street is not None and not isinstance(street, str)):
+        raise PolicyError(f"{where}: operator {login!r}: 'district' (a district code) is required")
+    try:
+        scope = Scope(district, street)
+    except ScopeError as exc:
+        raise PolicyError(f"{where}: operator {login!r}: {exc}") from None
+    return OperatorAccount(login, str(entry.get("name", login)), scope.street, password, scope.district)
+
+
 def load_accounts(path: Path | None = None) -> Accounts:
     where = path or CONFIG_DIR / "accounts.toml"
     doc = read_toml(where)
@@ -98,8 +127,7 @@ def load_accounts(path: Path | None = None) -> Accounts:
             raise PolicyError(
                 f"{where}: operator {login!r}: 'password' must be a scrypt hash, not plain text"
             )
-        street = entry.get("street")
-        operators[login] = OperatorAccount(login, str(entry.get("name", login)), street or None, password)
+        operators[login] = _operator(where, login, entry, password)
     pins: dict[str, str] = {}
     for i, entry in enumerate(doc.get("worker", [])):
         worker_id, pin = entry.get("worker_id"), entry.get("pin")

@@ -168,6 +168,7 @@ class TaskPage(Answer):
 class QueueCounts(Answer):
     """Cases waiting in each of the board's queues (dispatch.api.queues)."""
 
+    triage: int = Field(description="reported by a triage source: to register (立案) or reject (不予立案)")
     new: int
     verify: int = Field(description="resolved: to verify")
     extension: int = Field(description="extension requested")
@@ -334,7 +335,8 @@ class Area(Answer):
 class Layers(Answer):
     version: LayerVersion
     scope: str | None
-    district: Area
+    district: Area  # the caller's district (the city operator: the city)
+    districts: list[Area] = []  # every district whose layers follow (`dispatch.scope`)
     streets: FeatureCollection
     communities: FeatureCollection
     grids: FeatureCollection
@@ -356,6 +358,7 @@ class Claims(Answer):
     worker: str | None = None
     source: str | None = None
     street: str | None = None
+    district: str | None = None  # operators: their district (city operators name none)
 
 
 class Token(Claims):
@@ -388,6 +391,9 @@ class AgencyReports(Answer):
 
 class Problem(Answer):
     detail: str
+    code: str | None = Field(
+        default=None, description="what is wrong, as a stable word the pages word in their language"
+    )
 
 
 class Refused(Problem):
@@ -409,6 +415,7 @@ class Invalid(Answer):
 
     detail: str | list[Issue]
     field: str | None = None
+    code: str | None = Field(default=None, description="required, too_long, unknown_worker, … (errors.CODES)")
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {

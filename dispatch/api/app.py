@@ -74,6 +74,7 @@ from dispatch.cases.flows import CaseFlows, Sender
 from dispatch.deadletters.ports import DeskPorts
 from dispatch.intake.rules import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
+from dispatch.residents.ports import ResidentFeed
 from dispatch.revisits.flows import RevisitFlows
 from dispatch.revisits.policy import load_revisit_policy
 from dispatch.volunteers.flows import VolunteerFlows
@@ -168,9 +169,11 @@ def create_app(
     routers: Sequence[tuple[str, APIRouter]] = (),
     clock: Callable[[], datetime] | None = None,
     live: bool = True,
+    residents: ResidentFeed | None = None,
 ) -> FastAPI:
     """The API and the pages. `send` replaces the app's own Kafka producer; `desk` wires the
-    dead-letter desk (without it `/dlq` answers 404); `routers` are (prefix, router) pairs of
+    dead-letter desk (without it `/dlq` answers 404); `residents` the resident feed's side
+    (without it `/r` takes no reports: 503); `routers` are (prefix, router) pairs of
     other layers the process's root mounts (Open311); `live` runs the board's feed (a Kafka
     consumer of events and escalations)."""
     registry = registry if registry is not None else CollectorRegistry()
@@ -222,6 +225,7 @@ def create_app(
             volunteers,
             revisits=RevisitFlows(await asyncio.to_thread(load_revisit_policy), flows, **extra),
             engine=engine,
+            residents=residents,
         )
         app.state.yiwang = state
         relay = asyncio.create_task(_relay_forever(state))

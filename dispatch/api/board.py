@@ -1,8 +1,9 @@
 """The read side of the API: scoped SQL for lists, details, the map, tasks and report status.
 
-Scope is part of every query, never a filter applied afterwards: an operator of one street
-gets `street_code = <theirs>` in the WHERE clause, a grid worker `assignee_id = <them>`, an
-agency `source = <theirs>`. Rows from outside a caller's scope are never read.
+Scope is part of every query, never a filter applied afterwards: an operator's
+`dispatch.scope.Scope` renders its clause into the WHERE (`district_code = <theirs>`, or their
+street's), a grid worker gets `assignee_id = <them>`, an agency `source = <theirs>`. Rows from
+outside a caller's scope are never read.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 from psycopg import AsyncConnection, sql
 
 from dispatch.api.queues import QUEUES, Queue
-from dispatch.kpi.overdue import OVERDUE_CASE
+from dispatch.kpi.overdue import ESCALATED_CASE, OVERDUE_CASE
+from dispatch.scope import Scope
 
 Row = dict[str, Any]
 Conn = AsyncConnection[Any]
@@ -59,7 +61,7 @@ class IncidentQuery:
     until: datetime | None = None
     limit: int = 50
     offset: int = 0
-    escalated: bool | None = None  # True: escalated beyond the assignee (any ladder level)
+    escalated: bool | None = None  # True: escalated past the community (dispatch.kpi.overdue)
     queue: Queue | None = None  # one of the board's queues (dispatch.api.queues)
 
 
@@ -73,6 +75,9 @@ class _Where:
         self.parts.append(sql.SQL(clause) if isinstance(clause, str) else clause)
         self.args.extend(args)
 
+    def scoped(self, scope: Scope, alias: str = "i") -> None:
+        self.add(scope.where(alias))
+
     def sql(self) -> sql.Composable:
         return sql.SQL(" AND ").join(self.parts) if self.parts else sql.SQL("TRUE")
 
@@ -81,10 +86,9 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _incident_where(scope: str | None, f: IncidentQuery) -> _Where:
+def _incident_where(scope: Scope, f: IncidentQuery) -> _Where:
     w = _Where()
-    if scope is not None:
-        w.add("i.street_code = %s", scope)
+    w.scoped(scope)
     if f.states:
         w.add("i.state = ANY(%s)", list(f.states))
     if f.priorities:
@@ -110,13 +114,13 @@ def _incident_where(scope: str | None, f: IncidentQuery) -> _Where:
 def _waiting(w: _Where, f: IncidentQuery) -> _Where:
     """The clauses of what waits on whom: escalated or not, one of the board's queues."""
     if f.escalated is not None:
-        w.add("i.escalation_level IS NOT NULL" if f.escalated else "i.escalation_level IS NULL")
+        w.add(ESCALATED_CASE if f.escalated else sql.SQL("NOT COALESCE({}, FALSE)").format(ESCALATED_CASE))
     if f.queue is not None:
         w.add(QUEUES[f.queue])
     return w
 
 
-async def queue_counts(conn: Conn, scope: str | None, f: IncidentQuery) -> dict[str, int]:
+async def queue_counts(conn: Conn, scope: Scope, f: IncidentQuery) -> dict[str, int]:
     """How many cases each of the board's queues holds under the filters, in one query."""
     w = _incident_where(scope, f)
     counts = sql.SQL(", ").join(
@@ -127,7 +131,7 @@ async def queue_counts(conn: Conn, scope: str | None, f: IncidentQuery) -> dict[
     return {queue.value: int(n) for queue, n in zip(QUEUES, row, strict=True)}
 
 
-async def list_incidents(conn: Conn, scope: str | None, f: IncidentQuery) -> tuple[int, list[Row]]:
+async def list_incidents(conn: Conn, scope: Scope, f: IncidentQuery) -> tuple[int, list[Row]]:
     w = _incident_where(scope, f)
     total = await conn.execute(sql.SQL("SELECT count(*) FROM incidents i WHERE {}").format(w.sql()), w.args)
     count = (await total.fetchone() or (0,))[0]
@@ -141,11 +145,10 @@ async def list_incidents(conn: Conn, scope: str | None, f: IncidentQuery) -> tup
     return int(count), [r[0] for r in await cur.fetchall()]
 
 
-async def incident(conn: Conn, scope: str | None, incident_id: str) -> Row | None:
+async def incident(conn: Conn, scope: Scope, incident_id: str) -> Row | None:
     w = _Where()
     w.add("i.incident_id = %s::uuid", incident_id)
-    if scope is not None:
-        w.add("i.street_code = %s", scope)
+    w.scoped(scope)
     cur = await conn.execute(sql.SQL("SELECT {} FROM incidents i WHERE {}").format(SUMMARY, w.sql()), w.args)
     row = await cur.fetchone()
     return None if row is None else dict(row[0])
@@ -199,10 +202,9 @@ class TaskQuery:
     offset: int = 0
 
 
-async def list_tasks(conn: Conn, scope: str | None, f: TaskQuery) -> tuple[int, list[Row]]:
+async def list_tasks(conn: Conn, scope: Scope, f: TaskQuery) -> tuple[int, list[Row]]:
     w = _Where()
-    if scope is not None:
-        w.add("t.street_code = %s", scope)
+    w.scoped(scope)
     if f.statuses:
         w.add("t.status = ANY(%s)", list(f.statuses))
     for column, value in (
@@ -213,7 +215,10 @@ async def list_tasks(conn: Conn, scope: str | None, f: TaskQuery) -> tuple[int, 
     ):
         if value:
             w.add(f"t.{column} = %s", value)
-    total = await conn.execute(sql.SQL("SELECT count(*) FROM tasks t WHERE {}").format(w.sql()), w.args)
+    total = await conn.execute(
+        sql.SQL("SELECT count(*) FROM tasks t JOIN incidents i USING (incident_id) WHERE {}").format(w.sql()),
+        w.args,
+    )
     count = (await total.fetchone() or (0,))[0]
     cur = await conn.execute(
         sql.SQL(
@@ -271,14 +276,11 @@ def _point(row: tuple[Any, ...]) -> Row:
     }
 
 
-async def map_points(
-    conn: Conn, scope: str | None, *, open_only: bool, ids: list[str] | None = None
-) -> list[Row]:
+async def map_points(conn: Conn, scope: Scope, *, open_only: bool, ids: list[str] | None = None) -> list[Row]:
     """Incidents as points; `ids`: only those (in any state, so a page can drop a closed one)."""
     w = _Where()
     w.add("i.geom IS NOT NULL")
-    if scope is not None:
-        w.add("i.street_code = %s", scope)
+    w.scoped(scope)
     if ids is not None:
         w.add("i.incident_id = ANY(%s::uuid[])", ids)
     elif open_only:
@@ -287,13 +289,12 @@ async def map_points(
     return [_point(row) for row in await cur.fetchall()]
 
 
-async def map_features(conn: Conn, scope: str | None, *, open_only: bool) -> tuple[list[Row], list[Row]]:
+async def map_features(conn: Conn, scope: Scope, *, open_only: bool) -> tuple[list[Row], list[Row]]:
     """Incidents as points, grids (of the layer in force) with open and overdue counts."""
     incidents = await map_points(conn, scope, open_only=open_only)
     g = _Where()
     g.add("i.state NOT IN ('closed', 'merged', 'rejected')")
-    if scope is not None:
-        g.add("i.street_code = %s", scope)
+    g.scoped(scope)
     grids = await conn.execute(
         sql.SQL(
             """

@@ -13,12 +13,13 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 
 from config.policy import Priority, Workforce, load_workforce
 from dispatch.cases.flows import CaseFlows
 from dispatch.merging import OpenIncident, merge_suggestions
 from dispatch.routing.values import Candidate, RoutingIncident
+from dispatch.scope import Scope
 
 Conn = AsyncConnection[Any]
 Row = dict[str, Any]
@@ -128,11 +129,11 @@ FROM incidents i
 WHERE i.state NOT IN ('closed', 'merged', 'rejected') AND i.geom IS NOT NULL
   AND i.incident_id <> %(case)s::uuid AND i.category = ANY(%(categories)s)
   AND i.geom && ST_Expand(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), %(degrees)s)
-  AND (%(street)s::text IS NULL OR i.street_code = %(street)s)
+  AND {scope}
 """
 
 
-async def merge_candidates(conn: Conn, flows: CaseFlows, incident: Row, street: str | None) -> list[Row]:
+async def merge_candidates(conn: Conn, flows: CaseFlows, incident: Row, scope: Scope) -> list[Row]:
     """Open cases of the same problem near this one (any grid), nearest first, by the merge rule."""
     if incident.get("lon") is None or incident.get("lat") is None:
         return []
@@ -140,14 +141,13 @@ async def merge_candidates(conn: Conn, flows: CaseFlows, incident: Row, street: 
     problem = policy.problem_of(incident["category"])
     categories = [c for c in flows.rules.taxonomy.categories if policy.problem_of(c) == problem]
     cur = await conn.execute(
-        NEARBY,
+        sql.SQL(NEARBY).format(scope=scope.where("i")),
         {
             "case": str(incident["incident_id"]),
             "categories": categories,
             "lon": incident["lon"],
             "lat": incident["lat"],
             "degrees": policy.search_degrees,
-            "street": street,
         },
     )
     names = [d.name for d in cur.description or ()]

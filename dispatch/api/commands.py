@@ -26,7 +26,9 @@ def duration(text: str | None, field: str = "extension") -> Duration | None:
     try:
         return Duration.parse(text)
     except (PolicyError, ValueError) as exc:
-        raise DetailError(field, f'{text!r} is not a duration like "3d", "4h" or "30min" ({exc})') from None
+        raise DetailError(
+            field, f'{text!r} is not a duration like "3d", "4h" or "30min" ({exc})', code="not_a_duration"
+        ) from None
 
 
 def answer(outcome: Outcome, response: Response) -> dict[str, Any]:

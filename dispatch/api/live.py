@@ -5,7 +5,8 @@ One consumer per API process reads `dispatch.events` and `sla.escalations` (no c
 group: every API process sees everything, from the end of each partition at its start) and
 fans each record out to the subscribed pages. A subscriber has a bounded queue; one that
 falls behind gets a `resync` item instead of an ever-growing backlog, and its page reloads
-the board. A street operator only ever receives items whose `street_code` is theirs.
+the board. An operator only ever receives items their scope admits (`dispatch.scope`: by the
+item's grid, street or district code).
 
 `board_item` (pure) turns a record into what a page needs to decide what to refresh.
 """
@@ -25,6 +26,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 
 from config.settings import Settings
+from dispatch.scope import Scope
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 256
@@ -91,13 +93,12 @@ def board_item(topic: str, value: bytes) -> Item | None:
     }
 
 
-def in_scope(item: Item, scope: str | None) -> bool:
-    """A district operator (scope None) sees everything but task records (the board reads
-    tasks through events); a street operator their street only (and every `resync`, which
-    names no case)."""
+def for_operator(item: Item, scope: Scope) -> bool:
+    """An operator sees what their scope admits, but no task records (the board reads tasks
+    through events), and every `resync` (which names no case)."""
     if item.get("kind") == "task":
         return False
-    return scope is None or item.get("kind") == "resync" or item.get("street_code") == scope
+    return item.get("kind") == "resync" or scope.admits(item)
 
 
 def for_worker(item: Item, worker: str) -> bool:
@@ -118,12 +119,12 @@ def _report_death(task: asyncio.Task[None]) -> None:
 
 @dataclass(eq=False)
 class Subscriber:
-    scope: str | None
+    scope: Scope
     worker: str | None = None  # a grid worker's own feed (then `scope` is not used)
     queue: asyncio.Queue[Item] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
 
     def offer(self, item: Item) -> None:
-        wanted = for_worker(item, self.worker) if self.worker is not None else in_scope(item, self.scope)
+        wanted = for_worker(item, self.worker) if self.worker is not None else for_operator(item, self.scope)
         if not wanted:
             return
         try:
@@ -164,7 +165,7 @@ class LiveFeed:
                 await self._task
 
     @asynccontextmanager
-    async def subscribe(self, scope: str | None, *, worker: str | None = None) -> AsyncIterator[Subscriber]:
+    async def subscribe(self, scope: Scope, *, worker: str | None = None) -> AsyncIterator[Subscriber]:
         sub = Subscriber(scope, worker)
         self.subscribers.add(sub)
         try:

@@ -1,13 +1,16 @@
 """The board's queues: what waits on an operator, each a predicate on an incident row `i`.
 
-- `new`       — reported, registered or dispatched, not yet accepted;
+- `triage`    — reported by a triage source (config/sources.toml `triage = true`) and not yet
+                registered: the operator registers it (立案, then it is routed) or rejects it
+                (不予立案, with a reason); its register clock runs meanwhile. A report placed
+                outside the district is `reported` too, and waits here to be rejected;
+- `new`       — registered or dispatched, not yet accepted;
 - `verify`    — resolved: the operator checks the work (核查);
 - `extension` — an extension requested (延期申请), to approve or refuse;
 - `returned`  — handed back (回退), to route again;
 - `overdue`   — open and overdue (`dispatch.kpi.overdue`: the KPIs count the same cases);
-- `escalated` — open and escalated past the community (street or district center). The
-                ladder's 80 % reminder to the assignee and the red urge to the community lead
-                stay below: the first is no escalation, the second is the community's to act on.
+- `escalated` — open and escalated past the community (`dispatch.kpi.overdue` again: the lists'
+                `escalated=true` filter and the KPI page's export mean the same).
 """
 
 from __future__ import annotations
@@ -16,13 +19,12 @@ from enum import StrEnum
 
 from psycopg import sql
 
-from dispatch.cases.work import LEVEL_RANK
-from dispatch.kpi.overdue import OPEN_CASE, OPEN_OVERDUE
+from dispatch.kpi.overdue import OPEN_ESCALATED, OPEN_OVERDUE
 from dispatch.lifecycle.states import CaseState
-from dispatch.sla.ladder import LadderTarget
 
 
 class Queue(StrEnum):
+    TRIAGE = "triage"
     NEW = "new"
     VERIFY = "verify"
     EXTENSION = "extension"
@@ -31,10 +33,7 @@ class Queue(StrEnum):
     ESCALATED = "escalated"
 
 
-NEW_STATES = (CaseState.REPORTED, CaseState.REGISTERED, CaseState.DISPATCHED)
-_COMMUNITY = LEVEL_RANK[LadderTarget.COMMUNITY_LEAD.value]
-PAST_COMMUNITY = tuple(sorted(level for level, rank in LEVEL_RANK.items() if rank > _COMMUNITY))
-"""The levels above the community (street center, district center)."""
+NEW_STATES = (CaseState.REGISTERED, CaseState.DISPATCHED)
 
 
 def _states(*states: CaseState) -> sql.Composable:
@@ -42,12 +41,11 @@ def _states(*states: CaseState) -> sql.Composable:
 
 
 QUEUES: dict[Queue, sql.Composable] = {
+    Queue.TRIAGE: _states(CaseState.REPORTED),
     Queue.NEW: _states(*NEW_STATES),
     Queue.VERIFY: _states(CaseState.RESOLVED),
     Queue.EXTENSION: _states(CaseState.EXTENSION_REQUESTED),
     Queue.RETURNED: _states(CaseState.RETURNED),
     Queue.OVERDUE: OPEN_OVERDUE,
-    Queue.ESCALATED: sql.SQL("({} AND i.escalation_level IN ({}))").format(
-        OPEN_CASE, sql.SQL(", ").join(sql.Literal(level) for level in PAST_COMMUNITY)
-    ),
+    Queue.ESCALATED: OPEN_ESCALATED,
 }

@@ -3,7 +3,8 @@ grids as GeoJSON) and the category vocabulary (Chinese and English names, priori
 
 Rings are wound clockwise (`ST_ForcePolygonCW`), the order spherical renderers such as
 d3-geo read as "this area" rather than "everything but it". Scoped like every operator
-query: a street operator gets their street, its communities and its grids, nothing else.
+query (`dispatch.scope`): a street operator gets their street, its communities and its grids,
+a district operator their district's layers, the city operator every district's.
 Coordinates are rounded to 5 decimals (about 1 m), plenty for a board.
 """
 
@@ -14,48 +15,63 @@ from typing import Any
 from psycopg import AsyncConnection, sql
 
 from config.policy import Taxonomy
+from dispatch.scope import Level, Scope
 
 Row = dict[str, Any]
 Conn = AsyncConnection[Any]
 PRECISION = 5
 
 IN_FORCE = """
-SELECT id, district_code, effective_from FROM geo_layer_version
+SELECT DISTINCT ON (district_code) id, district_code, effective_from FROM geo_layer_version
 WHERE effective_from <= now() AND (effective_to IS NULL OR effective_to > now())
-ORDER BY effective_from DESC, id DESC LIMIT 1
+ORDER BY district_code, effective_from DESC, id DESC
 """
+"""The layer version in force of each district (one deployment may serve several)."""
 
-_LAYERS = {  # layer -> (table, parent column, the column a street scope applies to)
-    "streets": ("geo_street", "district_code", "code"),
-    "communities": ("geo_community", "street_code", "street_code"),
-    "grids": ("geo_grid", "community_code", "street_code"),
+_LAYERS = {  # layer -> (table, parent column, its area columns for the scope's clause)
+    "streets": ("geo_street", "district_code", {Level.DISTRICT: "district_code", Level.STREET: "code"}),
+    "communities": ("geo_community", "street_code", {Level.STREET: "street_code", Level.COMMUNITY: "code"}),
+    "grids": (
+        "geo_grid",
+        "community_code",
+        {Level.STREET: "street_code", Level.COMMUNITY: "community_code", Level.GRID: "code"},
+    ),
 }
+CITY_AREA = {"code": "city", "name": "城市运行管理中心"}
+"""What a city operator's layers name as their area (every district's layers follow)."""
 
 
-async def layers(conn: Conn, scope: str | None, *, geometry: bool = True) -> Row | None:
-    """The layer version in force with its areas as FeatureCollections (`geometry=False`: the
-    names and codes only, geometries null); None if no layer is loaded."""
+async def layers(conn: Conn, scope: Scope, *, geometry: bool = True) -> Row | None:
+    """The layer versions in force in the scope (its district's, or every district's for the
+    city) with their areas as FeatureCollections (`geometry=False`: the names and codes only,
+    geometries null); None if no layer of the scope is loaded."""
     cur = await conn.execute(IN_FORCE)
-    version = await cur.fetchone()
-    if version is None:
+    versions = [v for v in await cur.fetchall() if scope.district in (None, v[1])]
+    if not versions:
         return None
-    version_id, district_code, effective_from = version
+    version_id, _, effective_from = max(versions, key=lambda v: (v[2], v[0]))
+    ids = [v[0] for v in versions]
     out: Row = {
         "version": {"id": version_id, "effective_from": effective_from.isoformat()},
-        "scope": scope,
+        "scope": scope.street,
     }
     cur = await conn.execute(
-        "SELECT code, name FROM geo_district WHERE version_id = %s AND code = %s", (version_id, district_code)
+        "SELECT code, name FROM geo_district WHERE version_id = ANY(%s) ORDER BY code", (ids,)
     )
-    district = await cur.fetchone()
-    out["district"] = {"code": district_code, "name": district[1] if district else district_code}
-    for layer, (table, parent, scoped) in _LAYERS.items():
+    districts = dict(await cur.fetchall())
+    if scope.whole_city:
+        out["district"] = CITY_AREA
+    else:
+        code = str(scope.district)
+        out["district"] = {"code": code, "name": districts.get(code, code)}
+    out["districts"] = [{"code": code, "name": name} for code, name in districts.items()]
+    for layer, (table, parent, columns) in _LAYERS.items():
         query = sql.SQL(
             "SELECT code, name, {parent}, "
             "CASE WHEN %s THEN ST_AsGeoJSON(ST_ForcePolygonCW(geom), %s)::jsonb END "
-            "FROM {table} WHERE version_id = %s AND ({scoped} = %s OR %s::text IS NULL) ORDER BY code"
-        ).format(parent=sql.Identifier(parent), table=sql.Identifier(table), scoped=sql.Identifier(scoped))
-        cur = await conn.execute(query, (geometry, PRECISION, version_id, scope, scope))
+            "FROM {table} a WHERE version_id = ANY(%s) AND {scoped} ORDER BY code"
+        ).format(parent=sql.Identifier(parent), table=sql.Identifier(table), scoped=scope.where("a", columns))
+        cur = await conn.execute(query, (geometry, PRECISION, ids))
         out[layer] = {
             "type": "FeatureCollection",
             "features": [

@@ -24,7 +24,7 @@ async def login(body: Login, state: State) -> dict[str, Any]:
     if body.username is not None and body.password is not None:
         account = await run_in_threadpool(accounts.operator, body.username, body.password)
         if account is not None:
-            principal = Principal(ApiRole.OPERATOR, account.login, account.street)
+            principal = account.principal()
         elif (desk := await run_in_threadpool(accounts.desk, body.username, body.password)) is not None:
             principal = Principal(ApiRole.DESK, desk.login, desk=desk.desk)
     elif body.worker_id is not None and body.pin is not None:

@@ -1,6 +1,6 @@
 """What the operators' board reads besides the lists: the size of every queue at once, and the
 map points of the cases a live event named (the board updates its map from them instead of
-reloading the whole map). Street operators get their street only."""
+reloading the whole map). Each operator gets their scope only (`dispatch.scope`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 
 from dispatch.api import board
 from dispatch.api.answers import ERRORS, FeatureCollection, QueueCounts
-from dispatch.api.routes_operator import Many, street_scope
+from dispatch.api.routes_operator import CaseFilter
 from dispatch.api.state import Operator, State
 
 router = APIRouter(tags=["operator"], responses=ERRORS)
@@ -19,32 +19,12 @@ MAX_POINTS = 200
 
 
 @router.get("/queues", response_model=QueueCounts)
-async def queue_counts(
-    *,
-    caller: Operator,
-    state: State,
-    priority: Many = None,
-    street: str | None = None,
-    community: str | None = None,
-    grid: str | None = None,
-    source: str | None = None,
-    category: str | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="text in the description or address")] = None,
-) -> dict[str, Any]:
-    """How many cases wait in each of the board's queues (new, to verify, extension requests,
-    returned, overdue, escalated past the community) under the same filters as /incidents."""
-    scope = street_scope(caller, street)
-    query = board.IncidentQuery(
-        priorities=tuple(priority or ()),
-        street=street,
-        community=community,
-        grid=grid,
-        source=source,
-        category=category,
-        text=q,
-    )
+async def queue_counts(*, caller: Operator, state: State, query: CaseFilter) -> dict[str, Any]:
+    """How many cases wait in each of the board's queues (triage, new, to verify, extension requests,
+    returned, overdue, escalated past the community) under the same filters as /incidents
+    (its `queue` filter narrows the counts to that one queue)."""
     async with state.pool.connection() as conn:
-        return await board.queue_counts(conn, scope, query)
+        return await board.queue_counts(conn, caller.scope, query)
 
 
 @router.get("/map/points", response_model=FeatureCollection)
@@ -56,5 +36,5 @@ async def map_points(
     """The map points of these cases as they are now (a case absent from the answer has no
     point, or is outside your scope); a closed one comes back with its state, to be dropped."""
     async with state.pool.connection() as conn:
-        points = await board.map_points(conn, caller.street, open_only=False, ids=[str(i) for i in id])
+        points = await board.map_points(conn, caller.scope, open_only=False, ids=[str(i) for i in id])
     return {"type": "FeatureCollection", "features": points}

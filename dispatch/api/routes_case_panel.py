@@ -22,7 +22,7 @@ router = APIRouter(tags=["operator"], responses=ERRORS)
 
 
 async def _case(conn: case_panel.Conn, caller: Operator, incident_id: UUID) -> dict[str, Any]:
-    row = await board.incident(conn, caller.street, str(incident_id))
+    row = await board.incident(conn, caller.scope, str(incident_id))
     if row is None:
         raise NotFound()
     return row
@@ -43,7 +43,7 @@ async def merge_suggestions(incident_id: UUID, caller: Operator, state: State) -
     """Open cases of the same problem within the merge radius, in any grid, nearest first."""
     async with state.pool.connection() as conn:
         row = await _case(conn, caller, incident_id)
-        found = await case_panel.merge_candidates(conn, state.flows, row, caller.street)
+        found = await case_panel.merge_candidates(conn, state.flows, row, caller.scope)
     return [{**r, "first_reported_at": r["first_reported_at"].isoformat()} for r in found]
 
 
@@ -56,7 +56,7 @@ async def reveal(incident_id: UUID, report_id: UUID, caller: Operator, state: St
             conn,
             incident_id=str(incident_id),
             report_id=str(report_id),
-            street=caller.street,
+            scope=caller.scope,
             by=caller.subject,
         )
     if shown is None:
@@ -80,12 +80,12 @@ async def list_reveals(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    """Who saw which reporter in clear, newest first: the whole district's for a district
-    operator, their own street's for a street operator."""
+    """Who saw which reporter in clear, newest first, in the operator's scope (their district,
+    their street, or the city)."""
     async with state.pool.connection() as conn:
         total, rows = await reveals.reveals(
             conn,
-            street=caller.street,
+            scope=caller.scope,
             incident_id=str(incident) if incident else None,
             limit=limit,
             offset=offset,

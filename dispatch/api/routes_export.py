@@ -1,7 +1,9 @@
 """Operators export what they see: any filtered case list (the filters of GET /incidents) and
 the KPI tables (those of GET /kpi), as CSV (streamed page by page, UTF-8 with a BOM: Excel
-and WPS open it with the Chinese intact) or XLSX. Within the caller's scope, as the lists
-are; reporters' names and phones masked (dispatch/search/sheets.py)."""
+and WPS open it with the Chinese intact) or XLSX (each page written into a write-only sheet as
+it is read, the workbook spooled to a temporary file and streamed out in chunks: memory stays
+flat on a long list). Within the caller's scope, as the lists are; reporters' names and phones
+masked (dispatch/search/sheets.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from dispatch.api.routes_operator import CaseFilter
 from dispatch.api.state import Operator, State
 from dispatch.kpi.queries import KpiGroup, Period, kpis
 from dispatch.lifecycle.errors import DetailError
-from dispatch.search.exports import area_names, case_pages
+from dispatch.search.exports import area_names, case_pages, chunks_of, xlsx_of_pages
 from dispatch.search.sheets import (
     BEIJING,
     CASE_COLUMNS,
@@ -56,7 +58,7 @@ async def export_cases(
 
     async def pages() -> AsyncIterator[list[dict[str, object]]]:
         async with state.pool.connection() as conn:
-            async for page in case_pages(conn, caller.street, query):
+            async for page in case_pages(conn, caller.scope, query):
                 yield page
 
     if format == "csv":
@@ -67,9 +69,10 @@ async def export_cases(
                 yield csv_rows(CASE_COLUMNS, page)
 
         return StreamingResponse(chunks(), media_type=CSV_MEDIA, headers=_attachment("cases", "csv"))
-    rows = [row async for page in pages() for row in page]
-    data = await run_in_threadpool(xlsx_bytes, "案件", CASE_COLUMNS, rows)
-    return Response(data, media_type=XLSX, headers=_attachment("cases", "xlsx"))
+    spool = await xlsx_of_pages(pages(), "案件", offload=run_in_threadpool)
+    return StreamingResponse(
+        chunks_of(spool, offload=run_in_threadpool), media_type=XLSX, headers=_attachment("cases", "xlsx")
+    )
 
 
 @router.get("/kpi", response_class=Response, responses=FILES)
@@ -90,7 +93,7 @@ async def export_kpi(
     except OverflowError:
         raise DetailError("until", "too early: the default range is the 30 days before it") from None
     async with state.pool.connection() as conn:
-        rows = await kpis(conn, since=start, until=end, group=group, period=period, street=caller.street)
+        rows = await kpis(conn, since=start, until=end, group=group, period=period, scope=caller.scope)
         names = await area_names(conn)
     named = [{**r, "name": names.get(str(r["key"])) if r.get("key") else None} for r in rows]
     if format == "csv":

@@ -73,7 +73,7 @@ async def get_forecast(
             taxonomy=rules.taxonomy,
             near=state.flows.people.near,
             rosters=routing_rosters(),
-            street=caller.street,
+            scope=caller.scope,
             now=now,
             policy=load_forecast_policy(),
         )

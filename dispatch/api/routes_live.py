@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from dispatch.api.answers import ERRORS, Problem
 from dispatch.api.live import Item
 from dispatch.api.state import Operator, State, Worker
+from dispatch.scope import CITY, Scope
 
 router = APIRouter(responses=ERRORS)  # role tags per operation: each stream is for one role
 HEARTBEAT_S = 15.0
@@ -34,23 +35,23 @@ STREAM: dict[int | str, dict[str, Any]] = {
 @router.get("/live", response_class=StreamingResponse, tags=["operator"], responses=STREAM)
 async def live(request: Request, caller: Operator, state: State) -> Response:
     """Server-sent events: new case events and escalations in your scope, as they happen."""
-    return _events(request, state, caller.street, None)
+    return _events(request, state, caller.scope, None)
 
 
 @router.get("/worker/live", response_class=StreamingResponse, tags=["grid worker"], responses=STREAM)
 async def worker_live(request: Request, caller: Worker, state: State) -> Response:
     """Server-sent events for a grid worker: their own tasks (new, reassigned, done) and the
     reminders addressed to them, as they happen."""
-    return _events(request, state, None, caller.subject)
+    return _events(request, state, CITY, caller.subject)
 
 
-def _events(request: Request, state: State, street: str | None, worker: str | None) -> Response:
+def _events(request: Request, state: State, scope: Scope, worker: str | None) -> Response:
     feed = state.live
     if feed is None:
         return JSONResponse({"detail": "this API runs without the live feed"}, status_code=503)
 
     async def stream() -> AsyncIterator[bytes]:
-        async with feed.subscribe(street, worker=worker) as sub:
+        async with feed.subscribe(scope, worker=worker) as sub:
             yield b": connected\nretry: 3000\n\n"
             while not await request.is_disconnected():
                 try:

@@ -3,7 +3,8 @@ panel, and the time to receive and answer per desk.
 
 Scope: a desk sees only the notices addressed to it (a community lead: its community's; another
 desk's notice answers 404, exactly like a missing one). Operators see the notices of the cases
-in their scope (a street operator: its street's) and the KPIs of the desks in it.
+in their scope (a street operator: its street's; a district operator: its district's) and the
+KPIs of the desks in it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from dispatch.api import board
 from dispatch.api.answers import ERRORS, NOTICE_ERRORS
 from dispatch.api.edge import Body
 from dispatch.api.errors import NotFound
@@ -162,9 +164,7 @@ async def answer(notice_id: NoticeId, body: AnswerBody, caller: DeskCaller, stat
 async def case_notices(incident_id: UUID, caller: Operator, state: State) -> CaseNotices:
     """Every notice of a case and its state, for the operator's case panel."""
     async with state.pool.connection() as conn:
-        cur = await conn.execute("SELECT street_code FROM incidents WHERE incident_id = %s", (incident_id,))
-        found = await cur.fetchone()
-        if found is None or (caller.street is not None and found[0] != caller.street):
+        if await board.incident(conn, caller.scope, str(incident_id)) is None:
             raise NotFound()
         rows = await sv.of_incident(conn, str(incident_id))
         return CaseNotices(
@@ -180,6 +180,6 @@ async def notice_kpis(
     since = datetime.now(UTC) - timedelta(days=days)
     async with state.pool.connection() as conn:
         rows = await sv.kpi(conn, since)
-    if caller.street is not None:
-        rows = [r for r in rows if Desk.parse(r["desk"]).code.startswith(caller.street)]
+    if not caller.scope.whole_city:
+        rows = [r for r in rows if caller.scope.covers(Desk.parse(r["desk"]).code)]
     return NoticeKpis(since=since, items=[DeskKpi.model_validate(r) for r in rows])

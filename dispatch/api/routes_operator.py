@@ -1,8 +1,8 @@
-"""Operators (the whole district, or one street): the board, the map, the KPIs, and every
-command on a case — dispatch, reassign, merge, split a report out, extensions, verify and
-close or rework, park, reject, escalate by hand, reopen. A street operator never reads or
-changes another street's case: those answer 404, and asking for another street in a filter
-answers 403."""
+"""Operators (the whole city, one district, or one street of it): the board, the map, the
+KPIs, and every command on a case — dispatch, reassign, merge, split a report out, extensions,
+verify and close or rework, park, reject, escalate by hand, reopen. An operator never reads or
+changes a case outside their scope (`dispatch.scope`): those answer 404, and asking for an area
+outside it in a filter answers 403."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from dispatch.cases.commands import Command
 from dispatch.kpi.queries import KpiGroup, Period, kpis, out_of_area
 from dispatch.lifecycle.errors import DetailError
 from dispatch.lifecycle.states import CaseState
+from dispatch.scope import Scope, ScopeError
 from dispatch.surge.flows import surge_rows, surge_scope
 from dispatch.surge.policy import load_surge_policy
 
@@ -42,11 +43,16 @@ router = APIRouter(tags=["operator"], responses=ERRORS)
 Many = Annotated[list[str] | None, Query()]
 
 
-def street_scope(caller: Operator, street: str | None) -> str | None:
-    """The operator's street; refuses a filter naming another street (403)."""
-    if caller.street is not None and street is not None and street != caller.street:
-        raise Forbidden(f"operator {caller.subject} sees street {caller.street} only")
-    return caller.street
+def scope_of(caller: Operator, **areas: str | None) -> Scope:
+    """The operator's scope; refuses a filter naming an area outside it (403), e.g.
+    `scope_of(caller, street=street, grid=grid)`."""
+    scope = caller.scope
+    try:
+        for name, code in areas.items():
+            scope.check(name, code)
+    except ScopeError as exc:
+        raise Forbidden(f"operator {caller.subject} sees {scope.describe()} only ({exc})") from None
+    return scope
 
 
 def _summary(row: dict[str, Any], state: State) -> dict[str, Any]:
@@ -68,12 +74,12 @@ def case_filter(
     q: Annotated[str | None, Query(max_length=100, description="text in the description or address")] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    escalated: Annotated[bool | None, Query(description="true: escalated past the assignee")] = None,
+    escalated: Annotated[bool | None, Query(description="true: escalated past the community")] = None,
     queue: Annotated[Queue | None, Query(description="one of the board's queues")] = None,
 ) -> board.IncidentQuery:
     """The filters of a case list, one dependency for GET /incidents and GET /export/incidents
-    (so an export holds what the list shows); another street than the operator's own is 403."""
-    street_scope(caller, street)
+    (so an export holds what the list shows); an area outside the operator's scope is 403."""
+    scope_of(caller, street=street, community=community, grid=grid)
     return board.IncidentQuery(
         tuple(state_ or ()),
         tuple(priority or ()),
@@ -105,7 +111,7 @@ async def list_incidents(
 ) -> dict[str, Any]:
     async with state.pool.connection() as conn:
         total, rows = await board.list_incidents(
-            conn, caller.street, replace(query, limit=limit, offset=offset)
+            conn, caller.scope, replace(query, limit=limit, offset=offset)
         )
     return {"total": total, "limit": limit, "offset": offset, "items": [_summary(r, state) for r in rows]}
 
@@ -115,7 +121,7 @@ async def incident_detail(incident_id: UUID, caller: Operator, state: State) -> 
     """The case, its reports (reporters masked: POST …/reveal to call one back), its events
     timeline, its tasks, and the people who hold or held it (name, force, phone, on shift)."""
     async with state.pool.connection() as conn:
-        row = await board.incident(conn, caller.street, str(incident_id))
+        row = await board.incident(conn, caller.scope, str(incident_id))
         if row is None:
             raise NotFound()
         reports = await board.reports_of(conn, str(incident_id))
@@ -151,7 +157,7 @@ async def list_tasks(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    scope = street_scope(caller, street)
+    scope = scope_of(caller, street=street, grid=grid)
     query = board.TaskQuery(tuple(status or ("active",)), assignee, level, street, grid, limit, offset)
     async with state.pool.connection() as conn:
         total, rows = await board.list_tasks(conn, scope, query)
@@ -169,9 +175,9 @@ async def map_layer(
     grids with open items (open and overdue counts, their outlines)."""
     async with state.pool.connection() as conn:
         if not grids:
-            points = await board.map_points(conn, caller.street, open_only=not include_closed)
+            points = await board.map_points(conn, caller.scope, open_only=not include_closed)
             return {"type": "FeatureCollection", "features": points}
-        points, cells = await board.map_features(conn, caller.street, open_only=not include_closed)
+        points, cells = await board.map_features(conn, caller.scope, open_only=not include_closed)
     return {"type": "FeatureCollection", "features": [*cells, *points]}
 
 
@@ -204,9 +210,9 @@ async def kpi(
                 raise DetailError("surge", f"no surge {surge}")
             scope = surge_scope(found[0], load_surge_policy())
         rows = await kpis(
-            conn, since=start, until=end, group=group, period=period, street=caller.street, surge=scope
+            conn, since=start, until=end, group=group, period=period, scope=caller.scope, surge=scope
         )
-        outside = 0 if caller.street else await out_of_area(conn, since=start, until=end)
+        outside = 0 if caller.scope.street else await out_of_area(conn, since=start, until=end)
     return {"since": start.isoformat(), "until": end.isoformat(), "items": rows, "out_of_area": outside}
 
 

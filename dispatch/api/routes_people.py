@@ -175,11 +175,14 @@ async def export_sheet(
     format: Literal["xlsx", "csv"] = "xlsx",
     scope: Annotated[str | None, Query(pattern=AREA_CODE, description="one community or street")] = None,
 ) -> Response:
-    """The active roster in the import's format (edit it, import it back)."""
+    """The active roster in the import's format (edit it, import it back), of the operator's
+    district (the city operator: every district's); another district's area is 403."""
+    if scope is not None and not caller.scope.covers(scope):
+        raise Forbidden(f"operator {caller.subject} sees {caller.scope.describe()} only")
 
     def rows() -> list[tuple[object, ...]]:
         with _engine(state).connect() as conn:
-            return export_rows(conn, scope=scope)
+            return export_rows(conn, scope=scope, within=caller.scope)
 
     name = f"roster-{scope or 'district'}.{format}"
     data = write_roster(name, await run_in_threadpool(rows))
@@ -272,12 +275,12 @@ async def on_duty(
     at: datetime | None = None,
 ) -> Response | list[OnDutyOut]:
     """Who is on shift in a grid (its grid-level members) or a community (its community-level
-    members and lead) now or `at`, dated exceptions applied. Street operators: their street."""
+    members and lead) now or `at`, dated exceptions applied. In the operator's scope only."""
     area = grid or community
     if area is None or (grid and community):
         return JSONResponse({"detail": "give one of grid or community", "field": "grid"}, status_code=422)
-    if caller.street is not None and not area.startswith(caller.street):
-        raise Forbidden(f"operator {caller.subject} sees street {caller.street} only")
+    if not caller.scope.covers(area):
+        raise Forbidden(f"operator {caller.subject} sees {caller.scope.describe()} only")
     when = at or datetime.now(UTC)
     if when.tzinfo is None:
         return JSONResponse({"detail": "at: give an offset", "field": "at"}, status_code=422)

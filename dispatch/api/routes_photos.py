@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
+from psycopg import sql
 
 from dispatch.api import photos
 from dispatch.api.answers import ERRORS, PHOTO_ERRORS, PhotoStored
@@ -43,18 +44,20 @@ async def upload(
     responses={200: {"content": {m: {} for m in ("image/jpeg", "image/png", "image/webp")}}},
 )
 async def read(key: str, caller: Caller, state: State) -> Response:
-    """A photo attached to a task you may see (operators: your street; workers: your tasks)."""
-    if caller.role not in (ApiRole.OPERATOR, ApiRole.GRID_WORKER):
+    """A photo attached to a task you may see (operators: your scope; workers: your tasks)."""
+    if not caller.is_operator and caller.role is not ApiRole.GRID_WORKER:
         raise Forbidden("photos are for operators and grid workers")
     photos.checked_key(key)
+    query: sql.Composable
     if caller.role is ApiRole.GRID_WORKER:
-        query = "SELECT 1 FROM tasks WHERE %s = ANY(photos) AND assignee_id = %s LIMIT 1"
-        args: tuple[str | None, ...] = (key, caller.subject)
+        query = sql.SQL("SELECT 1 FROM tasks t WHERE %s = ANY(t.photos) AND t.assignee_id = %s LIMIT 1")
+        args: tuple[str, ...] = (key, caller.subject)
     else:
-        query = (
-            "SELECT 1 FROM tasks WHERE %s = ANY(photos) AND (street_code = %s OR %s::text IS NULL) LIMIT 1"
-        )
-        args = (key, caller.street, caller.street)
+        query = sql.SQL(
+            "SELECT 1 FROM tasks t JOIN incidents i USING (incident_id) "
+            "WHERE %s = ANY(t.photos) AND {} LIMIT 1"
+        ).format(caller.scope.where("i"))
+        args = (key,)
     async with state.pool.connection() as conn:
         cur = await conn.execute(query, args)
         found = await cur.fetchone()

@@ -32,10 +32,11 @@ def _cached_json(request: Request, body: Any) -> Response:
     responses={304: {"description": "not modified (If-None-Match)"}},
 )
 async def layers(request: Request, caller: Operator, state: State, geometry: bool = True) -> Response:
-    """District, streets, communities and grids in force (GeoJSON; a street operator: theirs).
+    """Districts, streets, communities and grids in force (GeoJSON), in the operator's scope
+    (a street operator: theirs; a district operator: their district; the city: every district).
     `geometry=false`: names and codes only."""
     async with state.pool.connection() as conn:
-        body = await reference.layers(conn, caller.street, geometry=geometry)
+        body = await reference.layers(conn, caller.scope, geometry=geometry)
     if body is None:
         raise NotFound("no grid layer loaded: run `yiwang geo load`")
     return _cached_json(request, body)

@@ -2,7 +2,8 @@
 
 No account and no token: the caller is anonymous, and the tracking code is the only key to a
 report (a wrong or unknown code answers 404, like a missing report). A report is the
-resident adapter's document (producers/adapters/resident.py), checked like every feed's and
+resident adapter's document (through the port `dispatch.residents.ports.ResidentFeed`, which
+the API's root fills from the feeds), checked like every feed's and
 published to `reports.resident`; the intake places it and merges it with a report of the
 same thing nearby, which the resident is told on the tracking page. Limits: reports per
 device (the `X-Device` header, the page's random id) and per network address in a window
@@ -19,9 +20,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, File, Header, HTTPException, Query, Request, UploadFile
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from config.policy import load_taxonomy
@@ -45,6 +44,7 @@ from dispatch.api.state import State
 from dispatch.cases.documents import HEADERS
 from dispatch.lifecycle.errors import DetailError
 from dispatch.residents import service as q
+from dispatch.residents.ports import ResidentFeed
 from dispatch.residents.values import (
     Stage,
     TooMany,
@@ -57,23 +57,23 @@ from dispatch.residents.values import (
 from dispatch.revisits import service as visits
 from dispatch.revisits.errors import NotFound
 from dispatch.revisits.values import VisitStatus
-from producers.adapters.registry import ADAPTERS
-from producers.open311.store import SharedRequestLog
-from producers.outcome import Context, Rejection
-from producers.sources import load_sources
-from schemas.dead_letter import Origin
-from schemas.report import Report, Source, encode
+from schemas.report import encode
 
 router = APIRouter(prefix="/r", tags=["residents"])
 Device = Annotated[str, Header(alias="X-Device", min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-@router.get("/categories")
-async def categories() -> Categories:
+def _feed(state: State) -> ResidentFeed:
+    if state.residents is None:
+        raise HTTPException(503, "this API takes no residents' reports")
+    return state.residents
+
+
+@router.get("/categories", responses={503: RESIDENT_ERRORS[503]})
+async def categories(state: State) -> Categories:
     """The picker: the resident source's categories in the taxonomy's own words."""
     taxonomy = await run_in_threadpool(load_taxonomy)
-    config = (await run_in_threadpool(load_sources))[Source.RESIDENT]
-    codes = sorted(set(config.categories.values()))
+    codes = await run_in_threadpool(_feed(state).categories)
     return Categories(
         items=[Category(code=c, zh=taxonomy.categories[c].zh, en=taxonomy.categories[c].en) for c in codes]
     )
@@ -88,20 +88,6 @@ async def reasons(state: State) -> Reasons:
     return Reasons(
         items=[Reason(code=r.code, zh=r.zh, en=r.en, handling=r.handling) for r in policy.reasons.values()]
     )
-
-
-def _adapt(doc: dict[str, object], now: datetime) -> Report:
-    ctx = Context(load_sources()[Source.RESIDENT], load_taxonomy(), now, Origin(file="resident-api"))
-    (out,) = list(ADAPTERS[Source.RESIDENT](orjson.dumps(doc), ctx))
-    if isinstance(out, Rejection):
-        raise DetailError(out.field, out.reason)
-    assert isinstance(out, Report)  # the resident adapter has no companion records
-    return out
-
-
-def _list_in_open311(engine: Engine, report: Report) -> None:
-    category = load_taxonomy().categories[report.category]
-    SharedRequestLog(engine).record(report, service_name=category.zh, agency=category.lead_department)
 
 
 def _address(request: Request) -> str:
@@ -156,7 +142,8 @@ async def submit(body: ResidentReport, request: Request, state: State, device: D
         "photos": body.photos or None,
         "contact": {"phone": body.phone} if body.phone else None,
     }
-    report = await run_in_threadpool(_adapt, {k: v for k, v in doc.items() if v is not None}, now)
+    feed = _feed(state)
+    report = await run_in_threadpool(feed.adapt, {k: v for k, v in doc.items() if v is not None}, now)
     policy = await run_in_threadpool(load_resident_policy)
     device_hash = digest(device)
     ip_hash = _address(request)
@@ -189,7 +176,7 @@ async def submit(body: ResidentReport, request: Request, state: State, device: D
             await q.delete(conn, ref)
         raise HTTPException(503, "the report could not be sent: please try again") from None
     if state.engine is not None:  # listed by Open311's GET requests like any request
-        await run_in_threadpool(_list_in_open311, state.engine, report)
+        await run_in_threadpool(feed.list_request, state.engine, report)
     return Received(code=code, reference=ref, stage=Stage.RECEIVED)
 
 

@@ -1,7 +1,7 @@
 """Operators find a case by what a caller or an agency quotes: the agency's own reference (a
 110 number, a 12345 ticket), a report or case id, a reporter's phone (matched through its
-keyed hash: dispatch/search/phones.py), or text of the address. A street operator finds only
-their street's cases; a case of another street is simply not found."""
+keyed hash: dispatch/search/phones.py), or text of the address. An operator finds only the
+cases of their scope (street, district or city); any other case is simply not found."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ async def search(
     except SearchError as exc:
         raise DetailError(exc.field, exc.message) from None
     async with state.pool.connection() as conn:
-        rows = await search_cases(conn, caller.street, found, limit=limit)
+        rows = await search_cases(conn, caller.scope, found, limit=limit)
     tk = state.flows.rules.tk
     items = [{**row, "deadlines": deadlines(row.pop("clocks", None), tk)} for row in rows]
     return {"q": q, "items": items}

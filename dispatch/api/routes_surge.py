@@ -132,8 +132,8 @@ async def list_surges(
     async with state.pool.connection() as conn:
         rows = await surge_rows(conn, since=now - timedelta(hours=hours))
         kpis = await surge_kpis(conn, rows, load_surge_policy())
-    if caller.street is not None:
-        rows = [r for r in rows if any(g.startswith(caller.street) for g in r["grids"])]
+    if not caller.scope.whole_city:
+        rows = [r for r in rows if any(caller.scope.covers(g) for g in r["grids"])]
     return SurgeList(items=[_out(r, kpis[r["surge_id"]], now) for r in rows])
 
 
@@ -165,21 +165,25 @@ async def declare_surge(body: SurgeIn, caller: DistrictOperator, state: State) -
     policy = load_surge_policy()
     rule = policy.rule(body.warning, body.level)
     if rule is None:
-        raise DetailError("warning", f"no surge policy for {body.warning}{body.level} in config/surge.toml")
+        raise DetailError(
+            "warning",
+            f"no surge policy for {body.warning}{body.level} in config/surge.toml",
+            code="no_policy",
+        )
     now = state.flows.clock()
     starts = body.starts_at or now
     ends = body.until or starts + policy.default_duration
     if ends <= starts:
-        raise DetailError("until", "must be after starts_at")
+        raise DetailError("until", "must be after starts_at", code="before_start")
     if ends <= now:
-        raise DetailError("until", "is already past")
+        raise DetailError("until", "is already past", code="in_the_past")
     area = WarningArea(
         polygons=tuple(tuple(p) for p in body.area.polygons),
         circles=tuple((c.lon, c.lat, c.radius_m) for c in body.area.circles),
         geocodes=tuple(body.area.geocodes),
     )
     if area.empty:
-        raise DetailError("area", "draw a polygon or circle, or pick at least one division")
+        raise DetailError("area", "draw a polygon or circle, or pick at least one division", code="required")
     try:
         area.shapes()
     except AreaError as exc:

@@ -56,14 +56,17 @@ async def _my_task(conn: Conn, worker: str, task_id: UUID) -> str:
 async def _communities(conn: Conn, operator: Actor, community: str | None) -> list[str] | None:
     """The communities an operator asks about (None: the district), inside their scope."""
     if community is not None:
-        if await q.street_of(conn, community) is None or not (
-            operator.street_code is None or await q.street_of(conn, community) == operator.street_code
+        if (
+            not operator.scope.admits({"community_code": community})
+            or await q.street_of(conn, community) is None
         ):
             raise NotFound()
         return [community]
-    if operator.street_code is None:
+    if operator.scope.whole_city:
         return None
-    return [c["code"] for c in await q.communities(conn) if c["street_code"] == operator.street_code]
+    return [
+        c["code"] for c in await q.communities(conn) if operator.scope.admits({"community_code": c["code"]})
+    ]
 
 
 # --- grid workers -----------------------------------------------------------------------
@@ -117,7 +120,7 @@ async def import_volunteers(
     out = []
     async with state.pool.connection() as conn:
         for r in body:
-            if not await flows.in_scope(conn, caller.actor(), r.community_code):
+            if not flows.in_scope(caller.actor(), r.community_code):
                 raise NotFound()
             pin_hash = await run_in_threadpool(hash_secret, r.pin)
             v = await flows.register(
@@ -182,9 +185,9 @@ async def put_item(item_id: str, body: ItemBody, caller: Operator, state: State,
         raise NotFound()
     async with state.pool.connection() as conn:
         if body.community_code is None:
-            if caller.street is not None:
+            if caller.scope.street is not None:
                 raise Forbidden("district-wide items are kept by the district's operators")
-        elif not await flows.in_scope(conn, caller.actor(), body.community_code):
+        elif not flows.in_scope(caller.actor(), body.community_code):
             raise NotFound()
         item = Item(
             item_id,

@@ -25,6 +25,7 @@ from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.notices.flows import NoticeFlows
 from dispatch.notices.rules import load_notice_policy
 from dispatch.residents.places import PlaceFinder
+from dispatch.residents.ports import ResidentFeed
 from dispatch.residents.values import UploadWindow, load_resident_policy
 from dispatch.revisits.flows import RevisitFlows
 from dispatch.volunteers.flows import VolunteerFlows
@@ -48,6 +49,7 @@ class ApiState:
     resident_places: PlaceFinder = field(  # the resident form's place lookups (GET /r/place)
         default_factory=lambda: PlaceFinder(load_resident_policy().lookups)
     )
+    residents: ResidentFeed | None = None  # the resident feed's side (None: /r takes no reports)
 
 
 class Forbidden(Exception):
@@ -83,16 +85,23 @@ def _role(role: ApiRole) -> Any:
     return Depends(check)
 
 
+def _operator(caller: Caller) -> Principal:
+    if not caller.is_operator:
+        raise Forbidden(f"this endpoint is for operators, not {caller.role}")
+    return caller
+
+
 def _district_operator(caller: Caller) -> Principal:
-    if caller.role is not ApiRole.OPERATOR or caller.street is not None:
-        raise Forbidden("this endpoint is for district operators (区社会治理中心) only")
+    if not caller.is_operator or caller.scope.street is not None:
+        raise Forbidden("this endpoint is for district operators (区社会治理中心) and the city's only")
     return caller
 
 
 Worker = Annotated[Principal, _role(ApiRole.GRID_WORKER)]
 DistrictOperator = Annotated[Principal, Depends(_district_operator)]
-"""An operator of the whole district: who manages people and clears dead letters."""
-Operator = Annotated[Principal, _role(ApiRole.OPERATOR)]
+"""An operator of a whole district, or of the city: who manages people and clears dead letters."""
+Operator = Annotated[Principal, Depends(_operator)]
+"""An operator of a district, of one street of it, or of the whole city (`Principal.scope`)."""
 Agency = Annotated[Principal, _role(ApiRole.AGENCY)]
 DeskCaller = Annotated[Principal, _role(ApiRole.DESK)]
 VolunteerCaller = Annotated[Principal, _role(ApiRole.VOLUNTEER)]

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 
 from config.policy import CONFIG_DIR, PolicyError, Priority, Taxonomy, read_toml
 from dispatch.breaches.estimator import (
@@ -31,6 +31,7 @@ from dispatch.breaches.estimator import (
 from dispatch.codec import clocks_from
 from dispatch.routing.rosters import Roster, on_shift
 from dispatch.routing.values import Candidate
+from dispatch.scope import CITY, Scope
 from dispatch.sla.calendar import Timekeeper
 from dispatch.sla.clocks import ClockName
 from dispatch.sla.errors import CalendarRangeError
@@ -70,15 +71,18 @@ async def done_tasks(conn: Conn, since: datetime) -> list[DoneTask]:
     return [DoneTask(*r) for r in await cur.fetchall()]
 
 
-async def open_tasks(conn: Conn, tk: Timekeeper, street: str | None) -> tuple[list[OpenTask], dict[str, str]]:
-    """The active tasks (in `street`, or all) with their resolve deadlines; and each task's
-    incident community (for the people who might take it)."""
+async def open_tasks(
+    conn: Conn, tk: Timekeeper, scope: Scope = CITY
+) -> tuple[list[OpenTask], dict[str, str]]:
+    """The active tasks (in `scope`, `dispatch.scope`) with their resolve deadlines; and each
+    task's incident community (for the people who might take it)."""
     cur = await conn.execute(
-        "SELECT t.task_id::text, t.incident_id::text, i.category, i.priority, t.grid_code, t.assignee_id,"
-        " t.assignee_role, t.created_at, t.accepted_at, i.clocks, i.community_code, t.arrived_at"
-        " FROM tasks t JOIN incidents i USING (incident_id)"
-        " WHERE t.status = 'active' AND t.resolved_at IS NULL AND (%s::text IS NULL OR i.street_code = %s)",
-        (street, street),
+        sql.SQL(
+            "SELECT t.task_id::text, t.incident_id::text, i.category, i.priority, t.grid_code, t.assignee_id,"
+            " t.assignee_role, t.created_at, t.accepted_at, i.clocks, i.community_code, t.arrived_at"
+            " FROM tasks t JOIN incidents i USING (incident_id)"
+            " WHERE t.status = 'active' AND t.resolved_at IS NULL AND {}"
+        ).format(scope.where("i"))
     )
     out: list[OpenTask] = []
     communities: dict[str, str] = {}
@@ -159,7 +163,7 @@ async def board_forecast(
     taxonomy: Taxonomy,
     near: Any,
     rosters: dict[str, Roster],
-    street: str | None,
+    scope: Scope,
     now: datetime,
     policy: ForecastPolicy,
 ) -> BoardForecast:
@@ -170,14 +174,12 @@ async def board_forecast(
     history_since = now - policy.history
     times = ServiceTimes.measure(await done_tasks(conn, history_since), policy.params)
     recent = await arrivals(conn, now - policy.arrival_window, now, history_since)
-    every, communities = await open_tasks(conn, tk, None)
+    every, communities = await open_tasks(conn, tk)
     forecasts = forecast(every, times, recent, now)
     queues: dict[str, list[Forecast]] = defaultdict(list)
     for f in forecasts:
         queues[f.task.assignee_id].append(f)
-    mine = [
-        f for f in forecasts if street is None or (f.task.grid_code and f.task.grid_code.startswith(street))
-    ]
+    mine = [f for f in forecasts if scope.admits({"grid_code": f.task.grid_code})]
     suggestions: dict[str, Suggestion] = {}
     given: Counter[str] = Counter()
     for f in mine:

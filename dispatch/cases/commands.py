@@ -62,7 +62,9 @@ def chosen(work: CaseWork, worker_id: str, roles: Mapping[str, str], actor: Acto
     """An operator's named assignee, checked against the directory (`roles`: worker id -> role)."""
     role = roles.get(worker_id)
     if role is None:
-        raise DetailError("assignee", f"{worker_id!r} is not in the workforce directory")
+        raise DetailError(
+            "assignee", f"{worker_id!r} is not in the workforce directory", code="unknown_worker"
+        )
     return Assignment(
         worker_id,
         role,
@@ -78,7 +80,7 @@ def perform(
     """Apply `command` (and the routing it implies) to `work`; lifecycle errors propagate."""
     action, actor = command.action, command.actor
     if action in (Action.RESOLVE, Action.VOLUNTEER_RESOLVE) and not (command.note and command.note.strip()):
-        raise DetailError("note", "resolve needs a note saying what was done")
+        raise DetailError("note", "resolve needs a note saying what was done", code="required")
     assignment: Assignment | None
     if action in (Action.REASSIGN, Action.DISPATCH):
         if command.assignee:
@@ -86,13 +88,17 @@ def perform(
         else:
             assignment = route(work, action)
             if assignment is None:
-                raise DetailError("assignee", "nobody eligible is on shift: name an assignee")
+                raise DetailError(
+                    "assignee", "nobody eligible is on shift: name an assignee", code="nobody_on_shift"
+                )
         work.act(action, actor, command.reason, assignment=assignment)
         return
     if action is Action.ESCALATE:
         level = command.level or LadderTarget.STREET_CENTER
         if level not in ESCALATION_LEVELS:
-            raise DetailError("level", f"escalate to one of {', '.join(ESCALATION_LEVELS)}")
+            raise DetailError(
+                "level", f"escalate to one of {', '.join(ESCALATION_LEVELS)}", code="not_a_choice"
+            )
         doc = manual_escalation(work, actor, level, targets)
         work.raise_level(doc["level"])
         work.act(action, actor, command.reason, data={"escalation": doc})

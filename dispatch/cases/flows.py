@@ -369,13 +369,10 @@ class CaseFlows:
         """The merge target takes the merged case's sources and reports (and so its feedback)."""
         target_id = str(command.merged_into)
         target = locked.get(target_id)
-        scope = command.actor.street_code
-        if (
-            target is None
-            or CaseState(target["state"]) not in OPEN
-            or (scope is not None and target.get("street_code") != scope)
-        ):
-            raise DetailError("merged_into", f"no open incident {target_id} in your scope to merge into")
+        if target is None or CaseState(target["state"]) not in OPEN or not in_scope(command.actor, target):
+            raise DetailError(
+                "merged_into", f"no open incident {target_id} in your scope to merge into", code="not_found"
+            )
         tasks = await q.tasks_of(conn, [target_id])
         before = Priority(target["priority"])
         raises = Priority(merged["priority"]).rank < before.rank
@@ -460,7 +457,7 @@ def in_scope(actor: Actor, incident: Row) -> bool:
     """Whether the case is the actor's to see at all (checked before the lifecycle's rules, so
     a refusal never tells an outsider the state of a case that is not theirs)."""
     if actor.role is Role.OPERATOR:
-        return actor.street_code is None or actor.street_code == incident.get("street_code")
+        return actor.scope.admits(incident)
     if actor.role is Role.GRID_WORKER:
         return actor.actor_id == incident.get("assignee_id")
     if actor.role is Role.AGENCY:

@@ -10,6 +10,13 @@ case stays overdue. A yellow (80 %) reminder to the assignee is not an overrun.
 - `overrun(e)` — the predicate on one event row (the KPIs count cases with one in the period);
 - `OVERDUE_CASE` — the predicate on an incident row `i`: it has such an event;
 - `OPEN_OVERDUE` — an open case that is overdue (the board's queue, the KPIs' `open_overdue`).
+
+已升级 (escalated), defined here too, once: a case escalated past the community — its
+`escalation_level` is the street center or the district center. The 80 % reminder to the
+assignee is no escalation, and the red urge to the community lead is the community's to act on
+(小事不出村), so neither counts. The board's 已升级（社区以上） queue (`OPEN_ESCALATED`), the
+`escalated=true` filter of the lists and the KPI page's "escalated" export
+(`ESCALATED_CASE`) all mean this.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from dispatch.lifecycle.states import OPEN
+from dispatch.sla.ladder import LadderTarget
 
 OPEN_STATES = tuple(sorted(s.value for s in OPEN))
 """Every state a case is open in (not closed, merged or rejected)."""
@@ -41,3 +49,14 @@ OPEN_CASE: sql.Composable = sql.SQL("i.state IN ({})").format(
 )
 OPEN_OVERDUE: sql.Composable = sql.SQL("({} AND {})").format(OPEN_CASE, OVERDUE_CASE)
 """An open case that is overdue: what the board's 超期 queue lists and the KPIs' `open_overdue` count."""
+
+PAST_COMMUNITY = (LadderTarget.STREET_CENTER.value, LadderTarget.DISTRICT_CENTER.value)
+"""The ladder's levels above the community: a case at one of them is escalated (已升级)."""
+
+ESCALATED_CASE: sql.Composable = sql.SQL("i.escalation_level IN ({})").format(
+    sql.SQL(", ").join(sql.Literal(level) for level in PAST_COMMUNITY)
+)
+"""The incident `i` was escalated past the community (see the module doc), open or not."""
+
+OPEN_ESCALATED: sql.Composable = sql.SQL("({} AND {})").format(OPEN_CASE, ESCALATED_CASE)
+"""An open case escalated past the community: the board's 已升级（社区以上） queue."""

@@ -42,6 +42,7 @@ from psycopg import AsyncConnection, sql
 
 from dispatch.kpi.overdue import OPEN_OVERDUE, overrun
 from dispatch.kpi.satisfaction import SATISFACTION_COLUMNS, satisfaction
+from dispatch.scope import CITY, Level, Scope
 
 Row = dict[str, Any]
 _NO_VISITS: Row = {
@@ -163,17 +164,11 @@ async def surge_cases(conn: AsyncConnection[Any], scope: SurgeScope) -> list[str
     return [str(r[0]) for r in await cur.fetchall()]
 
 
-def _scope(street: str | None, cases: list[str] | None) -> tuple[sql.Composable, list[Any]]:
-    """The WHERE piece (over `i`) and its arguments: one street, one surge's cases, or both."""
-    parts: list[sql.Composable] = []
-    args: list[Any] = []
-    if street is not None:
-        parts.append(sql.SQL("i.street_code = %s"))
-        args.append(street)
-    if cases is not None:
-        parts.append(sql.SQL("i.incident_id = ANY(%s::uuid[])"))
-        args.append(cases)
-    return (sql.SQL(" AND ").join(parts) if parts else sql.SQL("TRUE")), args
+def _scope(scope: Scope, cases: list[str] | None) -> tuple[sql.Composable, list[Any]]:
+    """The WHERE piece (over `i`) and its arguments: the caller's scope, and one surge's cases."""
+    if cases is None:
+        return scope.where("i"), []
+    return sql.SQL("{} AND i.incident_id = ANY(%s::uuid[])").format(scope.where("i")), [cases]
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -187,13 +182,13 @@ async def kpis(
     until: datetime,
     group: KpiGroup = KpiGroup.STREET,
     period: Period = Period.ALL,
-    street: str | None = None,
+    scope: Scope = CITY,
     surge: SurgeScope | None = None,
 ) -> list[Row]:
-    """One row per group and period; `street` scopes the events to one street, `surge` to the
-    cases of one surge."""
+    """One row per group and period; `scope` (`dispatch.scope`) limits the events to a
+    district's or a street's cases, `surge` to the cases of one surge."""
     cases = None if surge is None else await surge_cases(conn, surge)
-    scope, scope_args = _scope(street, cases)
+    where, scope_args = _scope(scope, cases)
     period_sql = (
         "'all'"
         if period is Period.ALL
@@ -203,7 +198,7 @@ async def kpis(
         group=sql.SQL(_GROUP[group]),
         period=sql.SQL(period_sql),
         unnest=sql.SQL(_JOINS.get(group, "")),
-        scope=scope,
+        scope=where,
         overrun=overrun("e"),
     )
     cur = await conn.execute(query, [since, until, *scope_args])
@@ -251,21 +246,20 @@ async def kpis(
             **_NO_VISITS,
         }
     visits = await satisfaction(
-        conn, since=since, until=until, group=group.value, period_sql=period_sql, street=street, cases=cases
+        conn, since=since, until=until, group=group.value, period_sql=period_sql, scope=scope, cases=cases
     )
     for k, columns in visits.items():
         out.setdefault(k, _empty(group, *k)).update(columns)
     if period is Period.ALL:
-        for key, count in await open_overdue(conn, group=group, street=street, cases=cases):
+        for key, count in await open_overdue(conn, group=group, scope=scope, cases=cases):
             out.setdefault((key, "all"), _empty(group, key, "all"))["open_overdue"] = count
     if group in _POINTS_GROUP and surge is None:
-        args: list[Any] = [since, until] + ([street] if street is not None else [])
         points = sql.SQL(POINTS_SQL).format(
             group=sql.SQL(_POINTS_GROUP[group]),
             period=sql.SQL(period_sql.replace("e.at", "p.at")),
-            scope=sql.SQL("left(p.community_code, 9) = %s" if street is not None else "TRUE"),
+            scope=scope.where("p", {Level.COMMUNITY: "community_code"}),
         )
-        cur = await conn.execute(points, args)
+        cur = await conn.execute(points, [since, until])
         for key, when, issued, redeemed in await cur.fetchall():
             row = out.setdefault((key, when), _empty(group, key, when))
             row["points_issued"], row["points_redeemed"] = int(issued), int(redeemed)
@@ -308,17 +302,17 @@ async def open_overdue(
     conn: AsyncConnection[Any],
     *,
     group: KpiGroup = KpiGroup.DISTRICT,
-    street: str | None = None,
+    scope: Scope = CITY,
     cases: list[str] | None = None,
 ) -> list[tuple[Any, int]]:
     """(group key, open cases overdue now): the board's 超期 queue, counted by group (of the
     ids `cases` only, when given)."""
-    scope, args = _scope(street, cases)
+    where, args = _scope(scope, cases)
     query = sql.SQL(OPEN_OVERDUE_SQL).format(
         group=sql.SQL(_OPEN_GROUP[group]),
         unnest=sql.SQL(_JOINS.get(group, "") if group is KpiGroup.SOURCE else ""),
         open_overdue=OPEN_OVERDUE,
-        scope=scope,
+        scope=where,
     )
     cur = await conn.execute(query, args)
     return [(key, int(n)) for key, n in await cur.fetchall()]

@@ -17,6 +17,8 @@ from typing import Any
 
 from psycopg import AsyncConnection, sql
 
+from dispatch.scope import CITY, Scope
+
 Row = dict[str, Any]
 SATISFACTION_COLUMNS = (
     "visits",
@@ -64,20 +66,21 @@ async def satisfaction(
     until: datetime,
     group: str,
     period_sql: str,
-    street: str | None = None,
+    scope: Scope = CITY,
     cases: list[str] | None = None,
 ) -> dict[tuple[Any, Any], Row]:
     """(key, period) -> the satisfaction columns; `period_sql` is the caller's over `e.at`;
-    `cases`: of these incident ids only (a surge's, `dispatch.kpi.queries.SurgeScope`)."""
-    scope = "i.street_code = %(street)s" if street is not None else "TRUE"
+    `scope`: the caller's (`dispatch.scope`); `cases`: of these incident ids only (a surge's,
+    `dispatch.kpi.queries.SurgeScope`)."""
+    where = scope.where("i")
     if cases is not None:  # surge hook: the KPI split by surge
-        scope += " AND i.incident_id = ANY(%(cases)s::uuid[])"
+        where = sql.SQL("{} AND i.incident_id = ANY(%(cases)s::uuid[])").format(where)
     query = sql.SQL(SATISFACTION_SQL).format(  # the pieces are constants chosen by enum
         group=sql.SQL(SATISFACTION_GROUP[group]),
         period=sql.SQL(period_sql.replace("e.at", "v.requested_at")),
-        scope=sql.SQL(scope),
+        scope=where,
     )
-    params = {"since": since, "until": until, "street": street, "cases": cases}
+    params = {"since": since, "until": until, "cases": cases}
     cur = await conn.execute(query, params)
     out: dict[tuple[Any, Any], Row] = {}
     for key, when, visits, answered, not_reached, satisfied, dissatisfied, reworked in await cur.fetchall():

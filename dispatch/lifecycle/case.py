@@ -14,6 +14,7 @@ from datetime import datetime
 from config.policy import Duration
 from dispatch.lifecycle.errors import LifecycleError
 from dispatch.lifecycle.states import Action, CaseState, Role
+from dispatch.scope import CITY, Scope
 from dispatch.sla.clocks import ClockEffect
 
 
@@ -21,12 +22,18 @@ from dispatch.sla.clocks import ClockEffect
 class Actor:
     """Who acts. `actor_id`: a worker id, an operator's login, an agency's source code.
 
-    `street_code` scopes an operator to one street (None: the whole district).
+    `scope` is the part of the city an operator acts in (`dispatch.scope`: a district, one
+    street of it, or the whole city); other roles are scoped by who they are.
     """
 
     role: Role
     actor_id: str
-    street_code: str | None = None
+    scope: Scope = CITY
+
+    @property
+    def street_code(self) -> str | None:
+        """The operator's street (None: a district or the city), as events record it."""
+        return self.scope.street
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,7 @@ class CaseSnapshot:
     requested_extension: Duration | None = None
     merged_into: str | None = None
     volunteer_id: str | None = None  # the volunteer whose resolution awaits (or passed) verification
+    district_code: str | None = None  # None: not known (a snapshot folded from events)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,11 @@ class NotYours(IllegalTransition):
 
 
 class DetailError(LifecycleError):
-    """A transition's detail is missing or invalid; `field` names it (reason, assignee, ...)."""
+    """A transition's detail is missing or invalid; `field` names it (reason, assignee, ...) and
+    `code` says what is wrong with it in a stable word (`required`, `unknown_worker`, …): the
+    pages word the message in their own language from the code, never from the English text."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, code: str = "invalid") -> None:
         self.field = field
+        self.code = code
         super().__init__(f"{field}: {message}")

@@ -50,13 +50,13 @@ def open_case(
         raise DetailError("case_id", "must be non-empty")
     if actor.role not in REPORT_ROLES:
         raise IllegalTransition(CaseState.REPORTED, Action.REPORT, actor.role, _only(REPORT_ROLES))
-    if actor.role is Role.OPERATOR and actor.street_code not in (None, street_code):
+    if actor.role is Role.OPERATOR and not actor.scope.admits({"street_code": street_code}):
         raise NotYours(
             CaseState.REPORTED,
             Action.REPORT,
             actor.role,
             f"the case is in street {street_code}, "
-            f"outside operator {actor.actor_id}'s street {actor.street_code}",
+            f"outside operator {actor.actor_id}'s {actor.scope.describe()}",
         )
     event = CaseEvent(
         case_id=case_id,
@@ -152,10 +152,10 @@ def _check_owner(case: CaseSnapshot, action: Action, actor: Actor) -> None:
         why = f"worker {actor.actor_id} does not hold this case (assignee: {case.assignee_id})"
     elif role is Role.GRID_WORKER and action in _CHECKS_VOLUNTEER and case.volunteer_id is None:
         why = "no volunteer resolved this case: an operator verifies the assignee's own work"
-    elif role is Role.OPERATOR and actor.street_code not in (None, case.street_code):
-        why = (
-            f"the case is in street {case.street_code}, outside {actor.actor_id}'s street {actor.street_code}"
-        )
+    elif role is Role.OPERATOR and not actor.scope.admits(
+        {"street_code": case.street_code, "district_code": case.district_code}
+    ):
+        why = f"the case is in street {case.street_code}, outside {actor.actor_id}'s {actor.scope.describe()}"
     elif role is Role.AGENCY and actor.actor_id not in case.sources:
         why = f"agency {actor.actor_id} did not report this case"
     else:
@@ -166,7 +166,7 @@ def _check_owner(case: CaseSnapshot, action: Action, actor: Actor) -> None:
 def _check_reason(rule: Rule, reason: str | None) -> str | None:
     text = reason.strip() if reason is not None else None
     if rule.reason and not text:
-        raise DetailError("reason", f"{rule.action} needs a reason")
+        raise DetailError("reason", f"{rule.action} needs a reason", code="required")
     return text or None
 
 
@@ -179,16 +179,16 @@ def _check_details(
 ) -> None:
     if action in _NAMES_ASSIGNEE:
         if not assignee:
-            raise DetailError("assignee", f"{action} needs the worker who gets the task")
+            raise DetailError("assignee", f"{action} needs the worker who gets the task", code="required")
         if action is Action.REASSIGN and assignee == case.assignee_id:
-            raise DetailError("assignee", f"{assignee} already holds the case")
+            raise DetailError("assignee", f"{assignee} already holds the case", code="already_holds")
     elif assignee is not None:
         raise DetailError("assignee", f"only dispatch and reassign name an assignee, not {action}")
     if action is Action.MERGE:
         if not merged_into:
-            raise DetailError("merged_into", "merge needs the case this one duplicates")
+            raise DetailError("merged_into", "merge needs the case this one duplicates", code="required")
         if merged_into == case.case_id:
-            raise DetailError("merged_into", "a case cannot be merged into itself")
+            raise DetailError("merged_into", "a case cannot be merged into itself", code="merge_into_itself")
     elif merged_into is not None:
         raise DetailError("merged_into", f"only merge names a case to merge into, not {action}")
     if extension is not None and action not in (Action.REQUEST_EXTENSION, Action.APPROVE_EXTENSION):
@@ -212,9 +212,11 @@ def _check_extension(
                 f"{case.extension_requests} extension request(s) already made, at most {policy.max_count}",
             )
         if extension is None:
-            raise DetailError("extension", "request_extension needs the amount asked for")
+            raise DetailError("extension", "request_extension needs the amount asked for", code="required")
         if not policy.allows(extension):
-            raise DetailError("extension", f"{extension} is more than the {policy.max} allowed")
+            raise DetailError(
+                "extension", f"{extension} is more than the {policy.max} allowed", code="too_long"
+            )
         return extension
     if action is Action.APPROVE_EXTENSION:
         requested = case.requested_extension
@@ -223,7 +225,11 @@ def _check_extension(
         if extension is None:
             return requested
         if policy.length(extension) > policy.length(requested):
-            raise DetailError("extension", f"the grant {extension} exceeds the {requested} requested")
+            raise DetailError(
+                "extension",
+                f"the grant {extension} exceeds the {requested} requested",
+                code="more_than_requested",
+            )
         return extension
     return None
 

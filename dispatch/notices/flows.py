@@ -81,9 +81,18 @@ class NoticeFlows:
         return [n.notice_id for n in notices if n.notice_id in fresh]
 
     async def record(self, conn: Conn, events: Iterable[CaseEventDoc]) -> list[str]:
-        """Store the notices the events make; the ids newly stored (a replay stores none)."""
-        notices = [n for e in events for n in notices_for(e, self.policy)]
+        """Store the notices the events make; the ids newly stored (a replay stores none).
+
+        An escalation's district center is its case's district's, read from the case row: the
+        escalation document names the case's street and community, which a case at its
+        district's center (no grid there) or at the city desk does not have."""
+        batch = list(events)
         async with conn.transaction():
+            escalated = [e.incident_id for e in batch if e.data.escalation is not None]
+            districts = await sv.districts_of(conn, escalated)
+            notices = [
+                n for e in batch for n in notices_for(e, self.policy, district=districts.get(e.incident_id))
+            ]
             return await self._store(conn, notices)
 
     async def _act(

@@ -11,6 +11,11 @@ Which events make notices (an `escalate` or `reassign` event on `dispatch.events
 - a reassignment → a `reassign` notice to the community lead of the case's community.
 The assignee's own reminder (提醒) is the worker's, not a desk's: it makes no notice.
 
+The district center is the case's own district's (`incidents.district_code`, which the flow
+passes in): a case no grid covers has no street or community to read it from, and a case outside
+every district belongs to the city desk (`district_center:city`, 城市运行管理中心). Such a case
+has no desk below its center, so a step to the community lead or the street center makes none.
+
 Ids derive from the event (`<incident>:<sequence>`) and the desk, so a redelivered event
 makes the same ids and the insert changes nothing.
 """
@@ -21,9 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from config.policy import CONFIG_DIR, Duration, PolicyError, read_toml
 from dispatch.notices.models import Desk, DeskLevel, NoticeAction, NoticeKind, NoticeState
@@ -132,11 +138,16 @@ class EventData(BaseModel):
     escalation: Escalation | None = None
 
 
+def _uuid_text(text: str) -> str:
+    return str(UUID(text))
+
+
 class CaseEventDoc(BaseModel):
     """A `dispatch.events` record's event, as far as notices need it."""
 
     model_config = ConfigDict(extra="ignore")
-    incident_id: str
+    incident_id: Annotated[str, AfterValidator(_uuid_text)]
+    """A UUID, checked here: the flow looks the case up by it (a bad one goes to the DLQ)."""
     sequence: int
     action: str
     actor_id: str
@@ -189,15 +200,27 @@ class Notice:
         }
 
 
-def desk_at(level: DeskLevel, community: str | None, street: str | None) -> Desk | None:
-    """The desk of `level` over a case in `community` / `street` (None when the case lacks the code)."""
+def desk_at(
+    level: DeskLevel, community: str | None, street: str | None, district: str | None = None
+) -> Desk | None:
+    """The desk of `level` over a case in `community` / `street` of `district` (None when the
+    case lacks the code). The district center is `district`'s (`city`: the city desk); without
+    it, the district the codes begin with (a climbed notice keeps only its codes).
+
+    >>> str(desk_at(DeskLevel.DISTRICT_CENTER, None, None, "city"))
+    'district_center:city'
+    >>> str(desk_at(DeskLevel.DISTRICT_CENTER, None, "500107003"))
+    'district_center:500107'
+    >>> desk_at(DeskLevel.STREET_CENTER, None, None, "500107") is None
+    True
+    """
     if level is DeskLevel.COMMUNITY_LEAD:
         return Desk(level, community) if community else None
     if level is DeskLevel.STREET_CENTER:
         return Desk(level, street) if street else None
     if level is DeskLevel.DISTRICT_CENTER:
-        code = (street or community or "")[:6]
-        return Desk(level, code) if len(code) == 6 else None
+        code = district or (street or community or "")[:6]
+        return Desk(level, code) if district or len(code) == 6 else None
     return None
 
 
@@ -227,8 +250,9 @@ def _notice(
     )
 
 
-def notices_for(event: CaseEventDoc, policy: NoticePolicy) -> list[Notice]:
-    """The notices one case event makes (see the module doc); [] for every other event."""
+def notices_for(event: CaseEventDoc, policy: NoticePolicy, *, district: str | None = None) -> list[Notice]:
+    """The notices one case event makes (see the module doc); [] for every other event.
+    `district`: the case's district code (`city` at the city desk); None: read from its codes."""
     grid = event.grid_code
     community = grid[:12] if grid and len(grid) >= 12 else None
     street = event.street_code or (grid[:9] if grid else None)
@@ -270,7 +294,7 @@ def notices_for(event: CaseEventDoc, policy: NoticePolicy) -> list[Notice]:
     else:
         why = event.reason or esc.step
     out: list[Notice] = []
-    desk = desk_at(level, community, street)
+    desk = desk_at(level, community, street, district)
     if desk is not None:
         out.append(
             _notice(event, kind, desk=desk, policy=policy, community=community, street=street, why=why)

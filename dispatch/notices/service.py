@@ -43,6 +43,17 @@ async def insert_notices(conn: Conn, notices: Iterable[Notice]) -> list[str]:
     return [str(r[0]) for r in await cur.fetchall()]
 
 
+async def districts_of(conn: Conn, incident_ids: Iterable[str]) -> dict[str, str]:
+    """The district code of each of these cases that is stored (`city`: the city desk's)."""
+    ids = sorted(set(incident_ids))
+    if not ids:
+        return {}
+    cur = await conn.execute(
+        "SELECT incident_id::text, district_code FROM incidents WHERE incident_id = ANY(%s::uuid[])", (ids,)
+    )
+    return {str(i): str(d) for i, d in await cur.fetchall()}
+
+
 _LIST = sql.SQL("""
 SELECT n.notice_id, n.event_id, n.incident_id::text AS incident_id, n.kind, n.state, n.desk, n.rung,
        n.title, n.created_at, n.receive_by, n.received_at, n.received_by, n.answered_at,

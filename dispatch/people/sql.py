@@ -16,13 +16,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from psycopg import AsyncConnection
-from sqlalchemy import Connection, Row, delete, func, select, update
+from sqlalchemy import Connection, Row, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from dispatch.api.accounts import hash_secret
 from dispatch.people.checks import Areas, Person
 from dispatch.people.models import RosterExceptionRow, WorkerPinRow
 from dispatch.routing.rosters import RosterException
+from dispatch.scope import CITY, Scope
+from dispatch.scope import Level as AreaLevel
 from geo import models as geo
 from geo.reference.district import Level, Worker
 from geo.service import in_force, list_versions, upsert_workers
@@ -221,8 +223,20 @@ async def login_pin(conn: AsyncConnection[Any], worker_id: str) -> tuple[bool, s
     return bool(row[0]), (str(row[1]) if row[1] is not None else None)
 
 
-def export_rows(conn: Connection, *, scope: str | None = None) -> list[tuple[object, ...]]:
-    """The active roster in the import's columns (`scope`: one community or street code)."""
+WORKER_AREAS = {
+    AreaLevel.DISTRICT: "district_code",
+    AreaLevel.STREET: "street_code",
+    AreaLevel.COMMUNITY: "community_code",
+    AreaLevel.GRID: "grid_code",
+}
+"""A worker row's area columns (`dispatch.scope`)."""
+
+
+def export_rows(
+    conn: Connection, *, scope: str | None = None, within: Scope = CITY
+) -> list[tuple[object, ...]]:
+    """The active roster in the import's columns (`scope`: one community or street code's
+    sheet), of the people inside `within` (the operator's scope) only."""
     t = geo.WorkerRow
     q = select(
         t.worker_id,
@@ -239,6 +253,8 @@ def export_rows(conn: Connection, *, scope: str | None = None) -> list[tuple[obj
     ).where(t.active)
     if scope:
         q = q.where((t.community_code == scope) | ((t.street_code == scope) & t.community_code.is_(None)))
+    if not within.whole_city:
+        q = q.where(text(within.where(t.__tablename__, WORKER_AREAS).as_string()))
     return [
         (*(v if v is not None else "" for v in r[:-1]), "yes", r[-1])
         for r in conn.execute(q.order_by(t.worker_id))

@@ -1,10 +1,11 @@
 """Re-homing open cases when a redrawn grid layer takes effect (`geo.moves` says which move).
 
 For each moving case, one unit of work through the case flows: the incident takes the new
-grid, community and street codes (and the layer version), a `rehome` event records old and new
-codes, and — while the case waits for its holder to accept (dispatched, rework) — it is
-re-routed by the routing rules when the holder does not cover the new place; a holder who has
-accepted keeps it (an operator can reassign). Then it is published like every change.
+grid, community and street codes (and the layer version), its merge-window row the new street
+(`window_moves`), a `rehome` event records old and new codes, and — while the case waits for
+its holder to accept (dispatched, rework) — it is re-routed by the routing rules when the holder
+does not cover the new place; a holder who has accepted keeps it (an operator can
+reassign). Then it is published like every change.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dispatch.cases.work import CaseWork, Changes
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.states import OPEN, Action, CaseState, Role
 from dispatch.regrid.cases import open_states
+from dispatch.regrid.window_moves import move_in_merge_window
 from geo.index import GridIndex
 from geo.moves import Move, OpenPoint, moves
 
@@ -68,6 +70,8 @@ class RegridFlows:
         flows = self.cases
         incident_id = move.point.incident_id
         async with conn.transaction():
+            # the merge-window row takes the new street (cell locks first, as the intake takes them)
+            await move_in_merge_window(conn, incident_id, flows.rules.merge, street=(move.to.street_code,))
             row = (await q.lock_incidents(conn, [incident_id])).get(incident_id)
             if row is None or CaseState(row["state"]) not in OPEN:
                 return

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
+
+from dispatch.scope import Level, Scope
 
 Conn = AsyncConnection[Any]
 
@@ -26,25 +28,22 @@ class Revealed:
     revealed_at: datetime
 
 
-async def reveal(
-    conn: Conn, *, incident_id: str, report_id: str, street: str | None, by: str
-) -> Revealed | None:
+async def reveal(conn: Conn, *, incident_id: str, report_id: str, scope: Scope, by: str) -> Revealed | None:
     """The reporter of `report_id` in clear, and the reveal recorded; None when the case is not
     in scope or does not cover the report (or the report has no reporter)."""
     async with conn.transaction():
         cur = await conn.execute(
-            """
+            sql.SQL("""
             WITH RECURSIVE family(incident_id) AS (
                 SELECT i.incident_id FROM incidents i
-                WHERE i.incident_id = %(case)s::uuid
-                  AND (%(street)s::text IS NULL OR i.street_code = %(street)s)
+                WHERE i.incident_id = %(case)s::uuid AND {scope}
                 UNION SELECT m.incident_id FROM incidents m JOIN family f ON m.merged_into = f.incident_id
             )
             SELECT r.reporter, (SELECT street_code FROM incidents WHERE incident_id = %(case)s::uuid)
             FROM reports r JOIN family USING (incident_id)
             WHERE r.report_id = %(report)s::uuid AND r.reporter IS NOT NULL
-            """,
-            {"case": incident_id, "street": street, "report": report_id},
+            """).format(scope=scope.where("i")),
+            {"case": incident_id, "report": report_id},
         )
         row = await cur.fetchone()
         if row is None:
@@ -61,18 +60,18 @@ async def reveal(
 
 
 async def reveals(
-    conn: Conn, *, street: str | None, incident_id: str | None, limit: int, offset: int
+    conn: Conn, *, scope: Scope, incident_id: str | None, limit: int, offset: int
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Reveals, newest first, of one street (or all: the district) and optionally one case."""
+    """Reveals, newest first, in the operator's scope (by the street copied from the case) and
+    optionally of one case."""
     cur = await conn.execute(
-        """
+        sql.SQL("""
         SELECT count(*) OVER (), id, incident_id::text, report_id::text, street_code, revealed_by, revealed_at
-        FROM reporter_reveals
-        WHERE (%(street)s::text IS NULL OR street_code = %(street)s)
-          AND (%(case)s::uuid IS NULL OR incident_id = %(case)s::uuid)
+        FROM reporter_reveals r
+        WHERE {scope} AND (%(case)s::uuid IS NULL OR incident_id = %(case)s::uuid)
         ORDER BY revealed_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s
-        """,
-        {"street": street, "case": incident_id, "limit": limit, "offset": offset},
+        """).format(scope=scope.where("r", {Level.STREET: "street_code"})),
+        {"case": incident_id, "limit": limit, "offset": offset},
     )
     rows = await cur.fetchall()
     keys = ("id", "incident_id", "report_id", "street_code", "revealed_by", "revealed_at")

@@ -1,7 +1,7 @@
 """The search's SQL: every meaning of the text in one statement, the case each hit belongs to
-(a merged report's case is the one it was merged into), the caller's street in the WHERE
-clause, strongest match first. Rows are the board's case summary (`board.SUMMARY`) plus how
-the case matched and which of its reports did."""
+(a merged report's case is the one it was merged into), the caller's scope (`dispatch.scope`)
+in the WHERE clause, strongest match first. Rows are the board's case summary
+(`board.SUMMARY`) plus how the case matched and which of its reports did."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from psycopg import AsyncConnection, sql
 
 from dispatch.api.board import SUMMARY
+from dispatch.scope import Scope
 from dispatch.search.lookup import Lookup, Match
 from schemas.report import Source
 
@@ -46,12 +47,9 @@ def _hits(found: Lookup) -> tuple[list[sql.Composable], list[Any]]:
     return parts, args
 
 
-async def search_cases(
-    conn: AsyncConnection[Any], scope: str | None, found: Lookup, *, limit: int
-) -> list[Row]:
-    """The cases the text finds (at most `limit`), within `scope` (a street code, or None)."""
+async def search_cases(conn: AsyncConnection[Any], scope: Scope, found: Lookup, *, limit: int) -> list[Row]:
+    """The cases the text finds (at most `limit`), within the caller's `scope`."""
     parts, args = _hits(found)
-    scoped = sql.SQL("AND i.street_code = %s") if scope is not None else sql.SQL("")
     query = sql.SQL(
         """
         WITH hits(report_id, incident_id, matched) AS ({hits}),
@@ -64,12 +62,12 @@ async def search_cases(
         )
         SELECT {summary}, c.matched, c.report_ids
         FROM cases c JOIN incidents i ON i.incident_id = c.case_id
-        WHERE TRUE {scoped}
+        WHERE {scoped}
         ORDER BY i.first_reported_at DESC, i.incident_id
         LIMIT %s
         """
-    ).format(hits=sql.SQL(" UNION ALL ").join(parts), summary=SUMMARY, scoped=scoped)
-    params = [*args, *([scope] if scope is not None else []), 10 * limit]
+    ).format(hits=sql.SQL(" UNION ALL ").join(parts), summary=SUMMARY, scoped=scope.where("i"))
+    params = [*args, 10 * limit]
     cur = await conn.execute(query, params)
     rows = [
         {**doc, "matched": sorted(matched, key=lambda m: RANK[Match(m)]), "report_ids": sorted(report_ids)}

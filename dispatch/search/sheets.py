@@ -1,6 +1,7 @@
 """Case lists and KPI tables as spreadsheets people open in Excel or WPS: the columns (Chinese
 headers, times in Beijing time), the cells of one row, and the two writers — CSV streamed
-page by page (UTF-8 with a byte-order mark, so Excel reads the Chinese right) and XLSX.
+page by page (UTF-8 with a byte-order mark, so Excel reads the Chinese right) and XLSX
+(write-only, a page at a time).
 
 Personal data leaves masked (`dispatch.api.views`): a reporter's name keeps its first
 character, a phone its first three and last four digits. A cell of text that a spreadsheet
@@ -15,7 +16,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -148,21 +149,40 @@ def _csv_text(lines: Iterable[Sequence[Cell]]) -> str:
     return buf.getvalue()
 
 
+class XlsxSheet:
+    """One sheet in openpyxl's write-only mode, fed a page of rows at a time: each row is written
+    out to openpyxl's temporary file as it comes, so memory stays flat however long the list
+    (an export of the whole district). `save` zips it into a file object (a spooled temporary
+    file for a download). Text cells stay text (never formulas), ratios show as percentages."""
+
+    def __init__(self, title: str, columns: Sequence[Column]) -> None:
+        self.columns = columns
+        self.book = Workbook(write_only=True)
+        self.sheet = self.book.create_sheet(title)
+        self.sheet.append([c.header for c in columns])
+        self.rows = 0
+
+    def add(self, rows: Iterable[Row]) -> None:
+        for row in rows:
+            out = []
+            for column, value in zip(self.columns, cells(self.columns, row), strict=True):
+                cell = WriteOnlyCell(self.sheet, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # openpyxl would take "=…" for a formula
+                elif column.kind == "ratio" and value is not None:
+                    cell.number_format = "0.0%"
+                out.append(cell)
+            self.sheet.append(out)
+            self.rows += 1
+
+    def save(self, target: IO[bytes]) -> None:
+        self.book.save(target)
+
+
 def xlsx_bytes(title: str, columns: Sequence[Column], rows: Iterable[Row]) -> bytes:
-    """One sheet; text cells stay text (never formulas), ratios shown as percentages."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    sheet.append([c.header for c in columns])
-    for row in rows:
-        out = []
-        for column, value in zip(columns, cells(columns, row), strict=True):
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # openpyxl would take "=…" for a formula
-            elif column.kind == "ratio" and value is not None:
-                cell.number_format = "0.0%"
-            out.append(cell)
-        sheet.append(out)
+    """A small table (the KPIs) as one XLSX in memory; long lists go through `XlsxSheet`."""
+    sheet = XlsxSheet(title, columns)
+    sheet.add(rows)
     buf = io.BytesIO()
-    book.save(buf)
+    sheet.save(buf)
     return buf.getvalue()

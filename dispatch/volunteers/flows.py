@@ -76,9 +76,11 @@ class VolunteerFlows:
                 raise Refused("this phone number is registered already")
         return v
 
-    async def in_scope(self, conn: Conn, operator: Actor, community: str) -> bool:
-        """Whether an operator answers for a community (a street operator: their street's)."""
-        return operator.street_code is None or await q.street_of(conn, community) == operator.street_code
+    @staticmethod
+    def in_scope(operator: Actor, community: str) -> bool:
+        """Whether an operator answers for a community (`dispatch.scope`: a street operator
+        their street's, a district operator their district's)."""
+        return operator.scope.admits({"community_code": community})
 
     async def set_status(
         self, conn: Conn, volunteer_id: str, status: VolunteerStatus, operator: Actor
@@ -86,7 +88,7 @@ class VolunteerFlows:
         """The community approves (active), pauses or removes (inactive) a volunteer."""
         async with conn.transaction():
             v = await q.volunteer(conn, volunteer_id, lock=True)
-            if v is None or not await self.in_scope(conn, operator, v.community_code):
+            if v is None or not self.in_scope(operator, v.community_code):
                 raise NotFound(f"no volunteer {volunteer_id} in your scope")
             if status is VolunteerStatus.PENDING:
                 raise FieldError("status", "a volunteer is approved (active) or paused (inactive)")
@@ -277,7 +279,7 @@ class VolunteerFlows:
             if not found:
                 raise NotFound(f"no entry {cause!r}")
             v = await q.volunteer(conn, found[0].volunteer_id)
-            if v is None or not await self.in_scope(conn, operator, v.community_code):
+            if v is None or not self.in_scope(operator, v.community_code):
                 raise NotFound(f"no entry {cause!r} in your scope")
             back = reversal_of(found[0], at=self.clock(), note=f"{note.strip()} ({operator.actor_id})")
             await self.post(conn, back)

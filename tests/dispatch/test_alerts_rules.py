@@ -85,3 +85,25 @@ def test_an_update_changes_priority_text_and_place_and_says_what_it_was() -> Non
     assert lower.changes == {"priority": "P3"} and lower.raises_to is None
     same = rules.amendment(record(MsgType.UPDATE, priority=Priority.P2, description="旧"), incident)
     assert same.changes == {} and same.raises_to is None
+
+
+def test_an_orphan_is_an_update_or_cancel_no_referenced_message_of_which_was_seen() -> None:
+    policy = rules.LifePolicy(timedelta(days=1), timedelta(minutes=2))
+    own = [CapReference(sender="s", identifier="a", sent="")]
+    other = [CapReference(sender="cma", identifier="a", sent="")]
+    for kind in (MsgType.UPDATE, MsgType.CANCEL):
+        mine = record(kind, references=own)
+        assert rules.orphaned(mine, {}, AT, policy)  # the sender's own Alert would have come first
+        assert not rules.orphaned(mine, {("s", "a"): None}, AT, policy)  # seen: wait for its case
+        theirs = record(kind, references=other)
+        assert not rules.orphaned(theirs, {}, AT + timedelta(minutes=1), policy)
+        assert rules.orphaned(theirs, {}, AT + timedelta(minutes=3), policy)
+    assert not rules.orphaned(record(MsgType.ACK, references=own), {}, AT, policy)
+    note = rules.orphan_note(record(MsgType.UPDATE, references=own))
+    assert note == "CAP Update id-Update: its references (s,a) were never seen"
+
+
+def test_an_update_gives_its_point_when_it_has_one() -> None:
+    assert rules.point_of(record(MsgType.UPDATE, location={"lon": 106.4, "lat": 29.5})) == (106.4, 29.5)
+    assert rules.point_of(record(MsgType.UPDATE, location={"address": "x"})) is None
+    assert rules.point_of(record(MsgType.UPDATE)) is None

@@ -8,6 +8,7 @@ from config.policy import Duration
 from dispatch.codec import case_columns, case_from, clocks_doc, clocks_from, event_doc, event_from
 from dispatch.lifecycle.case import Actor, CaseEvent, CaseSnapshot
 from dispatch.lifecycle.states import Action, CaseState, Role
+from dispatch.scope import Scope
 from dispatch.sla.calendar import ClockKind
 from dispatch.sla.clocks import ClockName, ClockState, ClockStatus
 
@@ -48,7 +49,7 @@ def test_event_roundtrips_through_json() -> None:
         action=Action.DISPATCH,
         from_state=CaseState.REGISTERED,
         to_state=CaseState.DISPATCHED,
-        actor=Actor(Role.OPERATOR, "op-7", "500106002"),
+        actor=Actor(Role.OPERATOR, "op-7", Scope(street="500106002")),
         at=T,
         reason="manual",
         assignee_id="W9",

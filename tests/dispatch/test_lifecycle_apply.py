@@ -12,6 +12,7 @@ from dispatch.lifecycle.case import Actor, CaseEvent, advance, replay
 from dispatch.lifecycle.errors import DetailError, IllegalTransition, LifecycleError, NotYours
 from dispatch.lifecycle.machine import REPORT_ROLES, apply, clock_effects, open_case
 from dispatch.lifecycle.states import Action, CaseState, Role
+from dispatch.scope import Scope
 from dispatch.sla.clocks import ClockEffect, ClockName, ClockOp
 from dispatch.sla.policy import SlaPolicy
 from tests.dispatch.helpers import ACTORS, sh, snapshot
@@ -40,7 +41,7 @@ def _fx(op: ClockOp, *names: ClockName) -> tuple[ClockEffect, ...]:
         (
             CaseState.RESOLVED,
             Action.VERIFY,
-            Actor(Role.OPERATOR, "op-2", "500106002"),
+            Actor(Role.OPERATOR, "op-2", Scope(street="500106002")),
             "outside op-2's street",
         ),
         (CaseState.CLOSED, Action.REOPEN, Actor(Role.AGENCY, "police"), "agency police did not report"),
@@ -56,7 +57,7 @@ def test_the_right_role_on_someone_elses_case_is_refused(
 def test_scoped_and_district_operators_act_within_their_scope(act: Any) -> None:
     case = snapshot(CaseState.RESOLVED)
     assert (
-        act(case, Action.VERIFY, Actor(Role.OPERATOR, "op-2", "500106001"), AT).case.state
+        act(case, Action.VERIFY, Actor(Role.OPERATOR, "op-2", Scope(street="500106001")), AT).case.state
         is CaseState.VERIFIED
     )
     assert act(case, Action.VERIFY, Actor(Role.OPERATOR, "op-3"), AT).case.state is CaseState.VERIFIED
@@ -211,7 +212,11 @@ def test_open_case_starts_the_register_clock() -> None:
             open_case("c-8", street_code=None, sources=frozenset(), actor=ACTORS[role], at=AT)
     with pytest.raises(NotYours, match="outside"):
         open_case(
-            "c-8", street_code="500106003", sources=frozenset(), actor=Actor(Role.OPERATOR, "o", "1"), at=AT
+            "c-8",
+            street_code="500106003",
+            sources=frozenset(),
+            actor=Actor(Role.OPERATOR, "o", Scope(street="500106001")),
+            at=AT,
         )
     with pytest.raises(DetailError, match="case_id"):
         open_case("", street_code=None, sources=frozenset(), actor=SYSTEM, at=AT)

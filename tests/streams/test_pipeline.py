@@ -208,6 +208,8 @@ def test_simulated_feeds_end_as_tasks_merges_or_dead_letters(
     with engine.connect() as conn:
         assert conn.execute(text("SELECT policy_id, body FROM sla_policies ORDER BY 1")).all() == policies
     after = _snapshot(engine)
+    assert before["cap_messages"], "the simulated emergency feed should have sent CAP alerts"
+    assert result.rows["cap_messages"] == len(before["cap_messages"]), result.rows
     for table in before:
         assert after[table] == before[table], f"{table} differs after rebuild"
 
@@ -218,6 +220,9 @@ def _snapshot(engine: Engine) -> dict[str, list[object]]:
         "incidents": "SELECT to_jsonb(t.*) - 'geom', ST_AsText(geom) FROM incidents t ORDER BY incident_id",
         "tasks": "SELECT to_jsonb(t.*) FROM tasks t ORDER BY task_id",
         "events": "SELECT to_jsonb(t.*) FROM events t ORDER BY incident_id, sequence",
+        # what became of each CAP message is derived from the cases: its outcome text is not kept
+        "cap_messages": "SELECT to_jsonb(t.*) - 'outcome' - 'updated_at' FROM cap_messages t "
+        "ORDER BY sender, identifier",
     }
     with engine.connect() as conn:
         return {name: [tuple(r) for r in conn.execute(text(q))] for name, q in queries.items()}

@@ -1,5 +1,5 @@
-// The command-center board: the map, the six queues of what waits on the operator (new, to
-// verify, extension requests, returned, overdue, escalated past the community) always in
+// The command-center board: the map, the seven queues of what waits on the operator (triage,
+// new, to verify, extension requests, returned, overdue, escalated past the community) always in
 // sight, the activity ticker fed by server-sent events, filters, drill-down and the case panel.
 //
 // Light on the wire: the map's points come once (GET /map?grids=false: the outlines are in the
@@ -16,7 +16,7 @@ import { api, query, requireSession } from './common/api.js';
 import { h, $, $$, clear, toast } from './common/dom.js';
 import { shell } from './common/shell.js';
 import {
-  t, stateName, actionName, lightName, sourceName, levelName, categoryName, when, STATE_CODES, SOURCE_CODES,
+  t, stateName, actionName, lightName, sourceName, levelName, categoryName, clockName, span, when, STATE_CODES, SOURCE_CODES,
 } from './common/i18n.js';
 import { subscribe } from './common/live.js';
 import { DistrictMap } from './board/map.js';
@@ -27,7 +27,7 @@ import { finder } from './kpi/finder.js';
 import { download } from './kpi/exports.js';
 
 const me = requireSession('operator');
-const QUEUES = ['new', 'verify', 'extension', 'returned', 'overdue', 'escalated'];
+const QUEUES = ['triage', 'new', 'verify', 'extension', 'returned', 'overdue', 'escalated'];
 const CLOSED = new Set(['closed', 'merged', 'rejected']);
 const LIST_SIZE = 25;
 const SETTLE_MS = 400; // live events within this long are applied together
@@ -88,6 +88,25 @@ function listParams() {
   return { ...filterParams(), queue: state.queue, state: f.state ? [f.state] : undefined, light: f.light };
 }
 
+// a triage report's register clock (立案): the time left, or how long past
+function registerClock(row) {
+  const c = row.deadlines && row.deadlines.register;
+  if (!c || !c.deadline || c.status !== 'running') return null;
+  const s = (new Date(c.deadline).getTime() - Date.now()) / 1000;
+  return h('span', { class: `register-clock ${s < 0 ? 'late' : ''}`, dataset: { deadline: c.deadline } },
+    `${clockName('register')} ${s >= 0 ? t('time_left_clock') : t('time_over_clock')} ${span(s)}`);
+}
+
+// register (立案: then routed) or reject (不予立案: a reason) straight from the triage list: the
+// case panel opens with that action's form
+function triageButtons(row) {
+  if (row.state !== 'reported') return null;
+  const act = (action) => (ev) => { ev.stopPropagation(); openDetail(row.incident_id, action); };
+  return h('div', { class: 'triage-actions' },
+    h('button', { type: 'button', class: 'primary', dataset: { action: 'register' }, onclick: act('register') }, actionName('register')),
+    h('button', { type: 'button', dataset: { action: 'reject' }, onclick: act('reject') }, actionName('reject')));
+}
+
 function item(row) {
   return h('li', { class: 'item', dataset: { id: row.incident_id }, onclick: () => openDetail(row.incident_id) },
     h('span', { class: `badge ${row.priority}` }, row.priority),
@@ -96,7 +115,8 @@ function item(row) {
     h('span', { class: 'state' }, stateName(row.state)),
     row.escalation_level ? h('span', { class: 'level' }, levelName(row.escalation_level)) : null,
     h('div', { class: 'line' }, row.description.slice(0, 60)),
-    h('div', { class: 'meta' }, [nameOf(row.grid_code), row.address, when(row.first_reported_at)].filter(Boolean).join(' · ')));
+    h('div', { class: 'meta' }, [nameOf(row.grid_code), row.address, when(row.first_reported_at)].filter(Boolean).join(' · ')),
+    registerClock(row), triageButtons(row));
 }
 
 async function refreshCounts() {
@@ -264,9 +284,10 @@ function pick(gridCode) {
   else setFocus({ street, community, grid: gridCode });
 }
 
-async function openDetail(id) {
+async function openDetail(id, action = null) {
   if (location.hash !== `#case=${id}`) history.replaceState(null, '', `#case=${id}`);
   await showDetail($('#detail'), id, {
+    action,
     categories: state.categories,
     nameOf,
     changed: () => { state.pending.add(id); scheduleSettle(); },

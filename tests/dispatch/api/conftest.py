@@ -1,4 +1,5 @@
-"""API fixtures: a small world of real cases (made by the real intake) in two streets, the app
+"""API fixtures: a small world of real cases (made by the real intake) in two streets of 沙坪坝
+and one case of 九龙坡 (the district boundary), the app
 as the API process builds it (`deploy.processes.api.create_api`: its lifespan, real pool, real
 producer, the dead-letter desk wired), and tokens for every kind of caller."""
 
@@ -9,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,10 +25,22 @@ from dispatch.notices.models import Desk
 from dispatch.notices.rules import CaseEventDoc, load_notice_policy
 from geo.reference import ReferenceDistrict
 from schemas.report import Report
-from tests.casework import anyio_backend, cases, cases_engine, district, engine, harness, kafka, report_in
+from tests.casework import (
+    JIULONGPO,
+    anyio_backend,
+    cases,
+    cases_engine,
+    copy_into_district,
+    district,
+    engine,
+    harness,
+    kafka,
+    report_in,
+)
 
-__all__ = ["anyio_backend", "cases", "cases_engine", "district", "engine", "kafka"]
+__all__ = ["JIULONGPO", "anyio_backend", "cases", "cases_engine", "district", "engine", "kafka"]
 STREET_A, STREET_B = "500106001", "500106002"
+SHAPINGBA = "500106"
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,7 @@ class World:
     a2: Case  # street A, hotline: a worker's flow to closing over HTTP
     a3: Case  # street A, patrol: idempotency and refusals
     b1: Case  # street B, police
+    j1: Case  # 九龙坡 (district 500107), police: b1's rows moved there (`_moved_to_jiulongpo`)
 
 
 def _grids(district: ReferenceDistrict, street: str) -> list[int]:
@@ -67,7 +82,17 @@ async def _make(settings: Settings, engine: Engine, district: ReferenceDistrict)
             row = await cur.fetchone()
             assert row is not None and row[0] is not None, "the reference district routes every test case"
             cases.append(Case(iid, row[0], row[1], report))
-    return World(*cases)
+        j1 = await _moved_to_jiulongpo(h.conn, cases[3])
+    return World(*cases, j1)
+
+
+async def _moved_to_jiulongpo(conn: Any, template: Case) -> Case:
+    """b1 in 九龙坡 (`tests.casework.copy_into_district`)."""
+    moved = await copy_into_district(conn, template.incident_id)
+    report = template.report.model_copy(
+        update={"report_id": uuid.UUID(moved.report_id), "source_ref": moved.source_ref}
+    )
+    return Case(moved.incident_id, moved.task_id, moved.assignee, report)
 
 
 @pytest.fixture(scope="session")
@@ -93,8 +118,11 @@ class Tokens:
     def worker(self, worker_id: str) -> dict[str, str]:
         return self.of(Principal(ApiRole.GRID_WORKER, worker_id))
 
-    def operator(self, street: str | None = None) -> dict[str, str]:
-        return self.of(Principal(ApiRole.OPERATOR, f"op-{street or 'district'}", street))
+    def operator(self, street: str | None = None, *, district: str = SHAPINGBA) -> dict[str, str]:
+        return self.of(Principal(ApiRole.OPERATOR, f"op-{street or district}", street, district=district))
+
+    def city(self) -> dict[str, str]:
+        return self.of(Principal(ApiRole.CITY_OPERATOR, "op-city"))
 
     def agency(self, source: str) -> dict[str, str]:
         return self.of(Principal(ApiRole.AGENCY, source))

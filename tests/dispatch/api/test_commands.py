@@ -102,6 +102,7 @@ def test_retries_with_an_idempotency_key_apply_once(client: TestClient, world: W
     assert illegal.status_code == 409
     assert illegal.json() | {"detail": ""} == {
         "detail": "",
+        "code": "illegal_transition",
         "state": "parked",
         "action": "park",
         "role": "operator",

@@ -59,6 +59,9 @@ def test_an_export_reads_every_page_of_the_list(
     monkeypatch.setattr(board, "MAX_PAGE", 2)
     everything = _csv(client, "/export/incidents", district)
     assert len(everything) == _total(client, district) >= 4
+    streamed = _xlsx(client, "/export/incidents", district)  # page by page into the sheet, then chunks
+    assert len(streamed) - 1 == len(everything)
+    assert {r[0] for r in streamed[1:]} == {r["案件编号"] for r in everything}
     assert len({r["案件编号"] for r in everything}) == len(everything)
     assert {world.a1.incident_id, world.b1.incident_id} <= {r["案件编号"] for r in everything}
 

@@ -47,7 +47,7 @@ EXAMPLES = 25
 OTHERS = 3  # of those, how many go to the callers the operation is not for (403, or 404 for agencies)
 SOAK_EXAMPLES = 400
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-OPERATORS = ("district operator", "street operator")
+OPERATORS = ("city operator", "district operator", "street operator")
 MEANT_FOR = {  # role tags: who an operation so tagged is for
     "operator": OPERATORS,
     "grid worker": ("grid worker",),
@@ -57,6 +57,7 @@ MEANT_FOR = {  # role tags: who an operation so tagged is for
     "desk": ("desk",),
 }
 CALLERS: dict[str, Callable[[Tokens, World, Crew, Notices], dict[str, str]]] = {
+    "city operator": lambda tokens, world, crew, notices: tokens.city(),
     "district operator": lambda tokens, world, crew, notices: tokens.operator(None),
     "street operator": lambda tokens, world, crew, notices: tokens.operator(STREET_A),
     "grid worker": lambda tokens, world, crew, notices: tokens.worker(world.a1.assignee),

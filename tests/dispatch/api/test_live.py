@@ -6,7 +6,8 @@ import asyncio
 
 import orjson
 
-from dispatch.api.live import QUEUE_SIZE, Subscriber, board_item, for_worker, in_scope
+from dispatch.api.live import QUEUE_SIZE, Subscriber, board_item, for_operator, for_worker
+from dispatch.scope import CITY, Scope
 
 
 def test_events_and_escalations_become_board_items() -> None:
@@ -42,17 +43,27 @@ def test_events_and_escalations_become_board_items() -> None:
 
 
 def test_a_street_operator_hears_only_their_street_and_resyncs() -> None:
+    street = Scope(street="500106001")
     ours = {"kind": "event", "street_code": "500106001"}
     theirs = {"kind": "event", "street_code": "500106002"}
     unplaced = {"kind": "event", "street_code": None}
-    assert in_scope(ours, "500106001") and not in_scope(theirs, "500106001")
-    assert not in_scope(unplaced, "500106001") and in_scope(unplaced, None)
-    assert in_scope({"kind": "resync"}, "500106001")
+    assert for_operator(ours, street) and not for_operator(theirs, street)
+    assert not for_operator(unplaced, street) and for_operator(unplaced, CITY)
+    assert for_operator({"kind": "resync"}, street)
+
+
+def test_a_district_operator_hears_only_their_district_and_the_city_all() -> None:
+    jiulongpo, shapingba = Scope(district="500107"), Scope(district="500106")
+    theirs = {"kind": "event", "street_code": "500106002", "grid_code": "500106002001001"}
+    escalation = {"kind": "escalation", "street_code": "500107003", "grid_code": None}
+    assert not for_operator(theirs, jiulongpo) and for_operator(theirs, shapingba)
+    assert for_operator(escalation, jiulongpo) and not for_operator(escalation, shapingba)
+    assert for_operator(theirs, CITY) and for_operator(escalation, CITY)
 
 
 def test_a_subscriber_that_falls_behind_gets_one_resync() -> None:
     async def run() -> list[dict[str, object]]:
-        sub = Subscriber("500106001")
+        sub = Subscriber(Scope(street="500106001"))
         for i in range(QUEUE_SIZE + 10):
             sub.offer({"kind": "event", "street_code": "500106001", "n": i})
             sub.offer({"kind": "event", "street_code": "500106002", "n": i})
@@ -69,7 +80,7 @@ def test_a_workers_feed_holds_their_own_tasks_and_reminders_only() -> None:
     item = board_item("dispatch.tasks", orjson.dumps({"task": task}))
     assert item is not None and item["kind"] == "task" and for_worker(item, "w1")
     assert not for_worker(item, "w2")
-    assert not in_scope(item, None)  # the board reads tasks through events
+    assert not for_operator(item, CITY)  # the board reads tasks through events
     remind = {
         "incident_id": "i1",
         "task_id": "t1",
@@ -82,7 +93,7 @@ def test_a_workers_feed_holds_their_own_tasks_and_reminders_only() -> None:
     urge = board_item("sla.escalations", orjson.dumps({**remind, "target": "community_lead"}))
     assert urge is not None and not for_worker(urge, "w1")  # the lead's, not the worker's
     assert for_worker({"kind": "resync"}, "w1")
-    sub = Subscriber(None, "w1")
+    sub = Subscriber(CITY, "w1")
     sub.offer(item)
     sub.offer({**item, "assignee_id": "w2"})
     assert sub.queue.qsize() == 1

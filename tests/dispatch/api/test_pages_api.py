@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 
 from config.settings import Settings
 from dispatch.api.app import create_app
+from dispatch.kpi.overdue import OPEN_STATES
 from geo.reference import ReferenceDistrict
 from tests.casework import harness, report_in
 from tests.dispatch.api.conftest import STREET_A, STREET_B, Tokens, World
@@ -65,10 +66,16 @@ def test_detail_offers_the_actions_of_its_state_and_the_escalated_filter(
     if detail["incident"]["state"] == "dispatched":
         assert {"action": "reassign", "reason": True} in detail["actions"]
         assert {"action": "verify", "reason": False} not in detail["actions"]
+    # escalated means past the community, as the board's 已升级 queue (dispatch/kpi/overdue.py)
     escalated = client.get("/incidents?escalated=true", headers=op).json()
-    assert all(i["escalation_level"] for i in escalated["items"])
+    assert all(i["escalation_level"] in ("street_center", "district_center") for i in escalated["items"])
     plain = client.get("/incidents?escalated=false", headers=op).json()
-    assert all(i["escalation_level"] is None for i in plain["items"])
+    assert all(i["escalation_level"] not in ("street_center", "district_center") for i in plain["items"])
+    queue = client.get("/incidents?queue=escalated", headers=op).json()
+    open_escalated = client.get(
+        "/incidents", params={"escalated": "true", "state": OPEN_STATES}, headers=op
+    ).json()
+    assert queue["total"] == open_escalated["total"]
     assert escalated["total"] + plain["total"] == client.get("/incidents", headers=op).json()["total"]
 
 

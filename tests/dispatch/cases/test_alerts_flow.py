@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from config.policy import load_taxonomy
 from config.settings import Settings
 from dispatch.alerts.flows import AlertFlows, AlertMetrics
+from dispatch.alerts.restore import restore
 from dispatch.kpi.metrics import DispatchMetrics
 from geo.index import load_indexes
 from producers.adapters.registry import ADAPTERS
@@ -333,3 +334,237 @@ async def test_the_alerts_agent_records_a_batch_and_dead_letters_what_is_not_a_r
         if d["stage"] == "alerts" and d["origin"].get("topic") == topic and d["origin"].get("offset") == 2
     ]
     assert letter["source"] == "emergency" and letter["field"]
+
+
+def at_grid(district: Any, index: int) -> tuple[float, float]:
+    p = district.grids[index].geometry.representative_point()
+    return float(p.x), float(p.y)
+
+
+async def test_an_orphan_update_opens_its_own_case_and_an_orphan_cancel_is_recorded(
+    kafka: Settings, engine: Engine, district: Any
+) -> None:
+    async with harness(kafka, engine) as h:
+        alerts = AlertFlows(h.flows, AlertMetrics.create(registry := CollectorRegistry()))
+        tag = uuid.uuid4().hex[:8]
+        t0 = h.now[0] - timedelta(minutes=10)
+        lon, lat = at_grid(district, 410)
+        never, update_id = f"O-{tag}-A", f"O-{tag}-U"  # the Alert was before our time
+        _, (update,) = adapted(
+            cap("Update", update_id, t0, refs=ref(never, t0 - timedelta(hours=1)), circle=f"{lat},{lon} 0.2"),
+            h.now[0],
+        )
+        assert await alerts.record(h.conn, [update]) == 1
+        # its report went to the intake's topic, as an Alert's does: read back from the broker
+        published = [
+            Report.model_validate_json(v)
+            for _, v, headers in read_topic(kafka, kafka.topic("reports.emergency"))
+            if headers.get("schema") == b"report.v1"
+        ]
+        (report,) = [r for r in published if r.source_ref == update_id]
+        ((state, outcome),) = await rows(
+            h.conn, "SELECT state, outcome FROM cap_messages WHERE identifier = %s", update_id
+        )
+        assert state == "pending" and "were never seen: opened a case of its own" in outcome
+        assert await alerts.settle(h.conn) == 0  # waits for the intake's case, publishes nothing again
+
+        (iid,) = await h.report([report])
+        later(h, minutes=1)
+        assert await alerts.settle(h.conn) == 1
+        ((action, reason, data),) = await rows(
+            h.conn,
+            "SELECT action, reason, data FROM events WHERE incident_id = %s ORDER BY sequence DESC LIMIT 1",
+            iid,
+        )
+        assert action == "source_update" and f"{SENDER},{never}" in reason and "never seen" in reason
+        assert data["orphan"]["references"][0]["identifier"] == never
+        assert await rows(
+            h.conn, "SELECT state, incident_id::text FROM cap_messages WHERE identifier = %s", update_id
+        ) == [("applied", iid)]
+        republished = [
+            v for _, v, _ in read_topic(kafka, kafka.topic("reports.emergency")) if update_id.encode() in v
+        ]
+        assert len(republished) == 1
+
+        # the chain goes on from the Update: a Cancel naming the lost Alert and the Update ends it
+        _, (cancel,) = adapted(
+            cap(
+                "Cancel",
+                f"O-{tag}-C",
+                t0 + timedelta(minutes=5),
+                refs=f"{ref(never, t0)} {ref(update_id, t0)}",
+            ),
+            h.now[0],
+        )
+        await alerts.record(h.conn, [cancel])
+        assert await rows(h.conn, "SELECT state FROM incidents WHERE incident_id = %s", iid) == [("closed",)]
+
+        # a Cancel whose alert was never seen opens nothing and is recorded as such
+        lost = f"O-{tag}-X"
+        _, (orphan_cancel,) = adapted(cap("Cancel", lost, t0, refs=ref(f"O-{tag}-gone", t0)), h.now[0])
+        await alerts.record(h.conn, [orphan_cancel])
+        ((state, outcome, report_id),) = await rows(
+            h.conn, "SELECT state, outcome, report_id FROM cap_messages WHERE identifier = %s", lost
+        )
+        assert (state, report_id) == ("recorded", None) and "never seen: nothing to withdraw" in outcome
+        assert await rows(h.conn, "SELECT count(*) FROM reports WHERE source_ref = %s", lost) == [(0,)]
+        assert (
+            registry.get_sample_value(
+                "yiwang_cap_messages_total", {"msg_type": "Cancel", "outcome": "recorded"}
+            )
+            == 1.0
+        )
+
+
+async def test_an_orphan_update_naming_another_sender_waits_before_it_opens_a_case(
+    kafka: Settings, engine: Engine, district: Any
+) -> None:
+    async with harness(kafka, engine) as h:
+        alerts = AlertFlows(h.flows, AlertMetrics.create(CollectorRegistry()))
+        tag = uuid.uuid4().hex[:8]
+        t0 = h.now[0] - timedelta(minutes=10)
+        update_id = f"P-{tag}-U"
+        _, (update,) = adapted(
+            cap("Update", update_id, t0, refs=f"cma@weather.cn,P-{tag}-A,{t0.isoformat()}"), h.now[0]
+        )
+        update = update.model_copy(update={"received_at": h.now[0]})
+        await alerts.record(h.conn, [update])
+        assert await rows(
+            h.conn, "SELECT state, report_id FROM cap_messages WHERE identifier = %s", update_id
+        ) == [("pending", None)]  # the other sender's Alert may be on another partition still
+        later(h, seconds=alerts.policy.orphan_after.total_seconds() + 1)
+        await alerts.settle(h.conn)
+        ((outcome,),) = await rows(
+            h.conn, "SELECT outcome FROM cap_messages WHERE identifier = %s", update_id
+        )
+        assert outcome.endswith("opened a case of its own")
+
+
+async def test_an_update_that_moves_the_case_moves_where_later_reports_merge(
+    kafka: Settings, engine: Engine, district: Any
+) -> None:
+    async with harness(kafka, engine) as h:
+        alerts = AlertFlows(h.flows, AlertMetrics.create(CollectorRegistry()))
+        tag = uuid.uuid4().hex[:8]
+        t0 = h.now[0] - timedelta(minutes=10)
+        (old_lon, old_lat), (new_lon, new_lat) = at_grid(district, 300), at_grid(district, 640)
+        alert_id = f"M-{tag}-A"
+        (report,), (alert,) = adapted(cap("Alert", alert_id, t0, circle=f"{old_lat},{old_lon} 0.1"), h.now[0])
+        (iid,) = await h.report([report])
+        ((street_before,),) = await rows(
+            h.conn, "SELECT street_code FROM merge_window WHERE incident_id = %s", iid
+        )
+        _, (update,) = adapted(
+            cap(
+                "Update",
+                f"M-{tag}-U",
+                t0 + timedelta(minutes=2),
+                refs=ref(alert_id, t0),
+                circle=f"{new_lat},{new_lon} 0.1",
+            ),
+            h.now[0],
+        )
+        later(h, minutes=1)
+        await alerts.record(h.conn, [alert, update])
+        ((x, y),) = await rows(
+            h.conn, "SELECT ST_X(geom), ST_Y(geom) FROM merge_window WHERE incident_id = %s", iid
+        )
+        assert (round(x, 6), round(y, 6)) == (round(new_lon, 6), round(new_lat, 6))
+        ((street_window, street_case),) = await rows(
+            h.conn,
+            "SELECT m.street_code, i.street_code FROM merge_window m JOIN incidents i USING (incident_id) "
+            "WHERE incident_id = %s",
+            iid,
+        )
+        assert street_window == street_case != street_before  # re-placed: the window's street too
+
+        # a later warning at the old point is a case of its own; one at the new point joins this one
+        (at_old,), _ = adapted(
+            cap("Alert", f"M-{tag}-old", t0 + timedelta(minutes=4), circle=f"{old_lat},{old_lon} 0.1"),
+            h.now[0],
+        )
+        (at_new,), _ = adapted(
+            cap("Alert", f"M-{tag}-new", t0 + timedelta(minutes=4), circle=f"{new_lat},{new_lon} 0.1"),
+            h.now[0],
+        )
+        old_case, new_case = await h.report([at_old, at_new])
+        assert old_case != iid and new_case == iid
+
+        for n, case_ref in enumerate((alert_id, f"M-{tag}-old")):  # withdrawn: later tests start clean
+            _, (cancel,) = adapted(
+                cap("Cancel", f"M-{tag}-C{n}", t0 + timedelta(minutes=6), refs=ref(case_ref, t0)), h.now[0]
+            )
+            await alerts.record(h.conn, [cancel])
+
+
+CAP_ROW = (
+    "SELECT sender, identifier, msg_type, state, sent, expires, received_at, report_id::text, "
+    "incident_id::text, record FROM cap_messages WHERE identifier LIKE %s ORDER BY identifier"
+)
+
+
+async def test_the_rows_restored_from_the_records_and_the_cases_are_the_rows_the_flow_wrote(
+    kafka: Settings, engine: Engine, district: Any
+) -> None:
+    async with harness(kafka, engine) as h:
+        alerts = AlertFlows(h.flows, AlertMetrics.create(CollectorRegistry()))
+        tag = uuid.uuid4().hex[:8]
+        t0 = h.now[0] - timedelta(minutes=10)
+        soon = h.now[0] + timedelta(minutes=20)
+        here = [at_grid(district, i) for i in (120, 220, 520, 720)]
+
+        def msg(kind: str, name: str, *, refs: str = "", at: int = 0, **extra: Any) -> Any:
+            return adapted(
+                cap(kind, f"R-{tag}-{name}", t0 + timedelta(minutes=at), refs=refs, **extra), h.now[0]
+            )
+
+        def to(name: str, at: int = 0) -> str:
+            return ref(f"R-{tag}-{name}", t0 + timedelta(minutes=at))
+
+        circle = [f"{lat},{lon} 0.1" for lon, lat in here]
+        (chain,), (a,) = msg("Alert", "A", circle=circle[0])
+        _, (u,) = msg("Update", "U", refs=to("A"), at=1, headline="范围扩大", circle=circle[0])
+        _, (c,) = msg("Cancel", "C", refs=f"{to('A')} {to('U', 1)}", at=2)
+        _, (orphan,) = msg("Update", "OU", refs=to("lost"), at=1, circle=circle[1])
+        _, (orphan_cancel,) = msg("Cancel", "OC", refs=to("gone"), at=1)
+        _, (ack,) = msg("Ack", "K", refs=to("A"), at=1)
+        (lapsing,), (x,) = msg("Alert", "X", expires=soon, circle=circle[2])
+        (_unseen,), (w,) = msg("Alert", "W", circle=circle[3])  # its report never reached the intake
+        _, (waits,) = msg("Update", "WU", refs=to("W"), at=1, circle=circle[3])
+        await h.report([chain])
+        assert h.intake.service is not None
+        h.intake.service.rules.triage = frozenset({"emergency"})  # nobody dispatched: it expires
+        try:
+            (xid,) = await h.report([lapsing])
+        finally:
+            h.intake.service.rules.triage = frozenset()
+        later(h, minutes=1)
+        await alerts.record(h.conn, [a, u, orphan, orphan_cancel, ack, x, w, waits])
+        assert orphan.report is not None
+        await h.report([Report.model_validate(orphan.report)])
+        later(h, minutes=1)
+        await alerts.record(h.conn, [c])
+        later(h, minutes=30)
+        assert await alerts.expire_due(h.conn) == 1
+        before = await rows(h.conn, CAP_ROW, f"R-{tag}-%")
+        states = {i.rsplit("-", 1)[1]: s for _, i, _, s, *_ in before}
+        assert states == {
+            "A": "recorded",
+            "U": "applied",
+            "C": "applied",
+            "OU": "applied",
+            "OC": "recorded",
+            "K": "recorded",
+            "X": "expired",
+            "W": "recorded",
+            "WU": "pending",
+        }
+        assert await rows(h.conn, "SELECT state FROM incidents WHERE incident_id = %s", xid) == [("closed",)]
+
+        await h.conn.execute("DELETE FROM cap_messages WHERE identifier LIKE %s", (f"R-{tag}-%",))
+        records = [a, u, c, orphan, orphan_cancel, ack, x, w, waits, u]  # a redelivery too
+        assert await restore(h.conn, records, h.now[0], alerts.policy) == 9
+        assert await rows(h.conn, CAP_ROW, f"R-{tag}-%") == before
+        # the chain's case was withdrawn by its Cancel; the orphan's is withdrawn too (later tests)
+        _, (end,) = msg("Cancel", "OE", refs=to("OU", 1), at=3)
+        await alerts.record(h.conn, [end])

@@ -20,6 +20,7 @@ from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.kpi.queries import KpiGroup, Period, kpis
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.states import Action, Role
+from dispatch.scope import Scope
 from dispatch.sla.ladder import LadderTarget
 from geo.reference import ReferenceDistrict
 from tests.casework import Harness, harness, report_in
@@ -97,14 +98,19 @@ async def test_kpis_of_a_known_month(kafka: Settings, engine: Engine, district: 
         assert (row["verified"], row["rework_rate"]) == (3, 0.3333)
         assert row["overdue"] == 2
 
-        by_source = {r["key"]: r for r in await kpis(h.conn, group=KpiGroup.SOURCE, street=street, **month)}
+        by_source = {
+            r["key"]: r
+            for r in await kpis(h.conn, group=KpiGroup.SOURCE, scope=Scope(street=street), **month)
+        }
         assert (
             by_source["hotline"]["on_time_closing"] == 1.0 and by_source["police"]["on_time_closing"] == 0.0
         )
         assert by_source["patrol"]["overdue"] == 1 and by_source["hotline"]["overdue"] == 0
-        days = await kpis(h.conn, group=KpiGroup.STREET, period=Period.DAY, street=street, **month)
+        days = await kpis(
+            h.conn, group=KpiGroup.STREET, period=Period.DAY, scope=Scope(street=street), **month
+        )
         assert [(r["period"], r["accepted"]) for r in days] == [("2025-03-05", 4)]
-        grids_rows = await kpis(h.conn, group=KpiGroup.GRID, street=street, **month)
+        grids_rows = await kpis(h.conn, group=KpiGroup.GRID, scope=Scope(street=street), **month)
         assert sum(r["accepted"] for r in grids_rows) == 4 and len(grids_rows) == 3
 
         metrics = DispatchMetrics.create(CollectorRegistry())
@@ -165,22 +171,36 @@ async def test_the_board_and_the_kpis_count_the_same_overdue_cases(
         assert now[unaccepted] == ("green", "community_lead")  # reassigned: the new holder's clocks
         assert now[reminded] == ("yellow", "assignee")
 
-        counts = await board.queue_counts(h.conn, street, board.IncidentQuery())
-        assert counts == {"new": 2, "verify": 1, "extension": 0, "returned": 0, "overdue": 2, "escalated": 1}
-        total, rows = await board.list_incidents(h.conn, street, board.IncidentQuery(queue=Queue.OVERDUE))
+        counts = await board.queue_counts(h.conn, Scope(street=street), board.IncidentQuery())
+        assert counts == {
+            "triage": 0,
+            "new": 2,
+            "verify": 1,
+            "extension": 0,
+            "returned": 0,
+            "overdue": 2,
+            "escalated": 1,
+        }
+        total, rows = await board.list_incidents(
+            h.conn, Scope(street=street), board.IncidentQuery(queue=Queue.OVERDUE)
+        )
         assert total == 2 and {r["incident_id"] for r in rows} == {unaccepted, late}
-        _, rows = await board.list_incidents(h.conn, street, board.IncidentQuery(queue=Queue.ESCALATED))
+        _, rows = await board.list_incidents(
+            h.conn, Scope(street=street), board.IncidentQuery(queue=Queue.ESCALATED)
+        )
         assert [r["incident_id"] for r in rows] == [on_time]
         points = {
             p["id"]: p["properties"]["overdue"]
-            for p in await board.map_points(h.conn, street, open_only=True)
+            for p in await board.map_points(h.conn, Scope(street=street), open_only=True)
         }
         assert points == {unaccepted: True, late: True, on_time: False, reminded: False}
 
         month = dict(since=datetime(2025, 4, 1, tzinfo=SH), until=datetime(2025, 5, 1, tzinfo=SH))
         (row,) = [r for r in await kpis(h.conn, group=KpiGroup.STREET, **month) if r["key"] == street]
         assert (row["overdue"], row["open_overdue"]) == (2, 2)
-        by_grid = await kpis(h.conn, group=KpiGroup.GRID, street=street, **month)
+        by_grid = await kpis(h.conn, group=KpiGroup.GRID, scope=Scope(street=street), **month)
         assert sum(r["open_overdue"] for r in by_grid) == 2
-        days = await kpis(h.conn, group=KpiGroup.STREET, period=Period.DAY, street=street, **month)
+        days = await kpis(
+            h.conn, group=KpiGroup.STREET, period=Period.DAY, scope=Scope(street=street), **month
+        )
         assert [(r["period"], r["overdue"], r["open_overdue"]) for r in days] == [("2025-04-09", 2, None)]

@@ -1,7 +1,8 @@
 """Notices end to end on the real broker and PostGIS: a case escalated through the real case
 flows publishes its events on `dispatch.events`; the notices runtime reads those records as the
 agent does, stores the notices once, and a desk receives and answers them; an unreceived 督办
-climbs; a bad record goes to the DLQ."""
+climbs; a case at its district's center (no street) notifies that center on its channel; a bad
+record goes to the DLQ."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import timedelta
 
 import orjson
 import pytest
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from config.settings import Settings
@@ -16,20 +18,25 @@ from dispatch.cases.commands import Command
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.states import Action, Role
 from dispatch.notices import service as sv
+from dispatch.notices.channels import Channel, ChannelConfig, ChannelKind
+from dispatch.notices.deliveries import DeliveryMetrics, DeliverySender
 from dispatch.notices.flows import NoticeFlows, NoticeNotFound
 from dispatch.notices.models import Desk, DeskLevel, NoticeKind
 from dispatch.notices.rules import CaseEventDoc, NoticeRefused, load_notice_policy
 from dispatch.sla.ladder import LadderTarget
 from geo.reference import ReferenceDistrict
 from schemas.dead_letter import decode
+from schemas.report import Crs, Location
 from streams.agents.notices import NoticesRuntime
 from streams.outputs import Outputs
 from streams.read import records_to_end
 from tests.casework import harness, later, report_in
+from tests.dispatch.notices.receivers import http_receiver
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.kafka]
 OPERATOR = Actor(Role.OPERATOR, "op-district")
 SUPERVISE = {"step": "district", "action": "supervise", "target": "community_lead"}
+OUTSIDE = Location(lon=106.60, lat=29.56, crs=Crs.WGS84)  # Yuzhong, east of the district's outline
 
 
 def event_records(settings: Settings, incident_id: str) -> list[tuple[str, int, int, bytes]]:
@@ -117,12 +124,59 @@ async def test_an_unreceived_supervision_climbs_to_the_street_center(
         assert old["state"] == "climbed" and old["climbed_to"] == up
 
 
+async def test_a_case_at_its_districts_center_notifies_that_center_on_its_channel(
+    kafka: Settings, engine: Engine, district: ReferenceDistrict
+) -> None:
+    outputs = Outputs(kafka)
+    runtime = NoticesRuntime(kafka, outputs)
+    center = Desk(DeskLevel.DISTRICT_CENTER, district.code)
+    with http_receiver() as http:
+        robot = Channel("center-robot", ChannelKind.WECOM, url=f"{http.url}/cgi-bin/webhook/send?key=center")
+        channels = ChannelConfig({robot.name: robot}, by_desk={str(center): (robot.name,)})
+        async with harness(kafka, engine) as h:
+            runtime.flows = NoticeFlows(load_notice_policy(), channels=channels, clock=lambda: h.now[0])
+            (iid,) = await h.report([report_in(district, 42).model_copy(update={"location": OUTSIDE})])
+            cur = await h.conn.execute(
+                "SELECT district_code, street_code FROM incidents WHERE incident_id = %s", (iid,)
+            )
+            assert await cur.fetchone() == (district.code, None)  # 属地兜底: no street
+            later(h, minutes=30)
+            level = LadderTarget.DISTRICT_CENTER
+            await h.flows.transition(
+                h.conn, iid, Command(Action.ESCALATE, OPERATOR, reason="督办", level=level)
+            )
+            assert await runtime.handle(event_records(kafka, iid)) == 1
+            (notice,) = await sv.of_incident(h.conn, iid)
+            assert (notice["desk"], notice["kind"]) == (str(center), "manual")
+            sender = DeliverySender(
+                channels, DeliveryMetrics.create(CollectorRegistry()), clock=lambda: h.now[0]
+            )
+            await sender.run_once(h.conn)
+            cur = await h.conn.execute(
+                "SELECT channel, state FROM notice_deliveries WHERE notice_id = %s", (notice["notice_id"],)
+            )
+            assert await cur.fetchall() == [(robot.name, "sent")]
+    (message,) = http.on("/cgi-bin/webhook/send")
+    assert "人工提级：督办" in message.body["text"]["content"]
+    await outputs.stop()
+
+
 async def test_a_record_that_is_not_an_event_goes_to_the_dlq(kafka: Settings) -> None:
     outputs = Outputs(kafka)
     runtime = NoticesRuntime(kafka, outputs)
     topic = kafka.topic("dispatch.events")
-    assert await runtime.handle([(topic, 0, 12345, b'{"event": {"incident_id": "x"}}')]) == 0
+    no_sequence = b'{"event": {"incident_id": "6f1c0e0e-0000-4000-8000-000000000001"}}'
+    event = {
+        "incident_id": "x",
+        "sequence": 1,
+        "action": "escalate",
+        "actor_id": "sla",
+        "at": "2026-11-25T02:00Z",
+    }
+    bad_id = orjson.dumps({"event": event})
+    assert await runtime.handle([(topic, 0, 12345, no_sequence), (topic, 0, 12346, bad_id)]) == 0
     await outputs.stop()
     letters = [decode(r.value) for r in records_to_end(kafka.bootstrap_servers, kafka.topic("reports.dlq"))]
-    mine = [d for d in letters if d.stage == "notices" and d.origin.offset == 12345]
-    assert mine and mine[0].field == "event.sequence" and "event.sequence" in mine[0].reason
+    mine = {d.origin.offset: d for d in letters if d.stage == "notices" and d.origin.offset in (12345, 12346)}
+    assert mine[12345].field == "event.sequence" and "event.sequence" in mine[12345].reason
+    assert mine[12346].field == "event.incident_id" and "UUID" in mine[12346].reason

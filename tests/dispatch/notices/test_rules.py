@@ -84,6 +84,52 @@ def test_which_desks_hear_of_a_step(escalation: dict[str, Any], expected: list[t
     assert [(n.kind.value, str(n.desk)) for n in notices_for(event(**escalation), POLICY)] == expected
 
 
+def unplaced(**escalation: Any) -> CaseEventDoc:
+    """An escalation of a case no grid covers: no grid, community or street code anywhere."""
+    doc = event(**escalation).model_dump(mode="json") | {"grid_code": None, "street_code": None}
+    return CaseEventDoc.model_validate(doc)
+
+
+SUPERVISE: dict[str, Any] = {
+    "action": "supervise",
+    "target": "district_center",
+    "copy_to_ids": ["unit:城管局"],
+}
+
+
+@pytest.mark.parametrize(
+    ("district", "desk"),
+    [
+        ("city", "district_center:city"),
+        ("500107", "district_center:500107"),
+        ("500106", "district_center:500106"),
+    ],
+)
+def test_a_case_at_a_center_without_a_street_tells_its_own_districts_center(district: str, desk: str) -> None:
+    made = notices_for(unplaced(**SUPERVISE), POLICY, district=district)
+    assert [(n.kind.value, str(n.desk)) for n in made] == [
+        ("supervise", desk),
+        ("whistle", "department:城管局"),
+    ]
+    (manual,) = notices_for(
+        unplaced(step="manual", action="escalate", target="district_center"), POLICY, district=district
+    )
+    assert (manual.kind, str(manual.desk), manual.street_code) == (NoticeKind.MANUAL, desk, None)
+    assert climbed(made[0], POLICY, made[0].receive_by + timedelta(days=1)) is None  # the top already
+    # no desk below the center: the steps to the community lead and the street center tell nobody
+    assert notices_for(unplaced(), POLICY, district=district) == []
+    assert notices_for(unplaced(action="escalate", target="street_center"), POLICY, district=district) == []
+
+
+def test_without_its_district_a_case_at_a_center_tells_nobody_and_a_streets_case_its_codes_district() -> None:
+    assert notices_for(unplaced(**SUPERVISE), POLICY)[0].desk.level is DeskLevel.DEPARTMENT  # 吹哨 only
+    jlp = event(**SUPERVISE).model_dump(mode="json") | {"grid_code": "500107003002001", "street_code": None}
+    (center, _) = notices_for(CaseEventDoc.model_validate(jlp), POLICY)
+    assert str(center.desk) == "district_center:500107"  # a 九龙坡 case: never 沙坪坝's desk
+    (told, _) = notices_for(CaseEventDoc.model_validate(jlp), POLICY, district="500107")
+    assert told.desk == center.desk
+
+
 def test_a_reassignment_tells_the_community_lead_and_other_events_nothing() -> None:
     (n,) = notices_for(event("reassign"), POLICY)
     assert n.kind is NoticeKind.REASSIGN and n.desk == Desk(DeskLevel.COMMUNITY_LEAD, GRID[:12])

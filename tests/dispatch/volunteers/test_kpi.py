@@ -16,6 +16,7 @@ from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.kpi.queries import KpiGroup, kpis
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.states import Action, Role
+from dispatch.scope import Scope
 from dispatch.volunteers import service as q
 from dispatch.volunteers.flows import VolunteerFlows
 from dispatch.volunteers.policy import load_volunteer_policy
@@ -84,7 +85,9 @@ async def test_volunteers_share_on_time_rate_and_points(
         assert (row["resolved"], row["resolved_by_volunteers"]) == (2, 1)
         assert (row["volunteer_share"], row["volunteer_on_time"]) == (0.5, 1.0)
         assert (row["points_issued"], row["points_redeemed"]) == (15, 6)
-        (street,) = [r for r in await kpis(h.conn, group=KpiGroup.STREET, street=community[:9], **window)]
+        (street,) = [
+            r for r in await kpis(h.conn, group=KpiGroup.STREET, scope=Scope(street=community[:9]), **window)
+        ]
         assert (street["points_issued"], street["points_redeemed"]) == (15, 6)
         grid_rows = await kpis(h.conn, group=KpiGroup.GRID, **window)
         assert all(r["points_issued"] is None for r in grid_rows)  # points have no grid

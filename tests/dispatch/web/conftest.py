@@ -47,6 +47,7 @@ from tests.streams.harness import REPO, Worker, worker_env
 OPERATOR, PASSWORD = "board-op", "board-op-pass"
 LEAD, LEAD_PASSWORD = "lead-test", "lead-test-pass"  # the community lead over stack.overdue[0]
 STREET_DESK, STREET_DESK_PASSWORD = "street-desk-test", "street-desk-test-pass"
+STREET_OPERATOR, STREET_OPERATOR_PASSWORD = "street-op-test", "street-op-test-pass"  # STREET only
 PIN = "9876"
 STREET = "500106001"
 
@@ -141,7 +142,10 @@ def lead_desk(district: ReferenceDistrict) -> str:
 
 def _accounts(path: Path, assignee: str, district: ReferenceDistrict) -> Path:
     path.write_text(
-        f'[[operator]]\nlogin = "{OPERATOR}"\nname = "测试值班员"\npassword = "{hash_secret(PASSWORD)}"\n\n'
+        f'[[operator]]\nlogin = "{OPERATOR}"\nname = "测试值班员"\ndistrict = "{district.code}"\n'
+        f'password = "{hash_secret(PASSWORD)}"\n\n'
+        f'[[operator]]\nlogin = "{STREET_OPERATOR}"\nname = "街道值班员"\ndistrict = "{district.code}"\n'
+        f'street = "{STREET}"\npassword = "{hash_secret(STREET_OPERATOR_PASSWORD)}"\n\n'
         f'[[worker]]\nworker_id = "{assignee}"\npin = "{hash_secret(PIN)}"\n\n'
         f'[[desk]]\nlogin = "{LEAD}"\ndesk = "{lead_desk(district)}"\n'
         f'password = "{hash_secret(LEAD_PASSWORD)}"\n\n'

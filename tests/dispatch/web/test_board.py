@@ -1,19 +1,24 @@
 """The command-center board in the Debian Chromium, against the running worker and API:
-login, the six queues in sight with a case in each (the task a Kafka report became, the
-overdue cases the SLA tracker escalated, cases resolved, waiting on an extension, escalated by
-hand), a new report arriving live (no reload), drill-down, the language switch, the case's
-deep link, and an operator action on the page that changes the case in PostgreSQL."""
+login, the seven queues in sight with a case in each (the task a Kafka report became, the
+overdue cases the SLA tracker escalated, cases resolved, waiting on an extension, handed back
+by everyone who could take them, escalated by hand), a new report arriving live (no reload),
+drill-down, the language switch, the case's deep link, an operator action on the page that
+changes the case in PostgreSQL, and triage: a triage source's reports published through Kafka
+wait on the 待立案 list with their register clock, one is registered (and routed) and one
+rejected with a reason from the board."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import text
 
 from config.policy import Duration
 from dispatch.cases.commands import Command
@@ -22,10 +27,10 @@ from dispatch.lifecycle.states import Action, Role
 from dispatch.sla.ladder import LadderTarget
 from tests.casework import NEW_YEARS_EVE_16, harness, report_in
 from tests.dispatch.web.browser import login, open_page, shot
-from tests.dispatch.web.conftest import OPERATOR, PASSWORD, STREET, Stack, grid_in
+from tests.dispatch.web.conftest import OPERATOR, PASSWORD, STREET, Stack, grid_in, publish
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
-QUEUES = ("new", "verify", "extension", "returned", "overdue", "escalated")
+QUEUES = ("triage", "new", "verify", "extension", "returned", "overdue", "escalated")
 OP = Actor(Role.OPERATOR, OPERATOR)
 
 
@@ -34,6 +39,7 @@ class Queued:
     verify: str  # resolved by its assignee
     extension: str  # an extension requested
     escalated: str  # escalated by hand to the street center
+    returned: str  # handed back (回退) by everyone the router would give it to: waits for the operator
 
 
 async def _seed_queues(stack: Stack) -> Queued:
@@ -51,13 +57,16 @@ async def _seed_queues(stack: Stack) -> Queued:
                 report_in(
                     stack.district, grid_in(stack.district, STREET, 25), category="road_blocked", at=now
                 ),
+                report_in(
+                    stack.district, grid_in(stack.district, STREET, 26), category="exposed_garbage", at=now
+                ),
             ]
         )
         cur = await h.conn.execute(
             "SELECT incident_id::text, assignee_id FROM incidents WHERE incident_id = ANY(%s::uuid[])", (ids,)
         )
         who = {iid: Actor(Role.GRID_WORKER, w) for iid, w in await cur.fetchall()}
-        verify, extension, escalated = ids
+        verify, extension, escalated, returned = ids
         for iid in (verify, extension):
             await h.flows.transition(h.conn, iid, Command(Action.ACCEPT, who[iid]))
         await h.flows.transition(h.conn, verify, Command(Action.RESOLVE, who[verify], note="已清理倒伏树木"))
@@ -73,7 +82,21 @@ async def _seed_queues(stack: Stack) -> Queued:
             escalated,
             Command(Action.ESCALATE, OP, reason="需街道协调", level=LadderTarget.STREET_CENTER),
         )
-        return Queued(verify, extension, escalated)
+        # each holder hands it back ("not mine") and the router never offers it to them again,
+        # until nobody is left: the case waits as `returned`
+        for _ in range(40):
+            cur = await h.conn.execute(
+                "SELECT state, assignee_id FROM incidents WHERE incident_id = %s", (returned,)
+            )
+            row = await cur.fetchone()
+            assert row is not None
+            if row[0] == "returned":
+                break
+            holder = Actor(Role.GRID_WORKER, row[1])
+            await h.flows.transition(h.conn, returned, Command(Action.RETURN, holder, reason="不属于本网格"))
+        else:
+            raise AssertionError("the case was never left unrouted")
+        return Queued(verify, extension, escalated, returned)
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +123,7 @@ def test_every_queue_is_in_sight_with_its_cases(
         for name, incident_id in (
             ("verify", queued.verify),
             ("extension", queued.extension),
+            ("returned", queued.returned),
             ("escalated", queued.escalated),
         ):
             page.click(f"#queue-{name}")
@@ -229,3 +253,86 @@ def test_a_deadline_past_the_published_calendar_is_marked_provisional(
         expect(accept.locator(".provisional")).to_have_count(0)
         shot(page, "board-detail-provisional")
         assert not errors, errors
+
+
+def _wait_for_case(stack: Stack, report_id: str, timeout_s: float = 60) -> str:
+    """The case the running worker made of a report (a triage report has no task to wait for)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert stack.worker.alive(), stack.worker.tail()
+        with stack.engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT incident_id::text FROM reports WHERE report_id = :id"), {"id": report_id}
+            ).scalar()
+        if found:
+            return str(found)
+        time.sleep(0.3)
+    raise AssertionError(f"no case for report {report_id}:\n{stack.worker.tail()}")
+
+
+def test_triage_reports_wait_and_are_registered_or_rejected_from_the_board(
+    stack: Stack, chromium: Path, tmp_path: Path
+) -> None:
+    district = stack.district
+    tips = [
+        report_in(
+            district,
+            grid_in(district, STREET, n),
+            source="cyberspace",
+            category="fraud_tip",
+            at=datetime.now(UTC),
+            description=f"网信转来线索：疑似电信诈骗窝点（第{n}条）",
+        )
+        for n in (14, 27)
+    ]
+    for tip in tips:
+        publish(stack.settings, tip)
+    kept, refused = (_wait_for_case(stack, str(tip.report_id)) for tip in tips)
+    state_of = "SELECT state FROM incidents WHERE incident_id = :id"
+    assert stack.one(state_of, id=kept) == stack.one(state_of, id=refused) == "reported"
+    with open_page(chromium, tmp_path / "profile") as (page, errors):
+        login(page, stack.url, username=OPERATOR, password=PASSWORD)
+        page.wait_for_selector("body[data-ready=true]")
+        expect(page.locator("#queue-triage")).to_be_in_viewport(ratio=1)
+        expect(page.locator("#queue-triage .count")).to_have_text(re.compile(r"^[1-9]\d*$"))
+        expect(page.locator(f"#queue-list li[data-id='{kept}']")).to_have_count(0)  # not among the new
+        page.click("#queue-triage")
+        expect(page.locator("#queue-list")).to_have_attribute("data-queue", "triage")
+        row = page.locator(f"#queue-list li[data-id='{kept}']")
+        expect(row.locator(".register-clock")).to_contain_text("立案派遣 剩余")
+        expect(page.locator(f"#queue-list li[data-id='{refused}']")).to_be_visible()
+        shot(page, "board-triage")
+
+        row.locator("button[data-action=register]").click()
+        expect(page.locator("#detail")).to_have_attribute("data-id", kept)
+        page.click("#detail .action-form[data-action=register] button[type=submit]")
+        expect(page.locator("#detail .state")).to_have_text("已派遣")
+        expect(page.locator(f"#queue-list li[data-id='{kept}']")).to_have_count(0)
+
+        page.click("#detail button.close")  # the panel covers the list
+        page.locator(f"#queue-list li[data-id='{refused}'] button[data-action=reject]").click()
+        form = page.locator("#detail .action-form[data-action=reject]")
+        expect(form.locator("textarea[name=reason]")).to_have_attribute("required", "")
+        form.locator("button[type=submit]").click()  # no reason: the browser keeps the form
+        expect(page.locator("#detail .state")).to_have_text("已上报")
+        form.locator("textarea[name=reason]").fill("经核实为网络谣言，不予立案")
+        shot(page, "board-triage-reject")
+        form.locator("button[type=submit]").click()
+        expect(page.locator("#detail .state")).to_have_text("不予立案")
+        expect(page.locator(f"#queue-list li[data-id='{refused}']")).to_have_count(0)
+        assert not errors, errors
+    registered = "SELECT state, assignee_id IS NOT NULL FROM incidents WHERE incident_id = :id"
+    with stack.engine.connect() as conn:
+        assert tuple(conn.execute(text(registered), {"id": kept}).one()) == ("dispatched", True)
+        actions = conn.execute(
+            text("SELECT action, actor_role FROM events WHERE incident_id = :id ORDER BY sequence"),
+            {"id": kept},
+        ).all()
+        assert [tuple(a) for a in actions] == [
+            ("report", "system"),
+            ("register", "operator"),
+            ("dispatch", "system"),
+        ]
+    assert stack.one(state_of, id=refused) == "rejected"
+    reason = "SELECT reason FROM events WHERE incident_id = :id AND action = 'reject'"
+    assert stack.one(reason, id=refused) == "经核实为网络谣言，不予立案"

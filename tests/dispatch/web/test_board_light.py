@@ -145,6 +145,6 @@ def test_live_events_move_markers_without_reloading_the_map(
 
 def requests_size_of_map(stack: Stack) -> int:
     """What one reload of the whole map (GET /map, as the board did on every event) weighs."""
-    token = issue_token(stack.settings, Principal(ApiRole.OPERATOR, OPERATOR))
+    token = issue_token(stack.settings, Principal(ApiRole.OPERATOR, OPERATOR, district=stack.district.code))
     plain = {"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"}
     return len(httpx.get(f"{stack.url}/map", headers=plain, timeout=60).content)

@@ -57,7 +57,7 @@ def test_a_hotline_reply_over_the_broker_reopens_the_case(stack: Stack) -> None:
     for action, body in (("accept", None), ("arrive", None), ("resolve", {"note": "已更换灯泡"})):
         done = httpx.post(f"{stack.url}/worker/tasks/{case.task_id}/{action}", headers=worker, json=body)
         assert done.status_code == 200, done.text
-    operator = _bearer(stack, Principal(ApiRole.OPERATOR, OPERATOR))
+    operator = _bearer(stack, Principal(ApiRole.OPERATOR, OPERATOR, district=stack.district.code))
     for action in ("verify", "close"):
         done = httpx.post(f"{stack.url}/incidents/{case.incident_id}/{action}", headers=operator, json={})
         assert done.status_code == 200, done.text

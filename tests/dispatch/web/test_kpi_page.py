@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.db, pytest.mark.kafka]
 
 
 def test_kpi_page_charts_and_table_match_the_api(stack: Stack, chromium: Path, tmp_path: Path) -> None:
-    token = issue_token(stack.settings, Principal(ApiRole.OPERATOR, OPERATOR))
+    token = issue_token(stack.settings, Principal(ApiRole.OPERATOR, OPERATOR, district=stack.district.code))
     answer = httpx.get(
         f"{stack.url}/kpi", params={"group": "street"}, headers={"Authorization": f"Bearer {token}"}
     ).json()

@@ -45,7 +45,8 @@ def test_find_a_case_and_export_the_kpis_and_the_overdue_list(
     stack: Stack, chromium: Path, tmp_path: Path
 ) -> None:
     headers = {
-        "Authorization": f"Bearer {issue_token(stack.settings, Principal(ApiRole.OPERATOR, OPERATOR))}"
+        "Authorization": "Bearer "
+        + issue_token(stack.settings, Principal(ApiRole.OPERATOR, OPERATOR, district=stack.district.code))
     }
     ref = stack.one("SELECT source_ref FROM reports WHERE incident_id = :i LIMIT 1", i=stack.case.incident_id)
     kpi = httpx.get(f"{stack.url}/kpi", params={"group": "street"}, headers=headers).json()["items"]
@@ -86,6 +87,19 @@ def test_find_a_case_and_export_the_kpis_and_the_overdue_list(
         cases = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
         assert [c["案件编号"] for c in cases] == overdue  # the queue, not the light shown now
         assert all(c["报告人电话"] in ("", "138****5678") for c in cases)
+        # "escalated" means what the board's 已升级（社区以上） queue means, and says so
+        escalated = httpx.get(
+            f"{stack.url}/incidents", params={"queue": "escalated", "limit": 200}, headers=headers
+        ).json()
+        option = page.locator("#exports [name=list] option[value=escalated]")
+        expect(option).to_have_text("已升级（社区以上）")
+        page.select_option("#exports [name=list]", "escalated")
+        name, data = _download(page, "#exports button[data-export=cases][data-format=xlsx]")
+        sheet = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+        assert escalated["total"] >= 1 and [r[0] for r in sheet[1:]] == [
+            i["incident_id"] for i in escalated["items"]
+        ]
+        assert {r[5] for r in sheet[1:]} <= {"street_center", "district_center"}  # 升级层级
         shot(page, "kpi-tools", full_page=True)
         page.click("#lang")
         expect(page.locator(".tools h2").first).to_have_text("Find a case")

@@ -7,6 +7,8 @@ letters, the volunteer's and the resident's pages and the login, scanned for unt
 
 What is data rather than wording is marked `translate="no"` by the pages (ids, codes, raw
 records, machine reasons of dead letters) and left out; so are words with digits (P1, ids).
+The API's refusals are not data: a refused command's toast is worded from the error's code in
+the page's language, and scanned.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.dispatch.web.browser import login, open_page
 from tests.dispatch.web.conftest import LEAD, LEAD_PASSWORD, OPERATOR, PASSWORD, PIN, Stack
@@ -98,19 +100,20 @@ def _operator_pages(stack: Stack, page: Page, found: dict[str, list[str]], *, ch
     page.click("#detail button[data-action=reassign]")
     page.wait_for_selector("#detail .action-form select[name=assignee] option >> nth=0", state="attached")
     scan(page, f"board case panel and picker ({lang})", found, chinese=chinese)
-    if chinese:  # a refused command: the toast names the field once, in Chinese
-        page.evaluate(
-            "document.querySelector('#detail select[name=assignee]')"
-            ".add(new Option('nobody', 'nobody-here', true, true))"
-        )
-        page.fill("#detail .action-form [name=reason]", "试探")
-        page.click("#detail .action-form button[type=submit]")
-        toast = page.locator("#toast.err")
-        toast.wait_for()
-        said = toast.inner_text()
-        assert said.startswith("责任人：") and not REPEATED_FIELD.search(said) and "assignee" not in said, (
-            said
-        )
+    # a refused command: the toast names the field once and words the API's error from its code
+    # (`unknown_worker`) in the page's language; the scan reads the toast too
+    page.evaluate(
+        "document.querySelector('#detail select[name=assignee]')"
+        ".add(new Option('查无此人', 'nobody-here', true, true))"
+    )
+    page.fill("#detail .action-form [name=reason]", "试探")
+    page.click("#detail .action-form button[type=submit]")
+    toast = page.locator("#toast.err")
+    toast.wait_for()
+    expect(toast.locator(".problem")).to_have_attribute("data-code", "unknown_worker")
+    expected = "责任人：不在人员名录中" if chinese else "assignee: is not in the workforce directory"
+    assert toast.inner_text() == expected, toast.inner_text()
+    scan(page, f"board refused command ({lang})", found, chinese=chinese)
     page.click("#detail button[data-action=merge]")
     page.wait_for_selector("#detail .action-form[data-action=merge]")
     scan(page, f"board merge ({lang})", found, chinese=chinese)
@@ -134,7 +137,7 @@ def test_every_page_speaks_the_language_chosen(stack: Stack, chromium: Path, tmp
         page.evaluate("localStorage.setItem('yiwang.lang', 'en')")
         _operator_pages(stack, page, found, chinese=False)
         refused = [e for e in errors if "status of 422" in e]
-        assert len(refused) == 1 and len(errors) == 1, errors  # only the refusal provoked above
+        assert len(refused) == 2 and len(errors) == 2, errors  # only the refusals provoked above
     with open_page(chromium, tmp_path / "worker", phone=True) as (page, errors):
         login(page, stack.url, worker_id=stack.case.assignee, pin=PIN)
         page.wait_for_selector("body[data-ready=true]")

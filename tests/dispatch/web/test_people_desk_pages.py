@@ -30,7 +30,10 @@ COMMUNITY_STREET = "500106005"  # away from the street the other page tests rout
 
 
 def _token(stack: Stack) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(stack.settings, Principal(ApiRole.OPERATOR, OPERATOR))}"}
+    return {
+        "Authorization": "Bearer "
+        + issue_token(stack.settings, Principal(ApiRole.OPERATOR, OPERATOR, district=stack.district.code))
+    }
 
 
 def test_people_page_import_refused_then_landed(stack: Stack, chromium: Path, tmp_path: Path) -> None:

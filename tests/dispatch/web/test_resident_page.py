@@ -95,7 +95,7 @@ def test_report_follow_and_rate_dissatisfied_reopens_on_a_phone(
         for action, body in (("accept", None), ("arrive", None), ("resolve", {"note": "垃圾已清运"})):
             done = httpx.post(f"{base}/{action}", headers=worker, json=body)
             assert done.status_code == 200, done.text
-        operator = _bearer(stack, Principal(ApiRole.OPERATOR, OPERATOR))
+        operator = _bearer(stack, Principal(ApiRole.OPERATOR, OPERATOR, district=stack.district.code))
         for action in ("verify", "close"):
             done = httpx.post(f"{stack.url}/incidents/{incident}/{action}", headers=operator, json={})
             assert done.status_code == 200, done.text

@@ -2,7 +2,9 @@
 CAP rainstorm warning published on the emergency feed turns the grids under its polygon to
 surge on the map (banner with counts) and raises the open waterlogging case there; the
 forecast rings the tasks likely to breach and lists them. A district operator draws a warning
-area on the map, declares it (the open case under it is raised) and ends it from its banner."""
+area on the map, declares it (the open case under it is raised) and ends it from its banner;
+picks grids on the map, or a whole street, instead of drawing; a street operator's board has
+no tool to declare one, and the API refuses them."""
 
 from __future__ import annotations
 
@@ -21,11 +23,21 @@ from producers.publisher import Publisher
 from tests.casework import report_in
 from tests.dispatch.surge.test_cap import SAMPLE
 from tests.dispatch.web.browser import login, open_page, shot
-from tests.dispatch.web.conftest import OPERATOR, PASSWORD, Stack, grid_in, publish
+from tests.dispatch.web.conftest import (
+    OPERATOR,
+    PASSWORD,
+    STREET,
+    STREET_OPERATOR,
+    STREET_OPERATOR_PASSWORD,
+    Stack,
+    grid_in,
+    publish,
+)
 from tests.producers.helpers import adapt
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
 SURGE_STREET = "500106002"  # not the street the other board tests work in
+PICK_STREET = "500106003"  # nor the one the surges above covered
 SH = "+08:00"
 
 
@@ -197,3 +209,108 @@ def test_a_district_operator_draws_a_warning_area_declares_it_and_ends_it(
         expect(row).to_have_count(0)
         assert stack.one("SELECT end_reason FROM surges WHERE surge_id = :s", s=surge_id) == "operator"
         assert not errors, errors
+
+
+def _active_surge(stack: Stack, grid_code: str) -> str | None:
+    found = stack.one(
+        "SELECT (SELECT surge_id::text FROM surges WHERE origin = 'operator' AND :g = ANY(grids)"
+        " AND ended_at IS NULL ORDER BY declared_at DESC LIMIT 1)",
+        g=grid_code,
+    )
+    return None if found is None else str(found)
+
+
+def test_a_district_operator_picks_grids_or_a_whole_street_for_a_warning(
+    stack: Stack, chromium: Path, tmp_path: Path
+) -> None:
+    district = stack.district
+    picked = [district.grids[grid_in(district, PICK_STREET, n)] for n in (2, 3)]
+    flooded = stack.publish(report_in(district, grid_in(district, PICK_STREET, 2), category="waterlogging"))
+    assert stack.one("SELECT priority FROM incidents WHERE incident_id = :i", i=flooded.incident_id) == "P1"
+    street = district.grids[-1].street_code  # a street the other page tests leave alone
+    street_grids = [g.code for g in district.grids if g.street_code == street]
+
+    with open_page(chromium, tmp_path / "profile") as (page, errors):
+        login(page, stack.url, username=OPERATOR, password=PASSWORD)
+        page.wait_for_selector("body[data-ready=true]")
+        page.click("#surge-pick")
+        form = page.locator("#surge-form[data-mode=pick]")
+        expect(form).to_be_visible()
+        expect(form.locator("button[type=submit]")).to_be_disabled()
+        for grid in picked:  # the click event itself: a case's marker may cover the grid's middle
+            page.locator(f"#map path.grid[data-code='{grid.code}']").dispatch_event("click")
+        page.locator(f"#map path.grid[data-code='{picked[1].code}']").dispatch_event("click")  # dropped
+        page.locator(f"#map path.grid[data-code='{picked[1].code}']").dispatch_event("click")  # again
+        expect(form.locator(".picked")).to_contain_text("2 个网格")
+        expect(page.locator("path.surge-pick")).to_have_count(2)
+        expect(page.locator("#crumbs .crumb")).to_have_count(1)  # picking never drilled down
+        form.locator("[name=rule]").select_option(label="暴雨红色预警")
+        shot(page, "board-surge-pick")
+        form.locator("button[type=submit]").click()
+        expect(page.locator("#surge-form")).to_be_hidden()
+        surge_id = _active_surge(stack, picked[0].code)
+        assert surge_id is not None
+        grids = stack.one("SELECT grids FROM surges WHERE surge_id = :s", s=surge_id)
+        assert sorted(grids) == sorted(g.code for g in picked)  # type: ignore[arg-type]
+        assert (
+            stack.one("SELECT priority FROM incidents WHERE incident_id = :i", i=flooded.incident_id) == "P0"
+        )
+        row = page.locator(f"#surge-banner .surge[data-surge='{surge_id}']")
+        expect(row).to_contain_text("2 网格")
+        expect(row).to_contain_text("已提级 1")
+        row.locator("button.end").click()
+        expect(row).to_have_count(0)
+
+        # a whole street, chosen from the list (暴雨黄色 raises nothing: other tests' cases stay)
+        page.click("#surge-pick")
+        form.locator("[name=street]").select_option(street)
+        expect(page.locator(f"path.surge-pick[data-code='{street}']")).to_have_count(1)
+        form.locator("[name=rule]").select_option(label="暴雨黄色预警")
+        shot(page, "board-surge-pick-street")
+        form.locator("button[type=submit]").click()
+        expect(page.locator("#surge-form")).to_be_hidden()
+        whole = _active_surge(stack, street_grids[0])
+        assert whole is not None
+        area = stack.one("SELECT area FROM surges WHERE surge_id = :s", s=whole)
+        assert area["geocodes"] == [street]  # type: ignore[index]
+        assert sorted(stack.one("SELECT grids FROM surges WHERE surge_id = :s", s=whole)) == sorted(  # type: ignore[arg-type]
+            street_grids
+        )
+        page.locator(f"#surge-banner .surge[data-surge='{whole}'] button.end").click()
+        expect(page.locator(f"#surge-banner .surge[data-surge='{whole}']")).to_have_count(0)
+        assert not errors, errors
+
+
+def test_a_street_operator_has_no_tool_to_declare_a_surge(
+    stack: Stack, chromium: Path, tmp_path: Path
+) -> None:
+    with open_page(chromium, tmp_path / "profile") as (page, errors):
+        login(page, stack.url, username=STREET_OPERATOR, password=STREET_OPERATOR_PASSWORD)
+        page.wait_for_url("**/board")
+        page.wait_for_selector("body[data-ready=true]")
+        expect(page.locator("#map path.grid").first).to_be_attached()
+        for tool in ("#surge-draw", "#surge-pick", "#surge-form", ".surge-tools", "path.surge-draft"):
+            expect(page.locator(tool)).to_have_count(0)
+        expect(page.locator("#surge-banner button.end")).to_have_count(0)
+        shot(page, "board-street-no-surge-tool")
+        # nor does the API take one from them, drawn or picked (their own street included)
+        ring = [[106.4, 29.5], [106.41, 29.5], [106.41, 29.51], [106.4, 29.5]]
+        refused = page.evaluate(
+            """async (areas) => {
+              const token = JSON.parse(localStorage.getItem('yiwang.session')).token;
+              const out = [];
+              for (const area of areas) {
+                const r = await fetch('/surges', {
+                  method: 'POST',
+                  headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+                  body: JSON.stringify({ warning: '暴雨', level: '红色', area }),
+                });
+                out.push(r.status);
+              }
+              return out;
+            }""",
+            [{"geocodes": [STREET]}, {"polygons": [ring]}],
+        )
+        assert refused == [403, 403]
+        assert all("403" in e for e in errors), errors  # only the two refusals asked for above
+    assert stack.one("SELECT count(*) FROM surges WHERE declared_by = :who", who=STREET_OPERATOR) == 0

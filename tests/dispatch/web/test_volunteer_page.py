@@ -37,7 +37,7 @@ def test_claim_resolve_verify_points_redeem_on_a_phone(stack: Stack, chromium: P
     )
     case = stack.publish(report)
     community = stack.one("SELECT community_code FROM incidents WHERE incident_id = :id", id=case.incident_id)
-    operator = _bearer(stack, Principal(ApiRole.OPERATOR, OPERATOR))
+    operator = _bearer(stack, Principal(ApiRole.OPERATOR, OPERATOR, district=stack.district.code))
     item_id = f"towel-{uuid.uuid4().hex[:6]}"
     made = httpx.put(
         f"{stack.url}/catalogue/{item_id}",

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.db, pytest.mark.kafka]
 
 
 def give_to(stack: Stack, incident_id: str, worker: str) -> None:
-    token = issue_token(stack.settings, Principal(ApiRole.OPERATOR, OPERATOR))
+    token = issue_token(stack.settings, Principal(ApiRole.OPERATOR, OPERATOR, district=stack.district.code))
     answer = httpx.post(
         f"{stack.url}/incidents/{incident_id}/reassign",
         headers={"Authorization": f"Bearer {token}"},

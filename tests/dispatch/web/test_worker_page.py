@@ -114,7 +114,9 @@ def test_worker_hands_a_task_back_with_a_reason(stack: Stack, chromium: Path, tm
     other = stack.publish(report)
     worker = stack.case.assignee
     if other.assignee != worker:  # give it to our worker, as an operator would
-        token = issue_token(stack.settings, Principal(ApiRole.OPERATOR, OPERATOR))
+        token = issue_token(
+            stack.settings, Principal(ApiRole.OPERATOR, OPERATOR, district=stack.district.code)
+        )
         answer = httpx.post(
             f"{stack.url}/incidents/{other.incident_id}/reassign",
             headers={"Authorization": f"Bearer {token}"},

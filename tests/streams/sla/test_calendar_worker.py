@@ -95,7 +95,10 @@ def test_a_case_opened_on_new_years_eve_gets_a_provisional_deadline_until_the_no
         assert datetime.fromisoformat(opened["created_at"]) >= START  # the worker ran on the set clock
         assert wait_for("the gauge", lambda: gauge(port) == midnight(NEXT), worker)
 
-        operator = {"Authorization": f"Bearer {issue_token(settings, Principal(ApiRole.OPERATOR, 'op-d'))}"}
+        operator = {
+            "Authorization": "Bearer "
+            + issue_token(settings, Principal(ApiRole.OPERATOR, "op-d", district="500106"))
+        }
         with TestClient(create_app(settings)) as api:
             before = api.get(f"/incidents/{iid}", headers=operator).json()["incident"]["deadlines"]
             assert before["resolve"]["provisional"] is True

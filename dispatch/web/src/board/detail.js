@@ -156,7 +156,7 @@ export async function showDetail(panel, id, ctx) {
   const [d, notices] = await Promise.all([api(`/incidents/${id}`), api(`/incidents/${id}/notices`)]);
   const inc = d.incident;
   const people = d.people || {};
-  const reload = () => { ctx.changed(); showDetail(panel, id, ctx); };
+  const reload = () => { ctx.changed(); showDetail(panel, id, { ...ctx, action: null }); };
   const forms = h('div', { class: 'forms' });
   const buttons = d.actions.map((a) => h('button', {
     type: 'button', class: 'act', dataset: { action: a.action },
@@ -198,4 +198,7 @@ export async function showDetail(panel, id, ctx) {
   );
   panel.hidden = false;
   panel.dataset.id = id;
+  // opened for one action (the triage list's 立案 / 不予立案): its form at once
+  const wanted = ctx.action && buttons.find((b) => b.dataset.action === ctx.action);
+  if (wanted) wanted.click();
 }

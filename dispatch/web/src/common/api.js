@@ -28,6 +28,7 @@ export function saveSession(answer) {
     role: answer.role,
     sub: answer.sub,
     street: answer.street || null,
+    district: answer.district || null,
     desk: answer.desk || null,
     expires: Date.now() + (answer.expires_in || 0) * 1000 - 60000,
   };
@@ -40,9 +41,12 @@ export function logout(next) {
   location.href = '/login' + (next ? `?next=${encodeURIComponent(next)}` : '');
 }
 
+// The city operator (城市运行管理中心) is an operator whose scope is every district.
+const ALSO = { operator: ['city_operator'] };
+
 export function requireSession(role) {
   const s = session();
-  if (!s || s.role !== role) {
+  if (!s || (s.role !== role && !(ALSO[role] || []).includes(s.role))) {
     logout(location.pathname);
     throw new Error('not logged in');
   }

@@ -81,6 +81,7 @@ const zh = {
   routing_by: '派遣依据',
   system_actor: '系统',
   copy_link: '链接',
+  queue_triage: '待立案',
   queue_new: '新上报',
   queue_verify: '待核查',
   queue_extension: '延期申请',
@@ -244,7 +245,7 @@ const zh = {
   export_cases: '案件清单',
   list_all: '本期全部案件',
   list_overdue: '超期案件',
-  list_escalated: '已升级案件',
+  list_escalated: '已升级（社区以上）',
   exported: '已导出',
   export_failed: '导出失败',
 };
@@ -327,6 +328,7 @@ const en = {
   routing_by: 'Routed by',
   system_actor: 'system',
   copy_link: 'Link',
+  queue_triage: 'Triage',
   queue_new: 'New',
   queue_verify: 'To verify',
   queue_extension: 'Extension requests',
@@ -488,7 +490,7 @@ const en = {
   export_cases: 'Case list',
   list_all: 'All cases of the period',
   list_overdue: 'Overdue cases',
-  list_escalated: 'Escalated cases',
+  list_escalated: 'Escalated past the community',
   exported: 'Exported',
   export_failed: 'Export failed',
 };
@@ -561,7 +563,11 @@ const TASK_STATUS = {
 };
 const FIELDS = {
   zh: { assignee: '责任人', reason: '理由', merged_into: '并入事件', extension: '延期时长', level: '升级至', note: '处置说明',
-    photo: '照片', photos: '照片', report_id: '上报', pin: 'PIN 码', worker_id: '网格员编号', what: '处置措施', by: '承诺时间' },
+    photo: '照片', photos: '照片', report_id: '上报', pin: 'PIN 码', worker_id: '网格员编号', what: '处置措施', by: '承诺时间',
+    warning: '预警', until: '结束时间', starts_at: '开始时间', area: '预警区域', title: '标题', address: '地址',
+    location: '位置', lon: '经度', lat: '纬度', description: '描述', category: '类别', phone: '电话', name: '姓名',
+    q: '查找内容', file: '文件', grid: '网格', community: '社区', street: '街道', at: '时间', 'Idempotency-Key': '提交',
+    rating: '评价', comment: '意见', code: '查询码', source: '来源', state: '状态', priority: '优先级' },
   en: {},
 };
 
@@ -595,28 +601,91 @@ export const roleName = (r) => pick(ROLES, r);
 export const taskStatus = (s) => pick(TASK_STATUS, s);
 export const fieldName = (f) => pick(FIELDS, f);
 
-// an error for a person: the API's field once (its detail often starts with it), a network
-// failure in words instead of the browser's "Failed to fetch"
+// An error for a person, in the page's language: the API's error bodies carry a stable `code`
+// and the `field` (dispatch/api/errors.py), and the message is worded here from the code, never
+// the API's English `detail` (kept in a data attribute for whoever debugs). A network failure
+// reads as words instead of the browser's "Failed to fetch"; an error of the page's own (no
+// HTTP status) is shown as it is.
+const ERRORS = {
+  zh: {
+    required: '必须填写', too_short: '太短', too_long: '太长', unknown_field: '不是可填写的项',
+    not_a_choice: '不是可选的值', bad_format: '格式不对', out_of_range: '超出允许的范围',
+    needs_timezone: '须带时区', invalid: '填写的内容无效', unauthorized: '登录已失效，请重新登录',
+    forbidden: '您的账号无权进行此操作', not_found: '未找到，或不在您的管辖范围内',
+    refused: '按规则不能这样操作', key_reused: '同一提交的内容不一致，请刷新后重试',
+    photo_too_large: '照片超过 5MB', photo_type: '照片须为 JPEG、PNG 或 WebP 格式',
+    too_many: '提交过于频繁，请稍后再试', calendar_range: '工作日历缺少下一年的节假日安排，请先导入',
+    database_refused: '数据库不接受这个值', unknown_worker: '不在人员名录中', already_holds: '已经在办理此事件',
+    nobody_on_shift: '暂无在岗的合格人员，请指定一人', merge_into_itself: '不能并入事件自身',
+    more_than_requested: '批准的时长超过了申请的时长', not_a_duration: '时长应写作 3d、4h 或 30min',
+    no_policy: '该预警类型和级别没有处置策略', before_start: '须晚于开始时间', in_the_past: '已经过去',
+  },
+  en: {
+    required: 'is required', too_short: 'is too short', too_long: 'is too long', unknown_field: 'is not a field you can fill in',
+    not_a_choice: 'is not one of the choices', bad_format: 'is not in the right format', out_of_range: 'is out of range',
+    needs_timezone: 'needs a time zone', invalid: 'is not valid', unauthorized: 'your session has expired: log in again',
+    forbidden: 'your account may not do this', not_found: 'not found, or outside your area',
+    refused: 'the rules do not allow this', key_reused: 'the same submission came with other content: reload and try again',
+    photo_too_large: 'the photo is larger than 5 MB', photo_type: 'the photo must be a JPEG, PNG or WebP',
+    too_many: 'too many submissions: try again later', calendar_range: "the working calendar lacks next year's holidays: import them first",
+    database_refused: 'the database refuses this value', unknown_worker: 'is not in the workforce directory',
+    already_holds: 'already holds this case', nobody_on_shift: 'nobody eligible is on shift: name someone',
+    merge_into_itself: 'a case cannot be merged into itself', more_than_requested: 'the grant is longer than the request',
+    not_a_duration: 'write a duration like 3d, 4h or 30min', no_policy: 'there is no policy for this warning and level',
+    before_start: 'must be after the start', in_the_past: 'is already past',
+  },
+};
+const BY_STATUS = {
+  zh: { 400: '请求无法解析', 401: '登录已失效，请重新登录', 403: '您的账号无权进行此操作', 404: '未找到，或不在您的管辖范围内',
+    409: '当前状态不允许此操作', 413: '内容过大', 415: '不支持的文件类型', 422: '填写的内容无效', 429: '提交过于频繁，请稍后再试',
+    503: '服务暂不可用，请稍后再试', other: '操作失败' },
+  en: { 400: 'the request cannot be read', 401: 'your session has expired: log in again', 403: 'your account may not do this',
+    404: 'not found, or outside your area', 409: 'not allowed in the current state', 413: 'too large', 415: 'file type not supported',
+    422: 'not valid', 429: 'too many submissions: try again later', 503: 'the service is unavailable: try again', other: 'failed' },
+};
+
+// the message of an API error body from its code (a refused transition names its state and action)
+export function errorMessage(body, status) {
+  const code = body && body.code;
+  if (code === 'illegal_transition') {
+    return lang() === 'en'
+      ? `cannot ${actionName(body.action)} a case that is ${stateName(body.state)}`
+      : `事件当前为“${stateName(body.state)}”，不能${actionName(body.action)}`;
+  }
+  const words = ERRORS[lang()] || ERRORS.zh;
+  if (code && words[code]) return words[code];
+  const fallback = BY_STATUS[lang()] || BY_STATUS.zh;
+  return fallback[status] || fallback.other;
+}
+
+// a field's name in the page's language: `area.polygons[0]` is the area's, an unknown one "输入项"
+function fieldLabel(field) {
+  const table = FIELDS[lang()] || {};
+  if (lang() === 'en') return field;
+  return table[field] || table[String(field).split(/[.[]/)[0]] || '输入项';
+}
+
 function problemParts(e) {
   if (!e) return ['', ''];
   if (e instanceof TypeError || /Failed to fetch|NetworkError|Load failed/.test(String(e.message))) return [t('network_error'), ''];
+  if (!e.status) return ['', String(e.message ?? e)]; // the page's own error
   const field = e.field || null;
-  let message = String(e.message ?? e);
-  if (field && message.startsWith(`${field}: `)) message = message.slice(field.length + 2);
-  return [field ? `${fieldName(field)}${lang() === 'en' ? ': ' : '：'}` : '', message];
+  return [field ? `${fieldLabel(field)}${lang() === 'en' ? ': ' : '：'}` : '', errorMessage(e.body, e.status)];
 }
 
 export function problem(e) {
   return problemParts(e).join('');
 }
 
-// the same as nodes: the API's own detail (English, with codes) marked as not to be translated
+// the same as a node (a toast): the API's English detail rides along in data-detail, unshown
 export function problemNode(e) {
-  const [label, detail] = problemParts(e);
+  const [label, message] = problemParts(e);
   const out = document.createDocumentFragment();
   const said = document.createElement('span');
-  said.setAttribute('translate', 'no');
-  said.textContent = detail;
+  said.className = 'problem';
+  if (e && e.body && e.body.code) said.dataset.code = e.body.code;
+  if (e && e.body && typeof e.body.detail === 'string') said.dataset.detail = e.body.detail;
+  said.textContent = message;
   out.append(label, said);
   return out;
 }

@@ -8,7 +8,7 @@ import { t } from '../common/i18n.js';
 const LISTS = { // the period bounds only the first list: an overdue case may be older
   all: { period: true },
   overdue: { queue: 'overdue' }, // the board's 超期 queue (dispatch/kpi/overdue.py), not the light now
-  escalated: { escalated: 'true' },
+  escalated: { queue: 'escalated' }, // the board's 已升级（社区以上） queue: the same definition
 };
 
 export async function download(path, fallbackName) {

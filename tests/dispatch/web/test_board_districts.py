@@ -1,0 +1,139 @@
+"""Two districts on the board, in the Debian Chromium: a 九龙坡 operator's board shows 九龙坡's
+case and layers and nothing of 沙坪坝, not even live; the city operator's (城市运行管理中心)
+shows both.
+
+九龙坡's layers are loaded beside 沙坪坝's (taking effect a day earlier, so the running worker,
+which serves the district of the latest version, keeps 沙坪坝), and its case is the stack's
+case copied into it (`tests.casework.copy_into_district`); both are removed when the module
+ends."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import text
+
+from dispatch.api.auth import ApiRole, Principal, issue_token
+from dispatch.cases.boot import connect
+from geo import service as geo_service
+from geo.reference import load_reference
+from tests.casework import JIULONGPO, Moved, copy_into_district, report_in
+from tests.dispatch.web.browser import open_page, shot
+from tests.dispatch.web.conftest import STREET, Stack, grid_in
+
+pytestmark = [pytest.mark.db, pytest.mark.kafka]
+
+
+async def _copy(stack: Stack) -> Moved:
+    conn = await connect(stack.settings, application_name="yiwang-test")
+    try:
+        return await copy_into_district(conn, stack.case.incident_id)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module")
+def jiulongpo_case(stack: Stack) -> Iterator[Moved]:
+    """九龙坡's layers and case for this module only: both are removed afterwards, so the stack's
+    other page tests keep their one-district world."""
+    jlp = load_reference("jiulongpo")
+    with stack.engine.begin() as conn:
+        loaded = geo_service.import_layers(
+            conn,
+            geo_service.reference_layers(jlp),
+            effective_from=stack.district.effective_from - timedelta(days=1),
+            source=jlp.source,
+        )
+    moved = asyncio.run(_copy(stack))
+    try:
+        yield moved
+    finally:
+        with stack.engine.begin() as conn:
+            tables = conn.scalars(
+                text(
+                    "SELECT table_name FROM information_schema.columns WHERE column_name = 'incident_id' "
+                    "AND table_schema = current_schema() AND table_name <> 'incidents'"
+                )
+            ).all()
+            for table in [*tables, "incidents"]:
+                conn.execute(text(f"DELETE FROM {table} WHERE incident_id = :i"), {"i": moved.incident_id})
+            conn.execute(text("DELETE FROM geo_layer_version WHERE id = :v"), {"v": loaded.version_id})
+
+
+def _board_as(page: Page, stack: Stack, principal: Principal) -> None:
+    """Open the board with the session a login would have kept (these operators have no
+    password in the stack's accounts file)."""
+    session = {
+        "token": issue_token(stack.settings, principal),
+        "role": principal.role.value,
+        "sub": principal.subject,
+        "street": None,
+        "district": principal.district,
+        "expires": 4102444800000,
+    }
+    page.goto(f"{stack.url}/login")
+    page.evaluate(f"localStorage.setItem('yiwang.session', {json.dumps(json.dumps(session))})")
+    page.goto(f"{stack.url}/board")
+
+
+def _escalate(stack: Stack, incident_id: str, level: str) -> None:
+    """An operator's escalation (an event on dispatch.events), sent as the city operator."""
+    token = issue_token(stack.settings, Principal(ApiRole.CITY_OPERATOR, "city-op"))
+    answer = httpx.post(
+        f"{stack.url}/incidents/{incident_id}/escalate",
+        json={"level": level, "reason": "跨区协调"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_district_operator_sees_their_district_and_the_city_operator_both(
+    stack: Stack, chromium: Path, tmp_path: Path, jiulongpo_case: Moved
+) -> None:
+    """九龙坡's board: its case, its layers, and live only its own events (a 沙坪坝 report
+    arriving through the real worker between two 九龙坡 events never shows); the city's board:
+    both districts, and that 沙坪坝 case."""
+    shapingba_case, jlp_case = stack.case.incident_id, jiulongpo_case.incident_id
+    with open_page(chromium, tmp_path / "jlp") as (page, errors):
+        _board_as(page, stack, Principal(ApiRole.OPERATOR, "jlp-op", district=JIULONGPO))
+        expect(page.locator(f"circle.marker[data-id='{jlp_case}']")).to_have_count(1)
+        expect(page.locator(f"#queue-list li[data-id='{jlp_case}']")).to_be_visible()
+        expect(page.locator(f"circle.marker[data-id='{shapingba_case}']")).to_have_count(0)
+        expect(page.locator(f"#queue-list li[data-id='{shapingba_case}']")).to_have_count(0)
+        expect(page.locator("#who")).to_contain_text("九龙坡区")
+        expect(page.locator("path[data-code^='500106']")).to_have_count(0)
+        expect(page.locator("path[data-code^='500107']").first).to_be_attached()
+        expect(page.locator("#live")).to_have_class("live on")
+        ticker = page.locator(f"#ticker li[data-id='{jlp_case}']")
+        _escalate(stack, jlp_case, "community_lead")
+        expect(ticker.first).to_be_visible(timeout=20_000)
+        before = ticker.count()
+        grid = grid_in(stack.district, STREET, 11)
+        fresh = stack.publish(report_in(stack.district, grid, category="fallen_tree", at=datetime.now(UTC)))
+        _escalate(stack, jlp_case, "street_center")
+        page.wait_for_function(  # the feed has passed the 沙坪坝 report's events
+            f"document.querySelectorAll(\"#ticker li[data-id='{jlp_case}']\").length > {before}",
+            timeout=20_000,
+        )
+        expect(page.locator(f"#ticker li[data-id='{fresh.incident_id}']")).to_have_count(0)
+        expect(page.locator(f"#queue-list li[data-id='{fresh.incident_id}']")).to_have_count(0)
+        shot(page, "board-district-jiulongpo")
+        assert errors == []
+    with open_page(chromium, tmp_path / "city") as (page, errors):
+        _board_as(page, stack, Principal(ApiRole.CITY_OPERATOR, "city-op"))
+        for case in (jlp_case, shapingba_case, fresh.incident_id):
+            expect(page.locator(f"circle.marker[data-id='{case}']")).to_have_count(1)
+        expect(page.locator(f"#queue-list li[data-id='{fresh.incident_id}']")).to_be_visible()
+        expect(page.locator("#who")).to_contain_text("城市运行管理中心")
+        for district in ("500106", "500107"):
+            expect(page.locator(f"path[data-code^='{district}']").first).to_be_attached()
+        shot(page, "board-city")
+        assert errors == []
