@@ -143,6 +143,8 @@ class Sustained:
     """Worker CPU per report (all workers), from the first commit to the catch-up."""
     stages_us: dict[str, float]
     """Wall time per report in each intake stage (the workers' own stage histograms)."""
+    load: tuple[float, float]
+    """The machine's 1-minute load average when the run began and when it caught up."""
 
 
 def _committed(engine: Engine, ids: list[str]) -> int:
@@ -172,6 +174,7 @@ def sustained(
                 raise RuntimeError("a worker died; see its log")
             time.sleep(0.2)
         cpu0, done0 = sum(cpu_seconds(p.pid) for p in procs), _committed(engine, ids)
+        load0 = os.getloadavg()[0]
         if profile is not None:
             out = profile / f"worker-{workers}w.raw"
 
@@ -183,6 +186,7 @@ def sustained(
             spy.start()
         wait_caught_up(settings, procs)
         cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu0
+        load = (load0, os.getloadavg()[0])
         stages: dict[str, float] = {}
         for port in ports:
             for labels, value in scrape(port, "yiwang_stage_seconds_sum").items():
@@ -198,7 +202,12 @@ def sustained(
         engine.dispose()
     rate, n = committed_rate(settings, ids)
     return Sustained(
-        rate, n, rss, cpu / max(n - done0, 1) * 1e6, {k: v / max(n, 1) * 1e6 for k, v in stages.items()}
+        rate,
+        n,
+        rss,
+        cpu / max(n - done0, 1) * 1e6,
+        {k: v / max(n, 1) * 1e6 for k, v in stages.items()},
+        load,
     )
 
 
@@ -285,6 +294,9 @@ def main() -> None:
                     f"{rate / ceiling:.2f} x ceiling",
                     f"{rate / TARGET_SUSTAINED:.2f} x target 5,000/s",
                 )
+            )
+            rows.append(
+                ("  load average (1 min), start → end", f"{run.load[0]:.1f} → {run.load[1]:.1f}", "", "")
             )
             rows.append(
                 (

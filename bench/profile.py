@@ -19,14 +19,16 @@ from collections import Counter
 from pathlib import Path
 
 STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    # the first stage whose marker is on a sample's stack takes the sample (innermost first)
+    # the first stage whose marker is on a sample's stack takes the sample
+    ("sla pass", ("SlaTracker.", "CaseFlows.", "streams/sla/")),
+    # the worker's other agents (notices read dispatch.events back: ~3 records per report)
+    ("other agents", ("streams/agents/",)),
     ("rows", ("_row (dispatch/rows.py", "rows.py", "dispatch/codec.py")),
     ("decide", ("IntakeRules.decide", "for_batch")),
     ("decode", ("decode.py", "report_struct.py", "model_validate_json")),
     ("locate", ("locate.py",)),
     ("write (client side)", ("store.py", "psycopg/")),
-    ("publish", ("_publish (", "outputs.py")),
-    ("sla pass", ("SlaTracker.", "CaseFlows.")),
+    ("publish", ("IntakeService._send (", "Committed.delivered (", "outputs.py")),
     ("faust + aiokafka", ("faust/", "mode/", "aiokafka/")),
 )
 IDLE = ("select (selectors.py", "_worker (concurrent/futures/thread.py")
