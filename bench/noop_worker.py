@@ -2,8 +2,10 @@
 topics in the same batches and producing one record per record read, doing no work.
 
 Run by bench/pipeline.py as a subprocess (env: BENCH_TOPICS comma-separated, BENCH_SINK,
-BENCH_GROUP, BENCH_EXPECT). Prints one line `noop <records> <seconds> <cpu seconds>` when it has read
-BENCH_EXPECT records, measured from its first batch to its last, and the CPU it used.
+BENCH_GROUP, BENCH_EXPECT; BENCH_FAUST optionally, faust settings to try as `name=value,...`,
+integers or words, e.g. `broker_max_poll_records=2000`). Prints one line
+`noop <records> <seconds> <cpu seconds>` when it has read BENCH_EXPECT records, measured from
+its first batch to its last, and the CPU it used.
 """
 
 from __future__ import annotations
@@ -20,9 +22,19 @@ from streams.app import create_app
 from streams.worker import BATCH_MAX, BATCH_WITHIN_S
 
 
+def faust_overrides(spec: str) -> dict[str, Any]:
+    """`name=value,...` as faust settings (digits become ints): the knobs a run measures."""
+    out: dict[str, Any] = {}
+    for item in filter(None, spec.split(",")):
+        name, _, value = item.partition("=")
+        out[name.strip()] = int(value) if value.strip().isdigit() else value.strip()
+    return out
+
+
 def main() -> None:
     settings = Settings()
-    app = create_app(settings, app_id=os.environ["BENCH_GROUP"])
+    overrides = faust_overrides(os.environ.get("BENCH_FAUST", ""))
+    app = create_app(settings, app_id=os.environ["BENCH_GROUP"], **overrides)
     source = app.topic(*os.environ["BENCH_TOPICS"].split(","), key_serializer="raw", value_serializer="raw")
     sink, expect = os.environ["BENCH_SINK"], int(os.environ["BENCH_EXPECT"])
     state: dict[str, float] = {"n": 0, "t0": 0.0, "cpu0": 0.0}

@@ -19,6 +19,7 @@ in docs/architecture.md.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import socket
@@ -28,6 +29,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -51,6 +53,7 @@ from bench.harness import (
 )
 from bench.profile import record as record_profile
 from bench.profile import report as profile_report
+from bench.sla_recovery import _located, _write_cases
 from config.settings import Settings
 from deploy.topics import admin_client
 from dispatch.intake.rules import incident_id_for
@@ -82,10 +85,12 @@ def noop_env(settings: Settings, home: Path, tag: str, expect: int) -> tuple[dic
     return env, sink
 
 
-def noop_rate(settings: Settings, home: Path, expect: int, tag: str) -> tuple[float, float]:
+def noop_rate(settings: Settings, home: Path, expect: int, tag: str, faust: str = "") -> tuple[float, float]:
     """Records/s of the no-op client over the records already on the report topics, and its
-    CPU per record in µs (what faust and aiokafka cost a record when nothing else is done)."""
+    CPU per record in µs (what faust and aiokafka cost a record when nothing else is done);
+    `faust`: settings to try (`name=value,...`, see bench/noop_worker.py)."""
     env, _ = noop_env(settings, home, tag, expect)
+    env["BENCH_FAUST"] = faust
     out = subprocess.run(
         [sys.executable, "-m", "bench.noop_worker"],
         cwd=REPO,
@@ -100,6 +105,26 @@ def noop_rate(settings: Settings, home: Path, expect: int, tag: str) -> tuple[fl
         raise RuntimeError(f"noop worker failed: {out.stdout[-2000:]}{out.stderr[-2000:]}")
     n = int(found[1])
     return n / float(found[2]), float(found[3]) / n * 1e6
+
+
+def knob_rows(
+    settings: Settings, home: Path, expect: int, knobs: list[str]
+) -> list[tuple[str, str, str, str]]:
+    """The no-op client with each set of faust settings, beside the defaults run just before it."""
+    rows = []
+    for i, knob in enumerate(knobs):
+        base_rate, base_cpu = noop_rate(settings, home, expect, f"knob-base-{i}")
+        rate, cpu = noop_rate(settings, home, expect, f"knob-{i}", knob)
+        rows.append(
+            (
+                f"  no-op with {knob}",
+                f"{rate:,.0f} rec/s",
+                f"{cpu:,.0f} µs/rec",
+                f"{rate / base_rate:.2f} x rate, {cpu / base_cpu:.2f} x CPU of the defaults"
+                f" ({base_rate:,.0f} rec/s, {base_cpu:,.0f} µs)",
+            )
+        )
+    return rows
 
 
 def free_port() -> int:
@@ -253,7 +278,7 @@ def noop_latency(settings: Settings, home: Path, records: list[Record], rate: fl
     ]
 
 
-def main() -> None:
+def _args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reports", type=int, default=40_000)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
@@ -263,7 +288,23 @@ def main() -> None:
     ap.add_argument("--skip-sustained", action="store_true", help="only the latency measurement")
     ap.add_argument("--skip-latency", action="store_true", help="only the sustained measurement")
     ap.add_argument("--profile", type=Path, help="py-spy the first worker of each sustained run into DIR")
-    args = ap.parse_args()
+    ap.add_argument(
+        "--knobs",
+        nargs="+",
+        default=[],
+        help="faust settings to measure on the no-op client, each `name=value,...`, beside the defaults",
+    )
+    ap.add_argument(
+        "--open-tasks",
+        type=int,
+        default=0,
+        help="open cases with their tasks written before the sustained runs (the RSS target's 100,000)",
+    )
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = _args()
     base = Settings()
     print(f"pipeline benchmark on {os.cpu_count()} cores; Kafka and PostgreSQL on the same machine")
     rows: list[tuple[str, str, str, str]] = []
@@ -278,10 +319,14 @@ def main() -> None:
         if not args.workers:
             backlog = {0: canonical_records(settings, args.reports, seed=99, days_ago=60)}
         first = args.workers[0] if args.workers else 0
+        if args.open_tasks:
+            opened = asyncio.run(_write_cases(settings, _located(args.open_tasks, 3), datetime.now(UTC)))
+            rows.append(("open cases with tasks before the runs", f"{opened:,}", "", ""))
         produce(settings, backlog[first])
         ceiling, noop_cpu = noop_rate(settings, home, len(backlog[first]), "ceiling")
         rows.append(("no-op consume+produce (same client)", f"{ceiling:,.0f} rec/s", "", "the ceiling"))
         rows.append(("  no-op CPU per record", f"{noop_cpu:,.0f} µs", "", ""))
+        rows += knob_rows(settings, home, len(backlog[first]), args.knobs)
         for k, w in enumerate(args.workers):
             if k:  # the first backlog is on the topics already (the no-op client read it)
                 produce(settings, backlog[w])
