@@ -170,6 +170,8 @@ class Sustained:
     """Wall time per report in each intake stage (the workers' own stage histograms)."""
     load: tuple[float, float]
     """The machine's 1-minute load average when the run began and when it caught up."""
+    rss0_mb: float
+    """The largest worker's RSS at its first commit (index, directory, open work loaded)."""
 
 
 def _committed(engine: Engine, ids: list[str]) -> int:
@@ -199,7 +201,7 @@ def sustained(
                 raise RuntimeError("a worker died; see its log")
             time.sleep(0.2)
         cpu0, done0 = sum(cpu_seconds(p.pid) for p in procs), _committed(engine, ids)
-        load0 = os.getloadavg()[0]
+        load0, rss0 = os.getloadavg()[0], max(rss_mb(p.pid) for p in procs)
         if profile is not None:
             out = profile / f"worker-{workers}w.raw"
 
@@ -233,6 +235,7 @@ def sustained(
         cpu / max(n - done0, 1) * 1e6,
         {k: v / max(n, 1) * 1e6 for k, v in stages.items()},
         load,
+        rss0,
     )
 
 
@@ -359,6 +362,7 @@ def main() -> None:
                     f"{rss / TARGET_RSS_MB:.2f} x limit 300 MB",
                 )
             )
+            rows.append(("  worker RSS at its first commit", f"{run.rss0_mb:,.0f} MB", "", ""))
     for k, rate in enumerate([] if args.skip_latency else args.rate):
         target = TARGET_P99_S if rate <= 1000 else TARGET_P99_FAST_S
         with tempfile.TemporaryDirectory() as tmp, isolated(base, "lat") as settings:
