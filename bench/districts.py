@@ -27,10 +27,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-from kafka import KafkaProducer
 from sqlalchemy import create_engine
 
-from bench.harness import Record, canonical_records, isolated, percentile, start_worker, stop, timestamps
+from bench.harness import (
+    Record,
+    canonical_records,
+    isolated,
+    percentile,
+    produce_on,
+    start_worker,
+    stop,
+    timestamps,
+)
 from bench.pipeline import TARGET_P99_S, wait_caught_up
 from config.settings import Settings
 from dispatch.intake.rules import incident_id_for
@@ -57,24 +65,6 @@ def _schedule(streams: list[tuple[list[Record], float]]) -> list[tuple[float, Re
     """Each stream's records at its steady rate from 0, merged in send order."""
     timed = [(i / rate, r) for records, rate in streams for i, r in enumerate(records)]
     return sorted(timed, key=lambda t: t[0])
-
-
-def _send(settings: Settings, schedule: list[tuple[float, Record]]) -> dict[str, float]:
-    """Publish on schedule (one producer); the wall-clock send time by report id."""
-    producer = KafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=2, batch_size=256 * 1024
-    )
-    sent: dict[str, float] = {}
-    began = time.monotonic()
-    for offset, r in schedule:
-        ahead = began + offset - time.monotonic()
-        if ahead > 0:
-            time.sleep(ahead)
-        producer.send(r.topic, key=r.key, value=r.value)
-        sent[r.report_id] = time.time()
-    producer.flush()
-    producer.close()
-    return sent
 
 
 def _latencies(
@@ -123,13 +113,13 @@ def _run(
     procs = [start_worker(settings, home, f"districts-{i}") for i in range(workers)]
     try:
         warm = _records(settings, QUIET, 50, seed=1) + _records(settings, BURSTING, 50, seed=2)
-        _send(settings, [(0.0, r) for r in warm])  # the workers load both districts and join
+        produce_on(settings, [(0.0, r) for r in warm])  # the workers load both districts and join
         wait_caught_up(settings, procs)
         began_ms = int(time.time() * 1000)
         sent: dict[str, Sent] = {}
         for phase, streams, rates in phases:
             districts = {r.report_id: d for rs, d in streams for r in rs}
-            at = _send(
+            at = produce_on(
                 settings, _schedule([(rs, rate) for (rs, _), rate in zip(streams, rates, strict=True)])
             )
             sent |= {rid: Sent(phase, districts[rid], t) for rid, t in at.items()}

@@ -110,16 +110,23 @@ def canonical_records(
 
 def produce(settings: Settings, records: list[Record], *, rate: float | None = None) -> dict[str, float]:
     """Publish records (as fast as possible, or at `rate` per second); returns send time by report id."""
+    if rate is None:
+        return produce_on(settings, [(0.0, r) for r in records])
+    return produce_on(settings, [(i / rate, r) for i, r in enumerate(records)])
+
+
+def produce_on(settings: Settings, schedule: list[tuple[float, Record]]) -> dict[str, float]:
+    """Publish each record at its offset in seconds from now (one producer, in the order given);
+    returns the wall-clock send time by report id."""
     producer = KafkaProducer(
         bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5, batch_size=256 * 1024
     )
     sent: dict[str, float] = {}
     began = time.monotonic()
-    for i, r in enumerate(records):
-        if rate is not None:
-            ahead = began + i / rate - time.monotonic()
-            if ahead > 0:
-                time.sleep(ahead)
+    for offset, r in schedule:
+        ahead = began + offset - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
         producer.send(r.topic, key=r.key, value=r.value)
         sent[r.report_id] = time.time()
     producer.flush()
