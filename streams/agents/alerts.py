@@ -17,17 +17,15 @@ from typing import Any
 import faust
 import psycopg
 from prometheus_client import CollectorRegistry
-from sqlalchemy import create_engine
 
 from config.settings import Settings
 from dispatch.alerts.flows import AlertFlows, AlertMetrics, decode_record
-from dispatch.cases.boot import connect, load_people
-from dispatch.cases.flows import CaseFlows
-from dispatch.intake.rules import IntakeRules
+from dispatch.cases.boot import connect
 from dispatch.kpi.metrics import DispatchMetrics
 from schemas.cap_record import CAP_TOPIC, CapRecord
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
 from streams.agents.batches import one_pass, records_of, until_handled
+from streams.agents.case_flows import case_flows
 from streams.outputs import Outputs
 
 log = logging.getLogger(__name__)
@@ -52,21 +50,7 @@ class AlertsRuntime:
 
     async def ready(self) -> tuple[AlertFlows, psycopg.AsyncConnection[Any]]:
         if self.flows is None:
-            rules = await asyncio.to_thread(IntakeRules.load)
-            engine = create_engine(self.settings.db_url, pool_size=1)
-            try:
-                people = await asyncio.to_thread(load_people, engine, rules.taxonomy)
-            finally:
-                engine.dispose()
-            cases = CaseFlows(
-                self.settings,
-                rules,
-                people,
-                self.outputs.send,
-                metrics=self.dispatch_metrics,
-                clock=self.settings.clock(),
-            )
-            cases.send_many = self.outputs.send_many
+            cases = await case_flows(self.settings, self.outputs, self.dispatch_metrics)
             self.flows = AlertFlows(cases, self.metrics)
         if self.conn is None or self.conn.closed:
             self.conn = await connect(self.settings, application_name="yiwang-alerts")

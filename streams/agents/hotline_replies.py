@@ -24,12 +24,9 @@ from typing import Any
 
 import faust
 import psycopg
-from sqlalchemy import create_engine
 
 from config.settings import Settings
-from dispatch.cases.boot import connect, load_people
-from dispatch.cases.flows import CaseFlows
-from dispatch.intake.rules import IntakeRules
+from dispatch.cases.boot import connect
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.revisits.errors import FieldError, NotFound, Refused
 from dispatch.revisits.flows import REPEATED, RevisitFlows
@@ -38,6 +35,7 @@ from dispatch.revisits.policy import load_revisit_policy
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
 from schemas.report import Source
 from streams.agents.batches import records_of, until_handled
+from streams.agents.case_flows import case_flows
 from streams.outputs import Outputs
 
 log = logging.getLogger(__name__)
@@ -62,16 +60,7 @@ class HotlineRepliesRuntime:
 
     async def start(self) -> RevisitFlows:
         if self.revisits is None:
-            rules = await asyncio.to_thread(IntakeRules.load)
-            engine = create_engine(self.settings.db_url, pool_size=1)
-            try:
-                people = await asyncio.to_thread(load_people, engine, rules.taxonomy)
-            finally:
-                engine.dispose()
-            cases = CaseFlows(
-                self.settings, rules, people, self.outputs.send, metrics=self.metrics, clock=self.clock
-            )
-            cases.send_many = self.outputs.send_many
+            cases = await case_flows(self.settings, self.outputs, self.metrics)
             policy = await asyncio.to_thread(load_revisit_policy)
             self.revisits = RevisitFlows(policy, cases, clock=self.clock)
         return self.revisits

@@ -21,7 +21,6 @@ the raise is idempotent, so an overlap raises nothing twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -30,12 +29,9 @@ from typing import Any
 import faust
 import orjson
 import psycopg
-from sqlalchemy import create_engine
 
 from config.settings import Settings
-from dispatch.cases.boot import connect, load_people
-from dispatch.cases.flows import CaseFlows
-from dispatch.intake.rules import IntakeRules
+from dispatch.cases.boot import connect
 from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.surge.areas import AreaError
 from dispatch.surge.cap import NoticeError, notice_of
@@ -45,6 +41,7 @@ from dispatch.surge.policy import load_surge_policy
 from schemas.cap_record import CAP_TOPIC
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
 from streams.agents.batches import one_pass, records_of, until_handled
+from streams.agents.case_flows import case_flows
 from streams.outputs import Outputs
 
 log = logging.getLogger(__name__)
@@ -69,21 +66,7 @@ class SurgeRuntime:
 
     async def _flows(self) -> SurgeFlows:
         if self.flows is None:
-            rules = await asyncio.to_thread(IntakeRules.load)
-            engine = create_engine(self.settings.db_url, pool_size=1)
-            try:
-                people = await asyncio.to_thread(load_people, engine, rules.taxonomy)
-            finally:
-                engine.dispose()
-            cases = CaseFlows(
-                self.settings,
-                rules,
-                people,
-                self.outputs.send,
-                metrics=self.metrics,
-                clock=self.settings.clock(),
-            )
-            cases.send_many = self.outputs.send_many
+            cases = await case_flows(self.settings, self.outputs, self.metrics)
             self.flows = SurgeFlows(cases, load_surge_policy())
         return self.flows
 
