@@ -108,6 +108,51 @@ def canonical_records(
     return out
 
 
+def probes(settings: Settings, records: list[Record], spares: list[Record]) -> list[tuple[Record, int]]:
+    """One spare record sent to each partition of every topic that `records` use: once each has
+    been processed, every partition the measured records land on has a consumer at work."""
+    admin = admin_client(settings)
+    try:
+        counts = {
+            t["name"]: len(t["partitions"]) for t in admin.describe_topics(sorted({r.topic for r in records}))
+        }
+    finally:
+        admin.close()
+    by_topic: dict[str, list[Record]] = {}
+    for r in spares:
+        by_topic.setdefault(r.topic, []).append(r)
+    out: list[tuple[Record, int]] = []
+    for topic, n in sorted(counts.items()):
+        spare = by_topic.get(topic, [])
+        if len(spare) < n:
+            raise ValueError(f"{len(spare)} spare records of {topic} for its {n} partitions: make more")
+        out += [(spare[p], p) for p in range(n)]
+    return out
+
+
+def send_to_partitions(settings: Settings, records: list[tuple[Record, int]]) -> None:
+    """Publish each record to the partition given, and wait for the broker's acknowledgements."""
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    for r, partition in records:
+        producer.send(r.topic, key=r.key, value=r.value, partition=partition)
+    producer.flush()
+    producer.close()
+
+
+def broker_times(settings: Settings, records: list[Record], *, after_ms: int) -> dict[str, float]:
+    """Each record's own timestamp as the broker holds it (seconds), read back from its topic, by
+    report id. The topics keep the producer's create time (Kafka's default `CreateTime`): the
+    moment of the send call, before the producer's linger and the broker's acknowledgement."""
+    wanted = {(r.topic, r.key): r.report_id for r in records}
+    out: dict[str, float] = {}
+    for topic in sorted({r.topic for r in records}):
+        for key, _, ts in timestamps_raw(settings.bootstrap_servers, topic, after_ms=after_ms):
+            rid = wanted.get((topic, key))
+            if rid is not None:
+                out[rid] = ts / 1000
+    return out
+
+
 def produce(settings: Settings, records: list[Record], *, rate: float | None = None) -> dict[str, float]:
     """Publish records (as fast as possible, or at `rate` per second); returns send time by report id."""
     if rate is None:
@@ -195,8 +240,14 @@ def scrape(port: int, name: str) -> dict[str, float]:
 
 def timestamps(settings: Settings, topic: str, *, after_ms: int) -> list[tuple[bytes, bytes, int]]:
     """(key, value, broker timestamp in ms) of the records on `topic` produced after `after_ms`."""
-    records = records_to_end(settings.bootstrap_servers, settings.topic(topic))
-    return [(r.key, r.value, r.timestamp) for r in records if r.timestamp >= after_ms]
+    return timestamps_raw(settings.bootstrap_servers, settings.topic(topic), after_ms=after_ms)
+
+
+def timestamps_raw(bootstrap: str, topic: str, *, after_ms: int) -> list[tuple[bytes, bytes, int]]:
+    """`timestamps` of a topic named in full (the prefix included)."""
+    return [
+        (r.key, r.value, r.timestamp) for r in records_to_end(bootstrap, topic) if r.timestamp >= after_ms
+    ]
 
 
 def percentile(values: list[float], p: float) -> float:

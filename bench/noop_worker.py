@@ -19,7 +19,8 @@ import faust
 
 from config.settings import Settings
 from streams.app import create_app
-from streams.worker import BATCH_MAX, BATCH_WITHIN_S
+from streams.batches import read_ahead
+from streams.worker import BATCH_LINGER_S, BATCH_MAX
 
 
 def faust_overrides(spec: str) -> dict[str, Any]:
@@ -41,7 +42,7 @@ def main() -> None:
 
     @app.agent(source, concurrency=1)
     async def noop(stream: Any) -> AsyncIterator[None]:
-        async for events in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
+        async for events in read_ahead(stream, BATCH_MAX, BATCH_LINGER_S):
             if not state["t0"]:
                 state["t0"], state["cpu0"] = time.perf_counter(), time.process_time()
             for event in events:

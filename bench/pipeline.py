@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,17 +40,21 @@ from sqlalchemy import Engine, create_engine, text
 from bench.harness import (
     REPO,
     Record,
+    broker_times,
     canonical_records,
     cpu_seconds,
     env_for,
     isolated,
     percentile,
+    probes,
     produce,
     rss_mb,
     scrape,
+    send_to_partitions,
     start_worker,
     stop,
     timestamps,
+    timestamps_raw,
 )
 from bench.profile import record as record_profile
 from bench.profile import report as profile_report
@@ -58,13 +63,15 @@ from config.settings import Settings
 from deploy.topics import admin_client
 from dispatch.intake.rules import incident_id_for
 from streams.lag import total_lag
-from streams.worker import report_topics
+from streams.worker import INTAKE_APP_ID, report_topics
 
 TARGET_SUSTAINED = 5000
 TARGET_P99_S = 0.250
 TARGET_P99_FAST_S = 1.0
 """p99 report->task at 2,500 reports/s (target: <= 1 s)."""
 TARGET_RSS_MB = 300
+SPARES = 800
+"""Reports made for the probes: enough to hold one per partition of every report topic used."""
 
 
 def noop_env(settings: Settings, home: Path, tag: str, expect: int) -> tuple[dict[str, str], str]:
@@ -239,29 +246,158 @@ def sustained(
     )
 
 
-def latency(settings: Settings, home: Path, records: list[Record], rate: float, workers: int) -> list[float]:
-    """Seconds from each report's broker timestamp to its task's, at a steady send rate."""
-    procs = [start_worker(settings, home, f"latency-{i}") for i in range(workers)]
-    try:
-        time.sleep(10)  # the workers load the index and join the group before the clock starts
-        began_ms = int(time.time() * 1000)
-        sent = produce(settings, records, rate=rate)
-        wait_caught_up(settings, procs)
-    finally:
-        for proc in procs:
-            stop(proc)
-    by_incident = {incident_id_for(rid): t for rid, t in sent.items()}
-    out: list[float] = []
-    for _, value, ts in timestamps(settings, "dispatch.tasks", after_ms=began_ms):
-        task = orjson.loads(value)["task"]
-        sent_at = by_incident.get(task["incident_id"])
-        if sent_at is not None:
-            out.append(ts / 1000 - sent_at)
+@dataclass
+class BatchFigures:
+    """What the workers' own histograms say about the batches of a measured stretch."""
+
+    batches: int
+    reports: int
+    stages_ms: dict[str, float]
+    """Mean wall time per batch in each stage."""
+    stages_p99_ms: dict[str, float]
+    """The upper bound of the histogram bucket holding each stage's 99th percentile."""
+    seconds: float
+    """The stretch's wall time (the cycle of a batch is seconds / batches per worker)."""
+
+
+def _histograms(ports: list[int]) -> dict[str, float]:
+    """The intake's batch and stage samples of every worker, summed by sample text."""
+    out: dict[str, float] = {}
+    for port in ports:
+        for name in ("yiwang_intake_batch_size", "yiwang_stage_seconds"):
+            for labels, value in scrape(port, name).items():
+                out[name + labels] = out.get(name + labels, 0.0) + value
     return out
 
 
-def noop_latency(settings: Settings, home: Path, records: list[Record], rate: float) -> list[float]:
-    env, _ = noop_env(settings, home, "latency", len(records))
+def batch_figures(before: dict[str, float], after: dict[str, float], seconds: float) -> BatchFigures:
+    delta = {k: v - before.get(k, 0.0) for k, v in after.items()}
+    stages = sorted({k.split('stage="')[1].split('"')[0] for k in delta if 'stage="' in k})
+    mean, p99 = {}, {}
+    for stage in stages:
+        n = delta.get(f'yiwang_stage_seconds_count{{stage="{stage}"}}', 0.0)
+        mean[stage] = delta.get(f'yiwang_stage_seconds_sum{{stage="{stage}"}}', 0.0) / max(n, 1) * 1000
+        buckets = sorted(
+            (float(k.split('le="')[1].split('"')[0]), v)
+            for k, v in delta.items()
+            if k.startswith("yiwang_stage_seconds_bucket") and f'stage="{stage}"' in k
+        )
+        p99[stage] = next((le * 1000 for le, count in buckets if count >= 0.99 * n), float("inf"))
+    return BatchFigures(
+        int(delta.get("yiwang_intake_batch_size_count", 0)),
+        int(delta.get("yiwang_intake_batch_size_sum", 0)),
+        mean,
+        p99,
+        seconds,
+    )
+
+
+def group_members(settings: Settings, group: str) -> tuple[str, int]:
+    admin = admin_client(settings)
+    try:
+        info = admin.describe_groups([group]).get(group, {})
+    finally:
+        admin.close()
+    return str(info.get("group_state", "")), len(info.get("members", ()))
+
+
+def wait_ready(
+    settings: Settings,
+    procs: list[subprocess.Popen[bytes]],
+    probe: list[tuple[Record, int]],
+    *,
+    done: Callable[[], int],
+    group: str | None,
+    timeout_s: float = 300,
+) -> float:
+    """Seconds from now until the consumers are at work on every partition: the group stable
+    with one member per process (when `group` is given), then a probe record sent to each
+    partition and every one processed (`done` counts them). The latency clock starts after."""
+    began = time.monotonic()
+    deadline = began + timeout_s
+
+    def waiting(what: str) -> None:
+        if any(p.poll() not in (None, 0) for p in procs):
+            raise RuntimeError("a worker died; see its log")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not ready after {timeout_s:.0f}s: {what}")
+        time.sleep(0.1)
+
+    while group is not None and group_members(settings, group) != ("Stable", len(procs)):
+        waiting("the consumer group")
+    send_to_partitions(settings, probe)
+    while done() < len(probe):
+        waiting("the probe records")
+    return time.monotonic() - began
+
+
+@dataclass
+class Latency:
+    seconds: list[float]
+    """Report to task (or, for the no-op client, record to its copy) by broker timestamps."""
+    startup_s: float
+    load: tuple[float, float]
+    batches: BatchFigures | None = None
+
+
+def latency(
+    settings: Settings,
+    home: Path,
+    records: list[Record],
+    spares: list[Record],
+    *,
+    rate: float,
+    workers: int,
+    profile: Path | None = None,
+) -> Latency:
+    """Seconds from each report's broker timestamp to its task's, at a steady send rate, from
+    the moment the workers are at work on every partition (not from a guess).
+
+    With `profile`, py-spy samples the first worker through the measured stretch.
+    """
+    ports = [free_port() for _ in range(workers)]
+    start = [start_worker(settings, home, f"latency-{i}", metrics_port=ports[i]) for i in range(workers)]
+    probe = probes(settings, records, spares)
+    engine = create_engine(settings.db_url)
+    try:
+        ids = [r.report_id for r, _ in probe]
+        startup = wait_ready(
+            settings, start, probe, done=lambda: _committed(engine, ids), group=settings.topic(INTAKE_APP_ID)
+        )
+        before, load0 = _histograms(ports), os.getloadavg()[0]
+        spy: threading.Thread | None = None
+        if profile is not None:
+            spied = profile / f"latency-{rate:.0f}-{workers}w.raw"
+            spy = threading.Thread(target=record_profile, args=(start[0].pid, len(records) / rate, spied))
+            spy.start()
+        began_ms, t0 = int(time.time() * 1000), time.monotonic()
+        produce(settings, records, rate=rate)
+        wait_caught_up(settings, start)
+        if spy is not None:
+            spy.join()
+            print(f"\nprofile of one worker at {rate:,.0f}/s ({spied}):\n{profile_report(spied)}")
+        figures = batch_figures(before, _histograms(ports), time.monotonic() - t0)
+        load = (load0, os.getloadavg()[0])
+    finally:
+        for proc in start:
+            stop(proc)
+        engine.dispose()
+    entered = broker_times(settings, records, after_ms=began_ms)
+    by_incident = {incident_id_for(rid): t for rid, t in entered.items()}
+    out: list[float] = []
+    for _, value, ts in timestamps(settings, "dispatch.tasks", after_ms=began_ms):
+        task = orjson.loads(value)["task"]
+        at = by_incident.get(task["incident_id"])
+        if at is not None:
+            out.append(ts / 1000 - at)
+    return Latency(out, startup, load, figures)
+
+
+def noop_latency(
+    settings: Settings, home: Path, records: list[Record], spares: list[Record], rate: float
+) -> Latency:
+    probe = probes(settings, records, spares)
+    env, sink = noop_env(settings, home, "latency", len(records) + len(probe))
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.noop_worker"],
         cwd=REPO,
@@ -269,16 +405,87 @@ def noop_latency(settings: Settings, home: Path, records: list[Record], rate: fl
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    time.sleep(6)
-    began_ms = int(time.time() * 1000)
-    sent = produce(settings, records, rate=rate)
-    proc.wait(timeout=300)
-    by_key = {r.key: sent[r.report_id] for r in records}
-    return [
+    try:
+        startup = wait_ready(
+            settings,
+            [proc],
+            probe,
+            done=lambda: len(timestamps_raw(settings.bootstrap_servers, sink, after_ms=0)),
+            group=None,
+        )
+        load0 = os.getloadavg()[0]
+        began_ms = int(time.time() * 1000)
+        produce(settings, records, rate=rate)
+        proc.wait(timeout=300)
+        load = (load0, os.getloadavg()[0])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    entered = broker_times(settings, records, after_ms=began_ms)
+    by_key = {r.key: entered[r.report_id] for r in records if r.report_id in entered}
+    seconds = [
         ts / 1000 - by_key[key]
         for key, _, ts in timestamps(settings, "noop.latency", after_ms=began_ms)
         if key in by_key
     ]
+    return Latency(seconds, startup, load)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f}"
+
+
+def latency_rows(
+    rate: float, workers: int, target: float, floor: Latency, run: Latency
+) -> list[tuple[str, str, str, str]]:
+    f, lat = floor.seconds, run.seconds
+    p99 = percentile(lat, 99)
+    rows = [
+        (
+            f"no-op latency at {rate:,.0f}/s, {len(f):,} records",
+            f"p50 {_ms(percentile(f, 50))} ms",
+            f"p99 {_ms(percentile(f, 99))} ms",
+            f"max {_ms(max(f, default=float('nan')))} ms; the floor; ready after {floor.startup_s:.1f} s;"
+            f" load {floor.load[0]:.1f} → {floor.load[1]:.1f}",
+        ),
+        (
+            f"report->task at {rate:,.0f}/s, {workers} worker(s), {len(lat):,}",
+            f"p50 {_ms(percentile(lat, 50))} ms",
+            f"p99 {_ms(p99)} ms",
+            f"p99 {p99 / target:.2f} x target {target * 1000:,.0f} ms;"
+            f" max {_ms(max(lat, default=float('nan')))} ms; p99 {p99 / percentile(f, 99):.1f} x the no-op's",
+        ),
+        (
+            "  workers ready after (group stable, probes processed)",
+            f"{run.startup_s:.1f} s",
+            "",
+            f"load {run.load[0]:.1f} → {run.load[1]:.1f}",
+        ),
+    ]
+    b = run.batches
+    if b is not None and b.batches:
+        per_worker = b.batches / workers
+        rows.append(
+            (
+                "  batches: count, reports each, cycle",
+                f"{b.batches:,}",
+                f"{b.reports / b.batches:,.1f} rep",
+                f"one every {b.seconds / per_worker * 1000:,.1f} ms per worker",
+            )
+        )
+        rows.append(
+            (
+                "  per batch, mean (p99 bucket) ms",
+                f"{sum(b.stages_ms.values()):,.1f} ms",
+                "in stages",
+                "  ".join(
+                    f"{stage} {b.stages_ms[stage]:.1f} ({b.stages_p99_ms[stage]:g})"
+                    for stage in sorted(b.stages_ms)
+                ),
+            )
+        )
+    return rows
 
 
 def _args() -> argparse.Namespace:
@@ -306,14 +513,10 @@ def _args() -> argparse.Namespace:
     return ap.parse_args()
 
 
-def main() -> None:
-    args = _args()
-    base = Settings()
-    print(f"pipeline benchmark on {os.cpu_count()} cores; Kafka and PostgreSQL on the same machine")
+def sustained_rows(base: Settings, args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
+    """The no-op ceiling, the faust knobs and the sustained runs, in their own topics and database."""
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp, isolated(base, "pipe") as settings:
-        if args.skip_sustained:
-            args.workers = []
         home = Path(tmp)
         backlog = {
             w: canonical_records(settings, args.reports, seed=100 + w, days_ago=10 * (k + 1))
@@ -363,39 +566,36 @@ def main() -> None:
                 )
             )
             rows.append(("  worker RSS at its first commit", f"{run.rss0_mb:,.0f} MB", "", ""))
+    return rows
+
+
+def main() -> None:
+    args = _args()
+    base = Settings()
+    print(f"pipeline benchmark on {os.cpu_count()} cores; Kafka and PostgreSQL on the same machine")
+    if args.skip_sustained:
+        args.workers = []
+    # the latency runs have their own floor (the no-op client at the same rate)
+    rows = sustained_rows(base, args) if args.workers or args.knobs else []
     for k, rate in enumerate([] if args.skip_latency else args.rate):
         target = TARGET_P99_S if rate <= 1000 else TARGET_P99_FAST_S
         with tempfile.TemporaryDirectory() as tmp, isolated(base, "lat") as settings:
             home = Path(tmp)
             count = int(rate * args.seconds)
+            spares = canonical_records(settings, SPARES, seed=900 + k, days_ago=70 + k)
             floor = noop_latency(
-                settings, home, canonical_records(settings, count, seed=7 + k, days_ago=40 + k), rate
+                settings, home, canonical_records(settings, count, seed=7 + k, days_ago=40 + k), spares, rate
             )
-            lat = latency(
+            measured = latency(
                 settings,
                 home,
                 canonical_records(settings, count, seed=80 + k, days_ago=50 + k),
-                rate,
-                args.latency_workers,
+                spares,
+                rate=rate,
+                workers=args.latency_workers,
+                profile=args.profile,
             )
-            p50, p99 = percentile(lat, 50), percentile(lat, 99)
-            f50, f99 = percentile(floor, 50), percentile(floor, 99)
-            rows.append(
-                (
-                    f"no-op latency at {rate:,.0f}/s",
-                    f"p50 {f50 * 1000:.0f} ms",
-                    f"p99 {f99 * 1000:.0f} ms",
-                    "the floor",
-                )
-            )
-            rows.append(
-                (
-                    f"report->task at {rate:,.0f}/s, {args.latency_workers} worker(s), {len(lat):,}",
-                    f"p50 {p50 * 1000:.0f} ms",
-                    f"p99 {p99 * 1000:.0f} ms",
-                    f"p99 {p99 / target:.2f} x target {target * 1000:,.0f} ms",
-                )
-            )
+            rows += latency_rows(rate, args.latency_workers, target, floor, measured)
     print(f"\n{'measure':<48}{'value':>16}{'beside':>20}   against")
     for name, value, beside, against in rows:
         print(f"{name:<48}{value:>16}{beside:>20}   {against}")

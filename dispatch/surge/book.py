@@ -8,6 +8,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from config.policy import load_workforce
+from dispatch.cases.queries import Pending
 from dispatch.intake.rules import IntakeRules
 from dispatch.routing.rosters import routing_rosters
 from dispatch.surge.overlay import ActiveSurge, SurgeOverlay, surge_routers
@@ -44,13 +45,19 @@ class SurgeBook:
         self._overlay = SurgeOverlay((), self.routers)
 
     async def overlay(self, conn: AsyncConnection[Any], now: datetime) -> SurgeOverlay:
+        return await (await self.send(conn, now)).result()
+
+    async def send(self, conn: AsyncConnection[Any], now: datetime) -> Pending[SurgeOverlay]:
+        """The read only sent (in a psycopg pipeline it joins the batch's other reads)."""
         cur = await conn.execute(
             "SELECT surge_id, warning, level, title, grids, starts_at, ends_at, ended_at FROM surges"
             " WHERE ends_at > %s AND starts_at <= %s AND (ended_at IS NULL OR ended_at > %s)"
             " ORDER BY surge_id",
             (now, now, now),
         )
-        rows = await cur.fetchall()
+        return Pending(cur, self._adopt, self._overlay)
+
+    def _adopt(self, rows: list[Any]) -> SurgeOverlay:
         key = tuple((r[0], r[6], r[7]) for r in rows)
         if key != self._key:
             names = ("surge_id", "warning", "level", "title", "grids", "starts_at", "ends_at", "ended_at")
