@@ -19,7 +19,7 @@ import faust
 
 from config.settings import Settings
 from streams.app import create_app
-from streams.batches import read_ahead
+from streams.read_ahead import read_ahead
 from streams.worker import BATCH_LINGER_S, BATCH_MAX
 
 

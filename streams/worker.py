@@ -28,17 +28,17 @@ from streams.agents.notices import install as install_notices
 from streams.agents.regrid import install as install_regrid
 from streams.agents.surge import install as install_surge
 from streams.app import create_app
-from streams.batches import read_ahead
 from streams.lag import group_lag
 from streams.metrics import PipelineMetrics
 from streams.outputs import Outputs
+from streams.read_ahead import read_ahead
 from streams.runtime import IntakeRuntime, SystemicFailure
 from streams.sla.runtime import install as install_sla
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 1000
 BATCH_LINGER_S = 0.005
-"""A batch that starts from an empty buffer waits this long for more (streams/batches.py)."""
+"""A batch that starts from an empty buffer waits this long for more (streams/read_ahead.py)."""
 REFRESH_EVERY_S = 120.0
 PRUNE_EVERY_S = 300.0
 LAG_EVERY_S = 10.0
@@ -62,7 +62,7 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
         # unacknowledged batches, acked by hand after the batch is committed and published:
         # faust's take()/take_events() ack the batch in a `finally`, so a worker stopped
         # mid-batch would commit offsets of records it never processed; the next batch fills
-        # while this one is processed (streams/batches.py)
+        # while this one is processed (streams/read_ahead.py)
         async for events in read_ahead(stream, BATCH_MAX, BATCH_LINGER_S):
             records = [
                 Inbound(
