@@ -136,7 +136,10 @@ def _duration(table: dict[str, Any], key: str, where: str, *, required: bool = T
         return None
     if not isinstance(value, str):
         raise PolicyError(f'{where}: \'{key}\' must be a duration like "30min", "4h" or "1d"')
-    return Duration.parse(value)
+    try:
+        return Duration.parse(value)
+    except PolicyError as exc:
+        raise PolicyError(f"{where}.{key}: {exc}") from None
 
 
 def _required(table: dict[str, Any], key: str, where: str) -> Duration:
