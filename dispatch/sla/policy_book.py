@@ -166,7 +166,8 @@ def merged_escalation(
         name = _table(ladder, f"{where}.ladder[{i}]").get("name")
         if not isinstance(name, str) or not name:
             raise PolicyError(
-                f"{where}.ladder[{i}].name: a district's ladder needs the name of the one it replaces"
+                f"{where}.ladder[{i}].name: a district's ladder needs the name "
+                "of the shared one it replaces (or a new one)"
             )
         at = next((j for j, held in enumerate(merged) if held.get("name") == name), None)
         if at is None:
