@@ -186,7 +186,8 @@ def _store_pins(conn: Connection, pins: dict[str, str]) -> None:
 def districts_of(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
     """The district of each known person among `ids` (active or not)."""
     t = geo.WorkerRow
-    return dict(conn.execute(select(t.worker_id, t.district_code).where(t.worker_id.in_(set(ids)))).tuples())
+    found = conn.execute(select(t.worker_id, t.district_code).where(t.worker_id.in_(set(ids))))
+    return {worker_id: district for worker_id, district in found}
 
 
 def _of_scope(within: Scope) -> Any:
