@@ -102,7 +102,7 @@ def _desk_state(
     """The letters of the caller's district (`dispatch.deadletters.places`) and the decisions."""
     entries = read_entries(settings, ports.read_to_end)
     with engine.connect() as conn:
-        return scoped(conn, entries, scope), decisions(conn)
+        return scoped(conn, entries, scope, ports.point_of_record), decisions(conn)
 
 
 def _out(e: Entry, d: Decided | None) -> dict[str, Any]:

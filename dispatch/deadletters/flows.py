@@ -29,7 +29,7 @@ from config.settings import Settings
 from dispatch.deadletters.desk import Decided, Entry, unique
 from dispatch.deadletters.models import DeadLetterDecisionRow, Decision
 from dispatch.deadletters.places import named_place, visible
-from dispatch.deadletters.ports import ReadToEnd, ReplayPorts
+from dispatch.deadletters.ports import PointOfRecord, ReadToEnd, ReplayPorts
 from dispatch.scope import Scope
 from schemas.cap_record import CAP_RECORD_SCHEMA, CAP_TOPIC
 from schemas.dead_letter import DLQ_TOPIC, Origin, Stage, decode, raw_bytes
@@ -87,13 +87,15 @@ _DISTRICT_OF_POINTS = text(
 )
 
 
-def letter_districts(conn: Connection, entries: dict[uuid.UUID, Entry]) -> dict[uuid.UUID, str | None]:
+def letter_districts(
+    conn: Connection, entries: dict[uuid.UUID, Entry], point_of_record: PointOfRecord | None = None
+) -> dict[uuid.UUID, str | None]:
     """Each letter's district (`dispatch.deadletters.places`; None: the city's only): a code its
     record names, or the district whose outline in force holds its point (one query for all)."""
     out: dict[uuid.UUID, str | None] = {}
     pending: list[tuple[uuid.UUID, tuple[float, float]]] = []
     for dlq_id, entry in entries.items():
-        place = named_place(entry.letter)
+        place = named_place(entry.letter, point_of_record)
         out[dlq_id] = place.district if place else None
         if place is not None and place.point is not None:
             pending.append((dlq_id, place.point))
@@ -107,11 +109,16 @@ def letter_districts(conn: Connection, entries: dict[uuid.UUID, Entry]) -> dict[
     return out
 
 
-def scoped(conn: Connection, entries: dict[uuid.UUID, Entry], scope: Scope) -> dict[uuid.UUID, Entry]:
+def scoped(
+    conn: Connection,
+    entries: dict[uuid.UUID, Entry],
+    scope: Scope,
+    point_of_record: PointOfRecord | None = None,
+) -> dict[uuid.UUID, Entry]:
     """The letters an operator of `scope` sees and decides (the city operator: all of them)."""
     if scope.whole_city:
         return entries
-    districts = letter_districts(conn, entries)
+    districts = letter_districts(conn, entries, point_of_record)
     return {i: e for i, e in entries.items() if visible(districts[i], scope)}
 
 

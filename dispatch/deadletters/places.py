@@ -1,21 +1,23 @@
 """Whose district a dead letter is (pure): what its record names, read without its adapter.
 
 A district operator sees and decides only the letters of their district; the city operator
-(城市运行管理中心) every letter. A letter is a district's when its raw record is in a format the
-dispatch side itself defines and names a place there:
+(城市运行管理中心) every letter. A letter is a district's when its raw record names a place
+there that can be read for certain:
 
-- stage `intake`: a canonical report (schemas/report.py) whose `location` has a point: the
-  district whose outline holds it (the point converted to WGS84 from its declared CRS; the SQL
-  edge, `flows.letter_districts`, asks PostGIS);
+- stage `intake`: a canonical report (schemas/report.py) whose `location` has a point;
+- stage `adapter`: an agency's JSON record whose point fields (its adapter's own names, read by
+  the desk's port `point_of_record`: producers/adapters/points.py) hold a readable point;
+- for both, the district whose outline in force holds the point (converted to WGS84 from its
+  CRS; the SQL edge, `flows.letter_districts`, asks PostGIS);
 - stage `notices`: a `dispatch.events` record: the event's `district_code`, else the district
   its grid or street code begins with.
 
-Every other letter is the city's only: an agency's own export (stage `adapter`), an Open311 POST,
-a CAP record or a 12345 reply is placed only by its adapter, which is what refused it, and the
-refused field is often the place itself. Guessing would show a record that may hold a
-reporter's personal data to a district that is not its own; the city operator sees them all, and
-the fix that clears most letters (a source's mapping in config/sources.toml) is the city's.
-A canonical report with an address and no point is the city's too (the gazetteer is the intake's).
+Every other letter is the city's only: one whose point is missing or unreadable (often the very
+field that was refused), an address without a point (the gazetteer is the intake's), an XML or
+text export, an Open311 POST, a CAP record, a 12345 reply. Guessing would show a record that may
+hold a reporter's personal data to a district that is not its own; the city operator sees them
+all, and the fix that clears most letters (a source's mapping in config/sources.toml) is the
+city's anyway.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from dataclasses import dataclass
 
 import orjson
 
+from dispatch.deadletters.ports import PointOfRecord
 from dispatch.scope import DIGITS, Level, Scope
 from geo.coords import CoordinateError, to_wgs84
 from schemas.dead_letter import DeadLetter, Stage, raw_bytes
+from schemas.report import Source
 
 DISTRICT_DIGITS = DIGITS[Level.DISTRICT]
 
@@ -39,7 +43,7 @@ class NamedPlace:
     point: tuple[float, float] | None = None
 
 
-def named_place(letter: DeadLetter) -> NamedPlace | None:
+def named_place(letter: DeadLetter, point_of_record: PointOfRecord | None = None) -> NamedPlace | None:
     """The place a letter's record names, or None (the letter is the city's only).
 
     >>> from schemas.dead_letter import dead_letter
@@ -52,6 +56,8 @@ def named_place(letter: DeadLetter) -> NamedPlace | None:
     >>> named_place(dead_letter("police", "adapter", b"jd=106.45", "jd", "jd: bad")) is None
     True
     """
+    if letter.stage is Stage.ADAPTER:
+        return _agency_place(letter, point_of_record)
     if letter.stage not in (Stage.INTAKE, Stage.NOTICES):
         return None
     try:
@@ -73,6 +79,18 @@ def _event_place(event: object) -> NamedPlace | None:
         if isinstance(code, str) and len(code) >= DISTRICT_DIGITS and code[:DISTRICT_DIGITS].isdigit():
             return NamedPlace(district=code[:DISTRICT_DIGITS])
     return None
+
+
+def _agency_place(letter: DeadLetter, point_of_record: PointOfRecord | None) -> NamedPlace | None:
+    try:
+        source = Source(letter.source)
+    except ValueError:
+        return None
+    found = point_of_record(source, raw_bytes(letter)) if point_of_record is not None else None
+    if found is None:
+        return None
+    lon, lat, crs = found
+    return _report_place({"lon": lon, "lat": lat, "crs": crs})
 
 
 def _report_place(location: object) -> NamedPlace | None:

@@ -252,6 +252,7 @@ class Scoped:
 
     sb_letter: str  # a dead letter of the intake stage whose report lies in 沙坪坝
     city_letter: str  # one whose point lies outside every district loaded: the city's only
+    sb_agency_letter: str  # a police record refused by its adapter, its own point fields in 沙坪坝
     mark: str  # the field both letters name (unique to the session)
     sb_worker: str  # an active person of 沙坪坝 (none of the world's cases' streets)
     sb_surge: str  # a surge declared by 沙坪坝's operator over one of its streets, starting later
@@ -286,6 +287,8 @@ def scoped(kafka: Settings, engine: Engine, client: TestClient, tokens: Tokens, 
         dead_letter("hotline", Stage.INTAKE, orjson.dumps(doc), mark, f"{mark}: a probe")
         for doc in (inside, outside)
     ]
+    police = {"jjdbh": mark, "ajlb": "0698", "zbx": point.lon, "zby": point.lat, "zbxt": str(point.crs)}
+    letters.append(dead_letter("police", Stage.ADAPTER, orjson.dumps(police), mark, f"{mark}: a probe"))
     publisher = Publisher(kafka)
     try:
         for letter in letters:
@@ -324,6 +327,7 @@ def scoped(kafka: Settings, engine: Engine, client: TestClient, tokens: Tokens, 
     return Scoped(
         sb_letter=str(letters[0].dlq_id),
         city_letter=str(letters[1].dlq_id),
+        sb_agency_letter=str(letters[2].dlq_id),
         mark=mark,
         sb_worker=str(worker),
         sb_surge=surge.json()["surge_id"],

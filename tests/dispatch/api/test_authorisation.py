@@ -463,7 +463,8 @@ def test_a_district_operator_never_gets_another_districts_case(
             assert client.get(f"/incidents/{iid}/candidates", headers=op).status_code == 404
             assert client.get(f"/incidents/{iid}/notices", headers=op).status_code == 404
     jlp_kpi = client.get("/kpi?group=grid", headers=tokens.operator(district=JIULONGPO)).json()["items"]
-    assert all(row["key"].startswith(JIULONGPO) for row in jlp_kpi)
+    # a case at the district's centre (tests/dispatch/api/test_district_scope.py) has no grid
+    assert all(row["key"] is None or row["key"].startswith(JIULONGPO) for row in jlp_kpi)
     city = client.get("/incidents?limit=200", headers=tokens.city()).json()["items"]
     assert shapingba | {world.j1.incident_id} <= {i["incident_id"] for i in city}
     assert {i["street_code"][:6] for i in city if i["street_code"]} == {"500106", JIULONGPO}

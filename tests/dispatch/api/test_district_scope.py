@@ -50,9 +50,9 @@ def test_a_case_at_its_districts_centre_is_on_that_districts_forecast_reveals_an
 def test_dead_letters_are_their_districts_and_the_rest_the_citys(
     client: TestClient, tokens: Tokens, scoped: Scoped
 ) -> None:
-    letters = {scoped.sb_letter, scoped.city_letter}
+    letters = {scoped.sb_letter, scoped.city_letter, scoped.sb_agency_letter}
     for op, mine in (
-        (tokens.operator(), {scoped.sb_letter}),
+        (tokens.operator(), {scoped.sb_letter, scoped.sb_agency_letter}),
         (tokens.operator(district=JIULONGPO), set()),
         (tokens.city(), letters),
     ):
