@@ -23,6 +23,7 @@ from aiokafka.errors import KafkaError
 from mode import Service
 from psycopg import AsyncConnection
 from sqlalchemy import Engine, create_engine
+from sqlalchemy import exc as sqlalchemy_exc
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
@@ -89,7 +90,8 @@ class SlaRuntime:
             if self.conn is None or self.conn.closed:
                 self.conn = await connect(self.settings, application_name="yiwang-sla")
             return await job(self.flows, self.conn)
-        except (psycopg.OperationalError, KafkaError, OSError) as exc:
+        except (psycopg.OperationalError, sqlalchemy_exc.OperationalError, KafkaError, OSError) as exc:
+            # the start's reads go through SQLAlchemy, which wraps psycopg's error in its own
             log.warning("sla: %s failed (%s: %s); retrying at the next tick", what, type(exc).__name__, exc)
             if self.conn is not None and not self.conn.closed:
                 await self.conn.close()
