@@ -8,10 +8,11 @@
 2. Sustained: a backlog of valid reports (simulator -> real adapters -> canonical JSON) is
    consumed by 1 or 2 `yiwang worker` processes; rate = reports committed in PostgreSQL per
    second, from the first batch's commit to the last.
-3. Latency at a steady rate: reports sent at --rate per second; report-to-task latency is the
-   task record's broker timestamp on `dispatch.tasks` minus the report record's, i.e. from the
-   report entering Kafka to its task being committed and published. Beside it, the no-op
-   client's latency at the same rate.
+3. Latency at a steady rate (each client on topics of its own; the clock starts once every
+   partition has a consumer at work, see `wait_ready`): reports sent at --rate per second;
+   report-to-task latency is the task record's broker timestamp on `dispatch.tasks` minus the
+   report record's (read back from its topic), i.e. from the report entering Kafka to its task
+   being committed and published. Beside it, the no-op client's latency at the same rate.
 Each number is printed beside its limit measured in the same run and the target
 in docs/architecture.md.
 """
