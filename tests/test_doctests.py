@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "config.policy",
     "config.topics",
+    "dispatch.deadletters.places",
     "dispatch.merging",
     "dispatch.notices.rules",
     "dispatch.replay.service_times",
@@ -25,6 +26,7 @@ MODULES = [
     "geo.city",
     "geo.reference",
     "geo.reference.layout",
+    "producers.adapters.points",
     "schemas.text",
 ]
 

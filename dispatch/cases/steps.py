@@ -59,6 +59,7 @@ def _about(work: CaseWork) -> dict[str, Any]:
         "grid_code": inc.get("grid_code"),
         "community_code": inc.get("community_code"),
         "street_code": inc.get("street_code"),
+        "district_code": inc.get("district_code"),
         "at": iso(work.now),
     }
 

@@ -345,6 +345,7 @@ class IntakeService:
                     event_row(
                         event,
                         grid_code=d.report.grid_code,
+                        district_code=d.report.district_code,
                         task_id=d.task_id if is_dispatch else None,
                         published_at=now,
                     )
