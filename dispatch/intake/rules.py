@@ -322,7 +322,7 @@ class _Batch:
     place's candidates and their shortlist per category, the rosters' answers at `now`, the
     clock checks of clocks started at `now` (every dispatched case of a kind has the same).
 
-    The cases come out as the lifecycle machine builds them (`dispatch.lifecycle.opening`)."""
+    The cases come out as the lifecycle machine builds them (`dispatch.lifecycle.machine.Opening`)."""
 
     def __init__(
         self,
