@@ -17,6 +17,7 @@ MODULES = [
     "dispatch.scope",
     "dispatch.search.lookup",
     "dispatch.search.phones",
+    "dispatch.sla.policy_book",
     "dispatch.volunteers.policy",
     "geo.coords",
     "geo.maplinks",

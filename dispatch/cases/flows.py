@@ -349,7 +349,7 @@ class CaseFlows:
             address=report.address,
             description=report.description,
             now=now,
-            policy_id=self.rules.escalation.fingerprint,
+            policy_id=self.rules.policy_of(opened.report.district_code).escalation.fingerprint,
         )
         task = task_row(opened, now=now)
         events = []

@@ -41,10 +41,11 @@ from dispatch.routing.router import Router, Shortlist
 from dispatch.routing.values import Candidate, DecisionKind, RoutingDecision, RoutingIncident, RoutingRule
 from dispatch.sla.calendar import ClockKind, Timekeeper
 from dispatch.sla.clocks import CaseLimits, ClockName, ClockState, ClockStatus, apply_effects
-from dispatch.sla.deadlines import Deadlines, timekeeper_for
+from dispatch.sla.deadlines import Deadlines
 from dispatch.sla.escalation import next_check
-from dispatch.sla.ladder import EscalationPolicy, load_escalation
-from dispatch.sla.policy import Area, SlaPolicy, load_sla
+from dispatch.sla.ladder import EscalationPolicy
+from dispatch.sla.policy import Area, SlaPolicy
+from dispatch.sla.policy_book import DistrictPolicy, PolicyBook, load_policy_book
 from dispatch.surge.overlay import NO_SURGE, ActiveSurge, Surged, SurgeOverlay
 
 ID_NAMESPACE = uuid.UUID("3b5c0d8e-9a41-5f3e-8d2b-6c7e1f9a2d40")
@@ -210,6 +211,7 @@ class IntakeRules:
         escalation: EscalationPolicy,
         sla: SlaPolicy,
         triage: frozenset[str] = frozenset(),
+        book: PolicyBook | None = None,
     ) -> None:
         self.taxonomy = taxonomy
         self.triage = triage
@@ -220,13 +222,19 @@ class IntakeRules:
         self.escalation = escalation
         self.sla = sla
         self.tk: Timekeeper = deadlines.tk
+        # --- the policy book (dispatch.sla.policy_book): a case opens under its district's
+        # limits and ladder; `sla`, `escalation` and `deadlines` above are the shared ones
+        self.book = book or PolicyBook(DistrictPolicy(sla, escalation, deadlines), {}, deadlines.tk)
+
+    def policy_of(self, district_code: str | None) -> DistrictPolicy:
+        """The policy a case of `district_code` opens and runs under (`PolicyBook.of`)."""
+        return self.book.of(district_code)
 
     @classmethod
     def load(cls) -> IntakeRules:
         taxonomy = load_taxonomy()
-        sla = load_sla(taxonomy=taxonomy)
-        tk = timekeeper_for(sla)
-        escalation = load_escalation()
+        book = load_policy_book(taxonomy=taxonomy)
+        sla, tk, escalation = book.shared.sla, book.tk, book.shared.escalation
         router = Router(
             taxonomy=taxonomy,
             workforce=load_workforce(),
@@ -238,10 +246,11 @@ class IntakeRules:
             taxonomy=taxonomy,
             merge=MergePolicy.load(taxonomy=taxonomy),
             router=router,
-            deadlines=Deadlines(sla, taxonomy, tk),
+            deadlines=book.shared.deadlines,
             escalation=escalation,
             sla=sla,
             triage=triage_sources(),
+            book=book,
         )
 
     # --- the batch -------------------------------------------------------------------
@@ -310,10 +319,11 @@ class IntakeRules:
         return out
 
     def next_check(
-        self, clocks: dict[ClockName, ClockState], now: datetime
+        self, clocks: dict[ClockName, ClockState], now: datetime, escalation: EscalationPolicy | None = None
     ) -> tuple[datetime | None, str | None]:
-        """When the SLA tracker must next look at these clocks, and an alarm note if any."""
-        return next_check(self.escalation, clocks, now, self.tk)
+        """When the SLA tracker must next look at these clocks (under `escalation`, default the
+        shared ladder), and an alarm note if any."""
+        return next_check(escalation or self.escalation, clocks, now, self.tk)
 
 
 class _Batch:
@@ -340,8 +350,8 @@ class _Batch:
         self.shortlists: dict[tuple[Router, str, str, str | None, str | None, str | None], Shortlist] = {}
         self.on_duty: dict[Router, dict[str, bool]] = {}
         self.surged: dict[tuple[str | None, str, Priority], Surged] = {}
-        self.limits: dict[tuple[str, Priority, Area, ActiveSurge | None], CaseLimits] = {}
-        self.checks: dict[tuple[ClockState, ...], tuple[datetime | None, str | None]] = {}
+        self.limits: dict[tuple[str | None, str, Priority, Area, ActiveSurge | None], CaseLimits] = {}
+        self.checks: dict[tuple[int, tuple[ClockState, ...]], tuple[datetime | None, str | None]] = {}
         self.starts: dict[tuple[ClockName, ClockKind, timedelta, datetime], ClockState] = {}
 
     def open(self, report: LocatedReport) -> Opened:
@@ -363,12 +373,13 @@ class _Batch:
         surged = held
         if surged.priority is not report.priority:
             report = replace(report, priority=surged.priority)
+        policy = rules.policy_of(report.district_code)
         area = area_of(report.street_name)
-        limits_key = (category, report.priority, area, surged.surge)
+        limits_key = (report.district_code, category, report.priority, area, surged.surge)
         limits = self.limits.get(limits_key)
         if limits is None:
             limits = self.limits[limits_key] = surged.limits(
-                rules.deadlines.limits(category, report.priority, area)
+                policy.deadlines.limits(category, report.priority, area)
             )
         surge_id = surged.surge.surge_id if surged.surge is not None else None
         # --- end of the surge hook (surged.router, surged.noted and surge_id below)
@@ -388,7 +399,7 @@ class _Batch:
                 OUTSIDE_REASON if outside else TRIAGE_REASON,
                 report.category.lead_department,
             )
-            next_at, note = self.next_check(clocks)
+            next_at, note = self.next_check(clocks, policy.escalation)
             return Opened(
                 report,
                 incident_id,
@@ -429,7 +440,7 @@ class _Batch:
         else:
             done = OPENING.register(reported, at=now)
         clocks = apply_effects(clocks, done.clock_effects, now, limits=limits, tk=tk, starts=self.starts)
-        next_at, note = self.next_check(clocks)
+        next_at, note = self.next_check(clocks, policy.escalation)
         return Opened(
             report,
             incident_id,
@@ -454,11 +465,14 @@ class _Batch:
             found = self.shortlists[key] = router.shortlist(incident, people)
         return found
 
-    def next_check(self, clocks: dict[ClockName, ClockState]) -> tuple[datetime | None, str | None]:
-        """`IntakeRules.next_check`, once per set of running clocks (only those have a next
-        step): every case of a batch dispatched under the same limits starts the same ones."""
-        key = tuple(c for c in clocks.values() if c.status is _RUNNING)
+    def next_check(
+        self, clocks: dict[ClockName, ClockState], escalation: EscalationPolicy
+    ) -> tuple[datetime | None, str | None]:
+        """`IntakeRules.next_check`, once per ladder and set of running clocks (only those have
+        a next step): every case of a batch dispatched under the same limits starts the same.
+        The ladder by identity: the book's policies live as long as the rules."""
+        key = (id(escalation), tuple(c for c in clocks.values() if c.status is _RUNNING))
         found = self.checks.get(key)
         if found is None:
-            found = self.checks[key] = self.rules.next_check(clocks, self.now)
+            found = self.checks[key] = self.rules.next_check(clocks, self.now, escalation)
         return found
