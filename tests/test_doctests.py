@@ -10,12 +10,14 @@ import pytest
 MODULES = [
     "config.policy",
     "config.topics",
+    "dispatch.deadletters.places",
     "dispatch.merging",
     "dispatch.notices.rules",
     "dispatch.replay.service_times",
     "dispatch.scope",
     "dispatch.search.lookup",
     "dispatch.search.phones",
+    "dispatch.sla.policy_book",
     "dispatch.volunteers.policy",
     "geo.coords",
     "geo.maplinks",
@@ -25,6 +27,7 @@ MODULES = [
     "geo.city",
     "geo.reference",
     "geo.reference.layout",
+    "producers.adapters.points",
     "schemas.text",
 ]
 
