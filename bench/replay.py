@@ -46,6 +46,8 @@ from schemas.report import Report
 from schemas.report_struct import ReportStruct, decode_report
 
 LIMIT_S = 60.0
+BATCH = 500
+"""Reports per `decide` call in the batched measurement (the worker takes up to 1,000 a batch)."""
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
@@ -133,6 +135,17 @@ def main() -> None:
     for r in located:
         rules.decide([r], nearby=[[]], candidates=today.directory.near, now=r.received_at)
     floor = _cpu() - c2
+    c3 = _cpu()
+    for start in range(0, len(located), BATCH):  # as the worker decides: a batch at one instant
+        batch = located[start : start + BATCH]
+        now = batch[-1].received_at
+        candidates = today.directory.for_batch(batch, {}, at=now, calendar=rules.tk.working)
+        rules.decide(batch, nearby=[[] for _ in batch], candidates=candidates, now=now)
+    batched = _cpu() - c3
+    c4 = _cpu()
+    for r in located:
+        rules.decide([r], nearby=[[]], candidates=today.directory.near, now=r.received_at)
+    alone = _cpu() - c4
 
     print(table(compare(a, b)))
     mode = "one after the other" if args.serial else "side by side in two processes"
@@ -150,6 +163,11 @@ def main() -> None:
     print(
         f"| intake rules alone, one run's reports (locate + decide): CPU | {floor:.1f} s | "
         f"a whole run costs {cpu / 2 / floor:.2f} × that |"
+    )
+    n = len(located)
+    print(
+        f"| `IntakeRules.decide` per report, batches of {BATCH} at one instant (the worker's way) | "
+        f"{batched / n * 1e6:.1f} µs CPU | one report a call (the replay's way): {alone / n * 1e6:.1f} µs |"
     )
 
 

@@ -21,12 +21,14 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
+import orjson
 from geoalchemy2 import Geometry
 from psycopg import AsyncConnection, AsyncCursor, sql
 from psycopg.pq import TransactionStatus
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, JsonbBinaryDumper
 from sqlalchemy import Column, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -126,9 +128,19 @@ class Upsert:
     statement: sql.Composed = field(init=False, repr=False, compare=False)
     staged: sql.Composed = field(init=False, repr=False, compare=False)
     """The same upsert from the staging table (emptied by it: a transaction may stage twice)."""
+    row_values: Callable[[Row], tuple[Any, ...]] = field(init=False, repr=False, compare=False)
+    """A row's values in column order (an `itemgetter`: one C call per row)."""
+    key_values: Callable[[Row], Any] = field(init=False, repr=False, compare=False)
+    converts: tuple[tuple[int, Callable[[Any], Any]], ...] = field(init=False, repr=False, compare=False)
+    """The columns whose values may need converting before their binary dump, by position."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "columns", tuple(_Column.of(c) for c in self.table.columns))
+        columns = tuple(_Column.of(c) for c in self.table.columns)
+        object.__setattr__(self, "columns", columns)
+        object.__setattr__(self, "row_values", itemgetter(*(c.name for c in columns)))
+        object.__setattr__(self, "key_values", itemgetter(*self.key))
+        converts = tuple((i, c.to_stage) for i, c in enumerate(columns) if c.to_stage is not None)
+        object.__setattr__(self, "converts", converts)
         object.__setattr__(self, "statement", self._sql())
         object.__setattr__(self, "staged", self._staged_sql())
 
@@ -194,13 +206,14 @@ class Upsert:
         return sql.SQL(self.on_conflict)  # a constant of this module, not outside text
 
     def stage_rows(self, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
-        """The rows as COPY takes them, column by column (each column converted once)."""
-        columns: list[list[Any]] = []
-        for c in self.columns:
-            values = [r[c.name] for r in rows]
-            convert = c.to_stage
-            columns.append([convert(v) for v in values] if convert is not None else values)
-        return list(zip(*columns, strict=True))
+        """The rows as COPY takes them: one C-level `itemgetter` call per row; a time column is
+        converted only when some row of the batch holds it as text (rows read back)."""
+        get = self.row_values
+        out = [get(r) for r in rows]
+        for i, convert in self.converts:
+            if any(isinstance(t[i], str) for t in out):
+                out = [(*t[:i], convert(t[i]), *t[i + 1 :]) for t in out]
+        return out
 
     def params(self, rows: Sequence[Row]) -> list[Any]:
         return [c.values(rows) for c in self.columns]
@@ -223,11 +236,13 @@ MERGE_WINDOW = Upsert(
 )
 
 
-def newest(rows: Iterable[Row], key: Sequence[str]) -> list[Row]:
-    """One row per key, the highest revision (a statement may not touch a row twice)."""
-    best: dict[tuple[Any, ...], Row] = {}
+def newest(rows: Iterable[Row], key: Sequence[str] | Callable[[Row], Any]) -> list[Row]:
+    """One row per key, the highest revision (a statement may not touch a row twice). `key`:
+    the key's column names, or a function of the row giving it (`Upsert.key_values`)."""
+    best: dict[Any, Row] = {}
+    get = key if callable(key) else itemgetter(*key)
     for row in rows:
-        k = tuple(row[c] for c in key)
+        k = get(row)
         held = best.get(k)
         if held is None or row.get("revision", 0) >= held.get("revision", 0):
             best[k] = row
@@ -240,8 +255,16 @@ async def send(conn: AsyncConnection[Any], spec: Upsert, rows: Sequence[Row]) ->
     if not rows:
         return None
     cur = conn.cursor()
-    await cur.execute(spec.statement, spec.params(newest(rows, spec.key)))
+    await cur.execute(spec.statement, spec.params(newest(rows, spec.key_values)))
     return cur
+
+
+class _JsonbBytes(JsonbBinaryDumper):
+    """A JSONB value of a staging COPY straight from orjson's bytes (the connection's JSON
+    dumper returns text, which psycopg encodes again); orjson writes the rows' datetimes."""
+
+    def dump(self, obj: Any) -> bytes:
+        return b"\x01" + orjson.dumps(obj)
 
 
 _STAGED: weakref.WeakKeyDictionary[AsyncConnection[Any], set[str]] = weakref.WeakKeyDictionary()
@@ -256,10 +279,12 @@ async def stage(conn: AsyncConnection[Any], spec: Upsert, rows: Sequence[Row]) -
     if spec.table.name not in made:
         await conn.execute(spec.stage_ddl)
         made.add(spec.table.name)
-    async with conn.cursor() as cur, cur.copy(spec.copy_sql) as copy:
-        copy.set_types([c.stage_type for c in spec.columns])
-        for row in spec.stage_rows(newest(rows, spec.key)):
-            await copy.write_row(row)
+    async with conn.cursor() as cur:
+        cur.adapters.register_dumper(None, _JsonbBytes)  # by type name only: this COPY's JSONB
+        async with cur.copy(spec.copy_sql) as copy:
+            copy.set_types([c.stage_type for c in spec.columns])
+            for row in spec.stage_rows(newest(rows, spec.key_values)):
+                await copy.write_row(row)
     return True
 
 

@@ -13,12 +13,13 @@ incident = uuid5(report_id), task = uuid5(incident, dispatch event sequence).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from config.policy import (
@@ -32,31 +33,46 @@ from config.policy import (
     read_toml,
 )
 from dispatch.lifecycle.case import Actor, CaseEvent, CaseSnapshot
-from dispatch.lifecycle.machine import apply, open_case
-from dispatch.lifecycle.states import Action, Role
+from dispatch.lifecycle.machine import Opening, check_time
+from dispatch.lifecycle.states import Role
 from dispatch.merging import MergePolicy, OpenIncident, Sighting, find_match
 from dispatch.routing.rosters import routing_rosters
-from dispatch.routing.router import Router
+from dispatch.routing.router import Router, Shortlist
 from dispatch.routing.values import Candidate, DecisionKind, RoutingDecision, RoutingIncident, RoutingRule
-from dispatch.sla.calendar import Timekeeper
-from dispatch.sla.clocks import ClockName, ClockState, apply_effects
+from dispatch.sla.calendar import ClockKind, Timekeeper
+from dispatch.sla.clocks import CaseLimits, ClockName, ClockState, ClockStatus, apply_effects
 from dispatch.sla.deadlines import Deadlines
 from dispatch.sla.escalation import next_check
 from dispatch.sla.ladder import EscalationPolicy
 from dispatch.sla.policy import Area, SlaPolicy
 from dispatch.sla.policy_book import DistrictPolicy, PolicyBook, load_policy_book
-from dispatch.surge.overlay import NO_SURGE, SurgeOverlay
+from dispatch.surge.overlay import NO_SURGE, ActiveSurge, Surged, SurgeOverlay
 
 ID_NAMESPACE = uuid.UUID("3b5c0d8e-9a41-5f3e-8d2b-6c7e1f9a2d40")
 INTAKE_ACTOR = Actor(Role.SYSTEM, "intake")
+OPENING = Opening(INTAKE_ACTOR)
+_RUNNING = ClockStatus.RUNNING
 
 
 def incident_id_for(report_id: str) -> str:
-    return str(uuid.uuid5(ID_NAMESPACE, f"incident\x1f{report_id}"))
+    return _uuid5(f"incident\x1f{report_id}")
 
 
 def task_id_for(incident_id: str, sequence: int) -> str:
-    return str(uuid.uuid5(ID_NAMESPACE, f"task\x1f{incident_id}\x1f{sequence}"))
+    return _uuid5(f"task\x1f{incident_id}\x1f{sequence}")
+
+
+_NAMESPACE_BYTES = ID_NAMESPACE.bytes
+
+
+def _uuid5(name: str) -> str:
+    """`str(uuid.uuid5(ID_NAMESPACE, name))` without building a `UUID` (twice per new case):
+    the SHA-1 of namespace and name, version 5 and the RFC 4122 variant set, as hex."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 TRIAGE_REASON = "waits for triage: an operator registers it (立案) or rejects it (不予立案)"
@@ -250,19 +266,19 @@ class IntakeRules:
         """Decide every report of a batch, in order; later reports see earlier ones' incidents.
 
         `nearby[i]` are the stored open incidents near report i (any superset is fine: the merge
-        rule filters); `candidates(report)` the people who may take it, with their open work as
-        stored. Work assigned earlier in this batch is added to their counts here. `surge`: the
-        warnings in force (dispatch.surge); new cases in their grids open under them.
+        rule filters); `candidates(report)` the people who may take a report at its place (grid,
+        community, street, district), with their open work as stored: asked once per place of
+        the batch. Work assigned earlier in this batch is added to their counts here. `surge`:
+        the warnings in force (dispatch.surge); new cases in their grids open under them.
         """
+        batch = _Batch(self, candidates, now, surge)
         fresh = _Fresh(self.merge.search_degrees)
-        assigned: Counter[str] = Counter()
         out: list[Decision] = []
+        merge = self.merge
         for report, stored in zip(reports, nearby, strict=True):
             category = report.category
-            problem = self.merge.problem_of(category.code)
-            point = (
-                report.lon is not None and report.lat is not None and self.merge.mergeable(category.family)
-            )
+            problem = merge.problem_of(category.code)
+            point = report.lon is not None and report.lat is not None and merge.mergeable(category.family)
             if point:
                 assert report.lon is not None and report.lat is not None
                 sighting = Sighting(
@@ -274,7 +290,7 @@ class IntakeRules:
                     category.lead_department,
                 )
                 pool = fresh.current(stored, problem, report.lon, report.lat)
-                match = find_match(sighting, pool, self.merge)
+                match = find_match(sighting, pool, merge)
                 if match is not None:
                     raises = report.priority.rank < match.priority.rank
                     priority = report.priority if raises else match.priority
@@ -284,7 +300,7 @@ class IntakeRules:
                         Merged(report, match.incident_id, priority, match.priority if raises else None)
                     )
                     continue
-            opened = self._open(report, candidates(report), assigned, now, surge)
+            opened = batch.open(report)
             if point:
                 assert report.lon is not None and report.lat is not None
                 fresh.add(
@@ -299,48 +315,81 @@ class IntakeRules:
                         category.lead_department,
                     )
                 )
-            if opened.decision.worker_id is not None:
-                assigned[opened.decision.worker_id] += 1
             out.append(opened)
         return out
 
-    def _open(
+    def next_check(
+        self, clocks: dict[ClockName, ClockState], now: datetime, escalation: EscalationPolicy | None = None
+    ) -> tuple[datetime | None, str | None]:
+        """When the SLA tracker must next look at these clocks (under `escalation`, default the
+        shared ladder), and an alarm note if any."""
+        return next_check(escalation or self.escalation, clocks, now, self.tk)
+
+
+class _Batch:
+    """What the cases a batch opens share, worked out once per batch: the SLA limits of each
+    (category, priority, area, surge), the surge overlay's answer per grid and category, each
+    place's candidates and their shortlist per category, the rosters' answers at `now`, the
+    clock checks of clocks started at `now` (every dispatched case of a kind has the same).
+
+    The cases come out as the lifecycle machine builds them (`dispatch.lifecycle.machine.Opening`)."""
+
+    def __init__(
         self,
-        report: LocatedReport,
-        people: Sequence[Candidate],
-        assigned: Counter[str],
+        rules: IntakeRules,
+        candidates: Callable[[LocatedReport], Sequence[Candidate]],
         now: datetime,
-        surge: SurgeOverlay = NO_SURGE,
-    ) -> Opened:
+        surge: SurgeOverlay,
+    ) -> None:
+        self.rules = rules
+        self.candidates = candidates
+        self.now = now
+        self.surge = surge
+        self.assigned: Counter[str] = Counter()
+        self.places: dict[tuple[str, str | None, str | None, str | None], Sequence[Candidate]] = {}
+        self.shortlists: dict[tuple[Router, str, str, str | None, str | None, str | None], Shortlist] = {}
+        self.on_duty: dict[Router, dict[str, bool]] = {}
+        self.surged: dict[tuple[str | None, str, Priority], Surged] = {}
+        self.limits: dict[tuple[str | None, str, Priority, Area, ActiveSurge | None], CaseLimits] = {}
+        self.checks: dict[tuple[int, tuple[ClockState, ...]], tuple[datetime | None, str | None]] = {}
+        self.starts: dict[tuple[ClockName, ClockKind, timedelta, datetime], ClockState] = {}
+
+    def open(self, report: LocatedReport) -> Opened:
+        rules, now = self.rules, self.now
+        check_time(now)
         incident_id = incident_id_for(report.report_id)
         # --- surge hook (dispatch.surge.overlay): a warning in force over this grid raises the
         # priority, scales the limits and routes with the surge's eligibility; else no change
-        surged = surge.apply(
-            grid_code=report.grid_code,
-            category=report.category.code,
-            priority=report.priority,
-            router=self.router,
-            now=now,
-        )
-        report = replace(report, priority=surged.priority)
-        policy = self.policy_of(report.district_code)
-        limits = surged.limits(
-            policy.deadlines.limits(report.category.code, report.priority, area_of(report.street_name))
-        )
+        category = report.category.code
+        held = self.surged.get((report.grid_code, category, report.priority))
+        if held is None:
+            held = self.surged[report.grid_code, category, report.priority] = self.surge.apply(
+                grid_code=report.grid_code,
+                category=category,
+                priority=report.priority,
+                router=rules.router,
+                now=now,
+            )
+        surged = held
+        if surged.priority is not report.priority:
+            report = replace(report, priority=surged.priority)
+        policy = rules.policy_of(report.district_code)
+        area = area_of(report.street_name)
+        limits_key = (report.district_code, category, report.priority, area, surged.surge)
+        limits = self.limits.get(limits_key)
+        if limits is None:
+            limits = self.limits[limits_key] = surged.limits(
+                policy.deadlines.limits(category, report.priority, area)
+            )
         surge_id = surged.surge.surge_id if surged.surge is not None else None
         # --- end of the surge hook (surged.router, surged.noted and surge_id below)
-        ext = policy.sla.extension
-        result = open_case(
-            incident_id,
-            street_code=report.street_code,
-            sources=frozenset({report.source}),
-            actor=INTAKE_ACTOR,
-            at=report.received_at,
+        tk = rules.tk
+        reported = OPENING.report(
+            incident_id, street_code=report.street_code, source=report.source, at=report.received_at
         )
-        events = [result.event]
-        clocks = apply_effects({}, result.clock_effects, report.received_at, limits=limits, tk=self.tk)
+        clocks = apply_effects({}, reported.clock_effects, report.received_at, limits=limits, tk=tk)
         outside = report.placement == OUTSIDE
-        if outside or report.source in self.triage:  # reported, register clock running: an operator decides
+        if outside or report.source in rules.triage:  # reported, register clock running: an operator decides
             waiting = RoutingDecision(
                 incident_id,
                 DecisionKind.MAIN,
@@ -350,12 +399,12 @@ class IntakeRules:
                 OUTSIDE_REASON if outside else TRIAGE_REASON,
                 report.category.lead_department,
             )
-            next_at, note = self.next_check(clocks, now, policy.escalation)
+            next_at, note = self.next_check(clocks, policy.escalation)
             return Opened(
                 report,
                 incident_id,
-                result.case,
-                tuple(events),
+                reported.case,
+                (reported.event,),
                 clocks,
                 waiting,
                 None,
@@ -363,54 +412,67 @@ class IntakeRules:
                 note,
                 surge_id,
             )
-        result = apply(result.case, Action.REGISTER, INTAKE_ACTOR, now, extension_policy=ext)
-        events.append(result.event)
-        clocks = apply_effects(clocks, result.clock_effects, now, limits=limits, tk=self.tk)
-        if assigned:
-            people = [
-                replace(c, open_tasks=c.open_tasks + assigned[c.worker_id]) if c.worker_id in assigned else c
-                for c in people
-            ]
-        decision = surged.router.route(
-            RoutingIncident(
-                incident_id,
-                report.category.code,
-                report.priority,
-                report.grid_code,
-                report.community_code,
-                report.street_code,
-                report.lon,
-                report.lat,
-                report.district_code,
-            ),
-            people,
+        incident = RoutingIncident(
+            incident_id,
+            category,
+            report.priority,
+            report.grid_code,
+            report.community_code,
+            report.street_code,
+            report.lon,
+            report.lat,
+            report.district_code,
+        )
+        router = surged.router
+        decision = router.pick(
+            incident,
+            self.shortlist(router, report, incident),
             now,
+            self.on_duty.setdefault(router, {}),
+            assigned=self.assigned,
         )
         decision = surged.noted(decision)
         task_id: str | None = None
-        case = result.case
         if decision.worker_id is not None:
-            result = apply(
-                case,
-                Action.DISPATCH,
-                INTAKE_ACTOR,
-                now,
-                decision.reason,
-                extension_policy=ext,
-                assignee=decision.worker_id,
-            )
-            events.append(result.event)
-            clocks = apply_effects(clocks, result.clock_effects, now, limits=limits, tk=self.tk)
-            task_id = task_id_for(incident_id, result.event.sequence)
-            case = result.case
-        next_at, note = self.next_check(clocks, now, policy.escalation)
+            done = OPENING.dispatch(reported, at=now, reason=decision.reason, assignee=decision.worker_id)
+            task_id = task_id_for(incident_id, done.case.version)
+            self.assigned[decision.worker_id] += 1
+        else:
+            done = OPENING.register(reported, at=now)
+        clocks = apply_effects(clocks, done.clock_effects, now, limits=limits, tk=tk, starts=self.starts)
+        next_at, note = self.next_check(clocks, policy.escalation)
         return Opened(
-            report, incident_id, case, tuple(events), clocks, decision, task_id, next_at, note, surge_id
+            report,
+            incident_id,
+            done.case,
+            (reported.event, *done.events),
+            clocks,
+            decision,
+            task_id,
+            next_at,
+            note,
+            surge_id,
         )
 
+    def shortlist(self, router: Router, report: LocatedReport, incident: RoutingIncident) -> Shortlist:
+        place = (report.district_code, report.street_code, report.community_code, report.grid_code)
+        key = (router, incident.category, *place)
+        found = self.shortlists.get(key)
+        if found is None:
+            people = self.places.get(place)
+            if people is None:
+                people = self.places[place] = self.candidates(report)
+            found = self.shortlists[key] = router.shortlist(incident, people)
+        return found
+
     def next_check(
-        self, clocks: dict[ClockName, ClockState], now: datetime, escalation: EscalationPolicy | None = None
+        self, clocks: dict[ClockName, ClockState], escalation: EscalationPolicy
     ) -> tuple[datetime | None, str | None]:
-        """When the SLA tracker must next look at these clocks (under `escalation`, default the
-        shared ladder), and an alarm note if any."""
-        return next_check(escalation or self.escalation, clocks, now, self.tk)
+        """`IntakeRules.next_check`, once per ladder and set of running clocks (only those have
+        a next step): every case of a batch dispatched under the same limits starts the same.
+        The ladder by identity: the book's policies live as long as the rules."""
+        key = (id(escalation), tuple(c for c in clocks.values() if c.status is _RUNNING))
+        found = self.checks.get(key)
+        if found is None:
+            found = self.checks[key] = self.rules.next_check(clocks, self.now, escalation)
+        return found

@@ -45,6 +45,9 @@ TITLES = {
     NoticeKind.REASSIGN: "改派",
     NoticeKind.WHISTLE: "吹哨报到",
 }
+NOTICE_ACTIONS = frozenset({"escalate", "reassign"})
+"""The only event actions that can make a notice (`notices_for`): the notices agent skips every
+other event unread."""
 CLOCK_ZH = {"register": "立案派遣", "accept": "签收", "on_site": "到场", "resolve": "处置", "verify": "核查"}
 LEVEL_ZH = {
     DeskLevel.COMMUNITY_LEAD: "社区",

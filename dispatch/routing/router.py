@@ -18,8 +18,11 @@ A point outside every grid goes straight to the district center (属地兜底). 
 agency-led categories are led by the agency's own dispatch: the decision is an `assist` task.
 A case handed back `returns_to_lead` times skips step 1: a human sorts it out.
 
-Everything per category is precomputed at construction; a call makes one pass over the
-candidates and evaluates each roster at most once.
+Everything per category is precomputed at construction. A decision is two steps: the
+`shortlist` of a place's candidates for a category (levels and ranks: they depend on the place,
+not the case), then `pick` at an instant (capacity, volunteers, shifts, open work, distance),
+which evaluates each roster at most once. `route` does both; the intake shortlists once per
+place and category of a batch and shares the rosters' answers across the batch.
 """
 
 from __future__ import annotations
@@ -128,37 +131,63 @@ class Router:
         """Pick the assignee for `incident` among `candidates` at `now` (see the module doc)."""
         if now.tzinfo is None:
             raise RoutingError(f"now: naive datetime {now.isoformat()}; pass a timezone-aware datetime")
+        if exclude:
+            candidates = [c for c in candidates if c.worker_id not in exclude]
+        return self.pick(incident, self.shortlist(incident, candidates), now, {}, returns=returns)
+
+    def shortlist(self, incident: RoutingIncident, candidates: Iterable[Candidate]) -> Shortlist:
+        """The candidates the rule considers for `incident` at its place, with their level and
+        rank. It depends only on the category and the place (grid, community, street, district),
+        so the intake makes one per place and category of a batch and `pick`s from it per case."""
         rule = self._categories.get(incident.category)
         if rule is None:
             raise RoutingError(f"category: unknown category {incident.category!r}")
+        entries: list[_Entry] = []
+        for c in candidates:
+            tier, rank = self._tier(incident, rule, c)
+            if tier is not None:
+                entries.append((tier, rank, c, c.role in self._volunteers, self._capacity.get(c.role)))
+        return Shortlist(rule, tuple(entries))
+
+    def pick(
+        self,
+        incident: RoutingIncident,
+        listed: Shortlist,
+        now: datetime,
+        on_duty: dict[str, bool],
+        *,
+        assigned: Mapping[str, int] | None = None,
+        returns: int = 0,
+    ) -> RoutingDecision:
+        """The rule's choice among a `shortlist` at `now`. `on_duty`: each roster's answer at
+        `now`, filled as rosters are asked (a batch routes at one instant and shares it);
+        `assigned`: work given out since the candidates' open work was read (added to it)."""
         best: dict[RoutingRule, tuple[tuple[int, int, float, str], Candidate]] = {}
         off_shift = 0
         passed = _Passed()
         no_volunteers = incident.priority.rank < VOLUNTEER_MIN_PRIORITY.rank
-        on_duty: dict[str, bool] = {}
-        for c in candidates:
-            if c.worker_id in exclude:
-                continue
-            tier, rank = self._tier(incident, rule, c)
-            if tier is None:
-                continue
-            if tier is RoutingRule.ELIGIBLE_WORKER:
-                skip = self._passed_over(c, no_volunteers)
-                if skip is not None:
-                    passed.count(skip)
+        eligible = RoutingRule.ELIGIBLE_WORKER
+        for tier, rank, c, volunteer, limit in listed.entries:
+            open_tasks = c.open_tasks + assigned.get(c.worker_id, 0) if assigned else c.open_tasks
+            if tier is eligible:
+                if no_volunteers and volunteer:
+                    passed.volunteers += 1
+                    continue
+                if limit is not None and open_tasks >= limit:
+                    passed.at_capacity += 1
                     continue
             on = on_duty.get(c.roster)
             if on is None:
                 on = on_duty[c.roster] = on_shift(self._roster(c), now, self._calendar)
             if not on:
-                if tier is RoutingRule.ELIGIBLE_WORKER:
+                if tier is eligible:
                     off_shift += 1
                 continue
-            key = (rank, c.open_tasks, _distance(incident, c), c.worker_id)
+            key = (rank, open_tasks, _distance(incident, c), c.worker_id)
             held = best.get(tier)
             if held is None or key < held[0]:
                 best[tier] = (key, c)
-        return self._decide(incident, rule, best, off_shift, passed=passed, returns=returns)
+        return self._decide(incident, listed.rule, best, off_shift, passed=passed, returns=returns)
 
     def eligible(
         self, incident: RoutingIncident, candidates: Iterable[Candidate], now: datetime
@@ -282,7 +311,7 @@ class Router:
                 notes.append(_missing(tier, off_shift, rule))
                 continue
             key, c = held
-            notes.append(_picked(tier, c, key[2]))
+            notes.append(_picked(tier, c, key[1], key[2]))
             return RoutingDecision(
                 incident_id=incident.incident_id,
                 kind=DecisionKind.ASSIST if assist else DecisionKind.MAIN,
@@ -307,18 +336,24 @@ class Router:
         )
 
 
+_Entry = tuple[RoutingRule, int, Candidate, bool, int | None]
+"""One shortlisted candidate: level, the force's rank, who, a volunteer?, their force's capacity."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shortlist:
+    """The candidates of one place that one category's rule considers (`Router.shortlist`)."""
+
+    rule: _CategoryRule
+    entries: tuple[_Entry, ...]
+
+
 @dataclass(slots=True)
 class _Passed:
     """Eligible workers on shift that the rule passed over, counted for the decision's reason."""
 
     volunteers: int = 0
     at_capacity: int = 0
-
-    def count(self, why: str) -> None:
-        if why == "volunteer":
-            self.volunteers += 1
-        else:
-            self.at_capacity += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +378,7 @@ def _missing(tier: RoutingRule, off_shift: int, rule: _CategoryRule) -> str:
     return f"no {tier.value.replace('_', ' ')} on shift"
 
 
-def _picked(tier: RoutingRule, c: Candidate, distance: float) -> str:
+def _picked(tier: RoutingRule, c: Candidate, open_tasks: int, distance: float) -> str:
     where = "position unknown" if distance == inf else f"{distance:.0f} m away"
     who = "eligible worker" if tier is RoutingRule.ELIGIBLE_WORKER else tier.value.replace("_", " ")
-    return f"{who} {c.worker_id} ({c.role}): on shift, {c.open_tasks} open task(s), {where}"
+    return f"{who} {c.worker_id} ({c.role}): on shift, {open_tasks} open task(s), {where}"

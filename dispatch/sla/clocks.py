@@ -211,10 +211,12 @@ def _fresh_run(
     *,
     limits: CaseLimits,
     tk: Timekeeper,
+    starts: dict[tuple[ClockName, ClockKind, timedelta, datetime], ClockState] | None,
 ) -> None:
     """START, RESTART and TIGHTEN in place: a fresh run under the case's limits as they are now
     (none when the limits have no budget for the clock). TIGHTEN touches only a running or
-    paused clock, and a paused one stays paused."""
+    paused clock, and a paused one stays paused. `starts`: fresh runs already built (a value:
+    every case opened at one instant under the same limits starts the same)."""
     name, op = effect.clock, effect.op
     current = out.get(name)
     if op is ClockOp.TIGHTEN and (current is None or current.status is ClockStatus.STOPPED):
@@ -225,7 +227,12 @@ def _fresh_run(
     if budget is None:
         out.pop(name, None)
         return
-    fresh = ClockState.start(name, limits.kind, budget, at)
+    if starts is None:
+        fresh = ClockState.start(name, limits.kind, budget, at)
+    else:
+        key = (name, limits.kind, budget, at)
+        held = starts.get(key)
+        fresh = starts[key] = ClockState.start(name, limits.kind, budget, at) if held is None else held
     paused = op is ClockOp.TIGHTEN and current is not None and current.status is ClockStatus.PAUSED
     out[name] = fresh.pause(at, tk) if paused else fresh
 
@@ -237,18 +244,20 @@ def apply_effects(
     *,
     limits: CaseLimits,
     tk: Timekeeper,
+    starts: dict[tuple[ClockName, ClockKind, timedelta, datetime], ClockState] | None = None,
 ) -> dict[ClockName, ClockState]:
     """The case's clocks after one transition's effects, applied in order at `at`.
 
     Stopping, pausing or resuming a clock that is absent (no budget for this case) or already in
     that state changes nothing: one effect list serves every state the transition leaves from.
+    `starts` (the intake's, per batch): fresh runs kept for the next case started alike.
     """
     out = dict(clocks)
     for effect in effects:
         name, op = effect.clock, effect.op
         current = out.get(name)
         if op in _FRESH_RUN:
-            _fresh_run(out, effect, at, limits=limits, tk=tk)
+            _fresh_run(out, effect, at, limits=limits, tk=tk, starts=starts)
         elif current is None:
             if op is ClockOp.EXTEND:
                 raise ClockError(f"clock {name}: nothing to extend, the case has no such clock")

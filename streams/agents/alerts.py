@@ -2,16 +2,21 @@
 settles what waited for its case and closes expired alerts. Thin: decoding, the DLQ, offsets,
 reconnection; the rules are in dispatch/alerts/.
 
-Offsets are acknowledged only after the batch is recorded; a record that is not a CAP life-cycle
+It reads `alerts.cap` with a consumer of its own (streams/batch_consumer.py), so a rebalance of
+the intake never waits for a batch of this agent (one whose send hung while a partition leader
+moved held the intake's rebalance for over 100 s), and each attempt at a batch is bounded
+(streams/agents/batches.py).
+
+Offsets are committed only after the batch is recorded; a record that is not a CAP life-cycle
 record goes to `reports.dlq` (stage `alerts`) naming the field, and the agent carries on. A
-database outage leaves the batch unacknowledged and retried (rows are keyed by message).
+database outage or an attempt that hangs leaves the batch uncommitted and retried (rows are keyed
+by message).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import faust
@@ -24,7 +29,7 @@ from dispatch.cases.boot import connect
 from dispatch.kpi.metrics import DispatchMetrics
 from schemas.cap_record import CAP_TOPIC, CapRecord
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
-from streams.agents.batches import one_pass, records_of, until_handled
+from streams.agents.batches import Record, one_pass, read_in_batches
 from streams.agents.case_flows import case_flows
 from streams.outputs import Outputs
 
@@ -56,7 +61,7 @@ class AlertsRuntime:
             self.conn = await connect(self.settings, application_name="yiwang-alerts")
         return self.flows, self.conn
 
-    async def handle(self, records: list[tuple[str, int, int, bytes]]) -> int:
+    async def handle(self, records: list[Record]) -> int:
         """Record a batch of (topic, partition, offset, value); how many messages were new."""
         found: list[CapRecord] = []
         for topic, partition, offset, value in records:
@@ -104,17 +109,23 @@ def install(
     """Add the alerts agent and its timer to a worker app (case transitions counted with the
     worker's other dispatch metrics)."""
     runtime = AlertsRuntime(settings, outputs, AlertMetrics.create(registry), dispatch_metrics)
-    topic = app.topic(settings.topic(CAP_TOPIC), key_serializer="raw", value_serializer="raw")
 
-    @app.agent(topic, concurrency=1, name="alerts")
-    async def alerts(stream: Any) -> AsyncIterator[None]:
-        async for batch in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
-            new = await until_handled("alerts", runtime.handle, runtime.reset, records_of(batch))
-            if new:
-                log.info("alerts: %d new CAP message(s)", new)
-            for event in batch:
-                await stream.ack(event)
-            yield None
+    async def handle(records: list[Record]) -> int:
+        new = await runtime.handle(records)
+        if new:
+            log.info("alerts: %d new CAP message(s)", new)
+        return new
+
+    read_in_batches(
+        app,
+        settings,
+        name="alerts",
+        topic=CAP_TOPIC,
+        handle=handle,
+        reset=runtime.reset,
+        max_records=BATCH_MAX,
+        within_s=BATCH_WITHIN_S,
+    )
 
     @app.timer(SETTLE_EVERY_S)  # type: ignore[untyped-decorator]
     async def settle() -> None:

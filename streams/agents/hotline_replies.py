@@ -7,8 +7,9 @@ A document that is not one, or an entry that fails (a missing or unknown value, 
 with no return visit, one answered otherwise already or past its time), goes to `reports.dlq`
 (stage `replies`) with the field that failed (`visits[0].visitResult`, ...), and the agent carries
 on with the next entry. The same reply again changes nothing (`reply` sees it recorded), so a
-batch read again after a crash is harmless. A database outage leaves the batch unacknowledged:
-it is retried until the database is back.
+batch read again after a crash is harmless. A database outage (or an attempt that hangs) leaves
+the batch uncommitted: it is retried until the database is back. It reads with a consumer of its
+own (streams/batch_consumer.py), so the intake's rebalances never wait for it.
 
 Beside it, the return visits' timer (`SWEEP_EVERY_S`, every worker: the rows are claimed with
 SKIP LOCKED) marks the visits nobody answered in time as 未回访成功 and sends 12345 every
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import faust
@@ -34,7 +34,7 @@ from dispatch.revisits.hotline_reply import read_visits
 from dispatch.revisits.policy import load_revisit_policy
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
 from schemas.report import Source
-from streams.agents.batches import records_of, until_handled
+from streams.agents.batches import Record, read_in_batches
 from streams.agents.case_flows import case_flows
 from streams.outputs import Outputs
 
@@ -43,7 +43,6 @@ APP_TOPIC = "replies.hotline"
 BATCH_MAX = 100
 BATCH_WITHIN_S = 0.2
 SWEEP_EVERY_S = 30.0
-Record = tuple[str, int, int, bytes]  # topic, partition, offset, value
 
 
 class HotlineRepliesRuntime:
@@ -152,15 +151,16 @@ def install(
 ) -> HotlineRepliesRuntime:
     """Add the hotline replies agent to a worker app."""
     runtime = HotlineRepliesRuntime(settings, outputs, metrics)
-    topic = app.topic(settings.topic(APP_TOPIC), key_serializer="raw", value_serializer="raw")
-
-    @app.agent(topic, concurrency=1, name="hotline-replies")
-    async def replies(stream: Any) -> AsyncIterator[None]:
-        async for batch in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
-            await until_handled("hotline replies", runtime.handle, runtime.reset, records_of(batch))
-            for event in batch:
-                await stream.ack(event)
-            yield None
+    read_in_batches(
+        app,
+        settings,
+        name="hotline-replies",
+        topic=APP_TOPIC,
+        handle=runtime.handle,
+        reset=runtime.reset,
+        max_records=BATCH_MAX,
+        within_s=BATCH_WITHIN_S,
+    )
 
     @app.timer(SWEEP_EVERY_S)  # type: ignore[untyped-decorator]
     async def revisit_sweep() -> None:

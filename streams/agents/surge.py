@@ -2,15 +2,16 @@
 Cancel carries the report document it is, or would be) and puts CAP warnings in force, updates
 and cancels them (`dispatch.surge.flows.SurgeFlows.apply_cap`). Thin: decoding, the DLQ, offsets.
 
-It never subscribes to `reports.emergency`: every agent of a worker shares one consumer, and a
-rebalance waits for every agent's batch in hand, so a second, slower agent on the intake's topic
-(a warning can raise many open cases) held the intake up after a worker died (seen in the
-two-worker fault tests). CAP records are few; the intake's topics stay the intake's alone.
+It never subscribes to `reports.emergency`: a second, slower reader of the intake's topic (a
+warning can raise many open cases) held the intake up after a worker died when it shared the
+intake's faust consumer (seen in the two-worker fault tests). CAP records are few; the intake's
+topics stay the intake's alone, and this agent reads `alerts.cap` with a consumer of its own
+(streams/batch_consumer.py), each attempt at a batch bounded (streams/agents/batches.py).
 
 A report that is not a CAP alert is skipped (a broken report is the intake's dead letter, not
 this agent's); a CAP alert whose warning cannot be read (a bad reference, an unreadable area)
 goes to `reports.dlq` naming the field, and the agent carries on. A database outage leaves the
-batch unacknowledged and retried: surge ids are derived from CAP identifiers, so a repeat
+batch uncommitted and retried: surge ids are derived from CAP identifiers, so a repeat
 declares nothing twice.
 
 A timer (`RAISE_EVERY_S`) raises the open cases of surges declared for a later start once they
@@ -22,7 +23,6 @@ the raise is idempotent, so an overlap raises nothing twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,14 +40,13 @@ from dispatch.surge.flows import SurgeFlows
 from dispatch.surge.policy import load_surge_policy
 from schemas.cap_record import CAP_TOPIC
 from schemas.dead_letter import DLQ_TOPIC, HEADERS, Origin, Stage, dead_letter, encode
-from streams.agents.batches import one_pass, records_of, until_handled
+from streams.agents.batches import Record, one_pass, read_in_batches
 from streams.agents.case_flows import case_flows
 from streams.outputs import Outputs
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 10
-"""Small: a CAP alert may raise many open cases, and a rebalance waits for the batch in hand
-(every agent of the worker shares one consumer), so the intake never waits long behind it."""
+"""Small: a CAP alert may raise many open cases, and each attempt at a batch is bounded."""
 BATCH_WITHIN_S = 0.2
 RAISE_EVERY_S = 30.0
 LOOK_BACK = timedelta(minutes=5)
@@ -75,7 +74,7 @@ class SurgeRuntime:
             self.conn = await connect(self.settings, application_name="yiwang-surge")
         return self.conn
 
-    async def handle(self, records: list[tuple[str, int, int, bytes]]) -> list[str]:
+    async def handle(self, records: list[Record]) -> list[str]:
         """Apply the CAP alerts of a batch of (topic, partition, offset, value); what was done."""
         flows = await self._flows()
         done: list[str] = []
@@ -146,17 +145,23 @@ def _as_report(record: dict[str, Any]) -> dict[str, Any] | None:
 def install(app: faust.App, settings: Settings, outputs: Outputs, metrics: DispatchMetrics) -> SurgeRuntime:
     """Add the surge agent to a worker app."""
     runtime = SurgeRuntime(settings, outputs, metrics)
-    topic = app.topic(settings.topic(CAP_TOPIC), key_serializer="raw", value_serializer="raw")
 
-    @app.agent(topic, concurrency=1, name="surge")
-    async def surge(stream: Any) -> AsyncIterator[None]:
-        async for batch in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
-            done = await until_handled("surge", runtime.handle, runtime.reset, records_of(batch))
-            for line in done:
-                log.info("surge: %s", line)
-            for event in batch:
-                await stream.ack(event)
-            yield None
+    async def handle(records: list[Record]) -> list[str]:
+        done = await runtime.handle(records)
+        for line in done:
+            log.info("surge: %s", line)
+        return done
+
+    read_in_batches(
+        app,
+        settings,
+        name="surge",
+        topic=CAP_TOPIC,
+        handle=handle,
+        reset=runtime.reset,
+        max_records=BATCH_MAX,
+        within_s=BATCH_WITHIN_S,
+    )
 
     @app.timer(RAISE_EVERY_S)  # type: ignore[untyped-decorator]
     async def raise_begun() -> None:

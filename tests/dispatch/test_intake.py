@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from config.policy import Priority, load_taxonomy
 from dispatch.intake.rules import (
+    ID_NAMESPACE,
     IntakeRules,
     LocatedReport,
     Merged,
@@ -193,3 +195,10 @@ def test_priority_is_taken_from_the_report(rules: IntakeRules) -> None:
     [d] = decide(rules, [raised])
     assert isinstance(d, Opened)
     assert d.clocks[ClockName.ACCEPT].budget == timedelta(minutes=15)
+
+
+def test_derived_ids_are_uuid5_of_the_namespace() -> None:
+    for report_id in ("r-1", "a" * 40, "报告-7", str(uuid.UUID(int=12345))):
+        incident = incident_id_for(report_id)
+        assert incident == str(uuid.uuid5(ID_NAMESPACE, f"incident\x1f{report_id}"))
+        assert task_id_for(incident, 3) == str(uuid.uuid5(ID_NAMESPACE, f"task\x1f{incident}\x1f3"))

@@ -332,3 +332,27 @@ def test_volunteers_never_get_p0_to_p2(router: Router, code: str, priority: Prio
 def test_the_volunteer_flag_is_on_the_building_stewards_only(workforce: Workforce) -> None:
     assert VOLUNTEER_CATEGORIES  # the shipped taxonomy does list volunteers somewhere
     assert {f.code for f in workforce.forces.values() if f.volunteer} == {"building_steward"}
+
+
+def test_pick_counts_work_assigned_in_the_batch_as_route_counts_stored_work(router: Router) -> None:
+    """The intake shortlists a place once and picks per case with the batch's assignments
+    added: the same decision as routing candidates whose stored work includes them."""
+    cands = [
+        worker("a", "sanitation", open_tasks=1, metres_north=10),
+        worker("b", "sanitation", open_tasks=2, metres_north=500),
+        worker("c", "sanitation", open_tasks=0, roster="night"),
+        worker("v", "grid_worker", open_tasks=0, metres_north=5),
+        *LADDER,
+    ]
+    for category, priority, extra in itertools.product(
+        ("exposed_garbage", "illegal_parking"),
+        (Priority.P1, Priority.P3),
+        ({}, {"a": 2}, {"a": 9, "b": 9}, {"a": 9, "b": 9, "v": 9, "lead": 3}),
+    ):
+        case = incident(category, priority)
+        listed = router.shortlist(case, cands)
+        on_duty: dict[str, bool] = {}
+        picked = router.pick(case, listed, MONDAY_10, on_duty, assigned=extra)
+        stored = [replace(c, open_tasks=c.open_tasks + extra.get(c.worker_id, 0)) for c in cands]
+        assert picked == router.route(case, stored, MONDAY_10), (category, priority, extra)
+        assert set(on_duty) <= {c.roster for c in cands}

@@ -8,10 +8,13 @@ from typing import Any
 import pytest
 
 from config.policy import PolicyError
+from dispatch.lifecycle.states import Action
 from dispatch.notices.models import Desk, DeskError, DeskLevel, NoticeAction, NoticeKind, NoticeState
 from dispatch.notices.rules import (
+    NOTICE_ACTIONS,
     TRANSITIONS,
     CaseEventDoc,
+    EventData,
     NoticeInputError,
     NoticeRefused,
     advance,
@@ -200,3 +203,13 @@ def test_desk_names_parse_or_say_why() -> None:
 def test_a_bad_policy_names_its_field(doc: dict[str, Any], field: str) -> None:
     with pytest.raises(PolicyError, match=field):
         parse_notice_policy(doc)
+
+
+def test_only_the_notice_actions_make_notices() -> None:
+    # the notices agent skips every other event unread: no other action may make a notice,
+    # even one carrying an escalation document
+    data = {"escalation": {"step": "red", "action": "urge", "target": "community_lead"}}
+    for action in Action:
+        doc = event(action.value).model_copy(update={"data": EventData.model_validate(data)})
+        made = notices_for(doc, POLICY)
+        assert bool(made) == (action.value in NOTICE_ACTIONS), action

@@ -1,0 +1,232 @@
+"""A topic read in batches by a consumer of its own, outside faust's stream machinery: how the
+worker's small agents (notices, alerts, surge, 12345 replies) read their topics.
+
+Why not a faust agent, as the intake is:
+- faust costs ~100 µs of CPU per consumed record (a task and futures per event in its drain
+  loop); the notices agent reads `dispatch.events`, the intake's own output (about three records
+  per report), and keeps almost none of them: through faust it cost the worker about a third of
+  its CPU per report (docs/architecture.md, "Round 4"). `getmany` hands over a whole fetch at
+  once, and the agent skips what it ignores for the price of a look at the bytes.
+- every faust agent of a process shares one consumer, and a rebalance waits for every record
+  any agent holds (`Consumer.wait_empty`, without a limit): an agent whose send hung while a
+  partition leader moved held the intake's rebalance for over 100 s. Each `BatchConsumer` is in
+  a group of its own, so the intake never waits for it, and its own rebalances wait at most
+  `REVOKE_WAIT_S` for the batch in hand.
+
+The guarantees: at-least-once. A batch's offsets are committed only after `handle` returned for
+the whole batch. A batch that fails (any exception: `handle` retries database outages itself,
+streams/agents/batches.py) is not committed: the consumer seeks back to its first offsets and
+reads it again after a growing pause, so nothing is skipped and the worker keeps running. When
+the group takes partitions away (another worker joined or left), the batch in hand gets
+`REVOKE_WAIT_S` to finish and be committed; beyond that it is cancelled, `drop` is called (the
+runtime closes what the cancelled attempt left half-used) and its offsets stay uncommitted, so the
+partitions' next owner reads it again. The handlers' writes are idempotent, so a batch read twice
+changes nothing.
+
+Offsets start at the earliest record for a group that never committed (a new deployment reads
+the topic once more from its start: idempotent, as above).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.structs import OffsetAndMetadata
+from mode import Service
+
+log = logging.getLogger(__name__)
+Record = tuple[str, int, int, bytes]
+"""topic, partition, offset, value"""
+Handle = Callable[[list[Record]], Awaitable[object]]
+REVOKE_WAIT_S = 3.0
+"""How long a rebalance (or a stop) waits for the batch in hand before dropping it uncommitted."""
+FAILED_PAUSE_S = (1.0, 30.0)
+"""The pause before a failed batch is read again: doubling from the first to the second."""
+
+
+def batch_of(fetched: dict[TopicPartition, list[Any]]) -> tuple[list[Record], dict[TopicPartition, int]]:
+    """The records of one `getmany` in partition order, and per partition its first offset."""
+    records: list[Record] = []
+    first: dict[TopicPartition, int] = {}
+    for tp, messages in fetched.items():
+        if not messages:
+            continue
+        first[tp] = messages[0].offset
+        records.extend((tp.topic, tp.partition, m.offset, m.value or b"") for m in messages)
+    return records, first
+
+
+def ends_of(records: Iterable[Record]) -> dict[TopicPartition, int]:
+    """What to commit once `records` are handled: per partition, one past its last offset."""
+    ends: dict[TopicPartition, int] = {}
+    for topic, partition, offset, _ in records:
+        tp = TopicPartition(topic, partition)
+        ends[tp] = max(ends.get(tp, 0), offset + 1)
+    return ends
+
+
+class BatchConsumer(Service):
+    """Reads `topic` in group `group`, hands each batch to `handle`, then commits its offsets.
+
+    A `mode` service: added to the worker's faust app (`app.add_dependency`), it starts and stops
+    with it.
+    """
+
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        topic: str,
+        group: str,
+        handle: Handle,
+        drop: Callable[[], Awaitable[None]],
+        max_records: int,
+        within_s: float,
+        revoke_wait_s: float = REVOKE_WAIT_S,
+    ) -> None:
+        super().__init__()
+        self.bootstrap_servers = bootstrap_servers
+        self.topic = topic
+        self.group = group
+        self.handle = handle
+        self.drop = drop
+        self.max_records = max_records
+        self.within_s = within_s
+        self.revoke_wait_s = revoke_wait_s
+        self.consumer: AIOKafkaConsumer | None = None
+        self.in_hand: asyncio.Task[None] | None = None
+        """The batch being handled and committed; None between batches."""
+        self.committed_batches = 0
+        self._reading: asyncio.Future[None] | None = None
+
+    async def on_start(self) -> None:
+        self._reading = self.add_future(self._read())  # a failure of the loop itself crashes the worker
+
+    async def on_stop(self) -> None:
+        await self.let_go("stopping")
+        if self._reading is not None:
+            self._reading.cancel()
+            await asyncio.gather(self._reading, return_exceptions=True)
+        if self.consumer is not None:
+            await self.consumer.stop()
+            self.consumer = None
+
+    async def let_go(self, why: str) -> None:
+        """Give the batch in hand `revoke_wait_s` to finish; beyond, cancel it uncommitted."""
+        task = self.in_hand
+        if task is None or task.done():
+            return
+        done, _ = await asyncio.wait({task}, timeout=self.revoke_wait_s)
+        if not done:
+            log.warning(
+                "%s: batch in hand not done after %.0fs (%s): dropped uncommitted, read again later",
+                self.group,
+                self.revoke_wait_s,
+                why,
+            )
+            task.cancel()
+            await asyncio.wait({task})
+
+    async def _connect(self) -> AIOKafkaConsumer:
+        pause = FAILED_PAUSE_S[0]
+        while True:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap_servers.split(","),
+                group_id=self.group,
+                client_id=self.group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_poll_records=self.max_records,
+            )
+            consumer.subscribe([self.topic], listener=_LetGoOnRevoke(self))
+            try:
+                await consumer.start()
+            except KafkaError as exc:
+                log.warning("%s: broker not reached (%s); trying again in %.0fs", self.group, exc, pause)
+                await consumer.stop()
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, FAILED_PAUSE_S[1])
+                continue
+            return consumer
+
+    async def _read(self) -> None:
+        self.consumer = consumer = await self._connect()
+        pause = FAILED_PAUSE_S[0]
+        while True:
+            records, first = batch_of(await self._gather(consumer))
+            if not records:
+                continue
+            self.in_hand = task = asyncio.create_task(self._handle_and_commit(consumer, records))
+            try:
+                await asyncio.wait({task})
+            finally:
+                self.in_hand = None
+            if task.cancelled():  # a rebalance or a stop let it go: the next owner reads it again
+                await self.drop()
+                continue
+            failure = task.exception()
+            if failure is None:
+                pause = FAILED_PAUSE_S[0]
+                continue
+            log.error(
+                "%s: a batch of %d record(s) failed; read again in %.0fs",
+                self.group,
+                len(records),
+                pause,
+                exc_info=failure,
+            )
+            await self.drop()
+            assigned = consumer.assignment()
+            for tp, offset in first.items():
+                if tp in assigned:
+                    consumer.seek(tp, offset)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, FAILED_PAUSE_S[1])
+
+    async def _gather(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, list[Any]]:
+        """Up to `max_records`, fetched within `within_s` of the first (what faust's `take` does:
+        a batch per window, not a batch and a commit per fetch response)."""
+        loop = asyncio.get_running_loop()
+        fetched: dict[TopicPartition, list[Any]] = await consumer.getmany(
+            timeout_ms=int(self.within_s * 1000), max_records=self.max_records
+        )
+        count = sum(len(m) for m in fetched.values())
+        deadline = loop.time() + self.within_s
+        while count and count < self.max_records and (left := deadline - loop.time()) > 0:
+            more = await consumer.getmany(timeout_ms=int(left * 1000), max_records=self.max_records - count)
+            if not more:
+                break
+            for tp, messages in more.items():
+                fetched.setdefault(tp, []).extend(messages)
+                count += len(messages)
+        return fetched
+
+    async def _handle_and_commit(self, consumer: AIOKafkaConsumer, records: list[Record]) -> None:
+        await self.handle(records)
+        offsets = {tp: OffsetAndMetadata(end, "") for tp, end in ends_of(records).items()}
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # the partitions moved on meanwhile: their next owner reads the batch again (harmless)
+            log.info("%s: offsets of a handled batch not committed (%s)", self.group, exc)
+            return
+        self.committed_batches += 1
+
+
+class _LetGoOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Before partitions move, the batch in hand finishes (and is committed) or is dropped."""
+
+    def __init__(self, reader: BatchConsumer) -> None:
+        self.reader = reader
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        if revoked:
+            await self.reader.let_go("partitions revoked")
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        return None
