@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import psycopg
+import sqlalchemy.exc
 from psycopg import AsyncConnection
 from psycopg.types.json import set_json_dumps
 from sqlalchemy import Engine, create_engine
@@ -184,7 +185,7 @@ class IntakeRuntime:
         dead letter with its raw bytes. The rest of the batch goes through.
         """
         if self.service is None:
-            await self.start()
+            await self._starting()
         assert self.service is not None
         try:
             result = await self._retrying(records)
@@ -214,6 +215,28 @@ class IntakeRuntime:
             return first.plus(second)
         self.isolated_failures = 0
         return result
+
+    async def _starting(self) -> None:
+        """Start, waiting out a database that is away (SQLAlchemy's error from the blocking load,
+        psycopg's from the connection). Never let it escape: an agent that crashes on its first
+        batch can be restarted by faust past records it never processed."""
+        backoff = 0.5
+        while True:
+            try:
+                await self.start()
+                return
+            except (psycopg.OperationalError, sqlalchemy.exc.OperationalError) as exc:
+                log.warning(
+                    "intake: database unavailable at start (%s); retrying in %.1fs",
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                    backoff,
+                )
+                self.service = None
+                if self.conn is not None:
+                    await self.conn.close()
+                self.conn = None
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     async def _retrying(self, records: Sequence[Inbound]) -> BatchResult:
         assert self.service is not None

@@ -77,9 +77,12 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
             ]
             try:
                 await runtime.handle(records)
-            except SystemicFailure:
-                # nothing of this batch is acknowledged: it is processed again after the restart
-                log.critical("intake: systemic failure; the worker stops", exc_info=True)
+            except Exception as exc:
+                # SystemicFailure, or anything the runtime could not absorb (a start that cannot
+                # load its layers): nothing of this batch is acknowledged, and the worker stops
+                # rather than let faust restart the agent past records it never processed
+                kind = "systemic failure" if isinstance(exc, SystemicFailure) else type(exc).__name__
+                log.critical("intake: %s; the worker stops", kind, exc_info=True)
                 logging.shutdown()
                 os._exit(3)
             for event in events:
