@@ -39,6 +39,11 @@ def create_app(settings: Settings, *, app_id: str = "yiwang", **overrides: Any) 
         "broker_commit_every": 1000,
         "broker_commit_interval": 1.0,
         "stream_buffer_maxsize": 8192,
+        # a worker that dies (kill -9, a lost host) is noticed after 20 s rather than faust's 60:
+        # its partitions, and the reports waiting on them, move to a live worker that much sooner;
+        # heartbeats (every 3 s) come from their own task, so a batch or a pause of a few seconds
+        # never counts against it
+        "broker_session_timeout": 20.0,
     }
     conf.update(overrides)
     return faust.App(group, **conf)
