@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import psycopg
@@ -39,6 +39,7 @@ from geo.service import gazetteer_from_db
 from streams.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 MAX_BACKOFF_S = 30.0
 ISOLATED_FAILURES_LIMIT = 25
 """Records dead-lettered one after another with nothing succeeding in between: that is not a
@@ -129,16 +130,19 @@ class IntakeRuntime:
         )
 
     async def start(self) -> None:
-        self.service = await asyncio.to_thread(self._load)
+        """Load, store the policies, publish them; the service is set only once all of it is done,
+        so a start that fails half way is made again whole."""
+        service = await asyncio.to_thread(self._load)
         self.conn = await connect(self.settings)
         # every escalation policy of the book (shared, each district's) is stored once; cases
         # point at theirs by fingerprint
         async with self.conn.transaction():
-            await store_policies(self.conn, self.service.rules.book)
-            await sync_calendar(self.conn, self.service.rules.tk.working, self.service.rules.sla)
-        for escalation in self.service.rules.book.escalations():
+            await store_policies(self.conn, service.rules.book)
+            await sync_calendar(self.conn, service.rules.tk.working, service.rules.sla)
+        for escalation in service.rules.book.escalations():
             key, value = policy_message(escalation)  # published too, so `yiwang rebuild` restores it
             await (await self.publish(self.settings.topic(POLICY_TOPIC), key, value, POLICY_HEADERS))
+        self.service = service
         settle_heap()
 
     async def refresh(self) -> None:
@@ -217,39 +221,34 @@ class IntakeRuntime:
         return result
 
     async def _starting(self) -> None:
-        """Start, waiting out a database that is away (SQLAlchemy's error from the blocking load,
-        psycopg's from the connection). Never let it escape: an agent that crashes on its first
-        batch can be restarted by faust past records it never processed."""
-        backoff = 0.5
-        while True:
-            try:
-                await self.start()
-                return
-            except (psycopg.OperationalError, sqlalchemy.exc.OperationalError) as exc:
-                log.warning(
-                    "intake: database unavailable at start (%s); retrying in %.1fs",
-                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                    backoff,
-                )
-                self.service = None
-                if self.conn is not None:
-                    await self.conn.close()
-                self.conn = None
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+        """Start, waiting out a database that is away. Never let it escape: an agent that crashes
+        on its first batch can be restarted by faust past records it never processed."""
+        await self._database_awaited("at start", self.start)
 
     async def _retrying(self, records: Sequence[Inbound]) -> BatchResult:
-        assert self.service is not None
+        service = self.service
+        assert service is not None
+
+        async def attempt() -> BatchResult:
+            async with self._conn_lock:
+                if self.conn is None or self.conn.closed:
+                    self.conn = await connect(self.settings)
+                return await service.process(records, self.conn)
+
+        return await self._database_awaited("for the batch", attempt)
+
+    async def _database_awaited(self, when: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        """`attempt()`, again with a growing pause for as long as the database is away
+        (psycopg's error, or SQLAlchemy's from the blocking loads); the connection is dropped
+        between attempts."""
         backoff = 0.5
         while True:
             try:
-                async with self._conn_lock:
-                    if self.conn is None or self.conn.closed:
-                        self.conn = await connect(self.settings)
-                    return await self.service.process(records, self.conn)
-            except psycopg.OperationalError as exc:
+                return await attempt()
+            except (psycopg.OperationalError, sqlalchemy.exc.OperationalError) as exc:
                 log.warning(
-                    "intake: database unavailable (%s); retrying the batch in %.1fs",
+                    "intake: database unavailable %s (%s); retrying in %.1fs",
+                    when,
                     str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                     backoff,
                 )
