@@ -4,8 +4,10 @@ district's partitions and not in front of another district's reports (docs/archi
 "Several districts").
 
 The district is a hint found here, where the report is produced, without a second Kafka hop:
-the report's point (converted from its declared CRS) inside a district outline, else a CAP
-geocode beginning with a district's code, else the city's range. The intake still places every
+the report's point (converted from its declared CRS) inside a district outline; without a point,
+a CAP geocode beginning with a district's code or an address naming the district (another
+district's address always names it: a bare road name is ambiguous in a city); else the city's
+range. The intake still places every
 report exactly, so a wrong or missing hint costs only fairness, never correctness. Inside its
 range a report's partition is murmur2 of its key (the agency's reference), as the Java client
 hashes, so every version of one agency record lands in one partition and stays in order.
@@ -13,7 +15,9 @@ hashes, so every version of one agency record lands in one partition and stays i
 >>> chooser = shipped_partitions()
 >>> chooser.district_of(Location(lon=106.511, lat=29.506, crs="wgs84"))
 '500107'
->>> outside, no_point = Location(lon=106.58, lat=29.56, crs="wgs84"), Location(address="x")
+>>> chooser.district_of(Location(address="重庆市九龙坡区景苑巷2号3栋"))
+'500107'
+>>> outside, no_point = Location(lon=106.58, lat=29.56, crs="wgs84"), Location(address="景苑巷2号")
 >>> chooser.district_of(outside), chooser.district_of(no_point)
 ('city', 'city')
 >>> chooser.partition_of("500107", b"HL-1", 6) in (2, 3), chooser.partition_of("500107", b"HL-1", 3)
@@ -39,15 +43,22 @@ from schemas.report import Location, Report
 class DistrictPartitions:
     """The district hint of a report and the partition of its district's range."""
 
-    def __init__(self, shares: ReportPartitions, outlines: Mapping[str, shapely.Geometry]) -> None:
+    def __init__(
+        self,
+        shares: ReportPartitions,
+        outlines: Mapping[str, shapely.Geometry],
+        names: Mapping[str, str] | None = None,
+    ) -> None:
         self.shares = shares
         self.outlines = dict(outlines)
+        self.names = dict(names or {})
+        """District code → its name as addresses write it (九龙坡区)."""
         for outline in self.outlines.values():
             shapely.prepare(outline)  # point-in-polygon in microseconds
 
     def district_of(self, location: Location) -> str:
-        """The district code whose outline holds the point (or whose code a CAP geocode begins
-        with, for a report without a point), else `city`."""
+        """The district code whose outline holds the point (without a point: whose code a CAP
+        geocode begins with, or whose name the address holds), else `city`."""
         if location.lon is not None and location.lat is not None and location.crs is not None:
             try:
                 lon, lat = to_wgs84(location.lon, location.lat, location.crs)
@@ -62,6 +73,10 @@ class DistrictPartitions:
                 for code in self.shares.districts:
                     if geocode.value.startswith(code):
                         return code
+        if location.address is not None:
+            for code, name in self.names.items():
+                if name in location.address:
+                    return code
         return CITY
 
     def partition_of(self, district_code: str, key: bytes, partitions: int) -> int | None:
@@ -79,19 +94,22 @@ class DistrictPartitions:
         return self.partition_of(district, report.source_ref.encode("utf-8"), partitions)
 
 
-def reference_outlines(codes: tuple[str, ...]) -> dict[str, shapely.Geometry]:
-    """The outlines of the shipped reference districts (geo/reference/data/) among `codes`."""
-    out: dict[str, shapely.Geometry] = {}
-    for name in reference_names():
-        (district,) = read_features(DATA_DIR / name / "district.geojson")
+def reference_outlines(codes: tuple[str, ...]) -> tuple[dict[str, shapely.Geometry], dict[str, str]]:
+    """The outlines and names of the shipped reference districts (geo/reference/data/) among
+    `codes`."""
+    outlines: dict[str, shapely.Geometry] = {}
+    names: dict[str, str] = {}
+    for folder in reference_names():
+        (district,) = read_features(DATA_DIR / folder / "district.geojson")
         code = str(district["properties"]["code"])
         if code in codes:
-            out[code] = shape(district["geometry"])
-    return out
+            outlines[code] = shape(district["geometry"])
+            names[code] = str(district["properties"]["name"])
+    return outlines, names
 
 
 @cache
 def shipped_partitions() -> DistrictPartitions:
     """The configured ranges over the shipped districts' outlines (read once per process)."""
     shares = load_report_partitions()
-    return DistrictPartitions(shares, reference_outlines(shares.districts))
+    return DistrictPartitions(shares, *reference_outlines(shares.districts))

@@ -71,8 +71,13 @@ def test_outside_every_district_or_without_a_point_goes_to_the_city_range(
 ) -> None:
     city = load_report_partitions().range_of("city")
     outside = report(Location(lon=OUTSIDE[0], lat=OUTSIDE[1], crs=Crs.WGS84))
-    no_point = report(Location(address="沙坪坝区小龙坎正街1号"))
+    no_point = report(Location(address="小龙坎正街1号"))
     assert [chooser.partition_for(r, 6) in city for r in (outside, no_point)] == [True, True]
+
+
+def test_an_address_naming_a_district_places_a_report_without_a_point(chooser: DistrictPartitions) -> None:
+    named = [Location(address="重庆市九龙坡区景苑巷2号3栋"), Location(address="重庆市沙坪坝区学府支路6号")]
+    assert [chooser.district_of(loc) for loc in named] == [JIULONGPO, SHAPINGBA]
 
 
 def test_a_cap_geocode_places_a_report_without_a_point(chooser: DistrictPartitions) -> None:
