@@ -6,12 +6,7 @@ Settings that matter for correctness, and why:
 - agents run with concurrency 1: with more, faust can commit offsets past unfinished work;
 - topics are never auto-created: `yiwang up` declares them with explicit partition counts;
 - the consumer group id carries the topic prefix, so a test session never joins the main
-  job's group;
-- the read-ahead is kept under a batch (streams/worker.py `BATCH_MAX`, 1,000): small fetches per
-  partition (128 KiB), a poll of 250 and a stream buffer of 500, so that with each district in
-  its own partitions (config/districts.toml [report_partitions]) a report of a quiet district
-  is in the batch after the one in progress, not behind thousands of a bursting district's
-  buffered records; and what is handed out (all of which a rebalance waits for) stays small.
+  job's group.
 """
 
 from __future__ import annotations
@@ -43,9 +38,7 @@ def create_app(settings: Settings, *, app_id: str = "yiwang", **overrides: Any) 
         "producer_acks": -1,
         "broker_commit_every": 1000,
         "broker_commit_interval": 1.0,
-        "stream_buffer_maxsize": 500,
-        "broker_max_poll_records": 250,
-        "consumer_max_fetch_size": 128 * 1024,
+        "stream_buffer_maxsize": 8192,
     }
     conf.update(overrides)
     return faust.App(group, **conf)
