@@ -54,7 +54,10 @@ def _rows(settings: Settings, n: int) -> dict[str, list[dict[str, Any]]]:
             task = task_row(d, now=now)
             if task:
                 out["tasks"].append(task)
-            out["events"] += [event_row(e, grid_code=d.report.grid_code, task_id=None) for e in d.events]
+            out["events"] += [
+                event_row(e, grid_code=d.report.grid_code, district_code=d.report.district_code, task_id=None)
+                for e in d.events
+            ]
     return out
 
 

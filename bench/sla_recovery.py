@@ -133,7 +133,14 @@ async def _write_cases(settings: Settings, reports: list[LocatedReport], now: da
             if task:
                 tasks.append(task)
             events += [
-                event_row(e, grid_code=d.report.grid_code, task_id=None, published_at=now) for e in d.events
+                event_row(
+                    e,
+                    grid_code=d.report.grid_code,
+                    district_code=d.report.district_code,
+                    task_id=None,
+                    published_at=now,
+                )
+                for e in d.events
             ]
         async with conn.transaction():
             await store.upsert(conn, store.INCIDENTS, incidents)

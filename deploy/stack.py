@@ -22,8 +22,7 @@ from deploy.services.kafka import LocalKafka, broker_reachable, pinned_version
 from deploy.services.postgres import LocalPostgres
 from deploy.topics import admin_client, ensure_topics, partition_counts
 from dispatch.calendar.cli import calendar_now
-from dispatch.sla.deadlines import calendar_for
-from dispatch.sla.policy import load_sla
+from dispatch.sla.policy_book import load_policy_book
 from streams.lag import total_lag
 from streams.worker import INTAKE_APP_ID, report_topics
 
@@ -254,7 +253,7 @@ def _status(settings: Settings) -> dict[str, Any]:
     db["migration_head"] = migrate.head_revision()
     out["database"] = db
     migrated = db["reachable"] and db.get("migration_current") == db["migration_head"]
-    calendar = calendar_now(settings)[0] if migrated else calendar_for(load_sla())
+    calendar = calendar_now(settings)[0] if migrated else load_policy_book().tk.working
     days_left = (calendar.authoritative_until - datetime.now(calendar.tz)).days
     out["calendar"] = {
         "authoritative_until": calendar.authoritative_until.isoformat(),

@@ -220,6 +220,8 @@ class EventRow(DispatchBase):
     grid_code: Mapped[str | None] = mapped_column(String(15))
     street_code: Mapped[str | None] = mapped_column(String(9))
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    district_code: Mapped[str | None] = mapped_column(String(6))
+    """The case's district (also when no area code is known: a case at its district's centre)."""
     published_at: Mapped[datetime | None] = mapped_column(TZ)
     """Outbox marker for writers not driven by a Kafka input (API, SLA tracker)."""
 

@@ -171,10 +171,16 @@ def new_task_row(
 
 
 def event_row(
-    event: CaseEvent, *, grid_code: str | None, task_id: str | None, published_at: datetime | None = None
+    event: CaseEvent,
+    *,
+    grid_code: str | None,
+    district_code: str | None,
+    task_id: str | None,
+    published_at: datetime | None = None,
 ) -> Row:
     """`published_at`: set by writers that publish right after their commit and recover by
-    replaying their input (the intake); None leaves the event to the outbox relay (API, SLA)."""
+    replaying their input (the intake); None leaves the event to the outbox relay (API, SLA).
+    `district_code`: the case's, so an event of a case no grid holds still names its district."""
     doc = event_doc(event)
     return {
         "incident_id": event.case_id,
@@ -190,6 +196,7 @@ def event_row(
         "grid_code": grid_code,
         "street_code": event.street_code or None,
         "data": doc,
+        "district_code": district_code,
         "published_at": utc(published_at) if published_at else None,
     }
 

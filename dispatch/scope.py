@@ -18,6 +18,9 @@ area at the scope's level is placed by the prefix of a finer code it does name.
 left("g"."code", 6) = '500107'
 >>> Scope().admits({"district_code": "city"}), Scope().where().as_string()
 (True, 'TRUE')
+>>> unplaced = {"district_code": "500107", "grid_code": None}
+>>> jlp.admits(unplaced), Scope(street="500107001").admits(unplaced)
+(True, False)
 """
 
 from __future__ import annotations
@@ -112,9 +115,14 @@ class Scope:
 
     def admits(self, row: Mapping[str, Any]) -> bool:
         """The Python check for a row or an event naming any of `district_code`, `street_code`,
-        `community_code`, `grid_code`: the finest one it names decides."""
+        `community_code`, `grid_code`: a district's scope admits by the district it names (a case
+        at its district's centre names no finer area), a finer scope by the finest code named."""
         if self.code is None:
             return True
+        if self.street is None:
+            district = row.get(INCIDENT_COLUMNS[Level.DISTRICT])
+            if district:
+                return bool(district == self.district)
         for level in (Level.GRID, Level.COMMUNITY, Level.STREET, Level.DISTRICT):
             code = row.get(INCIDENT_COLUMNS[level])
             if code:

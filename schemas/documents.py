@@ -188,6 +188,8 @@ class Escalation(_Doc):
     overtaken: bool
     budget_s: float | None
     by: str | None = None
+    district_code: str | None = None
+    """The case's district (`city`: the city desk); added to v1, optional."""
 
 
 class EventActor(_Doc):
@@ -237,6 +239,9 @@ class Event(_Doc):
     street_code: str | None
     data: EventData
     published_at: AwareDatetime | None
+    district_code: str | None = None
+    """The case's district (`city`: the city desk), also for a case no grid holds; added to v1
+    (optional: an older event and a consumer that ignores it stay valid)."""
 
 
 class EventDocument(_Doc):

@@ -103,6 +103,9 @@ async def rebuild(settings: Settings, *, force: bool = False) -> RebuildResult:
                     rows = value if isinstance(value, list) else [value] if value else []
                     if spec is store.REPORTS:
                         stamp_reports(rows, settings.search_key)  # older documents carry no hash
+                    if spec is store.EVENTS:
+                        for row in rows:  # older events name no district: their case's, below
+                            row.setdefault("district_code", None)
                     pending[spec].extend(rows)
                     if len(pending[spec]) >= BATCH:
                         result.count(spec, await _flush(conn, spec, pending[spec]))
@@ -116,6 +119,10 @@ async def rebuild(settings: Settings, *, force: bool = False) -> RebuildResult:
                 "UPDATE reports r SET incident_id = (e.data->'split'->>'into')::uuid, merged = false "
                 "FROM events e "
                 "WHERE e.action = 'split' AND r.report_id = (e.data->'split'->>'report_id')::uuid"
+            )
+            await conn.execute(
+                "UPDATE events e SET district_code = i.district_code FROM incidents i "
+                "WHERE e.district_code IS NULL AND i.incident_id = e.incident_id"
             )
         taxonomy = load_taxonomy()
         policy = MergePolicy.load(taxonomy=taxonomy)

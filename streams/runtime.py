@@ -18,12 +18,13 @@ from typing import Any
 import orjson
 import psycopg
 from psycopg import AsyncConnection
-from psycopg.types.json import Jsonb, set_json_dumps
+from psycopg.types.json import set_json_dumps
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from config.settings import Settings
 from dispatch.calendar.imported_years import sync_calendar
+from dispatch.cases.boot import store_policies
 from dispatch.directory import Directory
 from dispatch.intake import store as intake_sql
 from dispatch.intake.decode import Inbound
@@ -129,16 +130,14 @@ class IntakeRuntime:
     async def start(self) -> None:
         self.service = await asyncio.to_thread(self._load)
         self.conn = await connect(self.settings)
-        # the escalation policy in force is stored once; cases point at it by fingerprint
-        escalation = self.service.rules.escalation
+        # every escalation policy of the book (shared, each district's) is stored once; cases
+        # point at theirs by fingerprint
         async with self.conn.transaction():
-            await self.conn.execute(
-                "INSERT INTO sla_policies (policy_id, body) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                (escalation.fingerprint, Jsonb(escalation.to_document())),
-            )
+            await store_policies(self.conn, self.service.rules.book)
             await sync_calendar(self.conn, self.service.rules.tk.working, self.service.rules.sla)
-        key, value = policy_message(escalation)  # published too, so `yiwang rebuild` restores it
-        await (await self.publish(self.settings.topic(POLICY_TOPIC), key, value, POLICY_HEADERS))
+        for escalation in self.service.rules.book.escalations():
+            key, value = policy_message(escalation)  # published too, so `yiwang rebuild` restores it
+            await (await self.publish(self.settings.topic(POLICY_TOPIC), key, value, POLICY_HEADERS))
         settle_heap()
 
     async def refresh(self) -> None:

@@ -9,13 +9,16 @@ import pytest
 
 MODULES = [
     "config.policy",
+    "config.report_partitions",
     "config.topics",
+    "dispatch.deadletters.places",
     "dispatch.merging",
     "dispatch.notices.rules",
     "dispatch.replay.service_times",
     "dispatch.scope",
     "dispatch.search.lookup",
     "dispatch.search.phones",
+    "dispatch.sla.policy_book",
     "dispatch.volunteers.policy",
     "geo.coords",
     "geo.maplinks",
@@ -25,6 +28,8 @@ MODULES = [
     "geo.city",
     "geo.reference",
     "geo.reference.layout",
+    "producers.adapters.points",
+    "producers.district_partitions",
     "schemas.text",
 ]
 

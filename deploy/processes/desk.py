@@ -16,10 +16,12 @@ from functools import partial
 from config.settings import Settings
 from dispatch.deadletters.flows import DeskError
 from dispatch.deadletters.ports import DeskPorts, Refed, ReplayPorts, TopicRecord
+from producers.adapters.points import record_point
 from producers.cli import open_publisher
 from producers.feed import Feeder
 from producers.ledger import Ledger
 from producers.publisher import REPORT_HEADERS, Publisher
+from producers.sources import load_sources
 from schemas.dead_letter import Origin
 from schemas.report import Source
 from streams.read import records_to_end
@@ -92,8 +94,13 @@ def _command_replay(settings: Settings) -> Iterator[ReplayPorts]:
 
 
 def api_ports(settings: Settings) -> DeskPorts:
-    """The desk as the API process runs it: a publisher per replay request."""
-    return DeskPorts(partial(_read_to_end, settings), partial(_api_replay, settings))
+    """The desk as the API process runs it: a publisher per replay request; an agency's letter
+    placed in its district by its adapter's point fields (producers/adapters/points.py)."""
+    return DeskPorts(
+        partial(_read_to_end, settings),
+        partial(_api_replay, settings),
+        partial(record_point, load_sources()),
+    )
 
 
 def command_ports(settings: Settings) -> DeskPorts:

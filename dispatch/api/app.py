@@ -69,7 +69,7 @@ from dispatch.api.docs import create_router as docs_router
 from dispatch.api.edge import refuse_control_characters
 from dispatch.api.live import LiveFeed
 from dispatch.api.state import ApiState
-from dispatch.cases.boot import libpq_url, load_people, prepare, store_policy
+from dispatch.cases.boot import libpq_url, load_people, prepare, store_policies
 from dispatch.cases.flows import CaseFlows, Sender
 from dispatch.deadletters.ports import DeskPorts
 from dispatch.intake.rules import IntakeRules
@@ -211,7 +211,7 @@ def create_app(
         flows = CaseFlows(settings, rules, people, sender, metrics=metrics, **extra)
         volunteers = VolunteerFlows(await asyncio.to_thread(load_volunteer_policy), flows, **extra)
         async with pool.connection() as conn:
-            await store_policy(conn, rules.escalation)
+            await store_policies(conn, rules.book)
             await volunteers.seed_catalogue(conn)
         feed = await LiveFeed.started(settings) if live else None
         accounts = load_accounts(settings.accounts_file)

@@ -5,8 +5,9 @@ One consumer per API process reads `dispatch.events` and `sla.escalations` (no c
 group: every API process sees everything, from the end of each partition at its start) and
 fans each record out to the subscribed pages. A subscriber has a bounded queue; one that
 falls behind gets a `resync` item instead of an ever-growing backlog, and its page reloads
-the board. An operator only ever receives items their scope admits (`dispatch.scope`: by the
-item's grid, street or district code).
+the board. An operator only ever receives items their scope admits (`dispatch.scope`: a district
+operator by the item's district, so a case at the district's centre is theirs too; a street
+operator by its grid or street code).
 
 `board_item` (pure) turns a record into what a page needs to decide what to refresh.
 """
@@ -76,6 +77,7 @@ def board_item(topic: str, value: bytes) -> Item | None:
             "state": doc.get("state"),
             "grid_code": doc.get("grid_code"),
             "street_code": doc.get("street_code"),
+            "district_code": doc.get("district_code"),
             "at": doc.get("at"),
         }
     event = doc.get("event")
@@ -89,6 +91,7 @@ def board_item(topic: str, value: bytes) -> Item | None:
         "actor_role": event.get("actor_role"),
         "grid_code": event.get("grid_code"),
         "street_code": event.get("street_code"),
+        "district_code": event.get("district_code"),
         "at": event.get("at"),
     }
 

@@ -1,6 +1,8 @@
 """The dead-letter desk for district operators: list and read the letters on `reports.dlq`,
 replay one through its adapter (after a configuration fix), discard one with a reason; and the
 board's panel of open letters by source and field. Every decision is recorded with who made it.
+A district operator sees and decides their district's letters only, the city operator every
+letter (whose a letter is: dispatch/deadletters/places.py); another district's is 404.
 The topic reader and the producers' side are the desk's ports (`dispatch.deadletters.ports`),
 given to `create_app` by the API process's root; an app built without them answers 404 here.
 """
@@ -12,19 +14,21 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
 from dispatch.api.answers import ERRORS
-from dispatch.api.errors import NotFound
+from dispatch.api.auth import Principal
+from dispatch.api.errors import NotFound, problem
 from dispatch.api.state import DistrictOperator, State
 from dispatch.deadletters.desk import Decided, DeskFilter, Entry, counts_by_reason, find, select_letters
-from dispatch.deadletters.flows import DeskError, decisions, read_entries, record, replay
+from dispatch.deadletters.flows import DeskError, decisions, read_entries, record, replay, scoped
 from dispatch.deadletters.models import Decision
 from dispatch.deadletters.ports import DeskPorts
+from dispatch.scope import Scope
 
 router = APIRouter(prefix="/dlq", tags=["dead letters", "operator"], responses=ERRORS)
 MAX_LISTED = 500
@@ -93,11 +97,12 @@ def _ports(request: Request) -> DeskPorts:
 
 
 def _desk_state(
-    settings: Settings, engine: Engine, ports: DeskPorts
+    settings: Settings, engine: Engine, ports: DeskPorts, scope: Scope
 ) -> tuple[dict[uuid.UUID, Entry], dict[uuid.UUID, Decided]]:
+    """The letters of the caller's district (`dispatch.deadletters.places`) and the decisions."""
     entries = read_entries(settings, ports.read_to_end)
     with engine.connect() as conn:
-        return entries, decisions(conn)
+        return scoped(conn, entries, scope, ports.point_of_record), decisions(conn)
 
 
 def _out(e: Entry, d: Decided | None) -> dict[str, Any]:
@@ -133,9 +138,11 @@ async def letters(
 ) -> Response | LettersOut:
     try:
         desk = DeskFilter(source=source, reason=reason, since=since, until=until, include_decided=decided_too)
-    except ValueError as exc:
-        return JSONResponse({"detail": str(exc), "field": str(exc).split(":")[0]}, status_code=422)
-    entries, decided = await run_in_threadpool(_desk_state, state.settings, _engine(state), _ports(request))
+    except ValueError as exc:  # a time without an offset (the only refusal DeskFilter makes)
+        return problem(422, "needs_timezone", str(exc), field=str(exc).split(":")[0])
+    entries, decided = await run_in_threadpool(
+        _desk_state, state.settings, _engine(state), _ports(request), caller.scope
+    )
     chosen = select_letters(entries, decided, desk)
     return LettersOut(
         total=len(chosen),
@@ -146,15 +153,21 @@ async def letters(
 @router.get("/counts", response_model=list[CountOut])
 async def counts(caller: DistrictOperator, state: State, request: Request) -> list[CountOut]:
     """Open letters by source and field, most first (the board's panel)."""
-    entries, decided = await run_in_threadpool(_desk_state, state.settings, _engine(state), _ports(request))
+    entries, decided = await run_in_threadpool(
+        _desk_state, state.settings, _engine(state), _ports(request), caller.scope
+    )
     return [
         CountOut(source=c.source, field=c.field, open=c.open, example=c.example)
         for c in counts_by_reason(entries, decided)
     ]
 
 
-async def _one(state: State, request: Request, dlq_id: uuid.UUID) -> tuple[Entry, Decided | None]:
-    entries, decided = await run_in_threadpool(_desk_state, state.settings, _engine(state), _ports(request))
+async def _one(
+    state: State, request: Request, caller: Principal, dlq_id: uuid.UUID
+) -> tuple[Entry, Decided | None]:
+    entries, decided = await run_in_threadpool(
+        _desk_state, state.settings, _engine(state), _ports(request), caller.scope
+    )
     try:
         entry = find(entries, str(dlq_id))
     except LookupError:
@@ -164,7 +177,7 @@ async def _one(state: State, request: Request, dlq_id: uuid.UUID) -> tuple[Entry
 
 @router.get("/{dlq_id}", response_model=LetterDetail)
 async def letter(caller: DistrictOperator, state: State, request: Request, dlq_id: uuid.UUID) -> LetterDetail:
-    entry, d = await _one(state, request, dlq_id)
+    entry, d = await _one(state, request, caller, dlq_id)
     x = entry.letter
     return LetterDetail(
         **_out(entry, d), raw=x.raw, raw_encoding=x.raw_encoding.value, source_ref=x.source_ref
@@ -190,21 +203,21 @@ async def replay_letter(
 ) -> Response | DecisionOut:
     """Through its adapter (or the intake, or its agent's topic) again; ok=false: refused again,
     the letter stays open."""
-    entry, _ = await _one(state, request, dlq_id)
+    entry, _ = await _one(state, request, caller, dlq_id)
     try:
         return await run_in_threadpool(
             _replay, _ports(request), _engine(state), entry, body.note, caller.subject
         )
     except DeskError as exc:
         field = str(exc).split(":", 1)[0]  # a DeskError names its field first (stage, source)
-        return JSONResponse({"detail": str(exc), "field": field}, status_code=409)
+        return problem(409, "refused", str(exc), field=field)
 
 
 @router.post("/{dlq_id}/discard", response_model=DecisionOut)
 async def discard_letter(
     caller: DistrictOperator, state: State, request: Request, dlq_id: uuid.UUID, body: DiscardIn
 ) -> DecisionOut:
-    entry, _ = await _one(state, request, dlq_id)
+    entry, _ = await _one(state, request, caller, dlq_id)
 
     def write() -> None:
         with _engine(state).begin() as conn:

@@ -1,5 +1,8 @@
 """People for district operators: import a roster sheet, export it, reset a PIN, record shift
 exceptions; and for every operator (in their street), who is on duty now in a grid or community.
+A district operator imports, exports and manages their district's people only (a sheet row naming
+another district's area or person is refused naming its row and column; another district's
+person is unknown); the city operator (城市运行管理中心) everyone.
 
 The import answers 422 with every problem (sheet, row, column) and writes nothing, or 200
 with what was added, changed and deactivated and the new people's PINs, shown this once.
@@ -19,7 +22,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from dispatch.api.answers import ERRORS, Invalid
-from dispatch.api.errors import NotFound
+from dispatch.api.errors import NotFound, problem
 from dispatch.api.state import DistrictOperator, Forbidden, Operator, State
 from dispatch.cases.boot import load_people
 from dispatch.directory import Directory
@@ -34,6 +37,7 @@ from dispatch.people.sql import (
     reset_pin,
 )
 from dispatch.routing.rosters import ExceptionKind, RosterException
+from dispatch.scope import Scope
 
 PG_INT = 2**31 - 1  # roster_exceptions.id is an integer column
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,8 +66,9 @@ class ImportOut(BaseModel):
 
 class ImportRefused(BaseModel):
     detail: str
+    code: Literal["sheet_refused"] = "sheet_refused"
     field: Literal["file"] = "file"
-    problems: list[ProblemOut]
+    problems: list[ProblemOut] = Field(description="every problem: its sheet, row, column (the field)")
 
 
 class PinOut(BaseModel):
@@ -117,10 +122,10 @@ async def _reload(state: State) -> None:
     state.flows.people = await run_in_threadpool(load_people, _engine(state), state.flows.rules.taxonomy)
 
 
-def _import(engine: Engine, name: str, data: bytes, write: bool) -> ImportOutcome:
+def _import(engine: Engine, name: str, data: bytes, write: bool, within: Scope) -> ImportOutcome:
     rows = read_roster_bytes(name, data)
     with engine.begin() as conn:
-        return import_rows(conn, rows, write=write)
+        return import_rows(conn, rows, write=write, within=within)
 
 
 @router.post("/import", response_model=ImportOut, responses={422: {"model": ImportRefused | Invalid}})
@@ -132,18 +137,17 @@ async def import_sheet(
 ) -> Response | ImportOut:
     data = await file.read(MAX_SHEET_BYTES + 1)
     if len(data) > MAX_SHEET_BYTES:
-        return JSONResponse(
-            {"detail": f"larger than {MAX_SHEET_BYTES} bytes", "field": "file"}, status_code=413
-        )
+        return problem(413, "too_large", f"larger than {MAX_SHEET_BYTES} bytes", field="file")
     try:
         outcome = await run_in_threadpool(
-            _import, _engine(state), file.filename or "roster.xlsx", data, not check
+            _import, _engine(state), file.filename or "roster.xlsx", data, not check, caller.scope
         )
     except (SheetError, PeopleError) as exc:
-        return JSONResponse({"detail": str(exc), "field": "file", "problems": []}, status_code=422)
+        return problem(422, "invalid", str(exc), field="file", problems=[])
     if outcome.problems:
         body = ImportRefused(
             detail=outcome.lines()[0],
+            code="sheet_refused",
             problems=[
                 ProblemOut(sheet=p.sheet, row=p.row, column=p.column, message=p.message)
                 for p in outcome.problems
@@ -192,9 +196,11 @@ async def export_sheet(
 
 @router.post("/{worker_id}/reset-pin", response_model=PinOut)
 async def new_pin(caller: DistrictOperator, state: State, worker_id: str) -> PinOut:
+    """A new PIN for an active person of your district (another district's person: 404)."""
+
     def reset() -> str:
         with _engine(state).begin() as conn:
-            return reset_pin(conn, worker_id)
+            return reset_pin(conn, worker_id, within=caller.scope)
 
     try:
         pin = await run_in_threadpool(reset)
@@ -205,9 +211,12 @@ async def new_pin(caller: DistrictOperator, state: State, worker_id: str) -> Pin
 
 @router.get("/exceptions", response_model=list[ExceptionOut])
 async def exceptions(caller: DistrictOperator, state: State, since: date | None = None) -> list[ExceptionOut]:
+    """The shift exceptions of your district's people (the city operator: everyone's)."""
+
     def read() -> list[ExceptionOut]:
         with _engine(state).connect() as conn:
-            rows = list_exceptions(conn, since=since or datetime.now(UTC).date() - timedelta(days=1))
+            since_day = since or datetime.now(UTC).date() - timedelta(days=1)
+            rows = list_exceptions(conn, since=since_day, within=caller.scope)
         return [
             ExceptionOut(
                 id=r.id,
@@ -233,12 +242,12 @@ async def record_exception(
 
     def write() -> int:
         with _engine(state).begin() as conn:
-            return add_exception(conn, exc, by=caller.subject, note=body.note)
+            return add_exception(conn, exc, by=caller.subject, note=body.note, within=caller.scope)
 
     try:
         ident = await run_in_threadpool(write)
-    except PeopleError as err:
-        return JSONResponse({"detail": str(err), "field": "worker_id"}, status_code=422)
+    except PeopleError as err:  # unknown, inactive, or of another district: told apart by nobody
+        return problem(422, "unknown_worker", str(err), field="worker_id")
     await _reload(state)
     return ExceptionOut(
         id=ident,
@@ -258,7 +267,7 @@ async def delete_exception(
 ) -> Response:
     def remove() -> bool:
         with _engine(state).begin() as conn:
-            return remove_exception(conn, exception_id)
+            return remove_exception(conn, exception_id, within=caller.scope)
 
     if not await run_in_threadpool(remove):
         raise NotFound(f"no exception #{exception_id}")
@@ -278,12 +287,12 @@ async def on_duty(
     members and lead) now or `at`, dated exceptions applied. In the operator's scope only."""
     area = grid or community
     if area is None or (grid and community):
-        return JSONResponse({"detail": "give one of grid or community", "field": "grid"}, status_code=422)
+        return problem(422, "required", "give one of grid or community", field="grid")
     if not caller.scope.covers(area):
         raise Forbidden(f"operator {caller.subject} sees {caller.scope.describe()} only")
     when = at or datetime.now(UTC)
     if when.tzinfo is None:
-        return JSONResponse({"detail": "at: give an offset", "field": "at"}, status_code=422)
+        return problem(422, "needs_timezone", "at: give an offset", field="at")
 
     def load() -> Directory:
         with _engine(state).connect() as conn:

@@ -1,7 +1,8 @@
 """Surges on the board: list them (with their KPI split), declare one by drawing an area or
-picking divisions, end one. Declaring and ending are for district operators (区社会治理中心);
-every operator sees the list. CAP warnings arrive by the emergency feed (streams/agents/surge.py)
-and show here beside the drawn ones.
+picking divisions, end one. Declaring and ending are for district operators (区社会治理中心), in
+their own district (the city operator: anywhere); every operator sees the surges of their area.
+CAP warnings arrive by the emergency feed (streams/agents/surge.py) and show here beside the
+drawn ones.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from dispatch.api.answers import ERRORS
 from dispatch.api.edge import Body
 from dispatch.api.errors import NotFound
-from dispatch.api.state import DistrictOperator, Operator, State
+from dispatch.api.state import DistrictOperator, Forbidden, Operator, State
 from dispatch.lifecycle.errors import DetailError
 from dispatch.surge.areas import AreaError, WarningArea
 from dispatch.surge.declarations import Declaration
@@ -161,7 +162,12 @@ async def list_surge_policies(caller: Operator) -> RuleList:
 @router.post("/surges", response_model=SurgeOut, status_code=201)
 async def declare_surge(body: SurgeIn, caller: DistrictOperator, state: State) -> SurgeOut:
     """Put a warning in force over a drawn area or picked divisions: new cases there open under
-    its policy (config/surge.toml) and the open cases of its categories are raised now."""
+    its policy (config/surge.toml) and the open cases of its categories are raised now. A district
+    operator's surge covers their district's grids only (a drawn area reaching past the boundary
+    stops at it; a picked division of another district is 403)."""
+    for i, code in enumerate(body.area.geocodes):
+        if not caller.scope.covers(code):
+            raise Forbidden(f"area.geocodes[{i}]: {code} is outside your {caller.scope.describe()}")
     policy = load_surge_policy()
     rule = policy.rule(body.warning, body.level)
     if rule is None:
@@ -201,7 +207,7 @@ async def declare_surge(body: SurgeIn, caller: DistrictOperator, state: State) -
     )
     async with state.pool.connection() as conn:
         try:
-            declared = await _flows(state).declare(conn, declaration)
+            declared = await _flows(state).declare(conn, declaration, within=caller.scope)
         except SurgeError as exc:
             raise DetailError(exc.field, str(exc)) from None
         kpis = await surge_kpis(conn, [declared.row], policy)
@@ -210,8 +216,18 @@ async def declare_surge(body: SurgeIn, caller: DistrictOperator, state: State) -
 
 @router.post("/surges/{surge_id}/end", response_model=SurgeOut)
 async def end_surge(surge_id: SurgeId, caller: DistrictOperator, state: State) -> SurgeOut:
-    """End a surge now (an ended one stays as it was). Priorities already raised stay raised."""
+    """End a surge now (an ended one stays as it was). Priorities already raised stay raised.
+    A district operator ends their district's surges; one reaching other districts too (a CAP
+    warning's, the city's) only the city operator ends (403); another district's is 404."""
     async with state.pool.connection() as conn:
+        found = await surge_rows(conn, surge_id=surge_id)
+        grids = found[0]["grids"] if found else []
+        if not any(caller.scope.covers(g) for g in grids):
+            raise NotFound()
+        if not all(caller.scope.covers(g) for g in grids):
+            raise Forbidden(
+                f"surge {surge_id} reaches beyond your {caller.scope.describe()}: the city ends it"
+            )
         row = await _flows(state).end(conn, surge_id, EndReason.OPERATOR, caller.subject)
         if row is None:
             raise NotFound()

@@ -15,8 +15,7 @@ from sqlalchemy import Engine, text
 from dispatch.api.views import next_deadline
 from dispatch.revisits.values import status_at
 from dispatch.sla.calendar import Timekeeper
-from dispatch.sla.deadlines import timekeeper_for
-from dispatch.sla.policy import load_sla
+from dispatch.sla.policy_book import load_policy_book
 from schemas.open311_status import ReturnVisit, StatusUpdate
 
 CLOSED_STATES = frozenset({"closed", "rejected"})
@@ -59,7 +58,7 @@ class DispatchStatus:
 
     def __init__(self, engine: Engine, timekeeper: Timekeeper | None = None) -> None:
         self.engine = engine
-        self.timekeeper = timekeeper or timekeeper_for(load_sla())
+        self.timekeeper = timekeeper or load_policy_book().tk  # working time: the deployment's
 
     def statuses(self, report_ids: Sequence[str]) -> Mapping[str, StatusUpdate]:
         ids = [i for i in report_ids if _is_uuid(i)]

@@ -73,19 +73,21 @@ async def done_tasks(conn: Conn, since: datetime) -> list[DoneTask]:
 
 async def open_tasks(
     conn: Conn, tk: Timekeeper, scope: Scope = CITY
-) -> tuple[list[OpenTask], dict[str, str]]:
+) -> tuple[list[OpenTask], dict[str, dict[str, str | None]]]:
     """The active tasks (in `scope`, `dispatch.scope`) with their resolve deadlines; and each
-    task's incident community (for the people who might take it)."""
+    task's incident areas by task id (the community: for the people who might take it; the
+    district: whose board it is on, also for a case at its district's centre)."""
     cur = await conn.execute(
         sql.SQL(
             "SELECT t.task_id::text, t.incident_id::text, i.category, i.priority, t.grid_code, t.assignee_id,"
-            " t.assignee_role, t.created_at, t.accepted_at, i.clocks, i.community_code, t.arrived_at"
+            " t.assignee_role, t.created_at, t.accepted_at, i.clocks, i.community_code, t.arrived_at,"
+            " i.district_code"
             " FROM tasks t JOIN incidents i USING (incident_id)"
             " WHERE t.status = 'active' AND t.resolved_at IS NULL AND {}"
         ).format(scope.where("i"))
     )
     out: list[OpenTask] = []
-    communities: dict[str, str] = {}
+    areas: dict[str, dict[str, str | None]] = {}
     for (
         tid,
         iid,
@@ -99,6 +101,7 @@ async def open_tasks(
         clocks,
         community,
         arrived,
+        district,
     ) in await cur.fetchall():
         deadline = None
         resolve = clocks_from(clocks or {}).get(ClockName.RESOLVE)
@@ -110,8 +113,8 @@ async def open_tasks(
         out.append(
             OpenTask(tid, iid, cat, Priority(prio), grid, who, role, created, accepted, deadline, arrived)
         )
-        communities[tid] = community or ""
-    return out, communities
+        areas[tid] = {"grid_code": grid, "community_code": community, "district_code": district}
+    return out, areas
 
 
 async def arrivals(conn: Conn, since: datetime, now: datetime, history_since: datetime) -> Arrivals:
@@ -174,12 +177,12 @@ async def board_forecast(
     history_since = now - policy.history
     times = ServiceTimes.measure(await done_tasks(conn, history_since), policy.params)
     recent = await arrivals(conn, now - policy.arrival_window, now, history_since)
-    every, communities = await open_tasks(conn, tk)
+    every, areas = await open_tasks(conn, tk)
     forecasts = forecast(every, times, recent, now)
     queues: dict[str, list[Forecast]] = defaultdict(list)
     for f in forecasts:
         queues[f.task.assignee_id].append(f)
-    mine = [f for f in forecasts if scope.admits({"grid_code": f.task.grid_code})]
+    mine = [f for f in forecasts if scope.admits(areas[f.task.task_id])]
     suggestions: dict[str, Suggestion] = {}
     given: Counter[str] = Counter()
     for f in mine:
@@ -189,8 +192,8 @@ async def board_forecast(
         if category is None:
             continue
         row = {
+            **areas[f.task.task_id],
             "grid_code": f.task.grid_code,
-            "community_code": communities.get(f.task.task_id) or None,
             "street_code": (f.task.grid_code or "")[:9] or None,
         }
         people = slack_of(near(row), queues, forces=category.forces, rosters=rosters, tk=tk, now=now)

@@ -24,7 +24,7 @@ from config.settings import Settings
 from dispatch.calendar.imported_years import ImportedYears, build_calendar, read_imported
 from dispatch.calendar.revisions import import_years
 from dispatch.cases import queries as q
-from dispatch.cases.boot import connect, load_people, store_policy
+from dispatch.cases.boot import connect, load_people, store_policies
 from dispatch.cases.flows import CaseFlows
 from dispatch.intake.rules import IntakeRules, area_of
 from dispatch.kpi.metrics import DispatchMetrics
@@ -32,7 +32,8 @@ from dispatch.sla.calendar import WorkingCalendar, package_last_year, rule_based
 from dispatch.sla.deadlines import HOLIDAYS_FILE, read_schedules
 from dispatch.sla.errors import SlaError
 from dispatch.sla.forecast import forecast
-from dispatch.sla.policy import Area, load_sla
+from dispatch.sla.policy import Area
+from dispatch.sla.policy_book import load_policy_book
 
 
 def _refuse(message: str) -> int:
@@ -67,7 +68,7 @@ async def _import(settings: Settings, path: Path) -> int:
             metrics=DispatchMetrics.create(CollectorRegistry()),
             clock=settings.clock(),
         )
-        await store_policy(conn, rules.escalation)
+        await store_policies(conn, rules.book)
         result = await import_years(conn, flows, schedules, now=flows.clock(), origin=str(path), text=text)
     finally:
         await conn.close()
@@ -101,7 +102,7 @@ async def _imported(settings: Settings) -> ImportedYears:
 def calendar_now(settings: Settings) -> tuple[WorkingCalendar, ImportedYears]:
     """The calendar every process computes with right now (config/holidays.toml + imports)."""
     imported = asyncio.run(_imported(settings))
-    return build_calendar(load_sla(), imported), imported
+    return build_calendar(load_policy_book().shared.sla, imported), imported
 
 
 def _year_doc(calendar: WorkingCalendar, imported: ImportedYears, year: int) -> dict[str, Any]:
@@ -192,9 +193,11 @@ def _sla_deadline(settings: Settings, args: argparse.Namespace) -> int:
         area = asyncio.run(_street_area(settings, args.street)) if args.street else Area.CITY
         calendar, _ = calendar_now(settings)
         rules.tk.working.adopt(calendar)
+        district = args.district or (args.street[:6] if args.street else None)
+        policy = rules.policy_of(district)  # the district's own limits and ladder (the policy book)
         plan = forecast(
-            rules.deadlines,
-            rules.escalation,
+            policy.deadlines,
+            policy.escalation,
             category=args.category,
             priority=priority,
             start=start,
@@ -237,5 +240,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--priority", required=True)
     p.add_argument("--from", dest="start", required=True, help="ISO-8601 with offset")
     p.add_argument("--street", default=None, help="street code (towns have the rural verification limit)")
+    p.add_argument(
+        "--district",
+        default=None,
+        help="district code whose policy applies (default: the --street's district, else the shared policy)",
+    )
     p.add_argument("--json", action="store_true", help="clock names as keys")
     p.set_defaults(func=_sla_deadline)

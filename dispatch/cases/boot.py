@@ -20,6 +20,7 @@ from config.settings import Settings
 from dispatch.cases.people import People
 from dispatch.directory import Directory
 from dispatch.sla.ladder import EscalationPolicy
+from dispatch.sla.policy_book import PolicyBook
 
 
 def libpq_url(db_url: str) -> str:
@@ -63,3 +64,9 @@ async def store_policy(conn: AsyncConnection[Any], policy: EscalationPolicy) -> 
         "INSERT INTO sla_policies (policy_id, body) VALUES (%s, %s) ON CONFLICT DO NOTHING",
         (policy.fingerprint, Jsonb(policy.to_document())),
     )
+
+
+async def store_policies(conn: AsyncConnection[Any], book: PolicyBook) -> None:
+    """Every ladder of the policy book (the shared one and each district's), stored once each."""
+    for policy in book.escalations():
+        await store_policy(conn, policy)

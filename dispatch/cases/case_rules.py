@@ -1,5 +1,9 @@
-"""The rules one stored case is computed with: its limits (category, priority, area) and the
-escalation ladder frozen with it (`policy_id`), loaded once per process and kept.
+"""The rules one stored case is computed with: its limits (category, priority, area) under its
+district's policy (`dispatch.sla.policy_book`) and the escalation ladder frozen with it
+(`policy_id`), loaded once per process and kept.
+
+A clock keeps the budget it was started with, and the ladder is the one the case opened under:
+a policy changed since (shared or the district's) applies to clocks started from then on.
 
 Shared by the case flows (API commands, the SLA tracker) and the intake's urgency raises, so a
 case's clocks are always read with the same limits whoever touches it.
@@ -45,7 +49,7 @@ class CaseRulesLoader:
     def __init__(self, rules: IntakeRules, surges: SurgePolicy | None = None) -> None:
         self.rules = rules
         self.surges = surges if surges is not None else load_surge_policy()
-        self._policies: dict[str, EscalationPolicy] = {rules.escalation.fingerprint: rules.escalation}
+        self._policies: dict[str, EscalationPolicy] = {p.fingerprint: p for p in rules.book.escalations()}
         self._areas: dict[str, Area] = {}
         self._factors: tuple[datetime | None, dict[str, float]] = (None, {})
         """Surge factors read at one `now` (an SLA pass asks for many cases at the same now)."""
@@ -68,14 +72,15 @@ class CaseRulesLoader:
             if street not in self._areas:
                 self._areas[street] = area_of(await q.street_name(conn, street))
             area = self._areas[street]
-        limits = self.rules.deadlines.limits(incident["category"], Priority(incident["priority"]), area)
+        district = self.rules.policy_of(incident.get("district_code"))
+        limits = district.deadlines.limits(incident["category"], Priority(incident["priority"]), area)
         surge_id = incident.get("surge_id")
         if surge_id:
             factor = await self.surge_factor(
                 conn, str(surge_id), incident["category"], now or datetime.now(UTC)
             )
             limits = scaled(limits, factor)
-        return CaseRules(limits, policy, self.rules.tk, self.rules.sla.extension)
+        return CaseRules(limits, policy, self.rules.tk, district.sla.extension)
 
     async def surge_factor(
         self, conn: AsyncConnection[Any], surge_id: str, category: str, now: datetime

@@ -349,14 +349,17 @@ class CaseFlows:
             address=report.address,
             description=report.description,
             now=now,
-            policy_id=self.rules.escalation.fingerprint,
+            policy_id=self.rules.policy_of(opened.report.district_code).escalation.fingerprint,
         )
         task = task_row(opened, now=now)
         events = []
         for event in opened.events:
             is_dispatch = task is not None and event.sequence == len(opened.events)
             ev = event_row(
-                event, grid_code=opened.report.grid_code, task_id=opened.task_id if is_dispatch else None
+                event,
+                grid_code=opened.report.grid_code,
+                district_code=opened.report.district_code,
+                task_id=opened.task_id if is_dispatch else None,
             )
             ev["street_code"] = opened.report.street_code
             events.append(ev)

@@ -6,6 +6,14 @@ escalation document (what `sla.escalations` publishes), and `ClockState.after_st
 so the step is never taken again. A red step on an unaccepted task also reassigns it through
 the router (`route` is the caller's: it needs the directory and people's open work).
 
+Why the reassigned task's ladder goes on from the step after the one that reassigned it: the
+limit is the holder's, the ladder is the case's. The new holder's accept clock starts in full,
+but its run keeps the steps the case already took, so a task nobody accepts is reassigned once
+per reassigning step and then climbs (street center at the next rung, district center after).
+Restarting the ladder with the clock reassigned such a task at every limit, for as long as
+anyone was left to take it (every 3 minutes at P0, between the same two people), and its
+street and district steps were never reached.
+
 Why one event per step, even when the tracker catches up after an outage: the KPIs count every
 step, and the `overtaken` flag tells consumers to notify only the highest level.
 """
@@ -20,7 +28,7 @@ from dispatch.cases.work import Assignment, CaseWork
 from dispatch.codec import iso
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.states import OPEN, Action, CaseState, Role
-from dispatch.sla.clocks import ClockName
+from dispatch.sla.clocks import ClockName, ClockState
 from dispatch.sla.errors import CalendarRangeError
 from dispatch.sla.escalation import StepResult, next_step, next_step_at
 from dispatch.sla.ladder import LadderTarget
@@ -59,6 +67,7 @@ def _about(work: CaseWork) -> dict[str, Any]:
         "grid_code": inc.get("grid_code"),
         "community_code": inc.get("community_code"),
         "street_code": inc.get("street_code"),
+        "district_code": inc.get("district_code"),
         "at": iso(work.now),
     }
 
@@ -133,9 +142,16 @@ def take_due_steps(work: CaseWork, *, route: Route, targets: Targets) -> StepOut
                         f"not accepted within the {name} limit: reassigned ({assignment.reason})",
                         assignment=assignment,
                     )
+                    work.clocks[name] = carried_ladder(work.clocks[name], result.index)
                     reassigned += 1
-                break  # the reassignment restarted the owner clocks: their ladder starts afresh
+                break  # the new holder's run: its next step is not due yet
     return StepOutcome(steps, reassigned, alarm)
+
+
+def carried_ladder(fresh: ClockState, index: int) -> ClockState:
+    """The new holder's accept run after the tracker reassigned the task at step `index`: the
+    full limit from now, the ladder past `index` (see the module doc)."""
+    return fresh.after_step(index)
 
 
 def manual_escalation(work: CaseWork, actor: Actor, level: LadderTarget, targets: Targets) -> dict[str, Any]:

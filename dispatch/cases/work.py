@@ -245,7 +245,12 @@ class CaseWork:
             extras["photos"] = list(photos)
         if action is Action.CLOSE:
             extras["on_time"] = self._closed_on_time()
-        row = event_row(event, grid_code=self.incident.get("grid_code"), task_id=task_id)
+        row = event_row(
+            event,
+            grid_code=self.incident.get("grid_code"),
+            district_code=self.incident.get("district_code"),
+            task_id=task_id,
+        )
         row["street_code"] = self.incident.get("street_code")
         if extras:
             row["data"].update(extras)  # the row's own document, built just above

@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from config.settings import Settings
 from dispatch.deadletters.desk import Decided, Entry, unique
 from dispatch.deadletters.models import DeadLetterDecisionRow, Decision
-from dispatch.deadletters.ports import ReadToEnd, ReplayPorts
+from dispatch.deadletters.places import named_place, visible
+from dispatch.deadletters.ports import PointOfRecord, ReadToEnd, ReplayPorts
+from dispatch.scope import Scope
 from schemas.cap_record import CAP_RECORD_SCHEMA, CAP_TOPIC
 from schemas.dead_letter import DLQ_TOPIC, Origin, Stage, decode, raw_bytes
 from schemas.report import Source
@@ -68,6 +70,56 @@ def read_entries(settings: Settings, read_to_end: ReadToEnd) -> dict[uuid.UUID, 
     if skipped:
         log.warning("dlq: %d record(s) on %s are not dead letters v1; skipped", skipped, DLQ_TOPIC)
     return unique(records)
+
+
+_DISTRICT_OF_POINTS = text(
+    """
+    WITH in_force AS (
+        SELECT DISTINCT ON (district_code) id FROM geo_layer_version WHERE effective_from <= now()
+        ORDER BY district_code, effective_from DESC, id DESC
+    )
+    SELECT p.n, min(d.code)
+    FROM unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[])) WITH ORDINALITY AS p(lon, lat, n)
+    JOIN geo_district d ON d.version_id IN (SELECT id FROM in_force)
+     AND ST_Covers(d.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
+    GROUP BY p.n
+    """
+)
+
+
+def letter_districts(
+    conn: Connection, entries: dict[uuid.UUID, Entry], point_of_record: PointOfRecord | None = None
+) -> dict[uuid.UUID, str | None]:
+    """Each letter's district (`dispatch.deadletters.places`; None: the city's only): a code its
+    record names, or the district whose outline in force holds its point (one query for all)."""
+    out: dict[uuid.UUID, str | None] = {}
+    pending: list[tuple[uuid.UUID, tuple[float, float]]] = []
+    for dlq_id, entry in entries.items():
+        place = named_place(entry.letter, point_of_record)
+        out[dlq_id] = place.district if place else None
+        if place is not None and place.point is not None:
+            pending.append((dlq_id, place.point))
+    if pending:
+        found = conn.execute(
+            _DISTRICT_OF_POINTS,
+            {"lons": [p[0] for _, p in pending], "lats": [p[1] for _, p in pending]},
+        )
+        for n, code in found:
+            out[pending[int(n) - 1][0]] = str(code)
+    return out
+
+
+def scoped(
+    conn: Connection,
+    entries: dict[uuid.UUID, Entry],
+    scope: Scope,
+    point_of_record: PointOfRecord | None = None,
+) -> dict[uuid.UUID, Entry]:
+    """The letters an operator of `scope` sees and decides (the city operator: all of them)."""
+    if scope.whole_city:
+        return entries
+    districts = letter_districts(conn, entries, point_of_record)
+    return {i: e for i, e in entries.items() if visible(districts[i], scope)}
 
 
 def decisions(conn: Connection) -> dict[uuid.UUID, Decided]:

@@ -4,7 +4,7 @@ The desk reads `reports.dlq` to its end and sends a letter's raw bytes the way t
 came: through its feed's adapter again, straight back onto `reports.<source>`, or back onto
 the agents' own topic it was read from (`alerts.cap`, `replies.hotline`). Reading a
 topic and the producers' adapters and publisher belong to other layers (`streams.read`,
-`producers/`), so the desk declares the three calls it makes and the composition roots in
+`producers/`), so the desk declares the calls it makes and the composition roots in
 `deploy/processes/` (the API process, the `yiwang dlq` command) pass them in.
 """
 
@@ -68,6 +68,13 @@ class SendRecord(Protocol):
     ) -> str: ...
 
 
+class PointOfRecord(Protocol):
+    """The point an agency's raw record names by its adapter's own fields (lon, lat, crs), read
+    without the adapter's other checks; None when it names none that can be read."""
+
+    def __call__(self, source: Source, raw: bytes) -> tuple[float, float, str] | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ReplayPorts:
     """The producers' side one run of replays sends through (one publisher, closed after)."""
@@ -84,3 +91,6 @@ class DeskPorts:
 
     read_to_end: ReadToEnd
     open_replay: Callable[[], AbstractContextManager[ReplayPorts]]
+    point_of_record: PointOfRecord | None = None
+    """Places an `adapter` letter in its district (dispatch/deadletters/places.py); None: the
+    city's only."""

@@ -114,7 +114,6 @@ class IntakeService:
         self.publish = publish
         self.publish_many = publish_many
         self.clock = clock
-        self.policy_id = rules.escalation.fingerprint
         self.case_rules = CaseRulesLoader(rules)
         self.surges = SurgeBook(rules, load_surge_policy())  # surge hook: warnings in force (dispatch.surge)
         self.topics = {
@@ -335,7 +334,14 @@ class IntakeService:
                     now=now,
                 )
             )
-            out.incidents.append(incident_row(d, report.report, now=now, policy_id=self.policy_id))
+            out.incidents.append(
+                incident_row(
+                    d,
+                    report.report,
+                    now=now,
+                    policy_id=self.rules.policy_of(d.report.district_code).escalation.fingerprint,
+                )
+            )
             task = task_row(d, now=now)
             if task is not None:
                 out.tasks.append(task)
@@ -345,6 +351,7 @@ class IntakeService:
                     event_row(
                         event,
                         grid_code=d.report.grid_code,
+                        district_code=d.report.district_code,
                         task_id=d.task_id if is_dispatch else None,
                         published_at=now,
                     )

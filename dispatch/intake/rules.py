@@ -40,10 +40,11 @@ from dispatch.routing.router import Router
 from dispatch.routing.values import Candidate, DecisionKind, RoutingDecision, RoutingIncident, RoutingRule
 from dispatch.sla.calendar import Timekeeper
 from dispatch.sla.clocks import ClockName, ClockState, apply_effects
-from dispatch.sla.deadlines import Deadlines, timekeeper_for
+from dispatch.sla.deadlines import Deadlines
 from dispatch.sla.escalation import next_check
-from dispatch.sla.ladder import EscalationPolicy, load_escalation
-from dispatch.sla.policy import Area, SlaPolicy, load_sla
+from dispatch.sla.ladder import EscalationPolicy
+from dispatch.sla.policy import Area, SlaPolicy
+from dispatch.sla.policy_book import DistrictPolicy, PolicyBook, load_policy_book
 from dispatch.surge.overlay import NO_SURGE, SurgeOverlay
 
 ID_NAMESPACE = uuid.UUID("3b5c0d8e-9a41-5f3e-8d2b-6c7e1f9a2d40")
@@ -194,6 +195,7 @@ class IntakeRules:
         escalation: EscalationPolicy,
         sla: SlaPolicy,
         triage: frozenset[str] = frozenset(),
+        book: PolicyBook | None = None,
     ) -> None:
         self.taxonomy = taxonomy
         self.triage = triage
@@ -204,13 +206,19 @@ class IntakeRules:
         self.escalation = escalation
         self.sla = sla
         self.tk: Timekeeper = deadlines.tk
+        # --- the policy book (dispatch.sla.policy_book): a case opens under its district's
+        # limits and ladder; `sla`, `escalation` and `deadlines` above are the shared ones
+        self.book = book or PolicyBook(DistrictPolicy(sla, escalation, deadlines), {}, deadlines.tk)
+
+    def policy_of(self, district_code: str | None) -> DistrictPolicy:
+        """The policy a case of `district_code` opens and runs under (`PolicyBook.of`)."""
+        return self.book.of(district_code)
 
     @classmethod
     def load(cls) -> IntakeRules:
         taxonomy = load_taxonomy()
-        sla = load_sla(taxonomy=taxonomy)
-        tk = timekeeper_for(sla)
-        escalation = load_escalation()
+        book = load_policy_book(taxonomy=taxonomy)
+        sla, tk, escalation = book.shared.sla, book.tk, book.shared.escalation
         router = Router(
             taxonomy=taxonomy,
             workforce=load_workforce(),
@@ -222,10 +230,11 @@ class IntakeRules:
             taxonomy=taxonomy,
             merge=MergePolicy.load(taxonomy=taxonomy),
             router=router,
-            deadlines=Deadlines(sla, taxonomy, tk),
+            deadlines=book.shared.deadlines,
             escalation=escalation,
             sla=sla,
             triage=triage_sources(),
+            book=book,
         )
 
     # --- the batch -------------------------------------------------------------------
@@ -314,12 +323,13 @@ class IntakeRules:
             now=now,
         )
         report = replace(report, priority=surged.priority)
+        policy = self.policy_of(report.district_code)
         limits = surged.limits(
-            self.deadlines.limits(report.category.code, report.priority, area_of(report.street_name))
+            policy.deadlines.limits(report.category.code, report.priority, area_of(report.street_name))
         )
         surge_id = surged.surge.surge_id if surged.surge is not None else None
         # --- end of the surge hook (surged.router, surged.noted and surge_id below)
-        ext = self.sla.extension
+        ext = policy.sla.extension
         result = open_case(
             incident_id,
             street_code=report.street_code,
@@ -340,7 +350,7 @@ class IntakeRules:
                 OUTSIDE_REASON if outside else TRIAGE_REASON,
                 report.category.lead_department,
             )
-            next_at, note = self.next_check(clocks, now)
+            next_at, note = self.next_check(clocks, now, policy.escalation)
             return Opened(
                 report,
                 incident_id,
@@ -393,13 +403,14 @@ class IntakeRules:
             clocks = apply_effects(clocks, result.clock_effects, now, limits=limits, tk=self.tk)
             task_id = task_id_for(incident_id, result.event.sequence)
             case = result.case
-        next_at, note = self.next_check(clocks, now)
+        next_at, note = self.next_check(clocks, now, policy.escalation)
         return Opened(
             report, incident_id, case, tuple(events), clocks, decision, task_id, next_at, note, surge_id
         )
 
     def next_check(
-        self, clocks: dict[ClockName, ClockState], now: datetime
+        self, clocks: dict[ClockName, ClockState], now: datetime, escalation: EscalationPolicy | None = None
     ) -> tuple[datetime | None, str | None]:
-        """When the SLA tracker must next look at these clocks, and an alarm note if any."""
-        return next_check(self.escalation, clocks, now, self.tk)
+        """When the SLA tracker must next look at these clocks (under `escalation`, default the
+        shared ladder), and an alarm note if any."""
+        return next_check(escalation or self.escalation, clocks, now, self.tk)

@@ -3,9 +3,9 @@
 A case is overdue once any of its clocks overran its limit: an escalation step at or past
 100 % of a limit was taken (`escalate` with `data.escalation.fraction >= 1`), or a transition
 stopped a clock late (`data.sla.<clock>.late`). Both are recorded on the event when they
-happen, so the count never depends on the light shown now: a red step on an unaccepted task
-reassigns it, the new holder's clocks start afresh and the light turns green again, yet the
-case stays overdue. A yellow (80 %) reminder to the assignee is not an overrun.
+happen, so the count never depends on the light shown now: a rework or a hand-over by an
+operator restarts the clocks and the light turns green again, yet the case stays overdue. A
+yellow (80 %) reminder to the assignee is not an overrun.
 
 - `overrun(e)` — the predicate on one event row (the KPIs count cases with one in the period);
 - `OVERDUE_CASE` — the predicate on an incident row `i`: it has such an event;

@@ -80,16 +80,25 @@ class Person:
 
 
 def check_rows(
-    rows: Iterable[SheetRow], *, areas: Areas, workforce: Workforce, rosters: Iterable[str]
+    rows: Iterable[SheetRow],
+    *,
+    areas: Areas,
+    workforce: Workforce,
+    rosters: Iterable[str],
+    within: str | None = None,
 ) -> tuple[list[Person], list[Problem]]:
-    """The people of the sheet, or (when the list is not empty) every problem found."""
+    """The people of the sheet, or (when the list is not empty) every problem found.
+
+    `within`: the importing operator's district (None: the city operator, every district); a
+    row naming an area of another district is refused, naming the column that names it, and a
+    district-level person of the sheet is of that district unless the row says otherwise."""
     roster_codes = frozenset(rosters)
     seen: dict[str, SheetRow] = {}
     people: list[Person] = []
     problems: list[Problem] = []
     for row in rows:
         found: list[Problem] = []
-        person = _check(row, areas, workforce, roster_codes, found)
+        person = _check(row, areas, workforce, roster_codes, found, within=within)
         wid = row.cells["worker_id"]
         if wid and wid in seen:
             first = seen[wid]
@@ -110,7 +119,13 @@ def check_rows(
 
 
 def _check(
-    row: SheetRow, areas: Areas, workforce: Workforce, rosters: frozenset[str], out: list[Problem]
+    row: SheetRow,
+    areas: Areas,
+    workforce: Workforce,
+    rosters: frozenset[str],
+    out: list[Problem],
+    *,
+    within: str | None,
 ) -> Person | None:
     c = row.cells
 
@@ -136,7 +151,7 @@ def _check(
     if active not in _TRUE | _FALSE:
         bad("active", f"{c['active']!r}: yes or no")
     place = _place(c, force, areas, bad) if force is not None else None
-    district = _district(c, place, areas, bad) if place is not None else None
+    district = _district(c, place, areas, bad, within) if place is not None else None
     home = _home(c, areas, place, bad)
     if out or force is None or place is None or home is None or district is None:
         return None
@@ -186,30 +201,44 @@ def _place(c: Mapping[str, str], force: Force, areas: Areas, bad: Bad) -> Place 
     return None, None, None
 
 
-def _district(c: Mapping[str, str], place: Place, areas: Areas, bad: Bad) -> str | None:
+def _district(c: Mapping[str, str], place: Place, areas: Areas, bad: Bad, within: str | None) -> str | None:
     """The person's district: that of their area's code; a district-level person's from the
-    `district_code` column, which may be left out while one district is loaded."""
+    `district_code` column, which may be left out while one district is loaded or when the sheet
+    is a district operator's (`within`: theirs, and no other district's row is taken)."""
     given = c.get("district_code") or None
-    known = areas.district_codes()
     street, community, grid = place
     code = grid or community or street  # the most specific: what the row named
-    if code is not None:
-        if given is not None and given != code[:6]:
-            bad("district_code", f"{given!r}, but {code} is in district {code[:6]}")
-            return None
-        return code[:6]
+    if code is None:
+        return _district_named(given, areas.district_codes(), within, bad)
+    district = code[:6]
+    if given is not None and given != district:
+        bad("district_code", f"{given!r}, but {code} is in district {district}")
+        return None
+    if within is not None and district != within:
+        column = "grid_code" if grid else "community_code" if community else "street_code"
+        bad(column, f"{code} is in district {district}, outside yours ({within})")
+        return None
+    return district
+
+
+def _district_named(given: str | None, known: frozenset[str], within: str | None, bad: Bad) -> str | None:
+    """A district-level person's district: the `district_code` column's, checked."""
+    if given is None and within is not None:
+        return within
+    if given is None and len(known) == 1:
+        return next(iter(known))
     if given is None:
-        if len(known) == 1:
-            return next(iter(known))
         bad(
             "district_code",
             f"required for a district-level role ({len(known)} districts: {', '.join(sorted(known))})",
         )
-        return None
-    if given not in known:
+    elif given not in known:
         bad("district_code", f"unknown district {given!r} (loaded: {', '.join(sorted(known))})")
-        return None
-    return given
+    elif within is not None and given != within:
+        bad("district_code", f"{given!r} is another district than yours ({within})")
+    else:
+        return given
+    return None
 
 
 def _in_grid(

@@ -16,9 +16,10 @@ from config.policy import load_workforce
 from dispatch.directory import Directory
 from dispatch.people.checks import Problem, check_rows
 from dispatch.people.sheet import SheetRow
-from dispatch.people.sql import ImportResult, apply_import, load_areas
+from dispatch.people.sql import ImportResult, apply_import, districts_of, load_areas
 from dispatch.routing.rosters import load_rosters, on_shift, routing_rosters
 from dispatch.routing.values import Candidate
+from dispatch.scope import CITY, Scope
 from dispatch.sla.calendar import WorkingCalendar
 
 MAX_PROBLEMS_SHOWN = 200
@@ -42,12 +43,27 @@ class ImportOutcome:
         return [f"imported {self.rows} row(s): " + self.result.lines()[0], *self.result.lines()[1:]]
 
 
-def import_rows(conn: Connection, rows: list[SheetRow], *, write: bool = True) -> ImportOutcome:
-    """Check `rows` against the district in force; write them (inside the caller's transaction)
-    only when every row passed and `write`."""
+def import_rows(
+    conn: Connection, rows: list[SheetRow], *, write: bool = True, within: Scope = CITY
+) -> ImportOutcome:
+    """Check `rows` against the districts in force; write them (inside the caller's transaction)
+    only when every row passed and `write`. `within`: the importing operator's scope — a
+    district operator's sheet names only their district's areas and people (a row naming
+    another district's area, or a person of another district, is refused naming its column)."""
     people, problems = check_rows(
-        rows, areas=load_areas(conn), workforce=load_workforce(), rosters=load_rosters()
+        rows,
+        areas=load_areas(conn),
+        workforce=load_workforce(),
+        rosters=load_rosters(),
+        within=within.district,
     )
+    if within.district is not None:
+        theirs = districts_of(conn, [r.cells["worker_id"] for r in rows if r.cells["worker_id"]])
+        problems += [
+            Problem(r.sheet, r.row, "worker_id", f"{wid!r} is a person of district {theirs[wid]}, not yours")
+            for r in rows
+            if (wid := r.cells["worker_id"]) in theirs and theirs[wid] != within.district
+        ]
     outcome = ImportOutcome(len(rows), problems)
     if not problems and write:
         outcome.result = apply_import(conn, people)

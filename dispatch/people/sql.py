@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from psycopg import AsyncConnection
-from sqlalchemy import Connection, Row, delete, func, select, text, update
+from sqlalchemy import Connection, Row, delete, func, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from dispatch.api.accounts import hash_secret
@@ -183,18 +183,32 @@ def _store_pins(conn: Connection, pins: dict[str, str]) -> None:
     )
 
 
-def _require_active(conn: Connection, ids: Iterable[str]) -> None:
+def districts_of(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    """The district of each known person among `ids` (active or not)."""
+    t = geo.WorkerRow
+    found = conn.execute(select(t.worker_id, t.district_code).where(t.worker_id.in_(set(ids))))
+    return {worker_id: district for worker_id, district in found}
+
+
+def _of_scope(within: Scope) -> Any:
+    """The people a district operator manages: their district's (the city operator: all)."""
+    t = geo.WorkerRow
+    return t.district_code == within.district if within.district is not None else true()
+
+
+def _require_active(conn: Connection, ids: Iterable[str], within: Scope = CITY) -> None:
+    """Every person named is active and of `within` (another district's looks unknown)."""
     wanted = set(ids)
     t = geo.WorkerRow
-    found = set(conn.scalars(select(t.worker_id).where(t.worker_id.in_(wanted), t.active)))
+    found = set(conn.scalars(select(t.worker_id).where(t.worker_id.in_(wanted), t.active, _of_scope(within))))
     missing = sorted(wanted - found)
     if missing:
         raise PeopleError(f"worker_id: no active person {', '.join(missing)}")
 
 
-def reset_pin(conn: Connection, worker_id: str) -> str:
-    """A new PIN for an active person (the old one stops working); returned once."""
-    _require_active(conn, [worker_id])
+def reset_pin(conn: Connection, worker_id: str, *, within: Scope = CITY) -> str:
+    """A new PIN for an active person of `within` (the old one stops working); returned once."""
+    _require_active(conn, [worker_id], within)
     pin = new_pin()
     _store_pins(conn, {worker_id: pin})
     return pin
@@ -261,9 +275,11 @@ def export_rows(
     ]
 
 
-def add_exception(conn: Connection, exc: RosterException, *, by: str, note: str = "") -> int:
-    """Record a swap, take or leave (both people must be active); returns its id."""
-    _require_active(conn, exc.people)
+def add_exception(
+    conn: Connection, exc: RosterException, *, by: str, note: str = "", within: Scope = CITY
+) -> int:
+    """Record a swap, take or leave (both people must be active, and of `within`); its id."""
+    _require_active(conn, exc.people, within)
     stmt = pg_insert(RosterExceptionRow).values(
         kind=exc.kind.value,
         worker_id=exc.worker_id,
@@ -276,13 +292,21 @@ def add_exception(conn: Connection, exc: RosterException, *, by: str, note: str 
     return int(conn.scalar(stmt.returning(RosterExceptionRow.id)) or 0)
 
 
-def remove_exception(conn: Connection, exception_id: int) -> bool:
+def _managed(within: Scope) -> Any:
+    """Exceptions of a person of `within` (the `worker_id` the exception is about)."""
+    return RosterExceptionRow.worker_id.in_(select(geo.WorkerRow.worker_id).where(_of_scope(within)))
+
+
+def remove_exception(conn: Connection, exception_id: int, *, within: Scope = CITY) -> bool:
+    """Delete one exception of a person of `within` (False: none such, or another district's)."""
     t = RosterExceptionRow
-    return bool(conn.execute(delete(t).where(t.id == exception_id)).rowcount)
+    return bool(conn.execute(delete(t).where(t.id == exception_id, _managed(within))).rowcount)
 
 
-def list_exceptions(conn: Connection, *, since: date) -> list[Row[Any]]:
-    """Exceptions ending on or after `since`, by first day (rows with the table's columns)."""
+def list_exceptions(conn: Connection, *, since: date, within: Scope = CITY) -> list[Row[Any]]:
+    """Exceptions ending on or after `since` of the people of `within`, by first day (rows with
+    the table's columns)."""
     t = RosterExceptionRow
     cols = (t.id, t.kind, t.worker_id, t.other_id, t.first_day, t.last_day, t.note, t.created_by)
-    return list(conn.execute(select(*cols).where(t.last_day >= since).order_by(t.first_day, t.id)))
+    query = select(*cols).where(t.last_day >= since, _managed(within))
+    return list(conn.execute(query.order_by(t.first_day, t.id)))

@@ -30,9 +30,7 @@ from dispatch.people.sheet import SheetError, read_roster
 from dispatch.routing.rosters import load_rosters, routing_rosters
 from dispatch.routing.router import Router
 from dispatch.routing.values import Candidate
-from dispatch.sla.deadlines import Deadlines, timekeeper_for
-from dispatch.sla.ladder import load_escalation
-from dispatch.sla.policy import load_sla
+from dispatch.sla.policy_book import load_policy_book
 from geo.gazetteer import Gazetteer
 from geo.index import GridIndex, GridIndexes, index_from_reference
 from geo.layers import LayerError, LayerSet, combine, parse_features, validate
@@ -47,8 +45,10 @@ POLICY_FILES: tuple[str, ...] = (
     "escalation.toml",
     "rosters.toml",
     "merging.toml",
+    "districts.toml",
 )
-"""The policy files a replay's `--policy` folder may replace (each one on its own)."""
+"""The policy files a replay's `--policy` folder may replace (each one on its own); its
+`districts.toml` holds the districts' overrides of sla.toml and escalation.toml, as config/'s."""
 
 
 class ReplayError(ValueError):
@@ -110,11 +110,14 @@ def load_rules(folder: Path | None = None) -> IntakeRules:
     try:
         taxonomy = load_taxonomy(p["taxonomy.toml"], p["forces.toml"])
         reading = "sla.toml"
-        sla = load_sla(p["sla.toml"], taxonomy=taxonomy)
-        reading = "holidays.toml"
-        tk = timekeeper_for(sla, p["holidays.toml"])
-        reading = "escalation.toml"
-        escalation = load_escalation(p["escalation.toml"])
+        book = load_policy_book(
+            taxonomy=taxonomy,
+            sla=p["sla.toml"],
+            escalation=p["escalation.toml"],
+            districts=p["districts.toml"],
+            holidays=p["holidays.toml"],
+        )
+        sla, tk, escalation = book.shared.sla, book.tk, book.shared.escalation
         reading = "rosters.toml"
         router = Router(
             taxonomy=taxonomy,
@@ -127,14 +130,16 @@ def load_rules(folder: Path | None = None) -> IntakeRules:
         merge = MergePolicy.load(p["merging.toml"], taxonomy=taxonomy)
     except (PolicyError, OSError, ValueError) as exc:
         where = str(p[reading])
-        raise ReplayError(f"--policy: {exc}" if where in str(exc) else f"--policy: {where}: {exc}") from exc
+        named = any(str(path) in str(exc) for path in p.values())  # the policy book names its file
+        raise ReplayError(f"--policy: {exc}" if named else f"--policy: {where}: {exc}") from exc
     return IntakeRules(
         taxonomy=taxonomy,
         merge=merge,
         router=router,
-        deadlines=Deadlines(sla, taxonomy, tk),
+        deadlines=book.shared.deadlines,
         escalation=escalation,
         sla=sla,
+        book=book,
     )
 
 

@@ -265,8 +265,9 @@ class Replay:
 
     def _case_rules(self, category: str, priority: Priority, report: LocatedReport) -> CaseRules:
         rules = self.rules
-        limits = rules.deadlines.limits(category, priority, area_of(report.street_name))
-        return CaseRules(limits, rules.escalation, rules.tk, rules.sla.extension)
+        policy = rules.policy_of(report.district_code)  # the case's district's (the policy book)
+        limits = policy.deadlines.limits(category, priority, area_of(report.street_name))
+        return CaseRules(limits, policy.escalation, rules.tk, policy.sla.extension)
 
     def _open(self, opened: Opened, problem: str | None, now: datetime) -> None:
         out, report = self.out, opened.report
@@ -279,7 +280,11 @@ class Replay:
                 if clock.used > clock.budget:
                     out.clock_late[clock.name.value] += 1
         row = opened_incident_row(
-            opened, address=None, description="", now=now, policy_id=self.rules.escalation.fingerprint
+            opened,
+            address=None,
+            description="",
+            now=now,
+            policy_id=self.rules.policy_of(report.district_code).escalation.fingerprint,
         )
         task = task_row(opened, now=now)
         rules = self._case_rules(report.category.code, report.priority, report)

@@ -1,7 +1,8 @@
 """The log of reporters revealed in clear: one row per reveal, never updated or deleted.
 
-The street is copied from the case at the time of the reveal so the district (and the street
-itself) can list its own reveals without joining cases that may have moved on.
+The street and the district are copied from the case at the time of the reveal so the district
+(and the street itself) can list its own reveals without joining cases that may have moved on;
+a case at its district's centre has no street, and its reveals are its district's.
 """
 
 from __future__ import annotations
@@ -29,5 +30,6 @@ class RevealRow(DispatchBase):
     incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     report_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     street_code: Mapped[str | None] = mapped_column(String(9))
+    district_code: Mapped[str | None] = mapped_column(String(6))
     revealed_by: Mapped[str] = mapped_column(String(96))
     revealed_at: Mapped[datetime] = mapped_column(TZ, server_default=text("now()"))

@@ -16,6 +16,8 @@ from psycopg import AsyncConnection, sql
 from dispatch.scope import Level, Scope
 
 Conn = AsyncConnection[Any]
+REVEAL_AREAS = {Level.DISTRICT: "district_code", Level.STREET: "street_code"}
+"""The area columns of `reporter_reveals` (`dispatch.scope`), copied from the case."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +41,9 @@ async def reveal(conn: Conn, *, incident_id: str, report_id: str, scope: Scope, 
                 WHERE i.incident_id = %(case)s::uuid AND {scope}
                 UNION SELECT m.incident_id FROM incidents m JOIN family f ON m.merged_into = f.incident_id
             )
-            SELECT r.reporter, (SELECT street_code FROM incidents WHERE incident_id = %(case)s::uuid)
-            FROM reports r JOIN family USING (incident_id)
+            SELECT r.reporter, c.street_code, c.district_code
+            FROM reports r CROSS JOIN (SELECT street_code, district_code FROM incidents
+                                       WHERE incident_id = %(case)s::uuid) c JOIN family USING (incident_id)
             WHERE r.report_id = %(report)s::uuid AND r.reporter IS NOT NULL
             """).format(scope=scope.where("i")),
             {"case": incident_id, "report": report_id},
@@ -48,11 +51,11 @@ async def reveal(conn: Conn, *, incident_id: str, report_id: str, scope: Scope, 
         row = await cur.fetchone()
         if row is None:
             return None
-        reporter, street_code = row
+        reporter, street_code, district_code = row
         cur = await conn.execute(
-            "INSERT INTO reporter_reveals (incident_id, report_id, street_code, revealed_by) "
-            "VALUES (%s::uuid, %s::uuid, %s, %s) RETURNING revealed_at",
-            (incident_id, report_id, street_code, by),
+            "INSERT INTO reporter_reveals (incident_id, report_id, street_code, district_code, revealed_by) "
+            "VALUES (%s::uuid, %s::uuid, %s, %s, %s) RETURNING revealed_at",
+            (incident_id, report_id, street_code, district_code, by),
         )
         stamped = await cur.fetchone()
     assert stamped is not None  # INSERT … RETURNING gives its row
@@ -62,7 +65,8 @@ async def reveal(conn: Conn, *, incident_id: str, report_id: str, scope: Scope, 
 async def reveals(
     conn: Conn, *, scope: Scope, incident_id: str | None, limit: int, offset: int
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Reveals, newest first, in the operator's scope (by the street copied from the case) and
+    """Reveals, newest first, in the operator's scope (by the district or the street copied from
+    the case: a district's reveals include those of its cases at the district's centre) and
     optionally of one case."""
     cur = await conn.execute(
         sql.SQL("""
@@ -70,7 +74,7 @@ async def reveals(
         FROM reporter_reveals r
         WHERE {scope} AND (%(case)s::uuid IS NULL OR incident_id = %(case)s::uuid)
         ORDER BY revealed_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s
-        """).format(scope=scope.where("r", {Level.STREET: "street_code"})),
+        """).format(scope=scope.where("r", REVEAL_AREAS)),
         {"case": incident_id, "limit": limit, "offset": offset},
     )
     rows = await cur.fetchall()

@@ -12,7 +12,8 @@ smaller of the category's and the priority's default, both read in the (new) pri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -78,13 +79,16 @@ class SlaPolicy:
     priorities: dict[Priority, PriorityLimits]
     verify: dict[Area, Duration]
     extension: ExtensionPolicy
+    categories: Mapping[str, Duration] = field(default_factory=dict)
+    """`[category.<code>] resolve`: a category's own resolve limit under this policy, in place of
+    the taxonomy's (a district's override names the categories it treats otherwise)."""
 
     def resolve_limit(self, category: Category, priority: Priority) -> Duration | None:
         """The resolve limit for a report of `category` handled at `priority` (see module doc)."""
         default = self.priorities[priority].resolve
         if default is None:
             return None
-        own = category.resolve
+        own = self.categories.get(category.code, category.resolve)
         if own is None:
             return default
         if priority.rank < category.priority.rank:
@@ -110,7 +114,11 @@ class SlaPolicy:
         return self.hours.day if kind is ClockKind.WORKING else _NATURAL_DAY
 
     def check(self, taxonomy: Taxonomy) -> None:
-        """Refuse a policy under which some category of the taxonomy would have no resolve limit."""
+        """Refuse a policy under which some category of the taxonomy would have no resolve limit,
+        or that names a category the taxonomy does not have."""
+        unknown = sorted(set(self.categories) - set(taxonomy.categories))
+        if unknown:
+            raise PolicyError(f"sla: category: unknown categories {unknown} (not in the taxonomy)")
         for category in taxonomy.categories.values():
             row = self.priorities[category.priority]
             if row.resolve is None and not category.agency_led:
@@ -128,7 +136,10 @@ def _duration(table: dict[str, Any], key: str, where: str, *, required: bool = T
         return None
     if not isinstance(value, str):
         raise PolicyError(f'{where}: \'{key}\' must be a duration like "30min", "4h" or "1d"')
-    return Duration.parse(value)
+    try:
+        return Duration.parse(value)
+    except PolicyError as exc:
+        raise PolicyError(f"{where}.{key}: {exc}") from None
 
 
 def _required(table: dict[str, Any], key: str, where: str) -> Duration:
@@ -173,7 +184,13 @@ def parse_sla(doc: dict[str, Any], origin: str = "sla") -> SlaPolicy:
     extension = ExtensionPolicy(
         max_count=max_count, max=_required(ext, "max", f"{origin}: extension"), day=hours.day
     )
-    return SlaPolicy(timezone, hours, priorities, verify, extension)
+    categories: dict[str, Duration] = {}
+    for code, row in doc.get("category", {}).items():
+        where = f"{origin}: category.{code}"
+        if not isinstance(row, dict) or set(row) != {"resolve"}:
+            raise PolicyError(f"{where}: expected one field, 'resolve' (a duration like \"4h\")")
+        categories[code] = _required(row, "resolve", where)
+    return SlaPolicy(timezone, hours, priorities, verify, extension, categories)
 
 
 def load_sla(path: Path = CONFIG_DIR / "sla.toml", taxonomy: Taxonomy | None = None) -> SlaPolicy:

@@ -36,6 +36,7 @@ from dispatch.kpi.queries import SURGE_CASES_SQL, SurgeScope
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.errors import LifecycleError
 from dispatch.lifecycle.states import OPEN, Action, Role
+from dispatch.scope import CITY, Level, Scope
 from dispatch.surge.areas import GridShape, WarningArea, covered_grids
 from dispatch.surge.declarations import CapEffect, Declaration
 from dispatch.surge.models import EndReason
@@ -68,12 +69,14 @@ def area_doc(area: WarningArea) -> Row:
     }
 
 
-async def grid_shapes(conn: Conn, at: datetime) -> list[GridShape]:
-    """The grids of the layer version in force at `at`."""
+async def grid_shapes(conn: Conn, at: datetime, within: Scope = CITY) -> list[GridShape]:
+    """The grids of each district's layer version in force at `at` (those inside `within`)."""
     cur = await conn.execute(
-        "SELECT code, ST_AsBinary(geom) FROM geo_grid WHERE version_id = ("
-        " SELECT id FROM geo_layer_version WHERE effective_from <= %s ORDER BY effective_from DESC, id DESC"
-        " LIMIT 1)",
+        sql.SQL(
+            "SELECT g.code, ST_AsBinary(g.geom) FROM geo_grid g WHERE g.version_id IN ("
+            " SELECT DISTINCT ON (district_code) id FROM geo_layer_version WHERE effective_from <= %s"
+            " ORDER BY district_code, effective_from DESC, id DESC) AND {}"
+        ).format(within.where("g", {Level.GRID: "code"})),
         (at,),
     )
     return [GridShape(code, wkb.loads(bytes(geom))) for code, geom in await cur.fetchall()]
@@ -109,12 +112,15 @@ class SurgeFlows:
         self.cases = cases
         self.policy = policy
 
-    async def declare(self, conn: Conn, d: Declaration) -> Declared:
+    async def declare(self, conn: Conn, d: Declaration, *, within: Scope = CITY) -> Declared:
+        """`within`: the declaring operator's scope — a district operator's surge covers the
+        grids of their district that its area covers, never another district's."""
         now = self.cases.clock()
         async with conn.transaction():
-            grids = sorted(covered_grids(d.area, await grid_shapes(conn, d.starts_at)))
+            grids = sorted(covered_grids(d.area, await grid_shapes(conn, d.starts_at, within)))
             if not grids:
-                raise SurgeError("area", "covers no grid of the district")
+                whose = "any district" if within.whole_city else f"your {within.describe()}"
+                raise SurgeError("area", f"covers no grid of {whose}")
             cur = await conn.execute(
                 "INSERT INTO surges (surge_id, origin, reference, warning, level, title, area, grids,"
                 " starts_at, ends_at, declared_by, declared_at)"

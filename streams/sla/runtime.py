@@ -26,7 +26,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
-from dispatch.cases.boot import connect, load_people, store_policy
+from dispatch.cases.boot import connect, load_people, store_policies
 from dispatch.cases.flows import CaseFlows, Sender, SendMany
 from dispatch.cases.sla_pass import Pass, SlaTracker
 from dispatch.intake.rules import IntakeRules
@@ -70,7 +70,7 @@ class SlaRuntime:
         self.flows.send_many = self.send_many
         self.tracker = SlaTracker(self.flows)
         self.conn = await connect(self.settings, application_name="yiwang-sla")
-        await store_policy(self.conn, rules.escalation)
+        await store_policies(self.conn, rules.book)
         settle_heap()
         log.info("sla: tracker ready (%d people in the directory)", len(people.roles))
 

@@ -335,7 +335,7 @@ function onLive(itemDoc) {
     const cat = itemDoc.category ? categoryName(state.categories, itemDoc.category) : '';
     const ticker = $('#ticker');
     ticker.prepend(h('li', { class: `tick ${itemDoc.kind}`, dataset: { id: itemDoc.incident_id }, onclick: () => openDetail(itemDoc.incident_id) },
-      h('span', { class: 'meta' }, when(itemDoc.at)), ` ${what} ${cat} · ${nameOf(itemDoc.grid_code)}`));
+      h('span', { class: 'meta' }, when(itemDoc.at)), ` ${what} ${cat} · ${nameOf(itemDoc.grid_code || itemDoc.district_code)}`));
     while (ticker.children.length > 40) ticker.lastChild.remove();
     if (itemDoc.incident_id) state.pending.add(itemDoc.incident_id);
   }

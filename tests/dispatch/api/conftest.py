@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from config.settings import Settings
 from deploy.processes.api import create_api
@@ -24,6 +25,8 @@ from dispatch.notices.flows import NoticeFlows
 from dispatch.notices.models import Desk
 from dispatch.notices.rules import CaseEventDoc, load_notice_policy
 from geo.reference import ReferenceDistrict
+from producers.publisher import Publisher
+from schemas.dead_letter import Stage, dead_letter
 from schemas.report import Report
 from tests.casework import (
     JIULONGPO,
@@ -239,3 +242,94 @@ def crew(client: TestClient, world: World, tokens: Tokens) -> Crew:
     assert made.status_code == 201, made.text
     a, b = (v["volunteer_id"] for v in made.json())
     return Crew(a, communities[0], b, communities[1])
+
+
+@dataclass(frozen=True)
+class Scoped:
+    """沙坪坝's own resources beside the cases (and one letter that is the city's only), for the
+    district rows of the matrix; and a 九龙坡 case at its district's centre (no street,
+    community or grid: placed only by its district)."""
+
+    sb_letter: str  # a dead letter of the intake stage whose report lies in 沙坪坝
+    city_letter: str  # one whose point lies outside every district loaded: the city's only
+    sb_agency_letter: str  # a police record refused by its adapter, its own point fields in 沙坪坝
+    mark: str  # the field both letters name (unique to the session)
+    sb_worker: str  # an active person of 沙坪坝 (none of the world's cases' streets)
+    sb_surge: str  # a surge declared by 沙坪坝's operator over one of its streets, starting later
+    unplaced: Case  # 九龙坡's case at its district's centre
+
+
+async def _unplaced(conn: Any, template: Case) -> Case:
+    case = await _moved_to_jiulongpo(conn, template)
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE incidents SET street_code = NULL, community_code = NULL, grid_code = NULL, "
+            "placement_reason = 'no grid holds it: to its district centre' WHERE incident_id = %s::uuid",
+            (case.incident_id,),
+        )
+        await conn.execute(
+            "UPDATE tasks SET street_code = NULL, grid_code = NULL WHERE incident_id = %s::uuid",
+            (case.incident_id,),
+        )
+        await conn.execute(
+            "UPDATE reports SET grid_code = NULL WHERE incident_id = %s::uuid", (case.incident_id,)
+        )
+    return case
+
+
+@pytest.fixture(scope="session")
+def scoped(kafka: Settings, engine: Engine, client: TestClient, tokens: Tokens, world: World) -> Scoped:
+    mark = f"probe_{uuid.uuid4().hex[:12]}"
+    point = world.a1.report.location
+    inside = {"location": {"lon": point.lon, "lat": point.lat, "crs": str(point.crs)}, "mark": mark}
+    outside = {"location": {"lon": 106.60, "lat": 29.56, "crs": "wgs84"}, "mark": mark}
+    letters = [
+        dead_letter("hotline", Stage.INTAKE, orjson.dumps(doc), mark, f"{mark}: a probe")
+        for doc in (inside, outside)
+    ]
+    police = {"jjdbh": mark, "ajlb": "0698", "zbx": point.lon, "zby": point.lat, "zbxt": str(point.crs)}
+    letters.append(dead_letter("police", Stage.ADAPTER, orjson.dumps(police), mark, f"{mark}: a probe"))
+    publisher = Publisher(kafka)
+    try:
+        for letter in letters:
+            publisher.send_dead_letter(letter).get(timeout=30)
+    finally:
+        publisher.close()
+    with engine.connect() as conn:
+        worker = conn.execute(
+            text(
+                "SELECT worker_id FROM workers WHERE active AND district_code = '500106' AND grid_code "
+                "IS NOT NULL AND street_code NOT IN (:a, :b) ORDER BY worker_id LIMIT 1"
+            ),
+            {"a": STREET_A, "b": STREET_B},
+        ).scalar_one()
+    later = datetime.now(UTC) + timedelta(days=30)
+    surge = client.post(
+        "/surges",
+        headers=tokens.operator(),
+        json={
+            "warning": "暴雨",
+            "level": "红色",
+            "area": {"geocodes": [worker[:9]]},
+            "starts_at": later.isoformat(),
+            "until": (later + timedelta(days=1)).isoformat(),
+        },
+    )
+    assert surge.status_code == 201, surge.text
+
+    async def unplaced() -> Case:
+        conn = await connect(kafka, application_name="yiwang-test")
+        try:
+            return await _unplaced(conn, world.b1)
+        finally:
+            await conn.close()
+
+    return Scoped(
+        sb_letter=str(letters[0].dlq_id),
+        city_letter=str(letters[1].dlq_id),
+        sb_agency_letter=str(letters[2].dlq_id),
+        mark=mark,
+        sb_worker=str(worker),
+        sb_surge=surge.json()["surge_id"],
+        unplaced=asyncio.run(unplaced()),
+    )

@@ -61,6 +61,24 @@ def test_a_district_operator_hears_only_their_district_and_the_city_all() -> Non
     assert for_operator(theirs, CITY) and for_operator(escalation, CITY)
 
 
+def test_a_case_at_its_districts_centre_reaches_that_districts_operator_only() -> None:
+    """An event of a case no grid holds names only its district (dispatch.events' `district_code`):
+    its district's operator and the city hear it, another district's and every street operator
+    do not; the escalation document names the district the same way."""
+    event = {"event": {"incident_id": "i3", "action": "report", "grid_code": None, "street_code": None}}
+    for topic, doc in (
+        ("dispatch.events", {"event": {**event["event"], "district_code": "500107"}}),
+        ("sla.escalations", {"incident_id": "i3", "step": "red", "district_code": "500107"}),
+    ):
+        item = board_item(topic, orjson.dumps(doc))
+        assert item is not None and item["district_code"] == "500107"
+        assert for_operator(item, Scope(district="500107")) and for_operator(item, CITY)
+        assert not for_operator(item, Scope(district="500106"))
+        assert not for_operator(item, Scope(street="500107001"))
+    older = board_item("dispatch.events", orjson.dumps(event))  # before events named their district
+    assert older is not None and not for_operator(older, Scope(district="500107"))
+
+
 def test_a_subscriber_that_falls_behind_gets_one_resync() -> None:
     async def run() -> list[dict[str, object]]:
         sub = Subscriber(Scope(street="500106001"))

@@ -125,8 +125,8 @@ T1 = datetime(2025, 4, 9, 10, 0, tzinfo=SH)  # a Wednesday, a month of its own
 async def test_the_board_and_the_kpis_count_the_same_overdue_cases(
     kafka: Settings, engine: Engine, district: ReferenceDistrict
 ) -> None:
-    """An unaccepted task reassigned at its red step turns green again, yet stays overdue on
-    both; a clock stopped late counts too; an 80 % reminder is neither overdue nor escalated."""
+    """An unaccepted task reassigned at its red step stays red (its ladder goes on) and overdue
+    on both; a clock stopped late counts too; an 80 % reminder is neither overdue nor escalated."""
     street = district.streets[5].code
     grids = [i for i, g in enumerate(district.grids) if g.street_code == street]
     async with harness(kafka, engine, now=T1) as h:
@@ -168,7 +168,7 @@ async def test_the_board_and_the_kpis_count_the_same_overdue_cases(
             ([unaccepted, reminded],),
         )
         now = {iid: (light, level) for iid, light, level in await cur.fetchall()}
-        assert now[unaccepted] == ("green", "community_lead")  # reassigned: the new holder's clocks
+        assert now[unaccepted] == ("red", "community_lead")  # reassigned: the climb goes on
         assert now[reminded] == ("yellow", "assignee")
 
         counts = await board.queue_counts(h.conn, Scope(street=street), board.IncidentQuery())

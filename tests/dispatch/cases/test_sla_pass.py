@@ -99,11 +99,15 @@ async def test_unaccepted_task_goes_yellow_then_red_and_is_reassigned(
             ).fetchone()
         )[0]
         assert red["target"] == "community_lead" and red["target_ids"] and red["action"] == "urge"
-        # the new holder's clocks start afresh: their yellow comes 12 minutes after the reassignment
-        await run_at(h, m(26.9))
+        # the new holder's limit starts afresh, the ladder goes on: no second yellow, red or
+        # reassignment; the street center hears one more (15 min) limit past their deadline
+        await run_at(h, m(44.9))
         assert len(await steps(h, iid)) == 2
-        await run_at(h, m(27))
-        assert (await steps(h, iid))[-1] == ("accept", "yellow", False)
+        await run_at(h, m(45))
+        assert (await steps(h, iid))[-1] == ("accept", "street", False)
+        again = await incident(h, iid)
+        assert again["assignee_id"] == after["assignee_id"]  # reassigned once, not at every limit
+        assert again["current_task_id"] == after["current_task_id"]
 
 
 async def test_resolve_clock_climbs_the_whole_ladder_in_order(

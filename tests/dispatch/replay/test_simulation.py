@@ -156,6 +156,38 @@ def test_a_tighter_accept_limit_shows_fewer_on_time_and_more_escalations(
     assert float(by_name["escalation steps"][3]) == b.escalations - a.escalations
 
 
+def test_a_district_override_in_the_policy_folder_runs_that_districts_cases_by_it(
+    tmp_path: Path,
+    today: Configuration,
+    times: ServiceTimes,
+    week_reports: list[ReportStruct],
+    baseline: RunOutcome,
+) -> None:
+    """`--policy DIR` takes config/'s layout: its districts.toml overrides a district's policy."""
+    (tmp_path / "districts.toml").write_text(
+        (CONFIG_DIR / "districts.toml").read_text(encoding="utf-8")
+        + '\n[district.500106.sla.priority.P3]\naccept = "5min"\n',
+        encoding="utf-8",
+    )
+    rules = load_rules(tmp_path)
+    assert rules.policy_of("500106").overrides == ("sla.priority.P3.accept",)
+    alt = configuration(
+        "沙坪坝 5 min",
+        rules=rules,
+        index=today.locator.indexes.at(week_reports[0].received_at),
+        gazetteer=today.locator.gazetteer,
+        directory=today.directory,
+    )
+    run = Replay(alt, times).run(week_reports)
+    before, after = (r.clock_late["accept"] / r.clock_runs["accept"] for r in (baseline, run))
+    assert after > before and run.escalations > baseline.escalations
+    (tmp_path / "districts.toml").write_text('[district.500106.sla.priority.P3]\nacept = "5min"\n')
+    with pytest.raises(
+        ReplayError, match=r"districts\.toml: district\.500106\.sla\.priority\.P3\.acept: unknown"
+    ):
+        load_rules(tmp_path)
+
+
 def test_a_policy_folder_names_what_it_cannot_use(tmp_path: Path) -> None:
     with pytest.raises(ReplayError, match=r"--policy: .* is not a folder"):
         policy_paths(tmp_path / "absent")

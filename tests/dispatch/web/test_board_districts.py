@@ -31,18 +31,45 @@ from tests.dispatch.web.conftest import STREET, Stack, grid_in
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
 
 
-async def _copy(stack: Stack) -> Moved:
+async def _copy(stack: Stack, *, unplaced: bool = False) -> Moved:
+    """The stack's case copied into 九龙坡; `unplaced`: at 九龙坡's centre (no street, community
+    or grid: a point no grid holds), so only its district names it."""
     conn = await connect(stack.settings, application_name="yiwang-test")
     try:
-        return await copy_into_district(conn, stack.case.incident_id)
+        moved = await copy_into_district(conn, stack.case.incident_id)
+        if unplaced:
+            async with conn.transaction():
+                for table, areas in (
+                    ("incidents", "street_code, community_code, grid_code"),
+                    ("tasks", "street_code, grid_code"),
+                    ("reports", "grid_code"),
+                ):
+                    nulls = ", ".join(f"{c} = NULL" for c in areas.split(", "))
+                    await conn.execute(
+                        f"UPDATE {table} SET {nulls} WHERE incident_id = %s::uuid", (moved.incident_id,)
+                    )
+        return moved
     finally:
         await conn.close()
 
 
+def _remove(stack: Stack, incident_id: str) -> None:
+    with stack.engine.begin() as conn:
+        tables = conn.scalars(
+            text(
+                "SELECT table_name FROM information_schema.columns WHERE column_name = 'incident_id' "
+                "AND table_schema = current_schema() AND table_name <> 'incidents'"
+            )
+        ).all()
+        for table in [*tables, "incidents"]:
+            conn.execute(text(f"DELETE FROM {table} WHERE incident_id = :i"), {"i": incident_id})
+
+
 @pytest.fixture(scope="module")
-def jiulongpo_case(stack: Stack) -> Iterator[Moved]:
-    """九龙坡's layers and case for this module only: both are removed afterwards, so the stack's
-    other page tests keep their one-district world."""
+def jiulongpo_case(stack: Stack) -> Iterator[tuple[Moved, Moved]]:
+    """九龙坡's layers and cases (one in a grid, one at its district's centre) for this module
+    only: all are removed afterwards, so the stack's other page tests keep their one-district
+    world."""
     jlp = load_reference("jiulongpo")
     with stack.engine.begin() as conn:
         loaded = geo_service.import_layers(
@@ -51,19 +78,13 @@ def jiulongpo_case(stack: Stack) -> Iterator[Moved]:
             effective_from=stack.district.effective_from - timedelta(days=1),
             source=jlp.source,
         )
-    moved = asyncio.run(_copy(stack))
+    moved, unplaced = asyncio.run(_copy(stack)), asyncio.run(_copy(stack, unplaced=True))
     try:
-        yield moved
+        yield moved, unplaced
     finally:
+        for case in (moved, unplaced):
+            _remove(stack, case.incident_id)
         with stack.engine.begin() as conn:
-            tables = conn.scalars(
-                text(
-                    "SELECT table_name FROM information_schema.columns WHERE column_name = 'incident_id' "
-                    "AND table_schema = current_schema() AND table_name <> 'incidents'"
-                )
-            ).all()
-            for table in [*tables, "incidents"]:
-                conn.execute(text(f"DELETE FROM {table} WHERE incident_id = :i"), {"i": moved.incident_id})
             conn.execute(text("DELETE FROM geo_layer_version WHERE id = :v"), {"v": loaded.version_id})
 
 
@@ -96,12 +117,14 @@ def _escalate(stack: Stack, incident_id: str, level: str) -> None:
 
 
 def test_a_district_operator_sees_their_district_and_the_city_operator_both(
-    stack: Stack, chromium: Path, tmp_path: Path, jiulongpo_case: Moved
+    stack: Stack, chromium: Path, tmp_path: Path, jiulongpo_case: tuple[Moved, Moved]
 ) -> None:
     """九龙坡's board: its case, its layers, and live only its own events (a 沙坪坝 report
-    arriving through the real worker between two 九龙坡 events never shows); the city's board:
+    arriving through the real worker between two 九龙坡 events never shows), also those of its
+    case at the district's centre (named on the ticker by its district); the city's board:
     both districts, and that 沙坪坝 case."""
-    shapingba_case, jlp_case = stack.case.incident_id, jiulongpo_case.incident_id
+    shapingba_case, jlp_case = stack.case.incident_id, jiulongpo_case[0].incident_id
+    unplaced = jiulongpo_case[1].incident_id
     with open_page(chromium, tmp_path / "jlp") as (page, errors):
         _board_as(page, stack, Principal(ApiRole.OPERATOR, "jlp-op", district=JIULONGPO))
         expect(page.locator(f"circle.marker[data-id='{jlp_case}']")).to_have_count(1)
@@ -125,6 +148,11 @@ def test_a_district_operator_sees_their_district_and_the_city_operator_both(
         )
         expect(page.locator(f"#ticker li[data-id='{fresh.incident_id}']")).to_have_count(0)
         expect(page.locator(f"#queue-list li[data-id='{fresh.incident_id}']")).to_have_count(0)
+        _escalate(stack, unplaced, "district_center")
+        centre = page.locator(f"#ticker li[data-id='{unplaced}']")
+        expect(centre.first).to_be_visible(timeout=20_000)
+        expect(centre.first).to_contain_text("九龙坡区")
+        expect(page.locator(f"#queue-list li[data-id='{unplaced}']")).to_be_visible()
         shot(page, "board-district-jiulongpo")
         assert errors == []
     with open_page(chromium, tmp_path / "city") as (page, errors):
