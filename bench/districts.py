@@ -1,6 +1,7 @@
 """Two districts in one pipeline: does one district's burst delay the other's reports?
 
     .venv/bin/python -m bench.districts [--quiet-rate 50] [--burst-rate 250 1000] [--seconds 20] [--workers 1]
+                                        [--keyed-by-reference]
 
 Both reference districts (Shapingba 500106, Jiulongpo 500107) and the city desk are loaded into
 topics and a database of the bench's own; the same worker process(es) run two phases, one after
@@ -9,6 +10,11 @@ the other, in the same run:
 1. without the burst: each district sends `--quiet-rate` reports/s for `--seconds`;
 2. a burst per `--burst-rate`: Jiulongpo goes on at `--quiet-rate`, Shapingba sends that rate
    (made by the simulator for Shapingba's places, its rainstorm included) for the same time.
+
+Reports are written where the producers' publisher writes them: into their district's range of
+each report topic's partitions (producers/district_partitions.py); `--keyed-by-reference` sends
+them as an agency publishing straight into Kafka would, by Kafka's default partitioning of the
+agency's reference over every partition (no isolation: the comparison).
 
 Report→task latency is the task record's broker timestamp on `dispatch.tasks` minus the moment
 its report was sent, as `bench/pipeline.py` measures it. Printed: Jiulongpo's p50/p99 during the
@@ -23,7 +29,7 @@ import os
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
@@ -41,11 +47,14 @@ from bench.harness import (
 )
 from bench.pipeline import TARGET_P99_S, wait_caught_up
 from config.settings import Settings
+from config.topics import load_topics
 from dispatch.intake.rules import incident_id_for
 from geo.city import add_city_desk
 from geo.reference import load_reference
 from geo.service import load_reference_set
+from producers.district_partitions import shipped_partitions
 from producers.simulator.district import load_district
+from schemas.report import decode
 
 QUIET, BURSTING = "jiulongpo", "shapingba"
 
@@ -59,6 +68,14 @@ class Sent:
 
 def _records(settings: Settings, district: str, count: int, seed: int) -> list[Record]:
     return canonical_records(settings, count, seed=seed, days_ago=3, district=load_district(district))
+
+
+def placed(settings: Settings, records: list[Record]) -> list[Record]:
+    """Each record in the partition the producers' publisher gives it (the declared counts: the
+    bench's topics are made from config/topics.toml)."""
+    counts = {settings.topic(s.name): s.partitions for s in load_topics()}
+    chooser = shipped_partitions()
+    return [replace(r, partition=chooser.partition_for(decode(r.value), counts[r.topic])) for r in records]
 
 
 def _schedule(streams: list[tuple[list[Record], float]]) -> list[tuple[float, Record]]:
@@ -89,7 +106,20 @@ Phase = tuple[str, list[tuple[list[Record], str]], tuple[float, float]]
 """(name, [(records, district)], (the quiet district's rate, the bursting one's))."""
 
 
-def _phases(settings: Settings, quiet_rate: float, burst_rates: list[float], seconds: float) -> list[Phase]:
+def _phases(
+    settings: Settings, quiet_rate: float, burst_rates: list[float], seconds: float, *, keyed: bool
+) -> list[Phase]:
+    phases = _made_phases(settings, quiet_rate, burst_rates, seconds)
+    if keyed:
+        return phases
+    return [
+        (name, [(placed(settings, rs), d) for rs, d in streams], rates) for name, streams, rates in phases
+    ]
+
+
+def _made_phases(
+    settings: Settings, quiet_rate: float, burst_rates: list[float], seconds: float
+) -> list[Phase]:
     quiet_n = int(quiet_rate * seconds)
     out: list[Phase] = [
         (
@@ -142,12 +172,18 @@ def main() -> None:
     )
     ap.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
     ap.add_argument("--workers", type=int, default=1, help="stream worker processes")
+    ap.add_argument(
+        "--keyed-by-reference",
+        action="store_true",
+        help="Kafka's default partitioning of the agency's reference (no district ranges)",
+    )
     args = ap.parse_args()
     bursts = ", then ".join(f"{r:g}/s" for r in args.burst_rate)
     print(
         f"districts benchmark on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}): "
         f"{QUIET} at {args.quiet_rate:g}/s throughout, {BURSTING} at {args.quiet_rate:g}/s, then {bursts}; "
-        f"{args.seconds:g} s a phase, each caught up before the next; {args.workers} worker(s)"
+        f"{args.seconds:g} s a phase, each caught up before the next; {args.workers} worker(s); "
+        + ("keyed by the agency's reference" if args.keyed_by_reference else "each district its partitions")
     )
     with tempfile.TemporaryDirectory() as tmp, isolated(Settings(), "districts") as settings:
         engine = create_engine(settings.db_url)
@@ -155,7 +191,9 @@ def main() -> None:
             load_reference_set(conn, load_reference(QUIET))  # Shapingba: loaded by `isolated`
             add_city_desk(conn)
         engine.dispose()
-        phases = _phases(settings, args.quiet_rate, args.burst_rate, args.seconds)
+        phases = _phases(
+            settings, args.quiet_rate, args.burst_rate, args.seconds, keyed=args.keyed_by_reference
+        )
         found = _run(settings, Path(tmp), phases, args.workers)
     base50, base99 = percentile(found[("alone", QUIET)], 50), percentile(found[("alone", QUIET)], 99)
     rows: list[tuple[str, list[float], str | None]] = [
@@ -176,6 +214,7 @@ def main() -> None:
                 f"p99 {p99 / TARGET_P99_S:.2f} x target 250 ms"
             )
         print(f"{label:<36} {len(values):>7,} {p50 * 1000:>7.0f} ms {p99 * 1000:>7.0f} ms  {beside}")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

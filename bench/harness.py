@@ -49,6 +49,8 @@ class Record:
     key: bytes
     value: bytes
     report_id: str
+    partition: int | None = None
+    """Where the producers' publisher would write it (None: Kafka's default partitioning)."""
 
 
 @contextmanager
@@ -172,7 +174,7 @@ def produce_on(settings: Settings, schedule: list[tuple[float, Record]]) -> dict
         ahead = began + offset - time.monotonic()
         if ahead > 0:
             time.sleep(ahead)
-        producer.send(r.topic, key=r.key, value=r.value)
+        producer.send(r.topic, key=r.key, value=r.value, partition=r.partition)
         sent[r.report_id] = time.time()
     producer.flush()
     producer.close()

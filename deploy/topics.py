@@ -8,6 +8,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from config.report_partitions import REPORT_TOPIC_PREFIX, load_report_partitions
 from config.settings import Settings
 from config.topics import TopicSpec
 
@@ -72,5 +73,21 @@ def ensure_topics(admin: KafkaAdminClient, specs: tuple[TopicSpec, ...], setting
         if count != declared:
             report.mismatched.append(
                 f"{name}: {count} partitions on the broker, {declared} declared in config/topics.toml"
+                + _district_note(by_name[name], count)
             )
     return report
+
+
+def _district_note(spec: TopicSpec, count: int) -> str:
+    """What a report topic short of the district ranges costs, and the way out."""
+    if not spec.name.startswith(REPORT_TOPIC_PREFIX) or spec.name == "reports.dlq":
+        return ""
+    needed = load_report_partitions().needed
+    if count >= needed:
+        return ""
+    return (
+        f"; the district ranges (config/districts.toml [report_partitions]) need {needed}: until then"
+        " its reports keep Kafka's default partitioning and one district's burst delays the others'"
+        f" (grow it with `kafka-topics.sh --alter --partitions {spec.partitions}` once no agency feed"
+        " is sending)"
+    )

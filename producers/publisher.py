@@ -4,7 +4,9 @@ onto `reports.dlq`.
 kafka-python 3.0 with an idempotent producer (`enable_idempotence=True`, `acks='all'`):
 a retried batch is never written twice. Values are passed as bytes (serializer callables are
 deprecated in 3.0); the key is the source_ref, so one agency record always lands on the
-same partition; header `schema` says which contract the value follows.
+same partition; header `schema` says which contract the value follows. A report goes to its
+district's range of its topic's partitions (producers/district_partitions.py), so that one
+district's burst does not queue in front of another district's reports.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 
 from config.settings import Settings
 from producers import dlq
+from producers.district_partitions import DistrictPartitions, shipped_partitions
 from producers.errors import PublishError
 from schemas.dead_letter import DeadLetter
 from schemas.report import SCHEMA_NAME, Report, Source, encode
@@ -37,8 +40,11 @@ class Publisher:
         client_id: str = "yiwang-producer",
         linger_ms: int = 50,
         batch_size: int = 256 * 1024,
+        districts: DistrictPartitions | None = None,
     ) -> None:
         self.settings = settings
+        self.districts = districts if districts is not None else shipped_partitions()
+        self._partition_counts: dict[str, int] = {}
         self.dlq_topic = settings.topic(dlq.DLQ_TOPIC)
         self._producer = KafkaProducer(
             bootstrap_servers=settings.bootstrap_servers,
@@ -74,16 +80,33 @@ class Publisher:
     def topic_for(self, source: Source | str) -> str:
         return report_topic(self.settings, source)
 
-    def send(self, topic: str, value: bytes, *, key: bytes, headers: list[tuple[str, bytes]]) -> Any:
-        return self._producer.send(topic, value=value, key=key, headers=headers)
+    def send(
+        self,
+        topic: str,
+        value: bytes,
+        *,
+        key: bytes,
+        headers: list[tuple[str, bytes]],
+        partition: int | None = None,
+    ) -> Any:
+        return self._producer.send(topic, value=value, key=key, headers=headers, partition=partition)
 
     def send_report(self, report: Report) -> Any:
+        topic = self.topic_for(report.source)
         return self.send(
-            self.topic_for(report.source),
+            topic,
             encode(report),
             key=report.source_ref.encode("utf-8"),
             headers=REPORT_HEADERS,
+            partition=self.districts.partition_for(report, self.partition_count(topic)),
         )
+
+    def partition_count(self, topic: str) -> int:
+        """The topic's partitions on the broker (asked once: a topic's count never shrinks)."""
+        count = self._partition_counts.get(topic)
+        if count is None:
+            count = self._partition_counts[topic] = len(self._producer.partitions_for(topic))
+        return count
 
     def send_dead_letter(self, letter: DeadLetter) -> Any:
         return self.send(

@@ -9,6 +9,7 @@ import pytest
 
 MODULES = [
     "config.policy",
+    "config.report_partitions",
     "config.topics",
     "dispatch.deadletters.places",
     "dispatch.merging",
@@ -28,6 +29,7 @@ MODULES = [
     "geo.reference",
     "geo.reference.layout",
     "producers.adapters.points",
+    "producers.district_partitions",
     "schemas.text",
 ]
 

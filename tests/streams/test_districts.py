@@ -2,7 +2,9 @@
 in its own district's grid and goes to that district's people, under its district's policy (九龙坡's
 override in config/districts.toml: accept within 30 working minutes, exposed garbage in 2 h, its
 own ladder) and the SLA tracker escalates each by its own; one outside both goes to the city desk
-(城市运行管理中心) with the reason."""
+(城市运行管理中心) with the reason. The partition a report arrives in (its district's range,
+config/districts.toml [report_partitions]) is only a hint: written into another district's range
+it is placed exactly the same."""
 
 from __future__ import annotations
 
@@ -13,18 +15,21 @@ from pathlib import Path
 
 import orjson
 import pytest
+from kafka import KafkaProducer
 from sqlalchemy import Engine, create_engine, text
 
 from config.districts import load_city_desk
+from config.report_partitions import load_report_partitions
 from config.settings import Settings
 from dispatch.sla.policy_book import load_policy_book
 from geo.city import CITY_DESK, add_city_desk
 from geo.reference import CITY_DISTRICTS, load_reference
 from geo.service import load_reference_set
-from schemas.report import report_id_for
+from producers.publisher import Publisher
+from schemas.report import decode, report_id_for
 from tests.casework import WEDNESDAY_10
 from tests.conftest import own_topics_and_database
-from tests.streams.harness import Worker, publish_raw, running_worker, wait_caught_up
+from tests.streams.harness import Worker, running_worker, wait_caught_up
 
 pytestmark = [pytest.mark.kafka, pytest.mark.db]
 OUTSIDE_BOTH = (106.60, 29.56)  # Yuzhong, east of both outlines
@@ -71,8 +76,21 @@ def test_each_district_routes_its_own_and_the_city_desk_takes_the_rest(
     in_spb = spb.grids[200].geometry.representative_point()
     in_jlp = jlp.grids[300].geometry.representative_point()
     at = START - timedelta(minutes=1)
-    points = [(in_spb.x, in_spb.y), (in_jlp.x, in_jlp.y), OUTSIDE_BOTH]
-    publish_raw(kafka, "reports.hotline", [_report(i, x, y, at) for i, (x, y) in enumerate(points)])
+    also_spb = spb.grids[210].geometry.representative_point()
+    also_jlp = jlp.grids[310].geometry.representative_point()
+    points = [(in_spb.x, in_spb.y), (in_jlp.x, in_jlp.y), OUTSIDE_BOTH, (also_spb.x, also_spb.y)]
+    values = [_report(i, x, y, at) for i, (x, y) in enumerate([*points, (also_jlp.x, also_jlp.y)])]
+    shares = load_report_partitions()
+    wrong = [shares.range_of(spb.code if i == 1 else jlp.code)[0] for i in range(3)]  # the others' ranges
+    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
+    for value, partition in zip(values[:3], wrong, strict=True):
+        producer.send(kafka.topic("reports.hotline"), value=value, key=b"k", partition=partition)
+    producer.flush()
+    producer.close()
+    publisher = Publisher(kafka, linger_ms=5)  # CITY-3 and CITY-4: as the producers write them
+    hinted = [publisher.send_report(decode(v)).get(timeout=10).partition for v in values[3:]]
+    publisher.close()
+    assert [p in shares.range_of(d.code) for p, d in zip(hinted, (spb, jlp), strict=True)] == [True, True]
     with running_worker(kafka.model_copy(update={"clock_from": START}), tmp_path / "w") as worker:
         wait_caught_up(kafka, [worker])
     with engine.connect() as conn:
@@ -90,8 +108,13 @@ def test_each_district_routes_its_own_and_the_city_desk_takes_the_rest(
             )
         ).all()
     by_ref = {r.source_ref: r for r in rows}
-    assert sorted(by_ref) == ["CITY-0", "CITY-1", "CITY-2"], rows
-    for ref, district, grid in (("CITY-0", spb, spb.grids[200]), ("CITY-1", jlp, jlp.grids[300])):
+    assert sorted(by_ref) == ["CITY-0", "CITY-1", "CITY-2", "CITY-3", "CITY-4"], rows
+    for ref, district, grid in (
+        ("CITY-0", spb, spb.grids[200]),
+        ("CITY-1", jlp, jlp.grids[300]),
+        ("CITY-3", spb, spb.grids[210]),
+        ("CITY-4", jlp, jlp.grids[310]),
+    ):
         row = by_ref[ref]
         assert (row.district_code, row.grid_code, row.placement_reason) == (district.code, grid.code, None)
         assert row.assignee_district == district.code, row  # never the other district's person
