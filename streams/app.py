@@ -39,6 +39,10 @@ def create_app(settings: Settings, *, app_id: str = "yiwang", **overrides: Any) 
         "broker_commit_every": 1000,
         "broker_commit_interval": 1.0,
         "stream_buffer_maxsize": 8192,
+        # one poll hands out at most this many records: after the read-ahead pauses a bursting
+        # partition, no more of its records than this still arrive ahead of a quiet one's
+        # (streams/read_ahead.py); the rest wait in the Kafka client's fetch buffer
+        "broker_max_poll_records": 500,
         # a worker that dies (kill -9, a lost host) is noticed after 20 s rather than faust's 60:
         # its partitions, and the reports waiting on them, move to a live worker that much sooner;
         # heartbeats (every 3 s) come from their own task, so a batch or a pause of a few seconds

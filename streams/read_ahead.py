@@ -1,4 +1,5 @@
-"""Batches of a faust stream that fill while the previous batch is being processed.
+"""Batches of a faust stream that fill while the previous batch is being processed, serving the
+partitions in turn.
 
 faust's `Stream.noack_take(max, within)` holds its buffer shut while the caller processes a
 batch (one record waits at the door), then waits the whole `within` again before the next
@@ -8,25 +9,200 @@ after the other. Here the stream keeps filling the next batch whenever the loop 
 (while this batch waits for PostgreSQL or the broker), and a batch is handed out as soon as
 the previous one is done:
 
-- records already waiting: at once, all of them (up to `max_`);
+- records already waiting: at once (up to `max_`);
 - none waiting: from the first one that arrives, `linger` seconds for more (a burst becomes
   one batch instead of many), or sooner if `max_` arrive.
 
+**In turn.** One faust stream reads every partition of every report topic through one FIFO
+queue, so a burst on a few partitions (one district's, config/districts.toml
+[report_partitions]) would queue thousands of records in front of a quiet partition's next one.
+Here the records wait per partition (`HeldEvents`): a batch takes every partition's share in
+turn (each the same number, all it holds if fewer), so a quiet partition's records go into the
+next batch whatever a busy one holds. And once `hold` records are held, a partition holding
+more than its share is paused at the fetch (faust's own flow control: `Consumer.on_buffer_full`,
+which stops fetching the partition but still delivers what was already fetched, so no offset is
+skipped) and resumed as soon as the held records fall under that: the bursting partitions'
+records wait in the Kafka client's fetch buffer, not in front of the quiet ones. A rebalance
+makes every assigned partition active again (faust's `_set_active_tps`); the pauses of an
+earlier generation are forgotten here. What faust hands out per poll is bounded
+(`broker_max_poll_records`, streams/app.py), so after a pause at most that many of a bursting
+partition's records still arrive ahead of a quiet one's.
+
 The records are faust events, not acknowledged: the caller acknowledges each after its batch
-has been committed and published (at-least-once, as with `noack_take`). At most `max_`
-events wait in the buffer (the stream pauses there), as with `noack_take`.
+has been committed and published (at-least-once, as with `noack_take`). faust waits for every
+event handed out to be acknowledged before a rebalance completes, so what is held stays small:
+about two batches (`hold`) beside the batch in hand, and never more than `HARD_CAP_BATCHES` batches beyond it
+(the stream waits there, as `noack_take` does at one).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
+import heapq
+from collections import deque
+from collections.abc import AsyncIterator, Hashable, Sequence
+from typing import Any, Generic, TypeVar
+
+from faust.types import TP
+
+E = TypeVar("E")
+K = TypeVar("K", bound=Hashable)
+FETCH_WAIT_MS = 100
+"""How long the broker may hold a fetch that finds no new records (faust builds its consumer with
+1,500 ms). The Kafka client sends one fetch at a time per broker, for the partitions it holds no
+fetched records of: while the busy partitions are paused with their fetched records held, that
+fetch names only idle partitions and waits out this time at the broker, and a resumed partition
+that needs fetching again waits for it."""
+HOLD_BATCHES = 2
+"""Batches held before a busy partition is paused: after a batch is taken a whole one is still
+held, worked on while a resumed partition's records come (faust's poll of the Kafka client
+waits up to a second for new records before it asks again with the resumed partition)."""
+HARD_CAP_BATCHES = 2
+"""Held records beyond which the stream stops moving records in (pauses at the fetch normally
+keep far below it)."""
 
 
-async def read_ahead(stream: Any, max_: int, linger: float) -> AsyncIterator[list[Any]]:
-    """Unacknowledged batches of `stream`'s events (see the module's docstring)."""
-    buffer: list[Any] = []
+def shares(counts: Sequence[int], room: int) -> list[int]:
+    """How many of each queue's records a batch of `room` takes: the same number from each, or
+    all a queue holds if that is fewer; what a short queue leaves goes to the longer ones.
+
+    >>> shares([3, 500, 40, 900], 100)
+    [3, 32, 32, 33]
+    >>> shares([5, 5], 3), shares([2, 1], 10), shares([], 10)
+    ([1, 2], [2, 1], [])
+    """
+    out = [0] * len(counts)
+    left = room
+    order = sorted(range(len(counts)), key=counts.__getitem__)
+    for k, i in enumerate(order):
+        out[i] = min(counts[i], left // (len(order) - k))
+        left -= out[i]
+    return out
+
+
+class HeldEvents(Generic[K, E]):
+    """Events waiting for a batch, one queue per partition (`K`), oldest first in each.
+
+    `add` says when the partition should be paused: the held records have reached `hold` and it
+    holds at least its share of them (`hold` over the partitions holding any), so a partition
+    with only a few records waiting is never paused. `take` returns a batch in arrival order and
+    the partitions to resume (all paused ones, once fewer than `hold` are held).
+
+    >>> held: HeldEvents[str, str] = HeldEvents(hold=4)
+    >>> [held.add("busy", f"b{i}") for i in range(5)] + [held.add("quiet", "q0")]
+    [False, False, False, True, False, False]
+    >>> held.take(3)
+    (['b0', 'b1', 'q0'], {'busy'})
+    >>> len(held), held.paused
+    (3, set())
+    """
+
+    def __init__(self, hold: int) -> None:
+        if hold < 1:
+            raise ValueError(f"hold must be at least 1, not {hold}")
+        self.hold = hold
+        self.queues: dict[K, deque[tuple[int, E]]] = {}
+        self.paused: set[K] = set()
+        self._size = 0
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, key: K, event: E) -> bool:
+        """Hold `event` of partition `key`; True when that partition should now be paused."""
+        queue = self.queues.get(key)
+        if queue is None:
+            queue = self.queues[key] = deque()
+        queue.append((self._seq, event))
+        self._seq += 1
+        self._size += 1
+        if self._size < self.hold or key in self.paused:
+            return False
+        if len(queue) < max(1, self.hold // len(self.queues)):
+            return False
+        self.paused.add(key)
+        return True
+
+    def take(self, max_: int) -> tuple[list[E], set[K]]:
+        """Up to `max_` events, every partition's share, in arrival order; and the partitions to
+        resume."""
+        keys = list(self.queues)
+        counts = shares([len(self.queues[k]) for k in keys], max_)
+        runs: list[list[tuple[int, E]]] = []
+        for key, n in zip(keys, counts, strict=True):
+            if not n:
+                continue
+            queue = self.queues[key]
+            runs.append([queue.popleft() for _ in range(n)])
+            if not queue:
+                del self.queues[key]
+            self._size -= n
+        batch = [event for _, event in heapq.merge(*runs, key=lambda held: held[0])]
+        resume: set[K] = set()
+        if self._size < self.hold:
+            resume, self.paused = self.paused, set()
+        return batch, resume
+
+    def forget_pauses(self) -> None:
+        """A rebalance made every assigned partition active again."""
+        self.paused.clear()
+
+
+def shorten_fetch_wait(consumer: Any) -> bool:
+    """Set `FETCH_WAIT_MS` on the Kafka client's fetcher under faust's consumer (faust offers no
+    setting for it); False while the client is not started yet."""
+    client = getattr(getattr(consumer, "_thread", None), "_consumer", None)
+    fetcher = getattr(client, "_fetcher", None)
+    if fetcher is None or not hasattr(fetcher, "_fetch_max_wait_ms"):
+        return False
+    fetcher._fetch_max_wait_ms = FETCH_WAIT_MS  # read by the fetch routine at each fetch it builds
+    return True
+
+
+class PartitionTurns:
+    """`HeldEvents` over faust's consumer: pauses and resumes partitions at the fetch, and forgets
+    the pauses a rebalance undid (every assigned partition is active again after one)."""
+
+    def __init__(self, app: Any, hold: int) -> None:
+        self.app = app
+        self.consumer = app.consumer
+        self.held: HeldEvents[Any, Any] = HeldEvents(hold)
+        self.generation = app.consumer_generation_id
+        self._fetch_wait_set = False
+
+    def add(self, event: Any) -> None:
+        if not self._fetch_wait_set:
+            self._fetch_wait_set = shorten_fetch_wait(self.consumer)
+        if self.app.consumer_generation_id != self.generation:
+            self.generation = self.app.consumer_generation_id
+            self.held.forget_pauses()
+        tp = TP(event.message.topic, event.message.partition)  # faust's own type: its sets hold only TP
+        if self.held.add(tp, event):
+            self.consumer.on_buffer_full(tp)  # what was fetched still comes; no more is fetched
+
+    def take(self, max_: int) -> list[Any]:
+        batch, resume = self.held.take(max_)
+        if self.app.consumer_generation_id == self.generation:
+            for tp in resume:
+                self.consumer.on_buffer_drop(tp)
+        return batch
+
+    def release(self) -> None:
+        for tp in self.held.paused:
+            self.consumer.on_buffer_drop(tp)
+        self.held.forget_pauses()
+
+
+async def read_ahead(
+    stream: Any, max_: int, linger: float, *, hold: int | None = None
+) -> AsyncIterator[list[Any]]:
+    """Unacknowledged batches of `stream`'s events, the partitions served in turn (see the
+    module's docstring); `hold`: the held records from which a busy partition is paused (default
+    `HOLD_BATCHES` batches)."""
+    turns = PartitionTurns(stream.app, hold or HOLD_BATCHES * max_)
+    held = turns.held
+    cap = held.hold + HARD_CAP_BATCHES * max_
     arrived = asyncio.Event()
     full = asyncio.Event()
     room = asyncio.Event()
@@ -36,12 +212,13 @@ async def read_ahead(stream: Any, max_: int, linger: float) -> AsyncIterator[lis
         event = stream.current_event
         if event is None:
             raise RuntimeError("read-ahead found no current event")
-        buffer.append(event)
+        turns.add(event)
         arrived.set()
-        if len(buffer) >= max_:
+        if len(held) >= max_:
             full.set()
+        if len(held) >= cap:
             room.clear()
-            await stream.wait(room)  # not more than `max_` in hand: the stream pauses here
+            await stream.wait(room)  # the stream stops moving records in here
         return value
 
     enable_acks = stream.enable_acks
@@ -50,18 +227,21 @@ async def read_ahead(stream: Any, max_: int, linger: float) -> AsyncIterator[lis
     stream._enable_passive(aiter(stream.channel))  # faust's own background drain, as noack_take's
     try:
         while not stream.should_stop:
-            if not buffer:
+            if not held:
                 await stream.wait_for_stopped(arrived)
-                if buffer and not full.is_set():
+                if held and not full.is_set():
                     await stream.wait_for_stopped(full, timeout=linger)
-            if not buffer:
+            if not held:
                 continue
-            batch = buffer.copy()
-            buffer.clear()
-            arrived.clear()
-            full.clear()
-            room.set()
+            batch = turns.take(max_)
+            if not held:
+                arrived.clear()
+            if len(held) < max_:
+                full.clear()
+            if len(held) < cap:
+                room.set()
             yield batch
     finally:
+        turns.release()
         stream.enable_acks = enable_acks
         stream._processors.remove(add_to_buffer)

@@ -31,6 +31,7 @@ MODULES = [
     "producers.adapters.points",
     "producers.district_partitions",
     "schemas.text",
+    "streams.read_ahead",
 ]
 
 
