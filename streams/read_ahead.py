@@ -58,8 +58,8 @@ HOLD_BATCHES = 2
 held, worked on while a resumed partition's records come (faust's poll of the Kafka client
 waits up to a second for new records before it asks again with the resumed partition)."""
 HARD_CAP_BATCHES = 2
-"""Held records beyond which the stream stops moving records in (pauses at the fetch normally
-keep far below it)."""
+"""Batches beyond `hold` from which the stream stops moving records in (the pauses at the fetch
+keep the held records far below it)."""
 
 
 def shares(counts: Sequence[int], room: int) -> list[int]:
