@@ -38,10 +38,12 @@ def create_app(settings: Settings, *, app_id: str = "yiwang", **overrides: Any) 
         "producer_acks": -1,
         "broker_commit_every": 1000,
         "broker_commit_interval": 1.0,
-        "stream_buffer_maxsize": 8192,
-        # one poll hands out at most this many records: after the read-ahead pauses a bursting
-        # partition, no more of its records than this still arrive ahead of a quiet one's
-        # (streams/read_ahead.py); the rest wait in the Kafka client's fetch buffer
+        # what waits in faust's one queue in front of the read-ahead, and what one poll hands out:
+        # every partition's records pass through that queue in arrival order, so a bursting
+        # partition's records there are ahead of a quiet one's next record whatever the
+        # read-ahead pauses (streams/read_ahead.py); the rest wait in the Kafka client's fetch
+        # buffers, per partition (8,192 and unbounded polls before: seconds of a burst queued)
+        "stream_buffer_maxsize": 1000,
         "broker_max_poll_records": 500,
         # a worker that dies (kill -9, a lost host) is noticed after 20 s rather than faust's 60:
         # its partitions, and the reports waiting on them, move to a live worker that much sooner;
