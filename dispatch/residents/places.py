@@ -18,13 +18,19 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from dispatch.residents.values import Limit, UploadWindow
 from geo.gazetteer import CityAnswer, CityGazetteer
 from geo.service import city_gazetteer_from_db, list_versions
 
 REFRESH = timedelta(minutes=10)
+
+
+def load_city_gazetteer(conn: Connection) -> CityGazetteer:
+    """Every district's gazetteer, each of its newest layer version (as the intake reads them)."""
+    newest = {v.district_code: v.id for v in list_versions(conn)}  # ordered by effective_from
+    return city_gazetteer_from_db(conn, *sorted(newest.values()))
 
 
 class PlaceFinder:
@@ -41,8 +47,7 @@ class PlaceFinder:
         with self._lock:
             if self._gazetteer is None or self._loaded_at is None or now - self._loaded_at >= REFRESH:
                 with engine.connect() as conn:
-                    newest = {v.district_code: v.id for v in list_versions(conn)}  # by effective_from
-                    self._gazetteer = city_gazetteer_from_db(conn, *sorted(newest.values()))
+                    self._gazetteer = load_city_gazetteer(conn)
                 self._loaded_at = now
             return self._gazetteer
 
