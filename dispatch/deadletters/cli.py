@@ -266,6 +266,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], *, wiring
     _filters(dc)
     for x in (rp, dc):
         x.add_argument("--by", default="district", help="who decides (an operator's login)")
+    dc.set_defaults(func=_wired(_discard, wiring))
     rp.set_defaults(all=False)
     dc.set_defaults(all=False)
     for x in (ls, c, sh, rp, dc):
