@@ -9,7 +9,7 @@ after the other. Here the stream keeps filling the next batch whenever the loop 
 (while this batch waits for PostgreSQL or the broker), and a batch is handed out as soon as
 the previous one is done:
 
-- records already waiting: at once (up to `max_`);
+- records already waiting: at once (up to `max_`, fewer from a backlog: `batch_size`);
 - none waiting: from the first one that arrives, `linger` seconds for more (a burst becomes
   one batch instead of many), or sooner if `max_` arrive.
 
@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Hashable, Sequence
 from typing import Any, Generic, TypeVar
@@ -47,6 +48,12 @@ from faust.types import TP
 
 E = TypeVar("E")
 K = TypeVar("K", bound=Hashable)
+BATCH_BUDGET_S = 0.3
+"""What a batch taken from a backlog should cost: every held record waits for the batch in hand
+and then its own, so a quiet partition's record waits about two batches. The size follows the
+measured time per record, between `MIN_BATCH` and `max_`; a batch's fixed cost (two database
+round trips, the broker's acknowledgement) is small beside this."""
+MIN_BATCH = 100
 FETCH_WAIT_MS = 100
 """How long the broker may hold a fetch that finds no new records (faust builds its consumer with
 1,500 ms). The Kafka client sends one fetch at a time per broker, for the partitions it holds no
@@ -78,6 +85,17 @@ def shares(counts: Sequence[int], room: int) -> list[int]:
         out[i] = min(counts[i], left // (len(order) - k))
         left -= out[i]
     return out
+
+
+def batch_size(seconds_per_record: float | None, budget_s: float, max_: int) -> int:
+    """Records a batch takes from a backlog: what fits `budget_s` at the measured rate.
+
+    >>> batch_size(None, 0.3, 1000), batch_size(0.0006, 0.3, 1000), batch_size(0.01, 0.3, 1000)
+    (1000, 500, 100)
+    """
+    if seconds_per_record is None or seconds_per_record <= 0:
+        return max_
+    return max(min(MIN_BATCH, max_), min(max_, int(budget_s / seconds_per_record)))
 
 
 class HeldEvents(Generic[K, E]):
@@ -195,11 +213,11 @@ class PartitionTurns:
 
 
 async def read_ahead(
-    stream: Any, max_: int, linger: float, *, hold: int | None = None
+    stream: Any, max_: int, linger: float, *, hold: int | None = None, budget_s: float = BATCH_BUDGET_S
 ) -> AsyncIterator[list[Any]]:
     """Unacknowledged batches of `stream`'s events, the partitions served in turn (see the
     module's docstring); `hold`: the held records from which a busy partition is paused (default
-    `HOLD_BATCHES` batches)."""
+    `HOLD_BATCHES` batches); `budget_s`: what a batch from a backlog should cost (`batch_size`)."""
     turns = PartitionTurns(stream.app, hold or HOLD_BATCHES * max_)
     held = turns.held
     cap = held.hold + HARD_CAP_BATCHES * max_
@@ -207,6 +225,8 @@ async def read_ahead(
     full = asyncio.Event()
     room = asyncio.Event()
     room.set()
+    per_record: float | None = None
+    """Seconds the caller spent per record of its recent batches (a moving average)."""
 
     async def add_to_buffer(value: Any) -> Any:
         event = stream.current_event
@@ -233,14 +253,17 @@ async def read_ahead(
                     await stream.wait_for_stopped(full, timeout=linger)
             if not held:
                 continue
-            batch = turns.take(max_)
+            batch = turns.take(batch_size(per_record, budget_s, max_))
             if not held:
                 arrived.clear()
             if len(held) < max_:
                 full.clear()
             if len(held) < cap:
                 room.set()
+            began = time.monotonic()
             yield batch
+            spent = (time.monotonic() - began) / len(batch)
+            per_record = spent if per_record is None else 0.7 * per_record + 0.3 * spent
     finally:
         turns.release()
         stream.enable_acks = enable_acks
