@@ -108,7 +108,7 @@ class HeldEvents(Generic[K, E]):
 
     >>> held: HeldEvents[str, str] = HeldEvents(hold=4)
     >>> [held.add("busy", f"b{i}") for i in range(5)] + [held.add("quiet", "q0")]
-    [False, False, False, True, False, False]
+    [False, False, False, True, True, False]
     >>> held.take(3)
     (['b0', 'b1', 'q0'], {'busy'})
     >>> len(held), held.paused
@@ -128,16 +128,17 @@ class HeldEvents(Generic[K, E]):
         return self._size
 
     def add(self, key: K, event: E) -> bool:
-        """Hold `event` of partition `key`; True when that partition should now be paused."""
+        """Hold `event` of partition `key`; True while that partition should be paused (said at
+        each of its records: faust resumes a partition of its own accord when its queue drains)."""
         queue = self.queues.get(key)
         if queue is None:
             queue = self.queues[key] = deque()
         queue.append((self._seq, event))
         self._seq += 1
         self._size += 1
-        if self._size < self.hold or key in self.paused:
-            return False
-        if len(queue) < max(1, self.hold // len(self.queues)):
+        if key in self.paused:
+            return True  # again: faust's own flow control may have resumed it since
+        if self._size < self.hold or len(queue) < max(1, self.hold // len(self.queues)):
             return False
         self.paused.add(key)
         return True
@@ -197,7 +198,10 @@ class PartitionTurns:
             self.held.forget_pauses()
         tp = TP(event.message.topic, event.message.partition)  # faust's own type: its sets hold only TP
         if self.held.add(tp, event):
-            self.consumer.on_buffer_full(tp)  # what was fetched still comes; no more is fetched
+            # what was fetched still comes, no more is fetched; said again at each of its records,
+            # since faust's queue resumes the partitions that put into it while it was nearly full
+            # (`on_buffer_drop`) once it has drained, whatever paused them
+            self.consumer.on_buffer_full(tp)
 
     def take(self, max_: int) -> list[Any]:
         batch, resume = self.held.take(max_)

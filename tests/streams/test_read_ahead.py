@@ -34,7 +34,7 @@ def test_a_batch_takes_every_partitions_share_and_a_short_queue_all_it_holds() -
 def test_a_quiet_partition_is_in_the_next_batch_whatever_a_busy_one_holds() -> None:
     held: HeldEvents[str, tuple[str, int]] = HeldEvents(hold=BATCH)
     paused = [held.add("busy", ("busy", i)) for i in range(5 * BATCH)]
-    assert paused.index(True) == BATCH - 1 and paused.count(True) == 1  # paused once, at a batch
+    assert paused.index(True) == BATCH - 1 and all(paused[BATCH - 1 :])  # from a batch on
     assert not held.add("quiet", ("quiet", 0))  # a partition with few records is never paused
     batch, resume = held.take(BATCH)
     assert ("quiet", 0) in batch and batch[:3] == [("busy", 0), ("busy", 1), ("busy", 2)]
