@@ -23,8 +23,8 @@ more than its share is paused at the fetch (faust's own flow control: `Consumer.
 which stops fetching the partition but still delivers what was already fetched, so no offset is
 skipped; said again at each of its records, since faust's queue resumes on its own every
 partition that put into it while it was nearly full) and resumed as soon as the held records fall
-under that: the bursting partitions' records wait in the Kafka client's fetch buffer, not in front of the quiet ones. A rebalance
-makes every assigned partition active again (faust's `_set_active_tps`); the pauses of an
+under that: the bursting partitions' records wait in the Kafka client's fetch buffer, not in
+front of the quiet ones. A rebalance makes every assigned partition active again (faust's `_set_active_tps`); the pauses of an
 earlier generation are forgotten here. What faust puts in front of the read-ahead in arrival order
 is bounded in streams/app.py (its queue, `stream_buffer_maxsize`, and one poll,
 `broker_max_poll_records`): after a pause at most that many of a bursting partition's records
