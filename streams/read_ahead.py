@@ -18,24 +18,25 @@ queue, so a burst on a few partitions (one district's, config/districts.toml
 [report_partitions]) would queue thousands of records in front of a quiet partition's next one.
 Here the records wait per partition (`HeldEvents`): a batch takes every partition's share in
 turn (each the same number, all it holds if fewer), so a quiet partition's records go into the
-next batch whatever a busy one holds. And once `hold` records are held, a partition holding
-more than its share is paused at the fetch (faust's own flow control: `Consumer.on_buffer_full`,
+next batch whatever a busy one holds. And once `hold` records are held, a partition holding more
+than its share is paused at the fetch (faust's own flow control: `Consumer.on_buffer_full`,
 which stops fetching the partition but still delivers what was already fetched, so no offset is
 skipped; said again at each of its records, since faust's queue resumes on its own every
-partition that put into it while it was nearly full) and resumed as soon as the held records fall
-under that: the bursting partitions' records wait in the Kafka client's fetch buffer, not in
-front of the quiet ones. A rebalance makes every assigned partition active again (faust's `_set_active_tps`); the pauses of an
-earlier generation are forgotten here. What faust puts in front of the read-ahead in arrival order
-is bounded in streams/app.py (its queue, `stream_buffer_maxsize`, and one poll,
-`broker_max_poll_records`): after a pause at most that many of a bursting partition's records
-still arrive ahead of a quiet one's. docs/architecture.md, "Several districts", has the measured
-effect and why faust's `pause_partitions` is not used (records of a running poll skipped).
+partition that put into it while it was nearly full) and resumed as soon as the held records
+fall under that: the bursting partitions' records wait in the Kafka client's fetch buffer, not
+in front of the quiet ones. A rebalance makes every assigned partition active again (faust's
+`_set_active_tps`); the pauses of an earlier generation are forgotten here. What faust puts in
+front of the read-ahead in arrival order is bounded in streams/app.py (its queue,
+`stream_buffer_maxsize`, and one poll, `broker_max_poll_records`): after a pause at most that
+many of a bursting partition's records still arrive ahead of a quiet one's.
+docs/architecture.md, "Several districts", has the measured effect and why faust's
+`pause_partitions` is not used (records of a running poll skipped).
 
-The records are faust events, not acknowledged: the caller acknowledges each after its batch
-has been committed and published (at-least-once, as with `noack_take`). faust waits for every
-event handed out to be acknowledged before a rebalance completes, so what is held stays small:
-about two batches (`hold`) beside the batch in hand, and never more than `HARD_CAP_BATCHES`
-batches beyond it (the stream waits there, as `noack_take` does at one).
+The records are faust events, not acknowledged: the caller acknowledges each after its batch has
+been committed and published (at-least-once, as with `noack_take`). faust waits for every event
+handed out to be acknowledged before a rebalance completes, so what is held stays small: about
+two batches (`hold`) beside the batch in hand, and never more than `HARD_CAP_BATCHES` batches
+beyond it (the stream waits there, as `noack_take` does at one).
 """
 
 from __future__ import annotations
