@@ -78,6 +78,17 @@ class PlaceFound(Place):
     )
 
 
+class District(BaseModel):
+    code: str = Field(description="行政区划代码")
+    name: str
+
+
+class Districts(BaseModel):
+    """The districts whose addresses the form looks up: the page's picker when there are several."""
+
+    items: list[District]
+
+
 class Tracking(BaseModel):
     reference: str
     category: str

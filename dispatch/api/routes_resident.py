@@ -29,6 +29,8 @@ from dispatch.api.answers import PHOTO_ERRORS, RESIDENT_ERRORS, PhotoStored
 from dispatch.api.resident_models import (
     Categories,
     Category,
+    District,
+    Districts,
     Place,
     PlaceFound,
     Rated,
@@ -227,7 +229,9 @@ async def place(
             raise DetailError("district", str(exc).removeprefix("district: ")) from None
         if answer.match is None:
             raise DetailError(
-                "address", f"{answer.why}: try the road and house number (e.g. 小龙坎正街 10 号)"
+                "address",
+                f"{answer.why}: try the road and house number (e.g. 小龙坎正街 10 号)",
+                code=_not_found_code(answer.why),
             )
         lon, lat, found, how = answer.match.lon, answer.match.lat, answer.match.address, answer.why
     async with state.pool.connection() as conn:
@@ -239,6 +243,24 @@ async def place(
         address=found,
         district_code=where.grid_code[:6] if where.grid_code else None,
         found=how,
+    )
+
+
+def _not_found_code(why: str) -> str:
+    """`ambiguous` when several districts hold the address (the page asks which district is
+    the resident's), else `not_found`: the page words the refusal from this code."""
+    return "ambiguous" if "not certain which" in why else "not_found"
+
+
+@router.get("/districts", responses=RESIDENT_ERRORS)
+async def districts(state: State) -> Districts:
+    """The districts the form looks addresses up in (those of the place lookups' gazetteers):
+    with several, the page asks the resident theirs and sends it with `GET /r/place`."""
+    if state.engine is None:
+        return Districts(items=[])
+    city = await run_in_threadpool(state.resident_places.gazetteer, state.engine, now=datetime.now(UTC))
+    return Districts(
+        items=[District(code=code, name=city.names.districts[code].name) for code in city.district_codes]
     )
 
 
