@@ -135,7 +135,9 @@ def _of_district(st: DeskState, district: str | None) -> DeskState:
     if district is None:
         return st
     wanted = None if district == "city" else district
-    entries = {i: e for i, e in st.entries.items() if (p := st.places.get(i)) is not None and p.district == wanted}
+    entries = {
+        i: e for i, e in st.entries.items() if (p := st.places.get(i)) is not None and p.district == wanted
+    }
     return DeskState(entries, st.places, st.decided)
 
 
