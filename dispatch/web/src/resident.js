@@ -83,7 +83,7 @@ function showForm() {
       } else if (e.body.code === 'ambiguous' && districts.length > 1) {
         clear(preview).append(whichDistrict(() => lookup(params)));
       } else {
-        const text = e.body.code === 'not_found' && asked.district ? r('not_found_in').replace('{name}', districtName(asked.district)) : r('not_placed');
+        const text = e.body.code === 'not_found' && asked.district && districts.length > 1 ? r('not_found_in').replace('{name}', districtName(asked.district)) : r('not_placed');
         clear(preview).append(h('p', { class: 'muted', id: 'preview-none', dataset: { code: e.body.code || '' } }, text));
       }
     }
