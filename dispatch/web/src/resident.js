@@ -155,6 +155,7 @@ function showForm() {
       const body = { category: form.category.value, description: form.description.value.trim(), photos };
       if (place.lon !== null) Object.assign(body, place);
       if (address) body.address = address;
+      if (address && district) body.district = district; // the typed address is looked up in it
       const got = await api('/r/reports', { method: 'POST', body, headers: device() });
       localStorage.setItem(CODE_KEY, got.code);
       await showTracking(got.code);
