@@ -124,6 +124,12 @@ class Gazetteer:
         b = self._buildings[i]
         return AddressMatch(b.building_id, b.address, b.lon, b.lat, b.grid_code, how)
 
+    def answer(self, text: str) -> CityAnswer:
+        """`lookup` with what to say when nothing is found (one gazetteer: no district chosen), as
+        `CityGazetteer.answer` says it for several."""
+        match = self.lookup(text)
+        return CityAnswer(None, match, "found in the gazetteer" if match else "not found in the gazetteer")
+
     def lookup(self, text: str) -> AddressMatch | None:
         norm = self.normalise(text)
         hit = self._by_address.get(norm)
@@ -310,6 +316,12 @@ class CityGazetteer:
 
     def label_of(self, code: str) -> str:
         return self.names.label(code)
+
+    def answer(self, address: str) -> CityAnswer:
+        """The city's lookup, for a caller with no district of its own (the intake placing an
+        address-only report: an address naming a district is found there, a bare one only when
+        exactly one district holds it)."""
+        return self.lookup(address)
 
     def lookup(self, address: str, district: str | None = None) -> CityAnswer:
         """`district`: the caller's own (a resident's page of one district); None: the city's."""

@@ -35,7 +35,7 @@ from dispatch.intake.rules import IntakeRules
 from dispatch.sla.published import POLICY_HEADERS, POLICY_TOPIC, policy_message
 from geo.city import load_city
 from geo.index import GridIndexes
-from geo.service import gazetteer_from_db
+from geo.service import city_gazetteer_from_db
 from streams.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ class IntakeRuntime:
             indexes = load_city(conn)  # every district loaded; one district: exactly its own index
             if not indexes.versions:
                 raise RuntimeError("no grid layer loaded: run `yiwang geo load` first")
-            gazetteer = gazetteer_from_db(conn, *indexes.newest())
+            gazetteer = city_gazetteer_from_db(conn, *indexes.newest())  # one per district
             directory = Directory.load(conn)
         rules = IntakeRules.load()
         self.indexes = indexes
