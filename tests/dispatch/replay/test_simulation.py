@@ -202,9 +202,20 @@ def details(run: RunOutcome) -> bytes:
             "escalations_by_step": dict(run.escalations_by_step),
             "clock_runs": dict(run.clock_runs),
             "clock_late": dict(run.clock_late),
-            "counts": [run.reports, run.opened, run.merged, run.unplaced, run.raised, run.escalations,
-                       run.reassigned, run.closed, run.closed_on_time, run.open_at_end, run.never_dispatched],
-        },  # fmt: skip
+            "counts": [
+                run.reports,
+                run.opened,
+                run.merged,
+                run.unplaced,
+                run.raised,
+                run.escalations,
+                run.reassigned,
+                run.closed,
+                run.closed_on_time,
+                run.open_at_end,
+                run.never_dispatched,
+            ],
+        },
         option=orjson.OPT_SORT_KEYS,
     )
 
