@@ -68,6 +68,14 @@ class PlaceFound(Place):
     """A place looked up on the form before sending: its grid on the community's grid map."""
 
     address: str | None = Field(default=None, description="the building the typed address names")
+    district_code: str | None = Field(
+        default=None, description="the district the place lies in (its grid code's first six digits)"
+    )
+    found: str | None = Field(
+        default=None,
+        description="how a typed address was found: in which district's gazetteer, and why that one "
+        "(the district it names, the page's district, or the only district that holds it)",
+    )
 
 
 class Tracking(BaseModel):

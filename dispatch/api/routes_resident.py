@@ -189,10 +189,20 @@ async def place(
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     address: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    district: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{6}$",
+            description="the page's district (行政区划代码): a bare address is looked up in its "
+            "gazetteer; without it, in every district's (found when exactly one holds it)",
+        ),
+    ] = None,
 ) -> PlaceFound:
     """Where a WGS84 point (the device's location) or a typed address falls: its grid, community
-    and street and the community's grids, to show on the form's map before sending. Nothing
-    about any case; limited per device and network address like the photos."""
+    and street and the community's grids, to show on the form's map before sending. An address
+    naming a district (its name, or a street or community only it has) is looked up there, and
+    the answer says where it was found. Nothing about any case; limited per device and network
+    address like the photos."""
     if lon is None and lat is None and not address:
         raise DetailError("location", "give the device's location (lon, lat) or an address")
     if (lon is None) != (lat is None):
@@ -205,19 +215,31 @@ async def place(
         raise TooMany("too many lookups from this network: please try again later")
     if not finder.window.take("device:" + digest(device), now):
         raise TooMany("too many lookups from this device: please try again later")
-    found = None
+    found, how = None, None
     if lon is None or lat is None:
         if state.engine is None:
             raise NotFound("addresses are not looked up here")
-        match = await run_in_threadpool(finder.address, state.engine, str(address), now=now)
-        if match is None:
-            raise DetailError("address", "not found: try the road and house number (e.g. 小龙坎正街 10 号)")
-        lon, lat, found = match.lon, match.lat, match.address
+        try:
+            answer = await run_in_threadpool(
+                finder.address, state.engine, str(address), now=now, district=district
+            )
+        except ValueError as exc:  # a district that is not loaded here
+            raise DetailError("district", str(exc).removeprefix("district: ")) from None
+        if answer.match is None:
+            raise DetailError(
+                "address", f"{answer.why}: try the road and house number (e.g. 小龙坎正街 10 号)"
+            )
+        lon, lat, found, how = answer.match.lon, answer.match.lat, answer.match.address, answer.why
     async with state.pool.connection() as conn:
         where = await q.place_at(conn, lon, lat)
     if where is None:
         raise DetailError("lat" if found is None else "address", "this place is outside the district's grids")
-    return PlaceFound(**asdict(where), address=found)
+    return PlaceFound(
+        **asdict(where),
+        address=found,
+        district_code=where.grid_code[:6] if where.grid_code else None,
+        found=how,
+    )
 
 
 async def _holder(state: State, code: str) -> q.Submission:

@@ -118,7 +118,9 @@ def test_the_form_shows_the_place_before_sending_and_nothing_else(
     at = client.get("/r/place", params={"lon": point.x, "lat": point.y}, headers=mine)
     assert at.status_code == 200, at.text
     shown = at.json()
-    assert set(shown) == {"lon", "lat", "grid_code", "grid", "community", "street", "grids", "address"}
+    assert set(shown) == {
+        "lon", "lat", "grid_code", "grid", "community", "street", "grids", "address", "district_code", "found"
+    }  # fmt: skip
     assert shown["grid_code"] == grid.code and shown["grid"] and shown["community"] and shown["street"]
     outlines = shown["grids"]["features"]
     assert grid.code in {f["id"] for f in outlines}
@@ -128,6 +130,16 @@ def test_the_form_shows_the_place_before_sending_and_nothing_else(
     typed = client.get("/r/place", params={"address": building.address}, headers=mine)
     assert typed.status_code == 200, typed.text
     assert (typed.json()["grid_code"], typed.json()["address"]) == (building.grid_code, building.address)
+    assert (
+        typed.json()["district_code"] == "500106"
+        and "which the address names (沙坪坝区)" in typed.json()["found"]
+    )
+    bare = building.address.removeprefix("重庆市沙坪坝区")  # on 沙坪坝's page, a bare address is its own
+    on_page = client.get("/r/place", params={"address": bare, "district": "500106"}, headers=mine).json()
+    assert on_page["grid_code"] == building.grid_code and on_page["found"].endswith("the lookup is for")
+    other = client.get("/r/place", params={"address": bare, "district": "500199"}, headers=mine)
+    assert other.status_code == 422 and other.json()["field"] == "district", other.text
+    assert "'500199' is not one of 500106" in other.json()["detail"]
 
     refusals = [
         ({"address": "火星路 9999 号"}, mine, "address"),
