@@ -4,7 +4,7 @@ The live intake asks the directory for a report's people with their stored open 
 (`Directory.for_batch`: a copy of each person with the count filled in, built per batch), and
 the tracker's reassignment does the same with `People.loaded`. A replay decides one report a
 call, so that copy was made afresh for every report and every reassignment, for every person
-near it. Here each person's loaded copy is made when their count changes (twice a task: given
+near it. Here a person's loaded copy is kept until their count changes (twice a task: given
 and ended) and the people near a place are gathered once per place; the candidates are the
 same values in the same order.
 
@@ -31,7 +31,7 @@ Place = tuple[str | None, str | None, str | None, str | None]
 
 
 class OpenWork:
-    """Open tasks per person (`counts`) and each loaded person's candidate."""
+    """Open tasks per person (`counts`) and the loaded candidates made of them."""
 
     def __init__(self, people: People, calendar: WorkingCalendar) -> None:
         self.people = people
@@ -39,9 +39,8 @@ class OpenWork:
         self.calendar = calendar
         self.counts: Counter[str] = Counter()
         self.loaded: dict[str, Candidate] = {}
-        """Person -> their candidate with `open_tasks` filled in; a person never given a task
-        is absent (their directory entry is the candidate, as `for_batch` returns it)."""
-        self.base: dict[str, Candidate] = {}
+        """Person -> their candidate with today's `open_tasks`, made when first asked after a
+        change; a person with none is their directory entry (as `for_batch` returns them)."""
         self.near_report: dict[Place, tuple[Candidate, ...]] = {}
         self.near_case: dict[Place, tuple[Candidate, ...]] = {}
         """The people near a place, as `Directory.near` (a report's) and `People.near` (a
@@ -50,43 +49,37 @@ class OpenWork:
 
     def add(self, worker_id: str, n: int) -> None:
         """`n` more (or, negative, fewer) open tasks for one person."""
-        held = self.counts[worker_id] = self.counts[worker_id] + n
-        base = self.base.get(worker_id)
-        if base is None:
-            return  # not near any place asked yet: the count is read when they are
-        self.loaded[worker_id] = replace(base, open_tasks=held)
+        self.counts[worker_id] += n
+        self.loaded.pop(worker_id, None)
 
-    def _people_at(
-        self,
-        held: dict[Place, tuple[Candidate, ...]],
-        place: Place,
-        gather: Callable[[], list[Candidate]],
-    ) -> tuple[Candidate, ...]:
-        found = held.get(place)
-        if found is None:
-            found = held[place] = tuple(gather())
-            counts, base, loaded = self.counts, self.base, self.loaded
-            for c in found:
-                if c.worker_id not in base:
-                    base[c.worker_id] = c
-                    if c.worker_id in counts:
-                        loaded[c.worker_id] = replace(c, open_tasks=counts[c.worker_id])
-        return found
+    def _with_work(self, near: tuple[Candidate, ...]) -> list[Candidate]:
+        counts, loaded = self.counts, self.loaded
+        out: list[Candidate] = []
+        for c in near:
+            n = counts.get(c.worker_id, 0)
+            if n:
+                held = loaded.get(c.worker_id)
+                if held is None:
+                    held = loaded[c.worker_id] = replace(c, open_tasks=n)
+                out.append(held)
+            else:
+                out.append(c)
+        return out
 
     def for_report(self, report: LocatedReport, at: datetime) -> Callable[[LocatedReport], list[Candidate]]:
         """What `Directory.for_batch([report], counts, at=at)` returns, for one report."""
         if not self.plain:
             return self.directory.for_batch([report], self.counts, at=at, calendar=self.calendar)
         place = (report.grid_code, report.community_code, report.street_code, report.district_code)
-        near = self._people_at(self.near_report, place, lambda: self.directory.near(report))
-        loaded = self.loaded
-        # `for_batch` leaves a person with no open work as the directory has them
-        people = [c if self.counts.get(c.worker_id, 0) == 0 else loaded[c.worker_id] for c in near]
+        near = self.near_report.get(place)
+        if near is None:
+            near = self.near_report[place] = tuple(self.directory.near(report))
+        people = self._with_work(near)
         return lambda _report: people
 
     def for_case(self, incident: Mapping[str, Any], at: datetime) -> list[Candidate]:
         """What the tracker routes a reassignment among: `People.loaded(people.near(incident))`
-        with shift exceptions resolved at `at`."""
+        with shift exceptions resolved at `at` (a person with no open work is the same value)."""
         if not self.plain:
             loaded = People.loaded(self.people.near(incident), self.counts)
             return self.directory.on_duty_at(loaded, at, self.calendar)
@@ -96,8 +89,7 @@ class OpenWork:
             incident.get("street_code"),
             incident.get("district_code"),
         )
-        held = self.loaded
-        return [
-            held.get(c.worker_id, c)
-            for c in self._people_at(self.near_case, place, lambda: self.people.near(incident))
-        ]
+        near = self.near_case.get(place)
+        if near is None:
+            near = self.near_case[place] = tuple(self.people.near(incident))
+        return self._with_work(near)
