@@ -120,6 +120,27 @@ def _desk_state(settings: Settings, engine: Engine, ports: DeskPorts, scope: Sco
         return DeskState(mine, places, decisions(conn))
 
 
+DistrictQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^(\d{6}|city)$",
+        description="the letters of this district only (行政区划代码), or `city`: those no district holds",
+    ),
+]
+
+
+def _of_district(st: DeskState, district: str | None) -> DeskState:
+    """The desk narrowed to one district's letters (the city operator's filter; a district
+    operator's desk holds theirs only already)."""
+    if district is None:
+        return st
+    wanted = None if district == "city" else district
+    entries = {
+        i: e for i, e in st.entries.items() if (p := st.places.get(i)) is not None and p.district == wanted
+    }
+    return DeskState(entries, st.places, st.decided)
+
+
 def _out(e: Entry, d: Decided | None, place: LetterPlace | None) -> dict[str, Any]:
     x = e.letter
     return {
@@ -152,12 +173,14 @@ async def letters(
     since: datetime | None = None,
     until: datetime | None = None,
     decided_too: Annotated[bool, Query(alias="all", description="decided letters too")] = False,
+    district: DistrictQuery = None,
 ) -> Response | LettersOut:
     try:
         desk = DeskFilter(source=source, reason=reason, since=since, until=until, include_decided=decided_too)
     except ValueError as exc:  # a time without an offset (the only refusal DeskFilter makes)
         return problem(422, "needs_timezone", str(exc), field=str(exc).split(":")[0])
     st = await run_in_threadpool(_desk_state, state.settings, _engine(state), _ports(request), caller.scope)
+    st = _of_district(st, district)
     chosen = select_letters(st.entries, st.decided, desk)
     return LettersOut(
         total=len(chosen),
@@ -169,9 +192,12 @@ async def letters(
 
 
 @router.get("/counts", response_model=list[CountOut])
-async def counts(caller: DistrictOperator, state: State, request: Request) -> list[CountOut]:
+async def counts(
+    caller: DistrictOperator, state: State, request: Request, district: DistrictQuery = None
+) -> list[CountOut]:
     """Open letters by source and field, most first (the board's panel)."""
     st = await run_in_threadpool(_desk_state, state.settings, _engine(state), _ports(request), caller.scope)
+    st = _of_district(st, district)
     return [
         CountOut(source=c.source, field=c.field, open=c.open, example=c.example)
         for c in counts_by_reason(st.entries, st.decided)

@@ -68,6 +68,34 @@ def test_a_report_is_published_as_a_resident_report_and_followed_by_its_code_onl
     assert client.post(f"/r/reports/{code}/rating", json={"answer": "satisfied"}).status_code == 404
 
 
+def test_a_typed_address_goes_out_as_the_point_of_the_building_the_form_showed(
+    client: TestClient, kafka: Settings, district: ReferenceDistrict
+) -> None:
+    """The intake then places it by that point, not by a gazetteer of its own: the resident's
+    district's building, as `GET /r/place` showed it."""
+    building = district.buildings[7]
+    bare = building.address.removeprefix("重庆市沙坪坝区")
+    sent = client.post("/r/reports", json={**BODY, "address": bare, "district": "500106"}, headers=device())
+    assert sent.status_code == 201, sent.text
+    unknown = client.post("/r/reports", json={**BODY, "address": "火星路 9999 号"}, headers=device())
+    assert unknown.status_code == 201, unknown.text  # found nowhere: sent as typed, a desk places it
+    elsewhere = client.post(
+        "/r/reports", json={**BODY, "address": bare, "district": "500199"}, headers=device()
+    )
+    assert elsewhere.status_code == 422 and elsewhere.json()["field"] == "district", elsewhere.text
+    published = {
+        r.source_ref: r for _, v, _ in read_topic(kafka, kafka.topic("reports.resident")) if (r := decode(v))
+    }
+    mine = published[sent.json()["reference"]].location
+    assert (mine.lon, mine.lat, mine.address) == (
+        pytest.approx(building.lon),
+        pytest.approx(building.lat),
+        bare,
+    )
+    typed = published[unknown.json()["reference"]].location
+    assert typed.lon is None and typed.address == "火星路 9999 号"
+
+
 def test_limits_per_device_and_refusals_name_the_field(client: TestClient) -> None:
     mine = device()
     for _ in range(5):
