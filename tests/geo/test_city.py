@@ -105,23 +105,20 @@ def test_a_gap_inside_one_district_stays_with_that_district(
 
 
 def _report(lon: float, lat: float, n: int) -> ReportStruct:
-    at = datetime(2026, 11, 25, 2, 0, tzinfo=UTC).isoformat()
-    doc = (
-        f'{{"report_id":"{report_id_for("hotline", f"c-{n}")}","source":"hotline","source_ref":"c-{n}",'
-        f'"reported_at":"{at}","received_at":"{at}","category":"exposed_garbage","priority":"P3",'
-        f'"location":{{"lon":{lon!r},"lat":{lat!r},"crs":"wgs84"}},"raw":{{"format":"json","text":"{{}}"}}}}'
-    )
-    report, _ = decode_report(doc.encode())
-    return report
+    return _hotline(f'{{"lon":{lon!r},"lat":{lat!r},"crs":"wgs84"}}', f"c-{n}")
 
 
 def _typed(address: str, n: int) -> ReportStruct:
     """A 12345 report with an address and no point."""
+    return _hotline(f'{{"address":"{address}"}}', f"a-{n}")
+
+
+def _hotline(location: str, ref: str) -> ReportStruct:
     at = datetime(2026, 11, 25, 2, 0, tzinfo=UTC).isoformat()
     doc = (
-        f'{{"report_id":"{report_id_for("hotline", f"a-{n}")}","source":"hotline","source_ref":"a-{n}",'
+        f'{{"report_id":"{report_id_for("hotline", ref)}","source":"hotline","source_ref":"{ref}",'
         f'"reported_at":"{at}","received_at":"{at}","category":"exposed_garbage","priority":"P3",'
-        f'"location":{{"address":"{address}"}},"raw":{{"format":"json","text":"{{}}"}}}}'
+        f'"location":{location},"raw":{{"format":"json","text":"{{}}"}}}}'
     )
     report, _ = decode_report(doc.encode())
     return report
