@@ -118,7 +118,7 @@ def parallel_test_args(pytest_args: list[str]) -> list[str]:
     """The suite on TEST_PROCESSES workers, grouped as tests/conftest.py says, unless the
     arguments choose the processes themselves (`-n 0`, `-n 4`, `-p no:xdist`)."""
     chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in pytest_args)
-    return pytest_args if chosen else ["-n", str(TEST_PROCESSES), "--dist", "loadgroup", *pytest_args]
+    return pytest_args if chosen else ["-n", str(TEST_PROCESSES), "--dist", "loadscope", *pytest_args]
 
 
 def _prepare_for_tests(settings: Settings) -> None:

@@ -36,8 +36,8 @@ GENERATED: Counter[str] = Counter()  # requests the generated API tests sent, by
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> ModuleScheduling | None:
-    """`--dist loadgroup` (what `yiwang test` passes) by module and group, long units first."""
-    return ModuleScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None
+    """`--dist loadscope` (what `yiwang test` passes): by module or group, long units first."""
+    return ModuleScheduling(config, log) if config.getvalue("dist") == "loadscope" else None
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -89,28 +89,47 @@ def _one_at_a_time(lock: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+SCHEMA_TEMPLATES: dict[str, str] = {}
+"""A session's database -> the migrated database that it and its tests' own databases are
+copied from (one `CREATE DATABASE … TEMPLATE` instead of PostGIS and every migration again)."""
+
+
+def create_migrated_database(services: Settings, database: str) -> None:
+    """`database` on the session's cluster, at the migration head: a copy of the session's
+    schema template when there is one, else created and migrated."""
+    pg = LocalPostgres(services)
+    template = SCHEMA_TEMPLATES.get(services.pg_database)
+    if template is None:
+        pg.ensure_database(database)
+        migrate.upgrade(services.model_copy(update={"pg_database": database}).db_url)
+    else:
+        pg.psql(f'CREATE DATABASE "{database}" TEMPLATE "{template}" OWNER "{services.pg_user}"')
+
+
 @pytest.fixture(scope="session")
 def services(base_settings: Settings) -> Iterator[Settings]:
     """Bring the local services up (idempotent) and return settings isolated for this session.
 
-    Several test sessions may run at once on one machine (developers, CI): each gets its own
-    topic prefix and its own database, dropped at the end.
+    Several test sessions may run at once on one machine (developers, CI, the xdist workers of
+    one run): each gets its own topic prefix and its own database, dropped at the end.
     """
     with _one_at_a_time(base_settings.home / "test-sessions-up.lock"):  # xdist workers, on a fresh machine
         stack.up(base_settings, migrate_database=False)  # the main database is not the tests' business
     session_id = uuid.uuid4().hex[:8]
-    overrides: dict[str, object] = {"topic_prefix": f"test-{session_id}."}
-    pg: LocalPostgres | None = None
-    database = f"yiwang_test_{session_id}"
-    if base_settings.uses_local_db:
-        pg = LocalPostgres(base_settings)
-        pg.ensure_database(database)
-        overrides["pg_database"] = database
-    settings = base_settings.model_copy(update=overrides)
-    migrate.upgrade(settings.db_url)
+    settings = base_settings.model_copy(update={"topic_prefix": f"test-{session_id}."})
+    if not base_settings.uses_local_db:
+        migrate.upgrade(settings.db_url)
+        yield settings
+        return
+    database, template = f"yiwang_test_{session_id}", f"yiwang_test_{session_id}_schema"
+    create_migrated_database(settings, template)
+    SCHEMA_TEMPLATES[database] = template
+    settings = settings.model_copy(update={"pg_database": database})
+    create_migrated_database(settings, database)
     yield settings
-    if pg is not None:
-        pg.drop_database(database)
+    pg = LocalPostgres(base_settings)
+    pg.drop_database(database)
+    pg.drop_database(template)
 
 
 @pytest.fixture(scope="session")
@@ -136,8 +155,9 @@ def own_topics_and_database(services: Settings, name: str) -> Iterator[Settings]
     )
     pg = LocalPostgres(services) if services.uses_local_db else None
     if pg is not None:
-        pg.ensure_database(settings.pg_database)
-    migrate.upgrade(settings.db_url)
+        create_migrated_database(services, settings.pg_database)
+    else:
+        migrate.upgrade(settings.db_url)
     admin = admin_client(settings)
     created = ensure_topics(admin, load_topics(), settings).created
     try:

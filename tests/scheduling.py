@@ -1,10 +1,15 @@
 """How `yiwang test` shares the suite between its pytest-xdist workers.
 
 A work unit is one test module, so its module fixtures (a worker process, an API, a browser)
-are set up once, on one worker; modules marked with the same `xdist_group` form one unit
-(the fault tests: a broker and a PostgreSQL cluster of their own on fixed ports). Units are
-handed out longest first (LONG_FIRST, measured), so what is left for the end is short and
-neither worker idles while the other finishes a long scenario.
+are set up once, on one worker; the modules under a GROUPS prefix form one unit: the fault
+tests (a broker and a PostgreSQL cluster of their own on fixed ports, and the machine's CPU
+while their load runs), and the page and API tests (session fixtures that start a stack or
+build a world of cases, set up once rather than on each worker). Units are handed out
+longest first (LONG_FIRST, measured), so what is left for the end is short and neither worker
+idles while the other finishes a long scenario.
+
+(xdist's own `xdist_group` mark cannot carry this: on pytest 9 the group suffix it writes
+into the node id no longer reaches the scheduler, so the groups are named here by path.)
 """
 
 from __future__ import annotations
@@ -13,35 +18,64 @@ import pytest
 from xdist.remote import Producer
 from xdist.scheduler import LoadScopeScheduling
 
-LONG_FIRST: tuple[str, ...] = ("faults",)
-"""Units (a group's name or a module's path) to hand out first, longest first."""
+GROUPS: dict[str, str] = {
+    "tests/reliability/test_faults.py": "faults",
+    "tests/reliability/test_cluster_faults.py": "faults",
+    "tests/dispatch/web/": "pages",
+    "tests/dispatch/api/": "api",
+}
+"""Node-id prefix -> the unit its modules belong to."""
+
+LONG_FIRST: tuple[str, ...] = (
+    "faults",
+    "pages",
+    "api",
+    "tests/streams/sla/test_calendar_worker.py",
+    "tests/dispatch/search/test_xlsx_stream.py",
+    "tests/streams/sla/test_sla_recovery.py",
+    "tests/deploy/test_run_command.py",
+    "tests/streams/test_pipeline.py",
+    "tests/dispatch/people/test_roster_import.py",
+    "tests/dispatch/cases/test_alerts_flow.py",
+    "tests/test_code_quality.py",
+    "tests/streams/test_districts.py",
+    "tests/streams/test_urgency.py",
+    "tests/geo/test_city.py",
+    "tests/dispatch/cases/test_sla_pass.py",
+    "tests/dispatch/cases/test_flows.py",
+    "tests/dispatch/volunteers/test_flows.py",
+    "tests/dispatch/notices/test_deliveries.py",
+    "tests/dispatch/replay/test_replay_cli.py",
+    "tests/test_layers.py",
+)
+"""Units to hand out first, longest first (from the suite's --durations on the reference
+machine); the rest follow in collection order."""
 
 
-def unit_of(item: pytest.Item) -> str:
-    """The item's work unit: its xdist group, else its module's path (as in a node id)."""
-    mark = item.get_closest_marker("xdist_group")
-    if mark is not None:
-        return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
-    return item.nodeid.split("::", 1)[0]
+def unit_of(nodeid: str) -> str:
+    """The work unit of a test: its group, else its module's path."""
+    module = nodeid.split("::", 1)[0]
+    for prefix, group in GROUPS.items():
+        if module.startswith(prefix):
+            return group
+    return module
 
 
 def long_first(items: list[pytest.Item]) -> None:
     """Reorder the collection (in place, the same on every worker) so the LONG_FIRST units
     come first, in their order, and the rest keep theirs."""
     rank = {unit: i for i, unit in enumerate(LONG_FIRST)}
-    order = {id(item): (rank.get(unit_of(item), len(LONG_FIRST)), i) for i, item in enumerate(items)}
+    order = {id(item): (rank.get(unit_of(item.nodeid), len(LONG_FIRST)), i) for i, item in enumerate(items)}
     items.sort(key=lambda item: order[id(item)])
 
 
 class ModuleScheduling(LoadScopeScheduling):
-    """xdist's `loadscope`, with a module (not a class) or an `xdist_group` as the unit, and
-    the collection's order kept (long_first has put the long units at its head)."""
+    """xdist's `loadscope` with unit_of as the unit, and the collection's order kept
+    (long_first has put the long units at its head)."""
 
     def __init__(self, config: pytest.Config, log: Producer | None = None) -> None:
         super().__init__(config, log)
         config.option.loadscopereorder = False  # xdist would sort the units by their test count
 
     def _split_scope(self, nodeid: str) -> str:
-        if nodeid.rfind("@") > nodeid.rfind("]"):  # `--dist loadgroup` suffixed the group's name
-            return nodeid.rsplit("@", 1)[-1]
-        return nodeid.split("::", 1)[0]
+        return unit_of(nodeid)

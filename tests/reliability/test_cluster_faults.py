@@ -27,7 +27,7 @@ from streams.worker import report_topics
 from tests.reliability.reconciliation import run_scenario
 from tests.streams.harness import Worker
 
-pytestmark = [pytest.mark.kafka, pytest.mark.db, pytest.mark.xdist_group("faults")]  # one xdist worker
+pytestmark = [pytest.mark.kafka, pytest.mark.db]
 DOWN_FOR_S = 5.0
 """How long a killed node stays down before it is restarted (still inside the traffic)."""
 

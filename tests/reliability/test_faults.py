@@ -15,7 +15,7 @@ from deploy.services.postgres import LocalPostgres
 from tests.reliability.reconciliation import FAULT_AT, run_scenario
 from tests.streams.harness import Worker
 
-pytestmark = [pytest.mark.kafka, pytest.mark.db, pytest.mark.xdist_group("faults")]  # one xdist worker
+pytestmark = [pytest.mark.kafka, pytest.mark.db]
 
 
 @pytest.fixture(scope="module")
