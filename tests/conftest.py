@@ -99,7 +99,8 @@ def create_migrated_database(services: Settings, database: str) -> None:
     schema template when there is one, else created and migrated."""
     pg = LocalPostgres(services)
     template = SCHEMA_TEMPLATES.get(services.pg_database)
-    if template is None:
+    exists = pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'").strip()
+    if template is None or exists:  # several conftests share one fixture's database by its name
         pg.ensure_database(database)
         migrate.upgrade(services.model_copy(update={"pg_database": database}).db_url)
     else:
