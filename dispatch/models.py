@@ -231,10 +231,11 @@ class MergeWindowRow(DispatchBase):
 
     __tablename__ = "merge_window"
     __table_args__ = (
-        # one GiST over (problem, first_at, last_at, geom) answers "same problem, active around
+        # one GiST over (geom, problem, first_at, last_at) answers "same problem, active around
         # this time, in this box" in one probe (btree_gist), bounded on both sides in time even
-        # when a backlog arrives late; a geometry-only index returns every incident ever there
-        Index("ix_merge_window_probe", "problem", "first_at", "last_at", "geom", postgresql_using="gist"),
+        # when a backlog arrives late; a geometry-only index returns every incident ever there.
+        # The geometry leads: split by place first, a probe reads the pages around its box only
+        Index("ix_merge_window_probe", "geom", "problem", "first_at", "last_at", postgresql_using="gist"),
         Index("ix_merge_window_last", "last_at"),
     )
 

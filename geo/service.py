@@ -7,6 +7,7 @@ multi-row inserts in batches, never one commit per row.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from geo import models
-from geo.gazetteer import Gazetteer, place_names
+from geo.gazetteer import CityGazetteer, DistrictNames, Gazetteer, place_names
 from geo.layers import Feature, LayerError, LayerSet, as_multipolygon, combine, validate
 from geo.models import SRID
 from geo.records import GridRecord, StreetRecord
@@ -357,6 +358,32 @@ def gazetteer_from_db(conn: Connection, *version_ids: int) -> Gazetteer:
         select(models.Community.name).where(models.Community.version_id.in_(version_ids))
     ).scalars()
     return Gazetteer(load_buildings(conn), place_names(list(streets), list(comms)))
+
+
+def district_names(conn: Connection, *version_ids: int) -> list[DistrictNames]:
+    """The district of each given layer version (one per district) with its streets' and
+    communities' names: what an address may name to say which district it is in."""
+    d, st, c = models.District, models.Street, models.Community
+    streets: dict[int, list[str]] = defaultdict(list)
+    communities: dict[int, list[str]] = defaultdict(list)
+    for version, name in conn.execute(select(st.version_id, st.name).where(st.version_id.in_(version_ids))):
+        streets[version].append(name)
+    for version, name in conn.execute(select(c.version_id, c.name).where(c.version_id.in_(version_ids))):
+        communities[version].append(name)
+    rows = conn.execute(select(d.version_id, d.code, d.name).where(d.version_id.in_(version_ids)))
+    return [
+        DistrictNames(code, name, tuple(sorted(streets[v])), tuple(sorted(communities[v])))
+        for v, code, name in sorted(rows, key=lambda r: r[1])
+    ]
+
+
+def city_gazetteer_from_db(conn: Connection, *version_ids: int) -> CityGazetteer:
+    """One gazetteer per district of the given layer versions, each with the buildings of its
+    own grids (a building's district is its grid code's first six digits)."""
+    buildings: dict[str, list[Building]] = defaultdict(list)
+    for b in load_buildings(conn):
+        buildings[b.grid_code[:6]].append(b)
+    return CityGazetteer((n, buildings[n.code]) for n in district_names(conn, *version_ids))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,8 +23,11 @@ runtime closes what the cancelled attempt left half-used) and its offsets stay u
 partitions' next owner reads it again. The handlers' writes are idempotent, so a batch read twice
 changes nothing.
 
-Offsets start at the earliest record for a group that never committed (a new deployment reads
-the topic once more from its start: idempotent, as above).
+Where a group that never committed starts: where `continues_from` left each partition, when that
+group committed there (the worker's faust group, which read these topics through faust agents
+before they had consumers of their own: an upgrade goes on where the old release stopped instead
+of reading `dispatch.events` once more from its start); otherwise at the earliest record (a new
+deployment misses nothing produced before its agents first joined; idempotent, as above).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from mode import Service
@@ -88,6 +92,7 @@ class BatchConsumer(Service):
         max_records: int,
         within_s: float,
         revoke_wait_s: float = REVOKE_WAIT_S,
+        continues_from: str | None = None,
     ) -> None:
         super().__init__()
         self.bootstrap_servers = bootstrap_servers
@@ -98,6 +103,8 @@ class BatchConsumer(Service):
         self.max_records = max_records
         self.within_s = within_s
         self.revoke_wait_s = revoke_wait_s
+        self.continues_from = continues_from
+        """The group whose committed offsets a partition this group never committed starts from."""
         self.consumer: AIOKafkaConsumer | None = None
         self.in_hand: asyncio.Task[None] | None = None
         """The batch being handled and committed; None between batches."""
@@ -132,6 +139,46 @@ class BatchConsumer(Service):
             task.cancel()
             await asyncio.wait({task})
 
+    async def continue_where_predecessor_left(self, assigned: set[TopicPartition]) -> None:
+        """Seek each assigned partition this group never committed to `continues_from`'s offset.
+
+        The partitions are paused from the moment they are assigned until then: the consumer's
+        fetcher starts at the earliest record meanwhile, and nothing of that may be handed out."""
+        consumer = self.consumer
+        if self.continues_from is None or consumer is None or not assigned:
+            return
+        consumer.pause(*assigned)  # before the first await: no getmany may return them yet
+        try:
+            fresh = [tp for tp in sorted(assigned) if await consumer.committed(tp) is None]
+            if fresh:
+                await self._seek_where_left(consumer, self.continues_from, fresh)
+        finally:
+            consumer.resume(*assigned)
+
+    async def _seek_where_left(
+        self, consumer: AIOKafkaConsumer, predecessor: str, fresh: list[TopicPartition]
+    ) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers.split(","))
+        try:
+            await admin.start()
+            left_at = await admin.list_consumer_group_offsets(predecessor, partitions=fresh)
+        except KafkaError as exc:
+            log.warning(
+                "%s: offsets of %s not read (%s): %d partition(s) start at their earliest record",
+                self.group,
+                predecessor,
+                exc,
+                len(fresh),
+            )
+            return
+        finally:
+            await admin.close()
+        moved = {tp: meta.offset for tp, meta in left_at.items() if tp in fresh and meta.offset >= 0}
+        for tp, offset in moved.items():
+            consumer.seek(tp, offset)
+        if moved:
+            log.info("%s: %d partition(s) go on where %s left them", self.group, len(moved), predecessor)
+
     async def _connect(self) -> AIOKafkaConsumer:
         pause = FAILED_PAUSE_S[0]
         while True:
@@ -143,6 +190,7 @@ class BatchConsumer(Service):
                 auto_offset_reset="earliest",
                 max_poll_records=self.max_records,
             )
+            self.consumer = consumer  # the listener's seeks need it before `start` returns
             consumer.subscribe([self.topic], listener=_LetGoOnRevoke(self))
             try:
                 await consumer.start()
@@ -219,7 +267,8 @@ class BatchConsumer(Service):
 
 
 class _LetGoOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Before partitions move, the batch in hand finishes (and is committed) or is dropped."""
+    """Before partitions move, the batch in hand finishes (and is committed) or is dropped; once
+    assigned, partitions the group never committed go on where its predecessor left them."""
 
     def __init__(self, reader: BatchConsumer) -> None:
         self.reader = reader
@@ -229,4 +278,4 @@ class _LetGoOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
             await self.reader.let_go("partitions revoked")
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        return None
+        await self.reader.continue_where_predecessor_left(assigned)

@@ -16,7 +16,7 @@ from functools import partial
 from config.settings import Settings
 from dispatch.deadletters.flows import DeskError
 from dispatch.deadletters.ports import DeskPorts, Refed, ReplayPorts, TopicRecord
-from producers.adapters.points import record_point
+from producers.adapters.points import record_address, record_point
 from producers.cli import open_publisher
 from producers.feed import Feeder
 from producers.ledger import Ledger
@@ -95,14 +95,21 @@ def _command_replay(settings: Settings) -> Iterator[ReplayPorts]:
 
 def api_ports(settings: Settings) -> DeskPorts:
     """The desk as the API process runs it: a publisher per replay request; an agency's letter
-    placed in its district by its adapter's point fields (producers/adapters/points.py)."""
+    placed in its district by its adapter's point or address fields (producers/adapters/points.py)."""
     return DeskPorts(
         partial(_read_to_end, settings),
         partial(_api_replay, settings),
         partial(record_point, load_sources()),
+        record_address,
     )
 
 
 def command_ports(settings: Settings) -> DeskPorts:
-    """The desk as `yiwang dlq` runs it: one publisher for a run of replays, topics checked."""
-    return DeskPorts(partial(_read_to_end, settings), partial(_command_replay, settings))
+    """The desk as `yiwang dlq` runs it: one publisher for a run of replays, topics checked; the
+    letters placed in their districts as the API places them (`--district`)."""
+    return DeskPorts(
+        partial(_read_to_end, settings),
+        partial(_command_replay, settings),
+        partial(record_point, load_sources()),
+        record_address,
+    )

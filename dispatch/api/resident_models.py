@@ -25,6 +25,12 @@ class ResidentReport(Body):
     lat: float | None = Field(default=None, ge=-90, le=90)
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
     address: str | None = Field(default=None, max_length=200, description="a typed building or address")
+    district: str | None = Field(
+        default=None,
+        pattern=r"^\d{6}$",
+        description="the resident's district (行政区划代码), as for GET /r/place: a bare typed address is "
+        "looked up in its gazetteer, and the report carries the building's point",
+    )
     photos: list[str] = Field(default_factory=list, max_length=3)
     phone: str | None = Field(default=None, pattern=r"^1\d{10}$", description="optional, for a call-back")
 
@@ -68,6 +74,25 @@ class PlaceFound(Place):
     """A place looked up on the form before sending: its grid on the community's grid map."""
 
     address: str | None = Field(default=None, description="the building the typed address names")
+    district_code: str | None = Field(
+        default=None, description="the district the place lies in (its grid code's first six digits)"
+    )
+    found: str | None = Field(
+        default=None,
+        description="how a typed address was found: in which district's gazetteer, and why that one "
+        "(the district it names, the page's district, or the only district that holds it)",
+    )
+
+
+class District(BaseModel):
+    code: str = Field(description="行政区划代码")
+    name: str
+
+
+class Districts(BaseModel):
+    """The districts whose addresses the form looks up: the page's picker when there are several."""
+
+    items: list[District]
 
 
 class Tracking(BaseModel):

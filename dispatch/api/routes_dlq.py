@@ -2,7 +2,8 @@
 replay one through its adapter (after a configuration fix), discard one with a reason; and the
 board's panel of open letters by source and field. Every decision is recorded with who made it.
 A district operator sees and decides their district's letters only, the city operator every
-letter (whose a letter is: dispatch/deadletters/places.py); another district's is 404.
+letter (whose a letter is: dispatch/deadletters/places.py); another district's is 404. Each
+letter says its `district` and its `placement`: how that was read, or why no district holds it.
 The topic reader and the producers' side are the desk's ports (`dispatch.deadletters.ports`),
 given to `create_app` by the API process's root; an app built without them answers 404 here.
 """
@@ -10,6 +11,7 @@ given to `create_app` by the API process's root; an app built without them answe
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -27,6 +29,7 @@ from dispatch.api.state import DistrictOperator, State
 from dispatch.deadletters.desk import Decided, DeskFilter, Entry, counts_by_reason, find, select_letters
 from dispatch.deadletters.flows import DeskError, decisions, read_entries, record, replay, scoped
 from dispatch.deadletters.models import Decision
+from dispatch.deadletters.places import LetterPlace
 from dispatch.deadletters.ports import DeskPorts
 from dispatch.scope import Scope
 
@@ -48,6 +51,10 @@ class LetterOut(BaseModel):
     decision: str | None = None
     decided_by: str | None = None
     decision_reason: str | None = None
+    district: str | None = Field(default=None, description="whose letter it is; null: the city's only")
+    placement: str = Field(
+        default="", description="how its district was read from its record, or why no district holds it"
+    )
 
 
 class LetterDetail(LetterOut):
@@ -96,18 +103,49 @@ def _ports(request: Request) -> DeskPorts:
     return ports
 
 
-def _desk_state(
-    settings: Settings, engine: Engine, ports: DeskPorts, scope: Scope
-) -> tuple[dict[uuid.UUID, Entry], dict[uuid.UUID, Decided]]:
-    """The letters of the caller's district (`dispatch.deadletters.places`) and the decisions."""
+@dataclass(frozen=True, slots=True)
+class DeskState:
+    """The letters of the caller's district (`dispatch.deadletters.places`), where each was
+    placed, and the decisions."""
+
+    entries: dict[uuid.UUID, Entry]
+    places: dict[uuid.UUID, LetterPlace]
+    decided: dict[uuid.UUID, Decided]
+
+
+def _desk_state(settings: Settings, engine: Engine, ports: DeskPorts, scope: Scope) -> DeskState:
     entries = read_entries(settings, ports.read_to_end)
     with engine.connect() as conn:
-        return scoped(conn, entries, scope, ports.point_of_record), decisions(conn)
+        mine, places = scoped(conn, entries, scope, ports.point_of_record, ports.address_of_record)
+        return DeskState(mine, places, decisions(conn))
 
 
-def _out(e: Entry, d: Decided | None) -> dict[str, Any]:
+DistrictQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^(\d{6}|city)$",
+        description="the letters of this district only (行政区划代码), or `city`: those no district holds",
+    ),
+]
+
+
+def _of_district(st: DeskState, district: str | None) -> DeskState:
+    """The desk narrowed to one district's letters (the city operator's filter; a district
+    operator's desk holds theirs only already)."""
+    if district is None:
+        return st
+    wanted = None if district == "city" else district
+    entries = {
+        i: e for i, e in st.entries.items() if (p := st.places.get(i)) is not None and p.district == wanted
+    }
+    return DeskState(entries, st.places, st.decided)
+
+
+def _out(e: Entry, d: Decided | None, place: LetterPlace | None) -> dict[str, Any]:
     x = e.letter
     return {
+        "district": place.district if place else None,
+        "placement": place.why if place else "",
         "dlq_id": x.dlq_id,
         "source": x.source,
         "stage": x.stage.value,
@@ -135,52 +173,54 @@ async def letters(
     since: datetime | None = None,
     until: datetime | None = None,
     decided_too: Annotated[bool, Query(alias="all", description="decided letters too")] = False,
+    district: DistrictQuery = None,
 ) -> Response | LettersOut:
     try:
         desk = DeskFilter(source=source, reason=reason, since=since, until=until, include_decided=decided_too)
     except ValueError as exc:  # a time without an offset (the only refusal DeskFilter makes)
         return problem(422, "needs_timezone", str(exc), field=str(exc).split(":")[0])
-    entries, decided = await run_in_threadpool(
-        _desk_state, state.settings, _engine(state), _ports(request), caller.scope
-    )
-    chosen = select_letters(entries, decided, desk)
+    st = await run_in_threadpool(_desk_state, state.settings, _engine(state), _ports(request), caller.scope)
+    st = _of_district(st, district)
+    chosen = select_letters(st.entries, st.decided, desk)
     return LettersOut(
         total=len(chosen),
-        letters=[LetterOut(**_out(e, decided.get(e.letter.dlq_id))) for e in chosen[:MAX_LISTED]],
+        letters=[
+            LetterOut(**_out(e, st.decided.get(e.letter.dlq_id), st.places.get(e.letter.dlq_id)))
+            for e in chosen[:MAX_LISTED]
+        ],
     )
 
 
 @router.get("/counts", response_model=list[CountOut])
-async def counts(caller: DistrictOperator, state: State, request: Request) -> list[CountOut]:
+async def counts(
+    caller: DistrictOperator, state: State, request: Request, district: DistrictQuery = None
+) -> list[CountOut]:
     """Open letters by source and field, most first (the board's panel)."""
-    entries, decided = await run_in_threadpool(
-        _desk_state, state.settings, _engine(state), _ports(request), caller.scope
-    )
+    st = await run_in_threadpool(_desk_state, state.settings, _engine(state), _ports(request), caller.scope)
+    st = _of_district(st, district)
     return [
         CountOut(source=c.source, field=c.field, open=c.open, example=c.example)
-        for c in counts_by_reason(entries, decided)
+        for c in counts_by_reason(st.entries, st.decided)
     ]
 
 
 async def _one(
     state: State, request: Request, caller: Principal, dlq_id: uuid.UUID
-) -> tuple[Entry, Decided | None]:
-    entries, decided = await run_in_threadpool(
-        _desk_state, state.settings, _engine(state), _ports(request), caller.scope
-    )
+) -> tuple[Entry, Decided | None, LetterPlace | None]:
+    st = await run_in_threadpool(_desk_state, state.settings, _engine(state), _ports(request), caller.scope)
     try:
-        entry = find(entries, str(dlq_id))
+        entry = find(st.entries, str(dlq_id))
     except LookupError:
         raise NotFound(f"no dead letter {dlq_id}") from None
-    return entry, decided.get(entry.letter.dlq_id)
+    return entry, st.decided.get(entry.letter.dlq_id), st.places.get(entry.letter.dlq_id)
 
 
 @router.get("/{dlq_id}", response_model=LetterDetail)
 async def letter(caller: DistrictOperator, state: State, request: Request, dlq_id: uuid.UUID) -> LetterDetail:
-    entry, d = await _one(state, request, caller, dlq_id)
+    entry, d, place = await _one(state, request, caller, dlq_id)
     x = entry.letter
     return LetterDetail(
-        **_out(entry, d), raw=x.raw, raw_encoding=x.raw_encoding.value, source_ref=x.source_ref
+        **_out(entry, d, place), raw=x.raw, raw_encoding=x.raw_encoding.value, source_ref=x.source_ref
     )
 
 
@@ -203,7 +243,7 @@ async def replay_letter(
 ) -> Response | DecisionOut:
     """Through its adapter (or the intake, or its agent's topic) again; ok=false: refused again,
     the letter stays open."""
-    entry, _ = await _one(state, request, caller, dlq_id)
+    entry, _, _ = await _one(state, request, caller, dlq_id)
     try:
         return await run_in_threadpool(
             _replay, _ports(request), _engine(state), entry, body.note, caller.subject
@@ -217,7 +257,7 @@ async def replay_letter(
 async def discard_letter(
     caller: DistrictOperator, state: State, request: Request, dlq_id: uuid.UUID, body: DiscardIn
 ) -> DecisionOut:
-    entry, _ = await _one(state, request, caller, dlq_id)
+    entry, _, _ = await _one(state, request, caller, dlq_id)
 
     def write() -> None:
         with _engine(state).begin() as conn:

@@ -29,6 +29,8 @@ from dispatch.api.answers import PHOTO_ERRORS, RESIDENT_ERRORS, PhotoStored
 from dispatch.api.resident_models import (
     Categories,
     Category,
+    District,
+    Districts,
     Place,
     PlaceFound,
     Rated,
@@ -40,7 +42,7 @@ from dispatch.api.resident_models import (
     StepOut,
     Tracking,
 )
-from dispatch.api.state import State
+from dispatch.api.state import ApiState, State
 from dispatch.cases.documents import HEADERS
 from dispatch.lifecycle.errors import DetailError
 from dispatch.residents import service as q
@@ -128,15 +130,18 @@ async def submit(body: ResidentReport, request: Request, state: State, device: D
         if not photo_store.KEY.match(key):
             raise DetailError(f"photos[{i}]", "not a key from POST /r/photos")
     now = datetime.now(UTC)
+    lon, lat, accuracy_m = body.lon, body.lat, body.accuracy_m
+    if lon is None and body.address:
+        lon, lat, accuracy_m = await _typed_point(state, body.address, body.district, now)
     ref, code = new_code()
     doc: dict[str, object] = {
         "trackingCode": ref,
         "submittedAt": now.isoformat(),
         "category": body.category,
         "description": body.description,
-        "lng": body.lon,
-        "lat": body.lat,
-        "accuracy": body.accuracy_m,
+        "lng": lon,
+        "lat": lat,
+        "accuracy": accuracy_m,
         "address": body.address,
         "placedBy": "device" if body.lon is not None else "gazetteer",
         "photos": body.photos or None,
@@ -189,10 +194,20 @@ async def place(
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     address: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    district: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{6}$",
+            description="the page's district (行政区划代码): a bare address is looked up in its "
+            "gazetteer; without it, in every district's (found when exactly one holds it)",
+        ),
+    ] = None,
 ) -> PlaceFound:
     """Where a WGS84 point (the device's location) or a typed address falls: its grid, community
-    and street and the community's grids, to show on the form's map before sending. Nothing
-    about any case; limited per device and network address like the photos."""
+    and street and the community's grids, to show on the form's map before sending. An address
+    naming a district (its name, or a street or community only it has) is looked up there, and
+    the answer says where it was found. Nothing about any case; limited per device and network
+    address like the photos."""
     if lon is None and lat is None and not address:
         raise DetailError("location", "give the device's location (lon, lat) or an address")
     if (lon is None) != (lat is None):
@@ -205,19 +220,74 @@ async def place(
         raise TooMany("too many lookups from this network: please try again later")
     if not finder.window.take("device:" + digest(device), now):
         raise TooMany("too many lookups from this device: please try again later")
-    found = None
+    found, how = None, None
     if lon is None or lat is None:
         if state.engine is None:
             raise NotFound("addresses are not looked up here")
-        match = await run_in_threadpool(finder.address, state.engine, str(address), now=now)
-        if match is None:
-            raise DetailError("address", "not found: try the road and house number (e.g. 小龙坎正街 10 号)")
-        lon, lat, found = match.lon, match.lat, match.address
+        try:
+            answer = await run_in_threadpool(
+                finder.address, state.engine, str(address), now=now, district=district
+            )
+        except ValueError as exc:  # a district that is not loaded here
+            raise DetailError("district", str(exc).removeprefix("district: ")) from None
+        if answer.match is None:
+            raise DetailError(
+                "address",
+                f"{answer.why}: try the road and house number (e.g. 小龙坎正街 10 号)",
+                code=_not_found_code(answer.why),
+            )
+        lon, lat, found, how = answer.match.lon, answer.match.lat, answer.match.address, answer.why
     async with state.pool.connection() as conn:
         where = await q.place_at(conn, lon, lat)
     if where is None:
         raise DetailError("lat" if found is None else "address", "this place is outside the district's grids")
-    return PlaceFound(**asdict(where), address=found)
+    return PlaceFound(
+        **asdict(where),
+        address=found,
+        district_code=where.grid_code[:6] if where.grid_code else None,
+        found=how,
+    )
+
+
+async def _typed_point(
+    state: ApiState, address: str, district: str | None, now: datetime
+) -> tuple[float | None, float | None, float | None]:
+    """The point of the building a typed address names, looked up as `GET /r/place` does (in the
+    resident's district's gazetteer when it is given), so that the intake places the report where
+    the form showed it, whichever district's gazetteer it keeps. An address found nowhere goes as
+    typed (the intake's own lookup, then a desk, places it: a report is never refused for its
+    address); one several districts hold, with no district to choose, is refused as on the form."""
+    if state.engine is None:
+        return None, None, None
+    try:
+        answer = await run_in_threadpool(
+            state.resident_places.address, state.engine, address, now=now, district=district
+        )
+    except ValueError as exc:  # a district that is not loaded here
+        raise DetailError("district", str(exc).removeprefix("district: ")) from None
+    if answer.match is None:
+        if _not_found_code(answer.why) == "ambiguous":
+            raise DetailError("address", f"{answer.why}: say which district", code="ambiguous")
+        return None, None, None
+    return answer.match.lon, answer.match.lat, None
+
+
+def _not_found_code(why: str) -> str:
+    """`ambiguous` when several districts hold the address (the page asks which district is
+    the resident's), else `not_found`: the page words the refusal from this code."""
+    return "ambiguous" if "not certain which" in why else "not_found"
+
+
+@router.get("/districts", responses=RESIDENT_ERRORS)
+async def districts(state: State) -> Districts:
+    """The districts the form looks addresses up in (those of the place lookups' gazetteers):
+    with several, the page asks the resident theirs and sends it with `GET /r/place`."""
+    if state.engine is None:
+        return Districts(items=[])
+    city = await run_in_threadpool(state.resident_places.gazetteer, state.engine, now=datetime.now(UTC))
+    return Districts(
+        items=[District(code=code, name=city.names.districts[code].name) for code in city.district_codes]
+    )
 
 
 async def _holder(state: State, code: str) -> q.Submission:

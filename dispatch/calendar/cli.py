@@ -17,14 +17,13 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
-from sqlalchemy import create_engine
 
 from config.policy import PolicyError, Priority
 from config.settings import Settings
 from dispatch.calendar.imported_years import ImportedYears, build_calendar, read_imported
 from dispatch.calendar.revisions import import_years
 from dispatch.cases import queries as q
-from dispatch.cases.boot import connect, load_people, store_policies
+from dispatch.cases.boot import connect, rules_and_people, store_policies
 from dispatch.cases.flows import CaseFlows
 from dispatch.intake.rules import IntakeRules, area_of
 from dispatch.kpi.metrics import DispatchMetrics
@@ -44,12 +43,7 @@ def _refuse(message: str) -> int:
 async def _import(settings: Settings, path: Path) -> int:
     schedules = read_schedules(path)  # refused whole before anything is touched
     text = path.read_text(encoding="utf-8")
-    rules = await asyncio.to_thread(IntakeRules.load)
-    engine = create_engine(settings.db_url, pool_size=1)
-    try:
-        people = await asyncio.to_thread(load_people, engine, rules.taxonomy)
-    finally:
-        engine.dispose()
+    rules, people = await rules_and_people(settings.db_url)
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers, enable_idempotence=True, acks="all"
     )

@@ -6,19 +6,21 @@ functions the caller runs in a thread; nothing here runs at import time.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
 import psycopg
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb, set_json_dumps, set_json_loads
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from config.policy import Taxonomy
 from config.settings import Settings
 from dispatch.cases.people import People
 from dispatch.directory import Directory
+from dispatch.intake.rules import IntakeRules
 from dispatch.sla.ladder import EscalationPolicy
 from dispatch.sla.policy_book import PolicyBook
 
@@ -32,6 +34,18 @@ def load_people(engine: Engine, taxonomy: Taxonomy) -> People:
     with engine.connect() as conn:
         directory = Directory.load(conn)
     return People(directory, {c.code: c.lead_department for c in taxonomy.categories.values()})
+
+
+async def rules_and_people(db_url: str) -> tuple[IntakeRules, People]:
+    """The intake's rules (config/) and the people (PostgreSQL), each loaded in a thread: what a
+    process without an engine of its own (a small agent, a command) writes cases from."""
+    rules = await asyncio.to_thread(IntakeRules.load)
+    engine = create_engine(db_url, pool_size=1)
+    try:
+        people = await asyncio.to_thread(load_people, engine, rules.taxonomy)
+    finally:
+        engine.dispose()
+    return rules, people
 
 
 async def prepare(conn: AsyncConnection[Any]) -> None:

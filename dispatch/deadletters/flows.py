@@ -28,9 +28,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from config.settings import Settings
 from dispatch.deadletters.desk import Decided, Entry, unique
 from dispatch.deadletters.models import DeadLetterDecisionRow, Decision
-from dispatch.deadletters.places import named_place, visible
-from dispatch.deadletters.ports import PointOfRecord, ReadToEnd, ReplayPorts
+from dispatch.deadletters.places import LetterPlace, by_address, named_place, unplaced, visible
+from dispatch.deadletters.ports import AddressOfRecord, PointOfRecord, ReadToEnd, ReplayPorts
 from dispatch.scope import Scope
+from geo.gazetteer import CityNames, DistrictNames
+from geo.service import district_names, list_versions
+from geo.service import in_force as in_force_at
 from schemas.cap_record import CAP_RECORD_SCHEMA, CAP_TOPIC
 from schemas.dead_letter import DLQ_TOPIC, Origin, Stage, decode, raw_bytes
 from schemas.report import Source
@@ -87,25 +90,55 @@ _DISTRICT_OF_POINTS = text(
 )
 
 
-def letter_districts(
-    conn: Connection, entries: dict[uuid.UUID, Entry], point_of_record: PointOfRecord | None = None
-) -> dict[uuid.UUID, str | None]:
-    """Each letter's district (`dispatch.deadletters.places`; None: the city's only): a code its
-    record names, or the district whose outline in force holds its point (one query for all)."""
-    out: dict[uuid.UUID, str | None] = {}
-    pending: list[tuple[uuid.UUID, tuple[float, float]]] = []
+OUTSIDE = "its point lies outside every district's outline in force: the city's only"
+
+
+def districts_in_force(conn: Connection) -> list[DistrictNames]:
+    """The districts whose layers are in force now, with their street and community names."""
+    versions = list_versions(conn)
+    now = datetime.now(UTC)
+    ids = []
+    for code in sorted({v.district_code for v in versions}):
+        version = in_force_at([v for v in versions if v.district_code == code], now)
+        if version is not None:
+            ids.append(version.id)
+    return district_names(conn, *ids)
+
+
+def letter_places(
+    conn: Connection,
+    entries: dict[uuid.UUID, Entry],
+    point_of_record: PointOfRecord | None = None,
+    address_of_record: AddressOfRecord | None = None,
+) -> dict[uuid.UUID, LetterPlace]:
+    """Each letter's district (`dispatch.deadletters.places`; None: the city's only) and why: a
+    code its record names, the district whose outline in force holds its point (one query for
+    all), or the district its address names for certain (the names of the layers in force)."""
+    out: dict[uuid.UUID, LetterPlace] = {}
+    points: list[tuple[uuid.UUID, tuple[float, float]]] = []
+    addresses: list[tuple[uuid.UUID, str]] = []
     for dlq_id, entry in entries.items():
-        place = named_place(entry.letter, point_of_record)
-        out[dlq_id] = place.district if place else None
-        if place is not None and place.point is not None:
-            pending.append((dlq_id, place.point))
-    if pending:
+        place = named_place(entry.letter, point_of_record, address_of_record)
+        if place is None:
+            out[dlq_id] = unplaced(entry.letter)
+        elif place.district is not None:
+            out[dlq_id] = LetterPlace(place.district, f"its event names district {place.district}")
+        elif place.point is not None:
+            out[dlq_id] = LetterPlace(None, OUTSIDE)
+            points.append((dlq_id, place.point))
+        elif place.address is not None:
+            addresses.append((dlq_id, place.address))
+    if points:
         found = conn.execute(
             _DISTRICT_OF_POINTS,
-            {"lons": [p[0] for _, p in pending], "lats": [p[1] for _, p in pending]},
+            {"lons": [p[0] for _, p in points], "lats": [p[1] for _, p in points]},
         )
         for n, code in found:
-            out[pending[int(n) - 1][0]] = str(code)
+            out[points[int(n) - 1][0]] = LetterPlace(str(code), f"its point lies in district {code}")
+    if addresses:
+        names = CityNames(districts_in_force(conn))
+        for dlq_id, address in addresses:
+            out[dlq_id] = by_address(address, names)
     return out
 
 
@@ -114,12 +147,13 @@ def scoped(
     entries: dict[uuid.UUID, Entry],
     scope: Scope,
     point_of_record: PointOfRecord | None = None,
-) -> dict[uuid.UUID, Entry]:
-    """The letters an operator of `scope` sees and decides (the city operator: all of them)."""
-    if scope.whole_city:
-        return entries
-    districts = letter_districts(conn, entries, point_of_record)
-    return {i: e for i, e in entries.items() if visible(districts[i], scope)}
+    address_of_record: AddressOfRecord | None = None,
+) -> tuple[dict[uuid.UUID, Entry], dict[uuid.UUID, LetterPlace]]:
+    """The letters an operator of `scope` sees and decides (the city operator: all of them), and
+    where each of them was placed (or why it is the city's only)."""
+    places = letter_places(conn, entries, point_of_record, address_of_record)
+    mine = {i: e for i, e in entries.items() if visible(places[i].district, scope)}
+    return mine, {i: places[i] for i in mine}
 
 
 def decisions(conn: Connection) -> dict[uuid.UUID, Decided]:

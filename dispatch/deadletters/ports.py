@@ -75,6 +75,13 @@ class PointOfRecord(Protocol):
     def __call__(self, source: Source, raw: bytes) -> tuple[float, float, str] | None: ...
 
 
+class AddressOfRecord(Protocol):
+    """The address an agency's raw record gives by its adapter's own field (`location.address`),
+    read without the adapter's other checks; None when it gives none."""
+
+    def __call__(self, source: Source, raw: bytes) -> str | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ReplayPorts:
     """The producers' side one run of replays sends through (one publisher, closed after)."""
@@ -94,3 +101,5 @@ class DeskPorts:
     point_of_record: PointOfRecord | None = None
     """Places an `adapter` letter in its district (dispatch/deadletters/places.py); None: the
     city's only."""
+    address_of_record: AddressOfRecord | None = None
+    """Places an `adapter` letter with no readable point by the district its address names."""

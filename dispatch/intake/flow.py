@@ -185,6 +185,9 @@ class IntakeService:
             )
             replay = await sql.replay_rows(conn, list(known.values()))
             stage.labels("write").observe(time.perf_counter() - t4)
+            t5 = time.perf_counter()
+        # the COMMIT's round trip and its WAL flush: a batch's fixed cost the other stages omit
+        stage.labels("commit").observe(time.perf_counter() - t5)
         committed = datetime.now(UTC)
         t4 = time.perf_counter()
         result.published = await self._publish(out, merged_rows, raised, replay, letters)

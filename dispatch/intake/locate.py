@@ -2,7 +2,9 @@
 
 Coordinates are converted per declared CRS with the vectorised transforms, points are looked
 up in the grid index of the layer in force when the report happened (a batch usually needs
-one index, so one vectorised call), and address-only reports go through the gazetteer. A
+one index, so one vectorised call), and address-only reports go through the gazetteer (over
+several districts, one per district: an address naming a district is looked up in its own, a
+bare one found only when exactly one district holds it, `geo.gazetteer.CityGazetteer`). A
 report without a point or a known building goes to the desk of the community or street its
 CAP `<geocode>` or its address names (`geo.desks`); one that cannot be placed is not lost: it
 goes to the district center with the reason. An alert whose whole area lies outside the
@@ -24,14 +26,16 @@ from config.policy import Taxonomy
 from dispatch.intake.rules import LocatedReport
 from geo.coords import Crs, to_wgs84_many
 from geo.desks import Desks, foreign_area, wholly_outside
-from geo.gazetteer import Gazetteer
+from geo.gazetteer import CityGazetteer, Gazetteer
 from geo.index import GridIndex, GridIndexes, NoLayerInForce
 from geo.records import Placement
 from schemas.report_struct import ReportStruct as Report
 
 
 class Locator:
-    def __init__(self, indexes: GridIndexes, gazetteer: Gazetteer, taxonomy: Taxonomy) -> None:
+    def __init__(
+        self, indexes: GridIndexes, gazetteer: Gazetteer | CityGazetteer, taxonomy: Taxonomy
+    ) -> None:
         self.indexes = indexes
         self.gazetteer = gazetteer
         self.taxonomy = taxonomy
@@ -63,9 +67,10 @@ class Locator:
             if loc.lon is not None and loc.lat is not None and loc.crs is not None:
                 by_crs[loc.crs.value].append(i)
             elif loc.address:
-                match = self.gazetteer.lookup(loc.address)
+                found = self.gazetteer.answer(loc.address)
+                match = found.match
                 if match is None:
-                    how[i], notes[i] = "fallback", "address not found in the gazetteer"
+                    how[i], notes[i] = "fallback", f"address {found.why}"
                 else:
                     lons[i], lats[i], how[i] = match.lon, match.lat, "address"
             else:

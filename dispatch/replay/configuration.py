@@ -31,7 +31,7 @@ from dispatch.routing.rosters import load_rosters, routing_rosters
 from dispatch.routing.router import Router
 from dispatch.routing.values import Candidate
 from dispatch.sla.policy_book import load_policy_book
-from geo.gazetteer import Gazetteer
+from geo.gazetteer import CityGazetteer, Gazetteer
 from geo.index import GridIndex, GridIndexes, index_from_reference
 from geo.layers import LayerError, LayerSet, combine, parse_features, validate
 from geo.records import GridRecord, StreetRecord
@@ -229,7 +229,12 @@ def read_people(
 
 
 def configuration(
-    label: str, *, rules: IntakeRules, index: GridIndex, gazetteer: Gazetteer, directory: Directory
+    label: str,
+    *,
+    rules: IntakeRules,
+    index: GridIndex,
+    gazetteer: Gazetteer | CityGazetteer,
+    directory: Directory,
 ) -> Configuration:
     people = People(directory, {c.code: c.lead_department for c in rules.taxonomy.categories.values()})
     return Configuration(

@@ -1,8 +1,15 @@
-"""Places looked up on the resident form before sending: a typed address found the way the
-intake finds it (the gazetteer of the newest grid layer: geo/gazetteer.py), and the
-lookups counted per device and network address in the API process's memory.
+"""Places looked up on the resident form before sending: a typed address found in the gazetteer
+of the district it belongs to (geo/gazetteer.py's `CityGazetteer`: one gazetteer per district
+loaded, each of its newest grid layer), and the lookups counted per device and network address
+in the API process's memory.
 
-The gazetteer is read from PostGIS once per process and again after `REFRESH` (a new layer or
+Several districts share road names (a bare "梅岭街1号" is a building in 沙坪坝 and another in
+九龙坡), so a lookup says which district it is for: a district's page passes its code and a bare
+address is that district's; an address naming a district (its name, or a street or community of
+one district only) is looked up there whatever the page, and the answer says so; with no
+district given, a bare address is found only when exactly one district holds it.
+
+The gazetteers are read from PostGIS once per process and again after `REFRESH` (a new layer or
 new buildings are seen within that time), so a lookup costs a dictionary probe, not a load.
 """
 
@@ -11,13 +18,19 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine
 
 from dispatch.residents.values import Limit, UploadWindow
-from geo.gazetteer import AddressMatch, Gazetteer
-from geo.service import gazetteer_from_db
+from geo.gazetteer import CityAnswer, CityGazetteer
+from geo.service import city_gazetteer_from_db, list_versions
 
 REFRESH = timedelta(minutes=10)
+
+
+def load_city_gazetteer(conn: Connection) -> CityGazetteer:
+    """Every district's gazetteer, each of its newest layer version (as the intake reads them)."""
+    newest = {v.district_code: v.id for v in list_versions(conn)}  # ordered by effective_from
+    return city_gazetteer_from_db(conn, *sorted(newest.values()))
 
 
 class PlaceFinder:
@@ -25,17 +38,23 @@ class PlaceFinder:
 
     def __init__(self, limit: Limit) -> None:
         self.window = UploadWindow(limit)
-        self._gazetteer: Gazetteer | None = None
+        self._gazetteer: CityGazetteer | None = None
         self._loaded_at: datetime | None = None
         self._lock = threading.Lock()
 
-    def address(self, engine: Engine, text_: str, *, now: datetime) -> AddressMatch | None:
-        """The building a typed address names, or None (blocking: run it in a threadpool)."""
+    def gazetteer(self, engine: Engine, *, now: datetime) -> CityGazetteer:
+        """Every district's gazetteer, read again after `REFRESH` (blocking)."""
         with self._lock:
             if self._gazetteer is None or self._loaded_at is None or now - self._loaded_at >= REFRESH:
                 with engine.connect() as conn:
-                    version = conn.execute(text("SELECT max(id) FROM geo_layer_version")).scalar()
-                    self._gazetteer = gazetteer_from_db(conn, int(version or 0))
+                    self._gazetteer = load_city_gazetteer(conn)
                 self._loaded_at = now
-            gazetteer = self._gazetteer
-        return gazetteer.lookup(text_)
+            return self._gazetteer
+
+    def address(
+        self, engine: Engine, text_: str, *, now: datetime, district: str | None = None
+    ) -> CityAnswer:
+        """The building a typed address names and the district whose gazetteer answered
+        (blocking: run it in a threadpool). `district`: the resident's page's district, or None
+        for the city's; one that is not loaded raises ValueError naming `district`."""
+        return self.gazetteer(engine, now=now).lookup(text_, district)

@@ -59,3 +59,24 @@ def record_point(
         return float(lon), float(lat), crs.value
     except (FieldError, TypeError, ValueError):
         return None
+
+
+def record_address(source: Source, raw: bytes) -> str | None:
+    """The address a JSON record gives by its adapter's field for `location.address`, or None
+    (the desk reads the district it names when the record has no readable point).
+
+    >>> record_address(Source.HOTLINE, '{"address": "重庆市九龙坡区梅岭街5号"}'.encode())
+    '重庆市九龙坡区梅岭街5号'
+    >>> record_address(Source.HOTLINE, b'{"address": 5}') is None
+    True
+    """
+    natives = NATIVE_POINTS.get(source)
+    native = natives.get("location.address") if natives is not None else None
+    if native is None:
+        return None
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    address = doc.get(native) if isinstance(doc, dict) else None
+    return address.strip() or None if isinstance(address, str) else None

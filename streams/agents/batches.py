@@ -88,7 +88,8 @@ def read_in_batches(
 ) -> BatchConsumer:
     """Read the declared `topic` with a consumer of the agent's own, in group `yiwang-<name>`
     (prefixed), started and stopped with the worker's app: each batch through `until_handled`,
-    then committed; `reset` also after a batch a rebalance took away mid-way."""
+    then committed; `reset` also after a batch a rebalance took away mid-way. A partition the group
+    never committed starts where the app's own group left it (the agent read through faust before)."""
 
     async def handled(records: list[Record]) -> object:
         return await until_handled(name, handle, reset, records)
@@ -101,6 +102,7 @@ def read_in_batches(
         drop=reset,
         max_records=max_records,
         within_s=within_s,
+        continues_from=app.conf.id,
     )
     app.add_dependency(consumer)
     return consumer

@@ -7,25 +7,15 @@ clock (a `YIWANG_CLOCK_FROM` replay runs every agent on the same time).
 
 from __future__ import annotations
 
-import asyncio
-
-from sqlalchemy import create_engine
-
 from config.settings import Settings
-from dispatch.cases.boot import load_people
+from dispatch.cases.boot import rules_and_people
 from dispatch.cases.flows import CaseFlows
-from dispatch.intake.rules import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
 from streams.outputs import Outputs
 
 
 async def case_flows(settings: Settings, outputs: Outputs, metrics: DispatchMetrics) -> CaseFlows:
-    rules = await asyncio.to_thread(IntakeRules.load)
-    engine = create_engine(settings.db_url, pool_size=1)
-    try:
-        people = await asyncio.to_thread(load_people, engine, rules.taxonomy)
-    finally:
-        engine.dispose()
+    rules, people = await rules_and_people(settings.db_url)
     cases = CaseFlows(settings, rules, people, outputs.send, metrics=metrics, clock=settings.clock())
     cases.send_many = outputs.send_many
     return cases

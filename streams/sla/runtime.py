@@ -33,7 +33,7 @@ from dispatch.cases.sla_pass import Pass, SlaTracker
 from dispatch.intake.rules import IntakeRules
 from dispatch.kpi.metrics import DispatchMetrics
 from streams.outputs import Outputs
-from streams.runtime import settle_heap
+from streams.runtime import hold_reloaded, settle_heap
 
 log = logging.getLogger(__name__)
 RELAY_EVERY_S = 5.0
@@ -118,7 +118,7 @@ class SlaRuntime:
             return
         try:
             self.flows.people = await asyncio.to_thread(load_people, self.engine, self.flows.rules.taxonomy)
-            settle_heap()
+            hold_reloaded()  # every 120 s on the intake's loop: never a full collection here
         except (SQLAlchemyError, psycopg.OperationalError, OSError) as exc:
             log.warning("sla: directory not refreshed (%s); retrying at the next refresh", type(exc).__name__)
 

@@ -105,11 +105,20 @@ def test_a_gap_inside_one_district_stays_with_that_district(
 
 
 def _report(lon: float, lat: float, n: int) -> ReportStruct:
+    return _hotline(f'{{"lon":{lon!r},"lat":{lat!r},"crs":"wgs84"}}', f"c-{n}")
+
+
+def _typed(address: str, n: int) -> ReportStruct:
+    """A 12345 report with an address and no point."""
+    return _hotline(f'{{"address":"{address}"}}', f"a-{n}")
+
+
+def _hotline(location: str, ref: str) -> ReportStruct:
     at = datetime(2026, 11, 25, 2, 0, tzinfo=UTC).isoformat()
     doc = (
-        f'{{"report_id":"{report_id_for("hotline", f"c-{n}")}","source":"hotline","source_ref":"c-{n}",'
+        f'{{"report_id":"{report_id_for("hotline", ref)}","source":"hotline","source_ref":"{ref}",'
         f'"reported_at":"{at}","received_at":"{at}","category":"exposed_garbage","priority":"P3",'
-        f'"location":{{"lon":{lon!r},"lat":{lat!r},"crs":"wgs84"}},"raw":{{"format":"json","text":"{{}}"}}}}'
+        f'"location":{location},"raw":{{"format":"json","text":"{{}}"}}}}'
     )
     report, _ = decode_report(doc.encode())
     return report
@@ -164,6 +173,21 @@ def test_geo_load_loads_both_and_the_intake_places_by_outline(
         (CITY_DESK, None),
     ]
     assert placed[2].placement_reason is not None and "outside every district" in placed[2].placement_reason
+
+    # address-only reports, by the worker's gazetteers (one per district, as streams/runtime.py loads)
+    with engine.connect() as conn:
+        locator = Locator(indexes, service.city_gazetteer_from_db(conn, *indexes.newest()), load_taxonomy())
+    engine.dispose()
+    named = next(b for b in jlp.buildings if b.address.startswith("重庆市九龙坡区"))
+    jlp_bare = {b.address.removeprefix("重庆市九龙坡区"): b for b in jlp.buildings}
+    shared = next(a for b in spb.buildings if (a := b.address.removeprefix("重庆市沙坪坝区")) in jlp_bare)
+    only_jlp = next(a for a in jlp_bare if locator.gazetteer.answer(a).district == "500107")  # 九龙坡's alone
+    typed = [named.address, shared, only_jlp]
+    placed = locator.locate([_typed(a, i) for i, a in enumerate(typed)], now + timedelta(seconds=1))
+    assert (placed[0].district_code, placed[0].grid_code) == ("500107", named.grid_code)
+    assert placed[1].grid_code is None  # never a guess at which district's building
+    assert "not certain which" in str(placed[1].placement_reason)
+    assert (placed[2].district_code, placed[2].grid_code) == ("500107", jlp_bare[only_jlp].grid_code)
 
 
 def test_the_shipped_second_district_is_what_its_parameters_and_sources_make() -> None:

@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
+from kafka.structs import OffsetAndMetadata
 
 from config.settings import Settings
 from deploy.topics import admin_client
@@ -134,3 +135,34 @@ async def test_a_rebalance_drops_a_batch_that_hangs_and_its_records_are_handled_
     assert drops.count(group) == 1  # the hung batch was dropped, once
     assert values(handled) == set(range(RECORDS))  # and every record handled after all
     assert values(hung) <= values(handled)
+
+
+async def test_a_new_group_goes_on_where_its_predecessor_left_each_partition(
+    kafka: Settings, topic: str
+) -> None:
+    """An upgrade: the old release's group committed partition 0 at offset 15 and partition 1 at
+    5; the agent's new group starts there, not at the topic's start, and reads everything after."""
+    predecessor = kafka.topic(f"batch-consumer-old-{uuid.uuid4().hex[:8]}")
+    group = kafka.topic(f"batch-consumer-{uuid.uuid4().hex[:8]}")
+    left_at = {0: 15, 1: 5}
+    old = KafkaConsumer(
+        bootstrap_servers=kafka.bootstrap_servers, group_id=predecessor, enable_auto_commit=False
+    )
+    old.commit({TopicPartition(topic, p): OffsetAndMetadata(o, "", -1) for p, o in left_at.items()})
+    old.close()
+    handled: list[list[Record]] = []
+    drops: list[str] = []
+
+    async def handle(records: list[Record]) -> None:
+        handled.append(records)
+
+    one = reader(kafka, topic, group, handle, drops)
+    one.continues_from = predecessor
+    await one.start()
+    try:
+        assert await caught_up(kafka, group, topic)
+    finally:
+        await one.stop()
+    offsets = {(partition, offset) for batch in handled for _, partition, offset, _ in batch}
+    # record i went to partition i % 2 at offset i // 2
+    assert offsets == {(i % 2, i // 2) for i in range(RECORDS) if i // 2 >= left_at[i % 2]}

@@ -1,5 +1,8 @@
 // The dead-letter desk: open letters by reason, filters by source, reason and time, the raw
-// record, replay (after a configuration fix) and discard with a reason.
+// record, replay (after a configuration fix) and discard with a reason. Whose desk it is says
+// above the lists: a district operator's holds their district's letters only (the API limits
+// it), the city operator's every letter, filtered by district (or to those no district holds).
+// Each letter names its district (城市: none holds it) and, opened, how that was read.
 import './common/base.css';
 import './admin.css';
 import { api, ApiError, query, requireSession } from './common/api.js';
@@ -18,9 +21,16 @@ function table(el, head, rows) {
 }
 
 const local = (v) => (v ? new Date(v).toISOString() : '');
+let districtNames = new Map(); // code -> name, of the districts whose layers are in force
+
+function districtOf(letter) {
+  return letter.district ? districtNames.get(letter.district) || letter.district : t('city_only');
+}
+
+const chosenDistrict = () => { const d = $('#filters [name=district]'); return d ? d.value : ''; };
 
 async function loadCounts() {
-  const counts = await api('/dlq/counts');
+  const counts = await api('/dlq/counts' + query({ district: chosenDistrict() }));
   table($('#counts'), [t('open_count'), t('source'), t('field'), t('example')], counts.map((c) =>
     h('tr', { class: 'clickable', onclick: () => filterBy(c) }, h('td', { class: 'num' }, String(c.open)),
       h('td', {}, sourceName(c.source)), h('td', { translate: 'no' }, c.field), h('td', { translate: 'no' }, c.example))));
@@ -38,13 +48,13 @@ async function loadLetters(ev) {
   const f = new FormData($('#filters'));
   const r = await api('/dlq' + query({
     source: f.get('source'), reason: f.get('reason'), since: local(f.get('since')), until: local(f.get('until')),
-    all: f.get('all') ? 'true' : '',
+    all: f.get('all') ? 'true' : '', district: chosenDistrict(),
   }));
   $('#total').textContent = `${r.total} ${t('total_letters')}`;
-  table($('#letters'), [t('letter_id'), t('received'), t('source'), t('stage'), t('field'), t('reason'), t('decision'), ''],
-    r.letters.map((x) => h('tr', { dataset: { id: x.dlq_id } },
+  table($('#letters'), [t('letter_id'), t('received'), t('letter_district'), t('source'), t('stage'), t('field'), t('reason'), t('decision'), ''],
+    r.letters.map((x) => h('tr', { dataset: { id: x.dlq_id, district: x.district || 'city' } },
       h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => show(x.dlq_id) }, x.dlq_id.slice(0, 8))),
-      h('td', {}, when(x.received_at)), h('td', {}, sourceName(x.source)), h('td', { translate: 'no' }, x.stage), h('td', { translate: 'no' }, x.field),
+      h('td', {}, when(x.received_at)), h('td', { class: 'district' }, districtOf(x)), h('td', {}, sourceName(x.source)), h('td', { translate: 'no' }, x.stage), h('td', { translate: 'no' }, x.field),
       h('td', { translate: 'no' }, x.reason + (x.times > 1 ? ` ×${x.times}` : '')), h('td', {}, x.decision ? `${t(x.decision === 'replayed' ? 'replayed_ok' : x.decision)} · ${x.decided_by}` : ''),
       h('td', {},
         h('button', { type: 'button', class: 'replay', onclick: () => replay(x.dlq_id) }, t('replay')), ' ',
@@ -57,6 +67,8 @@ async function show(id) {
   const box = clear($('#letter'));
   box.hidden = false;
   box.append(h('h2', {}, `${t('raw_record')} · ${x.dlq_id}`), h('p', { translate: 'no' }, `${sourceName(x.source)} · ${x.stage} · ${x.field}: ${x.reason}`),
+    h('p', { id: 'placement', dataset: { district: x.district || 'city' } }, h('b', {}, `${t('letter_district')}：${districtOf(x)}`), ' · ',
+      `${t('placement')}：`, h('span', { translate: 'no' }, x.placement)),
     h('p', { class: 'hint', translate: 'no' }, JSON.stringify(x.origin)), h('pre', { class: 'raw', translate: 'no' }, x.raw));
 }
 
@@ -95,9 +107,40 @@ async function discard(id) {
   form.reason.focus();
 }
 
+// Whose desk this is, and for the city operator the district filter (their desk holds every
+// district's letters and those no district holds). Drawn again on a language switch.
+let caller = null; // the caller's area from /reference/layers: a district, or the city
+
+async function whoseDesk() {
+  const layers = await api('/reference/layers?geometry=false');
+  districtNames = new Map(layers.districts.map((d) => [d.code, d.name]));
+  caller = layers.district;
+  if (caller.code === 'city') {
+    const pick = h('select', { name: 'district' },
+      h('option', { value: '' }), ...layers.districts.map((d) => h('option', { value: d.code }, d.name)), h('option', { value: 'city' }));
+    pick.addEventListener('change', () => refresh());
+    $('#filters').prepend(pick);
+  }
+  drawDesk();
+}
+
+function drawDesk() {
+  const city = caller.code === 'city';
+  $('#who').textContent = `${me.sub} · ${caller.name}`;
+  const desk = $('#desk');
+  desk.dataset.district = caller.code;
+  desk.textContent = city ? t('desk_of_city') : t('desk_of_district').replace('{name}', caller.name);
+  const pick = $('#filters [name=district]');
+  if (!pick) return;
+  pick.setAttribute('aria-label', t('letter_district'));
+  pick.options[0].textContent = t('all_districts');
+  pick.options[pick.options.length - 1].textContent = t('city_only_letters');
+}
+
 async function main() {
-  shell(refresh);
+  shell(() => { drawDesk(); refresh(); });
   $('#who').textContent = me.sub;
+  await whoseDesk();
   const source = $('#filters [name=source]');
   source.append(h('option', { value: '' }, t('source')), ...SOURCE_CODES.map((s) => h('option', { value: s }, sourceName(s))));
   $('#filters').addEventListener('submit', loadLetters);

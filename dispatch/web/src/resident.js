@@ -2,6 +2,9 @@
 // description, up to 3 photos shrunk on the phone, the device's location or a typed address),
 // keep the tracking code it answers, follow the case's stages, and rate it once it is closed.
 // The page's random device id (X-Device) is what the per-device limits count.
+// With several districts (GET /r/districts) a typed address is looked up in the resident's own:
+// the district a link names (/r?district=500107), else the one picked on the form, both kept on
+// the device; an address several districts hold, with none chosen, asks which is theirs.
 import './common/base.css';
 import './resident.css';
 import { api, ApiError } from './common/api.js';
@@ -13,10 +16,31 @@ import { applyStrings, r } from './resident/strings.js';
 
 const DEVICE_KEY = 'yiwang.resident.device';
 const CODE_KEY = 'yiwang.resident.code';
+const DISTRICT_KEY = 'yiwang.resident.district';
 const MAX_PHOTOS = 3;
 let categories = [];
 let reasons = []; // the 不满意 reasons of config/revisits.toml (GET /r/reasons)
 let shown = null; // () => the current view, drawn again on a language switch
+let districts = []; // {code, name} of GET /r/districts: the picker when there are several
+let district = null; // the resident's district code, when known
+
+function chooseDistrict(code) {
+  district = districts.some((d) => d.code === code) ? code : null;
+  if (district) localStorage.setItem(DISTRICT_KEY, district);
+}
+
+function knownDistrict() {
+  if (districts.length === 1) return districts[0].code;
+  const linked = new URLSearchParams(location.search).get('district');
+  if (linked && districts.some((d) => d.code === linked)) {
+    localStorage.setItem(DISTRICT_KEY, linked);
+    return linked;
+  }
+  const kept = localStorage.getItem(DISTRICT_KEY);
+  return districts.some((d) => d.code === kept) ? kept : null;
+}
+
+const districtName = (code) => (districts.find((d) => d.code === code) || {}).name || '';
 
 function device() {
   let id = localStorage.getItem(DEVICE_KEY);
@@ -41,19 +65,43 @@ function showForm() {
   const place = { lon: null, lat: null, accuracy_m: null };
   const status = h('span', { class: 'muted', id: 'located' });
   const preview = h('div', { class: 'preview', id: 'preview' });
-  // the place on the grid map before sending: GET /r/place (its grid and community, nothing else)
+  // the place on the grid map before sending: GET /r/place (its grid and community, nothing else);
+  // a typed address is looked up in the resident's district when it is known
   const lookup = async (params) => {
-    const query = new URLSearchParams(params).toString();
+    const asked = params.address && district ? { ...params, district } : params;
+    const query = new URLSearchParams(asked).toString();
     try {
       const p = await api(`/r/place?${query}`, { headers: device() });
-      clear(preview).append(h('p', { id: 'preview-names', dataset: { grid: p.grid_code } }, h('b', {}, r('where')), ' ',
-        [p.street, p.community, p.grid].filter(Boolean).join(' · ')), placeMap(p));
+      const names = [districts.length > 1 ? districtName(p.district_code) : '', p.street, p.community, p.grid];
+      clear(preview).append(h('p', { id: 'preview-names', dataset: { grid: p.grid_code, district: p.district_code } },
+        h('b', {}, r('where')), ' ', names.filter(Boolean).join(' · ')), placeMap(p));
       preview.dataset.grid = p.grid_code;
     } catch (e) {
       delete preview.dataset.grid;
-      clear(preview).append(h('p', { class: 'muted', id: 'preview-none' }, e instanceof ApiError && e.status === 422 ? r('not_placed') : e.message));
+      if (!(e instanceof ApiError) || e.status !== 422) {
+        clear(preview).append(h('p', { class: 'muted', id: 'preview-none' }, e.message));
+      } else if (e.body.code === 'ambiguous' && districts.length > 1) {
+        clear(preview).append(whichDistrict(() => lookup(params)));
+      } else {
+        const text = e.body.code === 'not_found' && asked.district && districts.length > 1 ? r('not_found_in').replace('{name}', districtName(asked.district)) : r('not_placed');
+        clear(preview).append(h('p', { class: 'muted', id: 'preview-none', dataset: { code: e.body.code || '' } }, text));
+      }
     }
   };
+  // the resident's district, asked when there are several: picked here or answered to the question
+  const picker = districts.length > 1 ? h('label', { id: 'district' }, r('district'), h('select', { name: 'district' },
+    h('option', { value: '' }, r('district_pick')),
+    districts.map((d) => h('option', { value: d.code, selected: d.code === district }, d.name)))) : null;
+  const whichDistrict = (again) => h('div', { class: 'which', id: 'which' }, h('p', {}, h('b', {}, r('which_district'))),
+    h('div', { class: 'buttons' }, districts.map((d) => {
+      const b = h('button', { type: 'button', dataset: { code: d.code } }, d.name);
+      b.addEventListener('click', () => {
+        chooseDistrict(d.code);
+        if (picker) picker.querySelector('select').value = d.code;
+        again();
+      });
+      return b;
+    })));
   const form = h('form', { class: 'stack card', id: 'report' },
     h('label', {}, r('what'), h('select', { name: 'category', required: true },
       categories.map((c) => h('option', { value: c.code }, lang() === 'en' ? c.en : c.zh)))),
@@ -61,6 +109,7 @@ function showForm() {
     h('label', {}, r('photos'), h('input', { name: 'photos', type: 'file', accept: 'image/*', multiple: true })),
     h('fieldset', { class: 'place' }, h('legend', {}, r('place')),
       h('div', { class: 'buttons' }, h('button', { type: 'button', id: 'locate' }, r('locate')), status),
+      picker,
       h('label', {}, r('address'), h('input', { name: 'address', maxlength: 200, placeholder: r('address_hint') })),
       h('button', { type: 'button', id: 'find' }, r('find')), preview),
     h('button', { type: 'submit', class: 'primary' }, r('send')));
@@ -72,6 +121,13 @@ function showForm() {
       lookup({ lon: place.lon, lat: place.lat });
     }, () => toast(r('locate_failed'), 'err'), { enableHighAccuracy: true, timeout: 15000 });
   });
+  if (picker) {
+    picker.querySelector('select').addEventListener('change', (ev) => {
+      chooseDistrict(ev.target.value);
+      const address = form.address.value.trim();
+      if (address && place.lon === null) lookup({ address });
+    });
+  }
   $('#find', form).addEventListener('click', () => {
     const address = form.address.value.trim();
     if (address) lookup({ address });
@@ -99,6 +155,7 @@ function showForm() {
       const body = { category: form.category.value, description: form.description.value.trim(), photos };
       if (place.lon !== null) Object.assign(body, place);
       if (address) body.address = address;
+      if (address && district) body.district = district; // the typed address is looked up in it
       const got = await api('/r/reports', { method: 'POST', body, headers: device() });
       localStorage.setItem(CODE_KEY, got.code);
       await showTracking(got.code);
@@ -190,7 +247,8 @@ async function main() {
     applyStrings();
     if (shown) shown();
   });
-  [categories, reasons] = (await Promise.all([api('/r/categories'), api('/r/reasons')])).map((x) => x.items);
+  [categories, reasons, districts] = (await Promise.all([api('/r/categories'), api('/r/reasons'), api('/r/districts')])).map((x) => x.items);
+  district = knownDistrict();
   const code = location.hash.slice(1) || localStorage.getItem(CODE_KEY);
   if (code) await showTracking(code).catch((e) => { console.error(e); showForm(); });
   if (!shown) showForm();

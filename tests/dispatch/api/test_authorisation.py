@@ -210,6 +210,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ),
     ("GET", "/dlq", None, expect(op_district=200)),
     ("GET", "/dlq/counts", None, expect(op_district=200)),
+    ("GET", "/dlq?district=city", None, expect(op_district=200)),  # the city's filter: within the scope
     ("GET", f"/dlq/{NO_LETTER}", None, expect(op_district=404)),
     ("POST", f"/dlq/{NO_LETTER}/replay", {}, expect(op_district=404)),
     ("POST", f"/dlq/{NO_LETTER}/discard", {"reason": "a probe"}, expect(op_district=404)),
@@ -294,6 +295,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/r/reports/R-22222222-222222", None, dict.fromkeys(CALLERS, 404)),
     ("POST", "/r/reports/R-22222222-222222/rating", {"answer": "satisfied"}, dict.fromkeys(CALLERS, 404)),
     ("GET", "/r/reasons", None, dict.fromkeys(CALLERS, 200)),
+    ("GET", "/r/districts", None, dict.fromkeys(CALLERS, 200)),
     (
         "GET",
         "/r/place?lon=106.5&lat=29.5",

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config.settings import Settings
+from dispatch.deadletters.flows import OUTSIDE
 from streams.read import records_to_end
 from tests.dispatch.api.conftest import JIULONGPO, Scoped, Tokens
 
@@ -58,6 +59,11 @@ def test_dead_letters_are_their_districts_and_the_rest_the_citys(
     ):
         listed = client.get("/dlq", params={"all": "true"}, headers=op).json()["letters"]
         assert {x["dlq_id"] for x in listed} & letters == mine
+        placed = {x["dlq_id"]: (x["district"], x["placement"]) for x in listed if x["dlq_id"] in letters}
+        sb = mine - {scoped.city_letter}
+        assert all(placed[i] == ("500106", "its point lies in district 500106") for i in sb), placed
+        if scoped.city_letter in placed:  # the city's only, and the desk says why
+            assert placed[scoped.city_letter] == (None, OUTSIDE)
         counts = client.get("/dlq/counts", headers=op).json()
         assert sum(c["open"] for c in counts if c["field"] == scoped.mark) <= len(mine)
 

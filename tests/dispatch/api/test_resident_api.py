@@ -68,6 +68,34 @@ def test_a_report_is_published_as_a_resident_report_and_followed_by_its_code_onl
     assert client.post(f"/r/reports/{code}/rating", json={"answer": "satisfied"}).status_code == 404
 
 
+def test_a_typed_address_goes_out_as_the_point_of_the_building_the_form_showed(
+    client: TestClient, kafka: Settings, district: ReferenceDistrict
+) -> None:
+    """The intake then places it by that point, not by a gazetteer of its own: the resident's
+    district's building, as `GET /r/place` showed it."""
+    building = district.buildings[7]
+    bare = building.address.removeprefix("重庆市沙坪坝区")
+    sent = client.post("/r/reports", json={**BODY, "address": bare, "district": "500106"}, headers=device())
+    assert sent.status_code == 201, sent.text
+    unknown = client.post("/r/reports", json={**BODY, "address": "火星路 9999 号"}, headers=device())
+    assert unknown.status_code == 201, unknown.text  # found nowhere: sent as typed, a desk places it
+    elsewhere = client.post(
+        "/r/reports", json={**BODY, "address": bare, "district": "500199"}, headers=device()
+    )
+    assert elsewhere.status_code == 422 and elsewhere.json()["field"] == "district", elsewhere.text
+    published = {
+        r.source_ref: r for _, v, _ in read_topic(kafka, kafka.topic("reports.resident")) if (r := decode(v))
+    }
+    mine = published[sent.json()["reference"]].location
+    assert (mine.lon, mine.lat, mine.address) == (
+        pytest.approx(building.lon),
+        pytest.approx(building.lat),
+        bare,
+    )
+    typed = published[unknown.json()["reference"]].location
+    assert typed.lon is None and typed.address == "火星路 9999 号"
+
+
 def test_limits_per_device_and_refusals_name_the_field(client: TestClient) -> None:
     mine = device()
     for _ in range(5):
@@ -118,7 +146,9 @@ def test_the_form_shows_the_place_before_sending_and_nothing_else(
     at = client.get("/r/place", params={"lon": point.x, "lat": point.y}, headers=mine)
     assert at.status_code == 200, at.text
     shown = at.json()
-    assert set(shown) == {"lon", "lat", "grid_code", "grid", "community", "street", "grids", "address"}
+    assert set(shown) == {
+        "lon", "lat", "grid_code", "grid", "community", "street", "grids", "address", "district_code", "found"
+    }  # fmt: skip
     assert shown["grid_code"] == grid.code and shown["grid"] and shown["community"] and shown["street"]
     outlines = shown["grids"]["features"]
     assert grid.code in {f["id"] for f in outlines}
@@ -128,6 +158,16 @@ def test_the_form_shows_the_place_before_sending_and_nothing_else(
     typed = client.get("/r/place", params={"address": building.address}, headers=mine)
     assert typed.status_code == 200, typed.text
     assert (typed.json()["grid_code"], typed.json()["address"]) == (building.grid_code, building.address)
+    assert (
+        typed.json()["district_code"] == "500106"
+        and "which the address names (沙坪坝区)" in typed.json()["found"]
+    )
+    bare = building.address.removeprefix("重庆市沙坪坝区")  # on 沙坪坝's page, a bare address is its own
+    on_page = client.get("/r/place", params={"address": bare, "district": "500106"}, headers=mine).json()
+    assert on_page["grid_code"] == building.grid_code and on_page["found"].endswith("the lookup is for")
+    other = client.get("/r/place", params={"address": bare, "district": "500199"}, headers=mine)
+    assert other.status_code == 422 and other.json()["field"] == "district", other.text
+    assert "'500199' is not one of 500106" in other.json()["detail"]
 
     refusals = [
         ({"address": "火星路 9999 号"}, mine, "address"),

@@ -15,11 +15,14 @@ import pytest
 from sqlalchemy import Engine
 
 from config.settings import Settings
+from deploy.cli import main
 from deploy.processes.desk import FeederReplay, command_ports
 from dispatch.deadletters.desk import Decided, DeskFilter, Entry, counts_by_reason, select_letters, unique
 from dispatch.deadletters.flows import DeskError, decisions, read_entries, record, replay
 from dispatch.deadletters.models import Decision
 from dispatch.intake.decode import Inbound
+from geo import service as geo_service
+from geo.reference import load_reference
 from producers.dlq import dead_letter
 from producers.feed import Feeder
 from producers.ledger import Ledger
@@ -198,3 +201,70 @@ def test_alerts_and_replies_letters_go_back_onto_their_agents_topics(desk_settin
         records_to_end(desk_settings.bootstrap_servers, desk_settings.topic("replies.hotline"))
     )
     assert answered.value == reply and answered.key == ref.encode()
+
+
+@pytest.mark.kafka
+@pytest.mark.db
+def test_the_command_line_desk_is_one_districts_or_the_citys(
+    desk_settings: Settings,
+    desk_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`yiwang dlq --district CODE` holds that district's letters only, placed as the API places
+    them (letters with only an address by the district it names); without it, every letter."""
+    jlp = load_reference("jiulongpo")
+    with desk_engine.begin() as conn:  # 九龙坡's layers beside 沙坪坝's (the names are what count)
+        layers = geo_service.reference_layers(jlp)
+        geo_service.import_layers(conn, layers, effective_from=jlp.effective_from, source=jlp.source)
+    mark = f"probe_{uuid.uuid4().hex[:10]}"
+    order = {
+        "workOrderNo": f"CQ12345-{mark}",
+        "address": "重庆市沙坪坝区小龙坎正街168号",
+        "classification": "?",
+    }
+    named = orjson.dumps({"location": {"address": "杨家坪街道梅岭街5号"}, "m": mark})
+    letters = {
+        "500107": dead_letter("hotline", Stage.INTAKE, named, mark, f"{mark}: a probe"),
+        "500106": dead_letter("hotline", Stage.ADAPTER, orjson.dumps(order), mark, f"{mark}: a probe"),
+        "city": dead_letter(
+            "hotline", Stage.INTAKE, orjson.dumps({"location": {"address": "梅岭街1号1栋"}, "m": mark}),
+            mark, f"{mark}: a probe",
+        ),
+    }  # fmt: skip
+    ids = {where: str(x.dlq_id)[:8] for where, x in letters.items()}
+    publisher = Publisher(desk_settings)
+    try:
+        for letter in letters.values():
+            publisher.send_dead_letter(letter).get(timeout=30)
+    finally:
+        publisher.close()
+    monkeypatch.setenv("YIWANG_TOPIC_PREFIX", desk_settings.topic_prefix)
+    monkeypatch.setenv("YIWANG_PG_DATABASE", desk_settings.pg_database)
+    if desk_settings.database_url:
+        monkeypatch.setenv("DATABASE_URL", desk_settings.database_url)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(["dlq", *argv])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, err = run("list", "--reason", mark)
+    assert code == 0 and "dead letters of the city (城市运行管理中心)" in err
+    listed = {line.split("\t")[0]: line.split("\t")[6] for line in out.splitlines()}
+    assert listed == {ids[w]: w for w in letters}
+    for district, name in (("500107", "九龙坡区"), ("500106", "沙坪坝区")):
+        code, out, err = run("list", "--reason", mark, "--district", district)
+        assert code == 0 and f"dead letters of district {district} ({name}): its letters only" in err
+        assert [line.split("\t")[0] for line in out.splitlines()] == [ids[district]]
+    code, out, _ = run("show", ids["city"])
+    assert code == 0 and "district: city (the address names no district, street or community" in out
+    code, _, err = run("show", ids["500107"], "--district", "500106")  # another district's: none here
+    assert code == 1 and "no dead letter(s) match" in err
+    assert run("discard", ids["500106"], "--why", "a probe", "--district", "500107")[0] == 1
+    assert run("discard", ids["500106"], "--why", "a probe", "--district", "500106", "--by", "op-spb")[0] == 0
+    with desk_engine.connect() as conn:
+        assert decisions(conn)[letters["500106"].dlq_id].actor == "op-spb"
+    code, _, err = run("counts", "--district", "500199")
+    assert code == 2
+    assert "--district: '500199' is not a district here; known: 500106 (沙坪坝区), 500107 (九龙坡区)" in err

@@ -4,9 +4,12 @@ differences a redrawn layout and a tighter limit must show."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
 import shutil
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -34,6 +37,8 @@ from geo.reference import ReferenceDistrict
 from geo.service import reference_layers
 from schemas.report_struct import ReportStruct
 from tests.dispatch.replay.layouts import merged_community
+
+GOLDEN = Path(__file__).with_name("golden")
 
 
 def busiest_community(run: RunOutcome) -> str:
@@ -98,13 +103,24 @@ def test_remembered_ladder_steps_give_the_live_next_check_and_the_same_run(
     assert again == baseline
 
 
-def test_a_redrawn_community_moves_exactly_its_reports(
+@dataclass(frozen=True, slots=True)
+class Pair:
+    today: RunOutcome
+    alternative: RunOutcome
+    kept: str = ""
+    gone: frozenset[str] = frozenset()
+    progress: tuple[list[tuple[int, int]], ...] = ()
+
+
+@pytest.fixture(scope="module")
+def redrawn(
     reference: ReferenceDistrict,
     today: Configuration,
     times: ServiceTimes,
     week_reports: list[ReportStruct],
     baseline: RunOutcome,
-) -> None:
+) -> Pair:
+    """Both runs, one after the other: today's, and the busiest community drawn as one grid."""
     community = busiest_community(baseline)
     layers, kept, gone = merged_community(reference, community)
     alt = configuration(
@@ -115,6 +131,37 @@ def test_a_redrawn_community_moves_exactly_its_reports(
         directory=today.directory,
     )
     a, b = run_both((today, alt), times, week_reports, parallel=False)
+    return Pair(a, b, kept, frozenset(gone))
+
+
+@pytest.fixture(scope="module")
+def tighter(
+    tmp_path_factory: pytest.TempPathFactory,
+    today: Configuration,
+    times: ServiceTimes,
+    week_reports: list[ReportStruct],
+) -> Pair:
+    """Both runs in two processes: today's, and P3's accept limit cut from 1 h to 5 min."""
+    folder = tmp_path_factory.mktemp("tighter")
+    text = (CONFIG_DIR / "sla.toml").read_text(encoding="utf-8")
+    p3 = text.index("[priority.P3]")
+    tightened = text[:p3] + text[p3:].replace('accept = "1h"', 'accept = "5min"', 1)
+    assert tightened != text
+    (folder / "sla.toml").write_text(tightened, encoding="utf-8")
+    alt = configuration(
+        "tighter",
+        rules=load_rules(folder),
+        index=today.locator.indexes.at(week_reports[0].received_at),
+        gazetteer=today.locator.gazetteer,
+        directory=today.directory,
+    )
+    progress: list[list[tuple[int, int]]] = []
+    a, b = run_both((today, alt), times, week_reports, parallel=True, progress=progress.append)
+    return Pair(a, b, progress=tuple(progress))
+
+
+def test_a_redrawn_community_moves_exactly_its_reports(redrawn: Pair) -> None:
+    a, b, kept, gone = redrawn.today, redrawn.alternative, redrawn.kept, redrawn.gone
     expected = sum(1 for g in a.grid_of.values() if g in gone)
     assert expected > 0
     assert moved(a, b) == expected
@@ -127,23 +174,10 @@ def test_a_redrawn_community_moves_exactly_its_reports(
 
 
 def test_a_tighter_accept_limit_shows_fewer_on_time_and_more_escalations(
-    tmp_path: Path, today: Configuration, times: ServiceTimes, week_reports: list[ReportStruct]
+    tighter: Pair, week_reports: list[ReportStruct]
 ) -> None:
-    text = (CONFIG_DIR / "sla.toml").read_text(encoding="utf-8")
-    p3 = text.index("[priority.P3]")
-    tightened = text[:p3] + text[p3:].replace('accept = "1h"', 'accept = "5min"', 1)
-    assert tightened != text
-    (tmp_path / "sla.toml").write_text(tightened, encoding="utf-8")
-    alt = configuration(
-        "tighter",
-        rules=load_rules(tmp_path),
-        index=today.locator.indexes.at(week_reports[0].received_at),
-        gazetteer=today.locator.gazetteer,
-        directory=today.directory,
-    )
-    progress: list[list[tuple[int, int]]] = []
-    a, b = run_both((today, alt), times, week_reports, parallel=True, progress=progress.append)
-    assert progress[-1] == [(len(week_reports), len(week_reports))] * 2
+    a, b = tighter.today, tighter.alternative
+    assert tighter.progress[-1] == [(len(week_reports), len(week_reports))] * 2
     rows = {m.name: m for m in compare(a, b)}
     accept = rows["on time: accept clock"]
     assert accept.alternative < accept.today  # type: ignore[operator]
@@ -154,6 +188,58 @@ def test_a_tighter_accept_limit_shows_fewer_on_time_and_more_escalations(
     assert out[0] == ["metric", "today", "alternative", "difference"]
     by_name = {r[0]: r for r in out[1:]}
     assert float(by_name["escalation steps"][3]) == b.escalations - a.escalations
+
+
+def details(run: RunOutcome) -> bytes:
+    """Everything a run counted, per report, worker, grid, clock and step, in a stable order."""
+    return orjson.dumps(
+        {
+            "label": run.label,
+            "failed": run.failed,
+            "grid_of": run.grid_of,
+            "tasks_by_worker": dict(run.tasks_by_worker),
+            "incidents_by_grid": dict(run.incidents_by_grid),
+            "escalations_by_step": dict(run.escalations_by_step),
+            "clock_runs": dict(run.clock_runs),
+            "clock_late": dict(run.clock_late),
+            "counts": [
+                run.reports,
+                run.opened,
+                run.merged,
+                run.unplaced,
+                run.raised,
+                run.escalations,
+                run.reassigned,
+                run.closed,
+                run.closed_on_time,
+                run.open_at_end,
+                run.never_dispatched,
+            ],
+        },
+        option=orjson.OPT_SORT_KEYS,
+    )
+
+
+@pytest.mark.parametrize("name", ["redrawn", "tighter"])
+def test_the_fixed_week_replays_to_the_stored_csv_and_digest(
+    name: str, request: pytest.FixtureRequest, baseline: RunOutcome
+) -> None:
+    """The results do not move when the replay's speed does: the week's two comparisons (one
+    run after the other, and in two processes) give the stored CSV byte for byte, and every
+    per-report, per-worker and per-grid figure behind it the stored digest. Written by the replay
+    before its speed-ups (issue 22); a change that alters an outcome on purpose rewrites them
+    (`REPLAY_GOLDEN=write`) and says why in its commit."""
+    pair: Pair = request.getfixturevalue(name)
+    assert pair.today == baseline  # either way of running gives today's run alone
+    text = to_csv(compare(pair.today, pair.alternative))
+    digest = hashlib.sha256(details(pair.today) + b"\n" + details(pair.alternative)).hexdigest()
+    csv_path, digest_path = GOLDEN / f"week-{name}.csv", GOLDEN / f"week-{name}.sha256"
+    if os.environ.get("REPLAY_GOLDEN") == "write":
+        GOLDEN.mkdir(exist_ok=True)
+        csv_path.write_text(text, encoding="utf-8")
+        digest_path.write_text(digest + "\n", encoding="utf-8")
+    assert text == csv_path.read_text(encoding="utf-8")
+    assert digest == digest_path.read_text(encoding="utf-8").strip()
 
 
 def test_a_district_override_in_the_policy_folder_runs_that_districts_cases_by_it(

@@ -248,6 +248,13 @@ const zh = {
   list_escalated: '已升级（社区以上）',
   exported: '已导出',
   export_failed: '导出失败',
+  letter_district: '所属区',
+  city_only: '城市',
+  placement: '归属依据',
+  all_districts: '全部区',
+  city_only_letters: '仅城市（不属任何区）',
+  desk_of_city: '城市运行管理中心：各区的异常数据，以及不属任何区的',
+  desk_of_district: '{name}的异常数据：仅本区的（不属任何区的由城市运行管理中心处理）',
 };
 
 const en = {
@@ -493,6 +500,13 @@ const en = {
   list_escalated: 'Escalated past the community',
   exported: 'Exported',
   export_failed: 'Export failed',
+  letter_district: 'District',
+  city_only: 'City only',
+  placement: 'Whose it is',
+  all_districts: 'Every district',
+  city_only_letters: 'City only (no district holds them)',
+  desk_of_city: 'City operations centre: every district\'s dead letters, and those no district holds',
+  desk_of_district: 'Dead letters of {name} only (those no district holds go to the city operations centre)',
 };
 
 const STATES = {

@@ -38,6 +38,10 @@ const zh = {
   reopened_note: '已重新交办，我们会再次处理',
   thanks: '感谢您的评价',
   not_found: '没有这个查询码',
+  district: '您所在的区',
+  district_pick: '请选择',
+  which_district: '这个地址在几个区都有：您在哪个区？',
+  not_found_in: '在{name}没有找到这个地址：请填写道路和门牌号，或选择其他区',
 };
 
 const en = {
@@ -76,6 +80,10 @@ const en = {
   reopened_note: 'Sent back to be handled again',
   thanks: 'Thank you for your rating',
   not_found: 'No report with this code',
+  district: 'Your district',
+  district_pick: 'Choose',
+  which_district: 'Several districts have this address: which district are you in?',
+  not_found_in: 'This address is not in {name}: give the road and house number, or choose another district',
 };
 
 export function r(key) {
