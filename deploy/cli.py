@@ -22,7 +22,10 @@ from deploy import running, stack
 from deploy.migrate import SchemaAheadError
 from deploy.pipeline import run_pipeline
 from deploy.registry import REGISTRARS
+from deploy.services import chromium, compose, prometheus
 from deploy.services.common import ServiceError, say
+from deploy.services.packages import ensure_packages
+from dispatch.web.bundle import BundleError, ensure_bundle
 from geo.city import add_city_desk
 from geo.reference import CITY_DISTRICTS, load_reference
 from geo.service import load_reference_set
@@ -106,9 +109,42 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     return run_pipeline(settings, rate=args.rate, workers=args.workers)
 
 
+TEST_PROCESSES = 2
+"""pytest-xdist workers: half the suite waits on brokers, workers and browsers, so two
+processes keep both cores of the reference machine busy."""
+
+
+def parallel_test_args(pytest_args: list[str]) -> list[str]:
+    """The suite on TEST_PROCESSES workers, grouped as tests/conftest.py says, unless the
+    arguments choose the processes themselves (`-n 0`, `-n 4`, `-p no:xdist`)."""
+    chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in pytest_args)
+    return pytest_args if chosen else ["-n", str(TEST_PROCESSES), "--dist", "loadscope", *pytest_args]
+
+
+def _prepare_for_tests(settings: Settings) -> None:
+    """What the session fixtures would otherwise each start or install, done once before the
+    workers start: two of them starting Kafka, creating a cluster, running apt-get or npm at
+    the same moment on a fresh machine would trip over each other's locks."""
+    stack.up(settings, migrate_database=False)
+    ensure_packages(
+        settings,
+        (*chromium.PACKAGES, *prometheus.PACKAGES, *compose.PACKAGES),
+        purpose="the tests (Chromium drives the pages, Prometheus scrapes, compose checks its file)",
+    )
+    try:
+        ensure_bundle()
+    except BundleError as exc:
+        say(f"{exc} (the page tests will fail on it)")
+
+
 def _test(settings: Settings, args: argparse.Namespace) -> int:
-    """Run the test suite; the session fixtures bring the services up themselves."""
-    cmd = [sys.executable, "-m", "pytest", *args.pytest_args]
+    """Run the test suite on two processes; the services and the packages the tests need are
+    brought up first, once."""
+    given = list(args.pytest_args)
+    pytest_args = parallel_test_args(given)
+    if pytest_args != given:
+        _prepare_for_tests(settings)
+    cmd = [sys.executable, "-m", "pytest", *pytest_args]
     say("running " + " ".join(cmd[2:]))
     os.chdir(REPO)
     os.execv(sys.executable, cmd)  # noqa: S606 - replaces this process with pytest

@@ -8,15 +8,19 @@ other's data.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session
+from xdist.remote import Producer
+from xdist.workermanage import WorkerController
 
 from config.settings import Settings
 from config.topics import load_topics
@@ -25,8 +29,26 @@ from deploy.services.postgres import LocalPostgres
 from deploy.topics import admin_client, ensure_topics
 from geo import service as geo_service
 from geo.reference import ReferenceDistrict, load_reference
+from tests.scheduling import ModuleScheduling, long_first
 
 GENERATED: Counter[str] = Counter()  # requests the generated API tests sent, by API and caller
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> ModuleScheduling | None:
+    """`--dist loadscope` (what `yiwang test` passes): by module or group, long units first."""
+    return ModuleScheduling(config, log) if config.getvalue("dist") == "loadscope" else None
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its counts go to the controller's summary
+        workeroutput["generated"] = dict(GENERATED)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: WorkerController, error: object) -> None:
+    GENERATED.update(getattr(node, "workeroutput", {}).get("generated", {}))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -40,6 +62,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the same order on each of them
+        long_first(items)
     if config.getoption("--soak"):
         return
     skip = pytest.mark.skip(reason="soak test: run with --soak")
@@ -54,27 +78,59 @@ def base_settings() -> Settings:
     return Settings()
 
 
+@contextmanager
+def _one_at_a_time(lock: Path) -> Iterator[None]:
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+SCHEMA_TEMPLATES: dict[str, str] = {}
+"""A session's database -> the migrated database that it and its tests' own databases are
+copied from (one `CREATE DATABASE … TEMPLATE` instead of PostGIS and every migration again)."""
+
+
+def create_migrated_database(services: Settings, database: str) -> None:
+    """`database` on the session's cluster, at the migration head: a copy of the session's
+    schema template when there is one, else created and migrated."""
+    pg = LocalPostgres(services)
+    template = SCHEMA_TEMPLATES.get(services.pg_database)
+    exists = pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'").strip()
+    if template is None or exists:  # several conftests share one fixture's database by its name
+        pg.ensure_database(database)
+        migrate.upgrade(services.model_copy(update={"pg_database": database}).db_url)
+    else:
+        pg.psql(f'CREATE DATABASE "{database}" TEMPLATE "{template}" OWNER "{services.pg_user}"')
+
+
 @pytest.fixture(scope="session")
 def services(base_settings: Settings) -> Iterator[Settings]:
     """Bring the local services up (idempotent) and return settings isolated for this session.
 
-    Several test sessions may run at once on one machine (developers, CI): each gets its own
-    topic prefix and its own database, dropped at the end.
+    Several test sessions may run at once on one machine (developers, CI, the xdist workers of
+    one run): each gets its own topic prefix and its own database, dropped at the end.
     """
-    stack.up(base_settings, migrate_database=False)  # the main database is not the tests' business
+    with _one_at_a_time(base_settings.home / "test-sessions-up.lock"):  # xdist workers, on a fresh machine
+        stack.up(base_settings, migrate_database=False)  # the main database is not the tests' business
     session_id = uuid.uuid4().hex[:8]
-    overrides: dict[str, object] = {"topic_prefix": f"test-{session_id}."}
-    pg: LocalPostgres | None = None
-    database = f"yiwang_test_{session_id}"
-    if base_settings.uses_local_db:
-        pg = LocalPostgres(base_settings)
-        pg.ensure_database(database)
-        overrides["pg_database"] = database
-    settings = base_settings.model_copy(update=overrides)
-    migrate.upgrade(settings.db_url)
+    settings = base_settings.model_copy(update={"topic_prefix": f"test-{session_id}."})
+    if not base_settings.uses_local_db:
+        migrate.upgrade(settings.db_url)
+        yield settings
+        return
+    database, template = f"yiwang_test_{session_id}", f"yiwang_test_{session_id}_schema"
+    create_migrated_database(settings, template)
+    SCHEMA_TEMPLATES[database] = template
+    settings = settings.model_copy(update={"pg_database": database})
+    create_migrated_database(settings, database)
     yield settings
-    if pg is not None:
-        pg.drop_database(database)
+    pg = LocalPostgres(base_settings)
+    pg.drop_database(database)
+    pg.drop_database(template)
 
 
 @pytest.fixture(scope="session")
@@ -100,8 +156,9 @@ def own_topics_and_database(services: Settings, name: str) -> Iterator[Settings]
     )
     pg = LocalPostgres(services) if services.uses_local_db else None
     if pg is not None:
-        pg.ensure_database(settings.pg_database)
-    migrate.upgrade(settings.db_url)
+        create_migrated_database(services, settings.pg_database)
+    else:
+        migrate.upgrade(settings.db_url)
     admin = admin_client(settings)
     created = ensure_topics(admin, load_topics(), settings).created
     try:

@@ -9,7 +9,7 @@ import pytest
 
 from config.settings import Settings
 from deploy import stack
-from deploy.cli import main, split_test_args
+from deploy.cli import main, parallel_test_args, split_test_args
 from deploy.services.common import ServiceError
 from deploy.services.kafka import LocalKafka, pinned_version
 
@@ -74,3 +74,20 @@ def test_pytest_options_pass_through_the_test_command(
     argv: list[str], ours: list[str], theirs: list[str] | None
 ) -> None:
     assert split_test_args(argv) == (ours, theirs)
+
+
+@pytest.mark.parametrize(
+    ("given", "parallel"),
+    [
+        ([], True),
+        (["tests/geo", "-x", "-q"], True),
+        (["-n", "0"], False),
+        (["-n4"], False),
+        (["--numprocesses=3"], False),
+        (["-p", "no:xdist"], False),
+        (["--dist", "load"], False),
+    ],
+)
+def test_the_test_command_runs_two_workers_unless_told_otherwise(given: list[str], parallel: bool) -> None:
+    args = parallel_test_args(given)
+    assert args == (["-n", "2", "--dist", "loadscope", *given] if parallel else given)

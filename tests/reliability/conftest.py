@@ -26,6 +26,7 @@ from deploy.services.postgres import LocalPostgres
 from deploy.topics import admin_client, ensure_topics
 from geo.reference import ReferenceDistrict
 from geo.service import load_reference_set
+from tests.conftest import create_migrated_database
 
 
 @pytest.fixture(scope="session")
@@ -91,9 +92,8 @@ def cluster_env(
     )
     kafka, pg = LocalKafka(settings), LocalPostgres(services)
     kafka.start()
-    pg.ensure_database(settings.pg_database)
+    create_migrated_database(services, settings.pg_database)
     try:
-        migrate.upgrade(settings.db_url)
         admin = admin_client(settings)
         ensure_topics(admin, load_topics(), settings)
         admin.close()

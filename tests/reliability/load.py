@@ -26,6 +26,7 @@ class Load:
     sent: int = 0
     rejected: int = 0
     failed: int = 0
+    took_s: float = 0.0  # from the first payload to the last one published
     error: BaseException | None = None
     _thread: threading.Thread | None = None
 
@@ -58,6 +59,7 @@ class Load:
                 feeder.feed(item.source, item.payload, Origin(file=f"load {self.seed}", record=str(i)))
                 self.sent = i + 1
             summary = feeder.finish()
+            self.took_s = time.monotonic() - began
             publisher.close()
             self.rejected, self.failed = len(summary.rejected), summary.failed
         except BaseException as exc:  # reported by wait(); a test thread must not die silently

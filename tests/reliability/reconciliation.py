@@ -16,13 +16,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
 from sqlalchemy import Connection, Engine, text
 
 from config.settings import Settings
 from dispatch.codec import clocks_from
 from dispatch.intake.rules import IntakeRules
 from tests.reliability.load import Load
-from tests.streams.harness import Worker, read_topic, wait_caught_up
+from tests.streams.harness import INTAKE_GROUP, Worker, read_topic, wait_caught_up
 
 RATE, SECONDS, FAULT_AT = 500.0, 16.0, 6.0
 ARTEFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -91,6 +93,28 @@ def reconcile(engine: Engine, expected: set[str]) -> dict[str, int]:
         }
 
 
+def wait_joined(settings: Settings, workers: list[Worker], *, timeout_s: float = 120) -> None:
+    """Until every worker has joined the intake group and the group is stable: the fault must
+    hit a running pipeline, and on a busy machine a worker's start takes longer than any fixed
+    pause (one still starting when the broker went down never came up)."""
+    group = settings.topic(INTAKE_GROUP)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for w in workers:
+            assert w.alive(), f"worker died while starting:\n{w.tail()}"
+        admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="yiwang-joined")
+        try:
+            described = admin.describe_groups([group]).get(group) or {}
+        except KafkaError:
+            described = {}
+        finally:
+            admin.close()
+        if described.get("group_state") == "Stable" and len(described.get("members") or []) >= len(workers):
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"the workers did not join {group} within {timeout_s}s:\n{workers[0].tail()}")
+
+
 def run_scenario(
     name: str,
     settings: Settings,
@@ -105,7 +129,7 @@ def run_scenario(
     dlq_before = dlq_by_stage(settings)
     running = [Worker(settings, tmp_path / f"{name}-{i}", f"w{i}") for i in range(workers)]
     try:
-        time.sleep(4)  # the workers load the district and join the group
+        wait_joined(settings, running)
         load = Load(settings, seed, RATE, seconds).start()
         time.sleep(FAULT_AT)
         fault(running)
@@ -121,6 +145,7 @@ def run_scenario(
         "refused by adapters (planned)": load.planned_rejections,
         "adapter dead letters": dlq_after.get("adapter", 0) - dlq_before.get("adapter", 0),
         "failed to publish": load.failed,
+        "reports/s sent": round(load.sent / load.took_s) if load.took_s else 0,
     }
     ARTEFACTS.mkdir(exist_ok=True)
     (ARTEFACTS / f"reliability-{name}.json").write_text(json.dumps(table, indent=2, ensure_ascii=False))
