@@ -73,7 +73,7 @@ CODES = frozenset(
         *("key_reused", "photo_too_large", "photo_type", "too_many", "calendar_range", "database_refused"),
         *("unknown_worker", "already_holds", "nobody_on_shift", "merge_into_itself", "more_than_requested"),
         *("not_a_duration", "no_policy", "before_start", "in_the_past"),
-        *("too_large", "sheet_refused"),
+        *("too_large", "sheet_refused", "ambiguous"),
     }
 )
 """Every code an error body carries; the pages have a message for each (tests/dispatch/api/test_errors.py)."""

@@ -634,6 +634,7 @@ const ERRORS = {
     more_than_requested: '批准的时长超过了申请的时长', not_a_duration: '时长应写作 3d、4h 或 30min',
     no_policy: '该预警类型和级别没有处置策略', before_start: '须晚于开始时间', in_the_past: '已经过去',
     too_large: '文件过大', sheet_refused: '表格有问题，未写入任何内容',
+    ambiguous: '几个区都有这个地址，请说明是哪个区',
   },
   en: {
     required: 'is required', too_short: 'is too short', too_long: 'is too long', unknown_field: 'is not a field you can fill in',
@@ -649,6 +650,7 @@ const ERRORS = {
     not_a_duration: 'write a duration like 3d, 4h or 30min', no_policy: 'there is no policy for this warning and level',
     before_start: 'must be after the start', in_the_past: 'is already past',
     too_large: 'the file is too large', sheet_refused: 'the sheet has problems: nothing was written',
+    ambiguous: 'several districts have this address: say which district',
   },
 };
 const BY_STATUS = {
