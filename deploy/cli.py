@@ -109,16 +109,22 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     return run_pipeline(settings, rate=args.rate, workers=args.workers)
 
 
-TEST_PROCESSES = 2
-"""pytest-xdist workers: half the suite waits on brokers, workers and browsers, so two
-processes keep both cores of the reference machine busy."""
+TEST_PROCESSES = 1
+"""pytest-xdist workers by default. Two would keep both cores busy (half the suite waits on
+brokers, workers and browsers: a full run took 14 min instead of ~20), but in a fresh-clone run
+on two processes only 1,717 of the 1,885 collected tests reported, with no error: all but two of
+the generated API tests (tests/dispatch/api/test_generated.py) never ran, although that
+directory alone on two processes runs and reports every one. Until that is understood the
+suite runs on one process; `deploy/yiwang test -n 2` runs it on two."""
 
 
 def parallel_test_args(pytest_args: list[str]) -> list[str]:
     """The suite on TEST_PROCESSES workers, grouped as tests/conftest.py says, unless the
     arguments choose the processes themselves (`-n 0`, `-n 4`, `-p no:xdist`)."""
     chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in pytest_args)
-    return pytest_args if chosen else ["-n", str(TEST_PROCESSES), "--dist", "loadscope", *pytest_args]
+    if chosen or TEST_PROCESSES < 2:
+        return pytest_args
+    return ["-n", str(TEST_PROCESSES), "--dist", "loadscope", *pytest_args]
 
 
 def _prepare_for_tests(settings: Settings) -> None:
@@ -138,8 +144,8 @@ def _prepare_for_tests(settings: Settings) -> None:
 
 
 def _test(settings: Settings, args: argparse.Namespace) -> int:
-    """Run the test suite on two processes; the services and the packages the tests need are
-    brought up first, once."""
+    """Run the test suite (on TEST_PROCESSES processes); the services and the packages the tests
+    need are brought up first, once."""
     given = list(args.pytest_args)
     pytest_args = parallel_test_args(given)
     if pytest_args != given:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from deploy import stack
+from deploy import cli, stack
 from deploy.cli import main, parallel_test_args, split_test_args
 from deploy.services.common import ServiceError
 from deploy.services.kafka import LocalKafka, pinned_version
@@ -88,6 +88,11 @@ def test_pytest_options_pass_through_the_test_command(
         (["--dist", "load"], False),
     ],
 )
-def test_the_test_command_runs_two_workers_unless_told_otherwise(given: list[str], parallel: bool) -> None:
+def test_the_test_command_runs_two_workers_unless_told_otherwise(
+    given: list[str], parallel: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "TEST_PROCESSES", 2)
     args = parallel_test_args(given)
     assert args == (["-n", "2", "--dist", "loadscope", *given] if parallel else given)
+    monkeypatch.setattr(cli, "TEST_PROCESSES", 1)  # the default for now (deploy/cli.py says why)
+    assert parallel_test_args(given) == given

@@ -111,7 +111,10 @@ async def test_kpis_of_a_known_month(kafka: Settings, engine: Engine, district: 
         )
         assert [(r["period"], r["accepted"]) for r in days] == [("2025-03-05", 4)]
         grids_rows = await kpis(h.conn, group=KpiGroup.GRID, scope=Scope(street=street), **month)
-        assert sum(r["accepted"] for r in grids_rows) == 4 and len(grids_rows) == 3
+        # rows of this month's work: other modules' open cases in the shared database add rows of
+        # open_overdue only (that count is of now, not of the month)
+        worked = [r for r in grids_rows if r["accepted"]]
+        assert sum(r["accepted"] for r in worked) == 4 and len(worked) == 3
 
         metrics = DispatchMetrics.create(CollectorRegistry())
         await metrics.refresh(h.conn, datetime(2025, 3, 20, tzinfo=SH))

@@ -10,7 +10,6 @@ ends."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from dispatch.cases.boot import connect
 from geo import service as geo_service
 from geo.reference import load_reference
 from tests.casework import JIULONGPO, Moved, copy_into_district, report_in
-from tests.dispatch.web.browser import open_page, shot
+from tests.dispatch.web.browser import open_page, shot, signed_in_as
 from tests.dispatch.web.conftest import STREET, Stack, grid_in
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
@@ -89,19 +88,7 @@ def jiulongpo_case(stack: Stack) -> Iterator[tuple[Moved, Moved]]:
 
 
 def _board_as(page: Page, stack: Stack, principal: Principal) -> None:
-    """Open the board with the session a login would have kept (these operators have no
-    password in the stack's accounts file)."""
-    session = {
-        "token": issue_token(stack.settings, principal),
-        "role": principal.role.value,
-        "sub": principal.subject,
-        "street": None,
-        "district": principal.district,
-        "expires": 4102444800000,
-    }
-    page.goto(f"{stack.url}/login")
-    page.evaluate(f"localStorage.setItem('yiwang.session', {json.dumps(json.dumps(session))})")
-    page.goto(f"{stack.url}/board")
+    signed_in_as(page, stack.url, stack.settings, principal, "/board")
 
 
 def _escalate(stack: Stack, incident_id: str, level: str) -> None:

@@ -14,7 +14,6 @@ read its gazetteers (one district) already and keeps them for ten minutes.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import uuid
@@ -27,7 +26,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
-from dispatch.api.auth import ApiRole, Principal, issue_token
+from dispatch.api.auth import ApiRole, Principal
 from geo import service as geo_service
 from geo.gazetteer import Gazetteer
 from geo.reference import ReferenceDistrict, load_reference
@@ -37,7 +36,7 @@ from producers.publisher import Publisher
 from schemas.dead_letter import Origin
 from schemas.report import Source
 from tests.casework import JIULONGPO
-from tests.dispatch.web.browser import open_page, shot
+from tests.dispatch.web.browser import open_page, shot, signed_in_as
 from tests.dispatch.web.conftest import Stack, _start_api
 from tests.net import free_port
 
@@ -149,18 +148,7 @@ def _refused_110(stack: Stack, code: str, lon: float, lat: float) -> None:
 
 
 def _desk_as(page: Page, stack: Stack, principal: Principal) -> None:
-    """The desk with the session a login would have kept (these operators have no password)."""
-    session = {
-        "token": issue_token(stack.settings, principal),
-        "role": principal.role.value,
-        "sub": principal.subject,
-        "street": None,
-        "district": principal.district,
-        "expires": 4102444800000,
-    }
-    page.goto(f"{stack.url}/login")
-    page.evaluate(f"localStorage.setItem('yiwang.session', {json.dumps(json.dumps(session))})")
-    page.goto(f"{stack.url}/board/dlq")
+    signed_in_as(page, stack.url, stack.settings, principal, "/board/dlq")
     page.wait_for_selector("body[data-ready=true]")
 
 
