@@ -267,6 +267,8 @@ class CityAnswer:
     district: str | None
     match: AddressMatch | None
     why: str
+    ambiguous: bool = False
+    """Several districts hold the address and none could be chosen (a caller may ask which)."""
 
 
 class CityGazetteer:
@@ -341,4 +343,6 @@ class CityGazetteer:
         if not hits:
             return CityAnswer(None, None, f"not found in any district ({', '.join(self.district_codes)})")
         where = ", ".join(self.label_of(c) for c, _ in hits)
-        return CityAnswer(None, None, f"found in {where}: not certain which (name the district)")
+        return CityAnswer(
+            None, None, f"found in {where}: not certain which (name the district)", ambiguous=True
+        )

@@ -59,6 +59,7 @@ from dispatch.residents.values import (
 from dispatch.revisits import service as visits
 from dispatch.revisits.errors import NotFound
 from dispatch.revisits.values import VisitStatus
+from geo.gazetteer import CityAnswer
 from schemas.report import encode
 
 router = APIRouter(prefix="/r", tags=["residents"])
@@ -224,17 +225,12 @@ async def place(
     if lon is None or lat is None:
         if state.engine is None:
             raise NotFound("addresses are not looked up here")
-        try:
-            answer = await run_in_threadpool(
-                finder.address, state.engine, str(address), now=now, district=district
-            )
-        except ValueError as exc:  # a district that is not loaded here
-            raise DetailError("district", str(exc).removeprefix("district: ")) from None
+        answer = await _looked_up(state, str(address), district, now)
         if answer.match is None:
             raise DetailError(
                 "address",
                 f"{answer.why}: try the road and house number (e.g. 小龙坎正街 10 号)",
-                code=_not_found_code(answer.why),
+                code="ambiguous" if answer.ambiguous else "not_found",  # the page words the refusal by it
             )
         lon, lat, found, how = answer.match.lon, answer.match.lat, answer.match.address, answer.why
     async with state.pool.connection() as conn:
@@ -259,23 +255,24 @@ async def _typed_point(
     address); one several districts hold, with no district to choose, is refused as on the form."""
     if state.engine is None:
         return None, None, None
-    try:
-        answer = await run_in_threadpool(
-            state.resident_places.address, state.engine, address, now=now, district=district
-        )
-    except ValueError as exc:  # a district that is not loaded here
-        raise DetailError("district", str(exc).removeprefix("district: ")) from None
+    answer = await _looked_up(state, address, district, now)
     if answer.match is None:
-        if _not_found_code(answer.why) == "ambiguous":
+        if answer.ambiguous:
             raise DetailError("address", f"{answer.why}: say which district", code="ambiguous")
         return None, None, None
     return answer.match.lon, answer.match.lat, None
 
 
-def _not_found_code(why: str) -> str:
-    """`ambiguous` when several districts hold the address (the page asks which district is
-    the resident's), else `not_found`: the page words the refusal from this code."""
-    return "ambiguous" if "not certain which" in why else "not_found"
+async def _looked_up(state: ApiState, address: str, district: str | None, now: datetime) -> CityAnswer:
+    """A typed address in the resident's district's gazetteer (or the city's): `state.engine`
+    must be set. A district that is not loaded here is refused naming `district`."""
+    assert state.engine is not None
+    try:
+        return await run_in_threadpool(
+            state.resident_places.address, state.engine, address, now=now, district=district
+        )
+    except ValueError as exc:
+        raise DetailError("district", str(exc).removeprefix("district: ")) from None
 
 
 @router.get("/districts", responses=RESIDENT_ERRORS)
