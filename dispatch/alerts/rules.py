@@ -100,20 +100,6 @@ def orphan_report(record: CapRecord) -> Report | None:
     under the id and reference of the report its chain's Alert makes (`chain_report_id`), so
     that Alert arriving late is the same report to the intake (known by its id) and its case is
     this one, not a second. None when the Update carries no report.
-
-    >>> from datetime import UTC
-    >>> at = datetime(2026, 11, 25, 2, tzinfo=UTC)
-    >>> doc = {"report_id": str(report_id_for("emergency", "U1")), "source": "emergency",
-    ...     "source_ref": "U1", "reported_at": at, "received_at": at, "category": "gas_leak",
-    ...     "priority": "P0", "location": {"lon": 106.47, "lat": 29.55, "crs": "wgs84"},
-    ...     "raw": {"format": "xml", "text": "<alert/>"}}
-    >>> update = CapRecord(sender="s", identifier="U1", msg_type="Update", sent=at, received_at=at,
-    ...     references=[{"sender": "s", "identifier": "U0", "sent": "2026-11-25T09:30:00+08:00"},
-    ...                 {"sender": "s", "identifier": "A", "sent": "2026-11-25T09:00:00+08:00"}],
-    ...     report=doc)
-    >>> report = orphan_report(update)
-    >>> (report.source_ref, str(report.report_id) == chain_report_id(update))
-    ('A', True)
     """
     if record.report is None:
         return None
