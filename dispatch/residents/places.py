@@ -22,15 +22,15 @@ from sqlalchemy import Connection, Engine
 
 from dispatch.residents.values import Limit, UploadWindow
 from geo.gazetteer import CityAnswer, CityGazetteer
-from geo.service import city_gazetteer_from_db, list_versions
+from geo.service import city_gazetteer_from_db, in_force_by_district, list_versions
 
 REFRESH = timedelta(minutes=10)
 
 
 def load_city_gazetteer(conn: Connection) -> CityGazetteer:
     """Every district's gazetteer, each of its newest layer version (as the intake reads them)."""
-    newest = {v.district_code: v.id for v in list_versions(conn)}  # ordered by effective_from
-    return city_gazetteer_from_db(conn, *sorted(newest.values()))
+    newest = in_force_by_district(list_versions(conn), None)
+    return city_gazetteer_from_db(conn, *sorted(v.id for v in newest))
 
 
 class PlaceFinder:
