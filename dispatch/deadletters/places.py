@@ -79,16 +79,16 @@ def named_place(
     >>> named_place(dead_letter("hotline", "intake", report, "category", "category: unknown"))
     NamedPlace(district=None, point=None, address='九龙坡区梅岭街5号')
     """
-    if letter.stage is Stage.ADAPTER:
-        return _agency_place(letter, point_of_record, address_of_record)
-    if letter.stage not in (Stage.INTAKE, Stage.NOTICES):
+    if letter.stage not in (Stage.ADAPTER, Stage.INTAKE, Stage.NOTICES):
         return None
-    try:
+    try:  # the record is parsed once here; the adapter's ports read fields of the parsed object
         doc = orjson.loads(raw_bytes(letter))
     except (orjson.JSONDecodeError, ValueError):
-        return None
+        return None  # XML, CAP or text records (or not JSON at all) name nothing readable here
     if not isinstance(doc, dict):
         return None
+    if letter.stage is Stage.ADAPTER:
+        return _agency_place(letter, doc, point_of_record, address_of_record)
     if letter.stage is Stage.NOTICES:
         return _event_place(doc.get("event"))
     return _report_place(doc.get("location"))
@@ -105,20 +105,22 @@ def _event_place(event: object) -> NamedPlace | None:
 
 
 def _agency_place(
-    letter: DeadLetter, point_of_record: PointOfRecord | None, address_of_record: AddressOfRecord | None
+    letter: DeadLetter,
+    record: dict[str, object],
+    point_of_record: PointOfRecord | None,
+    address_of_record: AddressOfRecord | None,
 ) -> NamedPlace | None:
     try:
         source = Source(letter.source)
     except ValueError:
         return None
-    raw = raw_bytes(letter)
-    found = point_of_record(source, raw) if point_of_record is not None else None
+    found = point_of_record(source, record) if point_of_record is not None else None
     if found is not None:
         lon, lat, crs = found
         placed = _report_place({"lon": lon, "lat": lat, "crs": crs})
         if placed is not None:
             return placed
-    address = address_of_record(source, raw) if address_of_record is not None else None
+    address = address_of_record(source, record) if address_of_record is not None else None
     return NamedPlace(address=address.strip()) if address and address.strip() else None
 
 

@@ -49,8 +49,15 @@ def test_an_intake_letter_without_a_readable_point_names_its_address() -> None:
 def test_an_agency_record_without_a_point_is_read_by_its_adapters_address_field() -> None:
     sources = load_sources()
 
-    def point(source: Source, raw: bytes) -> tuple[float, float, str] | None:
-        return record_point(sources, source, raw)
+    parsed: list[Mapping[str, object]] = []  # what the ports were given: the record, parsed once
+
+    def point(source: Source, record: Mapping[str, object]) -> tuple[float, float, str] | None:
+        parsed.append(record)
+        return record_point(sources, source, record)
+
+    def address(source: Source, record: Mapping[str, object]) -> str | None:
+        parsed.append(record)
+        return record_address(source, record)
 
     order = {
         "workOrderNo": "CQ12345-1",
@@ -59,8 +66,10 @@ def test_an_agency_record_without_a_point_is_read_by_its_adapters_address_field(
     }
     letter = dead_letter("hotline", Stage.ADAPTER, orjson.dumps(order), "category", "category: unknown")
     assert named_place(letter, point) is None  # no point fields, and no address port: the city's
-    found = named_place(letter, point, record_address)
+    parsed.clear()
+    found = named_place(letter, point, address)
     assert found is not None and found.address == order["address"]
+    assert parsed == [order, order] and parsed[0] is parsed[1]  # both ports read one parse
     located = {**order, "longitude": 106.45, "latitude": 29.55}
     placed = named_place(
         dead_letter("hotline", Stage.ADAPTER, orjson.dumps(located), "x", "x"), point, record_address
