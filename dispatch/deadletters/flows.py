@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from config.settings import Settings
 from dispatch.deadletters.desk import Decided, Entry, unique
 from dispatch.deadletters.models import DeadLetterDecisionRow, Decision
-from dispatch.deadletters.places import LetterPlace, by_address, named_place, unplaced, visible
+from dispatch.deadletters.places import LetterPlace, PlacedBy, by_address, named_place, unplaced, visible
 from dispatch.deadletters.ports import AddressOfRecord, PointOfRecord, ReadToEnd, ReplayPorts
 from dispatch.scope import Scope
 from geo.gazetteer import CityNames, DistrictNames
@@ -114,9 +114,11 @@ def letter_places(
         if place is None:
             out[dlq_id] = unplaced(entry.letter)
         elif place.district is not None:
-            out[dlq_id] = LetterPlace(place.district, f"its event names district {place.district}")
+            out[dlq_id] = LetterPlace(
+                place.district, f"its event names district {place.district}", PlacedBy.EVENT
+            )
         elif place.point is not None:
-            out[dlq_id] = LetterPlace(None, OUTSIDE)
+            out[dlq_id] = LetterPlace(None, OUTSIDE, PlacedBy.OUTSIDE)
             points.append((dlq_id, place.point))
         elif place.address is not None:
             addresses.append((dlq_id, place.address))
@@ -130,7 +132,9 @@ def letter_places(
             },
         )
         for n, code in found:
-            out[points[int(n) - 1][0]] = LetterPlace(str(code), f"its point lies in district {code}")
+            out[points[int(n) - 1][0]] = LetterPlace(
+                str(code), f"its point lies in district {code}", PlacedBy.POINT
+            )
     if addresses:
         names = CityNames(districts_in_force(conn))
         for dlq_id, address in addresses:

@@ -9,7 +9,15 @@ from collections.abc import Mapping
 import orjson
 import pytest
 
-from dispatch.deadletters.places import LetterPlace, NamedPlace, by_address, named_place, unplaced, visible
+from dispatch.deadletters.places import (
+    LetterPlace,
+    NamedPlace,
+    PlacedBy,
+    by_address,
+    named_place,
+    unplaced,
+    visible,
+)
 from dispatch.scope import Scope
 from geo.gazetteer import CityNames, DistrictNames
 from geo.reference import load_reference
@@ -102,6 +110,8 @@ def test_an_address_places_a_letter_only_when_it_names_one_district(
 ) -> None:
     place = by_address(address, names)
     assert place.district == district and place.why.endswith(why), place
+    assert (place.by is PlacedBy.ADDRESS) is (district is not None)
+    assert all(name in address.replace(" ", "") for name in place.said)
     assert visible(place.district, Scope()) and visible(place.district, Scope(district=JLP)) is (
         district == JLP
     )
@@ -109,7 +119,7 @@ def test_an_address_places_a_letter_only_when_it_names_one_district(
 
 def test_a_letter_naming_nothing_says_why_it_is_the_citys() -> None:
     cap = dead_letter("emergency", Stage.ALERTS, b"<alert/>", "sender", "sender: required")
-    assert unplaced(cap) == LetterPlace(None, "a CAP record is the city's: the city's only")
+    assert unplaced(cap) == LetterPlace(None, "a CAP record is the city's: the city's only", PlacedBy.NOTHING)
     xml = dead_letter("citymgmt", Stage.ADAPTER, b"<case/>", "$", "$: not XML")
     assert named_place(xml, None, record_address) is None
     assert unplaced(xml).why.startswith("its record gives no readable point or address")
