@@ -145,6 +145,7 @@ def test_the_dead_letter_desk_per_district(
         expect(page.locator("#placement .placement-why")).to_have_text(
             "其坐标不在任何在用的区界内：仅城市运行管理中心处理"
         )
+        shot(page, "dlq-city", full_page=True)
         page.evaluate("localStorage.setItem('yiwang.lang', 'en')")  # the same letter in English
         page.reload()
         page.wait_for_selector("body[data-ready=true]")
@@ -152,10 +153,6 @@ def test_the_dead_letter_desk_per_district(
         expect(page.locator("#placement .placement-why")).to_have_text(
             "its point lies outside every district's outline in force: the city's only"
         )
-        page.evaluate("localStorage.setItem('yiwang.lang', 'zh')")
-        page.reload()
-        page.wait_for_selector("body[data-ready=true]")
-        shot(page, "dlq-city", full_page=True)
         for picked, shown, hidden in ((JIULONGPO, jlp_code, city_code), ("city", city_code, jlp_code)):
             page.evaluate("document.body.dataset.ready = 'false'")
             page.select_option("#filters [name=district]", picked)
