@@ -43,11 +43,13 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
+import orjson
 from faust.types import TP
 
 E = TypeVar("E")
@@ -71,6 +73,9 @@ waits up to a second for new records before it asks again with the resumed parti
 HARD_CAP_BATCHES = 2
 """Batches beyond `hold` from which the stream stops moving records in (the pauses at the fetch
 keep the held records far below it)."""
+TRACE_ENV = "YIWANG_READ_AHEAD_TRACE"
+"""A file to append every record's stage times to (`StageTrace`): bench/districts.py's
+`--stages`, to see where a quiet district's reports wait. Unset: nothing is traced."""
 
 
 def shares(counts: Sequence[int], room: int) -> list[int]:
@@ -183,6 +188,81 @@ def shorten_fetch_wait(consumer: Any) -> bool:
     return True
 
 
+class StageTrace:
+    """Per record, the wall-clock times of the stages it passes, one JSON array a batch of rows
+    `[topic, partition, offset, produced, polled, queued, held, batched, written]`:
+
+    - produced: the record's own timestamp (the producer's clock);
+    - polled: the Kafka client's poll that returned it came back to faust (what waited before
+      was in the broker or in the client's fetch buffer);
+    - queued: faust made it a message to put into its stream queue (behind the same poll's
+      earlier records, which wait for room in that queue);
+    - held: it left faust's queue into the read-ahead; batched: its batch was taken;
+    - written: its batch was handled and acknowledged.
+
+    Hooks faust's consumer (`_wait_next_records`, `_to_message`) by wrapping them on the
+    instance; costs a dict entry and a few clock reads a record, only while tracing."""
+
+    def __init__(self, path: str, consumer: Any) -> None:
+        self.out = open(path, "ab")  # noqa: SIM115  # open for the stream's life, closed in `close`
+        self.polled_at = self.batched_at = 0.0
+        self.arrived: dict[tuple[str, int, int], tuple[float, float]] = {}
+        self.rows: dict[int, list[Any]] = {}
+        wait_next, to_message = consumer._wait_next_records, consumer._to_message
+
+        async def traced_wait_next(timeout: float) -> Any:
+            got = await wait_next(timeout)
+            self.polled_at = time.time()
+            return got
+
+        def traced_to_message(tp: Any, record: Any) -> Any:
+            self.arrived[(record.topic, record.partition, record.offset)] = (self.polled_at, time.time())
+            return to_message(tp, record)
+
+        consumer._wait_next_records = traced_wait_next
+        consumer._to_message = traced_to_message
+
+    def held(self, event: Any) -> None:
+        m = event.message
+        polled, queued = self.arrived.pop((m.topic, m.partition, m.offset), (0.0, 0.0))
+        row = [m.topic, m.partition, m.offset, m.timestamp or 0.0, polled, queued, time.time()]
+        self.rows[id(event)] = row
+
+    def taken(self) -> None:
+        self.batched_at = time.time()
+
+    def written(self, batch: list[Any]) -> None:
+        done = time.time()
+        rows = [[*self.rows.pop(id(e)), self.batched_at, done] for e in batch]
+        self.out.write(orjson.dumps(rows) + b"\n")
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.close()
+
+
+class NoTrace:
+    """`StageTrace`'s stand-in while nothing is traced."""
+
+    def held(self, event: Any) -> None:
+        pass
+
+    def taken(self) -> None:
+        pass
+
+    def written(self, batch: list[Any]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def stage_trace(consumer: Any) -> StageTrace | NoTrace:
+    """A `StageTrace` into the file `TRACE_ENV` names, or nothing traced."""
+    path = os.environ.get(TRACE_ENV)
+    return StageTrace(path, consumer) if path else NoTrace()
+
+
 class PartitionTurns:
     """`HeldEvents` over faust's consumer: pauses and resumes partitions at the fetch, and forgets
     the pauses a rebalance undid (every assigned partition is active again after one)."""
@@ -193,8 +273,10 @@ class PartitionTurns:
         self.held: HeldEvents[Any, Any] = HeldEvents(hold)
         self.generation = app.consumer_generation_id
         self._fetch_wait_set = False
+        self.trace = stage_trace(self.consumer)
 
     def add(self, event: Any) -> None:
+        self.trace.held(event)
         if not self._fetch_wait_set:
             self._fetch_wait_set = shorten_fetch_wait(self.consumer)
         if self.app.consumer_generation_id != self.generation:
@@ -209,6 +291,7 @@ class PartitionTurns:
 
     def take(self, max_: int) -> list[Any]:
         batch, resume = self.held.take(max_)
+        self.trace.taken()
         if self.app.consumer_generation_id == self.generation:
             for tp in resume:
                 self.consumer.on_buffer_drop(tp)
@@ -218,6 +301,7 @@ class PartitionTurns:
         for tp in self.held.paused:
             self.consumer.on_buffer_drop(tp)
         self.held.forget_pauses()
+        self.trace.close()
 
 
 async def read_ahead(
@@ -271,6 +355,7 @@ async def read_ahead(
             began = time.monotonic()
             yield batch
             spent = (time.monotonic() - began) / len(batch)
+            turns.trace.written(batch)
             per_record = spent if per_record is None else 0.7 * per_record + 0.3 * spent
     finally:
         turns.release()
