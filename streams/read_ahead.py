@@ -60,6 +60,13 @@ and then its own, so a quiet partition's record waits about two batches. The siz
 measured time per record, between `MIN_BATCH` and `max_`; a batch's fixed cost (two database
 round trips, the broker's acknowledgement) is small beside this."""
 MIN_BATCH = 100
+SHARED_BUDGET_S = 0.1
+"""What a batch costs while a partition with few records waits beside another's backlog (and the
+batch after such a batch): the quiet partition's next record waits for the batch in hand and its
+own, so their length is its wait; the bursting partition's records pay a batch's fixed cost
+three times as often meanwhile. A backlog alone (one district's burst with the other silent, or
+a sustained load over every partition) keeps `BATCH_BUDGET_S`."""
+SHARED_MIN_BATCH = 10
 FETCH_WAIT_MS = 100
 """How long the broker may hold a fetch that finds no new records (faust builds its consumer with
 1,500 ms). The Kafka client sends one fetch at a time per broker, for the partitions it holds no
@@ -96,15 +103,18 @@ def shares(counts: Sequence[int], room: int) -> list[int]:
     return out
 
 
-def batch_size(seconds_per_record: float | None, budget_s: float, max_: int) -> int:
-    """Records a batch takes from a backlog: what fits `budget_s` at the measured rate.
+def batch_size(seconds_per_record: float | None, budget_s: float, max_: int, least: int = MIN_BATCH) -> int:
+    """Records a batch takes from a backlog: what fits `budget_s` at the measured rate, at least
+    `least`.
 
     >>> batch_size(None, 0.3, 1000), batch_size(0.0006, 0.3, 1000), batch_size(0.01, 0.3, 1000)
     (1000, 500, 100)
+    >>> batch_size(0.002, 0.1, 1000, least=10)
+    50
     """
     if seconds_per_record is None or seconds_per_record <= 0:
         return max_
-    return max(min(MIN_BATCH, max_), min(max_, int(budget_s / seconds_per_record)))
+    return max(min(least, max_), min(max_, int(budget_s / seconds_per_record)))
 
 
 class HeldEvents(Generic[K, E]):
@@ -132,6 +142,8 @@ class HeldEvents(Generic[K, E]):
         self.paused: set[K] = set()
         self._size = 0
         self._seq = 0
+        self.shared_last = False
+        """The last batch was taken while a quiet partition waited beside a backlog."""
 
     def __len__(self) -> int:
         return self._size
@@ -175,6 +187,42 @@ class HeldEvents(Generic[K, E]):
     def forget_pauses(self) -> None:
         """A rebalance made every assigned partition active again."""
         self.paused.clear()
+
+    def quiet_beside_backlog(self, room: int) -> bool:
+        """A batch of `room` takes all one partition holds and leaves another's records held: a
+        quiet partition's records wait beside a backlog.
+
+        >>> held: HeldEvents[str, int] = HeldEvents(hold=100)
+        >>> _ = [held.add("busy", i) for i in range(50)]
+        >>> held.quiet_beside_backlog(10), held.add("quiet", 0), held.quiet_beside_backlog(10)
+        (False, False, True)
+        >>> held.quiet_beside_backlog(60)
+        False
+        """
+        if len(self.queues) < 2 or self._size <= room:
+            return False
+        counts = [len(q) for q in self.queues.values()]
+        taken = shares(counts, room)
+        return any(t == c for t, c in zip(taken, counts, strict=True))
+
+    def room(self, per_record: float | None, budget_s: float, max_: int) -> int:
+        """How many records the next batch takes: what fits `budget_s` at `per_record`
+        (`batch_size`), or `SHARED_BUDGET_S` while a quiet partition waits beside a backlog and
+        in the batch after one that did (its next record is likely to come meanwhile).
+
+        >>> held: HeldEvents[str, int] = HeldEvents(hold=1000)
+        >>> _ = [held.add("busy", i) for i in range(2000)]
+        >>> held.room(0.002, 0.3, 1000), held.add("quiet", 0), held.room(0.002, 0.3, 1000)
+        (150, False, 50)
+        >>> _ = held.take(50); held.room(0.002, 0.3, 1000), held.room(0.002, 0.3, 1000)
+        (50, 150)
+        """
+        room = batch_size(per_record, budget_s, max_)
+        shared = self.quiet_beside_backlog(room)
+        if shared or self.shared_last:
+            room = batch_size(per_record, min(budget_s, SHARED_BUDGET_S), max_, SHARED_MIN_BATCH)
+        self.shared_last = shared
+        return room
 
 
 def shorten_fetch_wait(consumer: Any) -> bool:
@@ -345,7 +393,7 @@ async def read_ahead(
                     await stream.wait_for_stopped(full, timeout=linger)
             if not held:
                 continue
-            batch = turns.take(batch_size(per_record, budget_s, max_))
+            batch = turns.take(held.room(per_record, budget_s, max_))
             if not held:
                 arrived.clear()
             if len(held) < max_:
