@@ -67,6 +67,11 @@ own, so their length is its wait; the bursting partition's records pay a batch's
 three times as often meanwhile. A backlog alone (one district's burst with the other silent, or
 a sustained load over every partition) keeps `BATCH_BUDGET_S`."""
 SHARED_MIN_BATCH = 10
+LIVE_S = 2.0
+"""A quiet partition counts as waiting beside a backlog only while its newest held record was
+produced within this many seconds (by the record's own timestamp): live reports beside a burst.
+A backlog worked off after an outage or a restart holds old records on every partition, the few
+of a low-volume topic among them, and keeps whole batches."""
 FETCH_WAIT_MS = 100
 """How long the broker may hold a fetch that finds no new records (faust builds its consumer with
 1,500 ms). The Kafka client sends one fetch at a time per broker, for the partitions it holds no
@@ -144,17 +149,21 @@ class HeldEvents(Generic[K, E]):
         self._seq = 0
         self.shared_last = False
         """The last batch was taken while a quiet partition waited beside a backlog."""
+        self.newest: dict[K, float] = {}
+        """When each partition's newest held record was produced (wall clock, seconds)."""
 
     def __len__(self) -> int:
         return self._size
 
-    def add(self, key: K, event: E) -> bool:
-        """Hold `event` of partition `key`; True while that partition should be paused (said at
-        each of its records: faust resumes a partition of its own accord when its queue drains)."""
+    def add(self, key: K, event: E, produced: float | None = None) -> bool:
+        """Hold `event` of partition `key`, produced at `produced` (wall clock; None: now); True
+        while that partition should be paused (said at each of its records: faust resumes a
+        partition of its own accord when its queue drains)."""
         queue = self.queues.get(key)
         if queue is None:
             queue = self.queues[key] = deque()
         queue.append((self._seq, event))
+        self.newest[key] = time.time() if produced is None else produced
         self._seq += 1
         self._size += 1
         if key in self.paused:
@@ -177,6 +186,7 @@ class HeldEvents(Generic[K, E]):
             runs.append([queue.popleft() for _ in range(n)])
             if not queue:
                 del self.queues[key]
+                del self.newest[key]
             self._size -= n
         batch = [event for _, event in heapq.merge(*runs, key=lambda held: held[0])]
         resume: set[K] = set()
@@ -188,22 +198,29 @@ class HeldEvents(Generic[K, E]):
         """A rebalance made every assigned partition active again."""
         self.paused.clear()
 
-    def quiet_beside_backlog(self, room: int) -> bool:
-        """A batch of `room` takes all one partition holds and leaves another's records held: a
-        quiet partition's records wait beside a backlog.
+    def quiet_beside_backlog(self, room: int, now: float | None = None) -> bool:
+        """A batch of `room` takes all one partition holds, produced within `LIVE_S` of `now`,
+        and leaves another's records held: live records of a quiet partition wait beside a
+        backlog.
 
         >>> held: HeldEvents[str, int] = HeldEvents(hold=100)
-        >>> _ = [held.add("busy", i) for i in range(50)]
-        >>> held.quiet_beside_backlog(10), held.add("quiet", 0), held.quiet_beside_backlog(10)
-        (False, False, True)
-        >>> held.quiet_beside_backlog(60)
+        >>> _ = [held.add("busy", i, produced=0.0) for i in range(50)]
+        >>> held.quiet_beside_backlog(10, now=1.0), held.add("quiet", 0, produced=0.5)
+        (False, False)
+        >>> held.quiet_beside_backlog(10, now=1.0), held.quiet_beside_backlog(60, now=1.0)
+        (True, False)
+        >>> held.quiet_beside_backlog(10, now=60.0)  # an old backlog's few: not live
         False
         """
         if len(self.queues) < 2 or self._size <= room:
             return False
-        counts = [len(q) for q in self.queues.values()]
+        live_since = (time.time() if now is None else now) - LIVE_S
+        keys = list(self.queues)
+        counts = [len(self.queues[k]) for k in keys]
         taken = shares(counts, room)
-        return any(t == c for t, c in zip(taken, counts, strict=True))
+        return any(
+            t == c and self.newest[k] >= live_since for k, t, c in zip(keys, taken, counts, strict=True)
+        )
 
     def room(self, per_record: float | None, budget_s: float, max_: int) -> int:
         """How many records the next batch takes: what fits `budget_s` at `per_record`
@@ -330,8 +347,9 @@ class PartitionTurns:
         if self.app.consumer_generation_id != self.generation:
             self.generation = self.app.consumer_generation_id
             self.held.forget_pauses()
-        tp = TP(event.message.topic, event.message.partition)  # faust's own type: its sets hold only TP
-        if self.held.add(tp, event):
+        message = event.message
+        tp = TP(message.topic, message.partition)  # faust's own type: its sets hold only TP
+        if self.held.add(tp, event, message.timestamp or None):
             # what was fetched still comes, no more is fetched; said again at each of its records,
             # since faust's queue resumes the partitions that put into it while it was nearly full
             # (`on_buffer_drop`) once it has drained, whatever paused them
