@@ -211,6 +211,10 @@ def _run(
             )
             sent |= {rid: Sent(phase, districts[rid], t) for rid, t in at.items()}
             wait_caught_up(settings, procs)  # the next phase starts on an empty queue
+    except RuntimeError:
+        for log in sorted(home.glob("districts-*.log")):
+            print(f"--- the end of {log.name}:\n" + "\n".join(log.read_text().splitlines()[-40:]))
+        raise
     finally:
         for proc in procs:
             stop(proc)

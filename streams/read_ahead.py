@@ -19,16 +19,14 @@ queue, so a burst on a few partitions (one district's, config/districts.toml
 Here the records wait per partition (`HeldEvents`): a batch takes every partition's share in
 turn (each the same number, all it holds if fewer), so a quiet partition's records go into the
 next batch whatever a busy one holds. And once `hold` records are held, a partition holding more
-than its share is paused at the fetch (faust's own flow control: `Consumer.on_buffer_full`,
-which stops fetching the partition but still delivers what was already fetched, so no offset is
-skipped; said again at each of its records, since faust's queue resumes on its own every
-partition that put into it while it was nearly full) and resumed as soon as the held records
-fall under that: the bursting partitions' records wait in the Kafka client's fetch buffer, not
-in front of the quiet ones. A rebalance makes every assigned partition active again (faust's
-`_set_active_tps`); the pauses of an earlier generation are forgotten here. What faust puts in
-front of the read-ahead in arrival order is bounded in streams/app.py (its queue,
-`stream_buffer_maxsize`, and one poll, `broker_max_poll_records`): after a pause at most that
-many of a bursting partition's records still arrive ahead of a quiet one's.
+than its share is paused at the poll (`PartitionTurns`: left out of the partitions the Kafka
+client's next poll names, so its records wait in the client's fetch buffer, not in front of the
+quiet ones; what a running poll returned still comes, no offset skipped) and resumed as soon as
+the held records fall under that. A rebalance makes every assigned partition active again; the
+pauses of an earlier generation are forgotten here. What faust puts in front of the read-ahead
+in arrival order is bounded in streams/app.py (its queue, `stream_buffer_maxsize`, and one poll,
+`broker_max_poll_records`). While a quiet partition's live records wait beside a backlog, the
+batches are short (`SHARED_BUDGET_S`): its next record waits for the batch in hand and its own.
 docs/architecture.md, "Several districts", has the measured effect and why faust's
 `pause_partitions` is not used (records of a running poll skipped).
 
@@ -355,6 +353,9 @@ class PartitionTurns:
             paused = self.held.paused
             if paused and active_partitions:
                 active_partitions = active_partitions - paused
+                if not active_partitions:  # the client reads an empty set as every partition
+                    await asyncio.sleep(min(timeout, FETCH_WAIT_MS / 1000))
+                    return {}
             return await getmany(active_partitions, timeout)
 
         self.consumer._getmany = unpaused_getmany
