@@ -15,9 +15,11 @@ task.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from config.policy import Duration, Priority
 from dispatch.codec import case_columns, case_from, clocks_doc, clocks_from, iso
@@ -286,7 +288,7 @@ class CaseWork:
     def absorb(self, other: Mapping[str, Any]) -> None:
         """This case is the target of an operator merge: it takes the other's sources and reports."""
         sources = frozenset(self.case.sources) | frozenset(other.get("sources") or ())
-        self.case = replace(self.case, sources=sources)
+        self.case = msgspec.structs.replace(self.case, sources=sources)
         self.incident["report_count"] = int(self.incident["report_count"]) + int(other["report_count"])
         self.incident["last_reported_at"] = max(
             str(self.incident["last_reported_at"]), str(other["last_reported_at"])
