@@ -14,9 +14,11 @@ This module is the pure part; `CaseFlows.split` loads, writes and publishes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from config.policy import Category, Priority
 from dispatch.cases.work import CaseWork
@@ -106,5 +108,5 @@ def release(
         }
     }
     work.act(Action.SPLIT, actor, reason, data=data)
-    work.case = replace(work.case, sources=frozenset(remaining) or work.case.sources)
+    work.case = msgspec.structs.replace(work.case, sources=frozenset(remaining) or work.case.sources)
     work.incident["report_count"] = max(1, int(work.incident["report_count"]) - 1)

@@ -8,8 +8,9 @@ place a snapshot changes — is also how a rebuild folds `dispatch.events` back 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from config.policy import Duration
 from dispatch.lifecycle.errors import LifecycleError
@@ -18,8 +19,7 @@ from dispatch.scope import CITY, Scope
 from dispatch.sla.clocks import ClockEffect
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
+class Actor(msgspec.Struct, frozen=True):
     """Who acts. `actor_id`: a worker id, an operator's login, an agency's source code.
 
     `scope` is the part of the city an operator acts in (`dispatch.scope`: a district, one
@@ -36,8 +36,7 @@ class Actor:
         return self.scope.street
 
 
-@dataclass(frozen=True, slots=True)
-class CaseSnapshot:
+class CaseSnapshot(msgspec.Struct, frozen=True):
     """What the lifecycle needs to know about a case to decide the next transition."""
 
     case_id: str
@@ -59,8 +58,7 @@ class CaseSnapshot:
     district_code: str | None = None  # None: not known (a snapshot folded from events)
 
 
-@dataclass(frozen=True, slots=True)
-class CaseEvent:
+class CaseEvent(msgspec.Struct, frozen=True):
     """One transition, as recorded on `dispatch.events` and projected into the database.
 
     `event_id` (case id and sequence) is the idempotency key: replaying an event changes nothing.
@@ -87,8 +85,7 @@ class CaseEvent:
         return f"{self.case_id}:{self.sequence}"
 
 
-@dataclass(frozen=True, slots=True)
-class TransitionResult:
+class TransitionResult(msgspec.Struct, frozen=True):
     """What to persist and publish: the event, the snapshot after it, and its clock effects."""
 
     case: CaseSnapshot
