@@ -110,12 +110,13 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 TEST_PROCESSES = 1
-"""pytest-xdist workers by default. Two would keep both cores busy (half the suite waits on
-brokers, workers and browsers: a full run took 14 min instead of ~20), but in a fresh-clone run
-on two processes only 1,717 of the 1,885 collected tests reported, with no error: all but two of
-the generated API tests (tests/dispatch/api/test_generated.py) never ran, although that
-directory alone on two processes runs and reports every one. Until that is understood the
-suite runs on one process; `deploy/yiwang test -n 2` runs it on two."""
+"""pytest-xdist workers by default. Two keep both cores busy while half the suite waits on
+brokers, workers and browsers (a fresh-clone run took 14 min instead of ~20), but that run
+reported 1,717 of 1,885 tests with no error: xdist knows a test by its node id alone, and the
+generated API tests shared one id per test function, so one of each ran. tests/conftest.py now
+gives every item an id of its own and fails a run that reports fewer tests than it collected;
+two becomes the default once full two-process runs are whole and green twice in a row.
+`deploy/yiwang test -n 2` runs the suite on two now."""
 
 
 def parallel_test_args(pytest_args: list[str]) -> list[str]:

@@ -29,9 +29,17 @@ from deploy.services.postgres import LocalPostgres
 from deploy.topics import admin_client, ensure_topics
 from geo import service as geo_service
 from geo.reference import ReferenceDistrict, load_reference
-from tests.scheduling import ModuleScheduling, long_first
+from tests.scheduling import ModuleScheduling, incomplete, long_first, own_ids
 
 GENERATED: Counter[str] = Counter()  # requests the generated API tests sent, by API and caller
+COLLECTED: list[str] = []  # the run's tests (on the controller, or the one process)
+REPORTED: set[str] = set()  # the tests any report arrived for
+UNFINISHED: list[str] = []  # what incomplete() found at the end
+
+
+def _controller(config: pytest.Config) -> bool:
+    """This process reports the run: the one process, or xdist's controller (not a worker)."""
+    return not hasattr(config, "workerinput")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -40,10 +48,31 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> ModuleS
     return ModuleScheduling(config, log) if config.getvalue("dist") == "loadscope" else None
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _controller(session.config):  # one process (xdist's controller collects nothing)
+        COLLECTED[:] = [item.nodeid for item in session.items]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: WorkerController, ids: list[str]) -> None:
+    COLLECTED[:] = ids  # every worker's collection is the same, or xdist stops the run
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    REPORTED.add(report.nodeid)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: its counts go to the controller's summary
         workeroutput["generated"] = dict(GENERATED)
+        return
+    stopped = session.shouldfail or session.shouldstop or session.config.option.collectonly
+    if stopped or session.exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return  # a run cut short (-x, ^C, a collection error) reports less, and says so itself
+    UNFINISHED[:] = incomplete(COLLECTED, REPORTED)
+    if UNFINISHED:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -52,6 +81,12 @@ def pytest_testnodedown(node: WorkerController, error: object) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if UNFINISHED:
+        terminalreporter.write_sep("=", f"collected {len(COLLECTED)}, reported {len(REPORTED)}", red=True)
+        for line in UNFINISHED[:30]:
+            terminalreporter.write_line(line, red=True)
+        if len(UNFINISHED) > 30:
+            terminalreporter.write_line(f"... and {len(UNFINISHED) - 30} more", red=True)
     if GENERATED:
         by_caller = ", ".join(f"{caller}: {n}" for caller, n in sorted(GENERATED.items()))
         terminalreporter.write_line(f"generated API requests: {sum(GENERATED.values())} ({by_caller})")
@@ -61,7 +96,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--soak", action="store_true", help="also run the long soak tests")
 
 
+@pytest.hookimpl(tryfirst=True)  # the ids own_ids gives are the ones every later hook sees
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    own_ids(items)
     if hasattr(config, "workerinput"):  # an xdist worker: the same order on each of them
         long_first(items)
     if config.getoption("--soak"):

@@ -10,11 +10,20 @@ idles while the other finishes a long scenario.
 
 (xdist's own `xdist_group` mark cannot carry this: on pytest 9 the group suffix it writes
 into the node id no longer reaches the scheduler, so the groups are named here by path.)
+
+xdist knows a test by its node id alone: the scheduler's work units map ids to their state and
+a worker is sent the first index of an id. Ids that several items share would run once, and
+silently, so `own_ids` gives each item the id its name says, and `incomplete` names what a run
+collected but never reported (the session fails on it, on one process or several).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
 import pytest
+from _pytest.nodeid import NodeId
 from xdist.remote import Producer
 from xdist.scheduler import LoadScopeScheduling
 from xdist.workermanage import WorkerController
@@ -68,6 +77,28 @@ def long_first(items: list[pytest.Item]) -> None:
     rank = {unit: i for i, unit in enumerate(LONG_FIRST)}
     order = {id(item): (rank.get(unit_of(item.nodeid), len(LONG_FIRST)), i) for i, item in enumerate(items)}
     items.sort(key=lambda item: order[id(item)])
+
+
+def own_ids(items: Iterable[pytest.Item]) -> None:
+    """Give an item whose node id lacks its name's parameters the id its name says.
+
+    schemathesis 4 makes one item per API operation, named `test_x[GET /a]`, with
+    `originalname="test_x"` and no callspec; pytest 9.2 builds a Function's id from
+    `originalname` and the callspec, so every operation's item had the id `…::test_x`. On one
+    process each still ran; on two, xdist ran one item per id and dropped the other 168."""
+    for item in items:
+        if item.parent is not None and not item.nodeid.endswith(item.name):
+            item._id = NodeId.parse(f"{item.parent.nodeid}::{item.name}")
+
+
+def incomplete(collected: Sequence[str], reported: Iterable[str]) -> list[str]:
+    """What is wrong with a run that collected `collected` and reported on `reported` (node ids;
+    a test is reported once any phase of it is): ids that several items share (xdist would run
+    one of them), then the tests never reported, each named."""
+    seen = set(reported)
+    shared = [f"{nodeid}: {n} tests share this id" for nodeid, n in Counter(collected).items() if n > 1]
+    missing = [f"{nodeid}: never reported" for nodeid in dict.fromkeys(collected) if nodeid not in seen]
+    return shared + missing
 
 
 ALONE: frozenset[str] = frozenset({"faults"})
