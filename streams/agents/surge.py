@@ -22,6 +22,7 @@ the raise is idempotent, so an overlap raises nothing twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,6 +63,10 @@ class SurgeRuntime:
         self.flows: SurgeFlows | None = None
         self.conn: psycopg.AsyncConnection[Any] | None = None
         self.looked: datetime | None = None  # the last raise pass (None: none since the start)
+        self.one_at_a_time = asyncio.Lock()
+        """The agent's batches and the timer's raise passes share one connection: two
+        transactions interleaved on it fail (psycopg's OutOfOrderTransactionNesting, seen when a
+        PostgreSQL restart made both retry at once), so they take turns."""
 
     async def _flows(self) -> SurgeFlows:
         if self.flows is None:
@@ -99,7 +104,8 @@ class SurgeRuntime:
             except (NoticeError, AreaError) as exc:
                 await self._dead_letter(value, f"surge.{exc.field}", str(exc), (topic, partition, offset))
                 continue
-            done += await flows.apply_cap(await self.connection(), effect)
+            async with self.one_at_a_time:
+                done += await flows.apply_cap(await self.connection(), effect)
         return done
 
     async def raise_begun(self) -> int:
@@ -108,7 +114,8 @@ class SurgeRuntime:
         flows = await self._flows()
         now = flows.cases.clock()
         since = None if self.looked is None else self.looked - LOOK_BACK
-        raised = await flows.raise_begun(await self.connection(), since)
+        async with self.one_at_a_time:
+            raised = await flows.raise_begun(await self.connection(), since)
         self.looked = now
         return len(raised)
 
@@ -126,9 +133,10 @@ class SurgeRuntime:
         log.warning("surge: record %s[%d]@%d dead-lettered: %s", topic, partition, offset, field)
 
     async def reset(self) -> None:
-        if self.conn is not None and not self.conn.closed:
-            await self.conn.close()
-        self.conn = None
+        async with self.one_at_a_time:  # not under the other's transaction
+            if self.conn is not None and not self.conn.closed:
+                await self.conn.close()
+            self.conn = None
 
 
 def _as_report(record: dict[str, Any]) -> dict[str, Any] | None:
