@@ -636,6 +636,8 @@ def sustained_rows(base: Settings, args: argparse.Namespace) -> list[tuple[str, 
 
 def main() -> None:
     args = _args()
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)  # py-spy writes into it, never creates it
     base = Settings()
     print(f"pipeline benchmark on {os.cpu_count()} cores; Kafka and PostgreSQL on the same machine")
     if args.skip_sustained:
