@@ -98,7 +98,7 @@ def per_record_after(previous: float | None, spent_s: float, records: int) -> fl
     batch's fixed cost (two database round trips, the commit, the broker's acknowledgement), so
     its time per record says nothing of a backlog's. Counted, a starting stream's batches of
     1-15 records (60-200 ms each beside a busy machine: 4-60 ms "per record") seeded the average
-    so high that the first backlog's batches stayed at `MIN_BATCH` for 6-10 cycles (at 1 ms per
+    so high that the first backlog's batches stayed at `MIN_BATCH` for 7-10 cycles (at 1 ms per
     record), taking records about as fast as 1,000 reports/s brings them.
 
     >>> per_record_after(None, 0.06, 1) is None, per_record_after(None, 0.1, 100)
