@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import msgspec
+
 from config.policy import CONFIG_DIR, Duration, PolicyError, Priority, Taxonomy, read_toml
 
 MERGING_FILE = CONFIG_DIR / "merging.toml"
@@ -87,9 +89,11 @@ def _problems(table: object, taxonomy: Taxonomy | None, where: str) -> dict[str,
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class Sighting:
-    """What the rule needs to know about a located report."""
+class Sighting(msgspec.Struct, frozen=True):
+    """What the rule needs to know about a located report.
+
+    A frozen msgspec Struct: the intake builds one per report it may merge, and a frozen
+    dataclass's `__init__` (a `object.__setattr__` per field) costs several times more."""
 
     problem: str
     lon: float

@@ -93,14 +93,9 @@ class CityIndexes(GridIndexes):
         self._cities: dict[tuple[int, ...], CityIndex] = {}
 
     def at(self, when: datetime) -> GridIndex:
-        in_force = []
-        for code in sorted({v.district_code for v in self._versions}):
-            version = service.in_force([v for v in self._versions if v.district_code == code], when)
-            if version is not None:
-                in_force.append(version.id)
-        if not in_force:
+        key = tuple(v.id for v in service.in_force_by_district(self._versions, when))
+        if not key:
             raise NoLayerInForce(f"no layer version in force at {when.isoformat()} in any district")
-        key = tuple(in_force)
         if len(key) == 1:
             return self._indexes[key[0]]
         city = self._cities.get(key)
@@ -135,7 +130,7 @@ class CityIndexes(GridIndexes):
 
     def newest(self) -> list[int]:
         """The newest layer version of each district (the gazetteer's place names come from them)."""
-        return sorted({v.district_code: v.id for v in self._versions}.values())
+        return sorted(v.id for v in service.in_force_by_district(self._versions, None))
 
 
 def load_city(conn: Connection) -> CityIndexes:

@@ -70,6 +70,35 @@ def in_force(versions: Iterable[VersionInfo], when: datetime) -> VersionInfo | N
     return None
 
 
+def in_force_by_district(versions: Iterable[VersionInfo], when: datetime | None) -> list[VersionInfo]:
+    """Each district's layer version in force at `when` (aware), one per district in code order;
+    a district with none in force then (its first version takes effect later) is left out.
+    `when=None`: each district's newest version, whether or not it has taken effect yet.
+
+    What the intake's index places a report with at its time, what the intake's and the
+    residents' gazetteers read their place names from (the newest), and which districts' names
+    the dead-letter desk reads an address with (those in force now) are all this one rule.
+
+    >>> from datetime import UTC
+    >>> v = lambda i, code, year: VersionInfo(i, code, datetime(year, 1, 1, tzinfo=UTC), None, "", "")
+    >>> history = [v(1, "500106", 2020), v(2, "500107", 2020), v(3, "500106", 2030)]
+    >>> [x.id for x in in_force_by_district(history, datetime(2026, 1, 1, tzinfo=UTC))]
+    [1, 2]
+    >>> [x.id for x in in_force_by_district(history, None)]
+    [3, 2]
+    """
+    by_district: dict[str, list[VersionInfo]] = defaultdict(list)
+    for v in versions:
+        by_district[v.district_code].append(v)
+    out = []
+    for code in sorted(by_district):
+        history = sorted(by_district[code], key=lambda v: (v.effective_from, v.id))
+        found = history[-1] if when is None else in_force(history, when)
+        if found is not None:
+            out.append(found)
+    return out
+
+
 def _features(
     conn: Connection, table: Any, layer: str, parent_col: str | None, version_id: int
 ) -> tuple[Feature, ...]:

@@ -5,9 +5,11 @@ district's partitions and not in front of another district's reports (docs/archi
 
 The district is a hint found here, where the report is produced, without a second Kafka hop:
 the report's point (converted from its declared CRS) inside a district outline; without a point,
-a CAP geocode beginning with a district's code or an address naming the district (another
-district's address always names it: a bare road name is ambiguous in a city); else the city's
-range. The intake still places every
+a CAP geocode beginning with a district's code, or an address that names one district for
+certain by the names it begins with — the district's own, or street and community names only
+that district has (geo/gazetteer.py's `CityNames`, the rule the intake and the dead-letter desk
+read addresses by; a bare road name is ambiguous in a city); else the city's range. The intake
+still places every
 report exactly, so a wrong or missing hint costs only fairness, never correctness. Inside its
 range a report's partition is murmur2 of its key (the agency's reference), as the Java client
 hashes, so every version of one agency record lands in one partition and stays in order.
@@ -16,6 +18,8 @@ hashes, so every version of one agency record lands in one partition and stays i
 >>> chooser.district_of(Location(lon=106.511, lat=29.506, crs="wgs84"))
 '500107'
 >>> chooser.district_of(Location(address="重庆市九龙坡区景苑巷2号3栋"))
+'500107'
+>>> chooser.district_of(Location(address="杨家坪街道办事处景苑巷2号"))  # a street only 九龙坡 has
 '500107'
 >>> outside, no_point = Location(lon=106.58, lat=29.56, crs="wgs84"), Location(address="景苑巷2号")
 >>> chooser.district_of(outside), chooser.district_of(no_point)
@@ -35,6 +39,7 @@ from shapely.geometry import shape
 
 from config.report_partitions import CITY, ReportPartitions, load_report_partitions
 from geo.coords import CoordinateError, to_wgs84
+from geo.gazetteer import CityNames, DistrictNames
 from geo.reference import reference_names
 from geo.reference.store import DATA_DIR, read_features
 from schemas.report import Location, Report
@@ -47,18 +52,18 @@ class DistrictPartitions:
         self,
         shares: ReportPartitions,
         outlines: Mapping[str, shapely.Geometry],
-        names: Mapping[str, str] | None = None,
+        names: CityNames | None = None,
     ) -> None:
         self.shares = shares
         self.outlines = dict(outlines)
-        self.names = dict(names or {})
-        """District code → its name as addresses write it (九龙坡区)."""
+        self.names = names
+        """The districts' own, street and community names an address may begin with."""
         for outline in self.outlines.values():
             shapely.prepare(outline)  # point-in-polygon in microseconds
 
     def district_of(self, location: Location) -> str:
         """The district code whose outline holds the point (without a point: whose code a CAP
-        geocode begins with, or whose name the address holds), else `city`."""
+        geocode begins with, or which the address names for certain), else `city`."""
         if location.lon is not None and location.lat is not None and location.crs is not None:
             try:
                 lon, lat = to_wgs84(location.lon, location.lat, location.crs)
@@ -73,10 +78,8 @@ class DistrictPartitions:
                 for code in self.shares.districts:
                     if geocode.value.startswith(code):
                         return code
-        if location.address is not None:
-            for code, name in self.names.items():
-                if name in location.address:
-                    return code
+        if location.address is not None and self.names is not None:
+            return self.names.named(location.address).district or CITY
         return CITY
 
     def partition_of(self, district_code: str, key: bytes, partitions: int) -> int | None:
@@ -94,22 +97,32 @@ class DistrictPartitions:
         return self.partition_of(district, report.source_ref.encode("utf-8"), partitions)
 
 
-def reference_outlines(codes: tuple[str, ...]) -> tuple[dict[str, shapely.Geometry], dict[str, str]]:
-    """The outlines and names of the shipped reference districts (geo/reference/data/) among
-    `codes`."""
+def reference_outlines(codes: tuple[str, ...]) -> tuple[dict[str, shapely.Geometry], CityNames]:
+    """The outlines of the shipped reference districts (geo/reference/data/) among `codes`, and
+    their own, streets' and communities' names."""
     outlines: dict[str, shapely.Geometry] = {}
-    names: dict[str, str] = {}
+    names: list[DistrictNames] = []
     for folder in reference_names():
         (district,) = read_features(DATA_DIR / folder / "district.geojson")
         code = str(district["properties"]["code"])
         if code in codes:
             outlines[code] = shape(district["geometry"])
-            names[code] = str(district["properties"]["name"])
-    return outlines, names
+            streets = read_features(DATA_DIR / folder / "streets.geojson")
+            communities = read_features(DATA_DIR / folder / "communities.geojson.gz")
+            names.append(
+                DistrictNames(
+                    code,
+                    str(district["properties"]["name"]),
+                    tuple(str(f["properties"]["name"]) for f in streets),
+                    tuple(str(f["properties"]["name"]) for f in communities),
+                )
+            )
+    return outlines, CityNames(names)
 
 
 @cache
 def shipped_partitions() -> DistrictPartitions:
-    """The configured ranges over the shipped districts' outlines (read once per process)."""
+    """The configured ranges over the shipped districts' outlines and names (read once per
+    process)."""
     shares = load_report_partitions()
     return DistrictPartitions(shares, *reference_outlines(shares.districts))

@@ -37,10 +37,11 @@ from dispatch.sla.deadlines import calendar_for
 from dispatch.sla.policy import load_sla
 from geo import service
 from geo.reference import ReferenceDistrict, load_reference
-from schemas.report import Crs, Location, Raw, RawFormat, Report, Reporter, encode, report_id_for
+from schemas.report import Crs, Location, Report, Reporter, encode, report_id_for
 from streams.metrics import PipelineMetrics
 from streams.runtime import IntakeRuntime
 from tests.conftest import own_topics_and_database
+from tests.reports import canonical_report
 
 SH = ZoneInfo("Asia/Shanghai")
 WEDNESDAY_10 = datetime(2026, 11, 25, 10, 0, tzinfo=SH)
@@ -106,19 +107,15 @@ def report_in(
     """A canonical report at (near) the representative point of one of the district's grids."""
     grid = district.grids[grid_index]
     point = grid.geometry.representative_point()
-    ref = f"t-{uuid.uuid4().hex[:12]}-{next(_refs)}"
-    return Report(
-        report_id=report_id_for(source, ref),
+    return canonical_report(
+        Location(lon=point.x + offset_m / 97_000, lat=point.y, crs=Crs.WGS84),
+        ref=f"t-{uuid.uuid4().hex[:12]}-{next(_refs)}",
+        at=at,
         source=source,
-        source_ref=ref,
-        reported_at=at,
-        received_at=at,
         category=category,
         priority=priority or _default_priority(category),
-        location=Location(lon=point.x + offset_m / 97_000, lat=point.y, crs=Crs.WGS84),
         description=description,
         reporter=Reporter(name="张三丰", phone="13812345678"),
-        raw=Raw(format=RawFormat.JSON, text="{}"),
     )
 
 

@@ -27,6 +27,7 @@ MODULES = [
     "geo.index",
     "geo.gazetteer",
     "geo.city",
+    "geo.service",
     "geo.reference",
     "geo.reference.layout",
     "producers.adapters.points",

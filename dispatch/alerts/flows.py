@@ -9,9 +9,11 @@ in one transaction, then published). An Update whose new point lies in another g
 layer in force then re-places the case there the way a redrawn grid does (`dispatch.regrid`:
 new codes, a `rehome` event with old and new, re-routed off a holder who does not cover it).
 The case's merge-window row moves with its point (`dispatch.regrid.window_moves`), so later
-reports merge at the new place. An orphan Update (its Alert never seen) publishes its own report
-to the intake, as the adapter publishes an Alert's, and once that case is there records on it
-why it came without an Alert; an orphan Cancel is recorded.
+reports merge at the new place. An orphan Update (its Alert never seen) publishes its report to
+the intake under the id its Alert's report has (`rules.orphan_report`), as the adapter publishes
+an Alert's, and once that case is there records on it why it came without an Alert; the Alert
+arriving late is then a report the intake already has (its case is that one), and a second
+orphan of the chain updates the case; an orphan Cancel is recorded.
 `expire_due` closes the cases of alerts past `<expires>` that nobody was dispatched to. One
 pass at a time across workers (an advisory lock).
 """
@@ -48,7 +50,7 @@ from dispatch.regrid.window_moves import move_in_merge_window
 from geo.index import GridIndex, GridIndexes, NoLayerInForce
 from geo.moves import OpenPoint, moves
 from schemas.cap_record import CapRecord, MsgType
-from schemas.report import SCHEMA_NAME, Report
+from schemas.report import SCHEMA_NAME
 from schemas.report import encode as encode_report
 
 log = logging.getLogger(__name__)
@@ -146,10 +148,12 @@ class AlertFlows:
         now = self.cases.clock()
         known = await self._known(conn, record)
         report_id = own or rules.resolved_report(record, known)
+        if report_id is None and rules.orphaned(record, known, now, self.policy):
+            report_id = await self._chain_opened(conn, record)
+            if report_id is None:
+                return await self._orphan(conn, record)
         found = await self._case_of(conn, report_id) if report_id else None
         if found is None:
-            if own is None and rules.orphaned(record, known, now, self.policy):
-                return await self._orphan(conn, record)
             return await self._unresolved(conn, record, now)
         incident_id, state, report_count = found
         if state not in OPEN:
@@ -185,7 +189,8 @@ class AlertFlows:
                 conn, record, AlertState.RECORDED, f"{note}: nothing to withdraw, nothing opened"
             )
             return 1
-        report = Report.model_validate(record.report)
+        report = rules.orphan_report(record)
+        assert report is not None
         topic = self.cases.settings.topic(f"reports.{report.source.value}")
         await (
             await self.cases.send(topic, report.source_ref.encode(), encode_report(report), REPORT_HEADERS)
@@ -203,6 +208,20 @@ class AlertFlows:
         )
         log.info("alerts: orphan Update %s opens a case (report %s)", record.identifier, report.report_id)
         return 1
+
+    async def _chain_opened(self, conn: Conn, record: CapRecord) -> str | None:
+        """The report of the orphan's chain when it is there already (an earlier orphan Update of
+        the same Alert opened the case, or the Alert's report came without its record): an
+        Update then changes that case, a Cancel withdraws it."""
+        chain = rules.chain_report_id(record)
+        if chain is None:
+            return None
+        cur = await conn.execute(
+            "SELECT 1 FROM cap_messages WHERE report_id = %s::uuid AND NOT (sender = %s AND identifier = %s) "
+            "UNION ALL SELECT 1 FROM reports WHERE report_id = %s::uuid LIMIT 1",
+            (chain, record.sender, record.identifier, chain),
+        )
+        return chain if await cur.fetchone() else None
 
     async def _opened(self, conn: Conn, record: CapRecord, report_id: str, incident_id: str) -> int:
         """The case an orphan Update opened is there: say on it why it has no Alert."""

@@ -105,9 +105,14 @@ def _update_or_cancel(
     report_id = rules.resolved_report(record, known)
     own = None
     if report_id is None and rules.orphaned(record, known, now, policy):
-        if record.msg_type is MsgType.CANCEL or record.report is None:
+        report = rules.orphan_report(record) if record.msg_type is MsgType.UPDATE else None
+        chain = rules.chain_report_id(record)
+        if report is None and (chain is None or chain not in cases):
             return Restored(record, AlertState.RECORDED)
-        own = report_id = str(record.report["report_id"])  # published when it was first seen
+        if report is None:
+            report_id = chain  # a Cancel of a chain an orphan Update opened
+        else:
+            own = report_id = str(report.report_id)  # published when it was first seen
     case = cases.get(report_id) if report_id else None
     if case is None:
         gave_up = rules.gives_up(record, now, policy)
@@ -148,8 +153,10 @@ def reports_of(records: Iterable[CapRecord]) -> list[str]:
     for record in records:
         if record.report_id is not None:
             out.add(str(record.report_id))
-        elif record.msg_type is MsgType.UPDATE and record.report is not None:
-            out.add(str(record.report["report_id"]))
+        elif record.msg_type is MsgType.UPDATE and (report := rules.orphan_report(record)) is not None:
+            out.add(str(report.report_id))
+        if record.msg_type is MsgType.CANCEL and (chain := rules.chain_report_id(record)) is not None:
+            out.add(chain)
     return sorted(out)
 
 

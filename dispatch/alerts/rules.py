@@ -10,8 +10,10 @@
 - Ack and Error are recorded only.
 - An orphan — an Update or a Cancel none of whose referenced messages was ever seen (we started
   after its Alert, or the Alert was a dead letter) — is no reason to ignore a live warning: an
-  orphan Update opens a case of its own from what it says the warning now is, as an Alert would;
-  an orphan Cancel has nothing to withdraw and is recorded. A referenced message of the same
+  orphan Update opens a case of its own from what it says the warning now is, as an Alert would,
+  under the report id its chain's Alert has (`orphan_report`): that Alert arriving late joins the
+  case instead of opening a second one, and a second orphan of the same chain updates it; an
+  orphan Cancel has nothing to withdraw and is recorded. A referenced message of the same
   sender would have come first (`alerts.cap` is keyed by sender: one partition, in order), so
   such an orphan is known at once; one naming other senders waits `[life] orphan_after_s`.
 """
@@ -20,13 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
+
+from pydantic import ValidationError
 
 from config.policy import CONFIG_DIR, PolicyError, Priority, read_toml
 from dispatch.alerts.models import AlertState
 from dispatch.lifecycle.states import Action, CaseState
-from schemas.cap_record import CapRecord, MsgType
+from schemas.cap_record import CapRecord, CapReference, MsgType
+from schemas.report import Report, Source, report_id_for
 
 WITHDRAWN_NOTE = "cancelled by the source"
 EXPIRED_NOTE = "expired with nothing dispatched"
@@ -81,6 +86,53 @@ def orphaned(
         return False
     own = all(ref.sender == record.sender for ref in record.references)
     return own or now - record.received_at > policy.orphan_after
+
+
+def chain_report_id(record: CapRecord) -> str | None:
+    """The id of the report the Alert at the start of the record's chain makes (the earliest
+    message it references: the adapter publishes an Alert as the report of its identifier)."""
+    first = _chain_start(record)
+    return str(report_id_for(Source.EMERGENCY.value, first.identifier)) if first else None
+
+
+def orphan_report(record: CapRecord) -> Report | None:
+    """The report an orphan Update opens its case with: what the Update says the warning now is,
+    under the id and reference of the report its chain's Alert makes (`chain_report_id`), so
+    that Alert arriving late is the same report to the intake (known by its id) and its case is
+    this one, not a second. None when the Update carries no report.
+    """
+    if record.report is None:
+        return None
+    own = Report.model_validate(record.report)
+    first = _chain_start(record)
+    if first is None:
+        return own
+    try:
+        return Report.model_validate(
+            {
+                **own.model_dump(mode="json"),
+                "report_id": str(report_id_for(own.source.value, first.identifier)),
+                "source_ref": first.identifier,
+            }
+        )
+    except ValidationError:  # an identifier the canonical report cannot carry: the Update's own
+        return own
+
+
+def _chain_start(record: CapRecord) -> CapReference | None:
+    """The earliest message the record references (the first listed among equals)."""
+    if not record.references:
+        return None
+    return min(enumerate(record.references), key=lambda r: (_sent(r[1].sent), r[0]))[1]
+
+
+def _sent(text: str) -> datetime:
+    """A reference's `sent` as a time to order by; unreadable ones come last."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return datetime.max.replace(tzinfo=UTC)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def orphan_note(record: CapRecord) -> str:

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -76,13 +77,13 @@ class Accounts:
 
     def desk(self, login: str, password: str) -> DeskAccount | None:
         account = self.desks.get(login)
-        ok = verify_secret(password, account.password if account else _DECOY)
+        ok = verify_secret(password, account.password if account else decoy_hash())
         return account if ok and account is not None else None
 
     def operator(self, login: str, password: str) -> OperatorAccount | None:
         account = self.operators.get(login)
         # hash even for an unknown login, so timing does not tell which logins exist
-        stored = account.password if account else _DECOY
+        stored = account.password if account else decoy_hash()
         ok = verify_secret(password, stored)
         return account if ok and account is not None else None
 
@@ -90,11 +91,16 @@ class Accounts:
         """`issued`: the PIN hash in the database (`yiwang people import`/`reset-pin`), which
         wins over this file's development PINs."""
         stored = issued or self.worker_pins.get(worker_id)
-        ok = verify_secret(pin, stored or _DECOY)
+        ok = verify_secret(pin, stored or decoy_hash())
         return ok and stored is not None
 
 
-_DECOY = hash_secret("decoy", salt=b"\0" * 16)
+@cache
+def decoy_hash() -> str:
+    """What an unknown login's or worker's secret is checked against, so that timing does not
+    tell which exist: made at the first such check (one scrypt), not when the module is imported
+    (every process and test imports it)."""
+    return hash_secret("decoy", salt=b"\0" * 16)
 
 
 def _operator(where: Path, login: str, entry: dict[str, Any], password: str) -> OperatorAccount:

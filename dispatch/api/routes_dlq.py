@@ -29,7 +29,7 @@ from dispatch.api.state import DistrictOperator, State
 from dispatch.deadletters.desk import Decided, DeskFilter, Entry, counts_by_reason, find, select_letters
 from dispatch.deadletters.flows import DeskError, decisions, read_entries, record, replay, scoped
 from dispatch.deadletters.models import Decision
-from dispatch.deadletters.places import LetterPlace
+from dispatch.deadletters.places import LetterPlace, PlacedBy
 from dispatch.deadletters.ports import DeskPorts
 from dispatch.scope import Scope
 
@@ -54,6 +54,12 @@ class LetterOut(BaseModel):
     district: str | None = Field(default=None, description="whose letter it is; null: the city's only")
     placement: str = Field(
         default="", description="how its district was read from its record, or why no district holds it"
+    )
+    placed_by: PlacedBy | None = Field(
+        default=None, description="`placement` as a stable word, for a page to say in its own language"
+    )
+    placement_names: list[str] = Field(
+        default_factory=list, description="the district, street and community names its address begins with"
     )
 
 
@@ -146,6 +152,8 @@ def _out(e: Entry, d: Decided | None, place: LetterPlace | None) -> dict[str, An
     return {
         "district": place.district if place else None,
         "placement": place.why if place else "",
+        "placed_by": place.by if place else None,
+        "placement_names": list(place.said) if place else [],
         "dlq_id": x.dlq_id,
         "source": x.source,
         "stage": x.stage.value,

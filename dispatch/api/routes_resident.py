@@ -46,6 +46,7 @@ from dispatch.api.state import ApiState, State
 from dispatch.cases.documents import HEADERS
 from dispatch.lifecycle.errors import DetailError
 from dispatch.residents import service as q
+from dispatch.residents.places import typed_point
 from dispatch.residents.ports import ResidentFeed
 from dispatch.residents.values import (
     Stage,
@@ -133,7 +134,10 @@ async def submit(body: ResidentReport, request: Request, state: State, device: D
     now = datetime.now(UTC)
     lon, lat, accuracy_m = body.lon, body.lat, body.accuracy_m
     if lon is None and body.address:
-        lon, lat, accuracy_m = await _typed_point(state, body.address, body.district, now)
+        accuracy_m = None  # a building's point, or none: the intake looks the address up again
+        if state.engine is not None:
+            point = typed_point(await _looked_up(state, body.address, body.district, now))
+            lon, lat = point if point is not None else (None, None)
     ref, code = new_code()
     doc: dict[str, object] = {
         "trackingCode": ref,
@@ -243,24 +247,6 @@ async def place(
         district_code=where.grid_code[:6] if where.grid_code else None,
         found=how,
     )
-
-
-async def _typed_point(
-    state: ApiState, address: str, district: str | None, now: datetime
-) -> tuple[float | None, float | None, float | None]:
-    """The point of the building a typed address names, looked up as `GET /r/place` does (in the
-    resident's district's gazetteer when it is given), so that the intake places the report where
-    the form showed it, whichever district's gazetteer it keeps. An address found nowhere goes as
-    typed (the intake's own lookup, then a desk, places it: a report is never refused for its
-    address); one several districts hold, with no district to choose, is refused as on the form."""
-    if state.engine is None:
-        return None, None, None
-    answer = await _looked_up(state, address, district, now)
-    if answer.match is None:
-        if answer.ambiguous:
-            raise DetailError("address", f"{answer.why}: say which district", code="ambiguous")
-        return None, None, None
-    return answer.match.lon, answer.match.lat, None
 
 
 async def _looked_up(state: ApiState, address: str, district: str | None, now: datetime) -> CityAnswer:

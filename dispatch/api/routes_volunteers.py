@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from dispatch.api import photos
-from dispatch.api.accounts import hash_secret, verify_secret
+from dispatch.api.accounts import decoy_hash, hash_secret, verify_secret
 from dispatch.api.answers import PHOTO_ERRORS, VOLUNTEER_ERRORS
 from dispatch.api.auth import ApiRole, AuthError, Principal, issue_token
 from dispatch.api.commands import IdempotencyKey
@@ -49,7 +49,6 @@ from dispatch.volunteers.flows import VolunteerFlows
 from dispatch.volunteers.ledger import LOCAL, earned, leaderboard, statement
 
 router = APIRouter(prefix="/volunteer", tags=["volunteers", "volunteer"], responses=VOLUNTEER_ERRORS)
-_DECOY_PIN = hash_secret("decoy", salt=b"\2" * 16)
 
 
 def scheme(state: State) -> VolunteerFlows:
@@ -123,7 +122,7 @@ async def login(body: VolunteerLogin, state: State, flows: Scheme) -> TokenOut:
     """A volunteer token (phone number + PIN), for an approved (active) volunteer."""
     async with state.pool.connection() as conn:
         v = await q.volunteer_by_phone(conn, body.phone)
-    ok = await run_in_threadpool(verify_secret, body.pin, v.pin if v else _DECOY_PIN)
+    ok = await run_in_threadpool(verify_secret, body.pin, v.pin if v else decoy_hash())
     if v is None or not ok:
         raise AuthError("unknown phone number or wrong PIN")
     if v.status != "active":

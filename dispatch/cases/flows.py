@@ -5,8 +5,10 @@ Order: load the incident `FOR UPDATE`, work the change out in memory
 `published_at` NULL in ONE transaction, commit, publish the documents
 (`dispatch.cases.documents`), and mark the events published. A crash or a broker outage
 between commit and mark leaves the events unpublished: `relay` (run periodically by the
-worker and the API) publishes them and everything they imply. Consumers are idempotent on
-event ids and revisions, so a document published twice changes nothing.
+worker and the API) publishes them and everything they imply. The writer holds its events
+(row locks) while it delivers them, so a relay pass at that moment skips them: without a failure
+each event is published once. Consumers are idempotent on event ids and revisions, so a document
+published twice (a crash between the acknowledgement and the mark) changes nothing.
 
 Idempotency for HTTP retries: with a key, the command is recorded in `api_requests` in the same
 transaction; a retry with the same key returns the stored answer and applies nothing.
@@ -19,7 +21,7 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -430,10 +432,23 @@ class CaseFlows:
         return True
 
     async def publish(self, conn: Conn, changes: Sequence[Changes], reports: dict[str, list[Row]]) -> bool:
-        """After commit: publish and mark; on failure leave the events to the relay."""
-        if not await self.deliver_documents(changes, reports):
-            return False
+        """After commit: publish and mark; on failure leave the events to the relay.
+
+        The events are held (row locks, as the relay holds what it claims) from before the
+        delivery until they are marked, so a relay pass meanwhile skips them; events a relay
+        claimed first, between the commit and the hold, are left to it. Without a failure each
+        event, and the feedback it implies, is published once; a crash between the broker's
+        acknowledgement and the mark publishes it again (consumers drop repeats by event id).
+        """
+        events = [e for c in changes for e in c.events]
         async with conn.transaction():
+            held = await q.hold_unpublished(conn, events)
+            if events and not held:
+                return True  # a relay has them (and publishes their incident and tasks with them)
+            if len(held) < len(events):
+                changes = [replace(c, events=[e for e in c.events if _event_key(e) in held]) for c in changes]
+            if not await self.deliver_documents(changes, reports):
+                return False
             await q.mark_published(conn, [e for c in changes for e in c.events], self.clock())
         return True
 
@@ -473,6 +488,10 @@ def _as_json(changes: Changes) -> Changes:
     rows of loaded cases go into one statement, which needs one type per column."""
     doc = orjson.loads(orjson.dumps({"i": changes.incident, "t": changes.tasks, "e": changes.events}))
     return Changes(doc["i"], doc["t"], doc["e"], changes.closed_window)
+
+
+def _event_key(event: Row) -> tuple[str, int]:
+    return str(event["incident_id"]), int(event["sequence"])
 
 
 def _no_route(work: CaseWork, why: Action) -> Assignment | None:

@@ -206,6 +206,23 @@ async def mark_published(conn: Conn, events: Iterable[Row], at: datetime) -> Non
     )
 
 
+async def hold_unpublished(conn: Conn, events: Iterable[Row]) -> set[tuple[str, int]]:
+    """Of the events just written, those still unpublished and in no relay's hands, locked for
+    the writer's delivery ((incident_id, sequence)): a relay claiming meanwhile skips them, and
+    those a relay claimed first are left to it (`CaseFlows.publish`)."""
+    keys = [(str(e["incident_id"]), int(e["sequence"])) for e in events]
+    if not keys:
+        return set()
+    cur = await conn.execute(
+        "SELECT e.incident_id::text, e.sequence FROM events e "
+        "JOIN unnest(%s::uuid[], %s::int[]) AS k(incident_id, sequence) "
+        "ON e.incident_id = k.incident_id AND e.sequence = k.sequence "
+        "WHERE e.published_at IS NULL FOR UPDATE OF e SKIP LOCKED",
+        ([k[0] for k in keys], [k[1] for k in keys]),
+    )
+    return {(str(i), int(n)) for i, n in await cur.fetchall()}
+
+
 async def claim_unpublished(conn: Conn, limit: int) -> list[Row]:
     """Events still to publish (a crash between commit and publish), locked so relays share."""
     cur = await conn.execute(

@@ -125,7 +125,10 @@ def take_due_steps(work: CaseWork, *, route: Route, targets: Targets) -> StepOut
                 break
             if not result.due or result.step is None or result.index is None:
                 break
-            doc = escalation_doc(work, name, result, targets, run=iso(clock.started_at))
+            if work.documents:
+                doc = escalation_doc(work, name, result, targets, run=iso(clock.started_at))
+            else:  # outcome only (see `CaseWork`): the step and the level it reached
+                doc = {"step": result.step.name, "level": _level(result.step.target)}
             work.took_step(name, result.index, doc["level"])
             reason = (
                 f"{result.step.name}: {name} clock at {result.step.at:.0%} of its limit; "

@@ -28,12 +28,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from config.settings import Settings
 from dispatch.deadletters.desk import Decided, Entry, unique
 from dispatch.deadletters.models import DeadLetterDecisionRow, Decision
-from dispatch.deadletters.places import LetterPlace, by_address, named_place, unplaced, visible
+from dispatch.deadletters.places import LetterPlace, PlacedBy, by_address, named_place, unplaced, visible
 from dispatch.deadletters.ports import AddressOfRecord, PointOfRecord, ReadToEnd, ReplayPorts
 from dispatch.scope import Scope
 from geo.gazetteer import CityNames, DistrictNames
-from geo.service import district_names, list_versions
-from geo.service import in_force as in_force_at
+from geo.service import district_names, in_force_by_district, list_versions
 from schemas.cap_record import CAP_RECORD_SCHEMA, CAP_TOPIC
 from schemas.dead_letter import DLQ_TOPIC, Origin, Stage, decode, raw_bytes
 from schemas.report import Source
@@ -77,13 +76,9 @@ def read_entries(settings: Settings, read_to_end: ReadToEnd) -> dict[uuid.UUID, 
 
 _DISTRICT_OF_POINTS = text(
     """
-    WITH in_force AS (
-        SELECT DISTINCT ON (district_code) id FROM geo_layer_version WHERE effective_from <= now()
-        ORDER BY district_code, effective_from DESC, id DESC
-    )
     SELECT p.n, min(d.code)
     FROM unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[])) WITH ORDINALITY AS p(lon, lat, n)
-    JOIN geo_district d ON d.version_id IN (SELECT id FROM in_force)
+    JOIN geo_district d ON d.version_id = ANY(CAST(:versions AS int[]))
      AND ST_Covers(d.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
     GROUP BY p.n
     """
@@ -95,14 +90,11 @@ OUTSIDE = "its point lies outside every district's outline in force: the city's 
 
 def districts_in_force(conn: Connection) -> list[DistrictNames]:
     """The districts whose layers are in force now, with their street and community names."""
-    versions = list_versions(conn)
-    now = datetime.now(UTC)
-    ids = []
-    for code in sorted({v.district_code for v in versions}):
-        version = in_force_at([v for v in versions if v.district_code == code], now)
-        if version is not None:
-            ids.append(version.id)
-    return district_names(conn, *ids)
+    return district_names(conn, *_in_force_now(conn))
+
+
+def _in_force_now(conn: Connection) -> list[int]:
+    return [v.id for v in in_force_by_district(list_versions(conn), datetime.now(UTC))]
 
 
 def letter_places(
@@ -122,19 +114,27 @@ def letter_places(
         if place is None:
             out[dlq_id] = unplaced(entry.letter)
         elif place.district is not None:
-            out[dlq_id] = LetterPlace(place.district, f"its event names district {place.district}")
+            out[dlq_id] = LetterPlace(
+                place.district, f"its event names district {place.district}", PlacedBy.EVENT
+            )
         elif place.point is not None:
-            out[dlq_id] = LetterPlace(None, OUTSIDE)
+            out[dlq_id] = LetterPlace(None, OUTSIDE, PlacedBy.OUTSIDE)
             points.append((dlq_id, place.point))
         elif place.address is not None:
             addresses.append((dlq_id, place.address))
     if points:
         found = conn.execute(
             _DISTRICT_OF_POINTS,
-            {"lons": [p[0] for _, p in points], "lats": [p[1] for _, p in points]},
+            {
+                "lons": [p[0] for _, p in points],
+                "lats": [p[1] for _, p in points],
+                "versions": _in_force_now(conn),
+            },
         )
         for n, code in found:
-            out[points[int(n) - 1][0]] = LetterPlace(str(code), f"its point lies in district {code}")
+            out[points[int(n) - 1][0]] = LetterPlace(
+                str(code), f"its point lies in district {code}", PlacedBy.POINT
+            )
     if addresses:
         names = CityNames(districts_in_force(conn))
         for dlq_id, address in addresses:

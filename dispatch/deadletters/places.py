@@ -28,13 +28,14 @@ that clears most letters (a source's mapping in config/sources.toml) is the city
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import orjson
 
 from dispatch.deadletters.ports import AddressOfRecord, PointOfRecord
 from dispatch.scope import DIGITS, Level, Scope
 from geo.coords import CoordinateError, to_wgs84
-from geo.gazetteer import CityNames
+from geo.gazetteer import CityNames, Named
 from schemas.dead_letter import DeadLetter, Stage, raw_bytes
 from schemas.report import Source
 
@@ -51,12 +52,37 @@ class NamedPlace:
     address: str | None = None
 
 
+class PlacedBy(StrEnum):
+    """How a letter's district was read, or why it has none: a stable word the pages word the
+    placement by in their own language (`LetterPlace.why` is the English for the command line)."""
+
+    EVENT = "event"  # its event names the district
+    POINT = "point"  # its point lies in the district's outline in force
+    OUTSIDE = "outside"  # its point lies outside every outline: the city's only
+    ADDRESS = "address"  # its address names the district for certain (`LetterPlace.said`)
+    ADDRESS_NOTHING = "address_nothing"  # its address names no district, street or community
+    ADDRESS_SHARED = "address_shared"  # names several districts have
+    ADDRESS_CONFLICTING = "address_conflicting"  # names of different districts
+    NOTHING = "nothing"  # its record names nothing readable (`UNPLACED`, by the letter's stage)
+
+
+_BY_NAMING = {
+    Named.DISTRICT: PlacedBy.ADDRESS,
+    Named.NOTHING: PlacedBy.ADDRESS_NOTHING,
+    Named.SHARED: PlacedBy.ADDRESS_SHARED,
+    Named.CONFLICTING: PlacedBy.ADDRESS_CONFLICTING,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class LetterPlace:
-    """A letter's district (None: the city's only) and how it was placed, or why no district."""
+    """A letter's district (None: the city's only) and how it was placed, or why no district:
+    in English (`why`) and as a word with the names its address begins with (`by`, `said`)."""
 
     district: str | None
     why: str
+    by: PlacedBy
+    said: tuple[str, ...] = ()
 
 
 def named_place(
@@ -79,16 +105,16 @@ def named_place(
     >>> named_place(dead_letter("hotline", "intake", report, "category", "category: unknown"))
     NamedPlace(district=None, point=None, address='九龙坡区梅岭街5号')
     """
-    if letter.stage is Stage.ADAPTER:
-        return _agency_place(letter, point_of_record, address_of_record)
-    if letter.stage not in (Stage.INTAKE, Stage.NOTICES):
+    if letter.stage not in (Stage.ADAPTER, Stage.INTAKE, Stage.NOTICES):
         return None
-    try:
+    try:  # the record is parsed once here; the adapter's ports read fields of the parsed object
         doc = orjson.loads(raw_bytes(letter))
     except (orjson.JSONDecodeError, ValueError):
-        return None
+        return None  # XML, CAP or text records (or not JSON at all) name nothing readable here
     if not isinstance(doc, dict):
         return None
+    if letter.stage is Stage.ADAPTER:
+        return _agency_place(letter, doc, point_of_record, address_of_record)
     if letter.stage is Stage.NOTICES:
         return _event_place(doc.get("event"))
     return _report_place(doc.get("location"))
@@ -105,20 +131,22 @@ def _event_place(event: object) -> NamedPlace | None:
 
 
 def _agency_place(
-    letter: DeadLetter, point_of_record: PointOfRecord | None, address_of_record: AddressOfRecord | None
+    letter: DeadLetter,
+    record: dict[str, object],
+    point_of_record: PointOfRecord | None,
+    address_of_record: AddressOfRecord | None,
 ) -> NamedPlace | None:
     try:
         source = Source(letter.source)
     except ValueError:
         return None
-    raw = raw_bytes(letter)
-    found = point_of_record(source, raw) if point_of_record is not None else None
+    found = point_of_record(source, record) if point_of_record is not None else None
     if found is not None:
         lon, lat, crs = found
         placed = _report_place({"lon": lon, "lat": lat, "crs": crs})
         if placed is not None:
             return placed
-    address = address_of_record(source, raw) if address_of_record is not None else None
+    address = address_of_record(source, record) if address_of_record is not None else None
     return NamedPlace(address=address.strip()) if address and address.strip() else None
 
 
@@ -141,15 +169,17 @@ def by_address(address: str, names: CityNames) -> LetterPlace:
     >>> from geo.gazetteer import DistrictNames
     >>> names = CityNames([DistrictNames("500106", "沙坪坝区", ("小龙坎街道",), ("民主村社区",)),
     ...                    DistrictNames("500107", "九龙坡区", ("杨家坪街道",), ("民主村社区",))])
-    >>> by_address("重庆市杨家坪街道梅岭街5号", names)
-    LetterPlace(district='500107', why='the address names 杨家坪街道: 九龙坡区 (500107)')
+    >>> by_address("重庆市杨家坪街道梅岭街5号", names)  # doctest: +NORMALIZE_WHITESPACE
+    LetterPlace(district='500107', why='the address names 杨家坪街道: 九龙坡区 (500107)',
+                by=<PlacedBy.ADDRESS: 'address'>, said=('杨家坪街道',))
     >>> print(by_address("梅岭街1号1栋", names).why)
     the address names no district, street or community: the city's only
     """
     naming = names.named(address)
+    by = _BY_NAMING[naming.named]
     if naming.district is not None:
-        return LetterPlace(naming.district, naming.why)
-    return LetterPlace(None, f"{naming.why}: the city's only")
+        return LetterPlace(naming.district, naming.why, by, naming.said)
+    return LetterPlace(None, f"{naming.why}: the city's only", by, naming.said)
 
 
 UNPLACED: dict[Stage, str] = {
@@ -165,7 +195,7 @@ UNPLACED: dict[Stage, str] = {
 
 def unplaced(letter: DeadLetter) -> LetterPlace:
     why = UNPLACED.get(letter.stage, f"a {letter.stage} letter names no place")
-    return LetterPlace(None, f"{why}: the city's only")
+    return LetterPlace(None, f"{why}: the city's only", PlacedBy.NOTHING)
 
 
 def visible(district: str | None, scope: Scope) -> bool:

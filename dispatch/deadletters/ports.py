@@ -10,7 +10,7 @@ topic and the producers' adapters and publisher belong to other layers (`streams
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -69,17 +69,18 @@ class SendRecord(Protocol):
 
 
 class PointOfRecord(Protocol):
-    """The point an agency's raw record names by its adapter's own fields (lon, lat, crs), read
-    without the adapter's other checks; None when it names none that can be read."""
+    """The point an agency's JSON record (parsed once by the desk) names by its adapter's own
+    fields (lon, lat, crs), read without the adapter's other checks; None when it names none
+    that can be read."""
 
-    def __call__(self, source: Source, raw: bytes) -> tuple[float, float, str] | None: ...
+    def __call__(self, source: Source, record: Mapping[str, object]) -> tuple[float, float, str] | None: ...
 
 
 class AddressOfRecord(Protocol):
-    """The address an agency's raw record gives by its adapter's own field (`location.address`),
-    read without the adapter's other checks; None when it gives none."""
+    """The address an agency's JSON record (parsed once by the desk) gives by its adapter's own
+    field (`location.address`), read without the adapter's other checks; None when it gives none."""
 
-    def __call__(self, source: Source, raw: bytes) -> str | None: ...
+    def __call__(self, source: Source, record: Mapping[str, object]) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,11 @@ tracker's timing. Grouped by grid, community, street, source (each source of a m
 counts), worker (the holder of the event's task; events without a task are left out) or the
 whole district, and by day, week, month or the whole range (Asia/Shanghai).
 
+Cases without a grid (a point no grid covers, 属地兜底 to the district centre, or the city desk's)
+have no grid or community: the grid and community groups leave them out (`PLACED_ONLY`) rather
+than count them under a null key no page or sheet can name; they count in the district group
+(under its code, or `city`), and in the street group under no key (the metrics' `unplaced`).
+
 Split by surge (`SurgeScope`, `GET /kpi?surge=`): every KPI above over the cases of one surge
 only, defined once (`SURGE_CASES_SQL`, also the surge list's counts): the cases of its
 categories in its grids that were opened while it was in force or raised by it. Points have no
@@ -66,6 +71,10 @@ class Period(StrEnum):
     WEEK = "week"
     MONTH = "month"
 
+
+PLACED_ONLY = frozenset({KpiGroup.GRID, KpiGroup.COMMUNITY})
+"""The groups whose rows are areas that a case placed in no grid lacks (the module doc says why
+such cases are left out of them)."""
 
 _GROUP = {
     KpiGroup.DISTRICT: "i.district_code",
@@ -164,11 +173,20 @@ async def surge_cases(conn: AsyncConnection[Any], scope: SurgeScope) -> list[str
     return [str(r[0]) for r in await cur.fetchall()]
 
 
-def _scope(scope: Scope, cases: list[str] | None) -> tuple[sql.Composable, list[Any]]:
-    """The WHERE piece (over `i`) and its arguments: the caller's scope, and one surge's cases."""
+def _scope(scope: Scope, cases: list[str] | None, group: KpiGroup) -> tuple[sql.Composable, list[Any]]:
+    """The WHERE piece (over `i`) and its arguments: the caller's scope, one surge's cases, and
+    the cases placed in an area of the group's level (`PLACED_ONLY`)."""
+    where = placed_only(scope.where("i"), group)
     if cases is None:
-        return scope.where("i"), []
-    return sql.SQL("{} AND i.incident_id = ANY(%s::uuid[])").format(scope.where("i")), [cases]
+        return where, []
+    return sql.SQL("{} AND i.incident_id = ANY(%s::uuid[])").format(where), [cases]
+
+
+def placed_only(where: sql.Composable, group: KpiGroup) -> sql.Composable:
+    """`where` and, for a `PLACED_ONLY` group, the case has an area of its level."""
+    if group not in PLACED_ONLY:
+        return where
+    return sql.SQL("{} AND {} IS NOT NULL").format(where, sql.SQL(_GROUP[group]))
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -188,7 +206,7 @@ async def kpis(
     """One row per group and period; `scope` (`dispatch.scope`) limits the events to a
     district's or a street's cases, `surge` to the cases of one surge."""
     cases = None if surge is None else await surge_cases(conn, surge)
-    where, scope_args = _scope(scope, cases)
+    where, scope_args = _scope(scope, cases, group)
     period_sql = (
         "'all'"
         if period is Period.ALL
@@ -246,7 +264,14 @@ async def kpis(
             **_NO_VISITS,
         }
     visits = await satisfaction(
-        conn, since=since, until=until, group=group.value, period_sql=period_sql, scope=scope, cases=cases
+        conn,
+        since=since,
+        until=until,
+        group=group.value,
+        period_sql=period_sql,
+        scope=scope,
+        cases=cases,
+        keyed_only=group in PLACED_ONLY,
     )
     for k, columns in visits.items():
         out.setdefault(k, _empty(group, *k)).update(columns)
@@ -307,7 +332,7 @@ async def open_overdue(
 ) -> list[tuple[Any, int]]:
     """(group key, open cases overdue now): the board's 超期 queue, counted by group (of the
     ids `cases` only, when given)."""
-    where, args = _scope(scope, cases)
+    where, args = _scope(scope, cases, group)
     query = sql.SQL(OPEN_OVERDUE_SQL).format(
         group=sql.SQL(_OPEN_GROUP[group]),
         unnest=sql.SQL(_JOINS.get(group, "") if group is KpiGroup.SOURCE else ""),

@@ -68,11 +68,15 @@ async def satisfaction(
     period_sql: str,
     scope: Scope = CITY,
     cases: list[str] | None = None,
+    keyed_only: bool = False,
 ) -> dict[tuple[Any, Any], Row]:
     """(key, period) -> the satisfaction columns; `period_sql` is the caller's over `e.at`;
     `scope`: the caller's (`dispatch.scope`); `cases`: of these incident ids only (a surge's,
-    `dispatch.kpi.queries.SurgeScope`)."""
+    `dispatch.kpi.queries.SurgeScope`); `keyed_only`: of the cases that have a key of the group
+    only (`dispatch.kpi.queries.PLACED_ONLY`)."""
     where = scope.where("i")
+    if keyed_only:
+        where = sql.SQL("{} AND {} IS NOT NULL").format(where, sql.SQL(SATISFACTION_GROUP[group]))
     if cases is not None:  # surge hook: the KPI split by surge
         where = sql.SQL("{} AND i.incident_id = ANY(%(cases)s::uuid[])").format(where)
     query = sql.SQL(SATISFACTION_SQL).format(  # the pieces are constants chosen by enum

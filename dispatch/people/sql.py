@@ -27,7 +27,7 @@ from dispatch.scope import CITY, Scope
 from dispatch.scope import Level as AreaLevel
 from geo import models as geo
 from geo.reference.district import Level, Worker
-from geo.service import in_force, list_versions, upsert_workers
+from geo.service import in_force_by_district, list_versions, upsert_workers
 
 PIN_DIGITS = 6
 _COMPARED = (
@@ -72,11 +72,7 @@ def load_areas(conn: Connection, *, at: datetime | None = None) -> Areas:
     with a point in each."""
     when = at or datetime.now(UTC)
     versions = list_versions(conn)
-    in_force_now = [
-        found
-        for code in sorted({x.district_code for x in versions})
-        if (found := in_force([x for x in versions if x.district_code == code], when)) is not None
-    ]
+    in_force_now = in_force_by_district(versions, when)
     if not in_force_now:
         raise PeopleError("no grid layer in force: run `yiwang geo load` first")
     ids = [x.id for x in in_force_now]

@@ -150,6 +150,8 @@ class _Case:
         default_factory=dict
     )
     """Per clock: when its next ladder step falls, for the clock state and ladder it was seen with."""
+    live: bool = True
+    """False once the case left the run (closed, merged away, failed): its queued things lapse."""
 
 
 class _Window:
@@ -207,10 +209,14 @@ class Replay:
         self.window = _Window(self.rules.merge.search_degrees)
         self.cases: dict[str, _Case] = {}
         self.open_work = OpenWork(config.people, self.rules.tk.working)
-        self.heap: list[tuple[int, int, datetime, _Kind, str]] = []
+        self.heap: list[tuple[int, int, datetime, _Kind, _Case]] = []
         """(microseconds since the epoch, order pushed, the instant, what, which case): the clock's
-        next things, ordered by integers (cheaper to compare than aware datetimes, and exact)."""
+        next things, ordered by integers (cheaper to compare than aware datetimes, and exact).
+        The case itself, not its id: no lookup in `cases` per thing (report ids, and so incident
+        ids, are unique: the stored reports' key)."""
         self.seq = 0
+        self.workers: dict[str, Actor] = {}
+        """Each person's actor, made once (people take ~100,000 steps a week)."""
         self.has_arrive = times.has(Step.ARRIVE)
         self.has_verify = times.has(Step.VERIFY)
         self.has_close = times.has(Step.CLOSE)
@@ -318,7 +324,7 @@ class Replay:
         )
         task = task_row(opened, now=now)
         rules = self._case_rules(report.category.code, report.priority, report)
-        work = CaseWork(row, [task] if task else [], rules, now, clocks=opened.clocks)
+        work = CaseWork(row, [task] if task else [], rules, now, clocks=opened.clocks, documents=False)
         case = _Case(work, report.report_id, problem, None)
         self.cases[opened.incident_id] = case
         if problem is not None and report.lon is not None and report.lat is not None:
@@ -337,17 +343,16 @@ class Replay:
         self._settle(case, now)
 
     # --- the simulated clock --------------------------------------------------------------
-    def _push(self, at: datetime, kind: _Kind, incident_id: str) -> None:
+    def _push(self, at: datetime, kind: _Kind, case: _Case) -> None:
         self.seq += 1
-        heapq.heappush(self.heap, ((at - _EPOCH) // _US, self.seq, at, kind, incident_id))
+        heapq.heappush(self.heap, ((at - _EPOCH) // _US, self.seq, at, kind, case))
 
     def _advance(self, until: datetime) -> None:
         heap = self.heap
         last = (until - _EPOCH) // _US
         while heap and heap[0][0] <= last:
-            _, _, at, kind, incident_id = heapq.heappop(heap)
-            case = self.cases.get(incident_id)
-            if case is None:
+            _, _, at, kind, case = heapq.heappop(heap)
+            if not case.live:
                 continue
             try:
                 if kind is _Kind.SLA:
@@ -394,7 +399,11 @@ class Replay:
             work.act(_ACTION[step], OPERATOR)
         else:
             assert work.case.assignee_id is not None
-            work.act(_ACTION[step], Actor(Role.GRID_WORKER, work.case.assignee_id))
+            worker = work.case.assignee_id
+            actor = self.workers.get(worker)
+            if actor is None:
+                actor = self.workers[worker] = Actor(Role.GRID_WORKER, worker)
+            work.act(_ACTION[step], actor)
         self._settle(case, at)
 
     def _next_step(self, state: CaseState) -> Step | None:
@@ -431,14 +440,14 @@ class Replay:
             if step is not None and holder is not None:
                 priority = str(work.incident["priority"])
                 delay = self.times.draw(step, priority, quantile_of(case.key, step, case.tasks))
-                self._push(now + timedelta(seconds=delay), _Kind.STEP, work.incident_id)
+                self._push(now + timedelta(seconds=delay), _Kind.STEP, case)
         nxt = self._next_check(case, now)
         if nxt is not None and nxt <= now:
             nxt = now + RECHECK
         if nxt != case.next_sla:
             case.next_sla = nxt
             if nxt is not None:
-                self._push(nxt, _Kind.SLA, work.incident_id)
+                self._push(nxt, _Kind.SLA, case)
 
     def _next_check(self, case: _Case, now: datetime) -> datetime | None:
         """`dispatch.sla.escalation.next_check`'s time, each clock's step looked up only when it changed.
@@ -490,6 +499,7 @@ class Replay:
         work.changed.clear()
 
     def _drop(self, case: _Case) -> None:
+        case.live = False
         if case.holder is not None:
             self.open_work.add(case.holder, -1)
             case.holder = None

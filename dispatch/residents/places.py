@@ -20,17 +20,33 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine
 
+from dispatch.lifecycle.errors import DetailError
 from dispatch.residents.values import Limit, UploadWindow
 from geo.gazetteer import CityAnswer, CityGazetteer
-from geo.service import city_gazetteer_from_db, list_versions
+from geo.service import city_gazetteer_from_db, in_force_by_district, list_versions
 
 REFRESH = timedelta(minutes=10)
 
 
 def load_city_gazetteer(conn: Connection) -> CityGazetteer:
     """Every district's gazetteer, each of its newest layer version (as the intake reads them)."""
-    newest = {v.district_code: v.id for v in list_versions(conn)}  # ordered by effective_from
-    return city_gazetteer_from_db(conn, *sorted(newest.values()))
+    newest = in_force_by_district(list_versions(conn), None)
+    return city_gazetteer_from_db(conn, *sorted(v.id for v in newest))
+
+
+def typed_point(answer: CityAnswer) -> tuple[float, float] | None:
+    """The point a report with a typed address (and no device location) is sent with: the
+    building the lookup found, as `GET /r/place` showed it (in the resident's district's gazetteer
+    when one is given), so that the intake places the report where the form showed it, whichever
+    district's gazetteer it keeps. An address found nowhere goes as typed (None: the intake's own
+    lookup, then a desk, places it; a report is never refused for its address); one several
+    districts hold, with no district to choose, is refused as on the form (DetailError naming
+    `address`, code `ambiguous`)."""
+    if answer.match is None:
+        if answer.ambiguous:
+            raise DetailError("address", f"{answer.why}: say which district", code="ambiguous")
+        return None
+    return answer.match.lon, answer.match.lat
 
 
 class PlaceFinder:

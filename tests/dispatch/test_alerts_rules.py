@@ -9,6 +9,7 @@ from dispatch.alerts import rules
 from dispatch.alerts.models import AlertState
 from dispatch.lifecycle.states import Action, CaseState
 from schemas.cap_record import CapRecord, CapReference, MsgType
+from schemas.report import Report, report_id_for
 
 AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 
@@ -107,3 +108,35 @@ def test_an_update_gives_its_point_when_it_has_one() -> None:
     assert rules.point_of(record(MsgType.UPDATE, location={"lon": 106.4, "lat": 29.5})) == (106.4, 29.5)
     assert rules.point_of(record(MsgType.UPDATE, location={"address": "x"})) is None
     assert rules.point_of(record(MsgType.UPDATE)) is None
+
+
+def test_an_orphan_update_opens_its_case_as_the_report_its_chains_alert_makes() -> None:
+    own = report_id_for("emergency", "U1")
+    doc = {
+        "report_id": str(own),
+        "source": "emergency",
+        "source_ref": "U1",
+        "reported_at": AT.isoformat(),
+        "received_at": AT.isoformat(),
+        "category": "gas_leak",
+        "priority": "P0",
+        "location": {"lon": 106.47, "lat": 29.55, "crs": "wgs84"},
+        "description": "燃气泄漏范围扩大",
+        "raw": {"format": "xml", "text": "<alert/>"},
+    }
+    refs = [
+        CapReference(sender="s", identifier="U0", sent="2026-11-25T09:30:00+08:00"),
+        CapReference(sender="s", identifier="A", sent="2026-11-25T09:00:00+08:00"),  # the earliest
+    ]
+    update = record(MsgType.UPDATE, references=refs, report=doc)
+    report = rules.orphan_report(update)
+    assert report is not None and (report.source_ref, report.description) == ("A", "燃气泄漏范围扩大")
+    assert report.report_id == report_id_for("emergency", "A")  # as the adapter publishes Alert A
+    assert rules.chain_report_id(update) == str(report.report_id)
+    unreadable = [CapReference(sender="s", identifier=i, sent=t) for i, t in (("X", "?"), ("Y", "?"))]
+    assert rules.chain_report_id(record(MsgType.CANCEL, references=unreadable)) == str(
+        report_id_for("emergency", "X")
+    )  # no readable times: the first listed
+    assert rules.orphan_report(record(MsgType.UPDATE, report=doc)) == Report.model_validate(doc)
+    assert rules.orphan_report(record(MsgType.CANCEL, references=refs)) is None
+    assert rules.chain_report_id(record(MsgType.CANCEL)) is None

@@ -16,18 +16,8 @@ from geo.coords import wgs84_to_bd09, wgs84_to_gcj02
 from geo.reference import load_reference
 from producers.district_partitions import DistrictPartitions, shipped_partitions
 from producers.publisher import Publisher
-from schemas.report import (
-    Area,
-    Crs,
-    Geocode,
-    Location,
-    Priority,
-    Raw,
-    RawFormat,
-    Report,
-    Source,
-    report_id_for,
-)
+from schemas.report import Area, Crs, Geocode, Location, Report, Source
+from tests.reports import canonical_report
 
 SHAPINGBA, JIULONGPO = "500106", "500107"
 INSIDE = {SHAPINGBA: (106.456, 29.542), JIULONGPO: (106.511, 29.506)}
@@ -35,18 +25,7 @@ OUTSIDE = (106.58, 29.56)  # 渝中区: outside both
 
 
 def report(location: Location, ref: str = "HL-20260101-0001", source: Source = Source.HOTLINE) -> Report:
-    at = datetime(2026, 1, 1, 2, tzinfo=UTC)
-    return Report(
-        report_id=report_id_for(source, ref),
-        source=source,
-        source_ref=ref,
-        reported_at=at,
-        received_at=at,
-        category="city_appearance",
-        priority=Priority.P2,
-        location=location,
-        raw=Raw(format=RawFormat.JSON, text="{}"),
-    )
+    return canonical_report(location, ref=ref, at=datetime(2026, 1, 1, 2, tzinfo=UTC), source=source)
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +57,26 @@ def test_outside_every_district_or_without_a_point_goes_to_the_city_range(
 def test_an_address_naming_a_district_places_a_report_without_a_point(chooser: DistrictPartitions) -> None:
     named = [Location(address="重庆市九龙坡区景苑巷2号3栋"), Location(address="重庆市沙坪坝区学府支路6号")]
     assert [chooser.district_of(loc) for loc in named] == [JIULONGPO, SHAPINGBA]
+
+
+def test_an_address_naming_a_street_or_community_of_one_district_places_it_there(
+    chooser: DistrictPartitions,
+) -> None:
+    """The gazetteer's rule (`CityNames`): street and community names one district has say it; a
+    name both have, names of two districts, or a bare road leave the report to the city's range."""
+    spb, jlp = load_reference("shapingba"), load_reference("jiulongpo")
+    spb_communities, jlp_communities = {c.name for c in spb.communities}, {c.name for c in jlp.communities}
+    own = {
+        SHAPINGBA: sorted(spb_communities - jlp_communities)[0],
+        JIULONGPO: sorted(jlp_communities - spb_communities)[0],
+    }
+    for code, d in ((SHAPINGBA, spb), (JIULONGPO, jlp)):
+        street = d.streets[0].name
+        for text in (f"{street}景苑巷2号", f"{street}办事处{own[code]}1号", f"{own[code]}1号"):
+            assert chooser.district_of(Location(address=text)) == code, text
+    shared = sorted(spb_communities & jlp_communities)[0]
+    for text in (f"{shared}3号", f"沙坪坝区{jlp.streets[0].name}1号", "景苑巷2号九龙坡区"):
+        assert chooser.district_of(Location(address=text)) == "city", text
 
 
 def test_a_cap_geocode_places_a_report_without_a_point(chooser: DistrictPartitions) -> None:

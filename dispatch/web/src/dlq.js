@@ -8,7 +8,7 @@ import './admin.css';
 import { api, ApiError, query, requireSession } from './common/api.js';
 import { h, $, clear, toast } from './common/dom.js';
 import { shell } from './common/shell.js';
-import { t, when, sourceName, SOURCE_CODES, problemNode } from './common/i18n.js';
+import { t, lang, when, sourceName, SOURCE_CODES, problemNode } from './common/i18n.js';
 
 const me = requireSession('operator');
 
@@ -25,6 +25,45 @@ let districtNames = new Map(); // code -> name, of the districts whose layers ar
 
 function districtOf(letter) {
   return letter.district ? districtNames.get(letter.district) || letter.district : t('city_only');
+}
+
+// How a letter's district was read, or why none holds it, worded from the API's `placed_by`
+// (dispatch/deadletters/places.py's PlacedBy) in the page's language; the API's English
+// `placement` rides along in data-detail. A letter naming nothing is worded by its stage.
+const CITY_ZH = '：仅城市运行管理中心处理';
+const CITY_EN = ": the city's only";
+const PLACEMENTS = {
+  zh: {
+    event: '其事件写明属于{district}', point: '其坐标位于{district}界内', outside: `其坐标不在任何在用的区界内${CITY_ZH}`,
+    address: '地址写明“{names}”：属于{district}', address_nothing: `地址未写明区、街道或社区${CITY_ZH}`,
+    address_shared: `地址写明的“{names}”几个区都有，不能确定${CITY_ZH}`,
+    address_conflicting: `地址写明的“{names}”不在同一个区${CITY_ZH}`,
+    'nothing:adapter': `按其来源的字段读不到坐标或地址${CITY_ZH}`, 'nothing:intake': `报告的位置既无可读坐标也无地址${CITY_ZH}`,
+    'nothing:notices': `其事件未写明区、街道或网格代码${CITY_ZH}`, 'nothing:open311': 'Open311 提交归城市运行管理中心处理',
+    'nothing:alerts': '应急预警记录归城市运行管理中心处理', 'nothing:replies': `12345 回复未写明地点${CITY_ZH}`,
+    nothing: `其记录未写明地点${CITY_ZH}`,
+  },
+  en: {
+    event: 'its event names {district}', point: 'its point lies in {district}',
+    outside: `its point lies outside every district's outline in force${CITY_EN}`,
+    address: 'the address names {names}: {district}', address_nothing: `the address names no district, street or community${CITY_EN}`,
+    address_shared: `the address names {names}, which several districts have: not certain${CITY_EN}`,
+    address_conflicting: `the address names {names}, which do not lie in one district${CITY_EN}`,
+    'nothing:adapter': `its record gives no readable point or address by its adapter's fields${CITY_EN}`,
+    'nothing:intake': `its report's location has no readable point and no address${CITY_EN}`,
+    'nothing:notices': `its event names no district, street or grid code${CITY_EN}`, 'nothing:open311': "an Open311 POST is the city's",
+    'nothing:alerts': "a CAP record is the city's", 'nothing:replies': `a 12345 reply names no place${CITY_EN}`,
+    nothing: `its record names no place${CITY_EN}`,
+  },
+};
+
+function placementText(letter) {
+  const words = PLACEMENTS[lang()] || PLACEMENTS.zh;
+  const by = letter.placed_by;
+  const said = words[by === 'nothing' ? `nothing:${letter.stage}` : by] || words[by];
+  if (!said) return letter.placement; // a word this page does not know yet: the API's own
+  const names = (letter.placement_names || []).join(lang() === 'en' ? ', ' : '、');
+  return said.replace('{district}', districtOf(letter)).replace('{names}', names);
 }
 
 const chosenDistrict = () => { const d = $('#filters [name=district]'); return d ? d.value : ''; };
@@ -68,7 +107,7 @@ async function show(id) {
   box.hidden = false;
   box.append(h('h2', {}, `${t('raw_record')} · ${x.dlq_id}`), h('p', { translate: 'no' }, `${sourceName(x.source)} · ${x.stage} · ${x.field}: ${x.reason}`),
     h('p', { id: 'placement', dataset: { district: x.district || 'city' } }, h('b', {}, `${t('letter_district')}：${districtOf(x)}`), ' · ',
-      `${t('placement')}：`, h('span', { translate: 'no' }, x.placement)),
+      `${t('placement')}：`, h('span', { class: 'placement-why', dataset: { by: x.placed_by || '', detail: x.placement } }, placementText(x))),
     h('p', { class: 'hint', translate: 'no' }, JSON.stringify(x.origin)), h('pre', { class: 'raw', translate: 'no' }, x.raw));
 }
 

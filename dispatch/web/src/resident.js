@@ -66,17 +66,22 @@ function showForm() {
   const status = h('span', { class: 'muted', id: 'located' });
   const preview = h('div', { class: 'preview', id: 'preview' });
   // the place on the grid map before sending: GET /r/place (its grid and community, nothing else);
-  // a typed address is looked up in the resident's district when it is known
+  // a typed address is looked up in the resident's district when it is known; only the latest
+  // lookup draws (an answer to an earlier one, for another district or place, arriving last is dropped)
+  let lookups = 0;
   const lookup = async (params) => {
+    const mine = ++lookups;
     const asked = params.address && district ? { ...params, district } : params;
     const query = new URLSearchParams(asked).toString();
     try {
       const p = await api(`/r/place?${query}`, { headers: device() });
+      if (mine !== lookups) return;
       const names = [districts.length > 1 ? districtName(p.district_code) : '', p.street, p.community, p.grid];
       clear(preview).append(h('p', { id: 'preview-names', dataset: { grid: p.grid_code, district: p.district_code } },
         h('b', {}, r('where')), ' ', names.filter(Boolean).join(' · ')), placeMap(p));
       preview.dataset.grid = p.grid_code;
     } catch (e) {
+      if (mine !== lookups) return;
       delete preview.dataset.grid;
       if (!(e instanceof ApiError) || e.status !== 422) {
         clear(preview).append(h('p', { class: 'muted', id: 'preview-none' }, e.message));

@@ -17,6 +17,7 @@ from config.policy import load_taxonomy
 from config.settings import Settings
 from dispatch.alerts.flows import AlertFlows, AlertMetrics
 from dispatch.alerts.restore import restore
+from dispatch.alerts.rules import orphan_report
 from dispatch.kpi.metrics import DispatchMetrics
 from geo.index import load_indexes
 from producers.adapters.registry import ADAPTERS
@@ -26,7 +27,7 @@ from schemas.cap_record import CAP_TOPIC, CapRecord
 from schemas.cap_record import decode as decode_record
 from schemas.cap_record import encode as encode_record
 from schemas.dead_letter import Origin
-from schemas.report import Report, Source
+from schemas.report import Report, Source, report_id_for
 from streams.agents.alerts import AlertsRuntime
 from streams.outputs import Outputs
 from tests.casework import harness, later
@@ -361,7 +362,9 @@ async def test_an_orphan_update_opens_its_own_case_and_an_orphan_cancel_is_recor
             for _, v, headers in read_topic(kafka, kafka.topic("reports.emergency"))
             if headers.get("schema") == b"report.v1"
         ]
-        (report,) = [r for r in published if r.source_ref == update_id]
+        (report,) = [r for r in published if update_id.encode() in r.raw.text.encode()]
+        # under its Alert's reference and report id: that Alert, arriving late, joins this case
+        assert (report.source_ref, report.report_id) == (never, report_id_for("emergency", never))
         ((state, outcome),) = await rows(
             h.conn, "SELECT state, outcome FROM cap_messages WHERE identifier = %s", update_id
         )
@@ -386,18 +389,41 @@ async def test_an_orphan_update_opens_its_own_case_and_an_orphan_cancel_is_recor
         ]
         assert len(republished) == 1
 
-        # the chain goes on from the Update: a Cancel naming the lost Alert and the Update ends it
-        _, (cancel,) = adapted(
+        # a second orphan Update of the chain, naming only the unseen Alert, changes this case
+        _, (second,) = adapted(
             cap(
-                "Cancel",
-                f"O-{tag}-C",
-                t0 + timedelta(minutes=5),
-                refs=f"{ref(never, t0)} {ref(update_id, t0)}",
+                "Update",
+                f"O-{tag}-V",
+                t0 + timedelta(minutes=2),
+                refs=ref(never, t0 - timedelta(hours=1)),
+                headline="燃气泄漏已控制",
+                circle=f"{lat},{lon} 0.2",
             ),
             h.now[0],
         )
+        await alerts.record(h.conn, [second])
+        assert await rows(
+            h.conn, "SELECT state, incident_id::text FROM cap_messages WHERE identifier = %s", f"O-{tag}-V"
+        ) == [("applied", iid)]
+        ((description,),) = await rows(
+            h.conn, "SELECT description FROM incidents WHERE incident_id = %s", iid
+        )
+        assert description.startswith("燃气泄漏已控制")
+        # the chain goes on: a Cancel naming only the lost Alert ends the case its Updates made
+        _, (cancel,) = adapted(
+            cap("Cancel", f"O-{tag}-C", t0 + timedelta(minutes=5), refs=ref(never, t0)), h.now[0]
+        )
         await alerts.record(h.conn, [cancel])
         assert await rows(h.conn, "SELECT state FROM incidents WHERE incident_id = %s", iid) == [("closed",)]
+        # the Alert arrives late (a worker that was behind): its report is the case's already
+        (late,), (late_record,) = adapted(
+            cap("Alert", never, t0 - timedelta(hours=1), circle=f"{lat},{lon} 0.2"), h.now[0]
+        )
+        assert await h.report([late]) == [iid]
+        await alerts.record(h.conn, [late_record])
+        assert await rows(
+            h.conn, "SELECT count(DISTINCT incident_id) FROM reports WHERE source_ref LIKE %s", f"O-{tag}-%"
+        ) == [(1,)]
 
         # a Cancel whose alert was never seen opens nothing and is recorded as such
         lost = f"O-{tag}-X"
@@ -540,8 +566,9 @@ async def test_the_rows_restored_from_the_records_and_the_cases_are_the_rows_the
             h.intake.service.rules.triage = frozenset()
         later(h, minutes=1)
         await alerts.record(h.conn, [a, u, orphan, orphan_cancel, ack, x, w, waits])
-        assert orphan.report is not None
-        await h.report([Report.model_validate(orphan.report)])
+        opened = orphan_report(orphan)  # what the flow published for it
+        assert opened is not None
+        await h.report([opened])
         later(h, minutes=1)
         await alerts.record(h.conn, [c])
         later(h, minutes=30)

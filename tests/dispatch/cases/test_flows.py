@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from config.settings import Settings
+from dispatch.cases.boot import connect
 from dispatch.cases.commands import Command
 from dispatch.cases.flows import KeyReused
 from dispatch.lifecycle.case import Actor
@@ -167,17 +168,20 @@ async def test_relay_publishes_what_a_crash_left(
             raise ConnectionError("broker unreachable")
 
         h.flows.send = broker_down
-        await h.flows.transition(h.conn, iid, Command(Action.PARK, OPERATOR, reason="挂账"))
-        assert (
-            await one(
-                h.conn, "SELECT count(*) FROM events WHERE incident_id = %s AND published_at IS NULL", iid
+        # in one outer transaction: the session's other relays (the API's, beside these tests)
+        # cannot see the left event, so this relay is the one that publishes it
+        async with h.conn.transaction():
+            await h.flows.transition(h.conn, iid, Command(Action.PARK, OPERATOR, reason="挂账"))
+            assert (
+                await one(
+                    h.conn, "SELECT count(*) FROM events WHERE incident_id = %s AND published_at IS NULL", iid
+                )
+                == 1
             )
-            == 1
-        )
-        assert "park" not in [d["action"] for d in published(kafka, "dispatch.events", "event", iid)]
-        h.flows.send = real
-        while await h.flows.relay(h.conn):
-            pass
+            assert "park" not in [d["action"] for d in published(kafka, "dispatch.events", "event", iid)]
+            h.flows.send = real
+            while await h.flows.relay(h.conn):
+                pass
         (metric,) = h.flows.metrics.relayed.collect()
         samples = metric.samples
         (relayed,) = [s.value for s in samples if s.name.endswith("_total")]
@@ -190,6 +194,42 @@ async def test_relay_publishes_what_a_crash_left(
         )
         assert "park" in [d["action"] for d in published(kafka, "dispatch.events", "event", iid)]
         assert [d["revision"] for d in published(kafka, "incidents", "incident", iid)][-1] == 2
+
+
+async def test_a_relay_pass_while_the_writer_delivers_publishes_nothing_twice(
+    kafka: Settings, engine: Engine, district: ReferenceDistrict
+) -> None:
+    """Another process's relay (the API's, a second worker's) runs while a command's documents
+    are on their way to the broker: it leaves those events to the writer, so the case's feedback
+    goes out once."""
+    async with harness(kafka, engine) as h:
+        report = report_in(district, 520, source="citymgmt")
+        (iid,) = await h.report([report])
+        other = await connect(kafka, application_name="yiwang-test-relay")
+        real = h.flows.send
+        relayed: list[int] = []
+
+        async def relay_meanwhile(
+            topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+        ) -> Any:
+            if not relayed:  # the delivery's first record: committed, not yet marked
+                relayed.append(-1)
+                relayed[0] = await h.flows.relay(other)
+            return await real(topic, key, value, headers)
+
+        h.flows.send = relay_meanwhile
+        try:
+            await h.flows.transition(h.conn, iid, Command(Action.VOID, OPERATOR, reason="误报"))
+        finally:
+            h.flows.send = real
+            await other.close()
+        assert relayed and relayed[0] >= 0  # the relay ran in the window
+        feedback = [orjson.loads(v) for _, v, _ in read_topic(kafka, kafka.topic("feedback.citymgmt"))]
+        assert [(d["source_ref"], d["outcome"]) for d in feedback if d["incident_id"] == iid] == [
+            (report.source_ref, "voided")
+        ]
+        actions = [d["action"] for d in published(kafka, "dispatch.events", "event", iid)]
+        assert actions.count("void") == 1, actions
 
 
 async def test_a_p0_assist_task_stays_an_assist_when_routed_again(

@@ -23,6 +23,7 @@ from dispatch.lifecycle.states import Action, Role
 from dispatch.scope import Scope
 from dispatch.sla.ladder import LadderTarget
 from geo.reference import ReferenceDistrict
+from schemas.report import Crs, Location
 from tests.casework import Harness, harness, report_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.kafka]
@@ -215,3 +216,29 @@ async def test_the_board_and_the_kpis_count_the_same_overdue_cases(
             h.conn, group=KpiGroup.STREET, period=Period.DAY, scope=Scope(street=street), **month
         )
         assert [(r["period"], r["overdue"], r["open_overdue"]) for r in days] == [("2025-04-09", 2, None)]
+
+
+T2 = datetime(2025, 5, 7, 10, 0, tzinfo=SH)  # a Wednesday, a month of its own
+
+
+async def test_a_case_no_grid_covers_is_left_out_of_the_grid_and_community_groups(
+    kafka: Settings, engine: Engine, district: ReferenceDistrict
+) -> None:
+    """A point outside the district's outline goes to the district centre (属地兜底) with no
+    street, community or grid: it is no grid's or community's row (never a row under a null key),
+    and stays counted where it has a key (the district) and in the street group's keyless row."""
+    async with harness(kafka, engine, now=T2) as h:
+        outside = report_in(district, 0, category="road_blocked", source="police", at=T2)
+        outside = outside.model_copy(update={"location": Location(lon=106.60, lat=29.56, crs=Crs.WGS84)})
+        (iid,) = await h.report([outside])
+        cur = await h.conn.execute(
+            "SELECT district_code, street_code, grid_code FROM incidents WHERE incident_id = %s::uuid", (iid,)
+        )
+        assert await cur.fetchone() == (district.code, None, None)
+        month = dict(since=datetime(2025, 5, 1, tzinfo=SH), until=datetime(2025, 6, 1, tzinfo=SH))
+        for group in (KpiGroup.GRID, KpiGroup.COMMUNITY):
+            for period in (Period.ALL, Period.DAY):
+                rows = await kpis(h.conn, group=group, period=period, **month)
+                assert None not in {r["key"] for r in rows}, (group, period)
+        assert None in {r["key"] for r in await kpis(h.conn, group=KpiGroup.STREET, **month)}
+        assert district.code in {r["key"] for r in await kpis(h.conn, group=KpiGroup.DISTRICT, **month)}

@@ -9,7 +9,8 @@ from datetime import timedelta
 from dispatch.cases.steps import take_due_steps
 from dispatch.cases.work import Assignment, CaseRules, CaseWork
 from dispatch.intake.rules import IntakeRules, Opened, area_of
-from dispatch.lifecycle.states import Action
+from dispatch.lifecycle.case import Actor
+from dispatch.lifecycle.states import Action, Role
 from dispatch.routing.values import DecisionKind
 from dispatch.rows import opened_incident_row, task_row
 from dispatch.sla.clocks import ClockName
@@ -18,7 +19,7 @@ from tests.dispatch.test_intake import NOW, decide, report
 MIN = timedelta(minutes=1)
 
 
-def _p0_assist(rules: IntakeRules) -> CaseWork:
+def _p0_assist(rules: IntakeRules, *, documents: bool = True) -> CaseWork:
     [opened] = decide(rules, [report(1, "fire", source="fire")])
     assert isinstance(opened, Opened) and opened.decision.kind is DecisionKind.ASSIST
     policy = rules.policy_of(opened.report.district_code)
@@ -29,7 +30,7 @@ def _p0_assist(rules: IntakeRules) -> CaseWork:
     task = task_row(opened, now=NOW)
     assert task is not None
     case_rules = CaseRules(limits, policy.escalation, rules.tk, policy.sla.extension)
-    return CaseWork(row, [task], case_rules, NOW, clocks=opened.clocks)
+    return CaseWork(row, [task], case_rules, NOW, clocks=opened.clocks, documents=documents)
 
 
 def test_an_unaccepted_p0_assist_is_reassigned_once_then_climbs_the_ladder() -> None:
@@ -66,3 +67,33 @@ def test_an_unaccepted_p0_assist_is_reassigned_once_then_climbs_the_ladder() -> 
     accept = work.clocks[ClockName.ACCEPT]
     assert (accept.started_at, accept.budget) == (NOW + 3 * MIN, 3 * MIN)
     assert work.case.assignee_id == second
+
+
+def test_outcome_rows_say_what_the_documents_say_that_the_replay_counts() -> None:
+    """`documents=False` (the replay's) keeps of each event its action, the clocks it stopped,
+    `on_time` and the escalation's step and level: the same as the full documents say, and the
+    case ends in the same state."""
+    rules = IntakeRules.load()
+    full, light = _p0_assist(rules), _p0_assist(rules, documents=False)
+
+    def the_other(w: CaseWork) -> Assignment:
+        other = "W2" if w.case.assignee_id == "W1" else "W1"
+        return Assignment(other, "grid_worker", "eligible_worker", DecisionKind.ASSIST, "the other one")
+
+    for work in (full, light):
+        for half_minutes in range(1, 30):
+            work.now = NOW + half_minutes * MIN / 2
+            take_due_steps(work, route=the_other, targets=lambda target: [])
+        assert work.case.assignee_id is not None
+        work.act(Action.ACCEPT, Actor(Role.GRID_WORKER, work.case.assignee_id))
+    assert len(full.events) == len(light.events) > 4
+    for doc, row in zip(full.events, light.events, strict=True):
+        assert row["action"] == doc["action"]
+        assert row["data"].get("sla") == doc["data"].get("sla")
+        esc = doc["data"].get("escalation")
+        if esc is None:
+            assert "escalation" not in row["data"]
+        else:
+            assert row["data"]["escalation"] == {"step": esc["step"], "level": esc["level"]}
+    assert any(row["data"].get("sla") for row in light.events)  # the accept stopped its clock
+    assert (light.state, light.clocks, light.level) == (full.state, full.clocks, full.level)

@@ -9,7 +9,15 @@ from collections.abc import Mapping
 import orjson
 import pytest
 
-from dispatch.deadletters.places import LetterPlace, NamedPlace, by_address, named_place, unplaced, visible
+from dispatch.deadletters.places import (
+    LetterPlace,
+    NamedPlace,
+    PlacedBy,
+    by_address,
+    named_place,
+    unplaced,
+    visible,
+)
 from dispatch.scope import Scope
 from geo.gazetteer import CityNames, DistrictNames
 from geo.reference import load_reference
@@ -49,8 +57,15 @@ def test_an_intake_letter_without_a_readable_point_names_its_address() -> None:
 def test_an_agency_record_without_a_point_is_read_by_its_adapters_address_field() -> None:
     sources = load_sources()
 
-    def point(source: Source, raw: bytes) -> tuple[float, float, str] | None:
-        return record_point(sources, source, raw)
+    parsed: list[Mapping[str, object]] = []  # what the ports were given: the record, parsed once
+
+    def point(source: Source, record: Mapping[str, object]) -> tuple[float, float, str] | None:
+        parsed.append(record)
+        return record_point(sources, source, record)
+
+    def address(source: Source, record: Mapping[str, object]) -> str | None:
+        parsed.append(record)
+        return record_address(source, record)
 
     order = {
         "workOrderNo": "CQ12345-1",
@@ -59,8 +74,10 @@ def test_an_agency_record_without_a_point_is_read_by_its_adapters_address_field(
     }
     letter = dead_letter("hotline", Stage.ADAPTER, orjson.dumps(order), "category", "category: unknown")
     assert named_place(letter, point) is None  # no point fields, and no address port: the city's
-    found = named_place(letter, point, record_address)
+    parsed.clear()
+    found = named_place(letter, point, address)
     assert found is not None and found.address == order["address"]
+    assert parsed == [order, order] and parsed[0] is parsed[1]  # both ports read one parse
     located = {**order, "longitude": 106.45, "latitude": 29.55}
     placed = named_place(
         dead_letter("hotline", Stage.ADAPTER, orjson.dumps(located), "x", "x"), point, record_address
@@ -93,6 +110,8 @@ def test_an_address_places_a_letter_only_when_it_names_one_district(
 ) -> None:
     place = by_address(address, names)
     assert place.district == district and place.why.endswith(why), place
+    assert (place.by is PlacedBy.ADDRESS) is (district is not None)
+    assert all(name in address.replace(" ", "") for name in place.said)
     assert visible(place.district, Scope()) and visible(place.district, Scope(district=JLP)) is (
         district == JLP
     )
@@ -100,7 +119,7 @@ def test_an_address_places_a_letter_only_when_it_names_one_district(
 
 def test_a_letter_naming_nothing_says_why_it_is_the_citys() -> None:
     cap = dead_letter("emergency", Stage.ALERTS, b"<alert/>", "sender", "sender: required")
-    assert unplaced(cap) == LetterPlace(None, "a CAP record is the city's: the city's only")
+    assert unplaced(cap) == LetterPlace(None, "a CAP record is the city's: the city's only", PlacedBy.NOTHING)
     xml = dead_letter("citymgmt", Stage.ADAPTER, b"<case/>", "$", "$: not XML")
     assert named_place(xml, None, record_address) is None
     assert unplaced(xml).why.startswith("its record gives no readable point or address")

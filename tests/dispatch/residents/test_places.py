@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Connection
 
-from dispatch.residents.places import load_city_gazetteer
+from dispatch.lifecycle.errors import DetailError
+from dispatch.residents.places import load_city_gazetteer, typed_point
 from geo import service
 from geo.gazetteer import CityGazetteer, CityNames, DistrictNames, Gazetteer, Named
 from geo.reference import ReferenceDistrict, load_reference
@@ -69,6 +70,19 @@ def test_a_bare_address_is_the_pages_districts(
     only = city.lookup(jlp_only)
     assert only.district == JLP and only.match is not None and only.why == "found in 九龙坡区 (500107) only"
     assert city.lookup(spb_only, district=JLP).match is None
+
+
+def test_a_typed_address_sends_its_buildings_point_or_goes_as_typed(
+    city: CityGazetteer, both: tuple[ReferenceDistrict, ReferenceDistrict]
+) -> None:
+    shared, jlp_only, _ = _shared_and_own(both)
+    found = city.lookup(shared, district=JLP)
+    assert found.match is not None and typed_point(found) == (found.match.lon, found.match.lat)
+    assert typed_point(city.lookup(jlp_only, district=SPB)) is None  # not there: sent as typed
+    with pytest.raises(DetailError) as refused:  # both have it and no district is given
+        typed_point(city.lookup(shared))
+    assert (refused.value.field, refused.value.code) == ("address", "ambiguous")
+    assert str(refused.value).endswith(": say which district")
 
 
 def test_an_address_naming_a_district_is_looked_up_there(

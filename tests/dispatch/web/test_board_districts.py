@@ -2,8 +2,7 @@
 case and layers and nothing of 沙坪坝, not even live; the city operator's (城市运行管理中心)
 shows both.
 
-九龙坡's layers are loaded beside 沙坪坝's (taking effect a day earlier, so the running worker,
-which serves the district of the latest version, keeps 沙坪坝), and its case is the stack's
+九龙坡's layers are loaded beside 沙坪坝's (`tests.dispatch.web.second_district`), and its case is the stack's
 case copied into it (`tests.casework.copy_into_district`); both are removed when the module
 ends."""
 
@@ -11,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -21,11 +20,10 @@ from sqlalchemy import text
 
 from dispatch.api.auth import ApiRole, Principal, issue_token
 from dispatch.cases.boot import connect
-from geo import service as geo_service
-from geo.reference import load_reference
 from tests.casework import JIULONGPO, Moved, copy_into_district, report_in
 from tests.dispatch.web.browser import open_page, shot, signed_in_as
 from tests.dispatch.web.conftest import STREET, Stack, grid_in
+from tests.dispatch.web.second_district import jiulongpo_loaded
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
 
@@ -69,22 +67,13 @@ def jiulongpo_case(stack: Stack) -> Iterator[tuple[Moved, Moved]]:
     """九龙坡's layers and cases (one in a grid, one at its district's centre) for this module
     only: all are removed afterwards, so the stack's other page tests keep their one-district
     world."""
-    jlp = load_reference("jiulongpo")
-    with stack.engine.begin() as conn:
-        loaded = geo_service.import_layers(
-            conn,
-            geo_service.reference_layers(jlp),
-            effective_from=stack.district.effective_from - timedelta(days=1),
-            source=jlp.source,
-        )
-    moved, unplaced = asyncio.run(_copy(stack)), asyncio.run(_copy(stack, unplaced=True))
-    try:
-        yield moved, unplaced
-    finally:
-        for case in (moved, unplaced):
-            _remove(stack, case.incident_id)
-        with stack.engine.begin() as conn:
-            conn.execute(text("DELETE FROM geo_layer_version WHERE id = :v"), {"v": loaded.version_id})
+    with jiulongpo_loaded(stack):
+        moved, unplaced = asyncio.run(_copy(stack)), asyncio.run(_copy(stack, unplaced=True))
+        try:
+            yield moved, unplaced
+        finally:
+            for case in (moved, unplaced):
+                _remove(stack, case.incident_id)
 
 
 def _board_as(page: Page, stack: Stack, principal: Principal) -> None:

@@ -6,38 +6,29 @@ address not in the picked district says so. /board/dlq: each letter names its di
 district holds it) and, opened, how that was read; the 九龙坡 operator's desk says whose it is
 and holds 九龙坡's letter only; the city operator's holds both and filters by district.
 
-九龙坡's layers and its first buildings are loaded beside 沙坪坝's for this module only (taking
-effect a day earlier, as in test_board_districts, so the running worker keeps 沙坪坝), and
-removed afterwards. The resident test starts an API process of its own: the stack's API has
-read its gazetteers (one district) already and keeps them for ten minutes.
+九龙坡's layers and its first buildings are loaded beside 沙坪坝's for this module only
+(`tests.dispatch.web.second_district`), and removed afterwards. The placement of an opened
+letter is worded in the page's language from the API's `placed_by`. The resident test starts
+an API process of its own: the stack's API has read its gazetteers (one district) already and
+keeps them for ten minutes.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
-import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
-import orjson
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import text
 
 from dispatch.api.auth import ApiRole, Principal
-from geo import service as geo_service
-from geo.gazetteer import Gazetteer
-from geo.reference import ReferenceDistrict, load_reference
-from producers.feed import Feeder
-from producers.ledger import Ledger
-from producers.publisher import Publisher
-from schemas.dead_letter import Origin
-from schemas.report import Source
+from geo.reference import ReferenceDistrict
 from tests.casework import JIULONGPO
 from tests.dispatch.web.browser import open_page, shot, signed_in_as
 from tests.dispatch.web.conftest import Stack, _start_api
+from tests.dispatch.web.second_district import jiulongpo_loaded, refuse_110
 from tests.net import free_port
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
@@ -55,24 +46,8 @@ def _house(address: str) -> str:
 
 @pytest.fixture(scope="module")
 def jiulongpo(stack: Stack) -> Iterator[ReferenceDistrict]:
-    jlp = load_reference("jiulongpo")
-    with stack.engine.begin() as conn:
-        loaded = geo_service.import_layers(
-            conn,
-            geo_service.reference_layers(jlp),
-            effective_from=stack.district.effective_from - timedelta(days=1),
-            source=jlp.source,
-        )
-        geo_service.upsert_buildings(conn, jlp.buildings[:JLP_LOADED], Gazetteer.from_reference(jlp))
-    try:
+    with jiulongpo_loaded(stack, buildings=JLP_LOADED) as jlp:
         yield jlp
-    finally:
-        with stack.engine.begin() as conn:
-            conn.execute(
-                text("DELETE FROM geo_building WHERE building_id = ANY(:ids)"),
-                {"ids": [b.building_id for b in jlp.buildings[:JLP_LOADED]]},
-            )
-            conn.execute(text("DELETE FROM geo_layer_version WHERE id = :v"), {"v": loaded.version_id})
 
 
 @pytest.fixture(scope="module")
@@ -134,19 +109,6 @@ def test_the_resident_page_knows_the_residents_district(
         assert [e for e in errors if "status of 422" not in e] == [], errors
 
 
-def _refused_110(stack: Stack, code: str, lon: float, lat: float) -> None:
-    """A 110 record its adapter refuses (an unknown category) with a readable point: a dead letter."""
-    record = {
-        "jjdbh": f"DD-{uuid.uuid4().hex[:10]}", "bjsj": "2026-11-25 09:40:00", "ajlb": code, "jqjb": "3",
-        "bjnr": "测试警情", "afdz": "", "zbx": lon, "zby": lat, "zbxt": "CGCS2000",
-    }  # fmt: skip
-    publisher = Publisher(stack.settings)
-    feeder = Feeder(publisher, Ledger(None))
-    feeder.feed(Source.POLICE, orjson.dumps(record), Origin(file="cad.json", record="incidents[0]"))
-    assert len(feeder.finish().rejected) == 1
-    publisher.close()
-
-
 def _desk_as(page: Page, stack: Stack, principal: Principal) -> None:
     signed_in_as(page, stack.url, stack.settings, principal, "/board/dlq")
     page.wait_for_selector("body[data-ready=true]")
@@ -157,8 +119,8 @@ def test_the_dead_letter_desk_per_district(
 ) -> None:
     inside = jiulongpo.buildings[0]
     jlp_code, city_code = "0691", "0692"  # unknown categories: what the rows are found by
-    _refused_110(stack, jlp_code, inside.lon, inside.lat)
-    _refused_110(stack, city_code, *OUTSIDE_BOTH)
+    refuse_110(stack, ajlb=jlp_code, zbx=inside.lon, zby=inside.lat)
+    refuse_110(stack, ajlb=city_code, zbx=OUTSIDE_BOTH[0], zby=OUTSIDE_BOTH[1])
     with open_page(chromium, tmp_path / "jlp") as (page, errors):
         _desk_as(page, stack, Principal(ApiRole.OPERATOR, "jlp-op", district=JIULONGPO))
         expect(page.locator("#desk")).to_have_text(re.compile("^九龙坡区的异常数据：仅本区的"))
@@ -169,7 +131,8 @@ def test_the_dead_letter_desk_per_district(
         expect(row.locator("td.district")).to_have_text("九龙坡区")
         expect(page.locator("#letters tr", has_text=city_code)).to_have_count(0)
         row.locator("td").first.locator("button").click()
-        expect(page.locator("#placement")).to_contain_text(f"its point lies in district {JIULONGPO}")
+        expect(page.locator("#placement .placement-why")).to_have_text("其坐标位于九龙坡区界内")
+        expect(page.locator("#placement .placement-why")).to_have_attribute("data-by", "point")
         shot(page, "dlq-district-jiulongpo", full_page=True)
         assert errors == []
     with open_page(chromium, tmp_path / "city") as (page, errors):
@@ -179,8 +142,17 @@ def test_the_dead_letter_desk_per_district(
         expect(city_row.locator("td.district")).to_have_text("城市")
         expect(page.locator("#letters tr", has_text=jlp_code)).to_have_count(1)
         city_row.locator("td").first.locator("button").click()
-        expect(page.locator("#placement")).to_contain_text("outside every district's outline")
+        expect(page.locator("#placement .placement-why")).to_have_text(
+            "其坐标不在任何在用的区界内：仅城市运行管理中心处理"
+        )
         shot(page, "dlq-city", full_page=True)
+        page.evaluate("localStorage.setItem('yiwang.lang', 'en')")  # the same letter in English
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]")
+        page.locator("#letters tr", has_text=city_code).locator("td").first.locator("button").click()
+        expect(page.locator("#placement .placement-why")).to_have_text(
+            "its point lies outside every district's outline in force: the city's only"
+        )
         for picked, shown, hidden in ((JIULONGPO, jlp_code, city_code), ("city", city_code, jlp_code)):
             page.evaluate("document.body.dataset.ready = 'false'")
             page.select_option("#filters [name=district]", picked)

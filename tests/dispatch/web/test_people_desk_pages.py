@@ -12,18 +12,13 @@ import uuid
 from pathlib import Path
 
 import httpx
-import orjson
 import pytest
 from playwright.sync_api import expect
 
 from dispatch.api.auth import ApiRole, Principal, issue_token
-from producers.feed import Feeder
-from producers.ledger import Ledger
-from producers.publisher import Publisher
-from schemas.dead_letter import Origin
-from schemas.report import Source
 from tests.dispatch.web.browser import login, open_page, shot
 from tests.dispatch.web.conftest import OPERATOR, PASSWORD, Stack
+from tests.dispatch.web.second_district import refuse_110
 
 pytestmark = [pytest.mark.db, pytest.mark.kafka]
 COMMUNITY_STREET = "500106005"  # away from the street the other page tests route in
@@ -103,16 +98,7 @@ def test_people_page_import_refused_then_landed(stack: Stack, chromium: Path, tm
 
 
 def test_dead_letter_desk_replay_fails_then_discard(stack: Stack, chromium: Path, tmp_path: Path) -> None:
-    ref = f"PG-{uuid.uuid4().hex[:10]}"
-    record = {
-        "jjdbh": ref, "bjsj": "2026-11-25 09:40:00", "ajlb": "0698", "jqjb": "3", "bjnr": "测试警情",
-        "afdz": "沙坪坝区小龙坎正街 168 号", "zbx": 106.45791, "zby": 29.55263, "zbxt": "CGCS2000",
-    }  # fmt: skip
-    publisher = Publisher(stack.settings)
-    feeder = Feeder(publisher, Ledger(None))
-    feeder.feed(Source.POLICE, orjson.dumps(record), Origin(file="cad.json", record="incidents[0]"))
-    assert len(feeder.finish().rejected) == 1
-    publisher.close()
+    ref = refuse_110(stack, jjdbh=f"PG-{uuid.uuid4().hex[:10]}", afdz="沙坪坝区小龙坎正街 168 号")
 
     with open_page(chromium, tmp_path / "profile") as (page, errors):
         login(page, stack.url, username=OPERATOR, password=PASSWORD)
