@@ -339,19 +339,47 @@ class Latency:
     startup_s: float
     load: tuple[float, float]
     batches: BatchFigures | None = None
-    quarters: list[float] | None = None
-    """p50 of the reports sent in each quarter of the stretch: a queue left by the start shows
-    as a first quarter far above the last."""
+    bursts: list[tuple[float, int]] | None = None
+    """The first batches' task outputs after the clock started (`first_bursts`): how the stretch
+    began, batch by batch."""
+    quarters: list[tuple[float, float]] | None = None
+    """p50 and p99 of the reports sent in each quarter of the stretch: a queue left by the start
+    shows as a first quarter far above the last, a stall inside one as a p99 far above its p50."""
 
 
-def quarters(entered_at: list[float], seconds: list[float]) -> list[float]:
+def quarters(entered_at: list[float], seconds: list[float]) -> list[tuple[float, float]]:
     if not entered_at:
         return []
     first, span = min(entered_at), max(entered_at) - min(entered_at) or 1.0
     parts: list[list[float]] = [[], [], [], []]
     for at, s in zip(entered_at, seconds, strict=True):
         parts[min(3, int((at - first) / span * 4))].append(s)
-    return [percentile(p, 50) for p in parts]
+    return [(percentile(p, 50), percentile(p, 99)) for p in parts]
+
+
+FIRST_BURSTS = 12
+BURST_GAP_S = 0.010
+"""Tasks appended within this of each other came from one batch's outputs (a batch's records
+are sent at once; a worker's batches are 50 ms or more apart)."""
+
+
+def first_bursts(appended: list[float], began: float, n: int = FIRST_BURSTS) -> list[tuple[float, int]]:
+    """The first `n` batches' task outputs after `began`: (seconds after it, tasks), from the
+    tasks' broker append times (a merged report makes no task, so a batch holds more reports).
+
+    >>> first_bursts([10.30, 10.301, 10.5, 10.502, 10.503, 11.0], 10.0, 2)
+    [(0.3, 2), (0.5, 3)]
+    """
+    out: list[tuple[float, int]] = []
+    last = float("-inf")
+    for at in sorted(appended):
+        if at - last > BURST_GAP_S:
+            if len(out) == n:
+                break
+            out.append((round(at - began, 3), 0))
+        out[-1] = (out[-1][0], out[-1][1] + 1)
+        last = at
+    return out
 
 
 def latency(
@@ -400,13 +428,16 @@ def latency(
     by_incident = {incident_id_for(rid): t for rid, t in entered.items()}
     out: list[float] = []
     entered_at: list[float] = []
+    appended: list[float] = []
     for _, value, ts in timestamps(settings, "dispatch.tasks", after_ms=began_ms):
         task = orjson.loads(value)["task"]
         at = by_incident.get(task["incident_id"])
         if at is not None:
             out.append(ts / 1000 - at)
             entered_at.append(at)
-    return Latency(out, startup, load, figures, quarters(entered_at, out))
+            appended.append(ts / 1000)
+    bursts = first_bursts(appended, began_ms / 1000)
+    return Latency(out, startup, load, figures, bursts, quarters(entered_at, out))
 
 
 def noop_latency(
@@ -482,10 +513,19 @@ def latency_rows(
     if run.quarters:
         rows.append(
             (
-                "  p50 of each quarter of the stretch",
-                " / ".join(_ms(q) for q in run.quarters),
+                "  p50 (p99) of each quarter of the stretch",
+                " / ".join(f"{_ms(p50)} ({_ms(p99)})" for p50, p99 in run.quarters),
                 "ms",
                 "sent in the first, second, third, last quarter",
+            )
+        )
+    if run.bursts:
+        rows.append(
+            (
+                f"  the first {len(run.bursts)} batches' tasks",
+                " ".join(f"{n}@{at * 1000:,.0f}" for at, n in run.bursts),
+                "",
+                "tasks@ms after the clock started (from the tasks' append times)",
             )
         )
     b = run.batches
@@ -596,6 +636,8 @@ def sustained_rows(base: Settings, args: argparse.Namespace) -> list[tuple[str, 
 
 def main() -> None:
     args = _args()
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)  # py-spy writes into it, never creates it
     base = Settings()
     print(f"pipeline benchmark on {os.cpu_count()} cores; Kafka and PostgreSQL on the same machine")
     if args.skip_sustained:

@@ -8,6 +8,7 @@ import importlib
 import pytest
 
 MODULES = [
+    "bench.pipeline",
     "config.policy",
     "config.report_partitions",
     "config.topics",
