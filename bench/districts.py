@@ -1,7 +1,7 @@
 """Two districts in one pipeline: does one district's burst delay the other's reports?
 
     .venv/bin/python -m bench.districts [--quiet-rate 50] [--burst-rate 250 1000] [--seconds 20] [--workers 1]
-                                        [--keyed-by-reference] [--stages]
+                                        [--keyed-by-reference]
 
 Both reference districts (Shapingba 500106, Jiulongpo 500107) and the city desk are loaded into
 topics and a database of the bench's own; the same worker process(es) run two phases, one after
@@ -21,12 +21,6 @@ its report was sent, as `bench/pipeline.py` measures it. Printed: Jiulongpo's p5
 burst beside its own p50/p99 without it (the limit: the ratio), the bursting district's figures
 with the rate its burst was worked off at (tasks from its first sending to its last task), the
 load average at the start and the end, and the p99 target of docs/architecture.md at 1,000 reports/s.
-
-`--stages`: the workers trace every record's stages (streams/read_ahead.py `StageTrace`), and the
-bench prints, per phase and district, how long a report spent in each: in the broker and the
-Kafka client's fetch buffer (produced → polled), waiting for room in faust's stream queue behind
-the same poll (polled → queued), in faust's queue (queued → held), held by the read-ahead
-(held → batched), in its batch (batched → written).
 """
 
 from __future__ import annotations
@@ -53,7 +47,6 @@ from bench.harness import (
     timestamps,
 )
 from bench.pipeline import TARGET_P99_S, wait_caught_up
-from config.report_partitions import load_report_partitions
 from config.settings import Settings
 from config.topics import load_topics
 from dispatch.intake.rules import incident_id_for
@@ -63,7 +56,6 @@ from geo.service import load_reference_set
 from producers.district_partitions import shipped_partitions
 from producers.simulator.district import load_district
 from schemas.report import decode
-from streams.read_ahead import TRACE_ENV
 
 QUIET, BURSTING = "jiulongpo", "shapingba"
 
@@ -160,65 +152,25 @@ def _made_phases(
     return out
 
 
-STAGES = ("broker+fetch", "poll->queue", "faust queue", "read-ahead", "batch")
-"""The intervals between a trace row's times (produced, polled, queued, held, batched, written)."""
-
-
-def stage_waits(
-    trace: Path, phase_starts: list[tuple[float, str]], district_of: dict[int, str]
-) -> dict[tuple[str, str], list[list[float]]]:
-    """(phase, district) → each stage's waits (`STAGES`), seconds, one list per stage; a record's
-    phase is the last one begun before it was produced, its district its partition's range."""
-    out: dict[tuple[str, str], list[list[float]]] = defaultdict(lambda: [[] for _ in STAGES])
-    starts = sorted(phase_starts)
-    for line in trace.read_bytes().splitlines():
-        for _topic, partition, _offset, *times in orjson.loads(line):
-            phase = next((name for at, name in reversed(starts) if times[0] >= at), None)
-            if phase is None or not all(times):
-                continue  # the warm-up, or a record faust had made a message of before the trace
-            waits_ = out[(phase, district_of.get(partition, "city"))]
-            for k in range(len(STAGES)):
-                waits_[k].append(max(0.0, times[k + 1] - times[k]))
-    return out
-
-
-def print_stages(found: dict[tuple[str, str], list[list[float]]], codes: dict[str, str]) -> None:
-    print(f"{'where a report waited (p50 / p99 ms)':<36} " + " ".join(f"{s:>15}" for s in STAGES))
-    for (phase, code), per_stage in sorted(found.items()):
-        cells = " ".join(
-            f"{percentile(w, 50) * 1000:>7.0f}/{percentile(w, 99) * 1000:<7.0f}" for w in per_stage
-        )
-        print(f"{codes.get(code, code) + ' in ' + phase:<36} {cells}")
-
-
-def _run(
-    settings: Settings, home: Path, phases: list[Phase], workers: int, trace: Path | None = None
-) -> tuple[Found, list[tuple[float, str]]]:
-    extra = {TRACE_ENV: str(trace)} if trace else {}
-    procs = [start_worker(settings, home, f"districts-{i}", env=extra) for i in range(workers)]
+def _run(settings: Settings, home: Path, phases: list[Phase], workers: int) -> Found:
+    procs = [start_worker(settings, home, f"districts-{i}") for i in range(workers)]
     try:
         warm = _records(settings, QUIET, 50, seed=1) + _records(settings, BURSTING, 50, seed=2)
         produce_on(settings, [(0.0, r) for r in warm])  # the workers load both districts and join
         wait_caught_up(settings, procs)
         began_ms = int(time.time() * 1000)
         sent: dict[str, Sent] = {}
-        starts: list[tuple[float, str]] = []
         for phase, streams, rates in phases:
             districts = {r.report_id: d for rs, d in streams for r in rs}
-            starts.append((time.time(), phase))
             at = produce_on(
                 settings, _schedule([(rs, rate) for (rs, _), rate in zip(streams, rates, strict=True)])
             )
             sent |= {rid: Sent(phase, districts[rid], t) for rid, t in at.items()}
             wait_caught_up(settings, procs)  # the next phase starts on an empty queue
-    except RuntimeError:
-        for log in sorted(home.glob("districts-*.log")):
-            print(f"--- the end of {log.name}:\n" + "\n".join(log.read_text().splitlines()[-40:]))
-        raise
     finally:
         for proc in procs:
             stop(proc)
-    return _latencies(settings, sent, began_ms), starts
+    return _latencies(settings, sent, began_ms)
 
 
 def main() -> None:
@@ -238,7 +190,6 @@ def main() -> None:
         action="store_true",
         help="Kafka's default partitioning of the agency's reference (no district ranges)",
     )
-    ap.add_argument("--stages", action="store_true", help="trace where the reports waited (slower)")
     args = ap.parse_args()
     bursts = ", then ".join(f"{r:g}/s" for r in args.burst_rate)
     print(
@@ -256,9 +207,7 @@ def main() -> None:
         phases = _phases(
             settings, args.quiet_rate, args.burst_rate, args.seconds, keyed=args.keyed_by_reference
         )
-        trace = Path(tmp) / "stages.jsonl" if args.stages else None
-        found, starts = _run(settings, Path(tmp), phases, args.workers, trace)
-        stages = stage_waits(trace, starts, _district_of_partition()) if trace else None
+        found = _run(settings, Path(tmp), phases, args.workers)
     quiet = waits(found[("alone", QUIET)])
     base50, base99 = percentile(quiet, 50), percentile(quiet, 99)
     rows: list[tuple[str, list[tuple[float, float]], str | None]] = [
@@ -281,14 +230,7 @@ def main() -> None:
                 f"p99 {p99 / TARGET_P99_S:.2f} x target 250 ms"
             )
         print(f"{label:<36} {len(values):>7,} {p50 * 1000:>7.0f} ms {p99 * 1000:>7.0f} ms  {beside}")
-    if stages is not None:
-        print_stages(stages, {"500106": BURSTING, "500107": QUIET})
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
-
-
-def _district_of_partition() -> dict[int, str]:
-    shares = load_report_partitions()
-    return {p: code for code in shares.districts for p in shares.range_of(code)}
 
 
 if __name__ == "__main__":

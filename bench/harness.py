@@ -193,14 +193,14 @@ def env_for(settings: Settings, home: Path, **extra: str) -> dict[str, str]:
 
 
 def start_worker(
-    settings: Settings, home: Path, name: str, *, metrics_port: int = 0, env: dict[str, str] | None = None
+    settings: Settings, home: Path, name: str, *, metrics_port: int = 0
 ) -> subprocess.Popen[bytes]:
     home.mkdir(parents=True, exist_ok=True)
     log = (home / f"{name}.log").open("ab")
     return subprocess.Popen(
         [sys.executable, "-m", "deploy.cli", "worker", "--metrics-port", str(metrics_port)],
         cwd=REPO,
-        env=env_for(settings, home, **(env or {})),
+        env=env_for(settings, home),
         stdout=log,
         stderr=subprocess.STDOUT,
     )

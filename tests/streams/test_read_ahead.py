@@ -19,7 +19,7 @@ from kafka.admin import NewTopic
 
 from config.settings import Settings, child_environment
 from deploy.topics import admin_client
-from streams.read_ahead import BATCH_BUDGET_S, SHARED_BUDGET_S, HeldEvents, batch_size, shares
+from streams.read_ahead import HeldEvents, shares
 
 REPO = Path(__file__).resolve().parents[2]
 BACKLOG, BATCH = 3000, 100
@@ -44,27 +44,6 @@ def test_a_quiet_partition_is_in_the_next_batch_whatever_a_busy_one_holds() -> N
     assert resume == {"busy"} and held.paused == set()
     taken = [i for _, i in batch]
     assert taken == sorted(taken)  # arrival order within a partition
-
-
-def test_batches_are_short_while_a_quiet_partition_waits_beside_a_backlog() -> None:
-    per_record = 0.002  # seconds a record of the recent batches took
-    full, short = (batch_size(per_record, b, 1000, least=1) for b in (BATCH_BUDGET_S, SHARED_BUDGET_S))
-    held: HeldEvents[str, int] = HeldEvents(hold=1000)
-    for i in range(3000):
-        held.add("busy", i)
-    assert held.room(per_record, BATCH_BUDGET_S, 1000) == full  # a backlog alone: whole batches
-    held.add("quiet", -1)
-    assert held.room(per_record, BATCH_BUDGET_S, 1000) == short < full
-    batch, _ = held.take(short)
-    assert -1 in batch
-    # the batch after stays short (the quiet partition's next record is likely to come meanwhile),
-    # then whole batches again while nothing else waits
-    assert [held.room(per_record, BATCH_BUDGET_S, 1000) for _ in range(2)] == [short, full]
-    # nor is a batch short that takes everything held, or one beside a backlog of old records
-    # (worked off after an outage: a low-volume topic's few are part of it)
-    assert not held.quiet_beside_backlog(len(held) + 1)
-    held.add("low-volume", -2, produced=time.time() - 60)
-    assert not held.quiet_beside_backlog(short)
 
 
 def test_a_rebalance_forgets_the_pauses() -> None:
