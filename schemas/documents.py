@@ -256,7 +256,10 @@ class Feedback(_Doc):
     report_id: str
     incident_id: str
     event_id: str
-    outcome: Literal["closed", "rejected"]
+    outcome: Literal["closed", "rejected", "cancelled by the source", "expired", "voided"]
+    """How the case ended for this report: closed or rejected by the case flows, withdrawn by
+    its source (a CAP Cancel), expired (a CAP alert past its time), voided (an operator's
+    duplicate or test record). v1 listed only the first two while all five were published."""
     closed_at: AwareDatetime
     note: str | None
     resolution: str | None

@@ -13,6 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from config.policy import load_taxonomy
+from dispatch.cases.documents import FEEDBACK_ACTIONS
 from schemas import dead_letter, export, report
 from schemas.report import Report, report_id_for
 
@@ -159,3 +160,10 @@ def test_dead_letter_model_matches_its_schema() -> None:
     assert dead_letter.decode(dead_letter.encode(letter)) == letter
     bad = {**doc, "stage": "router"}
     assert list(jsonschema.Draft202012Validator(export.dead_letter_schema()).iter_errors(bad))
+
+
+def test_the_feedback_schema_names_every_outcome_the_case_flows_publish() -> None:
+    """The feedback document's outcome enum is every outcome a case can end with for an agency:
+    v1 once listed only closed/rejected while withdrawn, expired and voided cases published too."""
+    schema = json.loads((export.SCHEMAS_DIR / "feedback.v1.json").read_text("utf-8"))
+    assert set(schema["properties"]["outcome"]["enum"]) == set(FEEDBACK_ACTIONS.values())
