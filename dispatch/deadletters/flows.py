@@ -122,13 +122,14 @@ def letter_places(
             points.append((dlq_id, place.point))
         elif place.address is not None:
             addresses.append((dlq_id, place.address))
+    in_force = _in_force_now(conn) if points or addresses else []  # one read of the versions
     if points:
         found = conn.execute(
             _DISTRICT_OF_POINTS,
             {
                 "lons": [p[0] for _, p in points],
                 "lats": [p[1] for _, p in points],
-                "versions": _in_force_now(conn),
+                "versions": in_force,
             },
         )
         for n, code in found:
@@ -136,7 +137,7 @@ def letter_places(
                 str(code), f"its point lies in district {code}", PlacedBy.POINT
             )
     if addresses:
-        names = CityNames(districts_in_force(conn))
+        names = CityNames(district_names(conn, *in_force))
         for dlq_id, address in addresses:
             out[dlq_id] = by_address(address, names)
     return out
