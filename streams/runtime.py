@@ -174,6 +174,25 @@ class IntakeRuntime:
         self.service = service
         settle_heap()
 
+    async def warm(self) -> bool:
+        """Start before the worker takes any work (`streams.warmup`): once, not waiting out a
+        database that is away. Loading the index, gazetteer and directory, storing and publishing
+        the policies and the full collection after them take 1-4 s; started lazily on the first
+        batch, all of it fell on partitions already assigned, with their records waiting.
+        False: not started (logged); the first batch starts it, waiting out the database."""
+        if self.service is not None:
+            return True
+        try:
+            await self.start()
+        except (psycopg.OperationalError, sqlalchemy.exc.OperationalError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            log.warning("intake: not started before taking work (%s); the first batch will", first)
+            if self.conn is not None:
+                await self.conn.close()
+                self.conn = None
+            return False
+        return True
+
     async def refresh(self) -> None:
         """Pick up new layer versions and directory changes without a restart."""
         if self.indexes is None or self.service is None:

@@ -34,6 +34,7 @@ from streams.outputs import Outputs
 from streams.read_ahead import read_ahead
 from streams.runtime import IntakeRuntime, SystemicFailure
 from streams.sla.runtime import install as install_sla
+from streams.warmup import IntakeWarmup
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 1000
@@ -113,6 +114,8 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
         metrics.record_lag(lags)
 
     app.yiwang_runtime = runtime  # type: ignore[attr-defined]  # for tests and shutdown
+    # first of the app's services: faust starts them in order, its consumer after them all
+    app.add_dependency(IntakeWarmup(runtime, outputs, loop=app.loop))
     app.yiwang_notices = install_notices(app, settings, outputs)  # type: ignore[attr-defined]
     app.yiwang_deliveries = install_deliveries(app, settings, registry)  # type: ignore[attr-defined]
     # the SLA tracker and the outbox relay of API/tracker events run in every worker (SKIP LOCKED)
