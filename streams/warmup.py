@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 class IntakeWarmup(Service):
     """Start the intake runtime and the output producer (with the output topics' partitions
-    known) before the consumer starts: install it before any other dependency of the app."""
+    known) before the consumer starts: any service added to the app (`add_dependency`) starts
+    before faust's own consumer, whatever its place among the others."""
 
     def __init__(self, runtime: IntakeRuntime, outputs: Outputs, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -114,8 +114,6 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
         metrics.record_lag(lags)
 
     app.yiwang_runtime = runtime  # type: ignore[attr-defined]  # for tests and shutdown
-    # first of the app's services: faust starts them in order, its consumer after them all
-    app.add_dependency(IntakeWarmup(runtime, outputs, loop=app.loop))
     app.yiwang_notices = install_notices(app, settings, outputs)  # type: ignore[attr-defined]
     app.yiwang_deliveries = install_deliveries(app, settings, registry)  # type: ignore[attr-defined]
     # the SLA tracker and the outbox relay of API/tracker events run in every worker (SKIP LOCKED)
@@ -125,4 +123,7 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
     app.yiwang_surge = install_surge(app, settings, outputs, dispatch_metrics)  # type: ignore[attr-defined]
     app.yiwang_alerts = install_alerts(app, settings, outputs, registry, dispatch_metrics)  # type: ignore[attr-defined]
     install_regrid(app, settings, app.yiwang_alerts)  # type: ignore[attr-defined]
+    # faust starts the services added here in order, and its own consumer after all of them: the
+    # SLA service's start (deadlines first) and then the intake's come before the group join
+    app.add_dependency(IntakeWarmup(runtime, outputs, loop=app.loop))
     return app
