@@ -33,6 +33,7 @@ MODULES = [
     "producers.adapters.points",
     "producers.district_partitions",
     "schemas.text",
+    "streams.lanes",
     "streams.read_ahead",
 ]
 
