@@ -45,7 +45,7 @@ import asyncio
 import heapq
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 from faust.types import TP
@@ -241,143 +241,33 @@ class PartitionTurns:
         self.held.forget_pauses()
 
 
-class _Lane:
-    """One lane's held records and its batches (`read_ahead` has one lane, `read_lanes` one per
-    lane key): its partitions paused and resumed by its own `PartitionTurns`, its batch size from
-    its own batches' time per record."""
-
-    def __init__(self, stream: Any, max_: int, linger: float, hold: int, budget_s: float) -> None:
-        self.stream = stream
-        self.max_ = max_
-        self.linger = linger
-        self.budget_s = budget_s
-        self.turns = PartitionTurns(stream.app, hold)
-        self.held = self.turns.held
-        self.cap = hold + HARD_CAP_BATCHES * max_
-        self.arrived = asyncio.Event()
-        self.full = asyncio.Event()
-        self.room = asyncio.Event()
-        self.room.set()
-        self.per_record: float | None = None
-        """Seconds its batches spent per record of recent full-sized ones (`per_record_after`)."""
-
-    async def add(self, event: Any) -> None:
-        """Hold `event` (the stream's processor); waits while the lane holds `cap` records."""
-        self.turns.add(event)
-        self.arrived.set()
-        if len(self.held) >= self.max_:
-            self.full.set()
-        if len(self.held) >= self.cap:
-            self.room.clear()
-            await self.stream.wait(self.room)  # the stream stops moving records in here
-
-    async def batches(self) -> AsyncIterator[list[Any]]:
-        """The lane's batches, one at a time: the next is taken once the caller comes back."""
-        stream, held = self.stream, self.held
-        while not stream.should_stop:
-            if not held:
-                await stream.wait_for_stopped(self.arrived)
-                if held and not self.full.is_set():
-                    await stream.wait_for_stopped(self.full, timeout=self.linger)
-            if not held:
-                continue
-            batch = self.turns.take(batch_size(self.per_record, self.budget_s, self.max_))
-            if not held:
-                self.arrived.clear()
-            if len(held) < self.max_:
-                self.full.clear()
-            if len(held) < self.cap:
-                self.room.set()
-            began = time.monotonic()
-            yield batch
-            self.per_record = per_record_after(self.per_record, time.monotonic() - began, len(batch))
-
-
-def _current(stream: Any) -> Any:
-    event = stream.current_event
-    if event is None:
-        raise RuntimeError("read-ahead found no current event")
-    return event
-
-
 async def read_ahead(
     stream: Any, max_: int, linger: float, *, hold: int | None = None, budget_s: float = BATCH_BUDGET_S
 ) -> AsyncIterator[list[Any]]:
     """Unacknowledged batches of `stream`'s events, the partitions served in turn (see the
-    module's docstring), one lane: the caller works one batch at a time. `hold`: the held records
-    from which a busy partition is paused (default `HOLD_BATCHES` batches); `budget_s`: what a
-    batch from a backlog should cost (`batch_size`)."""
-    lane = _Lane(stream, max_, linger, hold or HOLD_BATCHES * max_, budget_s)
+    module's docstring); `hold`: the held records from which a busy partition is paused (default
+    `HOLD_BATCHES` batches); `budget_s`: what a batch from a backlog should cost (`batch_size`)."""
+    turns = PartitionTurns(stream.app, hold or HOLD_BATCHES * max_)
+    held = turns.held
+    cap = held.hold + HARD_CAP_BATCHES * max_
+    arrived = asyncio.Event()
+    full = asyncio.Event()
+    room = asyncio.Event()
+    room.set()
+    per_record: float | None = None
+    """Seconds the caller spent per record of its recent full-sized batches (`per_record_after`)."""
 
     async def add_to_buffer(value: Any) -> Any:
-        await lane.add(_current(stream))
-        return value
-
-    enable_acks = stream.enable_acks
-    stream.enable_acks = False
-    stream.add_processor(add_to_buffer)
-    stream._enable_passive(aiter(stream.channel))  # faust's own background drain, as noack_take's
-    try:
-        async for batch in lane.batches():
-            yield batch
-    finally:
-        lane.turns.release()
-        stream.enable_acks = enable_acks
-        stream._processors.remove(add_to_buffer)
-
-
-Work = Callable[[Hashable, list[Any]], Awaitable[None]]
-"""What `read_lanes` does with a lane's batch: process it, then acknowledge its events."""
-
-
-async def read_lanes(
-    stream: Any,
-    max_: int,
-    linger: float,
-    work: Work,
-    *,
-    lane_of: Callable[[str, int], Hashable],
-    hold: int | None = None,
-    budget_s: float = BATCH_BUDGET_S,
-) -> AsyncIterator[Hashable]:
-    """`read_ahead` per lane, the lanes worked at once: `lane_of(topic, partition)` names a
-    record's lane (streams/lanes.py), and each lane's task hands its batches, one at a time, to
-    `work(lane, events)`, which processes and acknowledges them; yields the lane of each batch
-    done (so an agent yields once per batch, as with `read_ahead`).
-
-    Lanes never share a partition (`lane_of` must answer the same for a partition every time):
-    a partition's records are still taken, worked and acknowledged in arrival order, one batch
-    after the other, so faust's commit of a partition never passes a record not yet done whatever
-    the other lanes have acknowledged (faust keeps the acknowledged offsets and the gaps per
-    partition; docs/architecture.md, "Several districts"). A rebalance waits for every record
-    handed out, as before: the lanes go on working what they hold until it is acknowledged. A
-    lane's failure ends the whole read (it is raised here, the other lanes stopped with their
-    batches unacknowledged); when the caller stops (faust cancels the agent), every lane's task
-    is cancelled with its batch in hand unacknowledged, read again by the partitions' next owner.
-    """
-    hold = hold or HOLD_BATCHES * max_
-    lanes: dict[Hashable, _Lane] = {}
-    tasks: dict[Hashable, asyncio.Task[None]] = {}
-    done: asyncio.Queue[Hashable | BaseException] = asyncio.Queue()
-
-    async def run(key: Hashable, lane: _Lane) -> None:
-        try:
-            async for batch in lane.batches():
-                await work(key, batch)
-                done.put_nowait(key)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # handed to the agent's generator, which raises it
-            done.put_nowait(exc)
-
-    async def add_to_buffer(value: Any) -> Any:
-        event = _current(stream)
-        key = lane_of(event.message.topic, event.message.partition)
-        lane = lanes.get(key)
-        if lane is None:
-            lane = lanes[key] = _Lane(stream, max_, linger, hold, budget_s)
-            tasks[key] = asyncio.create_task(run(key, lane), name=f"read-ahead lane {key!r}")
-        await lane.add(event)
+        event = stream.current_event
+        if event is None:
+            raise RuntimeError("read-ahead found no current event")
+        turns.add(event)
+        arrived.set()
+        if len(held) >= max_:
+            full.set()
+        if len(held) >= cap:
+            room.clear()
+            await stream.wait(room)  # the stream stops moving records in here
         return value
 
     enable_acks = stream.enable_acks
@@ -386,15 +276,23 @@ async def read_lanes(
     stream._enable_passive(aiter(stream.channel))  # faust's own background drain, as noack_take's
     try:
         while not stream.should_stop:
-            finished = await done.get()
-            if isinstance(finished, BaseException):
-                raise finished
-            yield finished
+            if not held:
+                await stream.wait_for_stopped(arrived)
+                if held and not full.is_set():
+                    await stream.wait_for_stopped(full, timeout=linger)
+            if not held:
+                continue
+            batch = turns.take(batch_size(per_record, budget_s, max_))
+            if not held:
+                arrived.clear()
+            if len(held) < max_:
+                full.clear()
+            if len(held) < cap:
+                room.set()
+            began = time.monotonic()
+            yield batch
+            per_record = per_record_after(per_record, time.monotonic() - began, len(batch))
     finally:
-        for task in tasks.values():
-            task.cancel()
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
-        for lane in lanes.values():
-            lane.turns.release()
+        turns.release()
         stream.enable_acks = enable_acks
         stream._processors.remove(add_to_buffer)

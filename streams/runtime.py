@@ -1,15 +1,9 @@
-"""What a stream worker holds while it runs: the database connections, the grid index, the
+"""What a stream worker holds while it runs: the database connection, the grid index, the
 gazetteer and the directory, with reconnection and periodic refresh.
 
 Database trouble (PostgreSQL restarting, a dropped connection) never crashes the worker and
 never skips a batch: the batch is retried on a fresh connection with a growing pause, and the
 input offsets are not acknowledged until it went through.
-
-Each lane of the intake (a district's partitions, streams/lanes.py) runs its batches on its own
-connection, in its own transactions, at the same time as the other lanes' (as two workers do),
-over the one loaded service (index, gazetteer, directory, rules: shared, not copied). What a
-batch decides is built per batch (`IntakeService.process`); merges across lanes are kept correct
-by the merge cells' advisory locks, as across workers.
 """
 
 from __future__ import annotations
@@ -17,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -131,16 +125,11 @@ class IntakeRuntime:
         self.publish_many = publish_many
         self.engine: Engine = create_engine(settings.db_url, pool_size=2)
         self.conn: AsyncConnection[Any] | None = None
-        """The start's, the prune's and the calendar sync's connection: never a batch's."""
-        self.lanes: dict[Hashable, AsyncConnection[Any]] = {}
-        """Each lane's connection (`handle(..., lane=)`): one batch at a time on each."""
         self.service: IntakeService | None = None
         self.indexes: GridIndexes | None = None
         self.isolated_failures = 0
         self._conn_lock = asyncio.Lock()
-        """The periodic prune and the calendar sync share `conn`: one at a time."""
-        self._start_lock = asyncio.Lock()
-        """Two lanes' first batches start the service once."""
+        """The batch and the periodic prune share one connection: one at a time."""
 
     def _load(self) -> IntakeService:
         """Index, gazetteer and directory from PostGIS (blocking; at start and on refresh)."""
@@ -195,14 +184,12 @@ class IntakeRuntime:
             settle_heap()  # the replaced layers' cycles back in the collector's sight once
         else:
             hold_reloaded()
-        try:
-            async with self._conn_lock:
-                conn = await self._own_conn()
-                async with conn.transaction():
-                    await sync_calendar(conn, self.service.rules.tk.working, self.service.rules.sla)
-        except psycopg.OperationalError as exc:  # the next refresh reconnects and retries
-            log.warning("intake: working calendar not refreshed (%s)", exc)
-            await self._drop_conn()
+        if self.conn is not None:
+            try:
+                async with self._conn_lock, self.conn.transaction():
+                    await sync_calendar(self.conn, self.service.rules.tk.working, self.service.rules.sla)
+            except psycopg.OperationalError as exc:  # the next batch reconnects; the next refresh retries
+                log.warning("intake: working calendar not refreshed (%s)", exc)
         if changed:
             log.info("intake: grid layers changed; now %d version(s)", len(self.indexes.versions))
 
@@ -212,44 +199,25 @@ class IntakeRuntime:
             return indexes.refresh(conn), Directory.load(conn)
 
     async def prune(self) -> int:
-        if self.service is None:
+        if self.conn is None or self.service is None:
             return 0
         horizon = datetime.now(UTC) - 2 * self.service.rules.merge.window
-        try:
-            async with self._conn_lock:
-                conn = await self._own_conn()
-                async with conn.transaction():
-                    return await intake_sql.prune_merge_window(conn, horizon)
-        except psycopg.OperationalError as exc:  # the next prune reconnects and retries
-            log.warning("intake: merge window not pruned (%s)", exc)
-            await self._drop_conn()
-            return 0
+        async with self._conn_lock, self.conn.transaction():
+            return await intake_sql.prune_merge_window(self.conn, horizon)
 
-    async def _own_conn(self) -> AsyncConnection[Any]:
-        """`conn`, connected again if the database dropped it (no batch runs on it: the lanes have
-        theirs, so the prune and the calendar sync never wait for a batch, nor it for them)."""
-        if self.conn is None or self.conn.closed:
-            self.conn = await connect(self.settings)
-        return self.conn
-
-    async def handle(self, records: Sequence[Inbound], *, lane: Hashable = None) -> BatchResult:
+    async def handle(self, records: Sequence[Inbound]) -> BatchResult:
         """Process one batch, whatever it holds; returns once every record is accounted for.
 
-        `lane`: whose connection the batch runs on (each lane one batch at a time; other lanes'
-        batches run meanwhile on theirs). Database unavailable: reconnect the lane's connection
-        and retry the same batch, with a growing pause. Anything else going wrong (a record
-        PostgreSQL refuses, a bug met on one record): split the batch and retry the halves, down
-        to the single record, which becomes a dead letter with its raw bytes. The rest of the
-        batch goes through. `ISOLATED_FAILURES_LIMIT` counts over every lane (a systemic fault
-        fails them all).
+        Database unavailable: reconnect and retry the same batch, with a growing pause.
+        Anything else going wrong (a record PostgreSQL refuses, a bug met on one record):
+        split the batch and retry the halves, down to the single record, which becomes a
+        dead letter with its raw bytes. The rest of the batch goes through.
         """
         if self.service is None:
-            async with self._start_lock:
-                if self.service is None:
-                    await self._starting()
+            await self._starting()
         assert self.service is not None
         try:
-            result = await self._retrying(records, lane)
+            result = await self._retrying(records)
         except Exception as exc:
             if len(records) == 1:
                 self.isolated_failures += 1
@@ -272,8 +240,7 @@ class IntakeRuntime:
                 type(exc).__name__,
             )
             mid = len(records) // 2
-            first = await self.handle(records[:mid], lane=lane)
-            second = await self.handle(records[mid:], lane=lane)
+            first, second = await self.handle(records[:mid]), await self.handle(records[mid:])
             return first.plus(second)
         self.isolated_failures = 0
         return result
@@ -283,37 +250,22 @@ class IntakeRuntime:
         on its first batch can be restarted by faust past records it never processed."""
         await self._database_awaited("at start", self.start)
 
-    async def _retrying(self, records: Sequence[Inbound], lane: Hashable = None) -> BatchResult:
+    async def _retrying(self, records: Sequence[Inbound]) -> BatchResult:
         service = self.service
         assert service is not None
 
         async def attempt() -> BatchResult:
-            conn = self.lanes.get(lane)
-            if conn is None or conn.closed:
-                conn = self.lanes[lane] = await connect(self.settings)
-            return await service.process(records, conn)
+            async with self._conn_lock:
+                if self.conn is None or self.conn.closed:
+                    self.conn = await connect(self.settings)
+                return await service.process(records, self.conn)
 
-        async def drop() -> None:
-            conn = self.lanes.pop(lane, None)
-            if conn is not None:
-                await conn.close()
+        return await self._database_awaited("for the batch", attempt)
 
-        return await self._database_awaited("for the batch", attempt, drop)
-
-    async def _drop_conn(self) -> None:
-        if self.conn is not None:
-            await self.conn.close()
-        self.conn = None
-
-    async def _database_awaited(
-        self,
-        when: str,
-        attempt: Callable[[], Awaitable[T]],
-        drop: Callable[[], Awaitable[None]] | None = None,
-    ) -> T:
+    async def _database_awaited(self, when: str, attempt: Callable[[], Awaitable[T]]) -> T:
         """`attempt()`, again with a growing pause for as long as the database is away
-        (psycopg's error, or SQLAlchemy's from the blocking loads); the connection it used
-        (`drop`: a lane's; by default the runtime's own `conn`) is dropped between attempts."""
+        (psycopg's error, or SQLAlchemy's from the blocking loads); the connection is dropped
+        between attempts."""
         backoff = 0.5
         while True:
             try:
@@ -325,13 +277,13 @@ class IntakeRuntime:
                     str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                     backoff,
                 )
-                await (drop or self._drop_conn)()
+                if self.conn is not None:
+                    await self.conn.close()
+                self.conn = None
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     async def close(self) -> None:
-        for conn in [self.conn, *self.lanes.values()]:
-            if conn is not None:
-                await conn.close()
-        self.lanes.clear()
+        if self.conn is not None:
+            await self.conn.close()
         self.engine.dispose()

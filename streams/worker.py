@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import faust
@@ -29,10 +29,9 @@ from streams.agents.regrid import install as install_regrid
 from streams.agents.surge import install as install_surge
 from streams.app import create_app
 from streams.lag import group_lag
-from streams.lanes import ReportLanes
 from streams.metrics import PipelineMetrics
 from streams.outputs import Outputs
-from streams.read_ahead import read_lanes
+from streams.read_ahead import read_ahead
 from streams.runtime import IntakeRuntime, SystemicFailure
 from streams.sla.runtime import install as install_sla
 
@@ -63,11 +62,8 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
         # unacknowledged batches, acked by hand after the batch is committed and published:
         # faust's take()/take_events() ack the batch in a `finally`, so a worker stopped
         # mid-batch would commit offsets of records it never processed; the next batch fills
-        # while this one is processed, each lane (a district's partitions, streams/lanes.py)
-        # its own batches at once beside the others' (streams/read_ahead.py `read_lanes`)
-        lanes = ReportLanes(app.consumer.topic_partitions)
-
-        async def work(lane: Hashable, events: list[Any]) -> None:
+        # while this one is processed (streams/read_ahead.py)
+        async for events in read_ahead(stream, BATCH_MAX, BATCH_LINGER_S):
             records = [
                 Inbound(
                     e.message.topic,
@@ -80,7 +76,7 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
                 for e in events
             ]
             try:
-                await runtime.handle(records, lane=lane)
+                await runtime.handle(records)
             except Exception as exc:
                 # SystemicFailure, or anything the runtime could not absorb (a start that cannot
                 # load its layers): nothing of this batch is acknowledged, and the worker stops
@@ -91,8 +87,6 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
                 os._exit(3)
             for event in events:
                 await stream.ack(event)
-
-        async for _lane in read_lanes(stream, BATCH_MAX, BATCH_LINGER_S, work, lane_of=lanes):
             yield None
 
     @app.timer(REFRESH_EVERY_S)  # type: ignore[untyped-decorator]

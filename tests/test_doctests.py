@@ -33,7 +33,6 @@ MODULES = [
     "producers.adapters.points",
     "producers.district_partitions",
     "schemas.text",
-    "streams.lanes",
     "streams.read_ahead",
 ]
 
