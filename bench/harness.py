@@ -60,26 +60,32 @@ def isolated(base: Settings, name: str) -> Iterator[Settings]:
     run_id = uuid.uuid4().hex[:6]
     database = f"yiwang_bench_{run_id}"
     pg = LocalPostgres(base)
-    pg.ensure_database(database)
     settings = base.model_copy(update={"topic_prefix": f"bench-{name}-{run_id}.", "pg_database": database})
-    migrate.upgrade(settings.db_url)
-    admin = admin_client(settings)
-    created = ensure_topics(admin, load_topics(), settings).created
-    engine = create_engine(settings.db_url)
-    with engine.begin() as conn:
-        load_reference_set(conn, load_reference())
-    engine.dispose()
+    # everything made from here on is removed whatever fails half way (a topic creation that
+    # timed out on a busy broker used to leave the topics it had made, and the database)
+    pg.ensure_database(database)
+    admin: KafkaAdminClient | None = None
     try:
+        migrate.upgrade(settings.db_url)
+        admin = admin_client(settings)
+        ensure_topics(admin, load_topics(), settings)
+        engine = create_engine(settings.db_url)
+        with engine.begin() as conn:
+            load_reference_set(conn, load_reference())
+        engine.dispose()
         yield settings
     finally:
-        # one name once: a request naming a topic twice is refused whole (and nothing is deleted)
-        admin.delete_topics(sorted({*created, *extra_topics(admin, settings)}), raise_errors=False)
-        admin.close()
-        pg.drop_database(database)
+        try:
+            admin = admin or admin_client(settings)
+            # by the run's prefix: what was created before a failure too, and the noop sinks
+            admin.delete_topics(extra_topics(admin, settings), raise_errors=False)
+            admin.close()
+        finally:
+            pg.drop_database(database)
 
 
 def extra_topics(admin: KafkaAdminClient, settings: Settings) -> list[str]:
-    """Topics made during the run under the benchmark's prefix (the noop sinks)."""
+    """Every topic under the benchmark run's prefix: those `isolated` made and the noop sinks."""
     names: list[str] = admin.list_topics()
     return [n for n in names if n.startswith(settings.topic_prefix)]
 
