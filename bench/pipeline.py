@@ -35,7 +35,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-from kafka import KafkaProducer
 from kafka.admin import NewTopic
 from sqlalchemy import Engine, create_engine, text
 
@@ -74,31 +73,6 @@ TARGET_P99_FAST_S = 1.0
 TARGET_RSS_MB = 300
 SPARES = 800
 """Reports made for the probes: enough to hold one per partition of every report topic used."""
-
-
-def produce_steady(settings: Settings, records: list[Record], rate: float) -> None:
-    """Publish `records` at `rate` per second from the first one on.
-
-    Like `bench.harness.produce`, with every topic's partitions looked up first: kafka-python
-    blocks a send for ~100 ms the first time it meets a topic, and with six report topics the
-    schedule stood still for ~0.85 s and then sent ~850 reports at once (measured: 8 sends
-    blocked 88-108 ms each, then 800 sent in 120 ms). The stretch measured a burst the load
-    generator made, not reports arriving at the rate asked. The clock and what is measured are
-    unchanged: each report's latency runs from its own send (its broker create time).
-    """
-    producer = KafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5, batch_size=256 * 1024
-    )
-    for topic in sorted({r.topic for r in records}):
-        producer.partitions_for(topic)
-    began = time.monotonic()
-    for i, r in enumerate(records):
-        ahead = began + i / rate - time.monotonic()
-        if ahead > 0:
-            time.sleep(ahead)
-        producer.send(r.topic, key=r.key, value=r.value, partition=r.partition)
-    producer.flush()
-    producer.close()
 
 
 def noop_env(settings: Settings, home: Path, tag: str, expect: int) -> tuple[dict[str, str], str]:
@@ -439,7 +413,7 @@ def latency(
             spy = threading.Thread(target=record_profile, args=(start[0].pid, len(records) / rate, spied))
             spy.start()
         began_ms, t0 = int(time.time() * 1000), time.monotonic()
-        produce_steady(settings, records, rate)
+        produce(settings, records, rate=rate)
         wait_caught_up(settings, start)
         if spy is not None:
             spy.join()
@@ -488,7 +462,7 @@ def noop_latency(
         )
         load0 = os.getloadavg()[0]
         began_ms = int(time.time() * 1000)
-        produce_steady(settings, records, rate)
+        produce(settings, records, rate=rate)
         proc.wait(timeout=300)
         load = (load0, os.getloadavg()[0])
     finally:
