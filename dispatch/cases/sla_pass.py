@@ -16,7 +16,10 @@ are delivered while the next batch is claimed and computed, and its events are m
 published in that next batch's transaction: the broker's acknowledgements and a commit per
 batch are no longer waited for in line. The outbox guarantee is unchanged: an event is marked
 only once the broker has it, and one left unmarked (a crash, a failed send) is published by the
-relay.
+relay. Events in flight are not the relay's: the worker's own relay settles the tracker's
+delivery first (streams/sla/runtime.py), and the next pass locks them as its first statement, so
+another worker's relay skips them (it can still take them in the moment between the two
+transactions: a document then goes out twice, which its consumers drop by id and revision).
 """
 
 from __future__ import annotations
@@ -93,6 +96,8 @@ class SlaTracker:
         steps = reassigned = alarms = 0
         changes: list[Changes] = []
         async with conn.transaction():
+            if self._in_flight is not None:  # another worker's relay skips them from here on
+                await q.hold_unpublished(conn, self._in_flight[1])
             due = await q.claim_due(conn, now, self.batch)
             await self.flows.refresh_calendar(conn)  # after the claim: an import committed before it is seen
             if due:

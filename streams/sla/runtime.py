@@ -118,6 +118,10 @@ class SlaRuntime:
 
     async def relay(self) -> int:
         async def job(flows: CaseFlows, conn: AsyncConnection[Any]) -> int:
+            if self.tracker is not None:
+                # a catch-up batch's delivery in flight is the tracker's to mark: relayed before
+                # the next pass marked it, its events went out twice
+                await self.tracker.settle(conn)
             return await flows.relay(conn)
 
         return int(await self._guarded("outbox relay", job) or 0)

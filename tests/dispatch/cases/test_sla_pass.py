@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from config.policy import Duration
@@ -15,9 +16,11 @@ from config.settings import Settings
 from dispatch.cases.boot import connect
 from dispatch.cases.commands import Command
 from dispatch.cases.sla_pass import SlaTracker
+from dispatch.kpi.metrics import DispatchMetrics
 from dispatch.lifecycle.case import Actor
 from dispatch.lifecycle.states import Action, Role
 from geo.reference import ReferenceDistrict
+from streams.sla.runtime import SlaRuntime
 from tests.casework import SH, WEDNESDAY_10, Harness, harness, report_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.kafka]
@@ -206,6 +209,38 @@ async def test_two_trackers_share_the_work_without_taking_a_step_twice(
             await other.close()
         for iid in ids:
             assert await steps(h, iid) == [("accept", "yellow", False)], iid
+
+
+async def test_the_workers_relay_leaves_a_catch_up_batch_in_flight_to_the_tracker(
+    kafka: Settings, engine: Engine, district: ReferenceDistrict
+) -> None:
+    """A full batch's documents are still being delivered when the worker's relay gets its
+    turn (it waits on the tracker's connection between two catch-up passes): the relay must not
+    publish that batch's events a second time."""
+    async with harness(kafka, engine) as h:
+        ids = await h.report([report_in(district, i, category="water_outage") for i in range(610, 910, 50)])
+        assert len(set(ids)) == 6
+
+        async def send(topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+            return await h.producer.send(topic, value, key=key, headers=headers)
+
+        runtime = SlaRuntime(kafka, DispatchMetrics.create(CollectorRegistry()), send, clock=lambda: m(24))
+        try:
+            assert await runtime.prepare()
+            await runtime.relay()  # whatever earlier tests left unpublished: out of the way
+            assert runtime.tracker is not None
+            runtime.tracker.batch = 2
+            passed = await runtime.tick()  # P2: accept 30 min -> yellow at 24 min; a full batch
+            assert passed is not None and passed.claimed == 2 and passed.steps == 2
+            assert await runtime.relay() == 0  # the two escalations were the tracker's to mark
+            cur = await h.conn.execute(
+                "SELECT count(*) FROM events WHERE incident_id = ANY(%s::uuid[]) AND action = 'escalate' "
+                "AND published_at IS NOT NULL",
+                (ids,),
+            )
+            assert (await cur.fetchone()) == (2,)
+        finally:
+            await runtime.close()
 
 
 async def test_a_clock_running_past_the_published_years_climbs_on_provisionally(
