@@ -94,5 +94,5 @@ def test_the_test_command_runs_two_workers_unless_told_otherwise(
     monkeypatch.setattr(cli, "TEST_PROCESSES", 2)
     args = parallel_test_args(given)
     assert args == (["-n", "2", "--dist", "loadscope", *given] if parallel else given)
-    monkeypatch.setattr(cli, "TEST_PROCESSES", 1)  # the default for now (deploy/cli.py says why)
+    monkeypatch.setattr(cli, "TEST_PROCESSES", 1)  # one process: the arguments as given
     assert parallel_test_args(given) == given
