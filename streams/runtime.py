@@ -41,6 +41,8 @@ from streams.metrics import PipelineMetrics
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BACKOFF_S = 30.0
+DATABASE_AWAY = (psycopg.OperationalError, sqlalchemy.exc.OperationalError)
+"""psycopg's error, or SQLAlchemy's from the blocking loads: the database is away, wait it out."""
 ISOLATED_FAILURES_LIMIT = 25
 """Records dead-lettered one after another with nothing succeeding in between: that is not a
 few poisoned records but a systemic fault (a bug, a broken schema); stop instead of sending
@@ -184,12 +186,9 @@ class IntakeRuntime:
             return True
         try:
             await self.start()
-        except (psycopg.OperationalError, sqlalchemy.exc.OperationalError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            log.warning("intake: not started before taking work (%s); the first batch will", first)
-            if self.conn is not None:
-                await self.conn.close()
-                self.conn = None
+        except DATABASE_AWAY as exc:
+            why = await self._drop_connection(exc)
+            log.warning("intake: not started before taking work (%s); the first batch will", why)
             return False
         return True
 
@@ -289,18 +288,19 @@ class IntakeRuntime:
         while True:
             try:
                 return await attempt()
-            except (psycopg.OperationalError, sqlalchemy.exc.OperationalError) as exc:
-                log.warning(
-                    "intake: database unavailable %s (%s); retrying in %.1fs",
-                    when,
-                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                    backoff,
-                )
-                if self.conn is not None:
-                    await self.conn.close()
-                self.conn = None
+            except DATABASE_AWAY as exc:
+                why = await self._drop_connection(exc)
+                log.warning("intake: database unavailable %s (%s); retrying in %.1fs", when, why, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    async def _drop_connection(self, exc: Exception) -> str:
+        """Close the connection the database's loss left (the next attempt opens a new one);
+        the error's first line, for the log."""
+        if self.conn is not None:
+            await self.conn.close()
+        self.conn = None
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
     async def close(self) -> None:
         if self.conn is not None:

@@ -36,10 +36,11 @@ class IntakeWarmup(Service):
     async def on_start(self) -> None:
         began = time.perf_counter()
         warm = await self.runtime.warm()  # its policies go out through the producer: started too
-        if self.runtime.service is not None:
+        service = self.runtime.service  # set exactly when `warm`
+        if service is not None:
             try:  # what a batch publishes to: partitions looked up here, not by the first batch
                 producer = await self.outputs.start()
-                for topic in self.runtime.service.topics.values():
+                for topic in service.topics.values():
                     await producer.partitions_for(topic)
             except KafkaError as exc:  # the first batch's sends wait for the broker as they always did
                 log.warning("intake: output topics not looked up before taking work (%s)", exc)
