@@ -77,7 +77,7 @@ def assign_lanes(
     >>> shares = ReportPartitions({"a": range(0, 1), "city": range(1, 2)})
     >>> t = frozenset({"t"})
     >>> assign_lanes(shares, {"t": 3}, {"w1-a": ("a", t), "w2-a": ("a", t), "w1-c": ("city", t)})
-    {'w1-a': {'t': [0]}, 'w2-a': {}, 'w1-c': {'t': [1]}}
+    {'w1-a': {'t': [0, 2]}, 'w2-a': {}, 'w1-c': {'t': [1]}}
     >>> assign_lanes(shares, {"t": 2, "u": 2}, {"m1": ("a", t), "m2": ("a", t)})["m2"]
     {'t': [1]}
     >>> assign_lanes(shares, {"t": 1}, {"m1": ("city", t)})

@@ -1,8 +1,11 @@
-"""The stream worker: a faust app whose intake agent reads every `reports.<source>` topic.
+"""The stream worker: a faust app (timers, services) whose intake reads every `reports.<source>`
+topic with one Kafka consumer per lane (a district's partition range, streams/lanes.py and
+streams/intake.py), all in the intake's group.
 
 Several workers can run at once (one process each); Kafka shares the partitions between
-them, and PostgreSQL advisory locks per street keep duplicate merging correct across them.
-The agent runs with concurrency 1 and at-least-once delivery (see streams/app.py).
+them (each lane's only to that lane's members), and PostgreSQL advisory locks per street keep
+duplicate merging correct across them and across lanes. Each lane takes one batch at a time,
+at-least-once (offsets committed after the batch was handled).
 """
 
 from __future__ import annotations
