@@ -93,12 +93,16 @@ def noop_env(settings: Settings, home: Path, tag: str, expect: int) -> tuple[dic
     return env, sink
 
 
-def noop_rate(settings: Settings, home: Path, expect: int, tag: str, faust: str = "") -> tuple[float, float]:
+def noop_rate(
+    settings: Settings, home: Path, expect: int, tag: str, faust: str = "", *, client: str = "faust"
+) -> tuple[float, float]:
     """Records/s of the no-op client over the records already on the report topics, and its
-    CPU per record in µs (what faust and aiokafka cost a record when nothing else is done);
-    `faust`: settings to try (`name=value,...`, see bench/noop_worker.py)."""
+    CPU per record in µs (what the client costs a record when nothing else is done);
+    `faust`: settings to try (`name=value,...`, see bench/noop_worker.py); `client`: `faust`
+    (the faust agent the intake was) or `lanes` (the intake's consumers per lane now)."""
     env, _ = noop_env(settings, home, tag, expect)
     env["BENCH_FAUST"] = faust
+    env["BENCH_CLIENT"] = client
     out = subprocess.run(
         [sys.executable, "-m", "bench.noop_worker"],
         cwd=REPO,
@@ -594,9 +598,14 @@ def sustained_rows(base: Settings, args: argparse.Namespace) -> list[tuple[str, 
             opened = asyncio.run(_write_cases(settings, _located(args.open_tasks, 3), datetime.now(UTC)))
             rows.append(("open cases with tasks before the runs", f"{opened:,}", "", ""))
         produce(settings, backlog[first])
-        ceiling, noop_cpu = noop_rate(settings, home, len(backlog[first]), "ceiling")
-        rows.append(("no-op consume+produce (same client)", f"{ceiling:,.0f} rec/s", "", "the ceiling"))
+        # the intake reads with a consumer per lane (streams/intake.py): its no-op is the ceiling;
+        # faust's (what the intake was before issue 22) is printed beside it for the comparison
+        faust_ceiling, faust_cpu = noop_rate(settings, home, len(backlog[first]), "ceiling")
+        ceiling, noop_cpu = noop_rate(settings, home, len(backlog[first]), "ceiling-lanes", client="lanes")
+        rows.append(("no-op consume+produce (intake's client)", f"{ceiling:,.0f} rec/s", "", "the ceiling"))
         rows.append(("  no-op CPU per record", f"{noop_cpu:,.0f} µs", "", ""))
+        rows.append(("no-op consume+produce (faust agent)", f"{faust_ceiling:,.0f} rec/s", "", "before"))
+        rows.append(("  no-op CPU per record", f"{faust_cpu:,.0f} µs", "", ""))
         rows += knob_rows(settings, home, len(backlog[first]), args.knobs)
         for k, w in enumerate(args.workers):
             if k:  # the first backlog is on the topics already (the no-op client read it)
@@ -611,6 +620,7 @@ def sustained_rows(base: Settings, args: argparse.Namespace) -> list[tuple[str, 
                     f"{rate / TARGET_SUSTAINED:.2f} x target 5,000/s",
                 )
             )
+            rows.append(("  against the faust agent's no-op", "", f"{rate / faust_ceiling:.2f} x", "before"))
             rows.append(
                 ("  load average (1 min), start → end", f"{run.load[0]:.1f} → {run.load[1]:.1f}", "", "")
             )

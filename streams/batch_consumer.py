@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.coordinator.assignors.abstract import AbstractPartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from mode import Service
@@ -46,7 +48,8 @@ from mode import Service
 log = logging.getLogger(__name__)
 Record = tuple[str, int, int, bytes]
 """topic, partition, offset, value"""
-Handle = Callable[[list[Record]], Awaitable[object]]
+Handle = Callable[[list[Any]], Awaitable[object]]
+"""Given `records_of`'s records of one batch (`Record`s by default)."""
 REVOKE_WAIT_S = 3.0
 """How long a rebalance (or a stop) waits for the batch in hand before dropping it uncommitted."""
 FAILED_PAUSE_S = (1.0, 30.0)
@@ -85,7 +88,7 @@ class BatchConsumer(Service):
         self,
         *,
         bootstrap_servers: str,
-        topic: str,
+        topic: str | Sequence[str],
         group: str,
         handle: Handle,
         drop: Callable[[], Awaitable[None]],
@@ -93,11 +96,18 @@ class BatchConsumer(Service):
         within_s: float,
         revoke_wait_s: float = REVOKE_WAIT_S,
         continues_from: str | None = None,
+        assignor: AbstractPartitionAssignor | None = None,
+        client_id: str | None = None,
+        session_timeout_ms: int = 10_000,
     ) -> None:
         super().__init__()
         self.bootstrap_servers = bootstrap_servers
-        self.topic = topic
+        self.topics = [topic] if isinstance(topic, str) else list(topic)
         self.group = group
+        self.assignor = assignor
+        """Who gets which partition when this consumer leads the group (default: round robin)."""
+        self.client_id = client_id or group
+        self.session_timeout_ms = session_timeout_ms
         self.handle = handle
         self.drop = drop
         self.max_records = max_records
@@ -185,13 +195,15 @@ class BatchConsumer(Service):
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=self.bootstrap_servers.split(","),
                 group_id=self.group,
-                client_id=self.group,
+                client_id=self.client_id,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 max_poll_records=self.max_records,
+                partition_assignment_strategy=(self.assignor or RoundRobinPartitionAssignor,),
+                session_timeout_ms=self.session_timeout_ms,
             )
             self.consumer = consumer  # the listener's seeks need it before `start` returns
-            consumer.subscribe([self.topic], listener=_LetGoOnRevoke(self))
+            consumer.subscribe(self.topics, listener=_LetGoOnRevoke(self))
             try:
                 await consumer.start()
             except KafkaError as exc:
@@ -206,7 +218,7 @@ class BatchConsumer(Service):
         self.consumer = consumer = await self._connect()
         pause = FAILED_PAUSE_S[0]
         while True:
-            records, first = batch_of(await self._gather(consumer))
+            records, first = self.records_of(await self._gather(consumer))
             if not records:
                 continue
             self.in_hand = task = asyncio.create_task(self._handle_and_commit(consumer, records))
@@ -254,9 +266,20 @@ class BatchConsumer(Service):
                 count += len(messages)
         return fetched
 
-    async def _handle_and_commit(self, consumer: AIOKafkaConsumer, records: list[Record]) -> None:
+    def records_of(
+        self, fetched: dict[TopicPartition, list[Any]]
+    ) -> tuple[list[Any], dict[TopicPartition, int]]:
+        """What `handle` is given of one batch's fetched records, and each partition's first
+        offset (`batch_of`'s `Record`s; a subclass may hand over more of each record)."""
+        return batch_of(fetched)
+
+    def ends(self, records: list[Any]) -> dict[TopicPartition, int]:
+        """What to commit once `records` (of `records_of`) are handled."""
+        return ends_of(records)
+
+    async def _handle_and_commit(self, consumer: AIOKafkaConsumer, records: list[Any]) -> None:
         await self.handle(records)
-        offsets = {tp: OffsetAndMetadata(end, "") for tp, end in ends_of(records).items()}
+        offsets = {tp: OffsetAndMetadata(end, "") for tp, end in self.ends(records).items()}
         try:
             await consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:

@@ -4,6 +4,12 @@ gazetteer and the directory, with reconnection and periodic refresh.
 Database trouble (PostgreSQL restarting, a dropped connection) never crashes the worker and
 never skips a batch: the batch is retried on a fresh connection with a growing pause, and the
 input offsets are not acknowledged until it went through.
+
+Each lane of the intake (a district's partitions, streams/lanes.py, read by a consumer of its
+own) runs its batches on its own connection, in its own transactions, at the same time as the
+other lanes' (as two workers do), over the one loaded service (index, gazetteer, directory,
+rules: shared, not copied). What a batch decides is built per batch (`IntakeService.process`);
+merges across lanes are kept correct by the merge cells' advisory locks, as across workers.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -127,11 +133,16 @@ class IntakeRuntime:
         self.publish_many = publish_many
         self.engine: Engine = create_engine(settings.db_url, pool_size=2)
         self.conn: AsyncConnection[Any] | None = None
+        """The start's, the prune's and the calendar sync's connection: never a lane's batch's."""
+        self.lanes: dict[Hashable, AsyncConnection[Any]] = {}
+        """Each lane's connection (`handle(..., lane=)`): one batch at a time on each."""
         self.service: IntakeService | None = None
         self.indexes: GridIndexes | None = None
         self.isolated_failures = 0
         self._conn_lock = asyncio.Lock()
-        """The batch and the periodic prune share one connection: one at a time."""
+        """The periodic prune and the calendar sync share `conn`: one at a time."""
+        self._start_lock = asyncio.Lock()
+        """Two lanes' first batches start the service once."""
 
     def _load(self) -> IntakeService:
         """Index, gazetteer and directory from PostGIS (blocking; at start and on refresh)."""
@@ -202,12 +213,14 @@ class IntakeRuntime:
             settle_heap()  # the replaced layers' cycles back in the collector's sight once
         else:
             hold_reloaded()
-        if self.conn is not None:
-            try:
-                async with self._conn_lock, self.conn.transaction():
-                    await sync_calendar(self.conn, self.service.rules.tk.working, self.service.rules.sla)
-            except psycopg.OperationalError as exc:  # the next batch reconnects; the next refresh retries
-                log.warning("intake: working calendar not refreshed (%s)", exc)
+        try:
+            async with self._conn_lock:
+                conn = await self._own_conn()
+                async with conn.transaction():
+                    await sync_calendar(conn, self.service.rules.tk.working, self.service.rules.sla)
+        except psycopg.OperationalError as exc:  # the next refresh reconnects and retries
+            log.warning("intake: working calendar not refreshed (%s)", exc)
+            await self._drop_connection(exc)
         if changed:
             log.info("intake: grid layers changed; now %d version(s)", len(self.indexes.versions))
 
@@ -217,14 +230,38 @@ class IntakeRuntime:
             return indexes.refresh(conn), Directory.load(conn)
 
     async def prune(self) -> int:
-        if self.conn is None or self.service is None:
+        if self.service is None:
             return 0
         horizon = datetime.now(UTC) - 2 * self.service.rules.merge.window
-        async with self._conn_lock, self.conn.transaction():
-            return await intake_sql.prune_merge_window(self.conn, horizon)
+        try:
+            async with self._conn_lock:
+                conn = await self._own_conn()
+                async with conn.transaction():
+                    return await intake_sql.prune_merge_window(conn, horizon)
+        except psycopg.OperationalError as exc:  # the next prune reconnects and retries
+            log.warning("intake: merge window not pruned (%s)", exc)
+            await self._drop_connection(exc)
+            return 0
 
-    async def handle(self, records: Sequence[Inbound]) -> BatchResult:
+    async def _own_conn(self) -> AsyncConnection[Any]:
+        """`conn`, connected again if the database dropped it (no batch runs on it: the lanes have
+        theirs, so the prune and the calendar sync never wait for a batch, nor it for them)."""
+        if self.conn is None or self.conn.closed:
+            self.conn = await connect(self.settings)
+        return self.conn
+
+    async def drop_lane(self, lane: Hashable = None) -> None:
+        """Close `lane`'s connection: a batch cancelled mid-way (a rebalance took its partitions)
+        may have left it inside a transaction; the lane's next batch opens a new one."""
+        conn = self.lanes.pop(lane, None)
+        if conn is not None:
+            await conn.close()
+
+    async def handle(self, records: Sequence[Inbound], *, lane: Hashable = None) -> BatchResult:
         """Process one batch, whatever it holds; returns once every record is accounted for.
+
+        `lane`: whose connection the batch runs on (each lane one batch at a time; other lanes'
+        batches run meanwhile on theirs). `ISOLATED_FAILURES_LIMIT` counts over every lane.
 
         Database unavailable: reconnect and retry the same batch, with a growing pause.
         Anything else going wrong (a record PostgreSQL refuses, a bug met on one record):
@@ -232,10 +269,12 @@ class IntakeRuntime:
         dead letter with its raw bytes. The rest of the batch goes through.
         """
         if self.service is None:
-            await self._starting()
+            async with self._start_lock:
+                if self.service is None:
+                    await self._starting()
         assert self.service is not None
         try:
-            result = await self._retrying(records)
+            result = await self._retrying(records, lane)
         except Exception as exc:
             if len(records) == 1:
                 self.isolated_failures += 1
@@ -258,7 +297,8 @@ class IntakeRuntime:
                 type(exc).__name__,
             )
             mid = len(records) // 2
-            first, second = await self.handle(records[:mid]), await self.handle(records[mid:])
+            first = await self.handle(records[:mid], lane=lane)
+            second = await self.handle(records[mid:], lane=lane)
             return first.plus(second)
         self.isolated_failures = 0
         return result
@@ -268,28 +308,37 @@ class IntakeRuntime:
         on its first batch can be restarted by faust past records it never processed."""
         await self._database_awaited("at start", self.start)
 
-    async def _retrying(self, records: Sequence[Inbound]) -> BatchResult:
+    async def _retrying(self, records: Sequence[Inbound], lane: Hashable = None) -> BatchResult:
         service = self.service
         assert service is not None
 
         async def attempt() -> BatchResult:
-            async with self._conn_lock:
-                if self.conn is None or self.conn.closed:
-                    self.conn = await connect(self.settings)
-                return await service.process(records, self.conn)
+            conn = self.lanes.get(lane)
+            if conn is None or conn.closed:
+                conn = self.lanes[lane] = await connect(self.settings)
+            return await service.process(records, conn)
 
-        return await self._database_awaited("for the batch", attempt)
+        async def drop(exc: Exception) -> str:
+            await self.drop_lane(lane)
+            return _first_line(exc)
 
-    async def _database_awaited(self, when: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        return await self._database_awaited("for the batch", attempt, drop)
+
+    async def _database_awaited(
+        self,
+        when: str,
+        attempt: Callable[[], Awaitable[T]],
+        drop: Callable[[Exception], Awaitable[str]] | None = None,
+    ) -> T:
         """`attempt()`, again with a growing pause for as long as the database is away
-        (psycopg's error, or SQLAlchemy's from the blocking loads); the connection is dropped
-        between attempts."""
+        (psycopg's error, or SQLAlchemy's from the blocking loads); the connection it used
+        (`drop`: a lane's; by default the runtime's own `conn`) is dropped between attempts."""
         backoff = 0.5
         while True:
             try:
                 return await attempt()
             except DATABASE_AWAY as exc:
-                why = await self._drop_connection(exc)
+                why = await (drop or self._drop_connection)(exc)
                 log.warning("intake: database unavailable %s (%s); retrying in %.1fs", when, why, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
@@ -300,9 +349,16 @@ class IntakeRuntime:
         if self.conn is not None:
             await self.conn.close()
         self.conn = None
-        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return _first_line(exc)
 
     async def close(self) -> None:
-        if self.conn is not None:
-            await self.conn.close()
+        for conn in [self.conn, *self.lanes.values()]:
+            if conn is not None:
+                await conn.close()
+        self.lanes.clear()
         self.engine.dispose()
+
+
+def _first_line(exc: Exception) -> str:
+    """The error's first line, for the log."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

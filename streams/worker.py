@@ -1,24 +1,25 @@
-"""The stream worker: a faust app whose intake agent reads every `reports.<source>` topic.
+"""The stream worker: a faust app (timers, services) whose intake reads every `reports.<source>`
+topic with one Kafka consumer per lane (a district's partition range, streams/lanes.py and
+streams/intake.py), all in the intake's group.
 
 Several workers can run at once (one process each); Kafka shares the partitions between
-them, and PostgreSQL advisory locks per street keep duplicate merging correct across them.
-The agent runs with concurrency 1 and at-least-once delivery (see streams/app.py).
+them (each lane's only to that lane's members), and PostgreSQL advisory locks per street keep
+duplicate merging correct across them and across lanes. Each lane takes one batch at a time,
+at-least-once (offsets committed after the batch was handled).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from collections.abc import AsyncIterator
-from typing import Any
 
 import faust
+from faust.app.base import BootStrategy
 from kafka.errors import KafkaError
 from prometheus_client import REGISTRY, CollectorRegistry
 
+from config.report_partitions import load_report_partitions
 from config.settings import Settings
-from dispatch.intake.decode import Inbound
 from dispatch.kpi.metrics import DispatchMetrics
 from schemas.report import Source
 from streams.agents.alerts import install as install_alerts
@@ -28,18 +29,19 @@ from streams.agents.notices import install as install_notices
 from streams.agents.regrid import install as install_regrid
 from streams.agents.surge import install as install_surge
 from streams.app import create_app
+from streams.intake import IntakeLane
 from streams.lag import group_lag
+from streams.lanes import lanes_of
 from streams.metrics import PipelineMetrics
 from streams.outputs import Outputs
-from streams.read_ahead import read_ahead
-from streams.runtime import IntakeRuntime, SystemicFailure
+from streams.runtime import IntakeRuntime
 from streams.sla.runtime import install as install_sla
 from streams.warmup import IntakeWarmup
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 1000
 BATCH_LINGER_S = 0.005
-"""A batch that starts from an empty buffer waits this long for more (streams/read_ahead.py)."""
+"""A batch that starts from an idle lane waits this long for more (streams/intake.py)."""
 REFRESH_EVERY_S = 120.0
 PRUNE_EVERY_S = 300.0
 LAG_EVERY_S = 10.0
@@ -52,43 +54,14 @@ def report_topics(settings: Settings) -> list[str]:
 
 def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) -> faust.App:
     app = create_app(settings, app_id=INTAKE_APP_ID)
+    # faust's own consumer reads nothing any more (the intake's lanes and the small agents have
+    # consumers of their own), and started without a topic it crashes; it would also join the
+    # intake's group with faust's assignor beside the lanes' (the group would refuse one of them)
+    app.boot_strategy = BootStrategy(app, enable_kafka_consumer=False)
     metrics = PipelineMetrics.create(registry)
 
     outputs = Outputs(settings)
     runtime = IntakeRuntime(settings, metrics, outputs.send, outputs.send_many)
-    source = app.topic(*report_topics(settings), key_serializer="raw", value_serializer="raw")
-
-    @app.agent(source, concurrency=1)
-    async def intake(stream: Any) -> AsyncIterator[None]:
-        # unacknowledged batches, acked by hand after the batch is committed and published:
-        # faust's take()/take_events() ack the batch in a `finally`, so a worker stopped
-        # mid-batch would commit offsets of records it never processed; the next batch fills
-        # while this one is processed (streams/read_ahead.py)
-        async for events in read_ahead(stream, BATCH_MAX, BATCH_LINGER_S):
-            records = [
-                Inbound(
-                    e.message.topic,
-                    e.message.partition,
-                    e.message.offset,
-                    e.message.key,
-                    e.message.value or b"",
-                    int(e.message.timestamp * 1000) if e.message.timestamp else None,
-                )
-                for e in events
-            ]
-            try:
-                await runtime.handle(records)
-            except Exception as exc:
-                # SystemicFailure, or anything the runtime could not absorb (a start that cannot
-                # load its layers): nothing of this batch is acknowledged, and the worker stops
-                # rather than let faust restart the agent past records it never processed
-                kind = "systemic failure" if isinstance(exc, SystemicFailure) else type(exc).__name__
-                log.critical("intake: %s; the worker stops", kind, exc_info=True)
-                logging.shutdown()
-                os._exit(3)
-            for event in events:
-                await stream.ack(event)
-            yield None
 
     @app.timer(REFRESH_EVERY_S)  # type: ignore[untyped-decorator]
     async def refresh() -> None:
@@ -126,4 +99,23 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
     # faust starts the services added here in order, and its own consumer after all of them: the
     # SLA service's start (deadlines first) and then the intake's come before the group join
     app.add_dependency(IntakeWarmup(runtime, outputs, loop=app.loop))
+    # the intake's readers, one consumer per lane (a district's partitions, streams/lanes.py) in
+    # the intake's group, started after the warm-up: partitions are never assigned to a worker
+    # that cannot take their records yet
+    shares = load_report_partitions()
+    app.yiwang_lanes = [  # type: ignore[attr-defined]
+        IntakeLane(
+            runtime=runtime,
+            lane=lane,
+            shares=shares,
+            bootstrap_servers=settings.bootstrap_servers,
+            topics=report_topics(settings),
+            group=settings.topic(INTAKE_APP_ID),
+            max_records=BATCH_MAX,
+            linger_s=BATCH_LINGER_S,
+        )
+        for lane in lanes_of(shares)
+    ]
+    for reader in app.yiwang_lanes:  # type: ignore[attr-defined]
+        app.add_dependency(reader)
     return app

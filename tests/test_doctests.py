@@ -34,6 +34,7 @@ MODULES = [
     "producers.district_partitions",
     "schemas.text",
     "streams.read_ahead",
+    "streams.lanes",
 ]
 
 
