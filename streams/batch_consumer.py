@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -48,6 +48,7 @@ from mode import Service
 log = logging.getLogger(__name__)
 Record = tuple[str, int, int, bytes]
 """topic, partition, offset, value"""
+R = TypeVar("R")
 Handle = Callable[[list[Any]], Awaitable[object]]
 """Given `records_of`'s records of one batch (`Record`s by default)."""
 REVOKE_WAIT_S = 3.0
@@ -56,22 +57,39 @@ FAILED_PAUSE_S = (1.0, 30.0)
 """The pause before a failed batch is read again: doubling from the first to the second."""
 
 
-def batch_of(fetched: dict[TopicPartition, list[Any]]) -> tuple[list[Record], dict[TopicPartition, int]]:
-    """The records of one `getmany` in partition order, and per partition its first offset."""
-    records: list[Record] = []
+def record_of(tp: TopicPartition, message: Any) -> Record:
+    return (tp.topic, tp.partition, message.offset, message.value or b"")
+
+
+def place_of(record: Record) -> tuple[str, int, int]:
+    return record[0], record[1], record[2]
+
+
+def batch_of(
+    fetched: dict[TopicPartition, list[Any]],
+    make: Callable[[TopicPartition, Any], R],
+) -> tuple[list[R], dict[TopicPartition, int]]:
+    """The records of one `getmany` in partition order (each made by `make`: `record_of` unless
+    a consumer hands over more of it), and per partition its first offset."""
+    records: list[R] = []
     first: dict[TopicPartition, int] = {}
     for tp, messages in fetched.items():
         if not messages:
             continue
         first[tp] = messages[0].offset
-        records.extend((tp.topic, tp.partition, m.offset, m.value or b"") for m in messages)
+        records.extend(make(tp, m) for m in messages)
     return records, first
 
 
-def ends_of(records: Iterable[Record]) -> dict[TopicPartition, int]:
-    """What to commit once `records` are handled: per partition, one past its last offset."""
+def ends_of(
+    records: Iterable[R],
+    place: Callable[[R], tuple[str, int, int]],
+) -> dict[TopicPartition, int]:
+    """What to commit once `records` are handled: per partition, one past its last offset
+    (`place` reads a record's topic, partition and offset)."""
     ends: dict[TopicPartition, int] = {}
-    for topic, partition, offset, _ in records:
+    for record in records:
+        topic, partition, offset = place(record)
         tp = TopicPartition(topic, partition)
         ends[tp] = max(ends.get(tp, 0), offset + 1)
     return ends
@@ -271,11 +289,11 @@ class BatchConsumer(Service):
     ) -> tuple[list[Any], dict[TopicPartition, int]]:
         """What `handle` is given of one batch's fetched records, and each partition's first
         offset (`batch_of`'s `Record`s; a subclass may hand over more of each record)."""
-        return batch_of(fetched)
+        return batch_of(fetched, record_of)
 
     def ends(self, records: list[Any]) -> dict[TopicPartition, int]:
         """What to commit once `records` (of `records_of`) are handled."""
-        return ends_of(records)
+        return ends_of(records, place_of)
 
     async def _handle_and_commit(self, consumer: AIOKafkaConsumer, records: list[Any]) -> None:
         await self.handle(records)

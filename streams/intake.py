@@ -26,7 +26,7 @@ from aiokafka import TopicPartition
 
 from config.report_partitions import ReportPartitions
 from dispatch.intake.decode import Inbound
-from streams.batch_consumer import BatchConsumer
+from streams.batch_consumer import BatchConsumer, batch_of, ends_of
 from streams.lanes import LaneAssignor
 from streams.runtime import IntakeRuntime, SystemicFailure
 
@@ -38,28 +38,15 @@ SESSION_TIMEOUT_MS = 20_000
 faust's 60 s): heartbeats come from the client's own task, so a long batch never counts."""
 
 
-def inbound_of(fetched: dict[TopicPartition, list[Any]]) -> tuple[list[Inbound], dict[TopicPartition, int]]:
-    """One batch's records as the intake takes them, partition by partition, and each partition's
-    first offset."""
-    records: list[Inbound] = []
-    first: dict[TopicPartition, int] = {}
-    for tp, messages in fetched.items():
-        if not messages:
-            continue
-        first[tp] = messages[0].offset
-        records.extend(
-            Inbound(tp.topic, tp.partition, m.offset, m.key, m.value or b"", m.timestamp) for m in messages
-        )
-    return records, first
+def inbound(tp: TopicPartition, message: Any) -> Inbound:
+    """A fetched record as the intake takes it (with its key and timestamp, in milliseconds)."""
+    return Inbound(
+        tp.topic, tp.partition, message.offset, message.key, message.value or b"", message.timestamp
+    )
 
 
-def ends_of_inbound(records: list[Inbound]) -> dict[TopicPartition, int]:
-    """Per partition, one past the last offset of `records`."""
-    ends: dict[TopicPartition, int] = {}
-    for r in records:
-        tp = TopicPartition(r.topic, r.partition)
-        ends[tp] = max(ends.get(tp, 0), r.offset + 1)
-    return ends
+def inbound_place(record: Inbound) -> tuple[str, int, int]:
+    return record.topic, record.partition, record.offset
 
 
 class IntakeLane(BatchConsumer):
@@ -99,10 +86,10 @@ class IntakeLane(BatchConsumer):
     def records_of(
         self, fetched: dict[TopicPartition, list[Any]]
     ) -> tuple[list[Any], dict[TopicPartition, int]]:
-        return inbound_of(fetched)
+        return batch_of(fetched, inbound)
 
     def ends(self, records: list[Any]) -> dict[TopicPartition, int]:
-        return ends_of_inbound(records)
+        return ends_of(records, inbound_place)
 
     async def _handle(self, records: list[Inbound]) -> object:
         try:

@@ -11,7 +11,7 @@ import pytest
 from streams.agents import batches
 from streams.agents.batches import Record, until_handled
 from streams.agents.notices import makes_no_notice
-from streams.batch_consumer import ends_of
+from streams.batch_consumer import ends_of, place_of
 
 
 def test_a_batch_is_handed_again_after_the_database_was_away(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -128,5 +128,5 @@ def test_only_a_readable_action_that_makes_no_notice_is_skipped_unread(value: by
 
 def test_a_batch_commits_one_past_the_last_offset_of_each_partition() -> None:
     records: list[Record] = [("t", 0, 7, b""), ("t", 0, 8, b""), ("t", 1, 3, b""), ("u", 0, 0, b"")]
-    ends = {(tp.topic, tp.partition): end for tp, end in ends_of(records).items()}
+    ends = {(tp.topic, tp.partition): end for tp, end in ends_of(records, place_of).items()}
     assert ends == {("t", 0): 9, ("t", 1): 4, ("u", 0): 1}
