@@ -60,10 +60,12 @@ from bench.harness import (
 from bench.profile import record as record_profile
 from bench.profile import report as profile_report
 from bench.sla_recovery import _located, _write_cases
+from config.report_partitions import load_report_partitions
 from config.settings import Settings
 from deploy.topics import admin_client
 from dispatch.intake.rules import incident_id_for
 from streams.lag import total_lag
+from streams.lanes import lanes_of
 from streams.worker import INTAKE_APP_ID, report_topics
 
 TARGET_SUSTAINED = 5000
@@ -313,10 +315,12 @@ def wait_ready(
     *,
     done: Callable[[], int],
     group: str | None,
+    members_per_process: int = 1,
     timeout_s: float = 300,
 ) -> float:
     """Seconds from now until the consumers are at work on every partition: the group stable
-    with one member per process (when `group` is given), then a probe record sent to each
+    with `members_per_process` members per process (when `group` is given; a worker's intake is a
+    member per lane), then a probe record sent to each
     partition and every one processed (`done` counts them). The latency clock starts after."""
     began = time.monotonic()
     deadline = began + timeout_s
@@ -328,7 +332,10 @@ def wait_ready(
             raise RuntimeError(f"not ready after {timeout_s:.0f}s: {what}")
         time.sleep(0.1)
 
-    while group is not None and group_members(settings, group) != ("Stable", len(procs)):
+    while group is not None and group_members(settings, group) != (
+        "Stable",
+        members_per_process * len(procs),
+    ):
         waiting("the consumer group")
     send_to_partitions(settings, probe)
     while done() < len(probe):
@@ -408,7 +415,12 @@ def latency(
     try:
         ids = [r.report_id for r, _ in probe]
         startup = wait_ready(
-            settings, start, probe, done=lambda: _committed(engine, ids), group=settings.topic(INTAKE_APP_ID)
+            settings,
+            start,
+            probe,
+            done=lambda: _committed(engine, ids),
+            group=settings.topic(INTAKE_APP_ID),
+            members_per_process=len(lanes_of(load_report_partitions())),
         )
         before, load0 = _histograms(ports), os.getloadavg()[0]
         spy: threading.Thread | None = None
