@@ -117,6 +117,7 @@ class BatchConsumer(Service):
         assignor: AbstractPartitionAssignor | None = None,
         client_id: str | None = None,
         session_timeout_ms: int = 10_000,
+        first_wait_ms: int | None = None,
     ) -> None:
         super().__init__()
         self.bootstrap_servers = bootstrap_servers
@@ -126,6 +127,9 @@ class BatchConsumer(Service):
         """Who gets which partition when this consumer leads the group (default: round robin)."""
         self.client_id = client_id or group
         self.session_timeout_ms = session_timeout_ms
+        self.first_wait_ms = int(within_s * 1000) if first_wait_ms is None else first_wait_ms
+        """How long a poll waits for a batch's first record (default `within_s`; the fetcher wakes
+        it sooner): an idle consumer's loop turns once per this."""
         self.handle = handle
         self.drop = drop
         self.max_records = max_records
@@ -271,12 +275,14 @@ class BatchConsumer(Service):
         a batch per window, not a batch and a commit per fetch response)."""
         loop = asyncio.get_running_loop()
         fetched: dict[TopicPartition, list[Any]] = await consumer.getmany(
-            timeout_ms=int(self.within_s * 1000), max_records=self.max_records
+            timeout_ms=self.first_wait_ms, max_records=self.max_records
         )
         count = sum(len(m) for m in fetched.values())
         deadline = loop.time() + self.within_s
         while count and count < self.max_records and (left := deadline - loop.time()) > 0:
-            more = await consumer.getmany(timeout_ms=int(left * 1000), max_records=self.max_records - count)
+            more = await consumer.getmany(
+                timeout_ms=max(1, int(left * 1000)), max_records=self.max_records - count
+            )
             if not more:
                 break
             for tp, messages in more.items():

@@ -17,7 +17,6 @@ Why not faust: the quiet district's records waited in the one faust consumer's f
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from typing import Any
@@ -81,6 +80,7 @@ class IntakeLane(BatchConsumer):
             assignor=LaneAssignor(lane, shares),
             client_id=f"{group}-{lane or 'default'}",
             session_timeout_ms=SESSION_TIMEOUT_MS,
+            first_wait_ms=WAIT_MS,
         )
 
     def records_of(
@@ -101,23 +101,3 @@ class IntakeLane(BatchConsumer):
             log.critical("intake lane %r: %s; the worker stops", self.lane, kind, exc_info=True)
             logging.shutdown()
             os._exit(3)
-
-    async def _gather(self, consumer: Any) -> dict[TopicPartition, list[Any]]:
-        """Up to `max_records`: what is fetched already at once, else from the first record that
-        arrives `within_s` for more (a burst one batch, not many)."""
-        loop = asyncio.get_running_loop()
-        fetched: dict[TopicPartition, list[Any]] = await consumer.getmany(
-            timeout_ms=WAIT_MS, max_records=self.max_records
-        )
-        count = sum(len(m) for m in fetched.values())
-        deadline = loop.time() + self.within_s
-        while count and count < self.max_records and (left := deadline - loop.time()) > 0:
-            more = await consumer.getmany(
-                timeout_ms=max(1, int(left * 1000)), max_records=self.max_records - count
-            )
-            if not more:
-                break
-            for tp, messages in more.items():
-                fetched.setdefault(tp, []).extend(messages)
-                count += len(messages)
-        return fetched
