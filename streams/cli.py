@@ -11,6 +11,7 @@ from prometheus_client import start_http_server
 
 from config.console import say
 from config.settings import Settings
+from streams.memory import tune_allocator
 from streams.rebuild import RebuildRefused, run_rebuild
 from streams.runtime import tune_collector
 from streams.worker import build_worker
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 def _worker(settings: Settings, args: argparse.Namespace) -> NoReturn:
     tune_collector()
+    tune_allocator()
     app = build_worker(settings)
     port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
     if port:

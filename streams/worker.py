@@ -32,6 +32,7 @@ from streams.app import create_app
 from streams.intake import IntakeLane
 from streams.lag import group_lag
 from streams.lanes import lanes_of
+from streams.memory import RELEASE_EVERY_S, can_release, release_freed
 from streams.metrics import PipelineMetrics
 from streams.outputs import Outputs
 from streams.runtime import IntakeRuntime
@@ -85,6 +86,16 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
             log.info("intake: consumer lag not measured this time (%s)", exc)
             return
         metrics.record_lag(lags)
+
+    if can_release():
+
+        @app.timer(RELEASE_EVERY_S)  # type: ignore[untyped-decorator]
+        async def release() -> None:
+            # what the batches and the SLA passes freed goes back to the system (streams/memory.py)
+            release_freed()
+
+    else:
+        log.info("worker: this C library has no malloc_trim; freed memory stays with the process")
 
     app.yiwang_runtime = runtime  # type: ignore[attr-defined]  # for tests and shutdown
     app.yiwang_notices = install_notices(app, settings, outputs)  # type: ignore[attr-defined]
