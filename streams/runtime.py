@@ -257,11 +257,15 @@ class IntakeRuntime:
         if conn is not None:
             await conn.close()
 
-    async def handle(self, records: Sequence[Inbound], *, lane: Hashable = None) -> BatchResult:
+    async def handle(
+        self, records: Sequence[Inbound], *, lane: Hashable = None, deliver: bool = True
+    ) -> BatchResult:
         """Process one batch, whatever it holds; returns once every record is accounted for.
 
         `lane`: whose connection the batch runs on (each lane one batch at a time; other lanes'
         batches run meanwhile on theirs). `ISOLATED_FAILURES_LIMIT` counts over every lane.
+        `deliver=False`: returns once the outputs are sent, `BatchResult.delivered` completing on
+        the broker's acknowledgements (`IntakeService.process`).
 
         Database unavailable: reconnect and retry the same batch, with a growing pause.
         Anything else going wrong (a record PostgreSQL refuses, a bug met on one record):
@@ -274,7 +278,7 @@ class IntakeRuntime:
                     await self._starting()
         assert self.service is not None
         try:
-            result = await self._retrying(records, lane)
+            result = await self._retrying(records, lane, deliver)
         except Exception as exc:
             if len(records) == 1:
                 self.isolated_failures += 1
@@ -297,8 +301,8 @@ class IntakeRuntime:
                 type(exc).__name__,
             )
             mid = len(records) // 2
-            first = await self.handle(records[:mid], lane=lane)
-            second = await self.handle(records[mid:], lane=lane)
+            first = await self.handle(records[:mid], lane=lane, deliver=deliver)
+            second = await self.handle(records[mid:], lane=lane, deliver=deliver)
             return first.plus(second)
         self.isolated_failures = 0
         return result
@@ -308,7 +312,9 @@ class IntakeRuntime:
         on its first batch can be restarted by faust past records it never processed."""
         await self._database_awaited("at start", self.start)
 
-    async def _retrying(self, records: Sequence[Inbound], lane: Hashable = None) -> BatchResult:
+    async def _retrying(
+        self, records: Sequence[Inbound], lane: Hashable = None, deliver: bool = True
+    ) -> BatchResult:
         service = self.service
         assert service is not None
 
@@ -316,7 +322,7 @@ class IntakeRuntime:
             conn = self.lanes.get(lane)
             if conn is None or conn.closed:
                 conn = self.lanes[lane] = await connect(self.settings)
-            return await service.process(records, conn)
+            return await service.process(records, conn, deliver=deliver)
 
         async def drop(exc: Exception) -> str:
             await self.drop_lane(lane)
