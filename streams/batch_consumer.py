@@ -317,22 +317,19 @@ class BatchConsumer(Service):
         await asyncio.sleep(pause)
         return min(pause * 2, FAILED_PAUSE_S[1])
 
-    def batch_limit(self) -> int:
-        """How many records the next batch may hold (`max_records`; a subclass may hold it lower
-        for a while)."""
-        return self.max_records
-
     async def _gather(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, list[Any]]:
-        """Up to `batch_limit()`, fetched within `within_s` of the first (what faust's `take`
-        does: a batch per window, not a batch and a commit per fetch response)."""
+        """Up to `max_records`, fetched within `within_s` of the first (what faust's `take` does:
+        a batch per window, not a batch and a commit per fetch response)."""
         loop = asyncio.get_running_loop()
         fetched: dict[TopicPartition, list[Any]] = await consumer.getmany(
-            timeout_ms=self.first_wait_ms, max_records=self.batch_limit()
+            timeout_ms=self.first_wait_ms, max_records=self.max_records
         )
         count = sum(len(m) for m in fetched.values())
         deadline = loop.time() + self.within_s
-        while count and count < (limit := self.batch_limit()) and (left := deadline - loop.time()) > 0:
-            more = await consumer.getmany(timeout_ms=max(1, int(left * 1000)), max_records=limit - count)
+        while count and count < self.max_records and (left := deadline - loop.time()) > 0:
+            more = await consumer.getmany(
+                timeout_ms=max(1, int(left * 1000)), max_records=self.max_records - count
+            )
             if not more:
                 break
             for tp, messages in more.items():

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
-from collections.abc import Callable
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -34,46 +32,11 @@ from streams.lanes import LaneAssignor
 from streams.runtime import IntakeRuntime, SystemicFailure
 
 log = logging.getLogger(__name__)
-FAIR_RECORDS = 100
-"""A lane's batch limit while another lane of the worker is at work (`BusyLanes`)."""
-SHARED_FOR_S = 1.0
-"""A lane that handled a batch this recently counts as at work."""
 WAIT_MS = 1000
 """How long one poll of an idle lane waits for a first record (the fetcher wakes it sooner)."""
 SESSION_TIMEOUT_MS = 20_000
 """A worker that dies (kill -9, a lost host) is noticed after 20 s (the client's default 10 s,
 faust's 60 s): heartbeats come from the client's own task, so a long batch never counts."""
-
-
-class BusyLanes:
-    """When each lane of a worker last handled a batch, and so how large a lane's next batch may be.
-
-    The lanes share the worker's one event loop: a quiet lane's batch waited behind each CPU
-    stretch (decode, locate, decide, building the rows and documents) of a bursting lane's batch
-    of up to 1,000 records (issue 22). While another lane is at work a lane's batches are held to
-    `FAIR_RECORDS`, so those stretches stay short; a lane at work alone (a backlog in one
-    district, a single-district deployment) takes full batches.
-
-    >>> clock = iter([0.0, 0.0, 0.5, 0.5, 2.0]).__next__
-    >>> busy = BusyLanes(clock)
-    >>> busy.at_work("500107")
-    >>> busy.limit("500106", 1000), busy.limit("500107", 1000)
-    (100, 1000)
-    >>> busy.limit("500106", 1000)  # 500107 idle for 2 s
-    1000
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self.last: dict[str, float] = {}
-
-    def at_work(self, lane: str) -> None:
-        self.last[lane] = self.clock()
-
-    def limit(self, lane: str, full: int) -> int:
-        now = self.clock()
-        shared = any(now - at < SHARED_FOR_S for other, at in self.last.items() if other != lane)
-        return min(full, FAIR_RECORDS) if shared else full
 
 
 def inbound(tp: TopicPartition, message: Any) -> Inbound:
@@ -101,12 +64,9 @@ class IntakeLane(BatchConsumer):
         group: str,
         max_records: int,
         linger_s: float,
-        busy: BusyLanes | None = None,
     ) -> None:
         self.runtime = runtime
         self.lane = lane
-        self.busy = busy or BusyLanes()
-        """Shared by the worker's lanes: a lane's batches held small while another is at work."""
 
         async def drop() -> None:
             await runtime.drop_lane(lane)
@@ -133,11 +93,7 @@ class IntakeLane(BatchConsumer):
     def ends(self, records: list[Any]) -> dict[TopicPartition, int]:
         return ends_of(records, inbound_place)
 
-    def batch_limit(self) -> int:
-        return self.busy.limit(self.lane, self.max_records)
-
     async def _handle(self, records: list[Inbound]) -> object:
-        self.busy.at_work(self.lane)
         try:
             result = await self.runtime.handle(records, lane=self.lane, deliver=False)
             # the batch's outputs still on their way to the broker: the lane handles its next

@@ -29,7 +29,7 @@ from streams.agents.notices import install as install_notices
 from streams.agents.regrid import install as install_regrid
 from streams.agents.surge import install as install_surge
 from streams.app import create_app
-from streams.intake import BusyLanes, IntakeLane
+from streams.intake import IntakeLane
 from streams.lag import group_lag
 from streams.lanes import lanes_of
 from streams.metrics import PipelineMetrics
@@ -103,7 +103,6 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
     # the intake's group, started after the warm-up: partitions are never assigned to a worker
     # that cannot take their records yet
     shares = load_report_partitions()
-    busy = BusyLanes()
     app.yiwang_lanes = [  # type: ignore[attr-defined]
         IntakeLane(
             runtime=runtime,
@@ -114,7 +113,6 @@ def build_worker(settings: Settings, *, registry: CollectorRegistry = REGISTRY) 
             group=settings.topic(INTAKE_APP_ID),
             max_records=BATCH_MAX,
             linger_s=BATCH_LINGER_S,
-            busy=busy,
         )
         for lane in lanes_of(shares)
     ]

@@ -142,7 +142,13 @@ class IntakeService:
         now = self.clock()
         result = BatchResult(records=len(records))
         stage = self.metrics.stage_seconds
-        reports, origins, letters, located = await self._located(records, now)
+        t0 = time.perf_counter()
+        reports, origins, letters = self._decode(records, now)
+        stage.labels("decode").observe(time.perf_counter() - t0)
+
+        t1 = time.perf_counter()
+        located = self.locator.locate([r.report for r in reports], now)
+        stage.labels("locate").observe(time.perf_counter() - t1)
         async with conn.transaction():
             # phase 1, one round trip: locks, what was seen before, merge candidates, open work
             t2 = time.perf_counter()
@@ -169,7 +175,6 @@ class IntakeService:
             letters += poisoned
             stamp_reports(out.reports, self.settings.search_key)
             stage.labels("decide").observe(time.perf_counter() - t3)
-            await asyncio.sleep(0)  # between CPU stretches the other lanes' batches go on
             # phase 2: big tables staged by COPY (a round trip each), then one round trip for
             # every upsert of the batch
             t4 = time.perf_counter()
@@ -205,27 +210,6 @@ class IntakeService:
         result.dead_letters, result.replayed = len(letters), len(reports) - len(fresh)
         self._count(result, out, committed)
         return result
-
-    async def _located(
-        self, records: Sequence[Inbound], now: datetime
-    ) -> tuple[
-        list[Decoded],
-        dict[str, tuple[tuple[str, int, int], datetime | None]],
-        list[DeadLetter],
-        list[LocatedReport],
-    ]:
-        """Decoded and located; after each stretch of CPU the loop turns once, so the worker's
-        other lanes' batches go on in between (streams/intake.py `BusyLanes`)."""
-        stage = self.metrics.stage_seconds
-        t0 = time.perf_counter()
-        reports, origins, letters = self._decode(records, now)
-        stage.labels("decode").observe(time.perf_counter() - t0)
-        await asyncio.sleep(0)
-        t1 = time.perf_counter()
-        located = self.locator.locate([r.report for r in reports], now)
-        stage.labels("locate").observe(time.perf_counter() - t1)
-        await asyncio.sleep(0)
-        return reports, origins, letters, located
 
     async def dead_letter(self, record: Inbound, exc: Exception) -> None:
         """Keep a record the pipeline could not process (after isolating it), with the reason."""
@@ -291,7 +275,6 @@ class IntakeService:
             *(task_message(row) for row in tasks),
             *(event_message(row) for row in events),
         ]
-        await asyncio.sleep(0)  # the documents built: the other lanes' batches go on first
         topics = self.topics
         out_messages: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]] = [
             (topics[m.topic], m.key, m.value, HEADERS) for m in documents

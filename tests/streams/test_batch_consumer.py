@@ -1,8 +1,6 @@
 """streams/batch_consumer.py on the real broker: a batch is committed only after it was handled; a
 batch that failed is read again; a rebalance waits a bounded time for a batch that hangs, drops
-it uncommitted, and its records are handled after all (at-least-once); a batch still finishing
-(`Finishing`: its outputs' acknowledgements awaited) holds its offsets and every later batch's,
-and a failed finish reads them all again."""
+it uncommitted, and its records are handled after all (at-least-once)."""
 
 from __future__ import annotations
 
@@ -18,7 +16,7 @@ from kafka.structs import OffsetAndMetadata
 from config.settings import Settings
 from deploy.topics import admin_client
 from streams import batch_consumer
-from streams.batch_consumer import BatchConsumer, Finishing, Record
+from streams.batch_consumer import BatchConsumer, Record
 from streams.lag import total_lag
 
 pytestmark = [pytest.mark.anyio, pytest.mark.kafka]
@@ -46,12 +44,10 @@ def topic(kafka: Settings) -> Iterator[str]:
     admin.close()
 
 
-Handle = Callable[[list[Record]], Awaitable[object]]
+Handle = Callable[[list[Record]], Awaitable[None]]
 
 
-def reader(
-    kafka: Settings, topic: str, group: str, handle: Handle, drops: list[str], *, max_records: int = 100
-) -> BatchConsumer:
+def reader(kafka: Settings, topic: str, group: str, handle: Handle, drops: list[str]) -> BatchConsumer:
     async def drop() -> None:
         drops.append(group)
 
@@ -61,7 +57,7 @@ def reader(
         group=group,
         handle=handle,
         drop=drop,
-        max_records=max_records,
+        max_records=100,
         within_s=0.1,
         revoke_wait_s=0.5,
     )
@@ -170,72 +166,3 @@ async def test_a_new_group_goes_on_where_its_predecessor_left_each_partition(
     offsets = {(partition, offset) for batch in handled for _, partition, offset, _ in batch}
     # record i went to partition i % 2 at offset i // 2
     assert offsets == {(i % 2, i // 2) for i in range(RECORDS) if i // 2 >= left_at[i % 2]}
-
-
-def acknowledged() -> asyncio.Future[None]:
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    done.set_result(None)
-    return done
-
-
-async def lag_of(kafka: Settings, group: str, topic: str) -> int:
-    return int(await asyncio.to_thread(total_lag, kafka.bootstrap_servers, group, [topic]))
-
-
-async def test_a_finishing_batch_holds_its_offsets_and_the_next_ones_while_the_next_is_handled(
-    kafka: Settings, topic: str
-) -> None:
-    """The first batch's effects stay under way: the second batch is handled meanwhile (the
-    overlap), but no offset is committed, and no third batch is taken (one finishing at a time);
-    once the first completes, everything is committed."""
-    group = kafka.topic(f"batch-consumer-{uuid.uuid4().hex[:8]}")
-    handled: list[list[Record]] = []
-    acked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    second = asyncio.Event()
-
-    async def handle(records: list[Record]) -> object:
-        handled.append(records)
-        if len(handled) == 2:
-            second.set()
-        return Finishing(acked if len(handled) == 1 else acknowledged())
-
-    one = reader(kafka, topic, group, handle, [], max_records=10)
-    await one.start()
-    try:
-        await asyncio.wait_for(second.wait(), 60)
-        await asyncio.sleep(0.5)  # a third batch would have been taken by now (10 ms batches)
-        assert len(handled) == 2
-        assert await lag_of(kafka, group, topic) == RECORDS  # nothing committed yet
-        acked.set_result(None)
-        assert await caught_up(kafka, group, topic)
-    finally:
-        await one.stop()
-    assert values(handled) == set(range(RECORDS))
-    assert sum(len(b) for b in handled) == RECORDS  # each record once: nothing read again
-
-
-async def test_a_batch_whose_effects_fail_is_read_again_with_the_one_after_it(
-    kafka: Settings, topic: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(batch_consumer, "FAILED_PAUSE_S", (0.05, 0.1))
-    group = kafka.topic(f"batch-consumer-{uuid.uuid4().hex[:8]}")
-    handled: list[list[Record]] = []
-    acked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    async def handle(records: list[Record]) -> object:
-        handled.append(records)
-        if len(handled) == 1:
-            return Finishing(acked)
-        if len(handled) == 2:  # the second handled while the first's acknowledgements are awaited
-            acked.set_exception(ConnectionError("the broker never acknowledged"))
-        return Finishing(acknowledged())
-
-    one = reader(kafka, topic, group, handle, [], max_records=10)
-    await one.start()
-    try:
-        assert await caught_up(kafka, group, topic)
-    finally:
-        await one.stop()
-    assert values(handled) == set(range(RECORDS))
-    again = [place for batch in handled[2:] for place in batch]
-    assert set(handled[0]) <= set(again) and set(handled[1]) <= set(again)  # both read again
