@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import orjson
 from psycopg import AsyncConnection
@@ -27,7 +27,7 @@ from psycopg import AsyncConnection
 from config.settings import Settings
 from dispatch import store
 from dispatch.cases.case_rules import CaseRulesLoader
-from dispatch.cases.documents import HEADERS, Message, event_message, incident_message, task_message
+from dispatch.cases.documents import HEADERS, event_message, incident_message, task_message
 from dispatch.cases.queries import open_work
 from dispatch.cases.urgency import raise_merged
 from dispatch.cases.work import Changes
@@ -58,42 +58,6 @@ COPY_FROM = 500
 fewer join the batch's one pipelined round trip of upserts. `bench.persistence --batch 40/100/300`
 measured the unnest path ahead of COPY for incidents and events at those sizes (1.2-1.9 ×), so
 COPY pays only for a backlog's full batches."""
-
-
-BESIDE_LOOP_FROM = 200
-"""A batch of this many records (or more) is decoded, located, decided and turned into documents
-in a worker thread (`beside_loop`), the rest of it (PostgreSQL, Kafka) on the event loop.
-
-Why (issue 22): the intake's lanes share the worker's one event loop, and a bursting lane's
-batches of up to 1,000 records held it for tens to hundreds of milliseconds per stretch of CPU,
-a quiet lane's batch waiting behind each. In a thread the loop gets the interpreter back every
-5 ms (`sys.getswitchinterval()`), so the quiet lane's batch goes on beside it. Smaller batches
-(every batch at a steady rate) stay on the loop: their stretches are short, and a thread's hop
-would cost more than it gives. What runs in the thread reads the loaded service (index,
-gazetteer, directory, rules) and writes only its own batch's values."""
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-async def beside_loop(size: int, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """`work(*args, **kwargs)`: in a worker thread for a batch of `BESIDE_LOOP_FROM` or more."""
-    if size >= BESIDE_LOOP_FROM:
-        return await asyncio.to_thread(work, *args, **kwargs)
-    return work(*args, **kwargs)
-
-
-def _documents(
-    reports: list[Row], incidents: list[Row], tasks: list[Row], events: list[Row]
-) -> list[Message]:
-    """The documents of a batch's incidents (each with the reports it absorbed), tasks, events."""
-    by_incident: dict[str, list[Row]] = defaultdict(list)
-    for row in reports:
-        by_incident[row["incident_id"]].append(row)
-    return [
-        *(incident_message(row, by_incident.get(str(row["incident_id"]), ())) for row in incidents),
-        *(task_message(row) for row in tasks),
-        *(event_message(row) for row in events),
-    ]
 
 
 @dataclass
@@ -178,7 +142,13 @@ class IntakeService:
         now = self.clock()
         result = BatchResult(records=len(records))
         stage = self.metrics.stage_seconds
-        reports, origins, letters, located = await beside_loop(len(records), self._located, records, now)
+        t0 = time.perf_counter()
+        reports, origins, letters = self._decode(records, now)
+        stage.labels("decode").observe(time.perf_counter() - t0)
+
+        t1 = time.perf_counter()
+        located = self.locator.locate([r.report for r in reports], now)
+        stage.labels("locate").observe(time.perf_counter() - t1)
         async with conn.transaction():
             # phase 1, one round trip: locks, what was seen before, merge candidates, open work
             t2 = time.perf_counter()
@@ -193,9 +163,7 @@ class IntakeService:
             stage.labels("read").observe(time.perf_counter() - t2)
             t3 = time.perf_counter()
             fresh = [i for i, r in enumerate(reports) if str(r.report.report_id) not in known]
-            out, poisoned = await beside_loop(
-                len(fresh),
-                self._decided,
+            out, poisoned = self._decide(
                 [reports[i] for i in fresh],
                 [located[i] for i in fresh],
                 [near[i] for i in fresh],
@@ -205,6 +173,7 @@ class IntakeService:
                 surge=surge,
             )
             letters += poisoned
+            stamp_reports(out.reports, self.settings.search_key)
             stage.labels("decide").observe(time.perf_counter() - t3)
             # phase 2: big tables staged by COPY (a round trip each), then one round trip for
             # every upsert of the batch
@@ -241,42 +210,6 @@ class IntakeService:
         result.dead_letters, result.replayed = len(letters), len(reports) - len(fresh)
         self._count(result, out, committed)
         return result
-
-    def _located(
-        self, records: Sequence[Inbound], now: datetime
-    ) -> tuple[
-        list[Decoded],
-        dict[str, tuple[tuple[str, int, int], datetime | None]],
-        list[DeadLetter],
-        list[LocatedReport],
-    ]:
-        """Decoded (`_decode`) and located."""
-        stage = self.metrics.stage_seconds
-        t0 = time.perf_counter()
-        reports, origins, letters = self._decode(records, now)
-        stage.labels("decode").observe(time.perf_counter() - t0)
-        t1 = time.perf_counter()
-        located = self.locator.locate([r.report for r in reports], now)
-        stage.labels("locate").observe(time.perf_counter() - t1)
-        return reports, origins, letters, located
-
-    def _decided(
-        self,
-        reports: list[Decoded],
-        located: list[LocatedReport],
-        near: list[list[OpenIncident]],
-        *,
-        loads: dict[str, int],
-        origins: dict[str, tuple[tuple[str, int, int], datetime | None]],
-        now: datetime,
-        surge: SurgeOverlay,
-    ) -> tuple[_Outputs, list[DeadLetter]]:
-        """`_decide`, with the reports' search keys stamped."""
-        out, poisoned = self._decide(
-            reports, located, near, loads=loads, origins=origins, now=now, surge=surge
-        )
-        stamp_reports(out.reports, self.settings.search_key)
-        return out, poisoned
 
     async def dead_letter(self, record: Inbound, exc: Exception) -> None:
         """Keep a record the pipeline could not process (after isolating it), with the reason."""
@@ -331,12 +264,17 @@ class IntakeService:
         """Everything the batch committed, sent on its topics: how many records, and what
         completes once the broker acknowledged them all (the input is never acknowledged ahead
         of it)."""
+        by_incident: dict[str, list[Row]] = defaultdict(list)
+        for row in out.reports:
+            by_incident[row["incident_id"]].append(row)
         incidents = [*out.incidents, *merged_rows, *(c.incident for c in raised), *replay[0]]
         tasks = [*out.tasks, *(t for c in raised for t in c.tasks), *replay[1]]
         events = [*out.events, *(e for c in raised for e in c.events), *replay[2]]
-        documents = await beside_loop(
-            len(incidents) + len(tasks), _documents, out.reports, incidents, tasks, events
-        )
+        documents = [
+            *(incident_message(row, by_incident.get(str(row["incident_id"]), ())) for row in incidents),
+            *(task_message(row) for row in tasks),
+            *(event_message(row) for row in events),
+        ]
         topics = self.topics
         out_messages: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]] = [
             (topics[m.topic], m.key, m.value, HEADERS) for m in documents
