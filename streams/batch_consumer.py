@@ -23,14 +23,6 @@ runtime closes what the cancelled attempt left half-used) and its offsets stay u
 partitions' next owner reads it again. The handlers' writes are idempotent, so a batch read twice
 changes nothing.
 
-A `handle` that returns `Finishing` (its last effects still under way: the intake's published
-outputs waiting for the broker's acknowledgements) has its batch committed only once those
-completed and the batch before it is committed; meanwhile the next batch is read and handled
-(its database work overlapping the acknowledgements), at most one batch finishing at a time. A
-batch whose effects fail after `handle` returned is not committed, nor is any batch after it:
-the consumer seeks back to the earliest one's first offsets and reads them again after a
-growing pause, as for a failed batch; a rebalance or a stop waits for it as for the batch in hand.
-
 Where a group that never committed starts: where `continues_from` left each partition, when that
 group committed there (the worker's faust group, which read these topics through faust agents
 before they had consumers of their own: an upgrade goes on where the old release stopped instead
@@ -43,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -64,25 +55,6 @@ REVOKE_WAIT_S = 3.0
 """How long a rebalance (or a stop) waits for the batch in hand before dropping it uncommitted."""
 FAILED_PAUSE_S = (1.0, 30.0)
 """The pause before a failed batch is read again: doubling from the first to the second."""
-
-
-@dataclass(frozen=True, slots=True)
-class Finishing:
-    """What `handle` returns when its batch's last effects are still under way (`done` completes
-    with them, e.g. the broker's acknowledgements of what the batch published): the consumer
-    handles its next batch meanwhile and commits this one's offsets once `done` has completed,
-    after every earlier batch's."""
-
-    done: Awaitable[object]
-
-
-class NotFinished(Exception):
-    """A batch not committed because its effects (or an earlier batch's) failed after `handle`
-    returned: `first` holds each partition's first offset of the earliest such batch."""
-
-    def __init__(self, first: dict[TopicPartition, int]) -> None:
-        super().__init__(f"{len(first)} partition(s) to read again")
-        self.first = first
 
 
 def record_of(tp: TopicPartition, message: Any) -> Record:
@@ -168,9 +140,6 @@ class BatchConsumer(Service):
         self.consumer: AIOKafkaConsumer | None = None
         self.in_hand: asyncio.Task[None] | None = None
         """The batch being handled and committed; None between batches."""
-        self.finishing: asyncio.Task[None] | None = None
-        """The last batch `handle` returned `Finishing` for, waiting for its effects and then its
-        offsets committed (after the batch before it: each waits for its predecessor)."""
         self.committed_batches = 0
         self._reading: asyncio.Future[None] | None = None
 
@@ -187,22 +156,20 @@ class BatchConsumer(Service):
             self.consumer = None
 
     async def let_go(self, why: str) -> None:
-        """Give the batch in hand and the one finishing `revoke_wait_s` to finish; beyond, cancel
-        them uncommitted."""
-        tasks = {t for t in (self.in_hand, self.finishing) if t is not None and not t.done()}
-        if not tasks:
+        """Give the batch in hand `revoke_wait_s` to finish; beyond, cancel it uncommitted."""
+        task = self.in_hand
+        if task is None or task.done():
             return
-        _, pending = await asyncio.wait(tasks, timeout=self.revoke_wait_s)
-        if pending:
+        done, _ = await asyncio.wait({task}, timeout=self.revoke_wait_s)
+        if not done:
             log.warning(
                 "%s: batch in hand not done after %.0fs (%s): dropped uncommitted, read again later",
                 self.group,
                 self.revoke_wait_s,
                 why,
             )
-            for task in pending:
-                task.cancel()
-            await asyncio.wait(pending)
+            task.cancel()
+            await asyncio.wait({task})
 
     async def continue_where_predecessor_left(self, assigned: set[TopicPartition]) -> None:
         """Seek each assigned partition this group never committed to `continues_from`'s offset.
@@ -273,17 +240,10 @@ class BatchConsumer(Service):
         self.consumer = consumer = await self._connect()
         pause = FAILED_PAUSE_S[0]
         while True:
-            finished = self.finishing
-            if finished is not None and finished.done():
-                self.finishing = None
-                if not finished.cancelled() and (late := finished.exception()) is not None:
-                    first = late.first if isinstance(late, NotFinished) else {}
-                    pause = await self._read_again(consumer, first, late, "finishing", pause)
-                    continue
             records, first = self.records_of(await self._gather(consumer))
             if not records:
                 continue
-            self.in_hand = task = asyncio.create_task(self._handle_and_commit(consumer, records, first))
+            self.in_hand = task = asyncio.create_task(self._handle_and_commit(consumer, records))
             try:
                 await asyncio.wait({task})
             finally:
@@ -295,27 +255,20 @@ class BatchConsumer(Service):
             if failure is None:
                 pause = FAILED_PAUSE_S[0]
                 continue
+            log.error(
+                "%s: a batch of %d record(s) failed; read again in %.0fs",
+                self.group,
+                len(records),
+                pause,
+                exc_info=failure,
+            )
             await self.drop()
-            if isinstance(failure, NotFinished):  # an earlier batch's effects failed
-                first = failure.first
-            pause = await self._read_again(consumer, first, failure, f"of {len(records)} record(s)", pause)
-
-    async def _read_again(
-        self,
-        consumer: AIOKafkaConsumer,
-        first: dict[TopicPartition, int],
-        failure: BaseException,
-        what: str,
-        pause: float,
-    ) -> float:
-        """Seek back to `first` (the partitions still assigned), wait `pause`; the next pause."""
-        log.error("%s: a batch %s failed; read again in %.0fs", self.group, what, pause, exc_info=failure)
-        assigned = consumer.assignment()
-        for tp, offset in first.items():
-            if tp in assigned:
-                consumer.seek(tp, offset)
-        await asyncio.sleep(pause)
-        return min(pause * 2, FAILED_PAUSE_S[1])
+            assigned = consumer.assignment()
+            for tp, offset in first.items():
+                if tp in assigned:
+                    consumer.seek(tp, offset)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, FAILED_PAUSE_S[1])
 
     async def _gather(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, list[Any]]:
         """Up to `max_records`, fetched within `within_s` of the first (what faust's `take` does:
@@ -348,40 +301,8 @@ class BatchConsumer(Service):
         """What to commit once `records` (of `records_of`) are handled."""
         return ends_of(records, place_of)
 
-    async def _handle_and_commit(
-        self, consumer: AIOKafkaConsumer, records: list[Any], first: dict[TopicPartition, int]
-    ) -> None:
-        result = await self.handle(records)
-        before = self.finishing
-        if not isinstance(result, Finishing):
-            await self._commit(consumer, records, first, before, None)
-            return
-        self.finishing = asyncio.create_task(self._commit(consumer, records, first, before, result.done))
-        if before is not None:  # at most one batch finishing while the next is handled
-            await asyncio.wait({before})
-
-    async def _commit(
-        self,
-        consumer: AIOKafkaConsumer,
-        records: list[Any],
-        first: dict[TopicPartition, int],
-        before: asyncio.Task[None] | None,
-        done: Awaitable[object] | None,
-    ) -> None:
-        """Commit the batch's offsets once the batch finishing before it committed and `done`
-        (its own effects) completed; NotFinished (nothing committed) if either failed."""
-        if before is not None:
-            try:
-                await before
-            except NotFinished as exc:
-                raise NotFinished({**first, **exc.first}) from exc
-            except Exception as exc:
-                raise NotFinished(first) from exc
-        if done is not None:
-            try:
-                await done
-            except Exception as exc:
-                raise NotFinished(first) from exc
+    async def _handle_and_commit(self, consumer: AIOKafkaConsumer, records: list[Any]) -> None:
+        await self.handle(records)
         offsets = {tp: OffsetAndMetadata(end, "") for tp, end in self.ends(records).items()}
         try:
             await consumer.commit(offsets)

@@ -2,12 +2,10 @@
 to the runtime on the lane's own database connection.
 
 Each lane is a `BatchConsumer` (streams/batch_consumer.py) in the intake's group, and keeps its
-rules: a batch's offsets are committed only after the runtime handled the whole batch and the
-broker acknowledged its outputs (at-least-once; the lane's next batch is read and handled while
-the acknowledgements of the previous one are awaited, `Finishing`; if they fail, the lane reads
-both again: every effect is idempotent); when the group takes partitions away the batch in hand
-gets `REVOKE_WAIT_S` to finish and be committed, beyond that it is cancelled, its lane's
-connection closed and its offsets left uncommitted (the partitions' next owner reads it again; every effect is
+rules: a batch's offsets are committed only after the runtime handled the whole batch
+(at-least-once); when the group takes partitions away the batch in hand gets `REVOKE_WAIT_S` to
+finish and be committed, beyond that it is cancelled, its lane's connection closed and its
+offsets left uncommitted (the partitions' next owner reads it again; every effect is
 idempotent). Unlike the small agents' consumers, a batch the runtime could not absorb
 (`SystemicFailure`, or a start that cannot load its layers) is never read again here: the
 worker stops (exit status 3) and its supervisor restarts it, as with the faust agent before.
@@ -27,7 +25,7 @@ from aiokafka import TopicPartition
 
 from config.report_partitions import ReportPartitions
 from dispatch.intake.decode import Inbound
-from streams.batch_consumer import BatchConsumer, Finishing, batch_of, ends_of
+from streams.batch_consumer import BatchConsumer, batch_of, ends_of
 from streams.lanes import LaneAssignor
 from streams.runtime import IntakeRuntime, SystemicFailure
 
@@ -95,10 +93,7 @@ class IntakeLane(BatchConsumer):
 
     async def _handle(self, records: list[Inbound]) -> object:
         try:
-            result = await self.runtime.handle(records, lane=self.lane, deliver=False)
-            # the batch's outputs still on their way to the broker: the lane handles its next
-            # batch meanwhile and commits this one's offsets once they are acknowledged
-            return result if result.delivered is None else Finishing(result.delivered)
+            return await self.runtime.handle(records, lane=self.lane)
         except Exception as exc:
             # SystemicFailure, or anything the runtime could not absorb: nothing of this batch is
             # committed, and the worker stops rather than read past records it never processed

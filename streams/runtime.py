@@ -257,15 +257,11 @@ class IntakeRuntime:
         if conn is not None:
             await conn.close()
 
-    async def handle(
-        self, records: Sequence[Inbound], *, lane: Hashable = None, deliver: bool = True
-    ) -> BatchResult:
+    async def handle(self, records: Sequence[Inbound], *, lane: Hashable = None) -> BatchResult:
         """Process one batch, whatever it holds; returns once every record is accounted for.
 
         `lane`: whose connection the batch runs on (each lane one batch at a time; other lanes'
         batches run meanwhile on theirs). `ISOLATED_FAILURES_LIMIT` counts over every lane.
-        `deliver=False`: returns once the outputs are sent, `BatchResult.delivered` completing on
-        the broker's acknowledgements (`IntakeService.process`).
 
         Database unavailable: reconnect and retry the same batch, with a growing pause.
         Anything else going wrong (a record PostgreSQL refuses, a bug met on one record):
@@ -278,7 +274,7 @@ class IntakeRuntime:
                     await self._starting()
         assert self.service is not None
         try:
-            result = await self._retrying(records, lane, deliver)
+            result = await self._retrying(records, lane)
         except Exception as exc:
             if len(records) == 1:
                 self.isolated_failures += 1
@@ -301,8 +297,8 @@ class IntakeRuntime:
                 type(exc).__name__,
             )
             mid = len(records) // 2
-            first = await self.handle(records[:mid], lane=lane, deliver=deliver)
-            second = await self.handle(records[mid:], lane=lane, deliver=deliver)
+            first = await self.handle(records[:mid], lane=lane)
+            second = await self.handle(records[mid:], lane=lane)
             return first.plus(second)
         self.isolated_failures = 0
         return result
@@ -312,9 +308,7 @@ class IntakeRuntime:
         on its first batch can be restarted by faust past records it never processed."""
         await self._database_awaited("at start", self.start)
 
-    async def _retrying(
-        self, records: Sequence[Inbound], lane: Hashable = None, deliver: bool = True
-    ) -> BatchResult:
+    async def _retrying(self, records: Sequence[Inbound], lane: Hashable = None) -> BatchResult:
         service = self.service
         assert service is not None
 
@@ -322,7 +316,7 @@ class IntakeRuntime:
             conn = self.lanes.get(lane)
             if conn is None or conn.closed:
                 conn = self.lanes[lane] = await connect(self.settings)
-            return await service.process(records, conn, deliver=deliver)
+            return await service.process(records, conn)
 
         async def drop(exc: Exception) -> str:
             await self.drop_lane(lane)

@@ -70,12 +70,8 @@ class BatchResult:
     tasks: int = 0
     published: int = 0
     latencies: list[float] = field(default_factory=list)
-    delivered: asyncio.Future[Any] | None = None
-    """With `process(..., deliver=False)`: completes once the broker has acknowledged everything
-    the batch published (None: acknowledged before `process` returned)."""
 
     def plus(self, other: BatchResult) -> BatchResult:
-        pending = [f for f in (self.delivered, other.delivered) if f is not None]
         return BatchResult(
             self.records + other.records,
             self.dead_letters + other.dead_letters,
@@ -85,7 +81,6 @@ class BatchResult:
             self.tasks + other.tasks,
             self.published + other.published,
             self.latencies + other.latencies,
-            asyncio.gather(*pending) if pending else None,
         )
 
 
@@ -132,13 +127,7 @@ class IntakeService:
         }
 
     # --- the batch -------------------------------------------------------------------
-    async def process(
-        self, records: Sequence[Inbound], conn: AsyncConnection[Any], *, deliver: bool = True
-    ) -> BatchResult:
-        """`deliver`: return once the broker acknowledged the batch's outputs; False: once they
-        are sent, with `BatchResult.delivered` completing on the acknowledgements (the caller
-        acknowledges the input only after it: the intake's lanes handle their next batch
-        meanwhile, streams/batch_consumer.py `Finishing`)."""
+    async def process(self, records: Sequence[Inbound], conn: AsyncConnection[Any]) -> BatchResult:
         now = self.clock()
         result = BatchResult(records=len(records))
         stage = self.metrics.stage_seconds
@@ -201,14 +190,15 @@ class IntakeService:
         stage.labels("commit").observe(time.perf_counter() - t5)
         committed = datetime.now(UTC)
         t4 = time.perf_counter()
-        result.published, delivered = await self._publish(out, merged_rows, raised, replay, letters)
-        if deliver:
-            await delivered
-        else:
-            result.delivered = delivered
+        result.published = await self._publish(out, merged_rows, raised, replay, letters)
         stage.labels("publish").observe(time.perf_counter() - t4)
-        result.dead_letters, result.replayed = len(letters), len(reports) - len(fresh)
-        self._count(result, out, committed)
+        result.dead_letters = len(letters)
+        result.replayed = len(reports) - len(fresh)
+        result.opened = len(out.incidents)
+        result.merged = sum(m.count for m in out.merges.values())
+        result.tasks = len(out.tasks)
+        result.latencies = [(committed - at).total_seconds() for at in out.produced_at.values()]
+        self._count(result, reports, out)
         return result
 
     async def dead_letter(self, record: Inbound, exc: Exception) -> None:
@@ -260,10 +250,9 @@ class IntakeService:
         raised: list[Changes],
         replay: tuple[list[Row], list[Row], list[Row]],
         letters: list[DeadLetter],
-    ) -> tuple[int, asyncio.Future[Any]]:
-        """Everything the batch committed, sent on its topics: how many records, and what
-        completes once the broker acknowledged them all (the input is never acknowledged ahead
-        of it)."""
+    ) -> int:
+        """Everything the batch committed, on its topics, delivered (acknowledged by the broker)
+        before this returns, so the input is never acknowledged ahead of its outputs."""
         by_incident: dict[str, list[Row]] = defaultdict(list)
         for row in out.reports:
             by_incident[row["incident_id"]].append(row)
@@ -286,7 +275,8 @@ class IntakeService:
             pending = await self.publish_many(out_messages)
         else:
             pending = [await self.publish(*message) for message in out_messages]
-        return len(out_messages), asyncio.gather(*pending)
+        await asyncio.gather(*pending)
+        return len(out_messages)
 
     def _lock_keys(self, located: list[LocatedReport]) -> set[int]:
         """The merge cells of every report that may merge (see dispatch.merging.lock_keys)."""
@@ -417,12 +407,7 @@ class IntakeService:
                 )
         return decisions, letters
 
-    def _count(self, result: BatchResult, out: _Outputs, committed: datetime) -> None:
-        """The batch's figures in `result` and the metrics."""
-        result.opened = len(out.incidents)
-        result.merged = sum(m.count for m in out.merges.values())
-        result.tasks = len(out.tasks)
-        result.latencies = [(committed - at).total_seconds() for at in out.produced_at.values()]
+    def _count(self, result: BatchResult, reports: list[Decoded], out: _Outputs) -> None:
         m = self.metrics
         m.batch_size.observe(result.records)
         for priority, n in Counter(i["priority"] for i in out.incidents).items():
