@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -456,6 +456,13 @@ def latency(
         for proc in start:
             stop(proc)
         engine.dispose()
+    return first_tasks(settings, records, began_ms, Latency([], startup, load, figures))
+
+
+def first_tasks(settings: Settings, records: list[Record], began_ms: int, run: Latency) -> Latency:
+    """`run` with each report's latency to its incident's first task record, read back from the
+    topics (reports and `dispatch.tasks`), with the quarters, the lanes, the slowest and the
+    first batches' outputs."""
     entered = broker_places(settings, records, after_ms=began_ms)
     shares, counts = load_report_partitions(), {settings.topic(s.name): s.partitions for s in load_topics()}
     topic_of = {r.report_id: r.topic for r in records}
@@ -483,16 +490,14 @@ def latency(
             lanes.setdefault(lane, []).append(out[-1])
             slow.append((out[-1], at - began_ms / 1000, lane))
     bursts = first_bursts(appended, began_ms / 1000)
-    return Latency(
-        out,
-        startup,
-        load,
-        figures,
-        bursts,
-        quarters(entered_at, out),
-        {lane: (len(v), percentile(v, 50), percentile(v, 99)) for lane, v in sorted(lanes.items())},
-        sorted(slow, reverse=True)[:SLOWEST],
-        later,
+    return replace(
+        run,
+        seconds=out,
+        bursts=bursts,
+        quarters=quarters(entered_at, out),
+        lanes={lane: (len(v), percentile(v, 50), percentile(v, 99)) for lane, v in sorted(lanes.items())},
+        slowest=sorted(slow, reverse=True)[:SLOWEST],
+        later_tasks=later,
     )
 
 
