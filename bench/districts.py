@@ -30,7 +30,7 @@ import os
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -41,6 +41,7 @@ from bench.harness import (
     canonical_records,
     isolated,
     percentile,
+    placed,
     produce_on,
     start_worker,
     stop,
@@ -48,14 +49,11 @@ from bench.harness import (
 )
 from bench.pipeline import TARGET_P99_S, wait_caught_up
 from config.settings import Settings
-from config.topics import load_topics
 from dispatch.intake.rules import incident_id_for
 from geo.city import add_city_desk
 from geo.reference import load_reference
 from geo.service import load_reference_set
-from producers.district_partitions import shipped_partitions
 from producers.simulator.district import load_district
-from schemas.report import decode
 
 QUIET, BURSTING = "jiulongpo", "shapingba"
 
@@ -69,14 +67,6 @@ class Sent:
 
 def _records(settings: Settings, district: str, count: int, seed: int) -> list[Record]:
     return canonical_records(settings, count, seed=seed, days_ago=3, district=load_district(district))
-
-
-def placed(settings: Settings, records: list[Record]) -> list[Record]:
-    """Each record in the partition the producers' publisher gives it (the declared counts: the
-    bench's topics are made from config/topics.toml)."""
-    counts = {settings.topic(s.name): s.partitions for s in load_topics()}
-    chooser = shipped_partitions()
-    return [replace(r, partition=chooser.partition_for(decode(r.value), counts[r.topic])) for r in records]
 
 
 def _schedule(streams: list[tuple[list[Record], float]]) -> list[tuple[float, Record]]:

@@ -16,7 +16,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,12 +32,13 @@ from deploy.topics import admin_client, ensure_topics
 from geo.reference import load_reference
 from geo.service import load_reference_set
 from producers.adapters.registry import ADAPTERS
+from producers.district_partitions import shipped_partitions
 from producers.outcome import Context
 from producers.simulator import generate
 from producers.simulator.model import SimDistrict
 from producers.sources import load_sources
 from schemas.dead_letter import Origin
-from schemas.report import Report
+from schemas.report import Report, decode
 from streams.read import records_to_end
 
 REPO = Path(__file__).resolve().parent.parent
@@ -116,6 +117,16 @@ def canonical_records(
     return out
 
 
+def placed(settings: Settings, records: list[Record]) -> list[Record]:
+    """Each record in the partition the producers' publisher gives it: its district's range of
+    the topic (producers/district_partitions.py; the declared partition counts, as the benches'
+    topics are made from config/topics.toml). Without it kafka-python's default partitioner
+    spreads one district's reports over every partition, i.e. over every intake lane at once."""
+    counts = {settings.topic(s.name): s.partitions for s in load_topics()}
+    chooser = shipped_partitions()
+    return [replace(r, partition=chooser.partition_for(decode(r.value), counts[r.topic])) for r in records]
+
+
 def probes(settings: Settings, records: list[Record], spares: list[Record]) -> list[tuple[Record, int]]:
     """One spare record sent to each partition of every topic that `records` use: once each has
     been processed, every partition the measured records land on has a consumer at work."""
@@ -151,13 +162,20 @@ def broker_times(settings: Settings, records: list[Record], *, after_ms: int) ->
     """Each record's own timestamp as the broker holds it (seconds), read back from its topic, by
     report id. The topics keep the producer's create time (Kafka's default `CreateTime`): the
     moment of the send call, before the producer's linger and the broker's acknowledgement."""
+    return {rid: at for rid, (at, _) in broker_places(settings, records, after_ms=after_ms).items()}
+
+
+def broker_places(
+    settings: Settings, records: list[Record], *, after_ms: int
+) -> dict[str, tuple[float, int]]:
+    """`broker_times` with the partition each record was written to, by report id."""
     wanted = {(r.topic, r.key): r.report_id for r in records}
-    out: dict[str, float] = {}
+    out: dict[str, tuple[float, int]] = {}
     for topic in sorted({r.topic for r in records}):
-        for key, _, ts in timestamps_raw(settings.bootstrap_servers, topic, after_ms=after_ms):
-            rid = wanted.get((topic, key))
-            if rid is not None:
-                out[rid] = ts / 1000
+        for r in records_to_end(settings.bootstrap_servers, topic):
+            rid = wanted.get((topic, r.key))
+            if rid is not None and r.timestamp >= after_ms:
+                out[rid] = (r.timestamp / 1000, r.partition)
     return out
 
 

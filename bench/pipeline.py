@@ -10,9 +10,13 @@
    second, from the first batch's commit to the last.
 3. Latency at a steady rate (each client on topics of its own; the clock starts once every
    partition has a consumer at work, see `wait_ready`): reports sent at --rate per second;
-   report-to-task latency is the task record's broker timestamp on `dispatch.tasks` minus the
-   report record's (read back from its topic), i.e. from the report entering Kafka to its task
-   being committed and published. Beside it, the no-op client's latency at the same rate.
+   report-to-task latency is the broker timestamp of its incident's first task record on
+   `dispatch.tasks` minus the report record's (read back from its topic), i.e. from the report
+   entering Kafka to its task being committed and published (a later task record of the same
+   incident, an SLA step's, is not the report's latency). The reports are written into their
+   district's partitions as the producers' publisher writes them (so one district's reports are
+   one intake lane's); `--spread` sends them by Kafka's default partitioner over every
+   partition, i.e. every lane at once. Beside it, the no-op client's latency at the same rate.
 Each number is printed beside its limit measured in the same run and the target
 in docs/architecture.md.
 """
@@ -30,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,12 +45,14 @@ from sqlalchemy import Engine, create_engine, text
 from bench.harness import (
     REPO,
     Record,
+    broker_places,
     broker_times,
     canonical_records,
     cpu_seconds,
     env_for,
     isolated,
     percentile,
+    placed,
     probes,
     produce,
     rss_mb,
@@ -62,10 +68,11 @@ from bench.profile import report as profile_report
 from bench.sla_recovery import _located, _write_cases
 from config.report_partitions import load_report_partitions
 from config.settings import Settings
+from config.topics import load_topics
 from deploy.topics import admin_client
 from dispatch.intake.rules import incident_id_for
 from streams.lag import total_lag
-from streams.lanes import lanes_of
+from streams.lanes import lane_of, lanes_of
 from streams.worker import INTAKE_APP_ID, report_topics
 
 TARGET_SUSTAINED = 5000
@@ -356,6 +363,14 @@ class Latency:
     quarters: list[tuple[float, float]] | None = None
     """p50 and p99 of the reports sent in each quarter of the stretch: a queue left by the start
     shows as a first quarter far above the last, a stall inside one as a p99 far above its p50."""
+    lanes: dict[str, tuple[int, float, float]] | None = None
+    """Per intake lane its reports' count, p50 and p99 (the lane of the partition each report
+    was written to, streams/lanes.py)."""
+    slowest: list[tuple[float, float, str]] | None = None
+    """The slowest reports: (latency, sent this long after the clock started, lane)."""
+    later_tasks: int = 0
+    """Task records of an incident after its first (an SLA step's reassignment, an update):
+    not a report's latency, left out of it."""
 
 
 def quarters(entered_at: list[float], seconds: list[float]) -> list[tuple[float, float]]:
@@ -369,6 +384,7 @@ def quarters(entered_at: list[float], seconds: list[float]) -> list[tuple[float,
 
 
 FIRST_BURSTS = 12
+SLOWEST = 8
 BURST_GAP_S = 0.010
 """Tasks appended within this of each other came from one batch's outputs (a batch's records
 are sent at once; a worker's batches are 50 ms or more apart)."""
@@ -440,20 +456,49 @@ def latency(
         for proc in start:
             stop(proc)
         engine.dispose()
-    entered = broker_times(settings, records, after_ms=began_ms)
-    by_incident = {incident_id_for(rid): t for rid, t in entered.items()}
+    return first_tasks(settings, records, began_ms, Latency([], startup, load, figures))
+
+
+def first_tasks(settings: Settings, records: list[Record], began_ms: int, run: Latency) -> Latency:
+    """`run` with each report's latency to its incident's first task record, read back from the
+    topics (reports and `dispatch.tasks`), with the quarters, the lanes, the slowest and the
+    first batches' outputs."""
+    entered = broker_places(settings, records, after_ms=began_ms)
+    shares, counts = load_report_partitions(), {settings.topic(s.name): s.partitions for s in load_topics()}
+    topic_of = {r.report_id: r.topic for r in records}
+    by_incident = {incident_id_for(rid): (t, rid) for rid, t in entered.items()}
     out: list[float] = []
     entered_at: list[float] = []
     appended: list[float] = []
+    lanes: dict[str, list[float]] = {}
+    slow: list[tuple[float, float, str]] = []
+    first: dict[str, int] = {}
+    later = 0
     for _, value, ts in timestamps(settings, "dispatch.tasks", after_ms=began_ms):
-        task = orjson.loads(value)["task"]
-        at = by_incident.get(task["incident_id"])
-        if at is not None:
+        incident = orjson.loads(value)["task"]["incident_id"]
+        if incident in by_incident:
+            later += incident in first
+            first[incident] = min(ts, first.get(incident, ts))
+    for incident, ts in first.items():
+        found = by_incident.get(incident)
+        if found is not None:
+            (at, partition), rid = found
             out.append(ts / 1000 - at)
             entered_at.append(at)
             appended.append(ts / 1000)
+            lane = lane_of(shares, counts[topic_of[rid]], partition) or "default"
+            lanes.setdefault(lane, []).append(out[-1])
+            slow.append((out[-1], at - began_ms / 1000, lane))
     bursts = first_bursts(appended, began_ms / 1000)
-    return Latency(out, startup, load, figures, bursts, quarters(entered_at, out))
+    return replace(
+        run,
+        seconds=out,
+        bursts=bursts,
+        quarters=quarters(entered_at, out),
+        lanes={lane: (len(v), percentile(v, 50), percentile(v, 99)) for lane, v in sorted(lanes.items())},
+        slowest=sorted(slow, reverse=True)[:SLOWEST],
+        later_tasks=later,
+    )
 
 
 def noop_latency(
@@ -513,7 +558,7 @@ def latency_rows(
             f" load {floor.load[0]:.1f} → {floor.load[1]:.1f}",
         ),
         (
-            f"report->task at {rate:,.0f}/s, {workers} worker(s), {len(lat):,}",
+            f"report->first task at {rate:,.0f}/s, {workers} worker(s), {len(lat):,}",
             f"p50 {_ms(percentile(lat, 50))} ms",
             f"p99 {_ms(p99)} ms",
             f"p99 {p99 / target:.2f} x target {target * 1000:,.0f} ms;"
@@ -523,7 +568,8 @@ def latency_rows(
             "  workers ready after (group stable, probes processed)",
             f"{run.startup_s:.1f} s",
             "",
-            f"load {run.load[0]:.1f} → {run.load[1]:.1f}",
+            f"load {run.load[0]:.1f} → {run.load[1]:.1f}; {run.later_tasks:,} later task record(s)"
+            " of the same incidents left out",
         ),
     ]
     if run.quarters:
@@ -533,6 +579,27 @@ def latency_rows(
                 " / ".join(f"{_ms(p50)} ({_ms(p99)})" for p50, p99 in run.quarters),
                 "ms",
                 "sent in the first, second, third, last quarter",
+            )
+        )
+    if run.lanes:
+        rows.append(
+            (
+                "  per lane: reports, p50 / p99",
+                "  ".join(
+                    f"{lane} {n:,}: {_ms(p50)}/{_ms(p99)}" for lane, (n, p50, p99) in run.lanes.items()
+                ),
+                "ms",
+                "the lane of the partition each report was written to",
+            )
+        )
+    if run.slowest:
+        rows.append(
+            (
+                f"  the {len(run.slowest)} slowest",
+                " ".join(f"{_ms(s)}@{at:.1f}s" for s, at, _ in run.slowest),
+                "",
+                "ms@when sent after the clock started; lanes "
+                + ",".join(sorted({lane for *_, lane in run.slowest})),
             )
         )
     if run.bursts:
@@ -576,6 +643,12 @@ def _args() -> argparse.Namespace:
     ap.add_argument("--rate", type=float, nargs="+", default=[1000.0, 2500.0])
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--latency-workers", type=int, default=2)
+    ap.add_argument(
+        "--spread",
+        action="store_true",
+        help="the latency runs' reports by Kafka's default partitioning over every partition (every"
+        " lane at once), not in their district's range as the producers' publisher writes them",
+    )
     ap.add_argument("--skip-sustained", action="store_true", help="only the latency measurement")
     ap.add_argument("--skip-latency", action="store_true", help="only the sustained measurement")
     ap.add_argument("--profile", type=Path, help="py-spy the first worker of each sustained run into DIR")
@@ -661,7 +734,15 @@ def main() -> None:
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)  # py-spy writes into it, never creates it
     base = Settings()
-    print(f"pipeline benchmark on {os.cpu_count()} cores; Kafka and PostgreSQL on the same machine")
+    print(
+        f"pipeline benchmark on {os.cpu_count()} cores; Kafka and PostgreSQL on the same machine; the"
+        " latency runs' reports "
+        + (
+            "spread by Kafka's default partitioner (every lane)"
+            if args.spread
+            else "in their district's partitions, as the producers' publisher writes them"
+        )
+    )
     if args.skip_sustained:
         args.workers = []
     # the latency runs have their own floor (the no-op client at the same rate)
@@ -669,6 +750,11 @@ def main() -> None:
     for k, rate in enumerate([] if args.skip_latency else args.rate):
         target = TARGET_P99_S if rate <= 1000 else TARGET_P99_FAST_S
         count = int(rate * args.seconds)
+
+        def made(settings: Settings, n: int, seed: int, days_ago: int) -> list[Record]:
+            records = canonical_records(settings, n, seed=seed, days_ago=days_ago)
+            return records if args.spread else placed(settings, records)
+
         # each client on topics of its own: on shared topics the pipeline's workers would first
         # work off the no-op run's records (a backlog of rate x seconds, measured as latency)
         with tempfile.TemporaryDirectory() as tmp, isolated(base, "floor") as settings:
@@ -676,7 +762,7 @@ def main() -> None:
             floor = noop_latency(
                 settings,
                 Path(tmp),
-                canonical_records(settings, count, seed=7 + k, days_ago=40 + k),
+                made(settings, count, 7 + k, 40 + k),
                 spares,
                 rate,
             )
@@ -685,7 +771,7 @@ def main() -> None:
             measured = latency(
                 settings,
                 home,
-                canonical_records(settings, count, seed=80 + k, days_ago=50 + k),
+                made(settings, count, 80 + k, 50 + k),
                 canonical_records(settings, SPARES, seed=900 + k, days_ago=70 + k),
                 rate=rate,
                 workers=args.latency_workers,
