@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -147,6 +148,13 @@ def probes(settings: Settings, records: list[Record], spares: list[Record]) -> l
             raise ValueError(f"{len(spare)} spare records of {topic} for its {n} partitions: make more")
         out += [(spare[p], p) for p in range(n)]
     return out
+
+
+def free_port() -> int:
+    """A TCP port free on this host now (the OS picks it): fixed ports collided with a second run."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def send_to_partitions(settings: Settings, records: list[tuple[Record, int]]) -> None:

@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,7 @@ from bench.harness import (
     canonical_records,
     cpu_seconds,
     env_for,
+    free_port,
     isolated,
     percentile,
     placed,
@@ -146,12 +146,6 @@ def knob_rows(
             )
         )
     return rows
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_caught_up(settings: Settings, procs: list[subprocess.Popen[bytes]], timeout_s: float = 900) -> None:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, create_engine, text
 
-from bench.harness import REPO, env_for, isolated, rss_mb, stop
+from bench.harness import REPO, env_for, free_port, isolated, rss_mb, stop
 from config.settings import Settings
 from dispatch import store
 from dispatch.codec import clocks_from
@@ -233,7 +233,7 @@ def main() -> None:
         load_all = time.perf_counter() - t
         print(f"read {len(in_memory):,} cases' clocks into memory in {load_all:.1f} s")
         before = due_now()
-        port = 9377
+        port = free_port()
         started = time.perf_counter()
         log = (home / "worker.log").open("ab")
         worker = subprocess.Popen(
@@ -306,7 +306,7 @@ def main() -> None:
 
 
 def _api_rss(settings: Settings, home: Path) -> float:
-    port = 9378
+    port = free_port()
     log = (home / "api.log").open("ab")
     api = subprocess.Popen(
         [sys.executable, "-m", "deploy.cli", "api", "--port", str(port), "--no-build"],
@@ -317,7 +317,10 @@ def _api_rss(settings: Settings, home: Path) -> float:
     )
     try:
         token = subprocess.run(
-            [sys.executable, "-m", "deploy.cli", "token", "--role", "operator"],
+            [
+                *(sys.executable, "-m", "deploy.cli", "token", "--role", "operator"),
+                *("--district", load_reference().code),  # an operator's token names its district
+            ],
             cwd=REPO,
             env=env_for(settings, home),
             capture_output=True,
