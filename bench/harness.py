@@ -123,9 +123,15 @@ def placed(settings: Settings, records: list[Record]) -> list[Record]:
     the topic (producers/district_partitions.py; the declared partition counts, as the benches'
     topics are made from config/topics.toml). Without it kafka-python's default partitioner
     spreads one district's reports over every partition, i.e. over every intake lane at once."""
-    counts = {settings.topic(s.name): s.partitions for s in load_topics()}
+    counts = declared_partitions(settings)
     chooser = shipped_partitions()
     return [replace(r, partition=chooser.partition_for(decode(r.value), counts[r.topic])) for r in records]
+
+
+def declared_partitions(settings: Settings) -> dict[str, int]:
+    """Each topic's partition count as config/topics.toml declares it, by its full name (the
+    benches' topics are made from it)."""
+    return {settings.topic(s.name): s.partitions for s in load_topics()}
 
 
 def probes(settings: Settings, records: list[Record], spares: list[Record]) -> list[tuple[Record, int]]:

@@ -48,6 +48,7 @@ from bench.harness import (
     broker_times,
     canonical_records,
     cpu_seconds,
+    declared_partitions,
     env_for,
     free_port,
     isolated,
@@ -68,7 +69,6 @@ from bench.profile import report as profile_report
 from bench.sla_recovery import _located, _write_cases
 from config.report_partitions import load_report_partitions
 from config.settings import Settings
-from config.topics import load_topics
 from deploy.topics import admin_client
 from dispatch.intake.rules import incident_id_for
 from streams.lag import total_lag
@@ -458,7 +458,7 @@ def first_tasks(settings: Settings, records: list[Record], began_ms: int, run: L
     topics (reports and `dispatch.tasks`), with the quarters, the lanes, the slowest and the
     first batches' outputs."""
     entered = broker_places(settings, records, after_ms=began_ms)
-    shares, counts = load_report_partitions(), {settings.topic(s.name): s.partitions for s in load_topics()}
+    shares, counts = load_report_partitions(), declared_partitions(settings)
     topic_of = {r.report_id: r.topic for r in records}
     by_incident = {incident_id_for(rid): (t, rid) for rid, t in entered.items()}
     out: list[float] = []
@@ -741,14 +741,14 @@ def main() -> None:
         args.workers = []
     # the latency runs have their own floor (the no-op client at the same rate)
     rows = sustained_rows(base, args) if args.workers or args.knobs else []
+
+    def made(settings: Settings, n: int, seed: int, days_ago: int) -> list[Record]:
+        records = canonical_records(settings, n, seed=seed, days_ago=days_ago)
+        return records if args.spread else placed(settings, records)
+
     for k, rate in enumerate([] if args.skip_latency else args.rate):
         target = TARGET_P99_S if rate <= 1000 else TARGET_P99_FAST_S
         count = int(rate * args.seconds)
-
-        def made(settings: Settings, n: int, seed: int, days_ago: int) -> list[Record]:
-            records = canonical_records(settings, n, seed=seed, days_ago=days_ago)
-            return records if args.spread else placed(settings, records)
-
         # each client on topics of its own: on shared topics the pipeline's workers would first
         # work off the no-op run's records (a backlog of rate x seconds, measured as latency)
         with tempfile.TemporaryDirectory() as tmp, isolated(base, "floor") as settings:

@@ -317,9 +317,16 @@ def _api_rss(settings: Settings, home: Path) -> float:
     )
     try:
         token = subprocess.run(
+            # an operator's token names its district
             [
-                *(sys.executable, "-m", "deploy.cli", "token", "--role", "operator"),
-                *("--district", load_reference().code),  # an operator's token names its district
+                sys.executable,
+                "-m",
+                "deploy.cli",
+                "token",
+                "--role",
+                "operator",
+                "--district",
+                load_reference().code,
             ],
             cwd=REPO,
             env=env_for(settings, home),
