@@ -13,47 +13,22 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from kafka.errors import KafkaError
-
 from config.console import say as note
 from config.policy import Duration
 from config.settings import Settings
 from geo.reference import CITY_DISTRICTS, reference_names
 from producers.adapters.registry import LINE_ORIENTED
-from producers.errors import PublishError
 from producers.feed import Feeder, Summary
 from producers.inputs import read_file, read_stream, watch
 from producers.ledger import Ledger
 from producers.open311.agencies import new_key
 from producers.open311.serve import PREFIX, serve
 from producers.paths import ledger_path
-from producers.publisher import Publisher
+from producers.publisher import open_publisher
 from producers.simulator.district import load_districts
 from producers.simulator.run import SimulationResult, simulate
 from schemas.dead_letter import Origin
 from schemas.report import Source
-
-
-def open_publisher(settings: Settings, sources: list[Source], *, linger_ms: int = 50) -> Publisher | None:
-    """A connected publisher whose topics exist, or None after saying what is wrong.
-
-    Batch producers linger 50 ms (fewer, fuller batches: twice the throughput of 5 ms here);
-    the HTTP intake waits for each acknowledgement, so it lingers 5 ms."""
-    try:
-        publisher = Publisher(settings, linger_ms=linger_ms)
-    except KafkaError as exc:
-        note(
-            f"cannot reach Kafka at {settings.bootstrap_servers} ({type(exc).__name__}): "
-            "run `yiwang up` or set KAFKA_BOOTSTRAP_SERVERS"
-        )
-        return None
-    try:
-        publisher.require_topics(sources)
-    except (PublishError, KafkaError) as exc:
-        publisher.close()
-        note(str(exc) or type(exc).__name__)
-        return None
-    return publisher
 
 
 def _per_file(path: Path, summary: Summary) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import threading
 from collections.abc import Callable
 
 MMAP_THRESHOLD = 128 * 1024
@@ -72,3 +73,20 @@ def release_freed() -> bool:
 def can_release() -> bool:
     """Whether this C library has `malloc_trim` (glibc): the worker logs it once at start."""
     return _TRIM is not None
+
+
+def release_in_background(every_s: float = RELEASE_EVERY_S) -> Callable[[], None]:
+    """Hand freed memory back every `every_s` from a daemon thread of its own, for a process
+    whose event loop is not ours to add a timer to (the API under uvicorn); returns the function
+    that stops it. ctypes lets go of the GIL for the call, so a trim runs beside the requests
+    instead of pausing them. Where glibc has no `malloc_trim` it starts nothing."""
+    stopped = threading.Event()
+    if _TRIM is None:
+        return stopped.set
+
+    def loop() -> None:
+        while not stopped.wait(every_s):
+            release_freed()
+
+    threading.Thread(target=loop, name="release-freed", daemon=True).start()
+    return stopped.set

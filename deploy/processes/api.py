@@ -27,6 +27,7 @@ from dispatch.api.app import create_app
 from dispatch.cases.flows import Sender
 from dispatch.web.bundle import BundleError, ensure_bundle
 from producers.publisher import Publisher
+from streams.memory import release_in_background, tune_allocator
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,11 @@ def create_api(
 
 
 def _api(settings: Settings, args: argparse.Namespace) -> int:
+    # the board's map of every open case is a response of megabytes: with glibc's mmap threshold
+    # raised by such buffers and nothing trimmed, the API grew by ~20 MB a round of the board's
+    # queries (streams/memory.py; README "Memory")
+    tune_allocator()
+    stop_releasing = release_in_background()
     if not args.no_build:
         try:
             ensure_bundle()
@@ -67,6 +73,7 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
     try:
         uvicorn.run(app, host=args.host or settings.api_host, port=port, log_level=settings.log_level.lower())
     finally:
+        stop_releasing()
         if publisher is not None:
             publisher.close()
     return 0

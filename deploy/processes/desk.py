@@ -17,10 +17,9 @@ from config.settings import Settings
 from dispatch.deadletters.flows import DeskError
 from dispatch.deadletters.ports import DeskPorts, Refed, ReplayPorts, TopicRecord
 from producers.adapters.points import record_address, record_point
-from producers.cli import open_publisher
 from producers.feed import Feeder
 from producers.ledger import Ledger
-from producers.publisher import REPORT_HEADERS, Publisher
+from producers.publisher import REPORT_HEADERS, Publisher, open_publisher
 from producers.sources import load_sources
 from schemas.dead_letter import Origin
 from schemas.report import Source

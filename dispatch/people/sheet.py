@@ -16,8 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
-
 COLUMNS: tuple[str, ...] = (
     "worker_id",
     "name",
@@ -101,6 +99,8 @@ def read_roster_bytes(name: str, data: bytes) -> list[SheetRow]:
         return rows
     if suffix not in (".xlsx", ".xlsm"):
         raise SheetError(f"{name}: a roster is an .xlsx workbook or a .csv file")
+    from openpyxl import load_workbook  # noqa: PLC0415  (on first use: ~5 MB of the API process)
+
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
@@ -127,6 +127,8 @@ def write_roster(name: str, rows: Iterable[Sequence[object]]) -> bytes:
 
 def write_xlsx(rows: Iterable[Sequence[object]]) -> bytes:
     """The roster as a workbook of one sheet, in the import's columns."""
+    from openpyxl import Workbook  # noqa: PLC0415  (on first use: ~5 MB of the API process)
+
     book = Workbook(write_only=True)
     ws = book.create_sheet(EXPORT_SHEET)
     ws.append(list(COLUMNS))

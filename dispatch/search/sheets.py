@@ -19,9 +19,6 @@ from datetime import datetime
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-
 from dispatch.api.views import mask_name, mask_phone
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -156,6 +153,8 @@ class XlsxSheet:
     file for a download). Text cells stay text (never formulas), ratios show as percentages."""
 
     def __init__(self, title: str, columns: Sequence[Column]) -> None:
+        from openpyxl import Workbook  # noqa: PLC0415  (on first use: ~5 MB of the API process)
+
         self.columns = columns
         self.book = Workbook(write_only=True)
         self.sheet = self.book.create_sheet(title)
@@ -163,6 +162,8 @@ class XlsxSheet:
         self.rows = 0
 
     def add(self, rows: Iterable[Row]) -> None:
+        from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+
         for row in rows:
             out = []
             for column, value in zip(self.columns, cells(self.columns, row), strict=True):

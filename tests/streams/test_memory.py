@@ -23,7 +23,8 @@ pytestmark = pytest.mark.skipif(not can_release(), reason="the C library is not 
 
 PROBE = """
 import ctypes, json, sys
-from streams.memory import release_freed, tune_allocator
+import threading, time
+from streams.memory import release_freed, release_in_background, tune_allocator
 
 class MallInfo2(ctypes.Structure):
     _fields_ = [(n, ctypes.c_size_t) for n in
@@ -47,6 +48,24 @@ chunks = [libc.malloc(64 * 1024) for _ in range(256)]
 for c in chunks:
     ctypes.memset(c, 1, 64 * 1024)
 pin = libc.malloc(64 * 1024)
+def anon_kib():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("RssAnon"))
+if sys.argv[1] == "background":  # the API's way: a thread of its own trims, nobody calls
+    stop = release_in_background(0.05)
+    held = anon_kib()
+    for c in chunks:
+        libc.free(c)
+    # 16 MiB of freed chunks pinned below `pin`: free() alone gives none of it back
+    deadline = time.monotonic() + 10
+    while anon_kib() > held - 8 * 1024 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    released = anon_kib() <= held - 8 * 1024
+    stop()
+    time.sleep(0.2)
+    print(json.dumps({"released": released,
+                      "stopped": all(t.name != "release-freed" for t in threading.enumerate())}))
+    sys.exit()
 for c in chunks:
     libc.free(c)
 released = release_freed()
@@ -69,3 +88,7 @@ def test_the_held_threshold_maps_large_buffers_even_after_a_larger_one_was_freed
 
 def test_freed_chunks_pinned_below_a_live_one_are_handed_back() -> None:
     assert _probe("tuned")["released"] is True
+
+
+def test_a_background_thread_hands_freed_memory_back_until_stopped() -> None:
+    assert _probe("background") == {"released": True, "stopped": True}
